@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libe4: the public interface of the e4fuse on-disk library.
+ *
+ * This is everything the FUSE front end, e4img, the tests and the fuzz
+ * harnesses may use.  Nothing here knows about FUSE.  Every function that can
+ * fail returns a negative errno; corruption is -EUCLEAN and has already been
+ * reported once through the file system's log sink, naming the object and the
+ * broken rule.
+ *
+ * All functions taking a struct e4_fs are safe to call from several threads
+ * at once (the metadata cache is the only shared mutable state).
+ */
+#ifndef E4_E4_H
+#define E4_E4_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct e4_fs;
+struct e4_dev;
+
+/* ---- logging -------------------------------------------------------- */
+
+enum e4_log_level { E4_LOG_ERROR, E4_LOG_WARN, E4_LOG_INFO, E4_LOG_DEBUG };
+
+/* One complete line, without trailing newline. */
+typedef void (*e4_log_fn)(void *ctx, enum e4_log_level level, const char *msg);
+
+/* ---- block device ----------------------------------------------------- */
+
+/*
+ * Open an image file or block device.  @offset is the byte offset of the file
+ * system inside it (partitioned disk images); @length 0 means "to the end".
+ * The device is opened read-only unless @writable.
+ */
+int e4_dev_open_file(const char *path, uint64_t offset, uint64_t length,
+		     bool writable, struct e4_dev **out);
+/* An image held in memory (fuzzers, tests).  The memory is not copied and
+ * must outlive the device. */
+int e4_dev_open_mem(const void *data, size_t size, struct e4_dev **out);
+void e4_dev_close(struct e4_dev *dev);
+uint64_t e4_dev_size(const struct e4_dev *dev);
+
+/* ---- opening ---------------------------------------------------------- */
+
+enum e4_csum_policy {
+	E4_CSUM_VERIFY = 0,	/* mismatch is -EUCLEAN (the default) */
+	E4_CSUM_ACCEPT,		/* compute but accept: fuzzing builds only */
+};
+
+struct e4_open_opts {
+	bool read_only;			/* only true is supported for now */
+	enum e4_csum_policy csum;
+	size_t cache_bytes;		/* metadata cache bound; 0 = default */
+	e4_log_fn log;			/* NULL = stderr */
+	void *log_ctx;
+	enum e4_log_level log_level;	/* messages above this are dropped */
+	bool norecovery;		/* do not replay the journal */
+};
+
+/*
+ * Open the file system on @dev.  On success the fs owns @dev.  On failure the
+ * reason has been logged (e.g. "unsupported feature: casefold") and @dev is
+ * still the caller's.  Opening reads the superblock only: no descriptors,
+ * bitmaps or inodes, so it costs the same on any image size.
+ */
+int e4_fs_open(struct e4_dev *dev, const struct e4_open_opts *opts,
+	       struct e4_fs **out);
+void e4_fs_close(struct e4_fs *fs);
+
+struct e4_fs_info {
+	uint32_t block_size;
+	uint32_t cluster_size;
+	uint64_t blocks_count;
+	uint64_t free_blocks;		/* from the superblock (advisory) */
+	uint64_t reserved_blocks;
+	uint32_t inodes_count;
+	uint32_t free_inodes;
+	uint32_t group_count;
+	uint32_t inode_size;
+	uint32_t first_ino;
+	uint32_t feature_compat, feature_incompat, feature_ro_compat;
+	uint8_t uuid[16];
+	char volume_name[17];		/* NUL-terminated */
+	uint64_t max_file_size;		/* s_maxbytes */
+	bool read_only_forced;		/* unknown ro_compat bit, error state... */
+};
+void e4_fs_get_info(const struct e4_fs *fs, struct e4_fs_info *out);
+
+/* Human-readable list of the features set, for e4img and logs. */
+void e4_fs_describe_features(const struct e4_fs *fs, char *buf, size_t size);
+
+/* ---- inodes ----------------------------------------------------------- */
+
+#define E4_ROOT_INO 2u
+
+struct e4_time {
+	int64_t sec;
+	uint32_t nsec;
+};
+
+struct e4_inode {
+	uint32_t ino;
+	uint16_t mode;		/* type and permission bits, as S_IF* */
+	uint32_t uid, gid;
+	uint64_t size;
+	uint32_t links;
+	uint64_t blocks_512;	/* allocated space in 512-byte units */
+	uint32_t flags;		/* i_flags */
+	uint32_t generation;
+	uint64_t file_acl;	/* xattr block, 0 if none */
+	struct e4_time atime, mtime, ctime, crtime;
+	bool has_crtime;
+	uint32_t dtime;
+	uint64_t version;
+	uint32_t projid;
+	uint16_t extra_isize;
+	uint32_t rdev_major, rdev_minor;
+	uint8_t i_block[60];	/* raw, interpreted by the mapping code */
+};
+
+/*
+ * Read and validate inode @ino (IN1-IN10: checksum, extra_isize, mode, flags
+ * against features, size).  -EINVAL if @ino is 0 or beyond s_inodes_count,
+ * -ENOENT if the inode is free (bitmap bit clear, or in an uninit range),
+ * -EUCLEAN if it is corrupt.
+ */
+int e4_inode_read(struct e4_fs *fs, uint32_t ino, struct e4_inode *out);
+
+static inline bool e4_inode_is_dir(const struct e4_inode *i)
+{
+	return (i->mode & 0xF000) == 0x4000;
+}
+static inline bool e4_inode_is_reg(const struct e4_inode *i)
+{
+	return (i->mode & 0xF000) == 0x8000;
+}
+static inline bool e4_inode_is_symlink(const struct e4_inode *i)
+{
+	return (i->mode & 0xF000) == 0xA000;
+}
+
+/* ---- block mapping: the one mapping function ---------------------------- */
+
+enum e4_map_kind {
+	E4_MAP_HOLE,		/* reads as zeros, nothing allocated */
+	E4_MAP_MAPPED,		/* data at pblk */
+	E4_MAP_UNWRITTEN,	/* allocated at pblk, reads as zeros */
+	E4_MAP_INLINE,		/* data lives in the inode (inline_data) */
+};
+
+struct e4_mapping {
+	uint64_t lblk;		/* first logical block of this run (= asked) */
+	uint64_t len;		/* blocks in the run, >= 1 */
+	uint64_t pblk;		/* MAPPED/UNWRITTEN: physical block of lblk */
+	enum e4_map_kind kind;
+};
+
+/*
+ * Map logical block @lblk of @inode to the longest run starting there that
+ * has one kind (and, for MAPPED/UNWRITTEN, is physically contiguous).  For a
+ * hole, len reaches to the next mapped block (or to the last addressable
+ * block), so SEEK_DATA and readers skip holes in one step.  Extent trees and
+ * legacy block maps both answer through here; read, SEEK_HOLE/SEEK_DATA,
+ * fiemap and iomap all use it.
+ */
+int e4_map_block(struct e4_fs *fs, const struct e4_inode *inode, uint64_t lblk,
+		 struct e4_mapping *out);
+
+/* ---- file data -------------------------------------------------------- */
+
+/* Read up to @len bytes at @off; returns bytes read (0 at EOF) or -errno. */
+ssize_t e4_file_read(struct e4_fs *fs, const struct e4_inode *inode,
+		     uint64_t off, void *buf, size_t len);
+
+enum e4_seek_whence { E4_SEEK_DATA, E4_SEEK_HOLE };
+/* lseek(SEEK_DATA/SEEK_HOLE) semantics, -ENXIO at or past EOF.  Like the
+ * kernel's ext4, unwritten extents count as holes. */
+int e4_file_seek(struct e4_fs *fs, const struct e4_inode *inode, uint64_t off,
+		 enum e4_seek_whence whence, uint64_t *result);
+
+/* ---- directories -------------------------------------------------------- */
+
+/* dirent file types (also DT_* values) */
+enum e4_ftype {
+	E4_FT_UNKNOWN = 0, E4_FT_REG = 1, E4_FT_DIR = 2, E4_FT_CHR = 3,
+	E4_FT_BLK = 4, E4_FT_FIFO = 5, E4_FT_SOCK = 6, E4_FT_SYMLINK = 7,
+};
+
+struct e4_dirent {
+	uint32_t ino;
+	uint8_t ftype;		/* enum e4_ftype, from the dirent (0 if none) */
+	uint8_t name_len;
+	char name[256];		/* NUL-terminated copy */
+	uint64_t next_pos;	/* position to resume after this entry */
+};
+
+/* Return 0 to continue, >0 to stop the walk without error (that value is
+ * returned by e4_dir_iterate), <0 to abort with that error. */
+typedef int (*e4_dir_cb)(void *ctx, const struct e4_dirent *d);
+
+/*
+ * Walk the entries of directory @dir starting at position @pos (0 = start).
+ * Positions are stable cookies for readdir: "." and ".." are reported first
+ * (synthesised for inline directories).  Unused entries and checksum tails
+ * are skipped.  A corrupt block is reported and ends the walk with -EUCLEAN
+ * after the entries before it were delivered.
+ */
+int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
+		   e4_dir_cb cb, void *ctx);
+
+/* Find @name in @dir: htree lookup where the directory is indexed (falling
+ * back to a linear scan when the index is damaged), linear otherwise.
+ * -ENOENT if absent. */
+int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
+		  const char *name, size_t name_len, uint32_t *ino,
+		  uint8_t *ftype);
+
+/* Resolve an absolute or root-relative path.  Symlinks are never followed:
+ * a symlink as the last component is returned itself, one in the middle
+ * gives -ENOTDIR.  Used by e4img and tests. */
+int e4_path_lookup(struct e4_fs *fs, const char *path, uint32_t *ino);
+
+/* ---- symlinks --------------------------------------------------------- */
+
+/* Copy the target (not NUL-terminated) into @buf; returns its length or
+ * -errno (-ENAMETOOLONG if @size is too small). */
+ssize_t e4_symlink_read(struct e4_fs *fs, const struct e4_inode *inode,
+			char *buf, size_t size);
+
+/* ---- extended attributes ---------------------------------------------- */
+
+/* Called with each attribute's full name ("user.foo", "system.posix_acl_access"
+ * ...), not NUL-terminated. Return 0 to continue, nonzero to stop. */
+typedef int (*e4_xattr_name_cb)(void *ctx, const char *name, size_t name_len);
+
+int e4_xattr_list(struct e4_fs *fs, const struct e4_inode *inode,
+		  e4_xattr_name_cb cb, void *ctx);
+
+/*
+ * Get the value of attribute @name (full name).  With @size 0 returns the
+ * value's size.  Returns the size, -ENODATA if absent, -ERANGE if @size is
+ * too small.  POSIX ACLs come back in the Linux xattr ABI (version 2) format.
+ */
+ssize_t e4_xattr_get(struct e4_fs *fs, const struct e4_inode *inode,
+		     const char *name, void *buf, size_t size);
+
+/* ---- statfs ------------------------------------------------------------- */
+
+struct e4_statfs {
+	uint32_t block_size;
+	uint64_t blocks, bfree, bavail;
+	uint64_t files, ffree;
+	uint32_t name_max;
+};
+int e4_fs_statfs(struct e4_fs *fs, struct e4_statfs *out);
+
+#endif /* E4_E4_H */

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ext4 on-disk format constants: sizes, offsets, magics and flag bits, as in
+ * ../shared/spec/ext4-format.md (section numbers in comments).
+ *
+ * e4fuse never casts disk buffers to structs: these offsets are fed to the
+ * bounds-checked accessors of e4/bytes.h.  The structure sizes they imply
+ * are pinned by static assertions at the end.
+ */
+#ifndef E4_FORMAT_H
+#define E4_FORMAT_H
+
+#include <assert.h>
+
+/* ---- superblock (§2.1) ------------------------------------------------ */
+#define E4_SB_OFFSET 1024
+#define E4_SB_SIZE 1024
+#define E4_SB_MAGIC 0xEF53
+
+#define E4_SB_INODES_COUNT 0x000
+#define E4_SB_BLOCKS_COUNT_LO 0x004
+#define E4_SB_R_BLOCKS_COUNT_LO 0x008
+#define E4_SB_FREE_BLOCKS_COUNT_LO 0x00C
+#define E4_SB_FREE_INODES_COUNT 0x010
+#define E4_SB_FIRST_DATA_BLOCK 0x014
+#define E4_SB_LOG_BLOCK_SIZE 0x018
+#define E4_SB_LOG_CLUSTER_SIZE 0x01C
+#define E4_SB_BLOCKS_PER_GROUP 0x020
+#define E4_SB_CLUSTERS_PER_GROUP 0x024
+#define E4_SB_INODES_PER_GROUP 0x028
+#define E4_SB_MTIME 0x02C
+#define E4_SB_WTIME 0x030
+#define E4_SB_MAGIC_OFF 0x038
+#define E4_SB_STATE 0x03A
+#define E4_SB_ERRORS 0x03C
+#define E4_SB_CREATOR_OS 0x048
+#define E4_SB_REV_LEVEL 0x04C
+#define E4_SB_FIRST_INO 0x054
+#define E4_SB_INODE_SIZE 0x058
+#define E4_SB_BLOCK_GROUP_NR 0x05A
+#define E4_SB_FEATURE_COMPAT 0x05C
+#define E4_SB_FEATURE_INCOMPAT 0x060
+#define E4_SB_FEATURE_RO_COMPAT 0x064
+#define E4_SB_UUID 0x068
+#define E4_SB_VOLUME_NAME 0x078
+#define E4_SB_RESERVED_GDT_BLOCKS 0x0CE
+#define E4_SB_JOURNAL_UUID 0x0D0
+#define E4_SB_JOURNAL_INUM 0x0E0
+#define E4_SB_JOURNAL_DEV 0x0E4
+#define E4_SB_LAST_ORPHAN 0x0E8
+#define E4_SB_HASH_SEED 0x0EC
+#define E4_SB_DEF_HASH_VERSION 0x0FC
+#define E4_SB_DESC_SIZE 0x0FE
+#define E4_SB_FIRST_META_BG 0x104
+#define E4_SB_BLOCKS_COUNT_HI 0x150
+#define E4_SB_R_BLOCKS_COUNT_HI 0x154
+#define E4_SB_FREE_BLOCKS_COUNT_HI 0x158
+#define E4_SB_MIN_EXTRA_ISIZE 0x15C
+#define E4_SB_WANT_EXTRA_ISIZE 0x15E
+#define E4_SB_FLAGS 0x160
+#define E4_SB_MMP_INTERVAL 0x166
+#define E4_SB_MMP_BLOCK 0x168
+#define E4_SB_LOG_GROUPS_PER_FLEX 0x174
+#define E4_SB_CHECKSUM_TYPE 0x175
+#define E4_SB_BACKUP_BGS 0x24C
+#define E4_SB_LPF_INO 0x268
+#define E4_SB_CHECKSUM_SEED 0x270
+#define E4_SB_ENCODING 0x27C
+#define E4_SB_ENCODING_FLAGS 0x27E
+#define E4_SB_ORPHAN_FILE_INUM 0x280
+#define E4_SB_CHECKSUM 0x3FC
+
+#define E4_STATE_VALID 0x1
+#define E4_STATE_ERROR 0x2
+#define E4_STATE_ORPHAN 0x4
+
+#define E4_SB_FLAG_SIGNED_HASH 0x1
+#define E4_SB_FLAG_UNSIGNED_HASH 0x2
+
+/* COMPAT (§2.3) */
+#define E4_COMPAT_DIR_PREALLOC 0x0001
+#define E4_COMPAT_IMAGIC_INODES 0x0002
+#define E4_COMPAT_HAS_JOURNAL 0x0004
+#define E4_COMPAT_EXT_ATTR 0x0008
+#define E4_COMPAT_RESIZE_INODE 0x0010
+#define E4_COMPAT_DIR_INDEX 0x0020
+#define E4_COMPAT_LAZY_BG 0x0040
+#define E4_COMPAT_EXCLUDE_INODE 0x0080
+#define E4_COMPAT_EXCLUDE_BITMAP 0x0100
+#define E4_COMPAT_SPARSE_SUPER2 0x0200
+#define E4_COMPAT_FAST_COMMIT 0x0400
+#define E4_COMPAT_STABLE_INODES 0x0800
+#define E4_COMPAT_ORPHAN_FILE 0x1000
+
+/* INCOMPAT */
+#define E4_INCOMPAT_COMPRESSION 0x00001
+#define E4_INCOMPAT_FILETYPE 0x00002
+#define E4_INCOMPAT_RECOVER 0x00004
+#define E4_INCOMPAT_JOURNAL_DEV 0x00008
+#define E4_INCOMPAT_META_BG 0x00010
+#define E4_INCOMPAT_EXTENTS 0x00040
+#define E4_INCOMPAT_64BIT 0x00080
+#define E4_INCOMPAT_MMP 0x00100
+#define E4_INCOMPAT_FLEX_BG 0x00200
+#define E4_INCOMPAT_EA_INODE 0x00400
+#define E4_INCOMPAT_DIRDATA 0x01000
+#define E4_INCOMPAT_CSUM_SEED 0x02000
+#define E4_INCOMPAT_LARGEDIR 0x04000
+#define E4_INCOMPAT_INLINE_DATA 0x08000
+#define E4_INCOMPAT_ENCRYPT 0x10000
+#define E4_INCOMPAT_CASEFOLD 0x20000
+
+/* RO_COMPAT */
+#define E4_RO_COMPAT_SPARSE_SUPER 0x00001
+#define E4_RO_COMPAT_LARGE_FILE 0x00002
+#define E4_RO_COMPAT_BTREE_DIR 0x00004
+#define E4_RO_COMPAT_HUGE_FILE 0x00008
+#define E4_RO_COMPAT_GDT_CSUM 0x00010
+#define E4_RO_COMPAT_DIR_NLINK 0x00020
+#define E4_RO_COMPAT_EXTRA_ISIZE 0x00040
+#define E4_RO_COMPAT_HAS_SNAPSHOT 0x00080
+#define E4_RO_COMPAT_QUOTA 0x00100
+#define E4_RO_COMPAT_BIGALLOC 0x00200
+#define E4_RO_COMPAT_METADATA_CSUM 0x00400
+#define E4_RO_COMPAT_REPLICA 0x00800
+#define E4_RO_COMPAT_READONLY 0x01000
+#define E4_RO_COMPAT_PROJECT 0x02000
+#define E4_RO_COMPAT_SHARED_BLOCKS 0x04000
+#define E4_RO_COMPAT_VERITY 0x08000
+#define E4_RO_COMPAT_ORPHAN_PRESENT 0x10000
+
+/* ---- group descriptors (§3) ------------------------------------------- */
+#define E4_GD_BLOCK_BITMAP_LO 0x00
+#define E4_GD_INODE_BITMAP_LO 0x04
+#define E4_GD_INODE_TABLE_LO 0x08
+#define E4_GD_FREE_BLOCKS_LO 0x0C
+#define E4_GD_FREE_INODES_LO 0x0E
+#define E4_GD_USED_DIRS_LO 0x10
+#define E4_GD_FLAGS 0x12
+#define E4_GD_BLOCK_BITMAP_CSUM_LO 0x18
+#define E4_GD_INODE_BITMAP_CSUM_LO 0x1A
+#define E4_GD_ITABLE_UNUSED_LO 0x1C
+#define E4_GD_CHECKSUM 0x1E
+#define E4_GD_BLOCK_BITMAP_HI 0x20
+#define E4_GD_INODE_BITMAP_HI 0x24
+#define E4_GD_INODE_TABLE_HI 0x28
+#define E4_GD_FREE_BLOCKS_HI 0x2C
+#define E4_GD_FREE_INODES_HI 0x2E
+#define E4_GD_USED_DIRS_HI 0x30
+#define E4_GD_ITABLE_UNUSED_HI 0x32
+#define E4_GD_BLOCK_BITMAP_CSUM_HI 0x38
+#define E4_GD_INODE_BITMAP_CSUM_HI 0x3A
+#define E4_GD_SIZE_MIN 32
+#define E4_GD_SIZE_64 64
+
+#define E4_BG_INODE_UNINIT 0x1
+#define E4_BG_BLOCK_UNINIT 0x2
+#define E4_BG_INODE_ZEROED 0x4
+
+/* ---- inodes (§4) ------------------------------------------------------ */
+#define E4_GOOD_OLD_INODE_SIZE 128
+#define E4_GOOD_OLD_FIRST_INO 11
+#define E4_I_MODE 0x00
+#define E4_I_UID 0x02
+#define E4_I_SIZE_LO 0x04
+#define E4_I_ATIME 0x08
+#define E4_I_CTIME 0x0C
+#define E4_I_MTIME 0x10
+#define E4_I_DTIME 0x14
+#define E4_I_GID 0x18
+#define E4_I_LINKS_COUNT 0x1A
+#define E4_I_BLOCKS_LO 0x1C
+#define E4_I_FLAGS 0x20
+#define E4_I_VERSION_LO 0x24
+#define E4_I_BLOCK 0x28
+#define E4_I_BLOCK_SIZE 60
+#define E4_I_GENERATION 0x64
+#define E4_I_FILE_ACL_LO 0x68
+#define E4_I_SIZE_HIGH 0x6C
+#define E4_I_BLOCKS_HIGH 0x74
+#define E4_I_FILE_ACL_HIGH 0x76
+#define E4_I_UID_HIGH 0x78
+#define E4_I_GID_HIGH 0x7A
+#define E4_I_CHECKSUM_LO 0x7C
+#define E4_I_EXTRA_ISIZE 0x80
+#define E4_I_CHECKSUM_HI 0x82
+#define E4_I_CTIME_EXTRA 0x84
+#define E4_I_MTIME_EXTRA 0x88
+#define E4_I_ATIME_EXTRA 0x8C
+#define E4_I_CRTIME 0x90
+#define E4_I_CRTIME_EXTRA 0x94
+#define E4_I_VERSION_HI 0x98
+#define E4_I_PROJID 0x9C
+
+#define E4_S_IFMT 0xF000
+#define E4_S_IFIFO 0x1000
+#define E4_S_IFCHR 0x2000
+#define E4_S_IFDIR 0x4000
+#define E4_S_IFBLK 0x6000
+#define E4_S_IFREG 0x8000
+#define E4_S_IFLNK 0xA000
+#define E4_S_IFSOCK 0xC000
+
+/* i_flags (§4.6) */
+#define E4_COMPR_FL 0x00000004
+#define E4_IMMUTABLE_FL 0x00000010
+#define E4_APPEND_FL 0x00000020
+#define E4_ENCRYPT_FL 0x00000800
+#define E4_INDEX_FL 0x00001000
+#define E4_JOURNAL_DATA_FL 0x00004000
+#define E4_HUGE_FILE_FL 0x00040000
+#define E4_EXTENTS_FL 0x00080000
+#define E4_VERITY_FL 0x00100000
+#define E4_EA_INODE_FL 0x00200000
+#define E4_INLINE_DATA_FL 0x10000000
+#define E4_CASEFOLD_FL 0x40000000
+
+#define E4_LINK_MAX 65000
+
+/* ---- extents (§5) ----------------------------------------------------- */
+#define E4_EXT_MAGIC 0xF30A
+#define E4_EXT_NODE_SIZE 12	/* header, index and leaf entries alike */
+#define E4_EXT_MAX_DEPTH 5
+#define E4_EXT_INIT_MAX_LEN 32768u
+#define E4_EXT_UNWRITTEN_MAX_LEN 32767u
+#define E4_EXT_ROOT_CAPACITY 4
+
+/* ---- block maps (§6) -------------------------------------------------- */
+#define E4_NDIR_BLOCKS 12
+#define E4_IND_BLOCK 12
+#define E4_DIND_BLOCK 13
+#define E4_TIND_BLOCK 14
+
+/* ---- directories (§7) ------------------------------------------------- */
+#define E4_DIRENT_HEADER 8
+#define E4_NAME_MAX 255
+#define E4_DIR_TAIL_SIZE 12
+#define E4_DIR_TAIL_FT 0xDE
+#define E4_DX_ROOT_INFO_OFF 0x18
+#define E4_DX_ROOT_COUNT_OFF 0x20
+#define E4_DX_NODE_COUNT_OFF 0x08
+#define E4_DX_TAIL_SIZE 8
+/* dirent fields (§7.1) */
+#define E4_DIRENT_INODE 0x0
+#define E4_DIRENT_REC_LEN 0x4
+#define E4_DIRENT_NAME_LEN 0x6
+#define E4_DIRENT_FILE_TYPE 0x7
+#define E4_DIRENT_MIN_REC_LEN 12
+#define E4_FT_COUNT 8		/* live file_type values are 0..7 */
+/* dx_root_info and dx entries (§7.6) */
+#define E4_DX_ROOT_HASH_VERSION 0x1C
+#define E4_DX_ROOT_INFO_LENGTH 0x1D
+#define E4_DX_ROOT_LEVELS 0x1E
+#define E4_DX_ROOT_INFO_SIZE 8
+#define E4_DX_ENTRY_SIZE 8
+#define E4_DX_LEVELS_MAX 2		/* indirect_levels < this ... */
+#define E4_DX_LEVELS_MAX_LARGEDIR 3	/* ... or < this with large_dir */
+
+#define E4_HASH_LEGACY 0
+#define E4_HASH_HALF_MD4 1
+#define E4_HASH_TEA 2
+#define E4_HASH_LEGACY_UNSIGNED 3
+#define E4_HASH_HALF_MD4_UNSIGNED 4
+#define E4_HASH_TEA_UNSIGNED 5
+#define E4_HASH_SIPHASH 6
+
+/* ---- inline data (§8) ------------------------------------------------- */
+#define E4_INLINE_DATA_DOTDOT_SIZE 4
+#define E4_MIN_INLINE_DATA_SIZE 60
+
+/* ---- xattrs (§9) ------------------------------------------------------ */
+#define E4_XATTR_MAGIC 0xEA020000u
+#define E4_XATTR_BLOCK_HEADER 32
+#define E4_XATTR_IBODY_HEADER 4
+#define E4_XATTR_ENTRY_HEADER 16
+#define E4_XATTR_INDEX_USER 1
+#define E4_XATTR_INDEX_POSIX_ACL_ACCESS 2
+#define E4_XATTR_INDEX_POSIX_ACL_DEFAULT 3
+#define E4_XATTR_INDEX_TRUSTED 4
+#define E4_XATTR_INDEX_LUSTRE 5
+#define E4_XATTR_INDEX_SECURITY 6
+#define E4_XATTR_INDEX_SYSTEM 7
+#define E4_XATTR_INDEX_RICHACL 8
+#define E4_XATTR_INDEX_ENCRYPTION 9
+#define E4_XATTR_INDEX_HURD 10
+
+/* ---- journal (§13), big-endian ----------------------------------------- */
+#define E4_JBD2_MAGIC 0xC03B3998u
+
+/* Pinned sizes: the offsets above imply these structure sizes. */
+static_assert(E4_SB_CHECKSUM + 4 == E4_SB_SIZE, "superblock is 1024 bytes");
+static_assert(E4_GD_INODE_BITMAP_CSUM_HI + 2 + 4 == E4_GD_SIZE_64,
+	      "64-byte group descriptor");
+static_assert(E4_GD_CHECKSUM + 2 == E4_GD_SIZE_MIN, "32-byte group descriptor");
+static_assert(E4_I_CHECKSUM_LO + 4 == E4_GOOD_OLD_INODE_SIZE,
+	      "128-byte base inode");
+static_assert(E4_I_BLOCK + E4_I_BLOCK_SIZE == E4_I_GENERATION,
+	      "i_block is 60 bytes");
+static_assert(E4_I_PROJID + 4 == 0xA0, "extended inode fields end at 0xA0");
+static_assert(E4_EXT_NODE_SIZE * (E4_EXT_ROOT_CAPACITY + 1) == E4_I_BLOCK_SIZE,
+	      "extent root fills i_block");
+
+#endif /* E4_FORMAT_H */

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The request engine: header validation, the opcode dispatch table, the
+ * in-flight list INTERRUPT looks at, and reply encoding.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuse/ops.h"
+#include "fuse/proto.h"
+
+struct e4f_inflight {
+	struct e4f_inflight *next, **pprev;
+	struct e4f_req *req;
+};
+
+#define OP(code, fn, min, fl) \
+	[code] = { .name = #code + 5, .min_arg = (min), .handler = (fn), \
+		   .flags = (fl) }
+#define RO_OP(code, fn, min) OP(code, fn, min, 0)
+#define MOD_OP(code) OP(code, e4f_op_erofs, 0, E4F_OP_MODIFIES)
+
+/*
+ * Dispatch table.  min_arg is the fixed part of each request; handlers
+ * validate the variable part (names, forget lists) themselves.  Opcodes that
+ * are not here get ENOSYS, which the kernel remembers and stops sending.
+ * The iomap opcodes (4089..4095) will need a second, offset table.
+ */
+static const struct e4f_op op_table[] = {
+	OP(FUSE_INIT, e4f_op_init, 16, E4F_OP_PRE_INIT),
+	OP(FUSE_DESTROY, e4f_op_destroy, 0, 0),
+	OP(FUSE_FORGET, e4f_op_forget, sizeof(struct fuse_forget_in),
+	   E4F_OP_NOREPLY),
+	OP(FUSE_BATCH_FORGET, e4f_op_batch_forget,
+	   sizeof(struct fuse_batch_forget_in), E4F_OP_NOREPLY),
+	OP(FUSE_INTERRUPT, e4f_op_interrupt, sizeof(struct fuse_interrupt_in),
+	   E4F_OP_NOREPLY),
+	RO_OP(FUSE_LOOKUP, e4f_op_lookup, 1),
+	RO_OP(FUSE_GETATTR, e4f_op_getattr, sizeof(struct fuse_getattr_in)),
+	RO_OP(FUSE_STATX, e4f_op_statx, sizeof(struct fuse_statx_in)),
+	RO_OP(FUSE_OPENDIR, e4f_op_opendir, sizeof(struct fuse_open_in)),
+	RO_OP(FUSE_READDIR, e4f_op_readdir, sizeof(struct fuse_read_in)),
+	RO_OP(FUSE_READDIRPLUS, e4f_op_readdirplus,
+	      sizeof(struct fuse_read_in)),
+	RO_OP(FUSE_RELEASEDIR, e4f_op_release, sizeof(struct fuse_release_in)),
+	RO_OP(FUSE_FSYNCDIR, e4f_op_fsync, sizeof(struct fuse_fsync_in)),
+	RO_OP(FUSE_OPEN, e4f_op_open, sizeof(struct fuse_open_in)),
+	RO_OP(FUSE_READ, e4f_op_read, sizeof(struct fuse_read_in)),
+	RO_OP(FUSE_RELEASE, e4f_op_release, sizeof(struct fuse_release_in)),
+	RO_OP(FUSE_FLUSH, e4f_op_release, sizeof(struct fuse_flush_in)),
+	RO_OP(FUSE_FSYNC, e4f_op_fsync, sizeof(struct fuse_fsync_in)),
+	RO_OP(FUSE_SYNCFS, e4f_op_fsync, sizeof(struct fuse_syncfs_in)),
+	RO_OP(FUSE_READLINK, e4f_op_readlink, 0),
+	RO_OP(FUSE_GETXATTR, e4f_op_getxattr,
+	      sizeof(struct fuse_getxattr_in) + 1),
+	RO_OP(FUSE_LISTXATTR, e4f_op_listxattr,
+	      sizeof(struct fuse_getxattr_in)),
+	RO_OP(FUSE_STATFS, e4f_op_statfs, 0),
+	RO_OP(FUSE_ACCESS, e4f_op_access, sizeof(struct fuse_access_in)),
+	RO_OP(FUSE_LSEEK, e4f_op_lseek, sizeof(struct fuse_lseek_in)),
+	MOD_OP(FUSE_SETATTR),
+	MOD_OP(FUSE_SYMLINK),
+	MOD_OP(FUSE_MKNOD),
+	MOD_OP(FUSE_MKDIR),
+	MOD_OP(FUSE_UNLINK),
+	MOD_OP(FUSE_RMDIR),
+	MOD_OP(FUSE_RENAME),
+	MOD_OP(FUSE_LINK),
+	MOD_OP(FUSE_WRITE),
+	MOD_OP(FUSE_SETXATTR),
+	MOD_OP(FUSE_REMOVEXATTR),
+	MOD_OP(FUSE_CREATE),
+	MOD_OP(FUSE_FALLOCATE),
+	MOD_OP(FUSE_RENAME2),
+	MOD_OP(FUSE_COPY_FILE_RANGE),
+	MOD_OP(FUSE_TMPFILE),
+	MOD_OP(FUSE_COPY_FILE_RANGE_64),
+};
+
+const struct e4f_op *e4f_op_find(uint32_t opcode)
+{
+	if (opcode >= sizeof(op_table) / sizeof(op_table[0]))
+		return NULL;
+	if (!op_table[opcode].handler)
+		return NULL;
+	return &op_table[opcode];
+}
+
+const char *e4f_op_name(uint32_t opcode)
+{
+	const struct e4f_op *op = e4f_op_find(opcode);
+
+	if (op)
+		return op->name;
+	switch (opcode) {
+	case FUSE_GETLK: return "GETLK";
+	case FUSE_SETLK: return "SETLK";
+	case FUSE_SETLKW: return "SETLKW";
+	case FUSE_IOCTL: return "IOCTL";
+	case FUSE_POLL: return "POLL";
+	case FUSE_NOTIFY_REPLY: return "NOTIFY_REPLY";
+	case FUSE_BMAP: return "BMAP";
+	default: return "UNKNOWN";
+	}
+}
+
+const char *e4f_arg_string(const struct e4f_req *r, size_t off, size_t *len)
+{
+	if (off >= r->arglen)
+		return NULL;
+	const uint8_t *nul = memchr(r->arg + off, '\0', r->arglen - off);
+
+	if (!nul)
+		return NULL;
+	*len = (size_t)(nul - (r->arg + off));
+	return (const char *)(r->arg + off);
+}
+
+/* ---- replies ------------------------------------------------------------ */
+
+static void send_reply(struct e4f_req *r, int err, const struct iovec *data,
+		       int ndata)
+{
+	struct iovec iov[8];
+	struct fuse_out_header oh;
+	size_t total = sizeof(oh);
+
+	if (r->replied) {
+		e4f_log(E4_LOG_ERROR, "bug: second reply to request %" PRIu64
+			" (%s)", (uint64_t)r->h.unique,
+			e4f_op_name(r->h.opcode));
+		return;
+	}
+	r->replied = true;
+	if (ndata < 0 || ndata > 7)
+		ndata = 0, err = -EIO;
+	for (int i = 0; i < ndata; i++)
+		total += data[i].iov_len;
+	if (total > UINT32_MAX) {
+		ndata = 0;
+		err = -EIO;
+		total = sizeof(oh);
+	}
+	oh.len = (uint32_t)total;
+	oh.error = err;
+	oh.unique = r->h.unique;
+	iov[0].iov_base = &oh;
+	iov[0].iov_len = sizeof(oh);
+	for (int i = 0; i < ndata; i++)
+		iov[i + 1] = data[i];
+	r->error = err;
+	r->outlen = total - sizeof(oh);
+
+	int ret = r->sink->send(r->sink->ctx, iov, ndata + 1);
+
+	if (ret < 0 && ret != -ENOENT)
+		e4f_log(E4_LOG_WARN, "reply to %s (unique %" PRIu64
+			") failed: %s", e4f_op_name(r->h.opcode),
+			(uint64_t)r->h.unique, strerror(-ret));
+}
+
+void e4f_reply_err(struct e4f_req *r, int err)
+{
+	if (err > 0 || err <= -512)
+		err = -EIO;
+	if (err == -EUCLEAN && r->s->cfg.errors == E4F_ERRORS_PANIC &&
+	    !atomic_exchange(&r->s->panic, true)) {
+		e4f_log(E4_LOG_ERROR,
+			"errors=panic: corruption found, unmounting");
+		if (r->s->on_panic)
+			r->s->on_panic(r->s);
+	}
+	send_reply(r, err, NULL, 0);
+}
+
+void e4f_reply_buf(struct e4f_req *r, const void *data, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+
+	send_reply(r, 0, &iov, len ? 1 : 0);
+}
+
+void e4f_reply_iov(struct e4f_req *r, const struct iovec *iov, int iovcnt)
+{
+	send_reply(r, 0, iov, iovcnt);
+}
+
+void e4f_reply_none(struct e4f_req *r)
+{
+	r->replied = true;
+}
+
+/* ---- in-flight requests --------------------------------------------------- */
+
+static void inflight_add(struct e4f_session *s, struct e4f_inflight *f,
+			 struct e4f_req *r)
+{
+	f->req = r;
+	pthread_mutex_lock(&s->inflight_lock);
+	f->next = s->inflight;
+	f->pprev = &s->inflight;
+	if (s->inflight)
+		s->inflight->pprev = &f->next;
+	s->inflight = f;
+	pthread_mutex_unlock(&s->inflight_lock);
+}
+
+static void inflight_del(struct e4f_session *s, struct e4f_inflight *f)
+{
+	pthread_mutex_lock(&s->inflight_lock);
+	*f->pprev = f->next;
+	if (f->next)
+		f->next->pprev = f->pprev;
+	pthread_mutex_unlock(&s->inflight_lock);
+}
+
+/* INTERRUPT: mark the target if it is still being served.  If it is not
+ * (yet) seen, answer EAGAIN so the kernel asks again later; if it has been
+ * answered already the kernel drops that reply. */
+void e4f_op_interrupt(struct e4f_req *r)
+{
+	struct fuse_interrupt_in in;
+	bool found = false;
+
+	e4f_arg_get(r, &in, sizeof(in));
+	pthread_mutex_lock(&r->s->inflight_lock);
+	for (struct e4f_inflight *f = r->s->inflight; f; f = f->next) {
+		if (f->req->h.unique == in.unique) {
+			atomic_store(&f->req->interrupted, true);
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->s->inflight_lock);
+	if (found)
+		e4f_reply_none(r);
+	else
+		e4f_reply_err(r, -EAGAIN);
+}
+
+/* ---- the engine ----------------------------------------------------------- */
+
+static void debug_line(const struct e4f_req *r)
+{
+	if (r->replied && r->error == 0 && r->outlen == 0 &&
+	    (r->h.opcode == FUSE_FORGET || r->h.opcode == FUSE_BATCH_FORGET))
+		return;
+	e4f_log(E4_LOG_INFO, "req %" PRIu64 " %s node %" PRIu64
+		" in %zu -> %s%d out %zu", (uint64_t)r->h.unique,
+		e4f_op_name(r->h.opcode), (uint64_t)r->h.nodeid, r->arglen,
+		r->error ? "error " : "", r->error, r->outlen);
+}
+
+int e4f_process_request(struct e4f_session *s, const void *req, size_t len,
+			const struct e4f_sink *sink, void *scratch)
+{
+	struct e4f_req r;
+
+	memset(&r, 0, sizeof(r));
+	if (len < sizeof(r.h)) {
+		e4f_log(E4_LOG_ERROR, "request of %zu bytes: shorter than "
+			"its header", len);
+		return -EPROTO;
+	}
+	memcpy(&r.h, req, sizeof(r.h));
+	if (r.h.len != len) {
+		e4f_log(E4_LOG_ERROR, "request %" PRIu64 ": header says %u "
+			"bytes, got %zu", (uint64_t)r.h.unique, r.h.len, len);
+		return -EPROTO;
+	}
+	r.s = s;
+	r.sink = sink;
+	r.scratch = scratch;
+	r.arg = (const uint8_t *)req + sizeof(r.h);
+	r.arglen = len - sizeof(r.h);
+	atomic_init(&r.interrupted, false);
+
+	/* Request extensions (security context, groups) are only sent when
+	 * negotiated, and e4fuse does not negotiate them: skip them. */
+	size_t extlen = (size_t)r.h.total_extlen * 8;
+
+	const struct e4f_op *op = e4f_op_find(r.h.opcode);
+	bool initialized = atomic_load(&s->initialized);
+
+	if (extlen > r.arglen) {
+		e4f_reply_err(&r, -EINVAL);
+	} else if (!op) {
+		r.arglen -= extlen;
+		e4f_reply_err(&r, r.h.opcode == FUSE_NOTIFY_REPLY ? 0 : -ENOSYS);
+		if (r.h.opcode == FUSE_NOTIFY_REPLY)
+			r.error = 0;
+	} else if (!initialized && !(op->flags & E4F_OP_PRE_INIT)) {
+		e4f_reply_err(&r, -EIO);
+	} else if (initialized && r.h.opcode == FUSE_INIT) {
+		e4f_reply_err(&r, -EPROTO);
+	} else if ((r.arglen -= extlen) < op->min_arg) {
+		e4f_log(E4_LOG_WARN, "request %" PRIu64 " %s: payload of %zu "
+			"bytes, at least %zu expected", (uint64_t)r.h.unique,
+			op->name, r.arglen, op->min_arg);
+		if (op->flags & E4F_OP_NOREPLY)
+			e4f_reply_none(&r);
+		else
+			e4f_reply_err(&r, -EINVAL);
+	} else if (op->flags & E4F_OP_MODIFIES) {
+		e4f_reply_err(&r, -EROFS);
+	} else {
+		struct e4f_inflight f;
+		bool track = !(op->flags & E4F_OP_NOREPLY);
+
+		if (track)
+			inflight_add(s, &f, &r);
+		op->handler(&r);
+		if (track)
+			inflight_del(s, &f);
+		if (!r.replied && !(op->flags & E4F_OP_NOREPLY)) {
+			e4f_log(E4_LOG_ERROR, "bug: %s left unanswered",
+				op->name);
+			e4f_reply_err(&r, -EIO);
+		}
+	}
+	if (s->cfg.debug)
+		debug_line(&r);
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Request decoding and reply encoding.  A handler sees a validated request
+ * (header copied out, payload at least as long as its opcode's minimum) and
+ * answers it exactly once through the e4f_reply_* functions.
+ */
+#ifndef E4F_PROTO_H
+#define E4F_PROTO_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "fuse/fuse_kernel.h"
+#include "fuse/session.h"
+
+struct e4f_req {
+	struct e4f_session *s;
+	struct fuse_in_header h;	/* copied out: buffers may be unaligned */
+	const uint8_t *arg;		/* payload after the header */
+	size_t arglen;
+	const struct e4f_sink *sink;
+	uint8_t *scratch;		/* E4F_REPLY_BUFSIZE bytes */
+	bool replied;
+	int error;			/* what was answered, for the debug log */
+	size_t outlen;
+	atomic_bool interrupted;	/* set by FUSE_INTERRUPT */
+};
+
+/* One entry of the dispatch table. */
+struct e4f_op {
+	const char *name;
+	size_t min_arg;			/* shortest valid payload */
+	void (*handler)(struct e4f_req *r);
+	unsigned flags;
+};
+#define E4F_OP_NOREPLY	 0x1u	/* FORGET, BATCH_FORGET, INTERRUPT-ish */
+#define E4F_OP_PRE_INIT	 0x2u	/* allowed before INIT (INIT itself) */
+#define E4F_OP_MODIFIES	 0x4u	/* changes the image: EROFS while ro */
+
+/* The table entry for @opcode, or NULL if e4fuse does not know it. */
+const struct e4f_op *e4f_op_find(uint32_t opcode);
+const char *e4f_op_name(uint32_t opcode);
+
+/* Copy the fixed-size head of the payload (length already validated). */
+static inline void e4f_arg_get(const struct e4f_req *r, void *dst, size_t n)
+{
+	memcpy(dst, r->arg, n < r->arglen ? n : r->arglen);
+	if (n > r->arglen)
+		memset((uint8_t *)dst + r->arglen, 0, n - r->arglen);
+}
+
+/* The NUL-terminated string starting at payload offset @off, or NULL if the
+ * payload has no terminator after it.  *len gets its length. */
+const char *e4f_arg_string(const struct e4f_req *r, size_t off, size_t *len);
+
+/* Replies.  @err is 0 or a negative errno; anything outside the kernel's
+ * accepted range (-512, 0] becomes -EIO. */
+void e4f_reply_err(struct e4f_req *r, int err);
+void e4f_reply_buf(struct e4f_req *r, const void *data, size_t len);
+void e4f_reply_iov(struct e4f_req *r, const struct iovec *iov, int iovcnt);
+/* For requests that get no answer (FORGET). */
+void e4f_reply_none(struct e4f_req *r);
+
+static inline bool e4f_req_interrupted(struct e4f_req *r)
+{
+	return atomic_load_explicit(&r->interrupted, memory_order_relaxed);
+}
+
+#endif /* E4F_PROTO_H */

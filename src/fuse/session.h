@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The FUSE session: one connection to the kernel (a /dev/fuse descriptor),
+ * the file system it serves, and the request engine.
+ *
+ * The engine is a function of (session, request bytes) -> reply bytes handed
+ * to a sink, so it runs the same on requests read from /dev/fuse and on
+ * buffers a fuzz harness or unit test makes up without a kernel.
+ */
+#ifndef E4F_SESSION_H
+#define E4F_SESSION_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "e4/e4.h"
+#include "fuse/nodes.h"
+
+/* Largest READ/WRITE payload negotiated: 256 pages of 4 KiB. */
+#define E4F_MAX_PAGES 256u
+#define E4F_MAX_IO (E4F_MAX_PAGES * 4096u)
+/* /dev/fuse read buffer: one WRITE request (header + fuse_write_in + data)
+ * plus slack; the kernel demands at least 8 KiB. */
+#define E4F_REQ_BUFSIZE (E4F_MAX_IO + 4096u)
+/* Reply scratch space: the largest payload any handler builds. */
+#define E4F_REPLY_BUFSIZE (E4F_MAX_IO + 4096u)
+
+/* Entry and attribute validity: nothing changes the image behind our back. */
+#define E4F_TIMEOUT_SEC 86400u
+
+enum e4f_errors_policy {
+	E4F_ERRORS_CONTINUE,	/* report EUCLEAN to the caller, keep serving */
+	E4F_ERRORS_REMOUNT_RO,	/* same while read-only (the only mode yet) */
+	E4F_ERRORS_PANIC,	/* stop serving and unmount at the first one */
+};
+
+/* What the session needs from the options; main.c fills it. */
+struct e4f_session_config {
+	bool debug;			/* one log line per request */
+	bool default_permissions;	/* kernel checks permissions */
+	bool uid_set, gid_set;
+	uint32_t uid, gid;		/* ownership override */
+	enum e4f_errors_policy errors;
+};
+
+/*
+ * Where replies go.  @iov[0] always starts with a complete fuse_out_header
+ * whose len is the sum of all iov lengths.  Returns 0 or -errno; -ENOENT
+ * means the kernel dropped the request (interrupted), which is not an error.
+ */
+struct e4f_sink {
+	int (*send)(void *ctx, const struct iovec *iov, int iovcnt);
+	void *ctx;
+};
+
+struct e4f_inflight;
+
+struct e4f_session {
+	struct e4_fs *fs;
+	struct e4f_session_config cfg;
+	uint32_t block_size;
+	int fd;				/* /dev/fuse, -1 without a kernel */
+
+	/* negotiated at INIT */
+	atomic_bool initialized;
+	uint32_t proto_minor;
+	uint64_t init_flags;		/* what the kernel granted and we use */
+
+	struct e4f_nodes nodes;
+
+	/* requests being served, for INTERRUPT */
+	pthread_mutex_t inflight_lock;
+	struct e4f_inflight *inflight;
+
+	/* INIT / end of session signalling for main.c */
+	pthread_mutex_t state_lock;
+	pthread_cond_t state_cond;
+	bool ended;
+	int end_error;			/* why the session ended, 0 = unmounted */
+	atomic_bool panic;		/* errors=panic fired */
+	void (*on_panic)(struct e4f_session *s);	/* main.c: unmount */
+};
+
+int e4f_session_init(struct e4f_session *s, struct e4_fs *fs, int fd,
+		     const struct e4f_session_config *cfg);
+void e4f_session_destroy(struct e4f_session *s);
+
+/*
+ * Decode, validate and serve one request of @len bytes at @req.  Every reply
+ * (at most one per request) goes to @sink; @scratch (E4F_REPLY_BUFSIZE
+ * bytes, per thread) is where handlers build it.  Returns 0 when the request
+ * was handled (even with an error reply), -EPROTO when the header itself is
+ * malformed so that no reply could be addressed.
+ */
+int e4f_process_request(struct e4f_session *s, const void *req, size_t len,
+			const struct e4f_sink *sink, void *scratch);
+
+/* Serve /dev/fuse with @nthreads workers until the kernel ends the
+ * connection.  Returns 0 on a clean unmount, -errno otherwise. */
+int e4f_session_loop(struct e4f_session *s, unsigned nthreads);
+
+/* Wait up to @timeout_ms for INIT: 0 when negotiated, -ETIMEDOUT, or the
+ * error that ended the session first. */
+int e4f_session_wait_init(struct e4f_session *s, int timeout_ms);
+
+/* Notifications (server -> kernel, unique 0). */
+int e4f_notify_inval_inode(struct e4f_session *s, uint64_t nodeid,
+			   int64_t off, int64_t len);
+int e4f_notify_inval_entry(struct e4f_session *s, uint64_t parent,
+			   const char *name, size_t name_len);
+
+/* ---- node ids <-> inode numbers ----------------------------------------- */
+
+static inline uint64_t e4f_ino_to_nodeid(uint32_t ino)
+{
+	return ino == E4_ROOT_INO ? 1u : ino;
+}
+
+/* -ESTALE for node ids no inode maps to (0, 2: ino 1 is never exposed,
+ * anything past 32 bits). */
+static inline int e4f_nodeid_to_ino(uint64_t nodeid, uint32_t *ino)
+{
+	if (nodeid == 1) {
+		*ino = E4_ROOT_INO;
+		return 0;
+	}
+	if (nodeid <= 2 || nodeid > UINT32_MAX)
+		return -ESTALE;
+	*ino = (uint32_t)nodeid;
+	return 0;
+}
+
+/* ---- logging ------------------------------------------------------------ */
+
+/* Log sink used by the front end and handed to the library. */
+void e4f_log_to_syslog(bool on);
+void e4f_log(enum e4_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void e4f_lib_log(void *ctx, enum e4_log_level level, const char *msg);
+
+#endif /* E4F_SESSION_H */

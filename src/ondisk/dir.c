@@ -1,0 +1,746 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Directory blocks (spec §7.1-7.5, §7.8) and inline directories (§7.9,
+ * §8.3): verification, iteration and linear lookup.
+ *
+ * An "area" is a run of bytes the entries must tile exactly: a directory
+ * block up to its checksum tail, or one of the two entry areas of an inline
+ * directory.  Every area is verified whole (DIR1-DIR4) before any of its
+ * entries is used, so a walk stops at a corrupt block after delivering the
+ * entries of the blocks before it.
+ *
+ * Index blocks of an htree directory (§7.6) look like empty blocks to a
+ * linear reader, but with metadata_csum they carry a dx tail instead of a
+ * leaf tail, so the kind of each block must be known before verifying it.
+ * Following the spec ("decide from INDEX_FL and position"): when the inode
+ * has INDEX_FL and the file system has dir_index, logical block 0 is the dx
+ * root (only its "." and ".." are entries), and any other block that starts
+ * with the fake entry of an interior node (inode 0, rec_len == B, name_len
+ * 0) is an interior node.  A real empty leaf cannot be mistaken for one
+ * under metadata_csum, because its single entry ends at B - 12, before the
+ * tail; without metadata_csum both read as "no entries", so the choice does
+ * not matter.  Index blocks are checked against their dx checksum; their
+ * structure matters only to the htree lookup (htree.c), so the walk ignores
+ * a structurally odd index block rather than failing.
+ *
+ * Positions (readdir cookies): byte offset in the directory (lblk * B + off)
+ * for block directories; for inline directories 0 = ".", 1 = "..", and 4 and
+ * up are byte offsets into the inline area (i_block bytes 4..59, then the
+ * system.data value at 60 and up).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ondisk.h"
+
+struct dir_area {
+	struct e4_fs *fs;
+	const struct e4_inode *dir;
+	const uint8_t *data;
+	size_t size;		/* readable bytes at data */
+	uint32_t start;		/* offset of the first entry */
+	uint32_t end;		/* usable end: entries tile [start, end) */
+	bool dots_first;	/* block 0: "." then ".." must open the area */
+	bool is_inline;
+	uint32_t inline_base;	/* inline: position of data[0] */
+	uint64_t pblk, lblk;	/* block areas, for messages */
+};
+
+struct raw_dirent {
+	uint32_t ino;
+	uint32_t rec_len;	/* decoded */
+	uint8_t name_len;
+	uint8_t ftype;		/* 0 without FILETYPE */
+	const uint8_t *name;
+};
+
+static bool has_filetype(const struct e4_fs *fs)
+{
+	return fs->feature_incompat & E4_INCOMPAT_FILETYPE;
+}
+
+static bool dir_is_indexed(const struct e4_fs *fs, const struct e4_inode *dir)
+{
+	return (dir->flags & E4_INDEX_FL) &&
+	       (fs->feature_compat & E4_COMPAT_DIR_INDEX);
+}
+
+static bool dir_is_inline(const struct e4_inode *dir)
+{
+	return dir->flags & E4_INLINE_DATA_FL;
+}
+
+/* Caller has checked that the 8-byte header at @off lies inside the area. */
+static void dirent_decode(const struct dir_area *a, uint32_t off,
+			  struct raw_dirent *e)
+{
+	e->ino = e4_le32(a->data, a->size, off + E4_DIRENT_INODE);
+	e->rec_len = e4_rec_len_decode(e4_le16(a->data, a->size,
+					    off + E4_DIRENT_REC_LEN),
+				    a->fs->block_size);
+	e->name_len = e4_u8(a->data, a->size, off + E4_DIRENT_NAME_LEN);
+	e->ftype = has_filetype(a->fs) ?
+			   e4_u8(a->data, a->size, off + E4_DIRENT_FILE_TYPE) :
+			   0;
+	e->name = a->data + off + E4_DIRENT_HEADER;
+}
+
+static int area_corrupt(const struct dir_area *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int area_corrupt(const struct dir_area *a, const char *fmt, ...)
+{
+	char what[192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (a->is_inline)
+		return e4_corrupt(a->fs, "inode %u: inline directory: %s",
+				  a->dir->ino, what);
+	return e4_corrupt(a->fs,
+			  "inode %u: directory block %llu (logical %llu): %s",
+			  a->dir->ino, (unsigned long long)a->pblk,
+			  (unsigned long long)a->lblk, what);
+}
+
+static bool name_is(const struct raw_dirent *e, const char *s, size_t n)
+{
+	return e->name_len == n && memcmp(e->name, s, n) == 0;
+}
+
+/* DIR1-DIR4 on every entry of the area.  Stops at the first violation. */
+static int area_verify(const struct dir_area *a)
+{
+	uint32_t off = a->start;
+	unsigned idx = 0;
+
+	if (a->end > a->size || a->start > a->end)
+		return area_corrupt(a, "entry area [%u, %u) outside the data",
+				    a->start, a->end);
+	while (off < a->end) {
+		struct raw_dirent e;
+		uint32_t pos = a->inline_base + off;
+
+		if (a->end - off < E4_DIRENT_HEADER)
+			return area_corrupt(a, "entry header at offset %u "
+					    "runs past end of block", pos);
+		dirent_decode(a, off, &e);
+		if (e.rec_len % 4)
+			return area_corrupt(a, "rec_len %u not a multiple of "
+					    "4 at offset %u", e.rec_len, pos);
+		if (e.rec_len < E4_DIRENT_MIN_REC_LEN)
+			return area_corrupt(a, "rec_len %u too short at "
+					    "offset %u", e.rec_len, pos);
+		if (e.rec_len > a->end - off)
+			return area_corrupt(a, "rec_len %u past end of block "
+					    "at offset %u", e.rec_len, pos);
+		/* rec_len is a multiple of 4, so this is rec_len_min(). */
+		if (E4_DIRENT_HEADER + (uint32_t)e.name_len > e.rec_len)
+			return area_corrupt(a, "name_len %u exceeds rec_len "
+					    "%u at offset %u", e.name_len,
+					    e.rec_len, pos);
+		if (e.ino) {
+			bool dot = name_is(&e, ".", 1);
+			bool dotdot = name_is(&e, "..", 2);
+
+			if (e.ino > a->fs->inodes_count)
+				return area_corrupt(a, "inode %u out of range "
+						    "at offset %u", e.ino,
+						    pos);
+			if (e.name_len == 0)
+				return area_corrupt(a, "empty name at offset "
+						    "%u", pos);
+			if (memchr(e.name, '/', e.name_len) ||
+			    memchr(e.name, '\0', e.name_len))
+				return area_corrupt(a, "name contains '/' or "
+						    "NUL at offset %u", pos);
+			if (e.ftype >= E4_FT_COUNT)
+				return area_corrupt(a, "file type %u invalid "
+						    "at offset %u", e.ftype,
+						    pos);
+			if (a->dots_first && idx < 2 &&
+			    !(idx == 0 ? dot : dotdot))
+				return area_corrupt(a, "entry %u is not '%s'",
+						    idx, idx ? ".." : ".");
+			if ((dot || dotdot) && !(a->dots_first && idx < 2))
+				return area_corrupt(a, "'%s' entry out of "
+						    "place at offset %u",
+						    dot ? "." : "..", pos);
+		} else if (a->dots_first && idx < 2) {
+			return area_corrupt(a, "entry %u is not '%s'", idx,
+					    idx ? ".." : ".");
+		}
+		idx++;
+		off += e.rec_len;
+	}
+	if (a->dots_first && idx < 2)
+		return area_corrupt(a, "'..' entry missing");
+	return 0;
+}
+
+/*
+ * Deliver the live entries of a verified area at offsets >= @from.  An entry
+ * whose record reaches the usable end resumes at @after (the next area).
+ */
+static int area_emit(const struct dir_area *a, uint32_t from,
+		     uint64_t pos_base, uint64_t after, e4_dir_cb cb, void *ctx)
+{
+	struct e4_dirent d;
+
+	for (uint32_t off = a->start; off < a->end;) {
+		struct raw_dirent e;
+		uint32_t next;
+
+		dirent_decode(a, off, &e);
+		if (e.rec_len < E4_DIRENT_MIN_REC_LEN)
+			break;	/* verified, cannot happen */
+		next = off + e.rec_len;
+		if (e.ino && off >= from) {
+			int rc;
+
+			d.ino = e.ino;
+			d.ftype = e.ftype;
+			d.name_len = e.name_len;
+			memcpy(d.name, e.name, e.name_len);
+			d.name[e.name_len] = '\0';
+			d.next_pos = next >= a->end ? after : pos_base + next;
+			rc = cb(ctx, &d);
+			if (rc)
+				return rc;
+		}
+		off = next;
+	}
+	return 0;
+}
+
+/* Search a verified area: 0 and the entry, or -ENOENT. */
+static int area_find(const struct dir_area *a, const char *name, size_t len,
+		     uint32_t *ino, uint8_t *ftype)
+{
+	for (uint32_t off = a->start; off < a->end;) {
+		struct raw_dirent e;
+
+		dirent_decode(a, off, &e);
+		if (e.rec_len < E4_DIRENT_MIN_REC_LEN)
+			break;
+		if (e.ino && name_is(&e, name, len)) {
+			*ino = e.ino;
+			if (ftype)
+				*ftype = e.ftype;
+			return 0;
+		}
+		off += e.rec_len;
+	}
+	return -ENOENT;
+}
+
+/* ---- block directories --------------------------------------------------- */
+
+int e4_dir_nblocks(struct e4_fs *fs, const struct e4_inode *dir,
+		   uint64_t *nblocks)
+{
+	uint64_t size = dir->size;
+
+	/* §7.8: without large_dir a directory's size is i_size_lo alone. */
+	if (!(fs->feature_incompat & E4_INCOMPAT_LARGEDIR))
+		size &= 0xFFFFFFFFu;
+	if (size % fs->block_size)
+		return e4_corrupt(fs, "inode %u: directory size %llu is not a "
+				  "multiple of the block size", dir->ino,
+				  (unsigned long long)size);
+	/* logical block numbers are 32-bit */
+	if (size / fs->block_size > 0xFFFFFFFFu)
+		return e4_corrupt(fs, "inode %u: directory size %llu too large",
+				  dir->ino, (unsigned long long)size);
+	*nblocks = size / fs->block_size;
+	return 0;
+}
+
+/* The last mapping run, so a walk maps each extent once, not every block. */
+struct dir_map {
+	struct e4_mapping run;
+	bool valid;
+};
+
+static int dir_block_map(struct e4_fs *fs, const struct e4_inode *dir,
+			 uint64_t lblk, struct dir_map *map, uint64_t *pblk)
+{
+	struct e4_mapping *m = &map->run;
+	int rc;
+
+	if (!map->valid || lblk < m->lblk || lblk - m->lblk >= m->len) {
+		map->valid = false;
+		rc = e4_map_block(fs, dir, lblk, m);
+		if (rc < 0)
+			return rc;
+		if (m->lblk != lblk || m->len == 0)
+			m->len = 1;	/* keep the run trivially correct */
+		m->lblk = lblk;
+		map->valid = true;
+	}
+	switch (m->kind) {
+	case E4_MAP_MAPPED:
+		*pblk = m->pblk + (lblk - m->lblk);
+		return 0;
+	case E4_MAP_HOLE:
+		return e4_corrupt(fs, "inode %u: directory has a hole at "
+				  "logical block %llu", dir->ino,
+				  (unsigned long long)lblk);
+	case E4_MAP_UNWRITTEN:
+		return e4_corrupt(fs, "inode %u: directory block %llu (logical "
+				  "%llu) is unwritten", dir->ino,
+				  (unsigned long long)(m->pblk + (lblk - m->lblk)),
+				  (unsigned long long)lblk);
+	default:
+		return e4_corrupt(fs, "inode %u: directory logical block %llu "
+				  "maps to inline data", dir->ino,
+				  (unsigned long long)lblk);
+	}
+}
+
+static int dir_block_read(struct e4_fs *fs, const struct e4_inode *dir,
+			  uint64_t lblk, struct dir_map *map,
+			  struct e4_buf **out)
+{
+	uint64_t pblk;
+	int rc = dir_block_map(fs, dir, lblk, map, &pblk);
+
+	if (rc < 0)
+		return rc;
+	return e4_meta_get(fs, pblk, out);
+}
+
+int e4_dir_block_get(struct e4_fs *fs, const struct e4_inode *dir,
+		     uint64_t lblk, struct e4_buf **out)
+{
+	struct dir_map map = { .valid = false };
+
+	return dir_block_read(fs, dir, lblk, &map, out);
+}
+
+/* Verification results are cached per (inode, logical block): block 0 is
+ * held to the "." / ".." rule, others are not. */
+static uint64_t block_owner(const struct e4_inode *dir, uint64_t lblk)
+{
+	return (lblk << 32) | dir->ino;
+}
+
+static void block_area(struct e4_fs *fs, const struct e4_inode *dir,
+		       const struct e4_buf *buf, uint64_t lblk,
+		       struct dir_area *a)
+{
+	*a = (struct dir_area){
+		.fs = fs, .dir = dir, .data = buf->data, .size = buf->size,
+		.start = 0, .end = fs->block_size, .dots_first = lblk == 0,
+		.pblk = buf->blk, .lblk = lblk,
+	};
+}
+
+/* A leaf: checksum tail first (§7.5), then the entries (DIR1-DIR4). */
+static int leaf_verify(struct e4_fs *fs, const struct e4_inode *dir,
+		       struct e4_buf *buf, uint64_t lblk, struct dir_area *a)
+{
+	uint32_t bs = fs->block_size;
+	int rc;
+
+	block_area(fs, dir, buf, lblk, a);
+	if (fs->metadata_csum) {
+		uint32_t t = bs - E4_DIR_TAIL_SIZE;
+
+		a->end = t;
+		if (e4_buf_is_verified(fs->cache, buf, E4_BUF_DIR_LEAF,
+				       block_owner(dir, lblk)))
+			return 0;
+		if (e4_le32(buf->data, buf->size, t) != 0 ||
+		    e4_le16(buf->data, buf->size, t + 4) != E4_DIR_TAIL_SIZE ||
+		    e4_u8(buf->data, buf->size, t + 6) != 0 ||
+		    e4_u8(buf->data, buf->size, t + 7) != E4_DIR_TAIL_FT)
+			return area_corrupt(a, "missing checksum tail");
+		uint32_t want = e4_crc32c(e4_inode_csum_seed(fs, dir->ino,
+							     dir->generation),
+					  buf->data, t);
+		uint32_t have = e4_le32(buf->data, buf->size, bs - 4);
+
+		if (want != have) {
+			rc = e4_csum_mismatch(fs, "inode %u: directory block "
+					      "%llu (logical %llu): checksum "
+					      "0x%08x, expected 0x%08x",
+					      dir->ino,
+					      (unsigned long long)buf->blk,
+					      (unsigned long long)lblk, have,
+					      want);
+			if (rc)
+				return rc;
+		}
+	} else if (e4_buf_is_verified(fs->cache, buf, E4_BUF_DIR_LEAF,
+				      block_owner(dir, lblk))) {
+		return 0;
+	}
+	rc = area_verify(a);
+	if (rc)
+		return rc;
+	e4_buf_set_verified(fs->cache, buf, E4_BUF_DIR_LEAF,
+			    block_owner(dir, lblk));
+	return 0;
+}
+
+/* The dx root's "." and ".." are ordinary entries; ".." covers the rest of
+ * the block, hiding the index from linear readers. */
+static int dx_root_entries(struct e4_fs *fs, const struct e4_inode *dir,
+			   struct e4_buf *buf, uint64_t nblocks,
+			   struct dir_area *a)
+{
+	uint32_t bs = fs->block_size;
+	uint32_t dotdot_len;
+	int rc;
+
+	block_area(fs, dir, buf, 0, a);
+	rc = area_verify(a);
+	if (rc)
+		return rc;
+	dotdot_len = e4_rec_len_decode(e4_le16(buf->data, buf->size,
+					    E4_DIRENT_MIN_REC_LEN +
+						    E4_DIRENT_REC_LEN),
+				    bs);
+	if (e4_le16(buf->data, buf->size, E4_DIRENT_REC_LEN) !=
+		    E4_DIRENT_MIN_REC_LEN ||
+	    dotdot_len != bs - E4_DIRENT_MIN_REC_LEN)
+		return area_corrupt(a, "htree root: '..' does not cover the "
+				    "index (rec_len %u)", dotdot_len);
+	rc = e4_dx_verify(fs, dir, 0, buf, nblocks, true);
+	return rc == -EAGAIN ? 0 : rc;
+}
+
+static bool looks_like_dx_node(const struct e4_fs *fs, const struct e4_buf *buf)
+{
+	return e4_le32(buf->data, buf->size, E4_DIRENT_INODE) == 0 &&
+	       e4_rec_len_decode(e4_le16(buf->data, buf->size, E4_DIRENT_REC_LEN),
+			      fs->block_size) == fs->block_size &&
+	       e4_u8(buf->data, buf->size, E4_DIRENT_NAME_LEN) == 0;
+}
+
+enum dir_block_kind { DIR_BLOCK_LEAF, DIR_BLOCK_DX_ROOT, DIR_BLOCK_DX_NODE };
+
+/* Classify and verify block @lblk; on success @a is the area to walk. */
+static int dir_block_prepare(struct e4_fs *fs, const struct e4_inode *dir,
+			     struct e4_buf *buf, uint64_t lblk,
+			     uint64_t nblocks, struct dir_area *a,
+			     enum dir_block_kind *kind)
+{
+	int rc;
+
+	if (dir_is_indexed(fs, dir) && lblk == 0) {
+		*kind = DIR_BLOCK_DX_ROOT;
+		return dx_root_entries(fs, dir, buf, nblocks, a);
+	}
+	if (dir_is_indexed(fs, dir) && looks_like_dx_node(fs, buf)) {
+		*kind = DIR_BLOCK_DX_NODE;
+		block_area(fs, dir, buf, lblk, a);
+		a->start = a->end;	/* no entries */
+		rc = e4_dx_verify(fs, dir, lblk, buf, nblocks, true);
+		return rc == -EAGAIN ? 0 : rc;
+	}
+	*kind = DIR_BLOCK_LEAF;
+	return leaf_verify(fs, dir, buf, lblk, a);
+}
+
+static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
+			  uint64_t pos, e4_dir_cb cb, void *ctx)
+{
+	uint32_t bs = fs->block_size;
+	struct dir_map map = { .valid = false };
+	uint64_t nblocks;
+	int rc = e4_dir_nblocks(fs, dir, &nblocks);
+
+	if (rc)
+		return rc;
+	if (nblocks == 0)
+		return e4_corrupt(fs, "inode %u: directory has no blocks",
+				  dir->ino);
+	for (uint64_t lblk = pos / bs; lblk < nblocks; lblk++) {
+		uint32_t from = lblk == pos / bs ? (uint32_t)(pos % bs) : 0;
+		enum dir_block_kind kind;
+		struct dir_area a;
+		struct e4_buf *buf;
+
+		rc = dir_block_read(fs, dir, lblk, &map, &buf);
+		if (rc)
+			return rc;
+		rc = dir_block_prepare(fs, dir, buf, lblk, nblocks, &a, &kind);
+		if (!rc)
+			rc = area_emit(&a, from, lblk * bs, (lblk + 1) * bs, cb,
+				       ctx);
+		e4_meta_put(fs, buf);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int lookup_blocks(struct e4_fs *fs, const struct e4_inode *dir,
+			 const char *name, size_t len, uint32_t *ino,
+			 uint8_t *ftype)
+{
+	struct dir_map map = { .valid = false };
+	uint64_t nblocks;
+	int rc = e4_dir_nblocks(fs, dir, &nblocks);
+
+	if (rc)
+		return rc;
+	if (nblocks == 0)
+		return e4_corrupt(fs, "inode %u: directory has no blocks",
+				  dir->ino);
+	for (uint64_t lblk = 0; lblk < nblocks; lblk++) {
+		enum dir_block_kind kind;
+		struct dir_area a;
+		struct e4_buf *buf;
+
+		rc = dir_block_read(fs, dir, lblk, &map, &buf);
+		if (rc)
+			return rc;
+		rc = dir_block_prepare(fs, dir, buf, lblk, nblocks, &a, &kind);
+		if (!rc)
+			rc = area_find(&a, name, len, ino, ftype);
+		e4_meta_put(fs, buf);
+		if (rc != -ENOENT)
+			return rc;
+	}
+	return -ENOENT;
+}
+
+int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
+		     uint64_t lblk, const char *name, size_t len, uint32_t *ino,
+		     uint8_t *ftype)
+{
+	enum dir_block_kind kind;
+	struct dir_area a;
+	struct e4_buf *buf;
+	uint64_t nblocks;
+	int rc = e4_dir_nblocks(fs, dir, &nblocks);
+
+	if (rc)
+		return rc;
+	if (lblk == 0 || lblk >= nblocks)
+		return -EAGAIN;	/* the index is wrong, not the leaf */
+	rc = e4_dir_block_get(fs, dir, lblk, &buf);
+	if (rc)
+		return rc;
+	rc = dir_block_prepare(fs, dir, buf, lblk, nblocks, &a, &kind);
+	if (!rc && kind != DIR_BLOCK_LEAF)
+		rc = -EAGAIN;
+	if (!rc)
+		rc = area_find(&a, name, len, ino, ftype);
+	e4_meta_put(fs, buf);
+	return rc;
+}
+
+/* ---- inline directories -------------------------------------------------- */
+
+struct inline_dir {
+	uint32_t parent;
+	struct dir_area head;	/* i_block bytes 4..59 */
+	struct dir_area tail;	/* system.data value, may be empty */
+	uint8_t *value;
+};
+
+static void inline_dir_release(struct inline_dir *id)
+{
+	free(id->value);
+	id->value = NULL;
+}
+
+/* Load and verify both entry areas (§8.3, ID2). */
+static int inline_dir_load(struct e4_fs *fs, const struct e4_inode *dir,
+			   struct inline_dir *id)
+{
+	size_t total, value_len;
+	int rc;
+
+	*id = (struct inline_dir){ .value = NULL };
+	id->head = (struct dir_area){
+		.fs = fs, .dir = dir, .data = dir->i_block,
+		.size = E4_I_BLOCK_SIZE, .start = E4_INLINE_DATA_DOTDOT_SIZE,
+		.end = E4_I_BLOCK_SIZE, .is_inline = true,
+	};
+	id->tail = id->head;
+	id->tail.start = id->tail.end = 0;
+	id->tail.inline_base = E4_I_BLOCK_SIZE;
+
+	id->parent = e4_le32(dir->i_block, E4_I_BLOCK_SIZE, 0);
+	if (id->parent == 0 || id->parent > fs->inodes_count)
+		return area_corrupt(&id->head, "parent inode %u out of range",
+				    id->parent);
+	rc = e4_inline_size(fs, dir, &total);
+	if (rc < 0)
+		return rc;
+	if (total < E4_I_BLOCK_SIZE)
+		return area_corrupt(&id->head, "inline size %zu below %u",
+				    total, E4_I_BLOCK_SIZE);
+	value_len = total - E4_I_BLOCK_SIZE;
+	if (value_len > 0) {
+		ssize_t got;
+
+		if (value_len > UINT32_MAX / 2)
+			return area_corrupt(&id->head, "system.data value of "
+					    "%zu bytes", value_len);
+		id->value = malloc(value_len);
+		if (!id->value)
+			return -ENOMEM;
+		got = e4_inline_read(fs, dir, E4_I_BLOCK_SIZE, id->value,
+				     value_len);
+		if (got < 0) {
+			inline_dir_release(id);
+			return (int)got;
+		}
+		if ((size_t)got != value_len) {
+			inline_dir_release(id);
+			return area_corrupt(&id->head, "i_size %llu does not "
+					    "cover the %zu-byte system.data "
+					    "area",
+					    (unsigned long long)dir->size,
+					    value_len);
+		}
+		id->tail.data = id->value;
+		id->tail.size = value_len;
+		id->tail.end = (uint32_t)value_len;
+	}
+	rc = area_verify(&id->head);
+	if (!rc)
+		rc = area_verify(&id->tail);
+	if (rc)
+		inline_dir_release(id);
+	return rc;
+}
+
+/* Synthesised "." and ".." of an inline directory (positions 0 and 1). */
+static int inline_emit_dot(struct e4_fs *fs, uint32_t ino, bool dotdot,
+			   e4_dir_cb cb, void *ctx)
+{
+	struct e4_dirent d = {
+		.ino = ino,
+		.ftype = has_filetype(fs) ? E4_FT_DIR : E4_FT_UNKNOWN,
+		.name_len = dotdot ? 2 : 1,
+		.next_pos = dotdot ? E4_INLINE_DATA_DOTDOT_SIZE : 1,
+	};
+
+	memcpy(d.name, "..", d.name_len);
+	d.name[d.name_len] = '\0';
+	return cb(ctx, &d);
+}
+
+static int iterate_inline(struct e4_fs *fs, const struct e4_inode *dir,
+			  uint64_t pos, e4_dir_cb cb, void *ctx)
+{
+	uint64_t end_pos;
+	struct inline_dir id;
+	int rc = inline_dir_load(fs, dir, &id);
+
+	if (rc)
+		return rc;
+	end_pos = (uint64_t)E4_I_BLOCK_SIZE + id.tail.end;
+	if (pos == 0)
+		rc = inline_emit_dot(fs, dir->ino, false, cb, ctx);
+	if (!rc && pos <= 1)
+		rc = inline_emit_dot(fs, id.parent, true, cb, ctx);
+	if (!rc && pos < E4_I_BLOCK_SIZE)
+		rc = area_emit(&id.head, (uint32_t)pos, 0, E4_I_BLOCK_SIZE,
+			       cb, ctx);
+	if (!rc && pos < end_pos)
+		rc = area_emit(&id.tail,
+			       pos > E4_I_BLOCK_SIZE ?
+				       (uint32_t)(pos - E4_I_BLOCK_SIZE) :
+				       0,
+			       E4_I_BLOCK_SIZE, end_pos, cb, ctx);
+	inline_dir_release(&id);
+	return rc;
+}
+
+static int lookup_inline(struct e4_fs *fs, const struct e4_inode *dir,
+			 const char *name, size_t len, uint32_t *ino,
+			 uint8_t *ftype)
+{
+	struct inline_dir id;
+	int rc = inline_dir_load(fs, dir, &id);
+
+	if (rc)
+		return rc;
+	rc = area_find(&id.head, name, len, ino, ftype);
+	if (rc == -ENOENT)
+		rc = area_find(&id.tail, name, len, ino, ftype);
+	inline_dir_release(&id);
+	return rc;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
+		   e4_dir_cb cb, void *ctx)
+{
+	if (!e4_inode_is_dir(dir))
+		return -ENOTDIR;
+	if (dir_is_inline(dir))
+		return iterate_inline(fs, dir, pos, cb, ctx);
+	return iterate_blocks(fs, dir, pos, cb, ctx);
+}
+
+struct dots_lookup {
+	bool dotdot;
+	unsigned seen;
+	uint32_t ino;
+	uint8_t ftype;
+};
+
+/* "." and ".." are the first two entries of every walk; the htree does not
+ * index them. */
+static int dots_cb(void *ctx, const struct e4_dirent *d)
+{
+	struct dots_lookup *l = ctx;
+
+	if (l->seen++ == (l->dotdot ? 1u : 0u)) {
+		l->ino = d->ino;
+		l->ftype = d->ftype;
+		return 1;
+	}
+	return 0;
+}
+
+int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
+		  const char *name, size_t name_len, uint32_t *ino,
+		  uint8_t *ftype)
+{
+	int rc;
+
+	if (!e4_inode_is_dir(dir))
+		return -ENOTDIR;
+	if (name_len > E4_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (name_len == 0 || memchr(name, '/', name_len) ||
+	    memchr(name, '\0', name_len))
+		return -ENOENT;
+
+	if ((name_len == 1 && name[0] == '.') ||
+	    (name_len == 2 && name[0] == '.' && name[1] == '.')) {
+		struct dots_lookup l = { .dotdot = name_len == 2 };
+
+		rc = e4_dir_iterate(fs, dir, 0, dots_cb, &l);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)	/* verified block 0 always has both */
+			return -ENOENT;
+		*ino = l.ino;
+		if (ftype)
+			*ftype = l.ftype;
+		return 0;
+	}
+
+	if (dir_is_inline(dir))
+		return lookup_inline(fs, dir, name, name_len, ino, ftype);
+	if (dir_is_indexed(fs, dir)) {
+		rc = e4_htree_lookup(fs, dir, name, name_len, ino, ftype);
+		if (rc != -EAGAIN)
+			return rc;
+	}
+	return lookup_blocks(fs, dir, name, name_len, ino, ftype);
+}

@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Extent trees (spec §5): lookup of one logical block, validating every node
+ * on the way down (EX1-EX8).
+ *
+ * The root lives in i_block and is checked on every lookup (it is at most
+ * four entries).  Tree blocks come from the metadata cache; their
+ * self-contained checks (header, tail checksum, entry order, lengths,
+ * physical ranges) run once per cached buffer and are remembered with
+ * e4_buf_set_verified().  What depends on the path taken to reach a block
+ * (its expected depth, the key range its parent gives it) is checked on
+ * every visit, which is cheap.
+ */
+#include <stdio.h>
+
+#include "ondisk/ondisk.h"
+
+/* Logical blocks are 0 .. 2^32 - 2: a tree covers [0, E4_EXT_LBLK_END). */
+#define E4_EXT_LBLK_END 0xFFFFFFFFull
+#define E4_EXT_UNWRITTEN_FLAG 32768u
+
+/* One node of the tree as it is being looked at. */
+struct ext_node {
+	const uint8_t *p;
+	size_t size;		/* bytes of p available */
+	uint64_t blk;		/* tree block number; 0 for the root */
+	uint16_t entries, max, depth;
+};
+
+/* One decoded leaf entry. */
+struct ext_leaf {
+	uint32_t lblk;
+	uint32_t len;
+	uint64_t pblk;
+	bool unwritten;
+};
+
+static void node_where(const struct ext_node *n, char *buf, size_t size)
+{
+	if (n->blk == 0)
+		snprintf(buf, size, "extent root");
+	else
+		snprintf(buf, size, "extent block %llu",
+			 (unsigned long long)n->blk);
+}
+
+static size_t entry_off(unsigned i)
+{
+	return E4_EXT_NODE_SIZE + (size_t)i * E4_EXT_NODE_SIZE;
+}
+
+static uint32_t entry_key(const struct ext_node *n, unsigned i)
+{
+	return e4_le32(n->p, n->size, entry_off(i));
+}
+
+static uint64_t index_child(const struct ext_node *n, unsigned i)
+{
+	size_t off = entry_off(i);
+
+	return (uint64_t)e4_le32(n->p, n->size, off + 4) |
+	       ((uint64_t)e4_le16(n->p, n->size, off + 8) << 32);
+}
+
+static void leaf_decode(const struct ext_node *n, unsigned i,
+			struct ext_leaf *out)
+{
+	size_t off = entry_off(i);
+	uint16_t raw_len = e4_le16(n->p, n->size, off + 4);
+
+	out->lblk = e4_le32(n->p, n->size, off);
+	out->unwritten = raw_len > E4_EXT_INIT_MAX_LEN;
+	out->len = out->unwritten ? raw_len - E4_EXT_UNWRITTEN_FLAG : raw_len;
+	out->pblk = (uint64_t)e4_le32(n->p, n->size, off + 8) |
+		    ((uint64_t)e4_le16(n->p, n->size, off + 6) << 32);
+}
+
+/*
+ * EX1-EX3 for one node: magic, eh_entries <= eh_max <= capacity, depth.
+ * @expected_depth is negative for the root (any depth up to 5).
+ */
+static int check_header(struct e4_fs *fs, uint32_t ino, struct ext_node *n,
+			unsigned capacity, int expected_depth)
+{
+	char where[48];
+	uint16_t magic = e4_le16(n->p, n->size, 0);
+
+	n->entries = e4_le16(n->p, n->size, 2);
+	n->max = e4_le16(n->p, n->size, 4);
+	n->depth = e4_le16(n->p, n->size, 6);
+	node_where(n, where, sizeof(where));
+
+	if (magic != E4_EXT_MAGIC)
+		return e4_corrupt(fs, "inode %u: %s: bad magic 0x%04x", ino,
+				  where, magic);
+	if (n->max > capacity)
+		return e4_corrupt(fs, "inode %u: %s: eh_max %u > capacity %u",
+				  ino, where, n->max, capacity);
+	if (n->entries > n->max)
+		return e4_corrupt(fs, "inode %u: %s: eh_entries %u > eh_max %u",
+				  ino, where, n->entries, n->max);
+	if (expected_depth < 0) {
+		if (n->depth > E4_EXT_MAX_DEPTH)
+			return e4_corrupt(fs, "inode %u: %s: eh_depth %u > %u",
+					  ino, where, n->depth,
+					  E4_EXT_MAX_DEPTH);
+	} else if (n->depth != (unsigned)expected_depth) {
+		return e4_corrupt(fs,
+				  "inode %u: %s: eh_depth %u, parent expects %d",
+				  ino, where, n->depth, expected_depth);
+	}
+	return 0;
+}
+
+/* §5.5: crc32c(inode seed, block[0 .. 12 + 12 * eh_max)). */
+static int check_tail_csum(struct e4_fs *fs, const struct e4_inode *inode,
+			   const struct ext_node *n)
+{
+	size_t tail = entry_off(n->max);
+	uint32_t want, got;
+
+	if (!fs->metadata_csum)
+		return 0;
+	if (!e4_in_bounds(n->size, tail, 4))
+		return e4_corrupt(fs,
+				  "inode %u: extent block %llu: no room for the checksum tail (eh_max %u)",
+				  inode->ino, (unsigned long long)n->blk,
+				  n->max);
+	want = e4_le32(n->p, n->size, tail);
+	got = e4_crc32c(e4_inode_csum_seed(fs, inode->ino, inode->generation),
+			n->p, tail);
+	if (want != got)
+		return e4_csum_mismatch(fs,
+					"inode %u: extent block %llu: checksum 0x%08x, computed 0x%08x",
+					inode->ino,
+					(unsigned long long)n->blk, want, got);
+	return 0;
+}
+
+/* EX4, EX7 (bounds) for index entries: keys strictly increasing, inside the
+ * addressable range; children inside the file system. */
+static int check_index_entries(struct e4_fs *fs, uint32_t ino,
+			       const struct ext_node *n)
+{
+	bool has_64bit = fs->feature_incompat & E4_INCOMPAT_64BIT;
+	char where[48];
+
+	node_where(n, where, sizeof(where));
+	for (unsigned i = 0; i < n->entries; i++) {
+		uint32_t key = entry_key(n, i);
+		uint64_t child = index_child(n, i);
+
+		if (key >= E4_EXT_LBLK_END)
+			return e4_corrupt(fs,
+					  "inode %u: %s: index %u: logical block %u beyond the last addressable block",
+					  ino, where, i, key);
+		if (i > 0 && key <= entry_key(n, i - 1))
+			return e4_corrupt(fs,
+					  "inode %u: %s: index %u: key %u not above previous key %u (unsorted)",
+					  ino, where, i, key,
+					  entry_key(n, i - 1));
+		if ((child >> 32) && !has_64bit)
+			return e4_corrupt(fs,
+					  "inode %u: %s: index %u: child block %llu above 2^32 without 64bit",
+					  ino, where, i,
+					  (unsigned long long)child);
+		if (!e4_blocks_valid(fs, child, 1))
+			return e4_corrupt(fs,
+					  "inode %u: %s: index %u: child block %llu outside the file system",
+					  ino, where, i,
+					  (unsigned long long)child);
+	}
+	return 0;
+}
+
+/* EX4-EX6 for leaf entries: non-zero lengths, sorted and non-overlapping,
+ * logical end within 2^32 - 1, physical range inside the file system. */
+static int check_leaf_entries(struct e4_fs *fs, uint32_t ino,
+			      const struct ext_node *n)
+{
+	bool has_64bit = fs->feature_incompat & E4_INCOMPAT_64BIT;
+	uint64_t prev_end = 0;
+	char where[48];
+
+	node_where(n, where, sizeof(where));
+	for (unsigned i = 0; i < n->entries; i++) {
+		struct ext_leaf e;
+		uint64_t end;
+
+		leaf_decode(n, i, &e);
+		if (e.len == 0)
+			return e4_corrupt(fs,
+					  "inode %u: %s: extent %u: length 0",
+					  ino, where, i);
+		end = (uint64_t)e.lblk + e.len;
+		if (end > E4_EXT_LBLK_END)
+			return e4_corrupt(fs,
+					  "inode %u: %s: extent %u: logical blocks %u+%u beyond 2^32-1",
+					  ino, where, i, e.lblk, e.len);
+		if (i > 0 && e.lblk < prev_end) {
+			if (e.lblk <= entry_key(n, i - 1))
+				return e4_corrupt(fs,
+						  "inode %u: %s: extent %u: logical block %u not above previous %u (unsorted)",
+						  ino, where, i, e.lblk,
+						  entry_key(n, i - 1));
+			return e4_corrupt(fs,
+					  "inode %u: %s: extent %u: logical block %u overlaps previous extent ending at %llu",
+					  ino, where, i, e.lblk,
+					  (unsigned long long)prev_end);
+		}
+		if ((e.pblk >> 32) && !has_64bit)
+			return e4_corrupt(fs,
+					  "inode %u: %s: extent %u: physical block %llu above 2^32 without 64bit",
+					  ino, where, i,
+					  (unsigned long long)e.pblk);
+		if (!e4_blocks_valid(fs, e.pblk, e.len))
+			return e4_corrupt(fs,
+					  "inode %u: %s: extent %u: physical blocks %llu+%u outside the file system",
+					  ino, where, i,
+					  (unsigned long long)e.pblk, e.len);
+		prev_end = end;
+	}
+	return 0;
+}
+
+static int check_entries(struct e4_fs *fs, uint32_t ino,
+			 const struct ext_node *n)
+{
+	return n->depth > 0 ? check_index_entries(fs, ino, n)
+			    : check_leaf_entries(fs, ino, n);
+}
+
+/* EX8: a child's keys lie inside [lo, hi), the range its parent gives it. */
+static int check_child_range(struct e4_fs *fs, uint32_t ino,
+			     const struct ext_node *n, uint64_t lo, uint64_t hi)
+{
+	unsigned last;
+	uint64_t last_end;
+
+	if (n->entries == 0)
+		return 0;
+	last = n->entries - 1u;
+	if (entry_key(n, 0) < lo)
+		return e4_corrupt(fs,
+				  "inode %u: extent block %llu: first key %u below its index key %llu",
+				  ino, (unsigned long long)n->blk,
+				  entry_key(n, 0), (unsigned long long)lo);
+	if (n->depth > 0) {
+		last_end = (uint64_t)entry_key(n, last) + 1;
+	} else {
+		struct ext_leaf e;
+
+		leaf_decode(n, last, &e);
+		last_end = (uint64_t)e.lblk + e.len;
+	}
+	if (last_end > hi)
+		return e4_corrupt(fs,
+				  "inode %u: extent block %llu: entries reach logical block %llu, past the next index key %llu",
+				  ino, (unsigned long long)n->blk,
+				  (unsigned long long)(last_end - 1),
+				  (unsigned long long)hi);
+	return 0;
+}
+
+/* Index of the last entry whose key is <= lblk, or -1 if there is none.
+ * Keys were validated as sorted. */
+static int find_last_le(const struct ext_node *n, uint64_t lblk)
+{
+	int lo = 0, hi = (int)n->entries - 1, found = -1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (entry_key(n, (unsigned)mid) <= lblk) {
+			found = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	return found;
+}
+
+static void set_hole(struct e4_mapping *out, uint64_t lblk, uint64_t end)
+{
+	out->lblk = lblk;
+	out->len = end - lblk;
+	out->pblk = 0;
+	out->kind = E4_MAP_HOLE;
+}
+
+/* Map @lblk inside leaf @n whose keys lie in [.., hi).  Physically and
+ * logically contiguous extents of the same kind are merged into one run. */
+static void leaf_lookup(const struct ext_node *n, uint64_t lblk, uint64_t hi,
+			struct e4_mapping *out)
+{
+	int i = find_last_le(n, lblk);
+	struct ext_leaf e, next;
+	uint64_t end;
+
+	if (i < 0) {
+		set_hole(out, lblk, n->entries ? entry_key(n, 0) : hi);
+		return;
+	}
+	leaf_decode(n, (unsigned)i, &e);
+	end = (uint64_t)e.lblk + e.len;
+	if (lblk >= end) {
+		set_hole(out, lblk,
+			 (unsigned)i + 1u < n->entries
+				 ? entry_key(n, (unsigned)i + 1u) : hi);
+		return;
+	}
+	out->lblk = lblk;
+	out->pblk = e.pblk + (lblk - e.lblk);
+	out->kind = e.unwritten ? E4_MAP_UNWRITTEN : E4_MAP_MAPPED;
+	for (unsigned j = (unsigned)i + 1u; j < n->entries; j++) {
+		leaf_decode(n, j, &next);
+		if (next.lblk != end || next.unwritten != e.unwritten ||
+		    next.pblk != out->pblk + (end - lblk))
+			break;
+		end += next.len;
+	}
+	out->len = end - lblk;
+}
+
+/* Load tree block @blk as a child at @depth; validates it once per cached
+ * buffer, and its depth and key range on every visit. */
+static int load_child(struct e4_fs *fs, const struct e4_inode *inode,
+		      uint64_t blk, unsigned depth, uint64_t lo, uint64_t hi,
+		      struct e4_buf **bufp, struct ext_node *n)
+{
+	unsigned capacity = (fs->block_size - E4_EXT_NODE_SIZE) /
+			    E4_EXT_NODE_SIZE;
+	struct e4_buf *buf;
+	int ret;
+
+	ret = e4_meta_get(fs, blk, &buf);
+	if (ret < 0)
+		return ret;
+	n->p = buf->data;
+	n->size = buf->size;
+	n->blk = blk;
+	if (e4_buf_is_verified(fs->cache, buf, E4_BUF_EXTENT, inode->ino)) {
+		ret = check_header(fs, inode->ino, n, capacity, (int)depth);
+	} else {
+		ret = check_header(fs, inode->ino, n, capacity, (int)depth);
+		if (ret == 0)
+			ret = check_tail_csum(fs, inode, n);
+		if (ret == 0)
+			ret = check_entries(fs, inode->ino, n);
+		if (ret == 0)
+			e4_buf_set_verified(fs->cache, buf, E4_BUF_EXTENT,
+					    inode->ino);
+	}
+	if (ret == 0)
+		ret = check_child_range(fs, inode->ino, n, lo, hi);
+	if (ret < 0) {
+		e4_meta_put(fs, buf);
+		return ret;
+	}
+	*bufp = buf;
+	return 0;
+}
+
+int e4_extent_map(struct e4_fs *fs, const struct e4_inode *inode,
+		  uint64_t lblk, struct e4_mapping *out)
+{
+	struct ext_node n = { .p = inode->i_block,
+			      .size = sizeof(inode->i_block) };
+	/* Blocks on the current path: a child equal to one of them is a loop
+	 * (the depth rule would catch it too, this names it). */
+	uint64_t path[E4_EXT_MAX_DEPTH + 1];
+	unsigned path_len = 0;
+	struct e4_buf *buf = NULL;
+	uint64_t lo = 0, hi = E4_EXT_LBLK_END;
+	int ret;
+
+	if (lblk >= E4_EXT_LBLK_END)
+		return -EINVAL;
+	ret = check_header(fs, inode->ino, &n, E4_EXT_ROOT_CAPACITY, -1);
+	if (ret == 0)
+		ret = check_entries(fs, inode->ino, &n);
+	if (ret < 0)
+		return ret;
+
+	while (n.depth > 0) {
+		int i = find_last_le(&n, lblk);
+		uint64_t child;
+		struct e4_buf *child_buf;
+		struct ext_node child_node;
+
+		if (i < 0) {
+			set_hole(out, lblk, n.entries ? entry_key(&n, 0) : hi);
+			goto out;
+		}
+		lo = entry_key(&n, (unsigned)i);
+		if ((unsigned)i + 1u < n.entries)
+			hi = entry_key(&n, (unsigned)i + 1u);
+		child = index_child(&n, (unsigned)i);
+		for (unsigned k = 0; k < path_len; k++) {
+			if (path[k] == child) {
+				ret = e4_corrupt(fs,
+						 "inode %u: extent block %llu: index loop (block already on the lookup path)",
+						 inode->ino,
+						 (unsigned long long)child);
+				goto out;
+			}
+		}
+		ret = load_child(fs, inode, child, n.depth - 1u, lo, hi,
+				 &child_buf, &child_node);
+		if (ret < 0)
+			goto out;
+		if (buf)
+			e4_meta_put(fs, buf);
+		buf = child_buf;
+		n = child_node;
+		path[path_len++] = child;
+	}
+	leaf_lookup(&n, lblk, hi, out);
+out:
+	if (buf)
+		e4_meta_put(fs, buf);
+	return ret;
+}

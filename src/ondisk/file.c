@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * File data: read and SEEK_DATA/SEEK_HOLE, both walking e4_map_block runs.
+ *
+ * Data does not pass through the metadata cache: each physically contiguous
+ * run is one pread from the device straight into the caller's buffer, holes
+ * and unwritten extents are zero-filled, inline data is copied out of the
+ * inode.  Everything is clamped to i_size.
+ */
+#include <limits.h>
+#include <string.h>
+
+#include "ondisk/ondisk.h"
+
+ssize_t e4_file_read(struct e4_fs *fs, const struct e4_inode *inode,
+		     uint64_t off, void *buf, size_t len)
+{
+	uint8_t *dst = buf;
+	uint64_t end;
+	size_t done = 0;
+
+	if (off >= inode->size || len == 0)
+		return 0;
+	if (len > SSIZE_MAX)
+		len = SSIZE_MAX;
+	if (len > inode->size - off)
+		len = (size_t)(inode->size - off);
+	if (inode->flags & E4_INLINE_DATA_FL)
+		return e4_inline_read(fs, inode, off, buf, len);
+
+	end = off + len;	/* <= i_size: no overflow */
+	while (off < end) {
+		struct e4_mapping m;
+		uint64_t lblk = off >> fs->log_block_size;
+		uint64_t run_end, n;
+		int ret;
+
+		ret = e4_map_block(fs, inode, lblk, &m);
+		if (ret < 0)
+			return ret;
+		if (m.lblk != lblk || m.len == 0)
+			return -EIO;	/* a mapping bug: never spin */
+		/* lblk + len <= 2^32 and B <= 2^16: no overflow in bytes */
+		run_end = (m.lblk + m.len) << fs->log_block_size;
+		n = (run_end < end ? run_end : end) - off;
+
+		switch (m.kind) {
+		case E4_MAP_MAPPED: {
+			uint64_t in_run = off - (m.lblk << fs->log_block_size);
+
+			ret = e4_dev_pread(fs->dev, dst + done, (size_t)n,
+					   (m.pblk << fs->log_block_size) +
+						   in_run);
+			if (ret < 0) {
+				e4_log(fs, E4_LOG_ERROR,
+				       "inode %u: reading %llu bytes of data at block %llu failed (%d)",
+				       inode->ino, (unsigned long long)n,
+				       (unsigned long long)m.pblk, ret);
+				return ret;
+			}
+			break;
+		}
+		case E4_MAP_INLINE: {
+			ssize_t got = e4_inline_read(fs, inode, off,
+						     dst + done, (size_t)n);
+
+			if (got < 0)
+				return got;
+			/* inline data shorter than i_size reads as zeros */
+			if ((uint64_t)got < n)
+				memset(dst + done + got, 0,
+				       (size_t)(n - (uint64_t)got));
+			break;
+		}
+		case E4_MAP_HOLE:
+		case E4_MAP_UNWRITTEN:
+		default:
+			memset(dst + done, 0, (size_t)n);
+			break;
+		}
+		done += (size_t)n;
+		off += n;
+	}
+	return (ssize_t)done;
+}
+
+int e4_file_seek(struct e4_fs *fs, const struct e4_inode *inode, uint64_t off,
+		 enum e4_seek_whence whence, uint64_t *result)
+{
+	uint64_t size = inode->size;
+	uint64_t lblk, last;
+
+	if (off >= size)
+		return -ENXIO;
+	if (whence != E4_SEEK_DATA && whence != E4_SEEK_HOLE)
+		return -EINVAL;
+	if (inode->flags & E4_INLINE_DATA_FL) {
+		*result = whence == E4_SEEK_DATA ? off : size;
+		return 0;
+	}
+
+	/* Blocks [lblk, last] hold bytes [off, size); every step advances
+	 * by a whole mapping run, so this ends after at most one step per
+	 * run in the file. */
+	lblk = off >> fs->log_block_size;
+	last = (size - 1) >> fs->log_block_size;
+	while (lblk <= last) {
+		struct e4_mapping m;
+		bool is_data;
+		int ret = e4_map_block(fs, inode, lblk, &m);
+
+		if (ret < 0)
+			return ret;
+		if (m.lblk != lblk || m.len == 0)
+			return -EIO;
+		is_data = m.kind == E4_MAP_MAPPED || m.kind == E4_MAP_INLINE;
+		if (is_data == (whence == E4_SEEK_DATA)) {
+			uint64_t pos = lblk << fs->log_block_size;
+
+			*result = pos > off ? pos : off;
+			return 0;
+		}
+		lblk += m.len;
+	}
+	if (whence == E4_SEEK_DATA)
+		return -ENXIO;
+	*result = size;	/* the implicit hole at EOF */
+	return 0;
+}

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The file-system handle: open/close, reporting, and the checked entry to
+ * metadata blocks.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ondisk/ondisk.h"
+
+static void log_to_stderr(void *ctx, enum e4_log_level level, const char *msg)
+{
+	static const char *const names[] = {"error", "warning", "info", "debug"};
+
+	(void)ctx;
+	fprintf(stderr, "e4fuse: %s: %s\n", names[level], msg);
+}
+
+static void vlog(const struct e4_fs *fs, enum e4_log_level level,
+		 const char *prefix, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t used;
+
+	if (level > fs->opts.log_level)
+		return;
+	used = (size_t)snprintf(msg, sizeof(msg), "%s", prefix);
+	vsnprintf(msg + used, sizeof(msg) - used, fmt, ap);
+	fs->opts.log(fs->opts.log_ctx, level, msg);
+}
+
+void e4_log(const struct e4_fs *fs, enum e4_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(fs, level, "", fmt, ap);
+	va_end(ap);
+}
+
+int e4_corrupt(const struct e4_fs *fs, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(fs, E4_LOG_ERROR, "corrupt: ", fmt, ap);
+	va_end(ap);
+	return -EUCLEAN;
+}
+
+int e4_csum_mismatch(const struct e4_fs *fs, const char *fmt, ...)
+{
+	va_list ap;
+	bool accept = fs->opts.csum == E4_CSUM_ACCEPT;
+
+	va_start(ap, fmt);
+	vlog(fs, accept ? E4_LOG_DEBUG : E4_LOG_ERROR,
+	     accept ? "checksum accepted: " : "corrupt: ", fmt, ap);
+	va_end(ap);
+	return accept ? 0 : -EUCLEAN;
+}
+
+bool e4_blocks_valid(const struct e4_fs *fs, uint64_t blk, uint64_t count)
+{
+	uint64_t end;
+
+	if (count == 0 || e4_add_overflow(blk, count, &end))
+		return false;
+	return blk >= fs->first_data_block && end <= fs->blocks_count;
+}
+
+int e4_meta_get(struct e4_fs *fs, uint64_t blk, struct e4_buf **out)
+{
+	/* Metadata never lives below first_data_block except the superblock
+	 * block itself, which nobody reads through here. */
+	if (!e4_blocks_valid(fs, blk, 1))
+		return e4_corrupt(fs, "block %llu outside the file system (%llu..%llu)",
+				  (unsigned long long)blk,
+				  (unsigned long long)fs->first_data_block,
+				  (unsigned long long)fs->blocks_count - 1);
+	int err = e4_cache_get(fs->cache, blk, out);
+	if (err == -EIO)
+		e4_log(fs, E4_LOG_ERROR, "read error on block %llu (image truncated?)",
+		       (unsigned long long)blk);
+	return err;
+}
+
+static void default_opts(struct e4_open_opts *o)
+{
+	if (!o->log)
+		o->log = log_to_stderr;
+#ifdef E4_FUZZ_CSUM_ACCEPT
+	o->csum = E4_CSUM_ACCEPT;
+#endif
+}
+
+int e4_fs_open(struct e4_dev *dev, const struct e4_open_opts *opts,
+	       struct e4_fs **out)
+{
+	struct e4_fs *fs = calloc(1, sizeof(*fs));
+	uint8_t sb[E4_SB_SIZE];
+	int err;
+
+	if (!fs)
+		return -ENOMEM;
+	if (opts)
+		fs->opts = *opts;
+	else
+		fs->opts.log_level = E4_LOG_WARN;
+	default_opts(&fs->opts);
+	fs->dev = dev;
+
+	if (e4_dev_size(dev) < E4_SB_OFFSET + E4_SB_SIZE) {
+		e4_log(fs, E4_LOG_ERROR,
+		       "image too small (%llu bytes) to hold an ext2/3/4 superblock",
+		       (unsigned long long)e4_dev_size(dev));
+		err = -EINVAL;
+		goto fail;
+	}
+	err = e4_dev_pread(dev, sb, sizeof(sb), E4_SB_OFFSET);
+	if (err) {
+		e4_log(fs, E4_LOG_ERROR, "cannot read the superblock");
+		goto fail;
+	}
+	err = e4_sb_load(fs, sb, sizeof(sb));
+	if (err)
+		goto fail;
+
+	uint64_t need;
+	if (e4_mul_overflow(fs->blocks_count, (uint64_t)fs->block_size, &need) ||
+	    need > e4_dev_size(dev)) {
+		e4_log(fs, E4_LOG_ERROR,
+		       "image is truncated: %llu bytes, but the file system needs %llu blocks of %u bytes",
+		       (unsigned long long)e4_dev_size(dev),
+		       (unsigned long long)fs->blocks_count, fs->block_size);
+		err = -EIO;
+		goto fail;
+	}
+
+	if (fs->feature_incompat & E4_INCOMPAT_RECOVER) {
+		if (!fs->journal_inum) {
+			e4_log(fs, E4_LOG_ERROR,
+			       "needs_recovery is set but there is no internal journal (external journals are not supported)");
+			err = -EOPNOTSUPP;
+			goto fail;
+		}
+		if (!fs->opts.norecovery) {
+			e4_log(fs, E4_LOG_ERROR,
+			       "the journal needs recovery, which e4fuse cannot replay yet; use -o norecovery to read the unreplayed image");
+			err = -EOPNOTSUPP;
+			goto fail;
+		}
+		e4_log(fs, E4_LOG_WARN,
+		       "norecovery: the journal is not replayed, recent changes are missing and metadata may be inconsistent");
+	}
+
+	err = e4_cache_create(dev, fs->block_size, fs->opts.cache_bytes, &fs->cache);
+	if (err)
+		goto fail;
+	*out = fs;
+	return 0;
+fail:
+	free(fs);
+	return err;
+}
+
+void e4_fs_close(struct e4_fs *fs)
+{
+	if (!fs)
+		return;
+	e4_cache_destroy(fs->cache);
+	e4_dev_close(fs->dev);
+	free(fs);
+}
+
+void e4_fs_get_info(const struct e4_fs *fs, struct e4_fs_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->block_size = fs->block_size;
+	out->cluster_size = fs->block_size * fs->cluster_ratio;
+	out->blocks_count = fs->blocks_count;
+	out->free_blocks = fs->free_blocks_count;
+	out->reserved_blocks = fs->r_blocks_count;
+	out->inodes_count = fs->inodes_count;
+	out->free_inodes = fs->free_inodes_count;
+	out->group_count = fs->group_count;
+	out->inode_size = fs->inode_size;
+	out->first_ino = fs->first_ino;
+	out->feature_compat = fs->feature_compat;
+	out->feature_incompat = fs->feature_incompat;
+	out->feature_ro_compat = fs->feature_ro_compat;
+	memcpy(out->uuid, fs->sb_raw + E4_SB_UUID, 16);
+	memcpy(out->volume_name, fs->sb_raw + E4_SB_VOLUME_NAME, 16);
+	out->volume_name[16] = '\0';
+	out->max_file_size = fs->max_file_size;
+	out->read_only_forced = fs->read_only_forced;
+}
+
+int e4_fs_statfs(struct e4_fs *fs, struct e4_statfs *out)
+{
+	/* Counters from the superblock are advisory (§11.4) but they are
+	 * what the kernel reports too; clamp so a hostile image cannot make
+	 * free exceed total. */
+	uint64_t bfree = fs->free_blocks_count;
+
+	if (bfree > fs->blocks_count)
+		bfree = fs->blocks_count;
+	memset(out, 0, sizeof(*out));
+	out->block_size = fs->block_size;
+	out->blocks = fs->blocks_count - fs->first_data_block;
+	out->bfree = bfree;
+	out->bavail = bfree > fs->r_blocks_count ? bfree - fs->r_blocks_count : 0;
+	out->files = fs->inodes_count;
+	out->ffree = fs->free_inodes_count > fs->inodes_count ?
+		fs->inodes_count : fs->free_inodes_count;
+	out->name_max = E4_NAME_MAX;
+	return 0;
+}

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hash-tree (htree) directory index (spec §7.6): verification of the dx root
+ * and interior nodes, and lookup through them.
+ *
+ * The index is an accelerator: every name is also reachable by a linear
+ * scan.  So a structurally broken index (DIR5/DIR6) is reported once and
+ * answered with -EAGAIN, and the caller scans linearly (DIR7, as the kernel
+ * does for reads).  A dx block whose checksum fails is not trusted at all:
+ * -EUCLEAN.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "ondisk.h"
+
+/* Path nodes plus the leaves a continuation run may cross; a run of equal
+ * hashes longer than this is absurd, and ends in a linear scan. */
+#define HTREE_VISIT_MAX 64
+
+struct dx_node {
+	struct e4_buf *buf;
+	uint64_t lblk;
+	uint32_t entries;	/* count_offset: limit, count, block 0 */
+	uint32_t count;
+	uint32_t idx;		/* entry followed */
+};
+
+static uint32_t dx_count_offset(uint64_t lblk)
+{
+	return lblk == 0 ? E4_DX_ROOT_COUNT_OFF : E4_DX_NODE_COUNT_OFF;
+}
+
+static uint32_t dx_expected_limit(const struct e4_fs *fs, uint32_t co)
+{
+	return (fs->block_size - co) / E4_DX_ENTRY_SIZE -
+	       (fs->metadata_csum ? 1 : 0);
+}
+
+/* Entry 0's hash slot holds limit/count; it covers hashes from 0. */
+static uint32_t dx_hash(const struct e4_buf *b, uint32_t co, uint32_t i)
+{
+	return i ? e4_le32(b->data, b->size, co + E4_DX_ENTRY_SIZE * i) : 0;
+}
+
+static uint32_t dx_block(const struct e4_buf *b, uint32_t co, uint32_t i)
+{
+	return e4_le32(b->data, b->size, co + E4_DX_ENTRY_SIZE * i + 4);
+}
+
+static int dx_unusable(struct e4_fs *fs, const struct e4_inode *dir,
+		       const struct e4_buf *buf, uint64_t lblk, bool quiet,
+		       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static int dx_unusable(struct e4_fs *fs, const struct e4_inode *dir,
+		       const struct e4_buf *buf, uint64_t lblk, bool quiet,
+		       const char *fmt, ...)
+{
+	char what[160];
+	va_list ap;
+
+	if (quiet)
+		return -EAGAIN;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	e4_corrupt(fs, "inode %u: htree %s block %llu (logical %llu): %s; "
+		   "using linear search", dir->ino, lblk ? "node" : "root",
+		   (unsigned long long)buf->blk, (unsigned long long)lblk,
+		   what);
+	return -EAGAIN;
+}
+
+static int dx_csum_verify(struct e4_fs *fs, const struct e4_inode *dir,
+			  const struct e4_buf *buf, uint64_t lblk, uint32_t co,
+			  uint32_t count)
+{
+	/* The tail sits right after a full-size entry array (== B - 8). */
+	uint32_t tail = co + E4_DX_ENTRY_SIZE * dx_expected_limit(fs, co);
+	uint8_t tail_in[8] = { 0 };
+	uint32_t want, have;
+
+	want = e4_crc32c(e4_inode_csum_seed(fs, dir->ino, dir->generation),
+			 buf->data, co + E4_DX_ENTRY_SIZE * count);
+	/* dt_reserved as stored (it may hold a stale leaf tail), then zeros */
+	e4_copy_out(tail_in, buf->data, buf->size, tail, 4);
+	want = e4_crc32c(want, tail_in, sizeof(tail_in));
+	have = e4_le32(buf->data, buf->size, tail + 4);
+	if (want == have)
+		return 0;
+	return e4_csum_mismatch(fs, "inode %u: htree %s block %llu (logical "
+				"%llu): checksum 0x%08x, expected 0x%08x",
+				dir->ino, lblk ? "node" : "root",
+				(unsigned long long)buf->blk,
+				(unsigned long long)lblk, have, want);
+}
+
+int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
+		 struct e4_buf *buf, uint64_t nblocks, bool quiet)
+{
+	const uint8_t *d = buf->data;
+	size_t sz = buf->size;
+	uint32_t co = dx_count_offset(lblk);
+	uint32_t expected = dx_expected_limit(fs, co);
+	uint64_t owner = (lblk << 32) | dir->ino;
+	uint32_t limit, count, prev_hash = 0;
+	int rc;
+
+	if (e4_buf_is_verified(fs->cache, buf, E4_BUF_DX_NODE, owner))
+		return 0;
+	limit = e4_le16(d, sz, co);
+	count = e4_le16(d, sz, co + 2);
+
+	if (fs->metadata_csum) {
+		/* Beyond the array the checksummed range is undefined. */
+		if (count > expected)
+			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   "count %u exceeds limit %u", count,
+					   expected);
+		rc = dx_csum_verify(fs, dir, buf, lblk, co, count);
+		if (rc)
+			return rc;
+	}
+
+	if (lblk == 0) {
+		uint8_t info_len = e4_u8(d, sz, E4_DX_ROOT_INFO_LENGTH);
+		uint8_t hv = e4_u8(d, sz, E4_DX_ROOT_HASH_VERSION);
+		uint8_t levels = e4_u8(d, sz, E4_DX_ROOT_LEVELS);
+		unsigned max_levels = (fs->feature_incompat &
+				       E4_INCOMPAT_LARGEDIR) ?
+					      E4_DX_LEVELS_MAX_LARGEDIR :
+					      E4_DX_LEVELS_MAX;
+
+		if (e4_le32(d, sz, E4_DX_ROOT_INFO_OFF) != 0)
+			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   "reserved_zero is 0x%08x",
+					   e4_le32(d, sz,
+						   E4_DX_ROOT_INFO_OFF));
+		if (info_len != E4_DX_ROOT_INFO_SIZE)
+			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   "info_length %u, expected %u",
+					   info_len, E4_DX_ROOT_INFO_SIZE);
+		if (hv > E4_HASH_TEA_UNSIGNED)
+			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   "unsupported hash_version %u", hv);
+		if (levels >= max_levels)
+			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   "indirect_levels %u, at most %u",
+					   levels, max_levels - 1);
+	} else if (e4_le32(d, sz, E4_DIRENT_INODE) != 0 ||
+		   e4_rec_len_decode(e4_le16(d, sz, E4_DIRENT_REC_LEN),
+				     fs->block_size) != fs->block_size ||
+		   e4_u8(d, sz, E4_DIRENT_NAME_LEN) != 0) {
+		return dx_unusable(fs, dir, buf, lblk, quiet,
+				   "not an index block (no fake entry "
+				   "covering the block)");
+	}
+	if (limit != expected)
+		return dx_unusable(fs, dir, buf, lblk, quiet,
+				   "limit %u, expected %u", limit, expected);
+	if (count == 0 || count > limit)
+		return dx_unusable(fs, dir, buf, lblk, quiet,
+				   "count %u exceeds limit %u", count, limit);
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t h = dx_hash(buf, co, i);
+		uint32_t b = dx_block(buf, co, i);
+
+		if (b == 0 || b >= nblocks)
+			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   "entry %u points to block %u, "
+					   "directory has %llu blocks",
+					   i, b, (unsigned long long)nblocks);
+		if (h < prev_hash)
+			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   "entry %u hash 0x%08x out of order",
+					   i, h);
+		prev_hash = h;
+	}
+	e4_buf_set_verified(fs->cache, buf, E4_BUF_DX_NODE, owner);
+	return 0;
+}
+
+struct htree_walk {
+	struct e4_fs *fs;
+	const struct e4_inode *dir;
+	uint64_t nblocks;
+	unsigned levels;	/* indirect_levels: path[0..levels] */
+	struct dx_node path[E4_DX_LEVELS_MAX_LARGEDIR];
+	uint64_t visited[HTREE_VISIT_MAX];
+	unsigned nvisited;
+};
+
+/* Every block at most once per lookup (rule 4). */
+static int htree_visit(struct htree_walk *w, const struct e4_buf *from,
+		       uint64_t from_lblk, uint64_t lblk)
+{
+	for (unsigned i = 0; i < w->nvisited; i++)
+		if (w->visited[i] == lblk)
+			return dx_unusable(w->fs, w->dir, from, from_lblk,
+					   false, "block %llu reached twice",
+					   (unsigned long long)lblk);
+	if (w->nvisited == HTREE_VISIT_MAX)
+		return dx_unusable(w->fs, w->dir, from, from_lblk, false,
+				   "more than %u blocks for one hash",
+				   HTREE_VISIT_MAX);
+	w->visited[w->nvisited++] = lblk;
+	return 0;
+}
+
+/* Last entry whose stored hash is <= @hash (entry 0 always qualifies). */
+static uint32_t dx_search(const struct dx_node *n, uint32_t hash)
+{
+	uint32_t lo = 1, hi = n->count, found = 0;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (dx_hash(n->buf, n->entries, mid) <= hash) {
+			found = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return found;
+}
+
+static int htree_load(struct htree_walk *w, unsigned level, uint64_t lblk)
+{
+	struct dx_node *n = &w->path[level];
+	int rc;
+
+	if (level) {
+		const struct dx_node *parent = &w->path[level - 1];
+
+		rc = htree_visit(w, parent->buf, parent->lblk, lblk);
+		if (rc)
+			return rc;
+	}
+	rc = e4_dir_block_get(w->fs, w->dir, lblk, &n->buf);
+	if (rc)
+		return rc;
+	n->lblk = lblk;
+	rc = e4_dx_verify(w->fs, w->dir, lblk, n->buf, w->nblocks, false);
+	if (rc) {
+		e4_meta_put(w->fs, n->buf);
+		n->buf = NULL;
+		return rc;
+	}
+	n->entries = dx_count_offset(lblk);
+	n->count = e4_le16(n->buf->data, n->buf->size, n->entries + 2);
+	n->idx = 0;
+	return 0;
+}
+
+/* From path[level] down, follow the entries for @hash to the last level. */
+static int htree_descend(struct htree_walk *w, unsigned level, uint32_t hash,
+			 bool first_entries)
+{
+	for (;;) {
+		struct dx_node *n = &w->path[level];
+		int rc;
+
+		if (!first_entries)
+			n->idx = dx_search(n, hash);
+		if (level == w->levels)
+			return 0;
+		rc = htree_load(w, level + 1,
+				dx_block(n->buf, n->entries, n->idx));
+		if (rc)
+			return rc;
+		level++;
+	}
+}
+
+/*
+ * Step to the next leaf in hash order.  Returns 1 and the stored hash of the
+ * entry stepped onto, 0 at the end of the index, or -errno.
+ */
+static int htree_next(struct htree_walk *w, uint32_t *stored_hash)
+{
+	int level = (int)w->levels;
+
+	while (level >= 0 && w->path[level].idx + 1 >= w->path[level].count)
+		level--;
+	if (level < 0)
+		return 0;
+	struct dx_node *n = &w->path[level];
+
+	n->idx++;
+	*stored_hash = dx_hash(n->buf, n->entries, n->idx);
+	for (unsigned l = (unsigned)level + 1; l <= w->levels; l++) {
+		e4_meta_put(w->fs, w->path[l].buf);
+		w->path[l].buf = NULL;
+	}
+	if ((unsigned)level < w->levels) {
+		int rc = htree_load(w, (unsigned)level + 1,
+				    dx_block(n->buf, n->entries, n->idx));
+
+		if (rc)
+			return rc;
+		rc = htree_descend(w, (unsigned)level + 1, 0, true);
+		if (rc)
+			return rc;
+	}
+	return 1;
+}
+
+static uint32_t htree_leaf(const struct htree_walk *w)
+{
+	const struct dx_node *n = &w->path[w->levels];
+
+	return dx_block(n->buf, n->entries, n->idx);
+}
+
+static int htree_search(struct htree_walk *w, const char *name, size_t len,
+			uint32_t *ino, uint8_t *ftype)
+{
+	const struct dx_node *root = &w->path[0];
+	unsigned version = e4_u8(root->buf->data, root->buf->size,
+				 E4_DX_ROOT_HASH_VERSION);
+	uint32_t hash, stored;
+	int rc;
+
+	/* §7.7.1: the root stores the base version; s_flags picks the
+	 * unsigned-char variant. */
+	if (version <= E4_HASH_TEA && w->fs->hash_unsigned)
+		version += E4_HASH_LEGACY_UNSIGNED;
+	rc = e4_dirhash(name, len, version, w->fs->hash_seed, &hash, NULL);
+	if (rc)
+		return rc == -EINVAL ? -ENOENT : rc;
+
+	rc = htree_descend(w, 0, hash, false);
+	if (rc)
+		return rc;
+	for (;;) {
+		const struct dx_node *n = &w->path[w->levels];
+		uint32_t leaf = htree_leaf(w);
+
+		rc = htree_visit(w, n->buf, n->lblk, leaf);
+		if (rc)
+			return rc;
+		rc = e4_dir_leaf_find(w->fs, w->dir, leaf, name, len, ino,
+				      ftype);
+		if (rc == -EAGAIN)
+			return dx_unusable(w->fs, w->dir, n->buf, n->lblk,
+					   false, "entry %u points to index "
+					   "block %u as a leaf", n->idx, leaf);
+		if (rc != -ENOENT)
+			return rc;
+		/* Bit 0 marks a leaf continuing the previous one's hash. */
+		rc = htree_next(w, &stored);
+		if (rc <= 0)
+			return rc ? rc : -ENOENT;
+		if ((stored & ~1u) != hash)
+			return -ENOENT;
+	}
+}
+
+int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
+		    const char *name, size_t len, uint32_t *ino,
+		    uint8_t *ftype)
+{
+	struct htree_walk w = { .fs = fs, .dir = dir };
+	int rc;
+
+	if (!(dir->flags & E4_INDEX_FL) ||
+	    !(fs->feature_compat & E4_COMPAT_DIR_INDEX) ||
+	    (dir->flags & E4_INLINE_DATA_FL))
+		return -EAGAIN;
+	rc = e4_dir_nblocks(fs, dir, &w.nblocks);
+	if (rc)
+		return rc;
+	w.visited[w.nvisited++] = 0;
+	rc = htree_load(&w, 0, 0);
+	if (rc)
+		return rc;
+	w.levels = e4_u8(w.path[0].buf->data, w.path[0].buf->size,
+			 E4_DX_ROOT_LEVELS);
+	rc = htree_search(&w, name, len, ino, ftype);
+	for (unsigned l = 0; l <= w.levels; l++)
+		if (w.path[l].buf)
+			e4_meta_put(fs, w.path[l].buf);
+	return rc;
+}

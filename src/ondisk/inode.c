@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inodes (§4): locate the record, verify its checksum, validate it (§4.13)
+ * and decode it into struct e4_inode.  The mapping in i_block is validated
+ * later, by the code that interprets it, before any block is read.
+ */
+#include <string.h>
+
+#include "ondisk/ondisk.h"
+
+int e4_inode_raw_get(struct e4_fs *fs, uint32_t ino, struct e4_buf **out,
+		     size_t *off)
+{
+	uint32_t g = (ino - 1) / fs->inodes_per_group;
+	uint32_t index = (ino - 1) % fs->inodes_per_group;
+	uint64_t byte = (uint64_t)index * fs->inode_size;
+	struct e4_group gd;
+	int err;
+
+	if (ino == 0 || ino > fs->inodes_count)
+		return -EINVAL;
+	err = e4_group_get(fs, g, &gd);
+	if (err)
+		return err;
+	err = e4_meta_get(fs, gd.inode_table + byte / fs->block_size, out);
+	if (err)
+		return err;
+	*off = (size_t)(byte % fs->block_size);
+	return 0;
+}
+
+struct e4_time e4_time_decode(uint32_t base, uint32_t extra, bool has_extra)
+{
+	struct e4_time t;
+
+	t.sec = (int64_t)(int32_t)base;
+	t.nsec = 0;
+	if (has_extra) {
+		t.sec += (int64_t)(extra & 3) << 32;
+		t.nsec = extra >> 2;
+		if (t.nsec > 999999999u)
+			t.nsec = 999999999u;	/* out of range: clamp (§4.9) */
+	}
+	return t;
+}
+
+static int verify_inode_csum(struct e4_fs *fs, uint32_t ino, const uint8_t *r,
+			     size_t isz)
+{
+	static const uint8_t zero[2];
+	uint32_t gen = e4_le32(r, isz, E4_I_GENERATION);
+	uint32_t seed = e4_inode_csum_seed(fs, ino, gen);
+	uint32_t stored = e4_le16(r, isz, E4_I_CHECKSUM_LO);
+	bool has_hi = isz > E4_GOOD_OLD_INODE_SIZE &&
+		      e4_le16(r, isz, E4_I_EXTRA_ISIZE) >= 4;
+	uint32_t c;
+
+	c = e4_crc32c(seed, r, E4_I_CHECKSUM_LO);
+	c = e4_crc32c(c, zero, 2);
+	if (has_hi) {
+		c = e4_crc32c(c, r + E4_I_CHECKSUM_LO + 2,
+			      E4_I_CHECKSUM_HI - E4_I_CHECKSUM_LO - 2);
+		c = e4_crc32c(c, zero, 2);
+		c = e4_crc32c(c, r + E4_I_CHECKSUM_HI + 2,
+			      isz - E4_I_CHECKSUM_HI - 2);
+		stored |= (uint32_t)e4_le16(r, isz, E4_I_CHECKSUM_HI) << 16;
+	} else {
+		c = e4_crc32c(c, r + E4_I_CHECKSUM_LO + 2,
+			      isz - E4_I_CHECKSUM_LO - 2);
+		c &= 0xFFFF;
+	}
+	if (c != stored)
+		return e4_csum_mismatch(fs, "inode %u: checksum 0x%08x does not match computed 0x%08x",
+					ino, stored, c);
+	return 0;
+}
+
+static bool valid_type(uint16_t mode)
+{
+	switch (mode & E4_S_IFMT) {
+	case E4_S_IFIFO: case E4_S_IFCHR: case E4_S_IFDIR: case E4_S_IFBLK:
+	case E4_S_IFREG: case E4_S_IFLNK: case E4_S_IFSOCK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int check_flags(struct e4_fs *fs, const struct e4_inode *in)
+{
+	uint32_t f = in->flags;
+
+	if ((f & E4_EXTENTS_FL) && (f & E4_INLINE_DATA_FL))
+		return e4_corrupt(fs, "inode %u: both extents and inline data flags set", in->ino);
+	if ((f & E4_INLINE_DATA_FL) &&
+	    !(fs->feature_incompat & E4_INCOMPAT_INLINE_DATA))
+		return e4_corrupt(fs, "inode %u: inline data flag without the inline_data feature", in->ino);
+	if ((f & E4_EA_INODE_FL) &&
+	    !(fs->feature_incompat & E4_INCOMPAT_EA_INODE))
+		return e4_corrupt(fs, "inode %u: EA inode flag without the ea_inode feature", in->ino);
+	if ((f & E4_HUGE_FILE_FL) &&
+	    !(fs->feature_ro_compat & E4_RO_COMPAT_HUGE_FILE))
+		return e4_corrupt(fs, "inode %u: huge file flag without the huge_file feature", in->ino);
+	return 0;
+}
+
+static void decode(struct e4_fs *fs, const uint8_t *r, size_t isz,
+		   struct e4_inode *in)
+{
+	size_t fits = E4_GOOD_OLD_INODE_SIZE + in->extra_isize;
+	uint32_t v;
+
+#define FITS(off) ((size_t)(off) + 4 <= fits)
+	in->mode = e4_le16(r, isz, E4_I_MODE);
+	in->uid = e4_le16(r, isz, E4_I_UID) |
+		  (uint32_t)e4_le16(r, isz, E4_I_UID_HIGH) << 16;
+	in->gid = e4_le16(r, isz, E4_I_GID) |
+		  (uint32_t)e4_le16(r, isz, E4_I_GID_HIGH) << 16;
+	in->links = e4_le16(r, isz, E4_I_LINKS_COUNT);
+	in->flags = e4_le32(r, isz, E4_I_FLAGS);
+	in->generation = e4_le32(r, isz, E4_I_GENERATION);
+	in->dtime = e4_le32(r, isz, E4_I_DTIME);
+
+	in->size = e4_le32(r, isz, E4_I_SIZE_LO);
+	if ((in->mode & E4_S_IFMT) == E4_S_IFREG ||
+	    ((in->mode & E4_S_IFMT) == E4_S_IFDIR &&
+	     (fs->feature_incompat & E4_INCOMPAT_LARGEDIR)))
+		in->size |= (uint64_t)e4_le32(r, isz, E4_I_SIZE_HIGH) << 32;
+
+	uint64_t blocks = e4_le32(r, isz, E4_I_BLOCKS_LO);
+	if (fs->feature_ro_compat & E4_RO_COMPAT_HUGE_FILE) {
+		blocks |= (uint64_t)e4_le16(r, isz, E4_I_BLOCKS_HIGH) << 32;
+		if (in->flags & E4_HUGE_FILE_FL)
+			blocks <<= fs->log_block_size - 9;
+	}
+	in->blocks_512 = blocks;
+
+	in->file_acl = e4_le32(r, isz, E4_I_FILE_ACL_LO);
+	if (fs->feature_incompat & E4_INCOMPAT_64BIT)
+		in->file_acl |= (uint64_t)e4_le16(r, isz, E4_I_FILE_ACL_HIGH) << 32;
+
+	in->atime = e4_time_decode(e4_le32(r, isz, E4_I_ATIME),
+				   FITS(E4_I_ATIME_EXTRA) ? e4_le32(r, isz, E4_I_ATIME_EXTRA) : 0,
+				   FITS(E4_I_ATIME_EXTRA));
+	in->mtime = e4_time_decode(e4_le32(r, isz, E4_I_MTIME),
+				   FITS(E4_I_MTIME_EXTRA) ? e4_le32(r, isz, E4_I_MTIME_EXTRA) : 0,
+				   FITS(E4_I_MTIME_EXTRA));
+	in->ctime = e4_time_decode(e4_le32(r, isz, E4_I_CTIME),
+				   FITS(E4_I_CTIME_EXTRA) ? e4_le32(r, isz, E4_I_CTIME_EXTRA) : 0,
+				   FITS(E4_I_CTIME_EXTRA));
+	in->has_crtime = FITS(E4_I_CRTIME);
+	if (in->has_crtime)
+		in->crtime = e4_time_decode(e4_le32(r, isz, E4_I_CRTIME),
+					    FITS(E4_I_CRTIME_EXTRA) ? e4_le32(r, isz, E4_I_CRTIME_EXTRA) : 0,
+					    FITS(E4_I_CRTIME_EXTRA));
+	in->version = e4_le32(r, isz, E4_I_VERSION_LO);
+	if (FITS(E4_I_VERSION_HI))
+		in->version |= (uint64_t)e4_le32(r, isz, E4_I_VERSION_HI) << 32;
+	in->projid = FITS(E4_I_PROJID) ? e4_le32(r, isz, E4_I_PROJID) : 0;
+#undef FITS
+
+	e4_copy_out(in->i_block, r, isz, E4_I_BLOCK, E4_I_BLOCK_SIZE);
+	if ((in->mode & E4_S_IFMT) == E4_S_IFCHR ||
+	    (in->mode & E4_S_IFMT) == E4_S_IFBLK) {
+		uint32_t old = e4_le32(in->i_block, 60, 0);
+		v = e4_le32(in->i_block, 60, 4);
+		if (old) {
+			in->rdev_major = (old >> 8) & 0xFF;
+			in->rdev_minor = old & 0xFF;
+		} else {
+			in->rdev_major = (v >> 8) & 0xFFF;
+			in->rdev_minor = (v & 0xFF) | ((v >> 12) & 0xFFF00);
+		}
+	}
+}
+
+int e4_inode_read(struct e4_fs *fs, uint32_t ino, struct e4_inode *out)
+{
+	struct e4_buf *buf;
+	size_t off, isz = fs->inode_size;
+	bool allocated;
+	int err;
+
+	if (ino == 0 || ino > fs->inodes_count)
+		return -EINVAL;
+	err = e4_inode_bitmap_test(fs, ino, &allocated);
+	if (err)
+		return err;
+	if (!allocated)
+		return -ENOENT;
+	err = e4_inode_raw_get(fs, ino, &buf, &off);
+	if (err)
+		return err;
+
+	const uint8_t *r = buf->data + off;
+	if (fs->metadata_csum &&
+	    !e4_buf_is_verified(fs->cache, buf, E4_BUF_INODE_TABLE, ino)) {
+		err = verify_inode_csum(fs, ino, r, isz);
+		if (err)
+			goto out;
+		e4_buf_set_verified(fs->cache, buf, E4_BUF_INODE_TABLE, ino);
+	}
+
+	memset(out, 0, sizeof(*out));
+	out->ino = ino;
+	if (isz > E4_GOOD_OLD_INODE_SIZE) {
+		out->extra_isize = e4_le16(r, isz, E4_I_EXTRA_ISIZE);
+		if (out->extra_isize % 4 ||
+		    E4_GOOD_OLD_INODE_SIZE + (size_t)out->extra_isize > isz) {
+			err = e4_corrupt(fs, "inode %u: extra inode size %u invalid (inode size %zu)",
+					 ino, out->extra_isize, isz);
+			goto out;
+		}
+	}
+	decode(fs, r, isz, out);
+
+	if (!valid_type(out->mode)) {
+		err = e4_corrupt(fs, "inode %u: invalid file type in mode 0%o",
+				 ino, out->mode);
+		goto out;
+	}
+	err = check_flags(fs, out);
+	if (err)
+		goto out;
+	if (out->links == 0 && (ino == E4_ROOT_INO || ino >= fs->first_ino) &&
+	    !(out->flags & E4_EA_INODE_FL)) {
+		err = e4_corrupt(fs, "inode %u: in use but link count is 0 (orphan?)", ino);
+		goto out;
+	}
+	if (e4_inode_is_reg(out)) {
+		uint64_t max = (out->flags & E4_EXTENTS_FL) ?
+			fs->max_file_size : fs->max_file_size_blockmap;
+		if (out->size > max) {
+			err = e4_corrupt(fs, "inode %u: size %llu exceeds the maximum file size %llu",
+					 ino, (unsigned long long)out->size,
+					 (unsigned long long)max);
+			goto out;
+		}
+	}
+	if (out->file_acl && !e4_blocks_valid(fs, out->file_acl, 1)) {
+		err = e4_corrupt(fs, "inode %u: xattr block %llu outside the file system",
+				 ino, (unsigned long long)out->file_acl);
+		goto out;
+	}
+out:
+	e4_meta_put(fs, buf);
+	return err;
+}

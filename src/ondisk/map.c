@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * e4_map_block: the one mapping function.  It decides what i_block means
+ * (spec §4.11) and hands the lookup to the extent tree or the block map.
+ *
+ * Inline data is presented as logical block 0: E4_MAP_INLINE with len 1
+ * (the data, at most a block long, lives in the inode; pblk is 0), and every
+ * block after it as one hole to the last addressable block.  Callers clamp
+ * all mappings to i_size; the mapping itself knows nothing of the size.
+ */
+#include "ondisk/ondisk.h"
+
+/* Last logical block + 1 for any mapping (§16: at most 2^32 - 1 blocks). */
+#define E4_MAP_LBLK_END 0xFFFFFFFFull
+
+/* §10: a symlink without EXTENTS/INLINE flags stores its target in i_block
+ * when it is short and owns no data blocks (an xattr block does not count). */
+static bool is_fast_symlink(const struct e4_fs *fs,
+			    const struct e4_inode *inode)
+{
+	uint64_t xattr_sectors = 0;
+
+	if (inode->file_acl)
+		xattr_sectors = ((uint64_t)fs->block_size * fs->cluster_ratio) /
+				512u;
+	return inode->size < E4_I_BLOCK_SIZE &&
+	       inode->blocks_512 <= xattr_sectors;
+}
+
+int e4_map_block(struct e4_fs *fs, const struct e4_inode *inode, uint64_t lblk,
+		 struct e4_mapping *out)
+{
+	uint16_t type = inode->mode & E4_S_IFMT;
+
+	if (type != E4_S_IFREG && type != E4_S_IFDIR && type != E4_S_IFLNK)
+		return -EINVAL;	/* devices, fifos, sockets: nothing mapped */
+	if (lblk >= E4_MAP_LBLK_END)
+		return -EINVAL;
+
+	if (inode->flags & E4_INLINE_DATA_FL) {
+		out->lblk = lblk;
+		out->pblk = 0;
+		if (lblk == 0) {
+			out->len = 1;
+			out->kind = E4_MAP_INLINE;
+		} else {
+			out->len = E4_MAP_LBLK_END - lblk;
+			out->kind = E4_MAP_HOLE;
+		}
+		return 0;
+	}
+	if (inode->flags & E4_EXTENTS_FL)
+		return e4_extent_map(fs, inode, lblk, out);
+	if (type == E4_S_IFLNK && is_fast_symlink(fs, inode))
+		return -EINVAL;	/* the target is in i_block, not mapped */
+	return e4_blockmap_map(fs, inode, lblk, out);
+}

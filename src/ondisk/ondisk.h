@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal interface of the on-disk layer: the file-system handle, and what
+ * each src/ondisk/ file provides to the others.  Not for src/fuse/.
+ */
+#ifndef E4_ONDISK_H
+#define E4_ONDISK_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "e4/bytes.h"
+#include "e4/e4.h"
+#include "e4/format.h"
+#include "io/cache.h"
+
+#ifndef EUCLEAN
+#define EUCLEAN 117
+#endif
+
+struct e4_fs {
+	struct e4_dev *dev;
+	struct e4_cache *cache;
+	struct e4_open_opts opts;
+
+	uint8_t sb_raw[E4_SB_SIZE];	/* primary superblock as read */
+
+	/* geometry, validated at open (superblock.c) */
+	uint32_t block_size;
+	uint32_t log_block_size;	/* log2(block_size) */
+	uint32_t cluster_ratio;		/* blocks per cluster */
+	uint64_t blocks_count;
+	uint64_t r_blocks_count;
+	uint64_t free_blocks_count;
+	uint32_t first_data_block;
+	uint32_t blocks_per_group;
+	uint32_t clusters_per_group;
+	uint32_t inodes_per_group;
+	uint32_t inodes_count;
+	uint32_t free_inodes_count;
+	uint32_t group_count;
+	uint32_t inode_size;
+	uint32_t first_ino;
+	uint32_t desc_size;
+	uint32_t descs_per_block;
+	uint32_t gdt_blocks;		/* classic GDT length in blocks */
+	uint32_t first_meta_bg;
+	uint32_t reserved_gdt_blocks;
+	uint32_t itable_blocks;		/* inode-table blocks per group */
+	uint32_t rev_level;
+	uint32_t log_groups_per_flex;
+	uint32_t backup_bgs[2];
+
+	uint32_t feature_compat, feature_incompat, feature_ro_compat;
+	bool metadata_csum;		/* crc32c everywhere */
+	bool gdt_csum;			/* crc16 descriptors (not with csum) */
+	bool uninit_flags_valid;	/* bg_flags meaningful */
+	uint32_t fs_seed;		/* §12.2 */
+
+	uint32_t hash_seed[4];
+	uint8_t def_hash_version;
+	bool hash_unsigned;		/* s_flags & 0x2 */
+
+	uint64_t max_file_size;		/* s_maxbytes (§16), extent files */
+	uint64_t max_file_size_blockmap; /* s_maxbytes for block-mapped files */
+	uint32_t journal_inum;
+	uint32_t last_orphan;
+	uint32_t orphan_file_inum;
+	uint32_t lpf_ino;
+	bool read_only_forced;
+};
+
+/* ---- fs.c: reporting ------------------------------------------------ */
+
+void e4_log(const struct e4_fs *fs, enum e4_log_level level, const char *fmt,
+	    ...) __attribute__((format(printf, 3, 4)));
+/* Report a corruption once ("inode 12: extent block 345: bad magic 0x1234")
+ * and return -EUCLEAN. */
+int e4_corrupt(const struct e4_fs *fs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A checksum mismatch: -EUCLEAN (reported) under E4_CSUM_VERIFY, 0 under
+ * E4_CSUM_ACCEPT (logged at debug level). */
+int e4_csum_mismatch(const struct e4_fs *fs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- checksum.c ------------------------------------------------------- */
+
+/* Raw CRC-32C register update, no final inversion (§12.1). */
+uint32_t e4_crc32c(uint32_t crc, const void *buf, size_t len);
+static inline uint32_t e4_crc32c_le32(uint32_t crc, uint32_t v)
+{
+	uint8_t b[4];
+	e4_put_le32(b, 4, 0, v);
+	return e4_crc32c(crc, b, 4);
+}
+/* Reflected CRC-16 poly 0x8005, no final xor (gdt_csum, §3.4). */
+uint16_t e4_crc16(uint16_t crc, const void *buf, size_t len);
+/* MSB-first CRC-32 poly 0x04C11DB7, no final xor (jbd2 v1 commit, §13.7). */
+uint32_t e4_crc32_be(uint32_t crc, const void *buf, size_t len);
+/* §12.3 */
+uint32_t e4_inode_csum_seed(const struct e4_fs *fs, uint32_t ino,
+			    uint32_t generation);
+
+/* ---- superblock.c ----------------------------------------------------- */
+
+/* Validate and decode the primary superblock into @fs (SB1-SB16, L1-L10)
+ * and apply the feature policy (§2.4).  Logs why on refusal. */
+int e4_sb_load(struct e4_fs *fs, const uint8_t *sb, size_t size);
+/* True if group @g holds a superblock backup (§1.5). */
+bool e4_group_has_super(const struct e4_fs *fs, uint32_t g);
+static inline uint64_t e4_group_first_block(const struct e4_fs *fs, uint32_t g)
+{
+	return (uint64_t)fs->first_data_block +
+	       (uint64_t)g * fs->blocks_per_group;
+}
+
+/* ---- group.c ---------------------------------------------------------- */
+
+struct e4_group {
+	uint64_t block_bitmap;
+	uint64_t inode_bitmap;
+	uint64_t inode_table;
+	uint32_t free_blocks;	/* clusters */
+	uint32_t free_inodes;
+	uint32_t used_dirs;
+	uint32_t itable_unused;
+	uint16_t flags;		/* 0 when uninit flags are not meaningful */
+	uint32_t block_bitmap_csum;
+	uint32_t inode_bitmap_csum;
+};
+
+/* Block holding the descriptor of group @g (§1.6). */
+uint64_t e4_group_desc_block(const struct e4_fs *fs, uint32_t g);
+/* Read, checksum and validate the descriptor of group @g (GD1-GD5). */
+int e4_group_get(struct e4_fs *fs, uint32_t g, struct e4_group *out);
+
+/* ---- bitmap.c --------------------------------------------------------- */
+
+/* Is inode @ino allocated?  Honours INODE_UNINIT and itable_unused;
+ * verifies the inode bitmap checksum. */
+int e4_inode_bitmap_test(struct e4_fs *fs, uint32_t ino, bool *allocated);
+
+/* ---- inode.c ---------------------------------------------------------- */
+
+/* Locate the raw record of @ino: the cached inode-table block holding it and
+ * the byte offset inside.  Caller puts the buffer.  Does not validate the
+ * inode (for the xattr code, which runs after e4_inode_read validated it). */
+int e4_inode_raw_get(struct e4_fs *fs, uint32_t ino, struct e4_buf **buf,
+		     size_t *off);
+/* Decode a timestamp pair (§4.9). */
+struct e4_time e4_time_decode(uint32_t base, uint32_t extra, bool has_extra);
+
+/* ---- block reads -------------------------------------------------------- */
+
+/* Get a metadata block after checking 0 < blk < blocks_count... blocks before
+ * first_data_block are allowed only for the superblock itself. */
+int e4_meta_get(struct e4_fs *fs, uint64_t blk, struct e4_buf **out);
+static inline void e4_meta_put(struct e4_fs *fs, struct e4_buf *buf)
+{
+	e4_cache_put(fs->cache, buf);
+}
+/* True if [blk, blk+count) lies inside [first_data_block, blocks_count). */
+bool e4_blocks_valid(const struct e4_fs *fs, uint64_t blk, uint64_t count);
+
+/* ---- extent.c / blockmap.c (called by e4_map_block in map.c) ---------- */
+
+int e4_extent_map(struct e4_fs *fs, const struct e4_inode *inode,
+		  uint64_t lblk, struct e4_mapping *out);
+int e4_blockmap_map(struct e4_fs *fs, const struct e4_inode *inode,
+		    uint64_t lblk, struct e4_mapping *out);
+
+/* ---- inline.c ----------------------------------------------------------- */
+
+/* Read inline data bytes [off, off+len) of @inode (i_block then the
+ * system.data xattr value).  Returns bytes copied. */
+ssize_t e4_inline_read(struct e4_fs *fs, const struct e4_inode *inode,
+		       uint64_t off, void *buf, size_t len);
+/* Total inline capacity in use: 60 + size of system.data value. */
+int e4_inline_size(struct e4_fs *fs, const struct e4_inode *inode,
+		   size_t *size);
+
+/* ---- xattr.c (raw access used by inline.c and acl.c) ------------------ */
+
+/* Look up attribute (@index, @name) and copy its raw on-disk value.
+ * Semantics of the return value as e4_xattr_get. */
+ssize_t e4_xattr_get_raw(struct e4_fs *fs, const struct e4_inode *inode,
+			 uint8_t index, const char *name, size_t name_len,
+			 void *buf, size_t size);
+
+/* ---- dirhash.c ---------------------------------------------------------- */
+
+/* Directory hash of @name with effective version @version (0..5, §7.7),
+ * seed @seed (four words, all zero = default). */
+int e4_dirhash(const char *name, size_t len, unsigned version,
+	       const uint32_t seed[4], uint32_t *major, uint32_t *minor);
+
+/* ---- dir.c / htree.c ----------------------------------------------------- */
+
+/* §7.2: decode an on-disk rec_len (64 KiB blocks cannot store 65536). */
+static inline uint32_t e4_rec_len_decode(uint16_t v, uint32_t block_size)
+{
+	if (block_size < 65536)
+		return v;
+	if (v == 0 || v == 0xFFFF)
+		return block_size;
+	return (uint32_t)(v & 0xFFFC) | ((uint32_t)(v & 3) << 16);
+}
+
+/* Blocks of a block-mapped directory: i_size / B (i_size_high counts only with
+ * large_dir).  -EUCLEAN if the size is not a whole number of blocks. */
+int e4_dir_nblocks(struct e4_fs *fs, const struct e4_inode *dir,
+		   uint64_t *nblocks);
+/* Get logical block @lblk of directory @dir; a hole or an unwritten block is
+ * corruption.  Caller puts the buffer. */
+int e4_dir_block_get(struct e4_fs *fs, const struct e4_inode *dir,
+		     uint64_t lblk, struct e4_buf **out);
+/* Verify htree leaf @lblk and search it for @name: 0 found, -ENOENT,
+ * -EUCLEAN, or -EAGAIN (not logged) when the block is an index block. */
+int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
+		     uint64_t lblk, const char *name, size_t len, uint32_t *ino,
+		     uint8_t *ftype);
+/* Verify dx root (@lblk 0) or interior node @buf of @dir: checksum first,
+ * then structure (DIR5, DIR6).  0 valid; -EUCLEAN checksum mismatch
+ * (reported); -EAGAIN structurally unusable (reported unless @quiet), the
+ * caller falls back to a linear scan. */
+int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
+		 struct e4_buf *buf, uint64_t nblocks, bool quiet);
+/* Lookup through the htree of an indexed directory.  0 found, -ENOENT,
+ * -EUCLEAN, or -EAGAIN: the index is unusable (reported) or the directory is
+ * not indexed (silent): do a linear scan. */
+int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
+		    const char *name, size_t len, uint32_t *ino,
+		    uint8_t *ftype);
+
+/* ---- acl.c -------------------------------------------------------------- */
+
+/* Convert an on-disk ACL (§9.7) to the xattr ABI v2 format.  With @size 0
+ * returns the needed size. */
+ssize_t e4_acl_to_xattr(const uint8_t *disk, size_t disk_len, void *buf,
+			size_t size);
+
+#endif /* E4_ONDISK_H */

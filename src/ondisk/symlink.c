@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Symbolic links (§10): fast (target in i_block), slow (one data block,
+ * extent- or block-mapped) and inline-data targets.
+ *
+ * Classification follows the robust rule of §10: flags first (INLINE_DATA,
+ * then EXTENTS); otherwise fast iff the target is shorter than 60 bytes and
+ * the inode owns no data blocks (i_blocks minus the xattr block).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "ondisk/ondisk.h"
+
+#define SYMLINK_MAX 4095u
+
+/* Sectors of i_blocks that are data, not the xattr block (which takes a
+ * whole cluster). */
+static uint64_t symlink_data_sectors(const struct e4_fs *fs,
+				     const struct e4_inode *inode)
+{
+	uint64_t acl = 0;
+
+	if (inode->file_acl)
+		acl = ((uint64_t)fs->block_size * fs->cluster_ratio) / 512;
+	return inode->blocks_512 > acl ? inode->blocks_512 - acl : 0;
+}
+
+static ssize_t symlink_read_block(struct e4_fs *fs,
+				  const struct e4_inode *inode, char *buf,
+				  size_t len)
+{
+	struct e4_mapping m;
+	size_t done = 0;
+	int rc;
+
+	rc = e4_map_block(fs, inode, 0, &m);
+	if (rc < 0)
+		return rc;
+	if (m.kind != E4_MAP_MAPPED)
+		return e4_corrupt(fs, "inode %u: symlink of %zu bytes has no data block",
+				  inode->ino, len);
+	while (done < len) {
+		ssize_t n = e4_file_read(fs, inode, done, buf + done, len - done);
+
+		if (n < 0)
+			return n;
+		if (n == 0)
+			return e4_corrupt(fs, "inode %u: symlink data ends at %zu of %zu bytes",
+					  inode->ino, done, len);
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t e4_symlink_read(struct e4_fs *fs, const struct e4_inode *inode,
+			char *buf, size_t size)
+{
+	uint64_t max = fs->block_size - 1;
+	size_t len;
+	ssize_t n;
+
+	if (!e4_inode_is_symlink(inode))
+		return -EINVAL;
+	if (max > SYMLINK_MAX)
+		max = SYMLINK_MAX;
+	if (inode->size < 1 || inode->size > max)
+		return e4_corrupt(fs, "inode %u: symlink size %llu outside 1..%llu",
+				  inode->ino, (unsigned long long)inode->size,
+				  (unsigned long long)max);
+	len = (size_t)inode->size;
+	if (size < len)
+		return -ENAMETOOLONG;
+
+	if (inode->flags & E4_INLINE_DATA_FL) {
+		n = e4_inline_read(fs, inode, 0, buf, len);
+	} else if ((inode->flags & E4_EXTENTS_FL) ||
+		   symlink_data_sectors(fs, inode) > 0) {
+		n = symlink_read_block(fs, inode, buf, len);
+	} else if (len < E4_I_BLOCK_SIZE) {
+		memcpy(buf, inode->i_block, len);
+		n = (ssize_t)len;
+	} else {
+		return e4_corrupt(fs, "inode %u: symlink of %zu bytes has no data block",
+				  inode->ino, len);
+	}
+	if (n < 0)
+		return n;
+	if ((size_t)n != len)
+		return e4_corrupt(fs, "inode %u: symlink data ends at %zd of %zu bytes",
+				  inode->ino, n, len);
+	if (memchr(buf, '\0', len))
+		return e4_corrupt(fs, "inode %u: symlink target contains a NUL byte",
+				  inode->ino);
+	return (ssize_t)len;
+}

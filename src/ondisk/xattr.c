@@ -1,0 +1,700 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Extended attributes (§9): the in-inode area, the external block and values
+ * held in EA inodes.
+ *
+ * Each area is validated completely (XA1-XA6) before any entry is used, so
+ * the lookups and the listing below walk trusted tables.  An external block
+ * is validated once per cached buffer; the in-inode area is small and is
+ * checked on every access (its bytes are covered by the inode checksum, but
+ * the inode code does not parse them).
+ *
+ * Decisions:
+ * - An in-inode area whose magic is not 0xEA020000 holds no attributes (that
+ *   is how the format marks an unused area; mkfs leaves it zero), it is not an
+ *   error.  An inline-data inode without the area is reported by inline.c.
+ * - Listing shows the names a kernel mount shows: user., trusted.,
+ *   security., gnu. and the two POSIX ACLs.  "system.data" (inline data) and
+ *   the other namespaces without a handler (index 0, 5, 7, 8, 9, unknown) are
+ *   hidden; getting them gives -EOPNOTSUPP, as on the kernel.
+ * - system.data is looked up only in the in-inode area (§8.1 [R]): a copy in
+ *   an external block is not inline data.
+ * - Messages give entry offsets from the start of the inode record (in-inode
+ *   area) or of the block, so they can be matched with a hex dump.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ondisk/ondisk.h"
+
+#define XA_MAX_VALUE 65536u			/* through the API (§16) */
+#define XA_MAX_EA_INODE_VALUE (16u << 20)	/* on disk (§16) */
+#define XA_MAX_REFCOUNT 1024u
+#define XA_MIN_IBODY 8u	/* magic and a terminator, else unused [D] */
+#define XA_BLK_CHECKSUM 0x10
+#define XA_BLK_REFCOUNT 0x04
+#define XA_BLK_BLOCKS 0x08
+
+#define XE_NAME_LEN 0x0
+#define XE_NAME_INDEX 0x1
+#define XE_VALUE_OFFS 0x2
+#define XE_VALUE_INUM 0x4
+#define XE_VALUE_SIZE 0x8
+#define XE_NAME 0x10
+
+/* One attribute area: the bytes, where entries start and what values are
+ * relative to, and who owns it (for messages). */
+struct xa_area {
+	const uint8_t *p;
+	size_t size;
+	size_t first;		/* offset of the first entry */
+	size_t value_base;	/* e_value_offs is relative to this */
+	size_t report_base;	/* added to offsets in messages */
+	uint32_t ino;
+	uint64_t blk;		/* 0: the in-inode area */
+};
+
+struct xa_entry {
+	size_t pos;		/* offset of the entry in the area */
+	uint8_t name_len;
+	uint8_t index;
+	uint16_t value_offs;
+	uint32_t value_inum;
+	uint32_t value_size;
+	const uint8_t *name;
+};
+
+static size_t xa_entry_size(uint8_t name_len)
+{
+	return ((size_t)XE_NAME + name_len + 3) & ~(size_t)3;
+}
+
+static void xa_entry_decode(const struct xa_area *a, size_t pos,
+			    struct xa_entry *e)
+{
+	e->pos = pos;
+	e->name_len = e4_u8(a->p, a->size, pos + XE_NAME_LEN);
+	e->index = e4_u8(a->p, a->size, pos + XE_NAME_INDEX);
+	e->value_offs = e4_le16(a->p, a->size, pos + XE_VALUE_OFFS);
+	e->value_inum = e4_le32(a->p, a->size, pos + XE_VALUE_INUM);
+	e->value_size = e4_le32(a->p, a->size, pos + XE_VALUE_SIZE);
+	e->name = a->p + pos + XE_NAME;
+}
+
+/* Report a broken rule of the entry at @pos (the "where" part is built from
+ * the area, the "what" part is @what). */
+static int xa_entry_corrupt(const struct e4_fs *fs, const struct xa_area *a,
+			    size_t pos, const char *what)
+{
+	if (a->blk)
+		return e4_corrupt(fs, "inode %u: xattr block %llu: entry at offset %zu: %s",
+				  a->ino, (unsigned long long)a->blk, pos, what);
+	return e4_corrupt(fs, "inode %u: in-inode xattr entry at offset %zu: %s",
+			  a->ino, pos + a->report_base, what);
+}
+
+static int xa_area_corrupt(const struct e4_fs *fs, const struct xa_area *a,
+			   const char *what)
+{
+	if (a->blk)
+		return e4_corrupt(fs, "inode %u: xattr block %llu: %s", a->ino,
+				  (unsigned long long)a->blk, what);
+	return e4_corrupt(fs, "inode %u: in-inode xattr area: %s", a->ino, what);
+}
+
+/* ---- validation (XA3, XA4, XA6) ---------------------------------------- */
+
+struct xa_span {
+	size_t start, end, pos;
+};
+
+static int xa_span_cmp(const void *x, const void *y)
+{
+	const struct xa_span *a = x, *b = y;
+
+	return (a->start > b->start) - (a->start < b->start);
+}
+
+static int xa_name_cmp(const void *x, const void *y)
+{
+	const struct xa_entry *a = x, *b = y;
+
+	if (a->index != b->index)
+		return a->index - b->index;
+	if (a->name_len != b->name_len)
+		return a->name_len - b->name_len;
+	return memcmp(a->name, b->name, a->name_len);
+}
+
+/* Walk the entry table: every entry inside the area, terminated by a zero
+ * word.  Returns the number of entries and where the terminator is. */
+static int xa_walk_table(const struct e4_fs *fs, const struct xa_area *a,
+			 size_t *count, size_t *table_end)
+{
+	size_t pos = a->first, n = 0;
+
+	/* each entry takes at least 16 bytes, so this ends by itself; the
+	 * bound is the area */
+	for (;;) {
+		uint8_t name_len, index;
+
+		if (pos > a->size || a->size - pos < 4)
+			return xa_entry_corrupt(fs, a, pos,
+						"entry table runs past the end (no terminator)");
+		if (e4_le32(a->p, a->size, pos) == 0)
+			break;
+		if (a->size - pos < XE_NAME)
+			return xa_entry_corrupt(fs, a, pos,
+						"entry header runs past the end");
+		name_len = e4_u8(a->p, a->size, pos + XE_NAME_LEN);
+		index = e4_u8(a->p, a->size, pos + XE_NAME_INDEX);
+		if (a->size - pos < xa_entry_size(name_len))
+			return xa_entry_corrupt(fs, a, pos,
+						"name runs past the end");
+		if (name_len == 0 && index != E4_XATTR_INDEX_POSIX_ACL_ACCESS &&
+		    index != E4_XATTR_INDEX_POSIX_ACL_DEFAULT &&
+		    index != E4_XATTR_INDEX_RICHACL)
+			return xa_entry_corrupt(fs, a, pos, "empty name");
+		if (name_len != 0 && (index == E4_XATTR_INDEX_POSIX_ACL_ACCESS ||
+				      index == E4_XATTR_INDEX_POSIX_ACL_DEFAULT))
+			return xa_entry_corrupt(fs, a, pos,
+						"POSIX ACL entry with a name suffix");
+		pos += xa_entry_size(name_len);
+		n++;
+	}
+	*count = n;
+	*table_end = pos;
+	return 0;
+}
+
+static int xa_check_value(const struct e4_fs *fs, const struct xa_area *a,
+			  const struct xa_entry *e, size_t table_end,
+			  struct xa_span *span, bool *has_span)
+{
+	size_t start, end;
+	char what[96];
+
+	*has_span = false;
+	if (e->value_inum != 0) {
+		if (!(fs->feature_incompat & E4_INCOMPAT_EA_INODE))
+			return xa_entry_corrupt(fs, a, e->pos,
+						"value in an inode without the ea_inode feature");
+		if (e->value_offs != 0)
+			return xa_entry_corrupt(fs, a, e->pos,
+						"value inode with a nonzero value offset");
+		if (e->value_size > XA_MAX_EA_INODE_VALUE) {
+			snprintf(what, sizeof(what), "value size %u exceeds 16 MiB",
+				 e->value_size);
+			return xa_entry_corrupt(fs, a, e->pos, what);
+		}
+		return 0;
+	}
+	if (e->value_size == 0)
+		return 0;
+	if (e->value_offs % 4 != 0) {
+		snprintf(what, sizeof(what), "value offset %u is not 4-byte aligned",
+			 e->value_offs);
+		return xa_entry_corrupt(fs, a, e->pos, what);
+	}
+	start = a->value_base + e->value_offs;	/* both < 2^17 */
+	if (start < table_end + 4) {
+		snprintf(what, sizeof(what),
+			 "value offset %u overlaps the entry table", e->value_offs);
+		return xa_entry_corrupt(fs, a, e->pos, what);
+	}
+	if (start > a->size || a->size - start < e->value_size)
+		return xa_entry_corrupt(fs, a, e->pos, "value runs past the end");
+	end = start + e->value_size;
+	span->start = start;
+	span->end = end;
+	span->pos = e->pos;
+	*has_span = true;
+	return 0;
+}
+
+/* Check the whole area: table, values, no overlapping values, no duplicate
+ * names.  The area's magic has been checked by the caller. */
+static int xa_area_validate(const struct e4_fs *fs, const struct xa_area *a)
+{
+	struct xa_entry *entries = NULL;
+	struct xa_span *spans = NULL;
+	size_t count = 0, table_end = 0, nspans = 0, pos, i;
+	int rc;
+
+	rc = xa_walk_table(fs, a, &count, &table_end);
+	if (rc < 0 || count == 0)
+		return rc;
+	entries = calloc(count, sizeof(*entries));
+	spans = calloc(count, sizeof(*spans));
+	if (!entries || !spans) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0, pos = a->first; i < count; i++) {
+		bool has_span;
+
+		xa_entry_decode(a, pos, &entries[i]);
+		rc = xa_check_value(fs, a, &entries[i], table_end,
+				    &spans[nspans], &has_span);
+		if (rc < 0)
+			goto out;
+		nspans += has_span;
+		pos += xa_entry_size(entries[i].name_len);
+	}
+	qsort(spans, nspans, sizeof(*spans), xa_span_cmp);
+	for (i = 1; i < nspans; i++) {
+		if (spans[i].start < spans[i - 1].end) {
+			char what[96];
+
+			snprintf(what, sizeof(what),
+				 "value overlaps the value of the entry at offset %zu",
+				 spans[i - 1].pos + (a->blk ? 0 : a->report_base));
+			rc = xa_entry_corrupt(fs, a, spans[i].pos, what);
+			goto out;
+		}
+	}
+	qsort(entries, count, sizeof(*entries), xa_name_cmp);
+	for (i = 1; i < count; i++) {
+		if (xa_name_cmp(&entries[i], &entries[i - 1]) == 0) {
+			rc = xa_entry_corrupt(fs, a, entries[i].pos,
+					      "duplicate attribute name");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(entries);
+	free(spans);
+	return rc;
+}
+
+/* ---- the two areas ----------------------------------------------------- */
+
+/*
+ * Get the in-inode area of @inode.  Returns 1 and holds *@buf when the area
+ * exists and validated, 0 when the inode has none.
+ */
+static int xa_ibody_get(struct e4_fs *fs, const struct e4_inode *inode,
+			struct e4_buf **buf, struct xa_area *a)
+{
+	size_t off, isz = fs->inode_size, start;
+	const uint8_t *rec;
+	uint16_t extra;
+	int rc;
+
+	if (isz <= E4_GOOD_OLD_INODE_SIZE)
+		return 0;
+	rc = e4_inode_raw_get(fs, inode->ino, buf, &off);
+	if (rc < 0)
+		return rc;
+	if (off > (*buf)->size || (*buf)->size - off < isz) {
+		e4_meta_put(fs, *buf);
+		return e4_corrupt(fs, "inode %u: record at offset %zu runs past its block",
+				  inode->ino, off);
+	}
+	rec = (*buf)->data + off;
+	/* inode.c validated i_extra_isize (IN3); re-check what we index with */
+	extra = e4_le16(rec, isz, E4_I_EXTRA_ISIZE);
+	start = E4_GOOD_OLD_INODE_SIZE + (size_t)extra;
+	if (extra == 0 || extra % 4 != 0 || start > isz ||
+	    isz - start < XA_MIN_IBODY ||
+	    e4_le32(rec, isz, start) != E4_XATTR_MAGIC) {
+		e4_meta_put(fs, *buf);
+		return 0;
+	}
+	a->p = rec + start;
+	a->size = isz - start;
+	a->first = E4_XATTR_IBODY_HEADER;
+	a->value_base = E4_XATTR_IBODY_HEADER;
+	a->report_base = start;
+	a->ino = inode->ino;
+	a->blk = 0;
+	rc = xa_area_validate(fs, a);
+	if (rc < 0) {
+		e4_meta_put(fs, *buf);
+		return rc;
+	}
+	return 1;
+}
+
+static uint32_t xa_block_csum(const struct e4_fs *fs, uint64_t blk,
+			      const uint8_t *data, size_t size)
+{
+	uint8_t le[8];
+	uint32_t crc;
+
+	e4_put_le64(le, sizeof(le), 0, blk);
+	crc = e4_crc32c(fs->fs_seed, le, sizeof(le));
+	crc = e4_crc32c(crc, data, XA_BLK_CHECKSUM);
+	crc = e4_crc32c_le32(crc, 0);
+	return e4_crc32c(crc, data + XA_BLK_CHECKSUM + 4,
+			 size - XA_BLK_CHECKSUM - 4);
+}
+
+/* XA2 then the entry checks, once per cached buffer. */
+static int xa_block_verify(struct e4_fs *fs, const struct xa_area *a,
+			   struct e4_buf *buf)
+{
+	uint32_t magic, refcount, blocks;
+	char what[96];
+	int rc;
+
+	if (e4_buf_is_verified(fs->cache, buf, E4_BUF_XATTR, a->blk))
+		return 0;
+	magic = e4_le32(a->p, a->size, 0);
+	if (magic != E4_XATTR_MAGIC) {
+		snprintf(what, sizeof(what), "bad magic 0x%08x", magic);
+		return xa_area_corrupt(fs, a, what);
+	}
+	blocks = e4_le32(a->p, a->size, XA_BLK_BLOCKS);
+	if (blocks != 1) {
+		snprintf(what, sizeof(what), "h_blocks is %u, not 1", blocks);
+		return xa_area_corrupt(fs, a, what);
+	}
+	if (fs->metadata_csum) {
+		uint32_t stored = e4_le32(a->p, a->size, XA_BLK_CHECKSUM);
+		uint32_t calc = xa_block_csum(fs, a->blk, a->p, a->size);
+
+		if (stored != calc) {
+			rc = e4_csum_mismatch(fs,
+					      "inode %u: xattr block %llu: checksum mismatch (stored 0x%08x, computed 0x%08x)",
+					      a->ino, (unsigned long long)a->blk,
+					      stored, calc);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	refcount = e4_le32(a->p, a->size, XA_BLK_REFCOUNT);
+	if (refcount < 1 || refcount > XA_MAX_REFCOUNT) {
+		snprintf(what, sizeof(what), "refcount %u outside 1..%u",
+			 refcount, XA_MAX_REFCOUNT);
+		return xa_area_corrupt(fs, a, what);
+	}
+	rc = xa_area_validate(fs, a);
+	if (rc < 0)
+		return rc;
+	e4_buf_set_verified(fs->cache, buf, E4_BUF_XATTR, a->blk);
+	return 0;
+}
+
+/* Returns 1 and holds *@buf when @inode has a valid xattr block, 0 if none. */
+static int xa_block_get(struct e4_fs *fs, const struct e4_inode *inode,
+			struct e4_buf **buf, struct xa_area *a)
+{
+	int rc;
+
+	if (inode->file_acl == 0)
+		return 0;
+	if (!e4_blocks_valid(fs, inode->file_acl, 1))
+		return e4_corrupt(fs, "inode %u: xattr block %llu outside the file system",
+				  inode->ino, (unsigned long long)inode->file_acl);
+	rc = e4_meta_get(fs, inode->file_acl, buf);
+	if (rc < 0)
+		return rc;
+	a->p = (*buf)->data;
+	a->size = (*buf)->size;
+	a->first = E4_XATTR_BLOCK_HEADER;
+	a->value_base = 0;
+	a->report_base = 0;
+	a->ino = inode->ino;
+	a->blk = inode->file_acl;
+	rc = xa_block_verify(fs, a, *buf);
+	if (rc < 0) {
+		e4_meta_put(fs, *buf);
+		return rc;
+	}
+	return 1;
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+struct xa_prefix {
+	uint8_t index;
+	const char *prefix;
+	bool whole;		/* the prefix is the whole name (ACLs) */
+};
+
+/* The namespaces a kernel mount exposes (see the decisions above). */
+static const struct xa_prefix xa_prefixes[] = {
+	{ E4_XATTR_INDEX_USER, "user.", false },
+	{ E4_XATTR_INDEX_POSIX_ACL_ACCESS, "system.posix_acl_access", true },
+	{ E4_XATTR_INDEX_POSIX_ACL_DEFAULT, "system.posix_acl_default", true },
+	{ E4_XATTR_INDEX_TRUSTED, "trusted.", false },
+	{ E4_XATTR_INDEX_SECURITY, "security.", false },
+	{ E4_XATTR_INDEX_HURD, "gnu.", false },
+};
+
+static const struct xa_prefix *xa_prefix_of_index(uint8_t index)
+{
+	for (size_t i = 0; i < sizeof(xa_prefixes) / sizeof(xa_prefixes[0]); i++)
+		if (xa_prefixes[i].index == index)
+			return &xa_prefixes[i];
+	return NULL;
+}
+
+/* Split a full name into (index, suffix) like the kernel's handlers do. */
+static int xa_parse_name(const char *name, uint8_t *index,
+			 const char **suffix, size_t *suffix_len)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < sizeof(xa_prefixes) / sizeof(xa_prefixes[0]); i++) {
+		const struct xa_prefix *p = &xa_prefixes[i];
+		size_t plen = strlen(p->prefix);
+
+		if (p->whole) {
+			if (strcmp(name, p->prefix) != 0)
+				continue;
+		} else if (strncmp(name, p->prefix, plen) != 0) {
+			continue;
+		}
+		*index = p->index;
+		*suffix = name + plen;
+		*suffix_len = len - plen;
+		if (!p->whole && *suffix_len == 0)
+			return -EINVAL;
+		if (*suffix_len > E4_NAME_MAX)
+			return -ERANGE;
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+/* §9.6: the EA-inode value hash uses the fs seed even without
+ * metadata_csum, so compute it here rather than rely on fs->fs_seed. */
+static uint32_t xa_ea_seed(const struct e4_fs *fs)
+{
+	if (fs->feature_incompat & E4_INCOMPAT_CSUM_SEED)
+		return e4_le32(fs->sb_raw, sizeof(fs->sb_raw), E4_SB_CHECKSUM_SEED);
+	return e4_crc32c(0xFFFFFFFFu, fs->sb_raw + E4_SB_UUID, 16);
+}
+
+/* Read a value held in EA inode @inum (XA5).  With @buf NULL only the
+ * inode is checked. */
+static int xa_ea_inode_read(struct e4_fs *fs, const struct e4_inode *owner,
+			    uint32_t inum, uint32_t value_size, uint8_t *buf)
+{
+	struct e4_inode ea;
+	size_t done = 0;
+	int rc;
+
+	rc = e4_inode_read(fs, inum, &ea);
+	if (rc == -EINVAL || rc == -ENOENT)
+		return e4_corrupt(fs, "inode %u: xattr value inode %u is not an allocated inode",
+				  owner->ino, inum);
+	if (rc < 0)
+		return rc;
+	if (!(ea.flags & E4_EA_INODE_FL))
+		return e4_corrupt(fs, "inode %u: xattr value inode %u lacks the EA_INODE flag",
+				  owner->ino, inum);
+	if (!e4_inode_is_reg(&ea))
+		return e4_corrupt(fs, "inode %u: xattr value inode %u is not a regular file",
+				  owner->ino, inum);
+	if (ea.size != value_size)
+		return e4_corrupt(fs, "inode %u: xattr value inode %u has size %llu, entry says %u",
+				  owner->ino, inum, (unsigned long long)ea.size,
+				  value_size);
+	if (!buf)
+		return 0;
+	while (done < value_size) {
+		ssize_t n = e4_file_read(fs, &ea, done, buf + done,
+					 value_size - done);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return e4_corrupt(fs, "inode %u: xattr value inode %u ends at %zu of %u bytes",
+					  owner->ino, inum, done, value_size);
+		done += (size_t)n;
+	}
+	/* i_atime holds the value hash; Lustre-style EA inodes instead hold
+	 * the owner in i_mtime and i_generation (§9.6) */
+	if (e4_crc32c(xa_ea_seed(fs), buf, value_size) != (uint32_t)ea.atime.sec &&
+	    !((uint32_t)ea.mtime.sec == owner->ino &&
+	      ea.generation == owner->generation))
+		return e4_corrupt(fs, "inode %u: xattr value inode %u: value hash mismatch",
+				  owner->ino, inum);
+	return 0;
+}
+
+/* What a lookup found: enough to finish after the area's buffer is put. */
+struct xa_found {
+	uint32_t value_inum;
+	uint32_t value_size;
+};
+
+static bool xa_area_find(const struct xa_area *a, uint8_t index,
+			 const char *name, size_t name_len, struct xa_entry *out)
+{
+	size_t pos = a->first;
+
+	while (e4_le32(a->p, a->size, pos) != 0) {
+		xa_entry_decode(a, pos, out);
+		if (out->index == index && out->name_len == name_len &&
+		    memcmp(out->name, name, name_len) == 0)
+			return true;
+		pos += xa_entry_size(out->name_len);
+	}
+	return false;
+}
+
+/* Look in one area.  1 = found (inline values already copied when @buf can
+ * hold them), 0 = absent. */
+static int xa_area_lookup(const struct xa_area *a, uint8_t index,
+			  const char *name, size_t name_len, void *buf,
+			  size_t size, struct xa_found *found)
+{
+	struct xa_entry e;
+
+	if (!xa_area_find(a, index, name, name_len, &e))
+		return 0;
+	found->value_inum = e.value_inum;
+	found->value_size = e.value_size;
+	if (e.value_inum == 0 && buf && size >= e.value_size && e.value_size)
+		memcpy(buf, a->p + a->value_base + e.value_offs, e.value_size);
+	return 1;
+}
+
+static ssize_t xa_get(struct e4_fs *fs, const struct e4_inode *inode,
+		      uint8_t index, const char *name, size_t name_len,
+		      void *buf, size_t size)
+{
+	struct xa_found found = { 0, 0 };
+	struct xa_area a;
+	struct e4_buf *b;
+	int rc, hit = 0;
+
+	rc = xa_ibody_get(fs, inode, &b, &a);
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
+		hit = xa_area_lookup(&a, index, name, name_len, buf, size, &found);
+		e4_meta_put(fs, b);
+	}
+	if (!hit && !(index == E4_XATTR_INDEX_SYSTEM && name_len == 4 &&
+		      memcmp(name, "data", 4) == 0)) {
+		rc = xa_block_get(fs, inode, &b, &a);
+		if (rc < 0)
+			return rc;
+		if (rc > 0) {
+			hit = xa_area_lookup(&a, index, name, name_len, buf,
+					     size, &found);
+			e4_meta_put(fs, b);
+		}
+	}
+	if (!hit)
+		return -ENODATA;
+	if (found.value_size > XA_MAX_VALUE)
+		return -E2BIG;
+	if (buf && size < found.value_size)
+		return -ERANGE;
+	if (found.value_inum) {
+		rc = xa_ea_inode_read(fs, inode, found.value_inum,
+				      found.value_size, size ? buf : NULL);
+		if (rc < 0)
+			return rc;
+	}
+	return (ssize_t)found.value_size;
+}
+
+ssize_t e4_xattr_get_raw(struct e4_fs *fs, const struct e4_inode *inode,
+			 uint8_t index, const char *name, size_t name_len,
+			 void *buf, size_t size)
+{
+	return xa_get(fs, inode, index, name, name_len, size ? buf : NULL, size);
+}
+
+ssize_t e4_xattr_get(struct e4_fs *fs, const struct e4_inode *inode,
+		     const char *name, void *buf, size_t size)
+{
+	const char *suffix;
+	size_t suffix_len;
+	uint8_t index;
+	ssize_t raw_len, n;
+	uint8_t *raw;
+	int rc;
+
+	rc = xa_parse_name(name, &index, &suffix, &suffix_len);
+	if (rc < 0)
+		return rc;
+	if (index != E4_XATTR_INDEX_POSIX_ACL_ACCESS &&
+	    index != E4_XATTR_INDEX_POSIX_ACL_DEFAULT)
+		return e4_xattr_get_raw(fs, inode, index, suffix, suffix_len,
+					buf, size);
+
+	/* ACLs are converted, so the stored value is needed even for a size
+	 * query */
+	raw_len = xa_get(fs, inode, index, suffix, suffix_len, NULL, 0);
+	if (raw_len < 0)
+		return raw_len;
+	raw = malloc(raw_len ? (size_t)raw_len : 1);
+	if (!raw)
+		return -ENOMEM;
+	n = xa_get(fs, inode, index, suffix, suffix_len, raw, (size_t)raw_len);
+	if (n >= 0 && n != raw_len)
+		n = -EIO;	/* changed under us: cannot happen read-only */
+	if (n >= 0) {
+		n = e4_acl_to_xattr(raw, (size_t)raw_len, buf, size);
+		if (n == -EUCLEAN)
+			n = e4_corrupt(fs, "inode %u: xattr %s: malformed POSIX ACL",
+				       inode->ino, name);
+	}
+	free(raw);
+	return n;
+}
+
+/* ---- listing ------------------------------------------------------------- */
+
+static int xa_area_list(const struct xa_area *a, e4_xattr_name_cb cb,
+			void *ctx)
+{
+	char full[32 + E4_NAME_MAX];
+	size_t pos = a->first;
+
+	while (e4_le32(a->p, a->size, pos) != 0) {
+		const struct xa_prefix *pfx;
+		struct xa_entry e;
+		size_t plen;
+		int rc;
+
+		xa_entry_decode(a, pos, &e);
+		pos += xa_entry_size(e.name_len);
+		pfx = xa_prefix_of_index(e.index);
+		if (!pfx)
+			continue;
+		plen = strlen(pfx->prefix);
+		memcpy(full, pfx->prefix, plen);
+		memcpy(full + plen, e.name, e.name_len);
+		rc = cb(ctx, full, plen + e.name_len);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int e4_xattr_list(struct e4_fs *fs, const struct e4_inode *inode,
+		  e4_xattr_name_cb cb, void *ctx)
+{
+	struct xa_area a;
+	struct e4_buf *b;
+	int rc;
+
+	rc = xa_ibody_get(fs, inode, &b, &a);
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
+		rc = xa_area_list(&a, cb, ctx);
+		e4_meta_put(fs, b);
+		if (rc != 0)
+			return rc;
+	}
+	rc = xa_block_get(fs, inode, &b, &a);
+	if (rc <= 0)
+		return rc;
+	rc = xa_area_list(&a, cb, ctx);
+	e4_meta_put(fs, b);
+	return rc;
+}

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Superblock, group descriptors and inode records: real images from
+ * mkfs.ext4, broken one field at a time; each break must give its own
+ * errno and a log line naming the object and the rule.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ondisk/ondisk.h"
+#include "testutil.h"
+
+#define SB 1024
+
+static char *base4k;	/* mkfs.ext4 defaults (metadata_csum, 64bit) */
+static char *base_gdtcsum;	/* uninit_bg, no metadata_csum */
+
+static int setup(void **state)
+{
+	(void)state;
+	base4k = tu_mkfs("base4k.img", "-b 4096", NULL, "64M");
+	base_gdtcsum = tu_mkfs("gdtcsum.img", "-b 1024 -O ^metadata_csum,uninit_bg", NULL, "32M");
+	return 0;
+}
+
+static void expect_open_fails(const char *img, int err, const char *msg)
+{
+	struct e4_fs *fs = NULL;
+	tu_log_clear();
+	int r = tu_open(img, &fs);
+	if (r == 0)
+		tu_close(fs);
+	assert_int_equal(r, err);
+	tu_assert_log(msg);
+}
+
+static void test_open_clean(void **state)
+{
+	(void)state;
+	struct e4_fs *fs;
+	struct e4_fs_info info;
+	struct e4_inode root;
+
+	assert_int_equal(tu_open(base4k, &fs), 0);
+	e4_fs_get_info(fs, &info);
+	assert_int_equal(info.block_size, 4096);
+	assert_int_equal(info.blocks_count, 16384);
+	assert_true(info.feature_ro_compat & E4_RO_COMPAT_METADATA_CSUM);
+	assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &root), 0);
+	assert_true(e4_inode_is_dir(&root));
+	assert_int_equal(root.links, 3);	/* ., .., lost+found/.. */
+	assert_int_equal(e4_inode_read(fs, 0, &root), -EINVAL);
+	assert_int_equal(e4_inode_read(fs, info.inodes_count + 1, &root), -EINVAL);
+	assert_int_equal(e4_inode_read(fs, info.inodes_count - 1, &root), -ENOENT);
+	tu_close(fs);
+}
+
+static void test_bad_magic(void **state)
+{
+	(void)state;
+	char *img = tu_copy(base4k, "magic.img");
+	tu_patch_le16(img, SB + E4_SB_MAGIC_OFF, 0x1234);
+	expect_open_fails(img, -EINVAL, "not an ext2/ext3/ext4 file system (superblock magic 0x1234");
+	free(img);
+}
+
+static void test_not_a_filesystem(void **state)
+{
+	(void)state;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/zeros.img", tu_tmpdir());
+	tu_sh("head -c 1M /dev/zero > '%s'", path);
+	expect_open_fails(path, -EINVAL, "superblock magic 0x0000");
+	snprintf(path, sizeof(path), "%s/tiny.img", tu_tmpdir());
+	tu_sh("head -c 1500 /dev/zero > '%s'", path);
+	expect_open_fails(path, -EINVAL, "image too small (1500 bytes)");
+}
+
+static void test_bad_sb_checksum(void **state)
+{
+	(void)state;
+	char *img = tu_copy(base4k, "sbcsum.img");
+	/* change the volume name without fixing the checksum */
+	tu_patch(img, SB + E4_SB_VOLUME_NAME, "evil", 4);
+	expect_open_fails(img, -EUCLEAN, "superblock: checksum 0x");
+
+	/* compute-but-accept lets it through */
+	struct e4_open_opts o = {.read_only = true, .csum = E4_CSUM_ACCEPT};
+	struct e4_fs *fs;
+	tu_log_clear();
+	assert_int_equal(tu_open_opts(img, &o, &fs), 0);
+	tu_assert_log("checksum accepted: superblock");
+	tu_close(fs);
+	free(img);
+}
+
+static void test_unknown_incompat(void **state)
+{
+	(void)state;
+	char *img = tu_copy(base4k, "incompat.img");
+	uint32_t inc = tu_peek_le32(img, SB + E4_SB_FEATURE_INCOMPAT);
+	tu_patch_le32(img, SB + E4_SB_FEATURE_INCOMPAT, inc | 0x800000);
+	tu_fix_sb_csum(img);
+	expect_open_fails(img, -EOPNOTSUPP, "unsupported incompatible feature: 0x800000");
+
+	tu_patch_le32(img, SB + E4_SB_FEATURE_INCOMPAT, inc | E4_INCOMPAT_CASEFOLD);
+	tu_fix_sb_csum(img);
+	expect_open_fails(img, -EOPNOTSUPP, "unsupported incompatible feature: casefold");
+
+	tu_patch_le32(img, SB + E4_SB_FEATURE_INCOMPAT, inc | E4_INCOMPAT_JOURNAL_DEV);
+	tu_fix_sb_csum(img);
+	expect_open_fails(img, -EINVAL, "external journal device");
+	free(img);
+}
+
+static void test_unknown_ro_compat(void **state)
+{
+	(void)state;
+	char *img = tu_copy(base4k, "rocompat.img");
+	uint32_t ro = tu_peek_le32(img, SB + E4_SB_FEATURE_RO_COMPAT);
+	tu_patch_le32(img, SB + E4_SB_FEATURE_RO_COMPAT, ro | 0x400000);
+	tu_fix_sb_csum(img);
+	struct e4_fs *fs;
+	struct e4_fs_info info;
+	tu_log_clear();
+	assert_int_equal(tu_open(img, &fs), 0);
+	tu_assert_log("unknown read-only-compatible feature: 0x400000: read-only");
+	e4_fs_get_info(fs, &info);
+	assert_true(info.read_only_forced);
+	tu_close(fs);
+	free(img);
+}
+
+static void test_bad_geometry(void **state)
+{
+	(void)state;
+	char *img = tu_copy(base4k, "geom.img");
+	tu_patch_le32(img, SB + E4_SB_LOG_BLOCK_SIZE, 7);
+	tu_fix_sb_csum(img);
+	expect_open_fails(img, -EUCLEAN, "log_block_size 7 > 6");
+	free(img);
+
+	img = tu_copy(base4k, "geom2.img");
+	uint32_t ic = tu_peek_le32(img, SB + E4_SB_INODES_COUNT);
+	tu_patch_le32(img, SB + E4_SB_INODES_COUNT, ic + 8);
+	tu_fix_sb_csum(img);
+	expect_open_fails(img, -EUCLEAN, "inodes count");
+	free(img);
+
+	img = tu_copy(base4k, "geom3.img");
+	tu_patch_le32(img, SB + E4_SB_INODES_PER_GROUP, 0);
+	tu_fix_sb_csum(img);
+	expect_open_fails(img, -EUCLEAN, "inodes per group 0 invalid");
+	free(img);
+
+	img = tu_copy(base4k, "geom4.img");
+	tu_patch_le16(img, SB + E4_SB_INODE_SIZE, 384);
+	tu_fix_sb_csum(img);
+	expect_open_fails(img, -EUCLEAN, "inode size 384 invalid");
+	free(img);
+
+	img = tu_copy(base4k, "geom5.img");
+	tu_patch_le16(img, SB + E4_SB_DESC_SIZE, 48);
+	tu_fix_sb_csum(img);
+	expect_open_fails(img, -EUCLEAN, "descriptor size 48 invalid");
+	free(img);
+}
+
+static void test_truncated_image(void **state)
+{
+	(void)state;
+	char *img = tu_copy(base4k, "trunc.img");
+	tu_sh("truncate -s 40M '%s'", img);
+	expect_open_fails(img, -EIO, "image is truncated: 41943040 bytes, but the file system needs 16384 blocks");
+	free(img);
+}
+
+static void test_needs_recovery(void **state)
+{
+	(void)state;
+	char *img = tu_copy(base4k, "recover.img");
+	uint32_t inc = tu_peek_le32(img, SB + E4_SB_FEATURE_INCOMPAT);
+	tu_patch_le32(img, SB + E4_SB_FEATURE_INCOMPAT, inc | E4_INCOMPAT_RECOVER);
+	tu_fix_sb_csum(img);
+	expect_open_fails(img, -EOPNOTSUPP, "the journal needs recovery");
+
+	struct e4_open_opts o = {.read_only = true, .norecovery = true};
+	struct e4_fs *fs;
+	tu_log_clear();
+	assert_int_equal(tu_open_opts(img, &o, &fs), 0);
+	tu_assert_log("norecovery: the journal is not replayed");
+	tu_close(fs);
+	free(img);
+}
+
+static void test_bad_desc_checksum(void **state)
+{
+	(void)state;
+	const char *bases[] = {base4k, base_gdtcsum};
+	for (int i = 0; i < 2; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "gd%d.img", i);
+		char *img = tu_copy(bases[i], name);
+		uint32_t bs = tu_block_size(img);
+		uint64_t gdt = (bs == 1024 ? 2 : 1) * (uint64_t)bs;
+		/* flip a bit of group 0's free-inodes count */
+		uint16_t v = tu_peek_le16(img, gdt + E4_GD_FREE_INODES_LO);
+		tu_patch_le16(img, gdt + E4_GD_FREE_INODES_LO, v ^ 1);
+
+		struct e4_fs *fs;
+		struct e4_inode root;
+		tu_log_clear();
+		assert_int_equal(tu_open(img, &fs), 0);	/* lazy: opens */
+		assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &root), -EUCLEAN);
+		tu_assert_log("group 0 descriptor: checksum 0x");
+		tu_close(fs);
+		free(img);
+	}
+}
+
+static void test_desc_out_of_range(void **state)
+{
+	(void)state;
+	char *img = tu_copy(base_gdtcsum, "gdrange.img");
+	uint64_t gdt = 2 * 1024;
+	tu_patch_le32(img, gdt + E4_GD_INODE_TABLE_LO, 0x7FFFFFF0);
+	tu_debugfs(img, "set_bg 0 checksum calc");
+	struct e4_fs *fs;
+	struct e4_inode root;
+	tu_log_clear();
+	assert_int_equal(tu_open(img, &fs), 0);
+	assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &root), -EUCLEAN);
+	tu_assert_log("group 0 descriptor: inode table at block 2147483632");
+	tu_close(fs);
+	free(img);
+}
+
+static void test_bad_inode(void **state)
+{
+	(void)state;
+	char *img = tu_copy(base4k, "inode.img");
+	uint64_t off = tu_inode_offset(img, E4_ROOT_INO);
+	struct e4_fs *fs;
+	struct e4_inode in;
+
+	/* checksum */
+	uint16_t mode = tu_peek_le16(img, off + E4_I_MODE);
+	tu_patch_le16(img, off + E4_I_UID, 4242);
+	tu_log_clear();
+	assert_int_equal(tu_open(img, &fs), 0);
+	assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &in), -EUCLEAN);
+	tu_assert_log("inode 2: checksum 0x");
+	tu_close(fs);
+
+	/* invalid type, checksum fixed so the structural check speaks */
+	tu_patch_le16(img, off + E4_I_MODE, (uint16_t)((mode & 0x0FFF) | 0xE000));
+	tu_fix_inode_csum(img, E4_ROOT_INO);
+	tu_log_clear();
+	assert_int_equal(tu_open(img, &fs), 0);
+	assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &in), -EUCLEAN);
+	tu_assert_log("inode 2: invalid file type in mode 0");
+	tu_close(fs);
+
+	/* extra_isize not a multiple of 4 */
+	tu_patch_le16(img, off + E4_I_MODE, mode);
+	tu_patch_le16(img, off + E4_I_EXTRA_ISIZE, 6);
+	tu_fix_inode_csum(img, E4_ROOT_INO);
+	tu_log_clear();
+	assert_int_equal(tu_open(img, &fs), 0);
+	assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &in), -EUCLEAN);
+	tu_assert_log("inode 2: extra inode size 6 invalid");
+	tu_close(fs);
+
+	/* extents and inline data together */
+	tu_patch_le16(img, off + E4_I_EXTRA_ISIZE, 32);
+	uint32_t flags = tu_peek_le32(img, off + E4_I_FLAGS);
+	tu_patch_le32(img, off + E4_I_FLAGS, flags | E4_INLINE_DATA_FL);
+	tu_fix_inode_csum(img, E4_ROOT_INO);
+	tu_log_clear();
+	assert_int_equal(tu_open(img, &fs), 0);
+	assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &in), -EUCLEAN);
+	tu_assert_log("inode 2: both extents and inline data flags set");
+	tu_close(fs);
+	free(img);
+}
+
+static void test_timestamps(void **state)
+{
+	(void)state;
+	struct e4_time t;
+	/* §4.9 worked examples */
+	t = e4_time_decode(0xF4865700u, 0x1D6F3455u, true);
+	assert_int_equal(t.sec, 4102444800LL);	/* 2100-01-01 */
+	assert_int_equal(t.nsec, 123456789);
+	t = e4_time_decode(0xEDF86C80u, 0x77359400u, true);
+	assert_int_equal(t.sec, -302659200LL);	/* 1960-06-01 */
+	assert_int_equal(t.nsec, 500000000);
+	t = e4_time_decode(0xEDF86C80u, 0, false);
+	assert_int_equal(t.sec, -302659200LL);
+}
+
+static void test_4tib_opens_fast(void **state)
+{
+	(void)state;
+	/* A sparse 4 TiB image opens as fast as a small one: open reads
+	 * only the superblock. */
+	char path[512];
+	snprintf(path, sizeof(path), "%s/huge.img", tu_tmpdir());
+	tu_sh("truncate -s 4T '%s' && mkfs.ext4 -q -F -E lazy_itable_init=1,nodiscard -O ^has_journal '%s' >/dev/null 2>&1",
+	      path, path);
+	struct timespec a, b;
+	struct e4_fs *fs;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(tu_open(path, &fs), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	struct e4_fs_info info;
+	e4_fs_get_info(fs, &info);
+	assert_int_equal(info.group_count, 32768);
+	struct e4_inode root;
+	assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &root), 0);
+	tu_close(fs);
+	double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	print_message("4 TiB image opened in %.3f ms\n", ms);
+	/* generous bound; a per-group walk takes far longer (32768 groups) */
+	assert_true(ms < 100.0);
+	tu_sh("rm -f '%s'", path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_clean),
+		cmocka_unit_test(test_bad_magic),
+		cmocka_unit_test(test_not_a_filesystem),
+		cmocka_unit_test(test_bad_sb_checksum),
+		cmocka_unit_test(test_unknown_incompat),
+		cmocka_unit_test(test_unknown_ro_compat),
+		cmocka_unit_test(test_bad_geometry),
+		cmocka_unit_test(test_truncated_image),
+		cmocka_unit_test(test_needs_recovery),
+		cmocka_unit_test(test_bad_desc_checksum),
+		cmocka_unit_test(test_desc_out_of_range),
+		cmocka_unit_test(test_bad_inode),
+		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_4tib_opens_fast),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "e4/bytes.h"
+#include "testutil.h"
+
+static char tmpdir[256];
+static char logbuf[65536];
+static size_t loglen;
+
+static void cleanup_tmpdir(void)
+{
+	char cmd[300];
+
+	if (tmpdir[0] && !getenv("E4_KEEP_TMP")) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "warning: could not remove %s\n", tmpdir);
+	}
+}
+
+const char *tu_tmpdir(void)
+{
+	if (!tmpdir[0]) {
+		const char *base = getenv("TMPDIR");
+		snprintf(tmpdir, sizeof(tmpdir), "%s/e4test.XXXXXX", base ? base : "/tmp");
+		if (!mkdtemp(tmpdir))
+			fail_msg("mkdtemp: %s", strerror(errno));
+		atexit(cleanup_tmpdir);
+	}
+	return tmpdir;
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		fail_msg("out of memory");
+	return s;
+}
+
+void tu_sh(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *cmd = vformat(fmt, ap);
+	va_end(ap);
+	int rc = system(cmd);
+	if (rc != 0)
+		fail_msg("command failed (%d): %s", rc, cmd);
+	free(cmd);
+}
+
+char *tu_sh_out(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *cmd = vformat(fmt, ap);
+	va_end(ap);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		fail_msg("popen failed: %s", cmd);
+	size_t cap = 4096, len = 0;
+	char *out = malloc(cap);
+	size_t n;
+	while ((n = fread(out + len, 1, cap - len - 1, p)) > 0) {
+		len += n;
+		if (cap - len < 2) {
+			cap *= 2;
+			out = realloc(out, cap);
+		}
+	}
+	out[len] = '\0';
+	int rc = pclose(p);
+	if (rc != 0)
+		fail_msg("command failed (%d): %s", rc, cmd);
+	free(cmd);
+	return out;
+}
+
+char *tu_mkfs(const char *name, const char *mkfs_args, const char *src,
+	      const char *size)
+{
+	char *img = NULL;
+	if (asprintf(&img, "%s/%s", tu_tmpdir(), name) < 0)
+		fail_msg("oom");
+	tu_sh("rm -f '%s' && mkfs.ext4 -q -F %s %s%s%s '%s' %s >/dev/null 2>&1", img,
+	      mkfs_args ? mkfs_args : "", src ? "-d '" : "", src ? src : "",
+	      src ? "'" : "", img, size);
+	return img;
+}
+
+char *tu_copy(const char *img, const char *name)
+{
+	char *dst = NULL;
+	if (asprintf(&dst, "%s/%s", tu_tmpdir(), name) < 0)
+		fail_msg("oom");
+	tu_sh("cp --sparse=always '%s' '%s'", img, dst);
+	return dst;
+}
+
+void tu_patch(const char *img, uint64_t off, const void *bytes, size_t n)
+{
+	int fd = open(img, O_WRONLY);
+	if (fd < 0)
+		fail_msg("open %s: %s", img, strerror(errno));
+	if (pwrite(fd, bytes, n, (off_t)off) != (ssize_t)n)
+		fail_msg("pwrite %s at %llu failed", img, (unsigned long long)off);
+	close(fd);
+}
+
+void tu_patch_le16(const char *img, uint64_t off, uint16_t v)
+{
+	uint8_t b[2];
+	e4_put_le16(b, 2, 0, v);
+	tu_patch(img, off, b, 2);
+}
+
+void tu_patch_le32(const char *img, uint64_t off, uint32_t v)
+{
+	uint8_t b[4];
+	e4_put_le32(b, 4, 0, v);
+	tu_patch(img, off, b, 4);
+}
+
+void tu_patch_u8(const char *img, uint64_t off, uint8_t v)
+{
+	tu_patch(img, off, &v, 1);
+}
+
+void tu_peek(const char *img, uint64_t off, void *bytes, size_t n)
+{
+	int fd = open(img, O_RDONLY);
+	if (fd < 0)
+		fail_msg("open %s: %s", img, strerror(errno));
+	if (pread(fd, bytes, n, (off_t)off) != (ssize_t)n)
+		fail_msg("pread %s at %llu failed", img, (unsigned long long)off);
+	close(fd);
+}
+
+uint32_t tu_peek_le32(const char *img, uint64_t off)
+{
+	uint8_t b[4];
+	tu_peek(img, off, b, 4);
+	return e4_le32(b, 4, 0);
+}
+
+uint16_t tu_peek_le16(const char *img, uint64_t off)
+{
+	uint8_t b[2];
+	tu_peek(img, off, b, 2);
+	return e4_le16(b, 2, 0);
+}
+
+void tu_debugfs(const char *img, const char *cmd)
+{
+	char *out = tu_sh_out("debugfs -w -R \"%s\" '%s' 2>&1", cmd, img);
+	/* debugfs exits 0 even when the command fails; catch the usual words */
+	if (strstr(out, "Unknown request") || strstr(out, "not found") ||
+	    strstr(out, "Invalid") || strstr(out, "Couldn't"))
+		fail_msg("debugfs '%s' on %s: %s", cmd, img, out);
+	free(out);
+}
+
+char *tu_debugfs_out(const char *img, const char *cmd)
+{
+	return tu_sh_out("debugfs -R \"%s\" '%s' 2>/dev/null", cmd, img);
+}
+
+uint32_t tu_ino_of(const char *img, const char *path)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "stat %s", path);
+	char *out = tu_sh_out("debugfs -R 'stat \"%s\"' '%s' 2>/dev/null | head -1", path, img);
+	unsigned ino = 0;
+	if (sscanf(out, "Inode: %u", &ino) != 1)
+		fail_msg("no inode for %s in %s: %s", path, img, out);
+	free(out);
+	return ino;
+}
+
+uint64_t tu_inode_offset(const char *img, uint32_t ino)
+{
+	char *out = tu_debugfs_out(img, "imap <0>");
+	free(out);
+	out = tu_sh_out("debugfs -R 'imap <%u>' '%s' 2>/dev/null", ino, img);
+	unsigned long long blk = 0;
+	unsigned off = 0;
+	const char *p = strstr(out, "located at block ");
+	if (!p || sscanf(p, "located at block %llu, offset 0x%x", &blk, &off) != 2)
+		fail_msg("imap of inode %u failed: %s", ino, out);
+	free(out);
+	return blk * tu_block_size(img) + off;
+}
+
+uint64_t tu_bmap(const char *img, const char *path, uint64_t lblk)
+{
+	char *out = tu_sh_out("debugfs -R 'bmap \"%s\" %llu' '%s' 2>/dev/null", path,
+			      (unsigned long long)lblk, img);
+	unsigned long long blk = 0;
+	if (sscanf(out, "%llu", &blk) != 1)
+		fail_msg("bmap %s %llu failed: %s", path, (unsigned long long)lblk, out);
+	free(out);
+	return blk;
+}
+
+uint32_t tu_block_size(const char *img)
+{
+	uint32_t log = tu_peek_le32(img, 1024 + 0x18);
+	return 1024u << log;
+}
+
+void tu_fix_inode_csum(const char *img, uint32_t ino)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "set_inode_field <%u> checksum calc", ino);
+	tu_debugfs(img, cmd);
+}
+
+void tu_fix_sb_csum(const char *img)
+{
+	tu_debugfs(img, "set_super_value checksum calc");
+}
+
+static void record_log(void *ctx, enum e4_log_level level, const char *msg)
+{
+	(void)ctx;
+	(void)level;
+	int n = snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "%s\n", msg);
+	if (n > 0 && (size_t)n < sizeof(logbuf) - loglen)
+		loglen += (size_t)n;
+	if (getenv("E4_TEST_VERBOSE"))
+		fprintf(stderr, "[e4] %s\n", msg);
+}
+
+int tu_open_opts(const char *img, struct e4_open_opts *opts, struct e4_fs **out)
+{
+	struct e4_dev *dev;
+	int err = e4_dev_open_file(img, 0, 0, false, &dev);
+	if (err)
+		return err;
+	opts->log = record_log;
+	opts->log_ctx = NULL;
+	opts->log_level = E4_LOG_DEBUG;
+	err = e4_fs_open(dev, opts, out);
+	if (err)
+		e4_dev_close(dev);
+	return err;
+}
+
+int tu_open(const char *img, struct e4_fs **out)
+{
+	struct e4_open_opts opts = {.read_only = true};
+	return tu_open_opts(img, &opts, out);
+}
+
+void tu_close(struct e4_fs *fs)
+{
+	e4_fs_close(fs);
+}
+
+const char *tu_log(void)
+{
+	return logbuf;
+}
+
+void tu_log_clear(void)
+{
+	loglen = 0;
+	logbuf[0] = '\0';
+}
+
+void tu_assert_log(const char *needle)
+{
+	if (!strstr(logbuf, needle))
+		fail_msg("log does not contain \"%s\"; log was:\n%s", needle, logbuf);
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for the cmocka unit tests: make real images with Debian's
+ * e2fsprogs, break them byte by byte, open them with a log sink the test can
+ * inspect.  Every failure here fails the test (cmocka's fail_msg).
+ *
+ * Include after <setjmp.h>, <stdarg.h>, <stddef.h> and <cmocka.h>.
+ */
+#ifndef E4_TESTUTIL_H
+#define E4_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "e4/e4.h"
+
+/* A fresh scratch directory for this test program (removed at exit unless
+ * E4_KEEP_TMP is set).  Returns a path valid for the whole run. */
+const char *tu_tmpdir(void);
+
+/* Run a shell command built from @fmt; fail the test unless it exits 0. */
+void tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Run a command and return its stdout (malloc'd, NUL-terminated). */
+char *tu_sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Make an image file named @name in the scratch dir with
+ * `mkfs.ext4 -q -F <mkfs_args> [-d <src>] <img> <size>`; @src may be NULL.
+ * Returns the image path (static storage per call: copy it if needed...
+ * it is malloc'd; free it or let it leak at exit).
+ */
+char *tu_mkfs(const char *name, const char *mkfs_args, const char *src,
+	      const char *size);
+
+/* Copy an image (before breaking it). Returns the new path (malloc'd). */
+char *tu_copy(const char *img, const char *name);
+
+/* Overwrite bytes of an image file. */
+void tu_patch(const char *img, uint64_t off, const void *bytes, size_t n);
+void tu_patch_le16(const char *img, uint64_t off, uint16_t v);
+void tu_patch_le32(const char *img, uint64_t off, uint32_t v);
+void tu_patch_u8(const char *img, uint64_t off, uint8_t v);
+/* Read bytes of an image file. */
+void tu_peek(const char *img, uint64_t off, void *bytes, size_t n);
+uint32_t tu_peek_le32(const char *img, uint64_t off);
+uint16_t tu_peek_le16(const char *img, uint64_t off);
+
+/* Run `debugfs -w -R '<cmd>' img` (fails the test on error). */
+void tu_debugfs(const char *img, const char *cmd);
+/* Run `debugfs -R '<cmd>' img` and return its output (malloc'd). */
+char *tu_debugfs_out(const char *img, const char *cmd);
+
+/* Inode number of @path inside the image (via debugfs). */
+uint32_t tu_ino_of(const char *img, const char *path);
+/* Byte offset of inode @ino's record in the image (via debugfs imap). */
+uint64_t tu_inode_offset(const char *img, uint32_t ino);
+/* Physical block of logical block @lblk of @path (via debugfs bmap). */
+uint64_t tu_bmap(const char *img, const char *path, uint64_t lblk);
+/* Block size of the image. */
+uint32_t tu_block_size(const char *img);
+
+/*
+ * Recompute the checksums debugfs knows how to fix after a raw patch, so a
+ * test can break a structure without tripping its checksum first:
+ * `debugfs -w -R 'set_inode_field <ino> checksum calc'` and friends.
+ */
+void tu_fix_inode_csum(const char *img, uint32_t ino);
+void tu_fix_sb_csum(const char *img);
+
+/* Open an image file with a log sink that records every message. */
+int tu_open(const char *img, struct e4_fs **out);
+/* Open with explicit options (log fields are overridden by the recorder). */
+int tu_open_opts(const char *img, struct e4_open_opts *opts,
+		 struct e4_fs **out);
+void tu_close(struct e4_fs *fs);
+
+/* The recorded log since the last tu_log_clear(). */
+const char *tu_log(void);
+void tu_log_clear(void);
+/* Fail the test unless the log contains @needle. */
+void tu_assert_log(const char *needle);
+
+#endif /* E4_TESTUTIL_H */
