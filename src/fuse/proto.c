@@ -287,10 +287,11 @@ int e4f_process_request(struct e4f_session *s, const void *req, size_t len,
 	if (extlen > r.arglen) {
 		e4f_reply_err(&r, -EINVAL);
 	} else if (!op) {
-		r.arglen -= extlen;
-		e4f_reply_err(&r, r.h.opcode == FUSE_NOTIFY_REPLY ? 0 : -ENOSYS);
+		/* NOTIFY_REPLY answers a notification: it gets no reply */
 		if (r.h.opcode == FUSE_NOTIFY_REPLY)
-			r.error = 0;
+			e4f_reply_none(&r);
+		else
+			e4f_reply_err(&r, -ENOSYS);
 	} else if (!initialized && !(op->flags & E4F_OP_PRE_INIT)) {
 		e4f_reply_err(&r, -EIO);
 	} else if (initialized && r.h.opcode == FUSE_INIT) {

@@ -85,6 +85,8 @@ struct e4f_session {
 	bool ended;
 	int end_error;			/* why the session ended, 0 = unmounted */
 	atomic_bool panic;		/* errors=panic fired */
+	pthread_t *workers;
+	unsigned nworkers;
 	void (*on_panic)(struct e4f_session *s);	/* main.c: unmount */
 };
 
@@ -102,9 +104,11 @@ void e4f_session_destroy(struct e4f_session *s);
 int e4f_process_request(struct e4f_session *s, const void *req, size_t len,
 			const struct e4f_sink *sink, void *scratch);
 
-/* Serve /dev/fuse with @nthreads workers until the kernel ends the
- * connection.  Returns 0 on a clean unmount, -errno otherwise. */
-int e4f_session_loop(struct e4f_session *s, unsigned nthreads);
+/* Start @nthreads workers serving s->fd until the kernel ends the
+ * connection; e4f_session_join waits for them and returns 0 on a clean
+ * unmount, -errno otherwise. */
+int e4f_session_start(struct e4f_session *s, unsigned nthreads);
+int e4f_session_join(struct e4f_session *s);
 
 /* Wait up to @timeout_ms for INIT: 0 when negotiated, -ETIMEDOUT, or the
  * error that ended the session first. */

@@ -304,7 +304,7 @@ static int dir_block_read(struct e4_fs *fs, const struct e4_inode *dir,
 			  uint64_t lblk, struct dir_map *map,
 			  struct e4_buf **out)
 {
-	uint64_t pblk;
+	uint64_t pblk = 0;
 	int rc = dir_block_map(fs, dir, lblk, map, &pblk);
 
 	if (rc < 0)

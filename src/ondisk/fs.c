@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ondisk/journal.h"
 #include "ondisk/ondisk.h"
 
 static void log_to_stderr(void *ctx, enum e4_log_level level, const char *msg)
@@ -87,6 +88,80 @@ int e4_meta_get(struct e4_fs *fs, uint64_t blk, struct e4_buf **out)
 	return err;
 }
 
+/*
+ * Replay the journal into memory and make every later read see it: a fresh
+ * cache (blocks read while scanning the journal may be stale) with the
+ * replay map as its overlay, and the superblock re-read through it, since
+ * the journal may hold a newer copy (§13.8).
+ */
+static int replay_journal(struct e4_fs *fs)
+{
+	struct e4_journal *j;
+	int err = e4_journal_replay(fs, &j);
+
+	if (err) {
+		e4_log(fs, E4_LOG_ERROR,
+		       "journal replay failed; the image was not changed (-o norecovery reads it without replay)");
+		return err;
+	}
+	fs->journal = j;
+	if (e4_journal_replayed_blocks(j) == 0)
+		return 0;
+	e4_cache_destroy(fs->cache);
+	fs->cache = NULL;
+	err = e4_cache_create(fs->dev, fs->block_size, fs->opts.cache_bytes, &fs->cache);
+	if (err)
+		return err;
+	e4_cache_set_overlay(fs->cache, e4_journal_overlay_read, j);
+
+	uint64_t sb_block = E4_SB_OFFSET / fs->block_size;
+	if (e4_journal_has_block(j, sb_block)) {
+		uint8_t *b = malloc(fs->block_size);
+		if (!b)
+			return -ENOMEM;
+		err = e4_journal_overlay_read(j, sb_block, b);
+		if (err == 1) {
+			uint32_t old_bs = fs->block_size;
+			err = e4_sb_load(fs, b + E4_SB_OFFSET % fs->block_size, E4_SB_SIZE);
+			if (!err && fs->block_size != old_bs)
+				err = e4_corrupt(fs, "journal: replayed superblock changes the block size");
+		}
+		free(b);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int e4_read_data(struct e4_fs *fs, void *buf, size_t len, uint64_t off)
+{
+	int err = e4_dev_pread(fs->dev, buf, len, off);
+
+	if (err || !fs->journal || !e4_journal_replayed_blocks(fs->journal))
+		return err;
+	/* data=journal mode logs file data too: patch in replayed blocks */
+	uint64_t first = off >> fs->log_block_size;
+	uint64_t last = (off + len - 1) >> fs->log_block_size;
+	uint8_t *tmp = NULL;
+	for (uint64_t blk = first; blk <= last; blk++) {
+		if (!e4_journal_has_block(fs->journal, blk))
+			continue;
+		if (!tmp && !(tmp = malloc(fs->block_size)))
+			return -ENOMEM;
+		err = e4_journal_overlay_read(fs->journal, blk, tmp);
+		if (err < 0)
+			break;
+		err = 0;
+		uint64_t bstart = blk << fs->log_block_size;
+		uint64_t from = bstart > off ? bstart : off;
+		uint64_t to = bstart + fs->block_size < off + len ?
+			bstart + fs->block_size : off + len;
+		memcpy((uint8_t *)buf + (from - off), tmp + (from - bstart), (size_t)(to - from));
+	}
+	free(tmp);
+	return err;
+}
+
 static void default_opts(struct e4_open_opts *o)
 {
 	if (!o->log)
@@ -139,29 +214,31 @@ int e4_fs_open(struct e4_dev *dev, const struct e4_open_opts *opts,
 		goto fail;
 	}
 
-	if (fs->feature_incompat & E4_INCOMPAT_RECOVER) {
-		if (!fs->journal_inum) {
-			e4_log(fs, E4_LOG_ERROR,
-			       "needs_recovery is set but there is no internal journal (external journals are not supported)");
-			err = -EOPNOTSUPP;
-			goto fail;
-		}
-		if (!fs->opts.norecovery) {
-			e4_log(fs, E4_LOG_ERROR,
-			       "the journal needs recovery, which e4fuse cannot replay yet; use -o norecovery to read the unreplayed image");
-			err = -EOPNOTSUPP;
-			goto fail;
-		}
-		e4_log(fs, E4_LOG_WARN,
-		       "norecovery: the journal is not replayed, recent changes are missing and metadata may be inconsistent");
-	}
-
 	err = e4_cache_create(dev, fs->block_size, fs->opts.cache_bytes, &fs->cache);
 	if (err)
 		goto fail;
+
+	if (fs->feature_incompat & E4_INCOMPAT_RECOVER) {
+		if (!fs->journal_inum) {
+			e4_log(fs, E4_LOG_ERROR,
+			       "needs_recovery is set but there is no internal journal (external journal devices are not supported)");
+			err = -EOPNOTSUPP;
+			goto fail;
+		}
+		if (fs->opts.norecovery) {
+			e4_log(fs, E4_LOG_WARN,
+			       "norecovery: the journal is not replayed, recent changes are missing and metadata may be inconsistent");
+		} else {
+			err = replay_journal(fs);
+			if (err)
+				goto fail;
+		}
+	}
 	*out = fs;
 	return 0;
 fail:
+	e4_cache_destroy(fs->cache);
+	e4_journal_free(fs->journal);
 	free(fs);
 	return err;
 }
@@ -171,6 +248,7 @@ void e4_fs_close(struct e4_fs *fs)
 	if (!fs)
 		return;
 	e4_cache_destroy(fs->cache);
+	e4_journal_free(fs->journal);
 	e4_dev_close(fs->dev);
 	free(fs);
 }

@@ -70,6 +70,8 @@ struct e4_fs {
 	uint32_t orphan_file_inum;
 	uint32_t lpf_ino;
 	bool read_only_forced;
+
+	struct e4_journal *journal;	/* replayed journal overlay, or NULL */
 };
 
 /* ---- fs.c: reporting ------------------------------------------------ */
@@ -161,6 +163,9 @@ static inline void e4_meta_put(struct e4_fs *fs, struct e4_buf *buf)
 {
 	e4_cache_put(fs->cache, buf);
 }
+/* Read @len bytes of file data at byte @off of the device: one pread, then
+ * any blocks the journal replay holds newer copies of are patched in. */
+int e4_read_data(struct e4_fs *fs, void *buf, size_t len, uint64_t off);
 /* True if [blk, blk+count) lies inside [first_data_block, blocks_count). */
 bool e4_blocks_valid(const struct e4_fs *fs, uint64_t blk, uint64_t count);
 

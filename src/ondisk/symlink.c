@@ -37,6 +37,9 @@ static ssize_t symlink_read_block(struct e4_fs *fs,
 	rc = e4_map_block(fs, inode, 0, &m);
 	if (rc < 0)
 		return rc;
+	if (m.kind == E4_MAP_UNWRITTEN)
+		return e4_corrupt(fs, "inode %u: symlink data block is unwritten",
+				  inode->ino);
 	if (m.kind != E4_MAP_MAPPED)
 		return e4_corrupt(fs, "inode %u: symlink of %zu bytes has no data block",
 				  inode->ino, len);

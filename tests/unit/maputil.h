@@ -125,7 +125,8 @@ static inline void mu_check_content(struct e4_fs *fs, const struct e4_inode *ino
 {
 	uint64_t size;
 	uint8_t *want = mu_slurp(host_path, &size);
-	uint8_t *got = malloc((size_t)size + 100);
+	/* room for the whole file and for the largest piece below */
+	uint8_t *got = malloc((size_t)size + 10000);
 	uint64_t off;
 	ssize_t n;
 
@@ -214,7 +215,7 @@ static inline void mu_check_seek(struct e4_fs *fs, const struct e4_inode *inode,
 /* Runs from e4_map_block over the whole file, each checked with debugfs bmap
  * at its first, second and last block.  Also checks that runs are maximal:
  * a hole is never followed by a hole, and extents' mapped runs by a run
- * that continues them physically.  Returns the number of runs. */
+ * that continues them physically.  Returns the number of hole runs. */
 static inline unsigned mu_check_map(struct e4_fs *fs, const struct e4_inode *inode,
 				    const char *img, const char *path,
 				    bool merged_runs)
@@ -229,7 +230,7 @@ static inline unsigned mu_check_map(struct e4_fs *fs, const struct e4_inode *ino
 	} *probes = NULL;
 	size_t nprobes = 0, cap = 0;
 	struct e4_mapping prev = { .len = 0 };
-	unsigned runs = 0;
+	unsigned runs = 0, holes = 0;
 	char *out, *line, *save;
 	size_t k = 0;
 
@@ -268,6 +269,7 @@ static inline unsigned mu_check_map(struct e4_fs *fs, const struct e4_inode *ino
 		}
 		prev = m;
 		runs++;
+		holes += m.kind == E4_MAP_HOLE;
 		lblk += m.len;
 	}
 
@@ -298,7 +300,20 @@ static inline unsigned mu_check_map(struct e4_fs *fs, const struct e4_inode *ino
 	assert_int_equal(k, nprobes);
 	free(out);
 	free(probes);
-	return runs;
+	return holes;
+}
+
+/* Recompute an inode checksum after a raw patch.  debugfs must be told not
+ * to verify checksums (-n), or it refuses to read the inode it is asked to
+ * fix and silently does nothing. */
+static inline void mu_fix_inode_csum(const char *img, uint32_t ino)
+{
+	char *out = tu_sh_out("debugfs -w -n -R 'sif <%u> checksum calc' '%s' 2>&1",
+			      ino, img);
+
+	if (!strstr(out, "Checksum set to"))
+		fail_msg("fixing the checksum of inode %u failed: %s", ino, out);
+	free(out);
 }
 
 #endif /* E4_TEST_MAPUTIL_H */

@@ -17,6 +17,7 @@
 
 #include "ondisk/ondisk.h"
 #include "testutil.h"
+#include "csumfix.h"
 
 static char *img256;	/* 4 KiB blocks, 256-byte inodes, metadata_csum */
 static char *img128;	/* 128-byte inodes: no in-inode area */
@@ -186,32 +187,6 @@ static void compare_with_kernel(const char *img, const char *tag,
 	free(got);
 }
 
-/* fs seed as §12.2, for re-checksumming patched xattr blocks */
-static uint32_t image_fs_seed(const char *img)
-{
-	uint8_t uuid[16];
-
-	if (tu_peek_le32(img, 1024 + E4_SB_FEATURE_INCOMPAT) & E4_INCOMPAT_CSUM_SEED)
-		return tu_peek_le32(img, 1024 + E4_SB_CHECKSUM_SEED);
-	tu_peek(img, 1024 + E4_SB_UUID, uuid, 16);
-	return e4_crc32c(0xFFFFFFFFu, uuid, 16);
-}
-
-static void fix_xattr_block_csum(const char *img, uint64_t blk)
-{
-	uint32_t bs = tu_block_size(img);
-	uint8_t *b = malloc(bs), le[8];
-	uint32_t crc;
-
-	tu_peek(img, blk * bs, b, bs);
-	e4_put_le32(b, bs, 0x10, 0);
-	e4_put_le64(le, 8, 0, blk);
-	crc = e4_crc32c(image_fs_seed(img), le, 8);
-	crc = e4_crc32c(crc, b, bs);
-	tu_patch_le32(img, blk * bs + 0x10, crc);
-	free(b);
-}
-
 /* Where things are in the image */
 static uint64_t ibody_first_entry(const char *img, uint32_t ino)
 {
@@ -364,14 +339,24 @@ static void test_list_stops(void **state)
 
 /* ---- broken images ------------------------------------------------------- */
 
-static void expect_get(const char *img, const char *file, const char *attr,
-		       ssize_t want, const char *log)
+/* Inode numbers come from the intact @base: debugfs cannot stat a broken
+ * inode. */
+static void open_broken_inode(const char *img, const char *base,
+			      const char *file, struct e4_fs **fs,
+			      struct e4_inode *in)
+{
+	assert_int_equal(tu_open(img, fs), 0);
+	assert_int_equal(e4_inode_read(*fs, tu_ino_of(base, file), in), 0);
+}
+
+static void expect_get(const char *img, const char *base, const char *file,
+		       const char *attr, ssize_t want, const char *log)
 {
 	static char v[65536];
 	struct e4_fs *fs;
 	struct e4_inode in;
 
-	open_inode(img, file, &fs, &in);
+	open_broken_inode(img, base, file, &fs, &in);
 	tu_log_clear();
 	assert_int_equal(e4_xattr_get(fs, &in, attr, v, sizeof(v)), want);
 	if (log)
@@ -387,14 +372,14 @@ static int count_names(void *ctx, const char *name, size_t len)
 	return 0;
 }
 
-static void expect_list(const char *img, const char *file, int want_rc,
-			const char *log)
+static void expect_list(const char *img, const char *base, const char *file,
+			int want_rc, const char *log)
 {
 	struct e4_fs *fs;
 	struct e4_inode in;
 	int n = 0;
 
-	open_inode(img, file, &fs, &in);
+	open_broken_inode(img, base, file, &fs, &in);
 	tu_log_clear();
 	assert_int_equal(e4_xattr_list(fs, &in, count_names, &n), want_rc);
 	if (log)
@@ -414,8 +399,8 @@ static void test_block_bad_magic(void **state)
 	tu_patch_le32(img, blk * 4096, 0xEA020001);
 	snprintf(want, sizeof(want), "inode %u: xattr block %llu: bad magic 0xea020001",
 		 ino, (unsigned long long)blk);
-	expect_get(img, "/blk", "user.big", -EUCLEAN, want);
-	expect_list(img, "/blk", -EUCLEAN, want);
+	expect_get(img, img256, "/blk", "user.big", -EUCLEAN, want);
+	expect_list(img, img256, "/blk", -EUCLEAN, want);
 	free(img);
 }
 
@@ -431,7 +416,7 @@ static void test_block_bad_csum(void **state)
 	tu_patch_u8(img, blk * 4096 + 4095, 'C');	/* last value byte */
 	snprintf(want, sizeof(want), "inode %u: xattr block %llu: checksum mismatch",
 		 ino, (unsigned long long)blk);
-	expect_get(img, "/blk", "user.big", -EUCLEAN, want);
+	expect_get(img, img256, "/blk", "user.big", -EUCLEAN, want);
 
 	/* E4_CSUM_ACCEPT reads it anyway, with the changed byte */
 	struct e4_open_opts opts = { .read_only = true, .csum = E4_CSUM_ACCEPT };
@@ -451,11 +436,11 @@ static void test_block_h_blocks(void **state)
 	(void)state;
 	NEED_MOUNT();
 	char *img = tu_copy(img256, "hblocks.img");
-	uint64_t blk = xattr_block_of(img, tu_ino_of(img, "/blk"));
+	uint64_t blk = xattr_block_of(img, tu_ino_of(img256, "/blk"));
 
 	tu_patch_le32(img, blk * 4096 + 8, 2);
-	fix_xattr_block_csum(img, blk);
-	expect_get(img, "/blk", "user.big", -EUCLEAN, "h_blocks is 2, not 1");
+	cf_fix_xattr_block_csum(img, blk);
+	expect_get(img, img256, "/blk", "user.big", -EUCLEAN, "h_blocks is 2, not 1");
 	free(img);
 }
 
@@ -464,14 +449,14 @@ static void test_block_refcount(void **state)
 	(void)state;
 	NEED_MOUNT();
 	char *img = tu_copy(img256, "refcount.img");
-	uint64_t blk = xattr_block_of(img, tu_ino_of(img, "/blk"));
+	uint64_t blk = xattr_block_of(img, tu_ino_of(img256, "/blk"));
 
 	tu_patch_le32(img, blk * 4096 + 4, 0);
-	fix_xattr_block_csum(img, blk);
-	expect_get(img, "/blk", "user.big", -EUCLEAN, "refcount 0 outside 1..1024");
+	cf_fix_xattr_block_csum(img, blk);
+	expect_get(img, img256, "/blk", "user.big", -EUCLEAN, "refcount 0 outside 1..1024");
 	tu_patch_le32(img, blk * 4096 + 4, 1025);
-	fix_xattr_block_csum(img, blk);
-	expect_get(img, "/blk", "user.big", -EUCLEAN, "refcount 1025 outside 1..1024");
+	cf_fix_xattr_block_csum(img, blk);
+	expect_get(img, img256, "/blk", "user.big", -EUCLEAN, "refcount 1025 outside 1..1024");
 	free(img);
 }
 
@@ -480,32 +465,32 @@ static void test_block_value_checks(void **state)
 	(void)state;
 	NEED_MOUNT();
 	char *img = tu_copy(img256, "bvalue.img"), want[128];
-	uint32_t ino = tu_ino_of(img, "/blk");
+	uint32_t ino = tu_ino_of(img256, "/blk");
 	uint64_t blk = xattr_block_of(img, ino);
 	uint64_t e = find_entry(img, blk * 4096 + 32, 1, "big");
 	uint16_t offs = tu_peek_le16(img, e + 2);
 
 	/* value past the end of the block */
 	tu_patch_le32(img, e + 8, 5000);
-	fix_xattr_block_csum(img, blk);
+	cf_fix_xattr_block_csum(img, blk);
 	snprintf(want, sizeof(want),
 		 "inode %u: xattr block %llu: entry at offset %llu: value runs past the end",
 		 ino, (unsigned long long)blk,
 		 (unsigned long long)(e - blk * 4096));
-	expect_get(img, "/blk", "user.big", -EUCLEAN, want);
+	expect_get(img, img256, "/blk", "user.big", -EUCLEAN, want);
 	/* misaligned offset */
 	tu_patch_le32(img, e + 8, 3000);
 	tu_patch_le16(img, e + 2, offs + 2);
-	fix_xattr_block_csum(img, blk);
-	expect_get(img, "/blk", "user.big", -EUCLEAN, "is not 4-byte aligned");
+	cf_fix_xattr_block_csum(img, blk);
+	expect_get(img, img256, "/blk", "user.big", -EUCLEAN, "is not 4-byte aligned");
 	/* value over the entry table */
 	tu_patch_le16(img, e + 2, 32);
-	fix_xattr_block_csum(img, blk);
-	expect_get(img, "/blk", "user.big", -EUCLEAN, "overlaps the entry table");
+	cf_fix_xattr_block_csum(img, blk);
+	expect_get(img, img256, "/blk", "user.big", -EUCLEAN, "overlaps the entry table");
 	/* restored: readable again */
 	tu_patch_le16(img, e + 2, offs);
-	fix_xattr_block_csum(img, blk);
-	expect_get(img, "/blk", "user.big", 3000, NULL);
+	cf_fix_xattr_block_csum(img, blk);
+	expect_get(img, img256, "/blk", "user.big", 3000, NULL);
 	free(img);
 }
 
@@ -516,7 +501,7 @@ static void test_block_name_past_end(void **state)
 	/* an entry near the end of the block whose name runs past it: put an
 	 * entry header at B-20 by chaining a long name from the first entry */
 	char *img = tu_copy(img256, "bname.img");
-	uint64_t blk = xattr_block_of(img, tu_ino_of(img, "/blk"));
+	uint64_t blk = xattr_block_of(img, tu_ino_of(img256, "/blk"));
 	uint64_t e = blk * 4096 + 32;
 	uint8_t zero[4096 - 32];
 
@@ -546,8 +531,8 @@ static void test_block_name_past_end(void **state)
 	}
 	uint8_t last[16] = { 40, 1 };	/* name of 40 bytes: 16+40 > 20 */
 	tu_patch(img, pos, last, 16);
-	fix_xattr_block_csum(img, blk);
-	expect_list(img, "/blk", -EUCLEAN, "name runs past the end");
+	cf_fix_xattr_block_csum(img, blk);
+	expect_list(img, img256, "/blk", -EUCLEAN, "name runs past the end");
 	free(img);
 }
 
@@ -563,28 +548,28 @@ static void test_ibody_breaks(void **state)
 	/* name past the end of the inode */
 	img = tu_copy(img256, "iname.img");
 	tu_patch_u8(img, e, 200);
-	tu_fix_inode_csum(img, ino);
+	cf_fix_inode_csum(img, ino);
 	snprintf(want, sizeof(want),
 		 "inode %u: in-inode xattr entry at offset %llu: name runs past the end",
 		 ino, (unsigned long long)(e - rec));
-	expect_list(img, "/small", -EUCLEAN, want);
+	expect_list(img, img256, "/small", -EUCLEAN, want);
 	free(img);
 
 	/* misaligned value offset */
 	img = tu_copy(img256, "ialign.img");
 	tu_patch_le16(img, e + 2, tu_peek_le16(img, e + 2) + 1);
-	tu_fix_inode_csum(img, ino);
-	expect_get(img, "/small", "user.hello", -EUCLEAN, "is not 4-byte aligned");
+	cf_fix_inode_csum(img, ino);
+	expect_get(img, img256, "/small", "user.hello", -EUCLEAN, "is not 4-byte aligned");
 	free(img);
 
 	/* value past the end */
 	img = tu_copy(img256, "ipast.img");
 	tu_patch_le32(img, e + 8, 200);
-	tu_fix_inode_csum(img, ino);
+	cf_fix_inode_csum(img, ino);
 	snprintf(want, sizeof(want),
 		 "inode %u: in-inode xattr entry at offset %llu: value runs past the end",
 		 ino, (unsigned long long)(e - rec));
-	expect_get(img, "/small", "user.foo", -EUCLEAN, want);
+	expect_get(img, img256, "/small", "user.foo", -EUCLEAN, want);
 	free(img);
 
 	/* two values sharing bytes */
@@ -593,8 +578,8 @@ static void test_ibody_breaks(void **state)
 		uint64_t h = find_entry(img, ibody_first_entry(img, ino), 1, "hello");
 		tu_patch_le16(img, e + 2, tu_peek_le16(img, h + 2));
 	}
-	tu_fix_inode_csum(img, ino);
-	expect_get(img, "/small", "user.foo", -EUCLEAN, "overlaps the value of the entry");
+	cf_fix_inode_csum(img, ino);
+	expect_get(img, img256, "/small", "user.foo", -EUCLEAN, "overlaps the value of the entry");
 	free(img);
 
 	/* duplicate names: rename user.attr01 to user.attr00 (same length) */
@@ -604,8 +589,8 @@ static void test_ibody_breaks(void **state)
 		img = tu_copy(img256, "idup.img");
 		e = find_entry(img, ibody_first_entry(img, m), 1, "attr01");
 		tu_patch(img, e + 16, "attr00", 6);
-		tu_fix_inode_csum(img, m);
-		expect_list(img, "/many", -EUCLEAN, "duplicate attribute name");
+		cf_fix_inode_csum(img, m);
+		expect_list(img, img256, "/many", -EUCLEAN, "duplicate attribute name");
 		free(img);
 	}
 
@@ -613,9 +598,9 @@ static void test_ibody_breaks(void **state)
 	 * in-inode attributes are gone */
 	img = tu_copy(img256, "imagic.img");
 	tu_patch_le32(img, ibody_first_entry(img, ino) - 4, 0xEA020001);
-	tu_fix_inode_csum(img, ino);
-	expect_get(img, "/small", "user.foo", -ENODATA, NULL);
-	expect_list(img, "/small", 0, NULL);
+	cf_fix_inode_csum(img, ino);
+	expect_get(img, img256, "/small", "user.foo", -ENODATA, NULL);
+	expect_list(img, img256, "/small", 0, NULL);
 	free(img);
 }
 
@@ -629,10 +614,10 @@ static void test_malformed_acl(void **state)
 	char *img = tu_copy(img256, "badacl.img"), want[96];
 
 	tu_patch_le32(img, v, 2);	/* on-disk version must be 1 */
-	tu_fix_inode_csum(img, ino);
+	cf_fix_inode_csum(img, ino);
 	snprintf(want, sizeof(want),
 		 "inode %u: xattr system.posix_acl_access: malformed POSIX ACL", ino);
-	expect_get(img, "/acl", "system.posix_acl_access", -EUCLEAN, want);
+	expect_get(img, img256, "/acl", "system.posix_acl_access", -EUCLEAN, want);
 	free(img);
 }
 
@@ -648,24 +633,24 @@ static void test_ea_inode_breaks(void **state)
 	/* value inode that is not an EA inode */
 	img = tu_copy(imgea, "eanot.img");
 	tu_patch_le32(img, e + 4, plain);
-	tu_fix_inode_csum(img, ino);
+	cf_fix_inode_csum(img, ino);
 	snprintf(want, sizeof(want),
 		 "inode %u: xattr value inode %u lacks the EA_INODE flag", ino, plain);
-	expect_get(img, "/huge", "user.huge", -EUCLEAN, want);
+	expect_get(img, imgea, "/huge", "user.huge", -EUCLEAN, want);
 	free(img);
 
 	/* value inode number out of range */
 	img = tu_copy(imgea, "earange.img");
 	tu_patch_le32(img, e + 4, 0xFFFFFFF0u);
-	tu_fix_inode_csum(img, ino);
-	expect_get(img, "/huge", "user.huge", -EUCLEAN, "is not an allocated inode");
+	cf_fix_inode_csum(img, ino);
+	expect_get(img, imgea, "/huge", "user.huge", -EUCLEAN, "is not an allocated inode");
 	free(img);
 
 	/* size disagreement */
 	img = tu_copy(imgea, "easize.img");
 	tu_patch_le32(img, e + 8, tu_peek_le32(img, e + 8) - 1);
-	tu_fix_inode_csum(img, ino);
-	expect_get(img, "/huge", "user.huge", -EUCLEAN, "entry says");
+	cf_fix_inode_csum(img, ino);
+	expect_get(img, imgea, "/huge", "user.huge", -EUCLEAN, "entry says");
 	free(img);
 
 	/* value hash (i_atime of the EA inode) wrong */
@@ -674,16 +659,16 @@ static void test_ea_inode_breaks(void **state)
 		uint32_t ea = tu_peek_le32(img, e + 4);
 		uint64_t r = tu_inode_offset(img, ea);
 		tu_patch_le32(img, r + E4_I_ATIME, tu_peek_le32(img, r + E4_I_ATIME) ^ 1);
-		tu_fix_inode_csum(img, ea);
+		cf_fix_inode_csum(img, ea);
 	}
-	expect_get(img, "/huge", "user.huge", -EUCLEAN, "value hash mismatch");
+	expect_get(img, imgea, "/huge", "user.huge", -EUCLEAN, "value hash mismatch");
 	free(img);
 
 	/* values over 64 KiB cannot go through the API */
 	img = tu_copy(imgea, "eabig.img");
 	tu_patch_le32(img, e + 8, 70000);
-	tu_fix_inode_csum(img, ino);
-	expect_get(img, "/huge", "user.huge", -E2BIG, NULL);
+	cf_fix_inode_csum(img, ino);
+	expect_get(img, imgea, "/huge", "user.huge", -E2BIG, NULL);
 	free(img);
 }
 

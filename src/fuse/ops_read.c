@@ -1,0 +1,652 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The read-only operations, mapped onto the on-disk library (e4/e4.h only).
+ * Every modifying request is answered EROFS by the dispatcher.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fuse/ops.h"
+#include "fuse/proto.h"
+
+/* The kernel's readlink buffer is one page less its NUL. */
+#define E4F_READLINK_MAX 4095u
+#define E4F_NAME_MAX 255u
+#define E4F_XATTR_NAME_MAX 255u
+/* Directory entries decoded per pass of e4_dir_iterate. */
+#define E4F_DIR_BATCH 32u
+
+/* i_flags bits reported through statx attributes (ext4 format values). */
+#define EXT4_COMPR_FL		0x00000004u
+#define EXT4_IMMUTABLE_FL	0x00000010u
+#define EXT4_APPEND_FL		0x00000020u
+#define EXT4_NODUMP_FL		0x00000040u
+#define EXT4_ENCRYPT_FL		0x00000800u
+#define EXT4_VERITY_FL		0x00100000u
+
+/* ---- inodes and attributes ---------------------------------------------- */
+
+/* The inode behind a node id the kernel sent: the node table's copy, or the
+ * disk's for nodes the kernel holds without a counted lookup (the root). */
+static int node_inode(struct e4f_req *r, uint64_t nodeid, struct e4_inode *out)
+{
+	uint32_t ino;
+	int ret = e4f_nodeid_to_ino(nodeid, &ino);
+
+	if (ret < 0)
+		return ret;
+	if (e4f_nodes_get(&r->s->nodes, nodeid, out))
+		return 0;
+	ret = e4_inode_read(r->s->fs, ino, out);
+	if (ret == -EINVAL || ret == -ENOENT)
+		return -ESTALE;
+	return ret;
+}
+
+/* Read the inode a directory entry names; a dangling entry is corruption. */
+static int entry_inode(struct e4f_req *r, uint32_t dir, const char *name,
+		       uint32_t ino, struct e4_inode *out)
+{
+	if (ino < E4_ROOT_INO && ino != 0) {
+		e4f_log(E4_LOG_ERROR, "directory %u: entry '%s' names "
+			"reserved inode %u", dir, name, ino);
+		return -EUCLEAN;
+	}
+	int ret = e4_inode_read(r->s->fs, ino, out);
+
+	if (ret == -ENOENT || ret == -EINVAL) {
+		e4f_log(E4_LOG_ERROR, "directory %u: entry '%s' names %s "
+			"inode %u", dir, name,
+			ret == -ENOENT ? "free" : "out-of-range", ino);
+		return -EUCLEAN;
+	}
+	return ret;
+}
+
+static uint32_t encode_rdev(uint32_t major, uint32_t minor)
+{
+	/* the kernel's new_decode_dev() layout */
+	return (minor & 0xffu) | ((major & 0xfffu) << 8) |
+	       ((minor & ~0xffu) << 12);
+}
+
+static void fill_attr(const struct e4f_session *s, const struct e4_inode *in,
+		      struct fuse_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = in->ino;
+	a->size = in->size;
+	a->blocks = in->blocks_512;
+	/* signed seconds travel as two's complement in the u64 fields */
+	a->atime = (uint64_t)in->atime.sec;
+	a->mtime = (uint64_t)in->mtime.sec;
+	a->ctime = (uint64_t)in->ctime.sec;
+	a->atimensec = in->atime.nsec;
+	a->mtimensec = in->mtime.nsec;
+	a->ctimensec = in->ctime.nsec;
+	a->mode = in->mode;
+	a->nlink = in->links;
+	a->uid = s->cfg.uid_set ? s->cfg.uid : in->uid;
+	a->gid = s->cfg.gid_set ? s->cfg.gid : in->gid;
+	if (S_ISCHR(in->mode) || S_ISBLK(in->mode))
+		a->rdev = encode_rdev(in->rdev_major, in->rdev_minor);
+	a->blksize = s->block_size;
+}
+
+static void fill_entry(const struct e4f_session *s, const struct e4_inode *in,
+		       struct fuse_entry_out *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->nodeid = e4f_ino_to_nodeid(in->ino);
+	e->generation = in->generation;
+	e->entry_valid = E4F_TIMEOUT_SEC;
+	e->attr_valid = E4F_TIMEOUT_SEC;
+	fill_attr(s, in, &e->attr);
+}
+
+/* ---- lookup and attributes ------------------------------------------------ */
+
+void e4f_op_lookup(struct e4f_req *r)
+{
+	struct e4_inode dir, in;
+	struct fuse_entry_out e;
+	size_t len;
+	const char *name = e4f_arg_string(r, 0, &len);
+	uint32_t ino;
+	uint8_t ftype;
+	int ret;
+
+	if (!name || len == 0 || memchr(name, '/', len))
+		return e4f_reply_err(r, -EINVAL);
+	if (len > E4F_NAME_MAX)
+		return e4f_reply_err(r, -ENAMETOOLONG);
+	ret = node_inode(r, r->h.nodeid, &dir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	if (!e4_inode_is_dir(&dir))
+		return e4f_reply_err(r, -ENOTDIR);
+
+	ret = e4_dir_lookup(r->s->fs, &dir, name, len, &ino, &ftype);
+	if (ret == -ENOENT) {
+		/* a negative entry, cached as long as a positive one */
+		memset(&e, 0, sizeof(e));
+		e.entry_valid = E4F_TIMEOUT_SEC;
+		return e4f_reply_buf(r, &e, sizeof(e));
+	}
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = entry_inode(r, dir.ino, name, ino, &in);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	fill_entry(r->s, &in, &e);
+	ret = e4f_nodes_ref(&r->s->nodes, e.nodeid, &in);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	e4f_reply_buf(r, &e, sizeof(e));
+}
+
+void e4f_op_getattr(struct e4f_req *r)
+{
+	struct e4_inode in;
+	struct fuse_attr_out out;
+	int ret = node_inode(r, r->h.nodeid, &in);
+
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	memset(&out, 0, sizeof(out));
+	out.attr_valid = E4F_TIMEOUT_SEC;
+	fill_attr(r->s, &in, &out.attr);
+	e4f_reply_buf(r, &out, sizeof(out));
+}
+
+static void sx_time(struct fuse_sx_time *t, const struct e4_time *e)
+{
+	t->tv_sec = e->sec;
+	t->tv_nsec = e->nsec;
+}
+
+void e4f_op_statx(struct e4f_req *r)
+{
+	struct e4_inode in;
+	struct fuse_statx_out out;
+	struct fuse_attr a;
+	int ret = node_inode(r, r->h.nodeid, &in);
+
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	fill_attr(r->s, &in, &a);
+	memset(&out, 0, sizeof(out));
+	out.attr_valid = E4F_TIMEOUT_SEC;
+
+	struct fuse_statx *sx = &out.stat;
+
+	sx->mask = STATX_BASIC_STATS;
+	sx->blksize = a.blksize;
+	sx->nlink = a.nlink;
+	sx->uid = a.uid;
+	sx->gid = a.gid;
+	sx->mode = (uint16_t)a.mode;
+	sx->ino = a.ino;
+	sx->size = a.size;
+	sx->blocks = a.blocks;
+	sx_time(&sx->atime, &in.atime);
+	sx_time(&sx->mtime, &in.mtime);
+	sx_time(&sx->ctime, &in.ctime);
+	if (in.has_crtime) {
+		sx->mask |= STATX_BTIME;
+		sx_time(&sx->btime, &in.crtime);
+	}
+	if (S_ISCHR(in.mode) || S_ISBLK(in.mode)) {
+		sx->rdev_major = in.rdev_major;
+		sx->rdev_minor = in.rdev_minor;
+	}
+	static const struct { uint32_t fl; uint64_t attr; } attrs[] = {
+		{ EXT4_COMPR_FL, STATX_ATTR_COMPRESSED },
+		{ EXT4_IMMUTABLE_FL, STATX_ATTR_IMMUTABLE },
+		{ EXT4_APPEND_FL, STATX_ATTR_APPEND },
+		{ EXT4_NODUMP_FL, STATX_ATTR_NODUMP },
+		{ EXT4_ENCRYPT_FL, STATX_ATTR_ENCRYPTED },
+		{ EXT4_VERITY_FL, STATX_ATTR_VERITY },
+	};
+	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		sx->attributes_mask |= attrs[i].attr;
+		if (in.flags & attrs[i].fl)
+			sx->attributes |= attrs[i].attr;
+	}
+	e4f_reply_buf(r, &out, sizeof(out));
+}
+
+/* ---- directories ----------------------------------------------------------- */
+
+void e4f_op_opendir(struct e4f_req *r)
+{
+	struct e4_inode in;
+	struct fuse_open_out out;
+	int ret = node_inode(r, r->h.nodeid, &in);
+
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	if (!e4_inode_is_dir(&in))
+		return e4f_reply_err(r, -ENOTDIR);
+	memset(&out, 0, sizeof(out));
+	/* listings never change: let the kernel cache them */
+	out.open_flags = FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR;
+	e4f_reply_buf(r, &out, sizeof(out));
+}
+
+struct dir_batch {
+	struct e4_dirent ent[E4F_DIR_BATCH];
+	unsigned n;
+};
+
+static int collect_entry(void *ctx, const struct e4_dirent *d)
+{
+	struct dir_batch *b = ctx;
+
+	b->ent[b->n++] = *d;
+	return b->n == E4F_DIR_BATCH ? 1 : 0;
+}
+
+static uint32_t ftype_to_dt(uint8_t ftype)
+{
+	static const uint8_t dt[] = {
+		[E4_FT_UNKNOWN] = DT_UNKNOWN, [E4_FT_REG] = DT_REG,
+		[E4_FT_DIR] = DT_DIR, [E4_FT_CHR] = DT_CHR,
+		[E4_FT_BLK] = DT_BLK, [E4_FT_FIFO] = DT_FIFO,
+		[E4_FT_SOCK] = DT_SOCK, [E4_FT_SYMLINK] = DT_LNK,
+	};
+
+	return ftype < sizeof(dt) ? dt[ftype] : DT_UNKNOWN;
+}
+
+static bool is_dot_or_dotdot(const struct e4_dirent *d)
+{
+	return (d->name_len == 1 && d->name[0] == '.') ||
+	       (d->name_len == 2 && d->name[0] == '.' && d->name[1] == '.');
+}
+
+/*
+ * Append one entry to a READDIR(PLUS) reply; false if it does not fit.
+ * READDIRPLUS entries carry the inode's attributes and count as a lookup;
+ * "." and ".." and entries whose inode cannot be read go without (node id 0),
+ * which the kernel takes as a plain dirent.
+ */
+static bool append_entry(struct e4f_req *r, uint32_t dir,
+			 const struct e4_dirent *d, bool plus, uint8_t *buf,
+			 size_t size, size_t *used)
+{
+	size_t namelen = d->name_len;
+	size_t head = plus ? FUSE_NAME_OFFSET_DIRENTPLUS : FUSE_NAME_OFFSET;
+	size_t reclen = FUSE_DIRENT_ALIGN(head + namelen);
+	struct fuse_entry_out e;
+	struct fuse_dirent de;
+	struct e4_inode in;
+
+	if (namelen == 0 || namelen > E4F_NAME_MAX || reclen > size - *used)
+		return false;
+
+	memset(&de, 0, sizeof(de));
+	de.ino = d->ino;
+	de.off = d->next_pos;
+	de.namelen = (uint32_t)namelen;
+	de.type = ftype_to_dt(d->ftype);
+
+	uint8_t *p = buf + *used;
+
+	memset(p, 0, reclen);
+	if (plus) {
+		memset(&e, 0, sizeof(e));
+		if (!is_dot_or_dotdot(d) &&
+		    entry_inode(r, dir, d->name, d->ino, &in) == 0 &&
+		    e4f_nodes_ref(&r->s->nodes, e4f_ino_to_nodeid(in.ino),
+				  &in) == 0) {
+			fill_entry(r->s, &in, &e);
+			de.type = (in.mode >> 12) & 0xf;	/* IFTODT */
+		}
+		memcpy(p, &e, sizeof(e));
+		p += sizeof(e);
+	}
+	memcpy(p, &de, FUSE_NAME_OFFSET);
+	memcpy(p + FUSE_NAME_OFFSET, d->name, namelen);
+	*used += reclen;
+	return true;
+}
+
+static void readdir_common(struct e4f_req *r, bool plus)
+{
+	struct fuse_read_in in;
+	struct e4_inode dir;
+	struct dir_batch batch;
+	size_t used = 0;
+	int ret;
+
+	e4f_arg_get(r, &in, sizeof(in));
+	ret = node_inode(r, r->h.nodeid, &dir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	if (!e4_inode_is_dir(&dir))
+		return e4f_reply_err(r, -ENOTDIR);
+
+	size_t size = in.size < E4F_REPLY_BUFSIZE ? in.size : E4F_REPLY_BUFSIZE;
+	uint64_t pos = in.offset;
+	bool full = false;
+
+	while (!full) {
+		if (e4f_req_interrupted(r) && used == 0)
+			return e4f_reply_err(r, -EINTR);
+		batch.n = 0;
+		ret = e4_dir_iterate(r->s->fs, &dir, pos, collect_entry,
+				     &batch);
+		for (unsigned i = 0; i < batch.n && !full; i++) {
+			if (!append_entry(r, dir.ino, &batch.ent[i], plus,
+					  r->scratch, size, &used))
+				full = true;
+			else
+				pos = batch.ent[i].next_pos;
+		}
+		if (ret <= 0)
+			break;	/* end of directory, or an error */
+	}
+	/* Entries before a corrupt block go out first; the next call, which
+	 * starts at the bad block, reports the error. */
+	if (ret < 0 && used == 0)
+		return e4f_reply_err(r, ret);
+	e4f_reply_buf(r, r->scratch, used);
+}
+
+void e4f_op_readdir(struct e4f_req *r)
+{
+	readdir_common(r, false);
+}
+
+void e4f_op_readdirplus(struct e4f_req *r)
+{
+	readdir_common(r, true);
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+void e4f_op_open(struct e4f_req *r)
+{
+	struct fuse_open_in in;
+	struct fuse_open_out out;
+	struct e4_inode inode;
+	int ret;
+
+	e4f_arg_get(r, &in, sizeof(in));
+	if ((in.flags & O_ACCMODE) != O_RDONLY || (in.flags & O_TRUNC))
+		return e4f_reply_err(r, -EROFS);
+	ret = node_inode(r, r->h.nodeid, &inode);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	if (e4_inode_is_dir(&inode))
+		return e4f_reply_err(r, -EISDIR);
+	memset(&out, 0, sizeof(out));
+	/* the image does not change: keep the page cache across opens */
+	out.open_flags = FOPEN_KEEP_CACHE;
+	e4f_reply_buf(r, &out, sizeof(out));
+}
+
+void e4f_op_read(struct e4f_req *r)
+{
+	struct fuse_read_in in;
+	struct e4_inode inode;
+	int ret;
+
+	e4f_arg_get(r, &in, sizeof(in));
+	ret = node_inode(r, r->h.nodeid, &inode);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	if (!e4_inode_is_reg(&inode))
+		return e4f_reply_err(r, e4_inode_is_dir(&inode) ? -EISDIR
+								 : -EINVAL);
+	size_t size = in.size < E4F_MAX_IO ? in.size : E4F_MAX_IO;
+	ssize_t n = e4_file_read(r->s->fs, &inode, in.offset, r->scratch,
+				 size);
+
+	if (n < 0)
+		return e4f_reply_err(r, (int)n);
+	if ((size_t)n > size)
+		return e4f_reply_err(r, -EIO);
+	e4f_reply_buf(r, r->scratch, (size_t)n);
+}
+
+void e4f_op_release(struct e4f_req *r)
+{
+	/* nothing is kept per open file */
+	e4f_reply_err(r, 0);
+}
+
+void e4f_op_fsync(struct e4f_req *r)
+{
+	/* nothing is ever dirty on a read-only mount */
+	e4f_reply_err(r, 0);
+}
+
+void e4f_op_lseek(struct e4f_req *r)
+{
+	struct fuse_lseek_in in;
+	struct fuse_lseek_out out;
+	struct e4_inode inode;
+	enum e4_seek_whence whence;
+	uint64_t result;
+	int ret;
+
+	e4f_arg_get(r, &in, sizeof(in));
+	/* the kernel does SEEK_SET/CUR/END itself */
+	if (in.whence == SEEK_DATA)
+		whence = E4_SEEK_DATA;
+	else if (in.whence == SEEK_HOLE)
+		whence = E4_SEEK_HOLE;
+	else
+		return e4f_reply_err(r, -EINVAL);
+	if ((int64_t)in.offset < 0)
+		return e4f_reply_err(r, -ENXIO);
+	ret = node_inode(r, r->h.nodeid, &inode);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	if (!e4_inode_is_reg(&inode))
+		return e4f_reply_err(r, -EINVAL);
+	ret = e4_file_seek(r->s->fs, &inode, in.offset, whence, &result);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	out.offset = result;
+	e4f_reply_buf(r, &out, sizeof(out));
+}
+
+void e4f_op_readlink(struct e4f_req *r)
+{
+	struct e4_inode inode;
+	int ret = node_inode(r, r->h.nodeid, &inode);
+
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	if (!e4_inode_is_symlink(&inode))
+		return e4f_reply_err(r, -EINVAL);
+	ssize_t n = e4_symlink_read(r->s->fs, &inode, (char *)r->scratch,
+				    E4F_READLINK_MAX);
+
+	if (n < 0)
+		return e4f_reply_err(r, (int)n);
+	if (n == 0 || (size_t)n > E4F_READLINK_MAX)
+		return e4f_reply_err(r, n == 0 ? -EUCLEAN : -ENAMETOOLONG);
+	e4f_reply_buf(r, r->scratch, (size_t)n);
+}
+
+/* ---- extended attributes ------------------------------------------------- */
+
+void e4f_op_getxattr(struct e4f_req *r)
+{
+	struct fuse_getxattr_in in;
+	struct e4_inode inode;
+	size_t len;
+	const char *name;
+	ssize_t n;
+	int ret;
+
+	e4f_arg_get(r, &in, sizeof(in));
+	name = e4f_arg_string(r, sizeof(in), &len);
+	if (!name || len == 0)
+		return e4f_reply_err(r, -EINVAL);
+	if (len > E4F_XATTR_NAME_MAX)
+		return e4f_reply_err(r, -ERANGE);
+	ret = node_inode(r, r->h.nodeid, &inode);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	if (in.size == 0) {
+		struct fuse_getxattr_out out = { 0 };
+
+		n = e4_xattr_get(r->s->fs, &inode, name, NULL, 0);
+		if (n < 0)
+			return e4f_reply_err(r, (int)n);
+		out.size = (uint32_t)n;
+		return e4f_reply_buf(r, &out, sizeof(out));
+	}
+	size_t cap = in.size < E4F_REPLY_BUFSIZE ? in.size : E4F_REPLY_BUFSIZE;
+
+	n = e4_xattr_get(r->s->fs, &inode, name, r->scratch, cap);
+	if (n < 0)
+		return e4f_reply_err(r, (int)n);
+	if ((size_t)n > cap)
+		return e4f_reply_err(r, -ERANGE);
+	e4f_reply_buf(r, r->scratch, (size_t)n);
+}
+
+struct xattr_list {
+	uint8_t *buf;
+	size_t cap, used;
+	bool privileged;
+	int err;
+};
+
+static bool has_prefix(const char *name, size_t len, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+
+	return len >= plen && memcmp(name, prefix, plen) == 0;
+}
+
+static int list_one(void *ctx, const char *name, size_t len)
+{
+	struct xattr_list *l = ctx;
+
+	if (len == 0 || len > E4F_XATTR_NAME_MAX)
+		return 0;
+	/* as ext4 does: trusted.* only for the privileged, and the inline
+	 * data attribute is not an attribute users see */
+	if (!l->privileged && has_prefix(name, len, "trusted."))
+		return 0;
+	if (len == 11 && memcmp(name, "system.data", 11) == 0)
+		return 0;
+	if (len + 1 > l->cap - l->used) {
+		l->err = -E2BIG;
+		return 1;
+	}
+	memcpy(l->buf + l->used, name, len);
+	l->buf[l->used + len] = '\0';
+	l->used += len + 1;
+	return 0;
+}
+
+void e4f_op_listxattr(struct e4f_req *r)
+{
+	struct fuse_getxattr_in in;
+	struct e4_inode inode;
+	struct xattr_list l = {
+		.buf = r->scratch, .cap = E4F_REPLY_BUFSIZE,
+		.privileged = r->h.uid == 0,
+	};
+	int ret;
+
+	e4f_arg_get(r, &in, sizeof(in));
+	ret = node_inode(r, r->h.nodeid, &inode);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = e4_xattr_list(r->s->fs, &inode, list_one, &l);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	if (l.err < 0)
+		return e4f_reply_err(r, l.err);
+	if (in.size == 0) {
+		struct fuse_getxattr_out out = { .size = (uint32_t)l.used };
+
+		return e4f_reply_buf(r, &out, sizeof(out));
+	}
+	if (l.used > in.size)
+		return e4f_reply_err(r, -ERANGE);
+	e4f_reply_buf(r, r->scratch, l.used);
+}
+
+/* ---- file system ---------------------------------------------------------- */
+
+void e4f_op_statfs(struct e4f_req *r)
+{
+	struct e4_statfs st;
+	struct fuse_statfs_out out;
+	int ret = e4_fs_statfs(r->s->fs, &st);
+
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	memset(&out, 0, sizeof(out));
+	out.st.blocks = st.blocks;
+	out.st.bfree = st.bfree;
+	out.st.bavail = st.bavail;
+	out.st.files = st.files;
+	out.st.ffree = st.ffree;
+	out.st.bsize = st.block_size;
+	out.st.frsize = st.block_size;
+	out.st.namelen = st.name_max;
+	e4f_reply_buf(r, &out, sizeof(out));
+}
+
+/*
+ * ACCESS only comes without default_permissions.  Mode bits against the
+ * caller's uid and primary gid (the protocol does not carry supplementary
+ * groups); writing is refused on a read-only mount.
+ */
+void e4f_op_access(struct e4f_req *r)
+{
+	struct fuse_access_in in;
+	struct e4_inode inode;
+	struct fuse_attr a;
+	int ret;
+
+	e4f_arg_get(r, &in, sizeof(in));
+	ret = node_inode(r, r->h.nodeid, &inode);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	if (in.mask & W_OK)
+		return e4f_reply_err(r, -EROFS);
+	uint32_t want = in.mask & (R_OK | X_OK);
+
+	if (want == 0)
+		return e4f_reply_err(r, 0);
+	fill_attr(r->s, &inode, &a);
+	uint32_t mode = a.mode;
+
+	if (r->h.uid == 0) {
+		bool exec_ok = S_ISDIR(mode) || (mode & 0111);
+
+		return e4f_reply_err(r, (want & X_OK) && !exec_ok ? -EACCES
+								    : 0);
+	}
+	uint32_t bits;
+
+	if (r->h.uid == a.uid)
+		bits = (mode >> 6) & 7;
+	else if (r->h.gid == a.gid)
+		bits = (mode >> 3) & 7;
+	else
+		bits = mode & 7;
+	e4f_reply_err(r, (bits & want) == want ? 0 : -EACCES);
+}
+
+void e4f_op_erofs(struct e4f_req *r)
+{
+	e4f_reply_err(r, -EROFS);
+}

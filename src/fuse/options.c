@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Option parsing.  Accepts both `e4fuse [-f] [-o opts] IMAGE MOUNTPOINT` and
+ * the mount(8) helper form `mount.fuse.e4fuse IMAGE DIR [-sfnv] [-o opts]`:
+ * options and the two operands may come in any order.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "fuse/options.h"
+
+void e4f_print_usage(const char *prog)
+{
+	printf(
+"usage: %s [-f] [-d] [-o OPTION[,OPTION...]] IMAGE MOUNTPOINT\n"
+"\n"
+"Mount the ext2/ext3/ext4 file system in IMAGE (a file or block device)\n"
+"at MOUNTPOINT through FUSE.\n"
+"\n"
+"  -f                      stay in the foreground\n"
+"  -d, -o debug            log one line per request (implies -f)\n"
+"  -h, --help, -o help     this help\n"
+"  -V, --version, -o version\n"
+"\n"
+"Options:\n"
+"  ro                      read-only (the default and, for now, the only mode)\n"
+"  allow_other             let other users access the mount\n"
+"  default_permissions     the kernel checks permissions (default on;\n"
+"                          no_default_permissions turns it off)\n"
+"  uid=N, gid=N            show every file as owned by this user / group\n"
+"  fsname=NAME             source name shown in /proc/mounts\n"
+"  offset=BYTES            the file system starts at this byte offset\n"
+"                          (suffixes K, M, G, s for 512-byte sectors)\n"
+"  partition=N             use partition N of an MBR or GPT disk image\n"
+"                          (without either option a disk image holding\n"
+"                          exactly one ext partition is found by itself)\n"
+"  errors=continue|remount-ro|panic\n"
+"                          on corruption found while mounted: report it to\n"
+"                          the caller (continue, remount-ro) or unmount\n"
+"                          (panic)\n"
+"  norecovery, noload      do not replay the journal\n"
+"  nosuid, nodev, noexec, suid, dev, exec   usual mount flags\n"
+"                          (nosuid and nodev are on by default)\n"
+"  threads=N               worker threads (default: CPUs, 2..8)\n",
+	prog);
+}
+
+static int bad(const char *what, const char *val)
+{
+	fprintf(stderr, "e4fuse: invalid %s '%s' (see --help)\n", what, val);
+	return -EINVAL;
+}
+
+static int parse_u64(const char *s, uint64_t *out, bool suffixes)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+
+	if (errno || end == s)
+		return -EINVAL;
+	unsigned shift = 0;
+
+	if (suffixes && *end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		case 't': case 'T': shift = 40; break;
+		case 's': case 'S': shift = 9; break;
+		default: return -EINVAL;
+		}
+		end++;
+	}
+	if (*end)
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_id(const char *s, bool group, uint32_t *out)
+{
+	uint64_t v;
+
+	if (parse_u64(s, &v, false) == 0) {
+		if (v >= UINT32_MAX)
+			return -ERANGE;
+		*out = (uint32_t)v;
+		return 0;
+	}
+	if (group) {
+		struct group *g = getgrnam(s);
+
+		if (!g)
+			return -ENOENT;
+		*out = g->gr_gid;
+	} else {
+		struct passwd *p = getpwnam(s);
+
+		if (!p)
+			return -ENOENT;
+		*out = p->pw_uid;
+	}
+	return 0;
+}
+
+/* Mount options mount(8) may pass that mean nothing here. */
+static bool ignored_option(const char *opt)
+{
+	static const char *const names[] = {
+		"defaults", "auto", "noauto", "user", "nouser", "users",
+		"_netdev", "nofail", "atime", "noatime", "relatime",
+		"norelatime", "strictatime", "nodiratime", "diratime",
+		"lazytime", "nolazytime", "async", "sync", "dirsync",
+		"loop", "owner", "group", "silent", "loud", "auto_unmount",
+		NULL,
+	};
+
+	if (strncmp(opt, "x-", 2) == 0 || strncmp(opt, "comment=", 8) == 0)
+		return true;
+	for (size_t i = 0; names[i]; i++)
+		if (strcmp(opt, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static int parse_one(struct e4f_options *o, char *opt)
+{
+	char *val = strchr(opt, '=');
+	uint64_t v;
+
+	if (val)
+		*val++ = '\0';
+#define IS(name) (strcmp(opt, name) == 0)
+#define NEEDVAL() do { if (!val || !*val) return bad("option", opt); } while (0)
+#define NOVAL() do { if (val) return bad("option", opt); } while (0)
+	if (IS("ro")) {
+		NOVAL();
+		o->rw = false;
+	} else if (IS("rw")) {
+		NOVAL();
+		o->rw = true;
+	} else if (IS("allow_other")) {
+		NOVAL();
+		o->allow_other = true;
+	} else if (IS("default_permissions")) {
+		NOVAL();
+		o->default_permissions = true;
+	} else if (IS("no_default_permissions")) {
+		NOVAL();
+		o->default_permissions = false;
+	} else if (IS("debug")) {
+		NOVAL();
+		o->debug = true;
+	} else if (IS("help")) {
+		o->help = true;
+	} else if (IS("version")) {
+		o->version = true;
+	} else if (IS("uid") || IS("gid")) {
+		NEEDVAL();
+		bool g = IS("gid");
+		uint32_t id;
+
+		if (parse_id(val, g, &id) < 0)
+			return bad(g ? "gid" : "uid", val);
+		if (g) {
+			o->gid = id;
+			o->gid_set = true;
+		} else {
+			o->uid = id;
+			o->uid_set = true;
+		}
+	} else if (IS("fsname")) {
+		NEEDVAL();
+		if (strpbrk(val, ", \t\n"))
+			return bad("fsname", val);
+		free(o->fsname);
+		o->fsname = strdup(val);
+		if (!o->fsname)
+			return -ENOMEM;
+	} else if (IS("offset")) {
+		NEEDVAL();
+		if (parse_u64(val, &v, true) < 0)
+			return bad("offset", val);
+		o->offset = v;
+		o->offset_set = true;
+	} else if (IS("partition")) {
+		NEEDVAL();
+		if (parse_u64(val, &v, false) < 0 || v == 0 || v > 1024)
+			return bad("partition number", val);
+		o->partition = (unsigned)v;
+	} else if (IS("errors")) {
+		NEEDVAL();
+		if (strcmp(val, "continue") == 0)
+			o->errors = E4F_ERRORS_CONTINUE;
+		else if (strcmp(val, "remount-ro") == 0)
+			o->errors = E4F_ERRORS_REMOUNT_RO;
+		else if (strcmp(val, "panic") == 0)
+			o->errors = E4F_ERRORS_PANIC;
+		else
+			return bad("errors= behaviour", val);
+	} else if (IS("norecovery") || IS("noload")) {
+		NOVAL();
+		o->norecovery = true;
+	} else if (IS("threads")) {
+		NEEDVAL();
+		if (parse_u64(val, &v, false) < 0 || v == 0 || v > 64)
+			return bad("thread count", val);
+		o->threads = (unsigned)v;
+	} else if (IS("nosuid")) {
+		o->mount_flags |= MS_NOSUID;
+	} else if (IS("suid")) {
+		o->mount_flags &= ~(unsigned long)MS_NOSUID;
+	} else if (IS("nodev")) {
+		o->mount_flags |= MS_NODEV;
+	} else if (IS("dev")) {
+		o->mount_flags &= ~(unsigned long)MS_NODEV;
+	} else if (IS("noexec")) {
+		o->mount_flags |= MS_NOEXEC;
+	} else if (IS("exec")) {
+		o->mount_flags &= ~(unsigned long)MS_NOEXEC;
+	} else if (!ignored_option(opt)) {
+		if (val)
+			val[-1] = '=';
+		fprintf(stderr, "e4fuse: unknown option '%s' (see --help)\n",
+			opt);
+		return -EINVAL;
+	}
+#undef IS
+#undef NEEDVAL
+#undef NOVAL
+	return 0;
+}
+
+static int parse_opts(struct e4f_options *o, const char *list)
+{
+	char *copy = strdup(list);
+	char *save = NULL;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *tok = strtok_r(copy, ",", &save); tok && ret == 0;
+	     tok = strtok_r(NULL, ",", &save))
+		ret = parse_one(o, tok);
+	free(copy);
+	return ret;
+}
+
+int e4f_parse_args(int argc, char **argv, struct e4f_options *o)
+{
+	int operands = 0;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	o->default_permissions = true;
+	o->mount_flags = MS_NOSUID | MS_NODEV;
+	o->errors = E4F_ERRORS_CONTINUE;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			o->help = true;
+		} else if (strcmp(a, "-V") == 0 ||
+			   strcmp(a, "--version") == 0) {
+			o->version = true;
+		} else if (strcmp(a, "-f") == 0) {
+			o->foreground = true;
+		} else if (strcmp(a, "-d") == 0) {
+			o->debug = true;
+		} else if (strcmp(a, "-s") == 0 || strcmp(a, "-n") == 0 ||
+			   strcmp(a, "-v") == 0) {
+			/* mount(8) helper flags: single thread / no mtab /
+			 * verbose; nothing to do */
+		} else if (strcmp(a, "-t") == 0 || strcmp(a, "-N") == 0) {
+			if (++i >= argc)
+				return bad("option", a);
+		} else if (strncmp(a, "-o", 2) == 0) {
+			const char *list = a[2] ? a + 2 : NULL;
+
+			if (!list) {
+				if (++i >= argc)
+					return bad("option", a);
+				list = argv[i];
+			}
+			ret = parse_opts(o, list);
+			if (ret < 0)
+				return ret;
+		} else if (strcmp(a, "--") == 0) {
+			for (i++; i < argc; i++) {
+				if (operands == 0)
+					o->image = argv[i];
+				else if (operands == 1)
+					o->mountpoint = argv[i];
+				operands++;
+			}
+		} else if (a[0] == '-' && a[1]) {
+			return bad("option", a);
+		} else {
+			if (operands == 0)
+				o->image = a;
+			else if (operands == 1)
+				o->mountpoint = a;
+			operands++;
+		}
+	}
+	if (o->help || o->version)
+		return 0;
+	if (operands != 2) {
+		fprintf(stderr, "e4fuse: %s\nusage: e4fuse [-f] [-o OPTIONS] "
+			"IMAGE MOUNTPOINT (see --help)\n",
+			operands < 2 ? "IMAGE and MOUNTPOINT are needed"
+				     : "too many arguments");
+		return -EINVAL;
+	}
+	if (o->offset_set && o->partition) {
+		fprintf(stderr, "e4fuse: offset= and partition= exclude each "
+			"other\n");
+		return -EINVAL;
+	}
+	if (o->debug)
+		o->foreground = true;
+	return 0;
+}
+
+void e4f_options_free(struct e4f_options *o)
+{
+	free(o->fsname);
+	o->fsname = NULL;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Command line and -o options of e4fuse (also as mount.fuse.e4fuse). */
+#ifndef E4F_OPTIONS_H
+#define E4F_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuse/session.h"
+
+struct e4f_options {
+	const char *image;
+	const char *mountpoint;
+	bool foreground;
+	bool debug;
+	bool help, version;
+	bool rw;			/* asked for; refused until writes */
+	bool allow_other;
+	bool default_permissions;	/* on unless no_default_permissions */
+	bool uid_set, gid_set;
+	uint32_t uid, gid;
+	char *fsname;			/* NULL: the image path */
+	bool offset_set;
+	uint64_t offset;
+	unsigned partition;		/* 0: none asked */
+	enum e4f_errors_policy errors;
+	bool norecovery;
+	unsigned long mount_flags;	/* MS_NOSUID, MS_NODEV, MS_NOEXEC... */
+	unsigned threads;		/* 0: default */
+};
+
+/* Parse argv.  Returns 0, or -EINVAL after printing what is wrong. */
+int e4f_parse_args(int argc, char **argv, struct e4f_options *o);
+void e4f_options_free(struct e4f_options *o);
+void e4f_print_usage(const char *prog);
+
+#endif /* E4F_OPTIONS_H */

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* The jbd2 journal and its in-memory replay (§13). */
+#ifndef E4_ONDISK_JOURNAL_H
+#define E4_ONDISK_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct e4_fs;
+struct e4_journal;
+
+/*
+ * Scan and replay the journal of @fs into an in-memory map (nothing is
+ * written).  On success *out holds the map (possibly empty); install it with
+ * e4_cache_set_overlay(cache, e4_journal_overlay_read, *out).
+ */
+int e4_journal_replay(struct e4_fs *fs, struct e4_journal **out);
+/* Overlay callback: 1 and @buf filled if @blk was replayed, 0 if not. */
+int e4_journal_overlay_read(void *ctx, uint64_t blk, uint8_t *buf);
+bool e4_journal_has_block(const struct e4_journal *j, uint64_t blk);
+size_t e4_journal_replayed_blocks(const struct e4_journal *j);
+void e4_journal_free(struct e4_journal *j);
+
+#endif /* E4_ONDISK_JOURNAL_H */
