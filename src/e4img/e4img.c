@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "e4/check.h"
 #include "e4/e4.h"
 
 static const char *progname = "e4img";
@@ -24,10 +25,11 @@ static void usage(FILE *f)
 		"       %s cat IMAGE PATH\n"
 		"       %s stat IMAGE PATH\n"
 		"       %s info IMAGE\n"
+		"       %s check IMAGE      (exit 0 clean, 1 problems found, 2 unreadable)\n"
 		"options for every command:\n"
 		"       --offset=BYTES   file system starts at BYTES in IMAGE\n"
 		"       --norecovery     do not replay the journal\n",
-		progname, progname, progname, progname);
+		progname, progname, progname, progname, progname);
 }
 
 struct ctx {
@@ -430,6 +432,55 @@ static int cmd_info(int argc, char **argv)
 	return 0;
 }
 
+static void print_problem(void *ctx, const char *problem)
+{
+	(void)ctx;
+	printf("%s\n", problem);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct e4_check_sink sink = {.report = print_problem};
+	struct e4_check_stats st;
+	struct e4_dev *dev;
+	struct e4_fs *fs;
+	int err;
+
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	err = e4_dev_open_file(argv[1], gopts.offset, 0, false, &dev);
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", progname, argv[1], strerror(-err));
+		return 2;
+	}
+	struct e4_open_opts o = {.read_only = true, .log = e4_check_log,
+				 .log_ctx = &sink, .log_level = E4_LOG_ERROR,
+				 .norecovery = gopts.norecovery};
+	err = e4_fs_open(dev, &o, &fs);
+	if (err) {
+		fprintf(stderr, "%s: %s: cannot open: %s\n", progname, argv[1],
+			strerror(-err));
+		e4_dev_close(dev);
+		e4_check_sink_free(&sink);
+		return 2;
+	}
+	err = e4_check(fs, &sink, &st);
+	e4_fs_close(fs);
+	e4_check_sink_free(&sink);
+	if (err) {
+		fprintf(stderr, "%s: %s: cannot check: %s\n", progname, argv[1],
+			strerror(-err));
+		return 2;
+	}
+	printf("%s: %u groups, %llu inodes, %llu directories, %llu entries: %llu problem%s\n",
+	       argv[1], st.groups, (unsigned long long)st.inodes_checked,
+	       (unsigned long long)st.directories, (unsigned long long)st.entries,
+	       (unsigned long long)st.problems, st.problems == 1 ? "" : "s");
+	return st.problems ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -464,6 +515,8 @@ int main(int argc, char **argv)
 		return cmd_stat(argc, argv);
 	if (!strcmp(cmd, "info"))
 		return cmd_info(argc, argv);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc, argv);
 	fprintf(stderr, "%s: unknown command '%s'\n", progname, cmd);
 	usage(stderr);
 	return 2;

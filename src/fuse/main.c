@@ -1,7 +1,445 @@
-/* Placeholder until the FUSE front end lands (being written now). */
+/* SPDX-License-Identifier: MIT */
+/*
+ * e4fuse: mount an ext2/3/4 image through FUSE.
+ *
+ * Order of events: check everything that can be checked before mounting
+ * (options, image, file system, root inode) so that failures are plain
+ * messages and a non-zero exit with nothing mounted; then detach (unless
+ * -f), mount, serve, and let the parent exit 0 only once INIT has been
+ * negotiated, i.e. the mount is live.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fuse/fuse_kernel.h"
+#include "fuse/mount.h"
+#include "fuse/options.h"
+#include "fuse/session.h"
+#include "io/partition.h"
+
+#define INIT_TIMEOUT_MS 30000
+
+static struct e4f_mount the_mount;
+static pthread_mutex_t mount_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- locating the file system --------------------------------------------- */
+
+static int image_size(int fd, const char *path, uint64_t *size)
 {
-	fprintf(stderr, "e4fuse: not built yet\n");
-	return 1;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, size) < 0)
+			return -errno;
+		return 0;
+	}
+	fprintf(stderr, "e4fuse: %s: not a regular file or block device\n",
+		path);
+	return -EINVAL;
+}
+
+/*
+ * Where the file system is: offset= as given; partition=N from the table;
+ * otherwise the start of the image if it holds a superblock there, else the
+ * one partition that does.
+ */
+static int locate_fs(const struct e4f_options *o, uint64_t *offset,
+		     uint64_t *length)
+{
+	int fd = open(o->image, O_RDONLY | O_CLOEXEC);
+	uint64_t size;
+	int ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		fprintf(stderr, "e4fuse: cannot open %s: %s\n", o->image,
+			strerror(errno));
+		return ret;
+	}
+	ret = image_size(fd, o->image, &size);
+	if (ret < 0) {
+		if (ret != -EINVAL)
+			fprintf(stderr, "e4fuse: %s: cannot get its size: "
+				"%s\n", o->image, strerror(-ret));
+		goto out;
+	}
+	*offset = 0;
+	*length = 0;
+	if (o->offset_set) {
+		if (o->offset >= size) {
+			fprintf(stderr, "e4fuse: %s: offset %" PRIu64 " is "
+				"past the end of the %" PRIu64 "-byte image\n",
+				o->image, o->offset, size);
+			ret = -EINVAL;
+		}
+		*offset = o->offset;
+		goto out;
+	}
+	if (!o->partition && e4_part_has_ext_magic(fd, size, 0))
+		goto out;
+
+	struct e4_part_table *t = malloc(sizeof(*t));
+	char why[256];
+
+	if (!t) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = e4_part_read(fd, size, t, why, sizeof(why));
+	if (ret < 0) {
+		fprintf(stderr, "e4fuse: %s: bad partition table: %s\n",
+			o->image, why);
+	} else if (o->partition) {
+		const struct e4_part *p = NULL;
+
+		for (unsigned i = 0; i < t->count; i++)
+			if (t->part[i].number == o->partition)
+				p = &t->part[i];
+		if (!p) {
+			fprintf(stderr, "e4fuse: %s: no partition %u (%s "
+				"partition table with %u partitions)\n",
+				o->image, o->partition,
+				t->scheme == E4_PART_NONE ? "no" :
+				e4_part_scheme_name(t->scheme), t->count);
+			ret = -ENOENT;
+		} else {
+			*offset = p->offset;
+			*length = p->length;
+		}
+	} else if (t->scheme != E4_PART_NONE) {
+		unsigned found = 0;
+
+		for (unsigned i = 0; i < t->count; i++) {
+			if (!e4_part_has_ext_magic(fd, size,
+						   t->part[i].offset))
+				continue;
+			if (found++ == 0) {
+				*offset = t->part[i].offset;
+				*length = t->part[i].length;
+			}
+		}
+		if (found == 0) {
+			fprintf(stderr, "e4fuse: %s: %s partition table with "
+				"%u partitions, none holds an ext2/3/4 file "
+				"system\n", o->image,
+				e4_part_scheme_name(t->scheme), t->count);
+			ret = -EINVAL;
+		} else if (found > 1) {
+			fprintf(stderr, "e4fuse: %s: %u partitions hold an "
+				"ext2/3/4 file system; choose one with -o "
+				"partition=N\n", o->image, found);
+			ret = -EINVAL;
+		}
+	}
+	free(t);
+out:
+	close(fd);
+	return ret;
+}
+
+static int open_fs(const struct e4f_options *o, struct e4_fs **fsp)
+{
+	uint64_t offset = 0, length = 0;
+	struct e4_dev *dev;
+	int ret = locate_fs(o, &offset, &length);
+
+	if (ret < 0)
+		return ret;
+	ret = e4_dev_open_file(o->image, offset, length, false, &dev);
+	if (ret < 0) {
+		fprintf(stderr, "e4fuse: cannot open %s: %s\n", o->image,
+			strerror(-ret));
+		return ret;
+	}
+
+	struct e4_open_opts oo = {
+		.read_only = true,
+		.csum = E4_CSUM_VERIFY,
+		.log = e4f_lib_log,
+		.log_level = o->debug ? E4_LOG_DEBUG : E4_LOG_INFO,
+		.norecovery = o->norecovery,
+	};
+
+	ret = e4_fs_open(dev, &oo, fsp);
+	if (ret < 0) {
+		/* the library has said why */
+		fprintf(stderr, "e4fuse: %s: cannot mount: %s\n", o->image,
+			ret == -EUCLEAN ? "not a valid ext2/3/4 file system" :
+			strerror(-ret));
+		e4_dev_close(dev);
+		return ret;
+	}
+
+	struct e4_fs_info info;
+	uint64_t avail = e4_dev_size(dev);
+
+	e4_fs_get_info(*fsp, &info);
+	if (info.block_size && info.blocks_count > avail / info.block_size) {
+		fprintf(stderr, "e4fuse: %s: image is truncated: the file "
+			"system has %" PRIu64 " blocks of %u bytes, the image "
+			"holds %" PRIu64 " bytes\n", o->image,
+			info.blocks_count, info.block_size, avail);
+		e4_fs_close(*fsp);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+/* ---- detaching ----------------------------------------------------------------- */
+
+/* Fork; the parent waits for one status byte and exits with it.  Returns
+ * the descriptor the child reports through. */
+static int detach(void)
+{
+	int pfd[2];
+
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		perror("e4fuse: pipe");
+		exit(1);
+	}
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		perror("e4fuse: fork");
+		exit(1);
+	}
+	if (pid > 0) {
+		unsigned char status = 1;
+
+		close(pfd[1]);
+		while (read(pfd[0], &status, 1) < 0 && errno == EINTR)
+			;
+		/* no byte: the child died before the mount was live */
+		_exit(status);
+	}
+	close(pfd[0]);
+	setsid();
+	return pfd[1];
+}
+
+static void report(int *status_fd, unsigned char status)
+{
+	if (*status_fd < 0)
+		return;
+	while (write(*status_fd, &status, 1) < 0 && errno == EINTR)
+		;
+	close(*status_fd);
+	*status_fd = -1;
+}
+
+static void quiet_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	e4f_log_to_syslog(true);
+}
+
+/* ---- signals and errors=panic ---------------------------------------------------- */
+
+static void unmount_now(bool lazy)
+{
+	pthread_mutex_lock(&mount_lock);
+	e4f_unmount(&the_mount, lazy);
+	pthread_mutex_unlock(&mount_lock);
+}
+
+static void on_panic(struct e4f_session *s)
+{
+	(void)s;
+	/* Like ext4's errors=panic, stop at once: detach the mount and cut the
+	 * connection so nothing more is served from the damaged image. */
+	unmount_now(true);
+	e4f_mount_abort(&the_mount);
+}
+
+static void *signal_thread(void *arg)
+{
+	sigset_t *set = arg;
+
+	for (;;) {
+		int sig;
+
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGUSR1)
+			return NULL;
+		e4f_log(E4_LOG_INFO, "%s: unmounting %s", strsignal(sig),
+			the_mount.mountpoint);
+		/* busy (open files): detach, serve them until closed */
+		unmount_now(false);
+	}
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+static unsigned default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 2 ? 2 : n > 8 ? 8 : (unsigned)n;
+}
+
+int main(int argc, char **argv)
+{
+	struct e4f_options o;
+	struct e4_fs *fs;
+	char mp[PATH_MAX];
+	struct stat st;
+	int status_fd = -1;
+	int ret;
+
+	if (e4f_parse_args(argc, argv, &o) < 0)
+		return 1;
+	if (o.help) {
+		e4f_print_usage("e4fuse");
+		return 0;
+	}
+	if (o.version) {
+		printf("e4fuse %s (FUSE protocol 7.%u)\n", PACKAGE_VERSION,
+		       E4F_PROTO_MINOR);
+		return 0;
+	}
+	if (o.rw) {
+		fprintf(stderr, "e4fuse: read-write mounts are not supported "
+			"yet; mount with -o ro\n");
+		return 1;
+	}
+	if (!realpath(o.mountpoint, mp)) {
+		fprintf(stderr, "e4fuse: mount point %s: %s\n", o.mountpoint,
+			strerror(errno));
+		return 1;
+	}
+	if (stat(mp, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "e4fuse: mount point %s: %s\n", mp,
+			strerror(errno ? errno : ENOTDIR));
+		return 1;
+	}
+	if (open_fs(&o, &fs) < 0)
+		return 1;
+
+	struct e4_inode root;
+
+	ret = e4_inode_read(fs, E4_ROOT_INO, &root);
+	if (ret < 0 || !e4_inode_is_dir(&root)) {
+		fprintf(stderr, "e4fuse: %s: root directory unreadable: %s\n",
+			o.image, ret < 0 ? strerror(-ret) : "not a directory");
+		e4_fs_close(fs);
+		return 1;
+	}
+
+	char *image_abs = realpath(o.image, NULL);
+	const char *fsname = o.fsname ? o.fsname :
+			     image_abs ? image_abs : o.image;
+
+	if (!o.foreground)
+		status_fd = detach();
+
+	/* Workers and the signal thread inherit this mask; only the signal
+	 * thread takes these signals. */
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct e4f_mount_params mpar = {
+		.mountpoint = mp,
+		.fsname = fsname,
+		.rootmode = root.mode,
+		.flags = o.mount_flags,
+		.read_only = true,
+		.allow_other = o.allow_other,
+		.default_permissions = o.default_permissions,
+	};
+
+	if (e4f_mount(&the_mount, &mpar) < 0) {
+		report(&status_fd, 1);
+		e4_fs_close(fs);
+		return 1;
+	}
+
+	struct e4f_session_config cfg = {
+		.debug = o.debug,
+		.default_permissions = o.default_permissions,
+		.uid_set = o.uid_set, .uid = o.uid,
+		.gid_set = o.gid_set, .gid = o.gid,
+		.errors = o.errors,
+	};
+	struct e4f_session s;
+
+	ret = e4f_session_init(&s, fs, the_mount.fd, &cfg);
+	if (ret == 0) {
+		s.on_panic = on_panic;
+		ret = e4f_session_start(&s, o.threads ? o.threads
+						      : default_threads());
+	}
+	if (ret == 0)
+		ret = e4f_session_wait_init(&s, INIT_TIMEOUT_MS);
+	if (ret < 0) {
+		fprintf(stderr, "e4fuse: %s: the kernel did not complete the "
+			"mount: %s\n", mp, strerror(-ret));
+		unmount_now(true);
+		report(&status_fd, 1);
+		_exit(1);	/* workers may still be blocked in read() */
+	}
+
+	/* The connection number, for errors=panic aborts. */
+	if (stat(mp, &st) == 0)
+		the_mount.dev = st.st_dev;
+	report(&status_fd, 0);
+	if (!o.foreground) {
+		quiet_stdio();
+		if (chdir("/") < 0)
+			e4f_log(E4_LOG_WARN, "chdir /: %s", strerror(errno));
+	}
+
+	pthread_t sigthr;
+	bool have_sigthr = pthread_create(&sigthr, NULL, signal_thread,
+					  &sigs) == 0;
+
+	ret = e4f_session_join(&s);
+	if (have_sigthr) {
+		pthread_kill(sigthr, SIGUSR1);
+		pthread_join(sigthr, NULL);
+	}
+	if (ret < 0) {
+		e4f_log(E4_LOG_ERROR, "session ended: %s", strerror(-ret));
+		unmount_now(true);
+	}
+	int code = (ret < 0 || atomic_load(&s.panic)) ? 1 : 0;
+
+	e4f_session_destroy(&s);
+	e4f_mount_free(&the_mount);
+	e4_fs_close(fs);
+	free(image_abs);
+	e4f_options_free(&o);
+	return code;
 }

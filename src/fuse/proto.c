@@ -16,11 +16,15 @@ struct e4f_inflight {
 	struct e4f_req *req;
 };
 
+/* (each macro stringizes its own argument: FUSE_STATX may be a macro) */
 #define OP(code, fn, min, fl) \
 	[code] = { .name = #code + 5, .min_arg = (min), .handler = (fn), \
 		   .flags = (fl) }
-#define RO_OP(code, fn, min) OP(code, fn, min, 0)
-#define MOD_OP(code) OP(code, e4f_op_erofs, 0, E4F_OP_MODIFIES)
+#define RO_OP(code, fn, min) \
+	[code] = { .name = #code + 5, .min_arg = (min), .handler = (fn) }
+#define MOD_OP(code) \
+	[code] = { .name = #code + 5, .handler = e4f_op_erofs, \
+		   .flags = E4F_OP_MODIFIES }
 
 /*
  * Dispatch table.  min_arg is the fixed part of each request; handlers

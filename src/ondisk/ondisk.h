@@ -143,6 +143,16 @@ int e4_group_get(struct e4_fs *fs, uint32_t g, struct e4_group *out);
 /* Is inode @ino allocated?  Honours INODE_UNINIT and itable_unused;
  * verifies the inode bitmap checksum. */
 int e4_inode_bitmap_test(struct e4_fs *fs, uint32_t ino, bool *allocated);
+/* Inodes at @index of a group that are free by its uninit flags (§3.2). */
+bool e4_inode_in_uninit_range(const struct e4_fs *fs, const struct e4_group *gd,
+			      uint32_t index);
+/* Whole bitmaps of group @g, checksum verified; caller puts the buffer.
+ * (No bitmap block exists for BLOCK_UNINIT / INODE_UNINIT groups: check
+ * gd->flags first.) */
+int e4_inode_bitmap_get(struct e4_fs *fs, uint32_t g, const struct e4_group *gd,
+			struct e4_buf **out);
+int e4_block_bitmap_get(struct e4_fs *fs, uint32_t g, const struct e4_group *gd,
+			struct e4_buf **out);
 
 /* ---- inode.c ---------------------------------------------------------- */
 

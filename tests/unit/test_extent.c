@@ -493,6 +493,22 @@ static void test_block_bad_checksum(void **state)
 	child = first_child(&b);
 	tail = tu_peek_le32(b.img, child * 4096 + 12 + 12 * 340);
 	tu_patch_le32(b.img, child * 4096 + 12 + 12 * 340, tail ^ 1);
+
+	/* E4_CSUM_ACCEPT (fuzzing) maps through the bad checksum */
+	{
+		struct e4_open_opts opts = { .read_only = true,
+					     .csum = E4_CSUM_ACCEPT };
+		struct e4_fs *fs;
+		struct e4_inode inode;
+		struct e4_mapping m;
+
+		assert_int_equal(tu_open_opts(b.img, &opts, &fs), 0);
+		assert_int_equal(e4_inode_read(fs, b.ino, &inode), 0);
+		assert_int_equal(e4_map_block(fs, &inode, 0, &m), 0);
+		assert_int_equal(m.kind, E4_MAP_MAPPED);
+		assert_int_equal(m.pblk, tu_bmap(img_4k, "/frag", 0));
+		tu_close(fs);
+	}
 	expect_map_error(&b, 0, -EUCLEAN,
 			 msg("inode %u: extent block %llu: checksum 0x%08x",
 			     b.ino, (unsigned long long)child, tail ^ 1));

@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The offline checker (`e4img check`).  It adds no parsing of its own: it
+ * drives every reader of the on-disk library over everything reachable
+ * (which reports what each structure breaks) and adds the cross-structure
+ * rules no single reader can see: reachability, link counts, directory
+ * entry types, "." and "..", htree consistency, bitmap and counter
+ * agreement.  What it does not check yet is listed in docs/check.md.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e4/check.h"
+#include "ondisk/ondisk.h"
+
+/* Above this the per-inode tables would not fit in reasonable memory. */
+#define CHECK_MAX_INODES (64u << 20)
+
+/* ---- the sink: report each distinct line once ------------------------ */
+
+static uint64_t line_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+	return h;
+}
+
+static bool sink_remember(struct e4_check_sink *k, const char *line)
+{
+	if ((k->seen_used + 1) * 2 > k->seen_slots) {
+		size_t n = k->seen_slots ? k->seen_slots * 2 : 64;
+		char **fresh = calloc(n, sizeof(*fresh));
+		if (!fresh)
+			return true;	/* cannot dedupe: report anyway */
+		for (size_t i = 0; i < k->seen_slots; i++) {
+			if (!k->seen[i])
+				continue;
+			size_t j = line_hash(k->seen[i]) & (n - 1);
+			while (fresh[j])
+				j = (j + 1) & (n - 1);
+			fresh[j] = k->seen[i];
+		}
+		free(k->seen);
+		k->seen = fresh;
+		k->seen_slots = n;
+	}
+	size_t j = line_hash(line) & (k->seen_slots - 1);
+	while (k->seen[j]) {
+		if (!strcmp(k->seen[j], line))
+			return false;
+		j = (j + 1) & (k->seen_slots - 1);
+	}
+	k->seen[j] = strdup(line);
+	if (k->seen[j])
+		k->seen_used++;
+	return true;
+}
+
+static void sink_report(struct e4_check_sink *k, const char *line)
+{
+	if (!sink_remember(k, line))
+		return;
+	k->problems++;
+	if (k->report)
+		k->report(k->ctx, line);
+}
+
+void e4_check_log(void *sink, enum e4_log_level level, const char *msg)
+{
+	struct e4_check_sink *k = sink;
+
+	if (level == E4_LOG_ERROR)
+		sink_report(k, msg);
+}
+
+void e4_check_sink_free(struct e4_check_sink *k)
+{
+	for (size_t i = 0; i < k->seen_slots; i++)
+		free(k->seen[i]);
+	free(k->seen);
+	k->seen = NULL;
+	k->seen_slots = k->seen_used = 0;
+}
+
+static void problem(struct e4_check_sink *k, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void problem(struct e4_check_sink *k, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	sink_report(k, line);
+}
+
+/* ---- per-inode state ------------------------------------------------- */
+
+/* ST_EA: a good inode holding an xattr value (§9.6): no dirent names it */
+enum { ST_FREE = 0, ST_BAD, ST_OK, ST_EA };
+
+struct checker {
+	struct e4_fs *fs;
+	struct e4_check_sink *sink;
+	struct e4_check_stats *stats;
+	uint8_t *state;		/* ST_* per inode */
+	uint16_t *mode;		/* file type bits of good inodes */
+	uint16_t *links;	/* i_links_count of good inodes */
+	uint32_t *refs;		/* directory entries naming the inode */
+	uint32_t *subdirs;	/* for directories: children that are dirs */
+	uint32_t *parent;	/* for directories: where it was reached from */
+	uint32_t *queue;	/* directories to walk */
+	size_t qhead, qtail;
+};
+
+static uint8_t ftype_of_mode(uint16_t mode)
+{
+	switch (mode & E4_S_IFMT) {
+	case E4_S_IFREG: return E4_FT_REG;
+	case E4_S_IFDIR: return E4_FT_DIR;
+	case E4_S_IFCHR: return E4_FT_CHR;
+	case E4_S_IFBLK: return E4_FT_BLK;
+	case E4_S_IFIFO: return E4_FT_FIFO;
+	case E4_S_IFSOCK: return E4_FT_SOCK;
+	case E4_S_IFLNK: return E4_FT_SYMLINK;
+	default: return E4_FT_UNKNOWN;
+	}
+}
+
+/* ---- groups and bitmaps ---------------------------------------------- */
+
+static unsigned popcount_bytes(const uint8_t *p, size_t bits)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < bits; i++)
+		n += (p[i / 8] >> (i % 8)) & 1;
+	return n;
+}
+
+static void check_groups(struct checker *c)
+{
+	struct e4_fs *fs = c->fs;
+
+	for (uint32_t g = 0; g < fs->group_count; g++) {
+		struct e4_group gd;
+		struct e4_buf *buf;
+
+		c->stats->groups++;
+		if (e4_group_get(fs, g, &gd))
+			continue;	/* reported by the reader */
+		if (!(gd.flags & E4_BG_BLOCK_UNINIT) &&
+		    !e4_block_bitmap_get(fs, g, &gd, &buf))
+			e4_meta_put(fs, buf);
+		if (gd.flags & E4_BG_INODE_UNINIT)
+			continue;
+		if (e4_inode_bitmap_get(fs, g, &gd, &buf))
+			continue;
+		uint32_t used = popcount_bytes(buf->data, fs->inodes_per_group);
+		e4_meta_put(fs, buf);
+		if (gd.free_inodes != fs->inodes_per_group - used)
+			problem(c->sink, "group %u: free inodes count %u, but the inode bitmap has %u free",
+				g, gd.free_inodes, fs->inodes_per_group - used);
+	}
+}
+
+/* ---- every allocated inode -------------------------------------------- */
+
+static bool is_special_unlinked(const struct e4_fs *fs, uint32_t ino)
+{
+	return ino == fs->journal_inum || ino == fs->orphan_file_inum ||
+	       ino == e4_le32(fs->sb_raw, E4_SB_SIZE, 0x240) ||
+	       ino == e4_le32(fs->sb_raw, E4_SB_SIZE, 0x244) ||
+	       ino == e4_le32(fs->sb_raw, E4_SB_SIZE, 0x26C);
+}
+
+static int xattr_visit(void *ctx, const char *name, size_t len)
+{
+	void **p = ctx;
+	struct e4_fs *fs = p[0];
+	const struct e4_inode *in = p[1];
+	char full[300];
+
+	if (len >= sizeof(full))
+		return 0;
+	memcpy(full, name, len);
+	full[len] = '\0';
+	(void)e4_xattr_get(fs, in, full, NULL, 0);
+	return 0;
+}
+
+/* Exercise every reader on one inode; each reports its own problems. */
+static void check_inode_content(struct checker *c, const struct e4_inode *in)
+{
+	struct e4_fs *fs = c->fs;
+	void *ctx[2] = {fs, (void *)in};
+
+	e4_xattr_list(fs, in, xattr_visit, ctx);
+	if (e4_inode_is_symlink(in)) {
+		char target[4096];
+		(void)e4_symlink_read(fs, in, target, sizeof(target));
+		return;
+	}
+	if (!e4_inode_is_reg(in) && !e4_inode_is_dir(in))
+		return;
+	if (in->flags & E4_INLINE_DATA_FL) {
+		size_t n;
+		(void)e4_inline_size(fs, in, &n);
+		return;
+	}
+	/* the whole mapping up to i_size: every tree block gets verified */
+	uint64_t nblocks = (in->size + fs->block_size - 1) >> fs->log_block_size;
+	for (uint64_t l = 0; l < nblocks;) {
+		struct e4_mapping m;
+		if (e4_map_block(fs, in, l, &m) || m.len == 0)
+			break;
+		l += m.len;
+	}
+}
+
+static void check_inodes(struct checker *c)
+{
+	struct e4_fs *fs = c->fs;
+
+	for (uint32_t g = 0; g < fs->group_count; g++) {
+		struct e4_group gd;
+		struct e4_buf *bitmap;
+
+		if (e4_group_get(fs, g, &gd) || (gd.flags & E4_BG_INODE_UNINIT))
+			continue;
+		if (e4_inode_bitmap_get(fs, g, &gd, &bitmap))
+			continue;
+		for (uint32_t i = 0; i < fs->inodes_per_group; i++) {
+			uint32_t ino = g * fs->inodes_per_group + i + 1;
+			struct e4_inode in;
+
+			if (!(bitmap->data[i / 8] & (1u << (i % 8))))
+				continue;
+			if (e4_inode_in_uninit_range(fs, &gd, i)) {
+				problem(c->sink, "inode %u: marked in use but inside the group's never-used range",
+					ino);
+				continue;
+			}
+			/* reserved inodes other than root, journal and resize
+			 * have no meaning to check (bad blocks, quota...) */
+			if (ino < fs->first_ino && ino != E4_ROOT_INO &&
+			    ino != fs->journal_inum &&
+			    !(ino == 7 && (fs->feature_compat & E4_COMPAT_RESIZE_INODE)))
+				continue;
+			c->stats->inodes_checked++;
+			if (e4_inode_read(fs, ino, &in)) {
+				c->state[ino] = ST_BAD;
+				continue;
+			}
+			c->state[ino] = (in.flags & E4_EA_INODE_FL) ? ST_EA : ST_OK;
+			c->mode[ino] = in.mode;
+			c->links[ino] = (uint16_t)in.links;
+			check_inode_content(c, &in);
+		}
+		e4_meta_put(fs, bitmap);
+	}
+}
+
+/* ---- the directory tree ----------------------------------------------- */
+
+struct dir_walk {
+	struct checker *c;
+	const struct e4_inode *dir;
+	unsigned index;
+};
+
+static int check_entry(void *ctx, const struct e4_dirent *d)
+{
+	struct dir_walk *w = ctx;
+	struct checker *c = w->c;
+	struct e4_fs *fs = c->fs;
+	uint32_t dino = w->dir->ino;
+	unsigned index = w->index++;
+
+	c->stats->entries++;
+	if (index == 0 || index == 1) {
+		const char *want = index == 0 ? "." : "..";
+		if (strcmp(d->name, want)) {
+			problem(c->sink, "directory inode %u: entry %u is \"%s\", expected \"%s\"",
+				dino, index, d->name, want);
+		} else if (index == 0 && d->ino != dino) {
+			problem(c->sink, "directory inode %u: \".\" names inode %u", dino, d->ino);
+		} else if (index == 1 && d->ino != c->parent[dino]) {
+			problem(c->sink, "directory inode %u: \"..\" names inode %u, but its parent is %u",
+				dino, d->ino, c->parent[dino]);
+		}
+		if (!strcmp(d->name, ".") || !strcmp(d->name, ".."))
+			return 0;
+	} else if (!strcmp(d->name, ".") || !strcmp(d->name, "..")) {
+		problem(c->sink, "directory inode %u: extra \"%s\" entry", dino, d->name);
+		return 0;
+	}
+
+	if (d->ino == 0 || d->ino > fs->inodes_count) {
+		problem(c->sink, "directory inode %u: entry \"%s\" names inode %u, out of range",
+			dino, d->name, d->ino);
+		return 0;
+	}
+	if (c->state[d->ino] == ST_FREE) {
+		problem(c->sink, "directory inode %u: entry \"%s\" names free inode %u",
+			dino, d->name, d->ino);
+		return 0;
+	}
+	if (d->ino < fs->first_ino && d->ino != E4_ROOT_INO) {
+		problem(c->sink, "directory inode %u: entry \"%s\" names reserved inode %u",
+			dino, d->name, d->ino);
+		return 0;
+	}
+	c->refs[d->ino]++;
+	if (c->state[d->ino] == ST_EA)
+		problem(c->sink, "directory inode %u: entry \"%s\" names xattr value inode %u",
+			dino, d->name, d->ino);
+	if (c->state[d->ino] != ST_OK)
+		return 0;
+
+	uint16_t mode = c->mode[d->ino];
+	/* Hurd file systems never store dirent types (§2.1 s_creator_os) */
+	if ((fs->feature_incompat & E4_INCOMPAT_FILETYPE) &&
+	    e4_le32(fs->sb_raw, E4_SB_SIZE, E4_SB_CREATOR_OS) != 1 &&
+	    d->ftype != ftype_of_mode(mode))
+		problem(c->sink, "directory inode %u: entry \"%s\" has type %u, but inode %u is type %u",
+			dino, d->name, d->ftype, d->ino, ftype_of_mode(mode));
+
+	/* the index must find what the linear walk sees */
+	uint32_t found = 0;
+	int err = e4_dir_lookup(fs, w->dir, d->name, d->name_len, &found, NULL);
+	if (err == -ENOENT || (!err && found != d->ino))
+		problem(c->sink, "directory inode %u: lookup of \"%s\" finds %s%u, the entry names %u",
+			dino, d->name, err ? "nothing" : "inode ", found, d->ino);
+
+	if ((mode & E4_S_IFMT) == E4_S_IFDIR) {
+		c->subdirs[dino]++;
+		if (d->ino == E4_ROOT_INO || c->parent[d->ino]) {
+			problem(c->sink, "directory inode %u is linked from more than one directory (%u and %u)",
+				d->ino, c->parent[d->ino] ? c->parent[d->ino] : E4_ROOT_INO, dino);
+		} else {
+			c->parent[d->ino] = dino;
+			c->queue[c->qtail++] = d->ino;
+		}
+	}
+	return 0;
+}
+
+static void walk_tree(struct checker *c)
+{
+	struct e4_fs *fs = c->fs;
+
+	if (c->state[E4_ROOT_INO] != ST_OK) {
+		problem(c->sink, "root directory (inode 2) is unreadable or free");
+		return;
+	}
+	if ((c->mode[E4_ROOT_INO] & E4_S_IFMT) != E4_S_IFDIR) {
+		problem(c->sink, "root inode 2 is not a directory");
+		return;
+	}
+	c->parent[E4_ROOT_INO] = E4_ROOT_INO;
+	c->queue[c->qtail++] = E4_ROOT_INO;
+	/* each directory is queued at most once (parent[] set first), so the
+	 * queue never exceeds inodes_count entries */
+	while (c->qhead < c->qtail) {
+		uint32_t ino = c->queue[c->qhead++];
+		struct e4_inode dir;
+		if (e4_inode_read(fs, ino, &dir))
+			continue;
+		struct dir_walk w = {.c = c, .dir = &dir};
+		c->stats->directories++;
+		(void)e4_dir_iterate(fs, &dir, 0, check_entry, &w);
+		if (w.index < 2)
+			problem(c->sink, "directory inode %u: missing \".\" or \"..\"", ino);
+	}
+}
+
+static void check_links(struct checker *c)
+{
+	struct e4_fs *fs = c->fs;
+	bool dir_nlink = fs->feature_ro_compat & E4_RO_COMPAT_DIR_NLINK;
+
+	for (uint32_t ino = 1; ino <= fs->inodes_count; ino++) {
+		if (c->state[ino] != ST_OK)
+			continue;
+		if (ino < fs->first_ino && ino != E4_ROOT_INO)
+			continue;
+		bool is_dir = (c->mode[ino] & E4_S_IFMT) == E4_S_IFDIR;
+		if (c->refs[ino] == 0 && ino != E4_ROOT_INO) {
+			if (!is_special_unlinked(fs, ino))
+				problem(c->sink, "inode %u: in use (links %u) but no directory entry names it",
+					ino, c->links[ino]);
+			continue;
+		}
+		/* a directory: its entry in the parent, its ".", and each
+		 * subdirectory's ".." (the root is its own parent) */
+		uint64_t want = is_dir ? 2 + (uint64_t)c->subdirs[ino] : c->refs[ino];
+		if (c->links[ino] == want)
+			continue;
+		if (is_dir && dir_nlink && c->links[ino] == 1 && want > E4_LINK_MAX)
+			continue;
+		problem(c->sink, "inode %u: link count %u, but %llu %s",
+			ino, c->links[ino], (unsigned long long)want,
+			is_dir ? "expected from its subdirectories" : "directory entries name it");
+	}
+}
+
+int e4_check(struct e4_fs *fs, struct e4_check_sink *sink,
+	     struct e4_check_stats *stats)
+{
+	struct checker c = {.fs = fs, .sink = sink, .stats = stats};
+	size_t n = (size_t)fs->inodes_count + 1;
+	int err = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	if (fs->inodes_count > CHECK_MAX_INODES)
+		return -EFBIG;
+	c.state = calloc(n, 1);
+	c.mode = calloc(n, sizeof(*c.mode));
+	c.links = calloc(n, sizeof(*c.links));
+	c.refs = calloc(n, sizeof(*c.refs));
+	c.subdirs = calloc(n, sizeof(*c.subdirs));
+	c.parent = calloc(n, sizeof(*c.parent));
+	c.queue = calloc(n, sizeof(*c.queue));
+	if (!c.state || !c.mode || !c.links || !c.refs || !c.subdirs ||
+	    !c.parent || !c.queue) {
+		err = -ENOMEM;
+		goto out;
+	}
+	check_groups(&c);
+	check_inodes(&c);
+	walk_tree(&c);
+	check_links(&c);
+	stats->problems = sink->problems;
+out:
+	free(c.state);
+	free(c.mode);
+	free(c.links);
+	free(c.refs);
+	free(c.subdirs);
+	free(c.parent);
+	free(c.queue);
+	return err;
+}

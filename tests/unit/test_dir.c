@@ -1,0 +1,1177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Directories on real images made by mkfs.ext4 -d (htrees built by
+ * e2fsck -D): iteration returns exactly the generated names, every name is
+ * found by e4_dir_lookup, absent names are -ENOENT; then hand-broken blocks
+ * give the exact error and log line.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ondisk/ondisk.h"
+#include "testutil.h"
+
+#define BIG_N 5000
+#define LONG_N 1500
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static struct names small_names, big_names, long_names, mid_names;
+static char *src_dir;
+
+/* ---- fixture tree ------------------------------------------------------- */
+
+static void names_add(struct names *l, const char *name)
+{
+	l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = strdup(name);
+}
+
+static void touch_in(const char *dir, const char *name)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", src_dir, dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		fail_msg("create %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static void make_names(const char *dir, struct names *l, size_t n,
+		       void (*gen)(size_t i, char *out, size_t size))
+{
+	char name[256];
+
+	tu_sh("mkdir -p '%s/%s'", src_dir, dir);
+	for (size_t i = 0; i < n; i++) {
+		gen(i, name, sizeof(name));
+		names_add(l, name);
+		touch_in(dir, name);
+	}
+}
+
+static void gen_small(size_t i, char *out, size_t size)
+{
+	static const char *const s[] = { "alpha", "beta", "gamma" };
+	snprintf(out, size, "%s", s[i]);
+}
+
+/* Varied lengths, and names with bytes >= 0x80 so the signed and unsigned
+ * hash variants differ. */
+static void gen_big(size_t i, char *out, size_t size)
+{
+	switch (i % 3) {
+	case 0:
+		snprintf(out, size, "file-%05zu", i);
+		break;
+	case 1:
+		snprintf(out, size, "\xC3\xA9t\xC3\xA9-%zu-%.*s", i,
+			 (int)(i % 40), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		break;
+	default: {
+		int k = (int)(i % 120);
+		int n = snprintf(out, size, "long-%zu-", i);
+		memset(out + n, 'y', (size_t)k);
+		out[n + k] = '\0';
+	}
+	}
+}
+
+/* 250-byte names: three per 1 KiB leaf, so 1500 names need two levels. */
+static void gen_long(size_t i, char *out, size_t size)
+{
+	int n = snprintf(out, size, "L%05zu-", i);
+	memset(out + n, 'z', (size_t)(250 - n));
+	out[250] = '\0';
+}
+
+static void gen_mid(size_t i, char *out, size_t size)
+{
+	snprintf(out, size, "mid-entry-%03zu-abcdefghijklmnopqrstuvwxyz", i);
+}
+
+static int setup_tree(void **state)
+{
+	(void)state;
+	if (asprintf(&src_dir, "%s/src", tu_tmpdir()) < 0)
+		return -1;
+	tu_sh("rm -rf '%s' && mkdir -p '%s/sub/deep' '%s/empty'", src_dir,
+	      src_dir, src_dir);
+	tu_sh("touch '%s/sub/deep/file' && ln -s sub '%s/link'", src_dir,
+	      src_dir);
+	make_names("small", &small_names, 3, gen_small);
+	make_names("big", &big_names, BIG_N, gen_big);
+	make_names("long", &long_names, LONG_N, gen_long);
+	make_names("mid", &mid_names, 60, gen_mid);
+	return 0;
+}
+
+/* mkfs -d makes linear directories; e2fsck -D turns the big ones into
+ * htrees. */
+static char *make_image(const char *name, const char *args, const char *size,
+			bool index)
+{
+	char *img = tu_mkfs(name, args, src_dir, size);
+
+	if (index)
+		tu_sh("e2fsck -fyD '%s' >/dev/null 2>&1; test $? -le 1", img);
+	return img;
+}
+
+/* ---- collecting and checking ---------------------------------------------- */
+
+struct entry {
+	char name[256];
+	uint32_t ino;
+	uint8_t ftype;
+	uint64_t next_pos;
+};
+
+struct collect {
+	struct entry *v;
+	size_t n, cap;
+	size_t stop_after;	/* 0: never stop */
+	size_t taken;
+};
+
+static int collect_cb(void *ctx, const struct e4_dirent *d)
+{
+	struct collect *c = ctx;
+
+	assert_int_equal(strlen(d->name), d->name_len);
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 64;
+		c->v = realloc(c->v, c->cap * sizeof(*c->v));
+	}
+	memcpy(c->v[c->n].name, d->name, d->name_len + 1u);
+	c->v[c->n].ino = d->ino;
+	c->v[c->n].ftype = d->ftype;
+	c->v[c->n].next_pos = d->next_pos;
+	c->n++;
+	if (c->stop_after && ++c->taken == c->stop_after) {
+		c->taken = 0;
+		return 1;
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static struct e4_inode read_path(struct e4_fs *fs, const char *path)
+{
+	struct e4_inode inode;
+	uint32_t ino = 0;
+
+	int rc = e4_path_lookup(fs, path, &ino);
+	if (rc)
+		fail_msg("path %s: %d\nlog:\n%s", path, rc, tu_log());
+	assert_int_equal(e4_inode_read(fs, ino, &inode), 0);
+	return inode;
+}
+
+/* Iterate (in one go and resumed from cookies every @step entries) and
+ * compare with @expected plus "." and "..". */
+static struct collect iterate_all(struct e4_fs *fs, const struct e4_inode *dir,
+				  size_t step)
+{
+	struct collect c = { .stop_after = step };
+	uint64_t pos = 0;
+	int rc;
+
+	for (;;) {
+		size_t before = c.n;
+
+		rc = e4_dir_iterate(fs, dir, pos, collect_cb, &c);
+		if (rc < 0)
+			fail_msg("iterate: %d\nlog:\n%s", rc, tu_log());
+		if (rc == 0)
+			break;
+		assert_true(c.n > before);
+		pos = c.v[c.n - 1].next_pos;
+	}
+	return c;
+}
+
+static void check_names(const struct collect *c, const struct names *want)
+{
+	char **got = calloc(c->n, sizeof(*got));
+	char **exp = calloc(want->n + 2, sizeof(*exp));
+
+	if (c->n != want->n + 2)
+		fail_msg("iterate returned %zu entries, expected %zu", c->n,
+			 want->n + 2);
+	assert_string_equal(c->v[0].name, ".");
+	assert_string_equal(c->v[1].name, "..");
+	for (size_t i = 0; i < c->n; i++)
+		got[i] = (char *)c->v[i].name;
+	for (size_t i = 0; i < want->n; i++)
+		exp[i] = want->v[i];
+	exp[want->n] = ".";
+	exp[want->n + 1] = "..";
+	qsort(got, c->n, sizeof(*got), cmp_str);
+	qsort(exp, c->n, sizeof(*exp), cmp_str);
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(got[i], exp[i]))
+			fail_msg("entry %zu: got \"%s\", expected \"%s\"", i,
+				 got[i], exp[i]);
+	free(got);
+	free(exp);
+}
+
+/* Full check of one directory; no fallback or corruption may be logged. */
+static void check_dir(struct e4_fs *fs, const char *path,
+		      const struct names *want, bool expect_index)
+{
+	struct e4_inode dir = read_path(fs, path);
+	struct collect c, r;
+	char absent[300];
+
+	tu_log_clear();
+	assert_int_equal(!!(dir.flags & E4_INDEX_FL), expect_index);
+	c = iterate_all(fs, &dir, 0);
+	check_names(&c, want);
+	assert_int_equal(c.v[0].ino, dir.ino);
+
+	/* resuming from cookies gives the same sequence */
+	r = iterate_all(fs, &dir, 7);
+	assert_int_equal(r.n, c.n);
+	for (size_t i = 0; i < c.n; i++) {
+		assert_string_equal(r.v[i].name, c.v[i].name);
+		assert_int_equal(r.v[i].next_pos, c.v[i].next_pos);
+	}
+
+	for (size_t i = 0; i < c.n; i++) {
+		uint32_t ino = 0;
+		uint8_t ft = 0xFF;
+		int rc = e4_dir_lookup(fs, &dir, c.v[i].name,
+				       strlen(c.v[i].name), &ino, &ft);
+
+		if (rc)
+			fail_msg("%s: lookup \"%s\": %d\nlog:\n%s", path,
+				 c.v[i].name, rc, tu_log());
+		assert_int_equal(ino, c.v[i].ino);
+		assert_int_equal(ft, c.v[i].ftype);
+	}
+	for (int i = 0; i < 50; i++) {
+		uint32_t ino;
+		int n = snprintf(absent, sizeof(absent), "absent-%d-%s", i,
+				 i % 2 ? "" : "qqqqqqqqqqqqqqqqqqqqqqqqqqqqq");
+
+		assert_int_equal(e4_dir_lookup(fs, &dir, absent, (size_t)n,
+					       &ino, NULL), -ENOENT);
+	}
+	memset(absent, 'q', 256);
+	{
+		uint32_t ino;
+		assert_int_equal(e4_dir_lookup(fs, &dir, absent, 255, &ino,
+					       NULL), -ENOENT);
+		assert_int_equal(e4_dir_lookup(fs, &dir, absent, 256, &ino,
+					       NULL), -ENAMETOOLONG);
+	}
+	if (strstr(tu_log(), "linear search") || strstr(tu_log(), "inode"))
+		fail_msg("unexpected log:\n%s", tu_log());
+	free(c.v);
+	free(r.v);
+}
+
+static unsigned root_levels(const char *img, const char *path)
+{
+	char cmd[256];
+	char *out;
+	const char *p;
+	unsigned levels = 99;
+
+	snprintf(cmd, sizeof(cmd), "htree %s", path);
+	out = tu_debugfs_out(img, cmd);
+	p = strstr(out, "Indirect levels: ");
+	if (!p || sscanf(p, "Indirect levels: %u", &levels) != 1)
+		fail_msg("no htree for %s:\n%s", path, out);
+	free(out);
+	return levels;
+}
+
+static void check_image(const char *img)
+{
+	struct e4_fs *fs;
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	check_dir(fs, "/small", &small_names, false);
+	check_dir(fs, "/big", &big_names, true);
+	check_dir(fs, "/long", &long_names, true);
+	tu_close(fs);
+}
+
+/* ---- images -------------------------------------------------------------- */
+
+static void test_csum_4k(void **state)
+{
+	(void)state;
+	char *img = make_image("csum4k.img", "-b 4096", "64M", true);
+	struct e4_fs *fs;
+	uint32_t ino;
+	uint8_t ft;
+
+	check_image(img);
+	assert_int_equal(tu_open(img, &fs), 0);
+	/* inode numbers and types agree with debugfs */
+	struct e4_inode small = read_path(fs, "/small");
+	for (size_t i = 0; i < small_names.n; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "/small/%s", small_names.v[i]);
+		assert_int_equal(e4_dir_lookup(fs, &small, small_names.v[i],
+					       strlen(small_names.v[i]), &ino,
+					       &ft), 0);
+		assert_int_equal(ino, tu_ino_of(img, p));
+		assert_int_equal(ft, E4_FT_REG);
+	}
+	assert_int_equal(e4_dir_lookup(fs, &small, ".", 1, &ino, &ft), 0);
+	assert_int_equal(ino, small.ino);
+	assert_int_equal(ft, E4_FT_DIR);
+	assert_int_equal(e4_dir_lookup(fs, &small, "..", 2, &ino, &ft), 0);
+	assert_int_equal(ino, E4_ROOT_INO);
+	assert_int_equal(e4_dir_lookup(fs, &small, "a/b", 3, &ino, &ft),
+			 -ENOENT);
+	assert_int_equal(e4_dir_lookup(fs, &small, "", 0, &ino, &ft), -ENOENT);
+	/* ".." of an htree directory comes from its root block */
+	struct e4_inode big = read_path(fs, "/big");
+	assert_int_equal(e4_dir_lookup(fs, &big, "..", 2, &ino, &ft), 0);
+	assert_int_equal(ino, E4_ROOT_INO);
+	struct e4_inode file = read_path(fs, "/small/alpha");
+	assert_int_equal(e4_dir_lookup(fs, &file, "x", 1, &ino, &ft),
+			 -ENOTDIR);
+	assert_int_equal(e4_dir_iterate(fs, &file, 0, collect_cb, NULL),
+			 -ENOTDIR);
+	tu_close(fs);
+	free(img);
+}
+
+static void test_nocsum_4k(void **state)
+{
+	(void)state;
+	char *img = make_image("nocsum4k.img", "-b 4096 -O ^metadata_csum",
+			       "64M", true);
+	check_image(img);
+	free(img);
+}
+
+static void test_1k_two_levels(void **state)
+{
+	(void)state;
+	char *img = make_image("csum1k.img", "-b 1024", "64M", true);
+
+	assert_int_equal(root_levels(img, "/long"), 1);
+	check_image(img);
+	free(img);
+}
+
+static void test_1k_two_levels_nocsum(void **state)
+{
+	(void)state;
+	char *img = make_image("nocsum1k.img", "-b 1024 -O ^metadata_csum",
+			       "64M", true);
+
+	assert_int_equal(root_levels(img, "/long"), 1);
+	check_image(img);
+	free(img);
+}
+
+static void test_large_dir(void **state)
+{
+	(void)state;
+	char *img = make_image("largedir.img", "-b 1024 -O large_dir", "64M",
+			       true);
+	check_image(img);
+	free(img);
+}
+
+static void test_64k(void **state)
+{
+	(void)state;
+	char *img = make_image("csum64k.img", "-b 65536", "256M", true);
+	check_image(img);
+	free(img);
+}
+
+/* An empty 64 KiB block stores its full-block rec_len as 0xFFFF (§7.2). */
+static void test_64k_full_block_rec_len(void **state)
+{
+	(void)state;
+	char *img = make_image("lin64k.img",
+			       "-b 65536 -O ^metadata_csum,^dir_index", "256M",
+			       false);
+	struct e4_fs *fs;
+	struct collect c = { 0 };
+	uint64_t blk1 = tu_bmap(img, "/big", 1);
+
+	/* make logical block 1 one unused full-block entry */
+	tu_patch_le32(img, blk1 * 65536, 0);
+	tu_patch_le16(img, blk1 * 65536 + 4, 0xFFFF);
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode big = read_path(fs, "/big");
+	assert_true(big.size >= 3 * 65536);
+	tu_log_clear();
+	assert_int_equal(e4_dir_iterate(fs, &big, 0, collect_cb, &c), 0);
+	assert_true(c.n > 1000 && c.n < BIG_N + 2);
+	for (size_t i = 0; i < c.n; i++) {
+		uint32_t ino;
+		assert_int_equal(e4_dir_lookup(fs, &big, c.v[i].name,
+					       strlen(c.v[i].name), &ino,
+					       NULL), 0);
+	}
+	assert_string_equal(tu_log(), "");
+	free(c.v);
+	tu_close(fs);
+	free(img);
+}
+
+static void test_no_filetype(void **state)
+{
+	(void)state;
+	char *img = make_image("noft.img", "-b 4096 -O ^filetype", "64M",
+			       false);
+	struct e4_fs *fs;
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode dir = read_path(fs, "/small");
+	struct collect c = iterate_all(fs, &dir, 0);
+	check_names(&c, &small_names);
+	for (size_t i = 0; i < c.n; i++)
+		assert_int_equal(c.v[i].ftype, 0);
+	free(c.v);
+	tu_close(fs);
+	free(img);
+}
+
+static void test_no_dir_index(void **state)
+{
+	(void)state;
+	char *img = make_image("noindex.img", "-b 1024 -O ^dir_index", "64M",
+			       true);
+	struct e4_fs *fs;
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	check_dir(fs, "/big", &big_names, false);
+	tu_close(fs);
+	free(img);
+}
+
+/* Hash variants: e2fsck -D indexes with s_def_hash_version and the signed /
+ * unsigned flag of s_flags. */
+static void check_hash_variant(const char *name, const char *version,
+			       unsigned flags, unsigned expect_hv)
+{
+	char *img = tu_mkfs(name, "-b 4096", src_dir, "64M");
+	char cmd[128];
+	char *out;
+	struct e4_fs *fs;
+
+	snprintf(cmd, sizeof(cmd), "ssv def_hash_version %s", version);
+	tu_debugfs(img, cmd);
+	snprintf(cmd, sizeof(cmd), "ssv flags %u", flags);
+	tu_debugfs(img, cmd);
+	tu_sh("e2fsck -fyD '%s' >/dev/null 2>&1; test $? -le 1", img);
+	out = tu_debugfs_out(img, "htree /big");
+	snprintf(cmd, sizeof(cmd), "Hash Version: %u\n", expect_hv);
+	if (!strstr(out, cmd))
+		fail_msg("%s: expected hash version %u:\n%.300s", name,
+			 expect_hv, out);
+	free(out);
+	assert_int_equal(tu_open(img, &fs), 0);
+	check_dir(fs, "/big", &big_names, true);
+	tu_close(fs);
+
+	/* The other signedness misplaces names with bytes >= 0x80 (so the
+	 * variant really was used): some of them are not found. */
+	tu_debugfs(img, flags == 2 ? "ssv flags 1" : "ssv flags 2");
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode big = read_path(fs, "/big");
+	size_t missing = 0;
+	for (size_t i = 1; i < big_names.n; i += 3) {
+		uint32_t ino;
+		int rc = e4_dir_lookup(fs, &big, big_names.v[i],
+				       strlen(big_names.v[i]), &ino, NULL);
+		assert_true(rc == 0 || rc == -ENOENT);
+		missing += rc == -ENOENT;
+	}
+	assert_true(missing > 0);
+	tu_close(fs);
+	free(img);
+}
+
+static void test_hash_tea_unsigned(void **state)
+{
+	(void)state;
+	check_hash_variant("tea_u.img", "tea", 2, 2);
+}
+
+static void test_hash_legacy_signed(void **state)
+{
+	(void)state;
+	check_hash_variant("legacy_s.img", "legacy", 1, 0);
+}
+
+static void test_hash_half_md4_unsigned(void **state)
+{
+	(void)state;
+	check_hash_variant("md4_u.img", "half_md4", 2, 1);
+}
+
+static void test_hash_tea_signed(void **state)
+{
+	(void)state;
+	check_hash_variant("tea_s.img", "tea", 1, 2);
+}
+
+/* ---- inline directories ----------------------------------------------------- */
+
+static void test_inline(void **state)
+{
+	(void)state;
+	char *isrc;
+	if (asprintf(&isrc, "%s/isrc", tu_tmpdir()) < 0)
+		fail_msg("oom");
+	tu_sh("rm -rf '%s' && mkdir -p '%s/in0' '%s/in1' && touch '%s/in1/a' "
+	      "'%s/in1/bbbbbbbbbbbb' '%s/f1'", isrc, isrc, isrc, isrc, isrc,
+	      isrc);
+	char *img = tu_mkfs("inline.img", "-O inline_data", isrc, "8M");
+	uint32_t f1 = tu_ino_of(img, "/f1");
+	uint32_t in1_ino = tu_ino_of(img, "/in1");
+	struct e4_fs *fs;
+	uint32_t ino;
+	uint8_t ft;
+
+	/* a second entry area in system.data: "more" -> f1 */
+	char *val;
+	uint8_t e[16] = { 0 };
+	e4_put_le32(e, 16, 0, f1);
+	e4_put_le16(e, 16, 4, 16);
+	e[6] = 4;
+	e[7] = 1;
+	memcpy(e + 8, "more", 4);
+	if (asprintf(&val, "%s/val.bin", tu_tmpdir()) < 0)
+		fail_msg("oom");
+	FILE *fp = fopen(val, "wb");
+	fwrite(e, 1, 16, fp);
+	fclose(fp);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "ea_set -f %s /in1 system.data", val);
+	tu_debugfs(img, cmd);
+	tu_debugfs(img, "sif /in1 size 76");
+	tu_debugfs(img, "sif /f1 links_count 2");
+	tu_sh("e2fsck -fn '%s' >/dev/null 2>&1", img);
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	tu_log_clear();
+	struct e4_inode in0 = read_path(fs, "/in0");
+	struct e4_inode in1 = read_path(fs, "/in1");
+	assert_true(in1.flags & E4_INLINE_DATA_FL);
+
+	struct collect c = iterate_all(fs, &in0, 0);
+	struct names none = { 0 };
+	check_names(&c, &none);
+	assert_int_equal(c.v[0].ino, in0.ino);
+	assert_int_equal(c.v[1].ino, E4_ROOT_INO);
+	free(c.v);
+
+	struct names want = { 0 };
+	names_add(&want, "a");
+	names_add(&want, "bbbbbbbbbbbb");
+	names_add(&want, "more");
+	c = iterate_all(fs, &in1, 0);
+	check_names(&c, &want);
+	struct collect r = iterate_all(fs, &in1, 1);
+	assert_int_equal(r.n, c.n);
+	for (size_t i = 0; i < c.n; i++) {
+		assert_string_equal(r.v[i].name, c.v[i].name);
+		assert_int_equal(e4_dir_lookup(fs, &in1, c.v[i].name,
+					       strlen(c.v[i].name), &ino, &ft),
+				 0);
+		assert_int_equal(ino, c.v[i].ino);
+	}
+	assert_int_equal(e4_dir_lookup(fs, &in1, "more", 4, &ino, &ft), 0);
+	assert_int_equal(ino, f1);
+	assert_int_equal(ft, E4_FT_REG);
+	assert_int_equal(e4_dir_lookup(fs, &in1, "..", 2, &ino, &ft), 0);
+	assert_int_equal(ino, E4_ROOT_INO);
+	assert_int_equal(e4_dir_lookup(fs, &in1, "b", 1, &ino, &ft), -ENOENT);
+	assert_int_equal(e4_dir_lookup(fs, &in0, "a", 1, &ino, &ft), -ENOENT);
+	uint32_t p = 0;
+	assert_int_equal(e4_path_lookup(fs, "/in1/more", &p), 0);
+	assert_int_equal(p, f1);
+	assert_string_equal(tu_log(), "");
+	free(c.v);
+	free(r.v);
+	tu_close(fs);
+
+	/* break the first entry's rec_len inside i_block */
+	char *bad = tu_copy(img, "inline_bad.img");
+	uint64_t ioff = tu_inode_offset(bad, in1_ino);
+	tu_patch_le16(bad, ioff + E4_I_BLOCK + 4 + 4, 13);
+	tu_fix_inode_csum(bad, in1_ino);
+	assert_int_equal(tu_open(bad, &fs), 0);
+	struct e4_inode bin1 = read_path(fs, "/in1");
+	tu_log_clear();
+	assert_int_equal(e4_dir_lookup(fs, &bin1, "a", 1, &ino, &ft),
+			 -EUCLEAN);
+	snprintf(cmd, sizeof(cmd), "inode %u: inline directory: rec_len 13 "
+		 "not a multiple of 4 at offset 4", in1_ino);
+	tu_assert_log(cmd);
+	tu_close(fs);
+	free(bad);
+	free(img);
+	free(val);
+	free(isrc);
+}
+
+/* ---- hand-broken blocks ------------------------------------------------------ */
+
+static uint32_t fs_seed_of(const char *img)
+{
+	uint8_t uuid[16];
+
+	if (tu_peek_le32(img, 1024 + E4_SB_FEATURE_INCOMPAT) &
+	    E4_INCOMPAT_CSUM_SEED)
+		return tu_peek_le32(img, 1024 + E4_SB_CHECKSUM_SEED);
+	tu_peek(img, 1024 + E4_SB_UUID, uuid, 16);
+	return e4_crc32c(0xFFFFFFFFu, uuid, 16);
+}
+
+static uint32_t inode_seed_of(const char *img, uint32_t ino)
+{
+	uint32_t gen = tu_peek_le32(img, tu_inode_offset(img, ino) +
+					    E4_I_GENERATION);
+	uint32_t c = e4_crc32c_le32(fs_seed_of(img), ino);
+	return e4_crc32c_le32(c, gen);
+}
+
+/* Recompute the leaf tail checksum so a structural break is what is seen. */
+static void fix_leaf_csum(const char *img, uint32_t ino, uint64_t boff,
+			  uint32_t bs)
+{
+	uint8_t *b = malloc(bs);
+	tu_peek(img, boff, b, bs);
+	tu_patch_le32(img, boff + bs - 4,
+		      e4_crc32c(inode_seed_of(img, ino), b, bs - 12));
+	free(b);
+}
+
+static void fix_dx_csum(const char *img, uint32_t ino, uint64_t boff,
+			uint32_t bs, uint32_t co)
+{
+	uint8_t *b = malloc(bs);
+	uint8_t zero[4] = { 0 };
+	tu_peek(img, boff, b, bs);
+	uint32_t count = e4_le16(b, bs, co + 2);
+	uint32_t c = e4_crc32c(inode_seed_of(img, ino), b, co + 8 * count);
+	c = e4_crc32c(c, b + bs - 8, 4);
+	c = e4_crc32c(c, zero, 4);
+	tu_patch_le32(img, boff + bs - 4, c);
+	free(b);
+}
+
+static char *leaf_base;	/* 1 KiB, metadata_csum, linear directories */
+static char *leaf_base_nocsum;
+
+static char *leaf_image(const char *name, bool csum)
+{
+	char **base = csum ? &leaf_base : &leaf_base_nocsum;
+	if (!*base)
+		*base = make_image(csum ? "leafbase.img" : "leafbase_nc.img",
+				   csum ? "-b 1024 -O ^dir_index"
+					: "-b 1024 -O ^dir_index,^metadata_csum",
+				   "64M", false);
+	return tu_copy(*base, name);
+}
+
+/*
+ * Patch the third entry (offset 24, right after "." and "..") of /small's
+ * block with @patch, fix the tail checksum, and expect -EUCLEAN and @msg
+ * from both iterate and lookup.
+ */
+static void break_small(const char *name, bool csum,
+			void (*patch)(const char *img, uint64_t entry),
+			const char *msg)
+{
+	char *img = leaf_image(name, csum);
+	uint32_t ino = tu_ino_of(img, "/small");
+	uint64_t blk = tu_bmap(img, "/small", 0);
+	uint64_t boff = blk * 1024;
+	struct e4_fs *fs;
+	char want[256];
+	uint32_t found;
+
+	patch(img, boff + 24);
+	if (csum)
+		fix_leaf_csum(img, ino, boff, 1024);
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode dir = read_path(fs, "/small");
+	snprintf(want, sizeof(want),
+		 "inode %u: directory block %llu (logical 0): %s", ino,
+		 (unsigned long long)blk, msg);
+	tu_log_clear();
+	struct collect c = { 0 };
+	assert_int_equal(e4_dir_iterate(fs, &dir, 0, collect_cb, &c),
+			 -EUCLEAN);
+	tu_assert_log(want);
+	tu_log_clear();
+	assert_int_equal(e4_dir_lookup(fs, &dir, "gamma", 5, &found, NULL),
+			 -EUCLEAN);
+	tu_assert_log(want);
+	free(c.v);
+	tu_close(fs);
+	free(img);
+}
+
+static void patch_rec_len_odd(const char *img, uint64_t e)
+{
+	tu_patch_le16(img, e + 4, (uint16_t)(tu_peek_le16(img, e + 4) + 2));
+}
+static void patch_rec_len_8(const char *img, uint64_t e)
+{
+	tu_patch_le16(img, e + 4, 8);
+}
+static void patch_rec_len_past(const char *img, uint64_t e)
+{
+	tu_patch_le16(img, e + 4, 1024);
+}
+static void patch_name_len(const char *img, uint64_t e)
+{
+	tu_patch_u8(img, e + 6, 200);
+}
+static void patch_inode_range(const char *img, uint64_t e)
+{
+	tu_patch_le32(img, e, 0x7FFFFFFF);
+}
+static void patch_slash(const char *img, uint64_t e)
+{
+	tu_patch_u8(img, e + 8, '/');
+}
+static void patch_ftype(const char *img, uint64_t e)
+{
+	tu_patch_u8(img, e + 7, 9);
+}
+static void patch_dot(const char *img, uint64_t e)
+{
+	tu_patch_u8(img, e + 6, 1);
+	tu_patch_u8(img, e + 8, '.');
+}
+
+static void test_leaf_rec_len_not_multiple_of_4(void **state)
+{
+	(void)state;
+	/* the third entry's rec_len is 16 or 12 (alpha/beta/gamma) */
+	char *img = leaf_image("probe.img", true);
+	uint16_t rl = tu_peek_le16(img, tu_bmap(img, "/small", 0) * 1024 + 28);
+	char msg[96];
+	snprintf(msg, sizeof(msg), "rec_len %u not a multiple of 4 at offset 24",
+		 rl + 2u);
+	free(img);
+	break_small("odd.img", true, patch_rec_len_odd, msg);
+	break_small("odd_nc.img", false, patch_rec_len_odd, msg);
+}
+
+static void test_leaf_rec_len_too_short(void **state)
+{
+	(void)state;
+	break_small("short.img", true, patch_rec_len_8,
+		    "rec_len 8 too short at offset 24");
+	break_small("short_nc.img", false, patch_rec_len_8,
+		    "rec_len 8 too short at offset 24");
+}
+
+static void test_leaf_rec_len_past_end(void **state)
+{
+	(void)state;
+	break_small("past.img", true, patch_rec_len_past,
+		    "rec_len 1024 past end of block at offset 24");
+}
+
+static void test_leaf_name_len(void **state)
+{
+	(void)state;
+	char *img = leaf_image("probe2.img", true);
+	uint16_t rl = tu_peek_le16(img, tu_bmap(img, "/small", 0) * 1024 + 28);
+	char msg[96];
+	free(img);
+	snprintf(msg, sizeof(msg), "name_len 200 exceeds rec_len %u at offset 24",
+		 rl);
+	break_small("namelen.img", true, patch_name_len, msg);
+}
+
+static void test_leaf_bad_entries(void **state)
+{
+	(void)state;
+	break_small("ino.img", true, patch_inode_range,
+		    "inode 2147483647 out of range at offset 24");
+	break_small("slash.img", true, patch_slash,
+		    "name contains '/' or NUL at offset 24");
+	break_small("ftype.img", true, patch_ftype,
+		    "file type 9 invalid at offset 24");
+	break_small("dot.img", true, patch_dot,
+		    "'.' entry out of place at offset 24");
+}
+
+static void test_leaf_bad_checksum(void **state)
+{
+	(void)state;
+	char *img = leaf_image("badcsum.img", true);
+	uint32_t ino = tu_ino_of(img, "/small");
+	uint64_t blk = tu_bmap(img, "/small", 0);
+	struct e4_fs *fs;
+	char want[160];
+	uint32_t found;
+
+	tu_patch_le32(img, blk * 1024 + 1020,
+		      ~tu_peek_le32(img, blk * 1024 + 1020));
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode dir = read_path(fs, "/small");
+	tu_log_clear();
+	assert_int_equal(e4_dir_lookup(fs, &dir, "beta", 4, &found, NULL),
+			 -EUCLEAN);
+	snprintf(want, sizeof(want),
+		 "inode %u: directory block %llu (logical 0): checksum 0x", ino,
+		 (unsigned long long)blk);
+	tu_assert_log(want);
+	tu_close(fs);
+
+	/* the checksum covers the entries */
+	tu_patch_le32(img, blk * 1024 + 1020,
+		      ~tu_peek_le32(img, blk * 1024 + 1020));
+	tu_patch_u8(img, blk * 1024 + 32, 'Q');
+	assert_int_equal(tu_open(img, &fs), 0);
+	dir = read_path(fs, "/small");
+	tu_log_clear();
+	assert_int_equal(e4_dir_lookup(fs, &dir, "beta", 4, &found, NULL),
+			 -EUCLEAN);
+	tu_assert_log(want);
+	tu_close(fs);
+
+	/* no tail at all */
+	tu_patch_u8(img, blk * 1024 + 1024 - 12 + 7, 0);
+	fix_leaf_csum(img, ino, blk * 1024, 1024);
+	assert_int_equal(tu_open(img, &fs), 0);
+	dir = read_path(fs, "/small");
+	tu_log_clear();
+	assert_int_equal(e4_dir_lookup(fs, &dir, "beta", 4, &found, NULL),
+			 -EUCLEAN);
+	snprintf(want, sizeof(want),
+		 "inode %u: directory block %llu (logical 0): missing checksum "
+		 "tail", ino, (unsigned long long)blk);
+	tu_assert_log(want);
+	tu_close(fs);
+	free(img);
+}
+
+static void test_dir_hole(void **state)
+{
+	(void)state;
+	char *img = leaf_image("hole.img", true);
+	uint32_t ino = tu_ino_of(img, "/mid");
+	uint64_t ioff = tu_inode_offset(img, ino);
+	uint64_t ext = ioff + E4_I_BLOCK + 12;	/* first extent of the root */
+	struct e4_fs *fs;
+	char want[128];
+	uint32_t found;
+
+	assert_int_equal(tu_peek_le16(img, ioff + E4_I_BLOCK + 2), 1);
+	uint16_t len = tu_peek_le16(img, ext + 4);
+	assert_true(len >= 2);
+	assert_int_equal(tu_peek_le32(img, ext), 0);
+	/* the last block of the directory becomes a hole */
+	tu_patch_le16(img, ext + 4, (uint16_t)(len - 1));
+	tu_fix_inode_csum(img, ino);
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode dir = read_path(fs, "/mid");
+	assert_int_equal(dir.size, (uint64_t)len * 1024);
+	tu_log_clear();
+	struct collect c = { 0 };
+	assert_int_equal(e4_dir_iterate(fs, &dir, 0, collect_cb, &c),
+			 -EUCLEAN);
+	assert_true(c.n > 2);	/* the blocks before were delivered */
+	snprintf(want, sizeof(want),
+		 "inode %u: directory has a hole at logical block %u", ino,
+		 len - 1u);
+	tu_assert_log(want);
+	assert_int_equal(e4_dir_lookup(fs, &dir, "none", 4, &found, NULL),
+			 -EUCLEAN);
+	free(c.v);
+	tu_close(fs);
+	free(img);
+}
+
+/* ---- broken htree index ------------------------------------------------------- */
+
+static char *dx_base, *dx_base_csum;
+
+static char *dx_image(const char *name, bool csum)
+{
+	char **base = csum ? &dx_base_csum : &dx_base;
+	if (!*base)
+		*base = make_image(csum ? "dxbase.img" : "dxbase_nc.img",
+				   csum ? "-b 4096" : "-b 4096 -O ^metadata_csum",
+				   "64M", true);
+	return tu_copy(*base, name);
+}
+
+/* Every 7th big name is still found (by the linear fallback), and the log
+ * says why the index was not used. */
+static void expect_fallback(const char *img, const char *msg)
+{
+	struct e4_fs *fs;
+	char want[256];
+	uint32_t ino = tu_ino_of(img, "/big");
+	uint64_t blk = tu_bmap(img, "/big", 0);
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode dir = read_path(fs, "/big");
+	tu_log_clear();
+	for (size_t i = 0; i < big_names.n; i += 7) {
+		uint32_t found;
+		int rc = e4_dir_lookup(fs, &dir, big_names.v[i],
+				       strlen(big_names.v[i]), &found, NULL);
+		if (rc)
+			fail_msg("lookup %s: %d\n%s", big_names.v[i], rc,
+				 tu_log());
+	}
+	snprintf(want, sizeof(want),
+		 "inode %u: htree root block %llu (logical 0): %s; using "
+		 "linear search", ino, (unsigned long long)blk, msg);
+	tu_assert_log(want);
+	/* iteration does not depend on the index */
+	struct collect c = iterate_all(fs, &dir, 0);
+	check_names(&c, &big_names);
+	free(c.v);
+	tu_close(fs);
+}
+
+static void test_dx_info_length(void **state)
+{
+	(void)state;
+	char *img = dx_image("dx_info.img", false);
+	tu_patch_u8(img, tu_bmap(img, "/big", 0) * 4096 + 0x1D, 9);
+	expect_fallback(img, "info_length 9, expected 8");
+	free(img);
+
+	/* with metadata_csum: checksum first (fixed here), then structure */
+	img = dx_image("dx_info_c.img", true);
+	uint64_t boff = tu_bmap(img, "/big", 0) * 4096;
+	tu_patch_u8(img, boff + 0x1D, 9);
+	fix_dx_csum(img, tu_ino_of(img, "/big"), boff, 4096, 0x20);
+	expect_fallback(img, "info_length 9, expected 8");
+	free(img);
+}
+
+static void test_dx_levels(void **state)
+{
+	(void)state;
+	char *img = dx_image("dx_levels.img", false);
+	tu_patch_u8(img, tu_bmap(img, "/big", 0) * 4096 + 0x1E, 2);
+	expect_fallback(img, "indirect_levels 2, at most 1");
+	free(img);
+}
+
+static void test_dx_count_over_limit(void **state)
+{
+	(void)state;
+	char *img = dx_image("dx_count.img", false);
+	uint64_t boff = tu_bmap(img, "/big", 0) * 4096;
+	assert_int_equal(tu_peek_le16(img, boff + 0x20), 508);
+	tu_patch_le16(img, boff + 0x22, 509);
+	expect_fallback(img, "count 509 exceeds limit 508");
+	free(img);
+
+	img = dx_image("dx_count_c.img", true);
+	boff = tu_bmap(img, "/big", 0) * 4096;
+	assert_int_equal(tu_peek_le16(img, boff + 0x20), 507);
+	tu_patch_le16(img, boff + 0x22, 508);
+	expect_fallback(img, "count 508 exceeds limit 507");
+	free(img);
+}
+
+static void test_dx_entry_beyond_dir(void **state)
+{
+	(void)state;
+	char *img = dx_image("dx_beyond.img", false);
+	uint64_t boff = tu_bmap(img, "/big", 0) * 4096;
+	struct e4_fs *fs;
+	char msg[128];
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode dir = read_path(fs, "/big");
+	uint64_t nblocks = dir.size / 4096;
+	tu_close(fs);
+	tu_patch_le32(img, boff + 0x28 + 4, (uint32_t)nblocks + 5);
+	snprintf(msg, sizeof(msg),
+		 "entry 1 points to block %llu, directory has %llu blocks",
+		 (unsigned long long)nblocks + 5, (unsigned long long)nblocks);
+	expect_fallback(img, msg);
+	free(img);
+}
+
+static void test_dx_bad_checksum(void **state)
+{
+	(void)state;
+	char *img = dx_image("dx_csum.img", true);
+	uint64_t blk = tu_bmap(img, "/big", 0);
+	uint32_t ino = tu_ino_of(img, "/big");
+	struct e4_fs *fs;
+	char want[160];
+	uint32_t found;
+
+	/* a dx entry's hash: covered by the dx checksum only */
+	tu_patch_le32(img, blk * 4096 + 0x28,
+		      tu_peek_le32(img, blk * 4096 + 0x28) ^ 0x100);
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode dir = read_path(fs, "/big");
+	tu_log_clear();
+	assert_int_equal(e4_dir_lookup(fs, &dir, big_names.v[0],
+				       strlen(big_names.v[0]), &found, NULL),
+			 -EUCLEAN);
+	snprintf(want, sizeof(want),
+		 "inode %u: htree root block %llu (logical 0): checksum 0x", ino,
+		 (unsigned long long)blk);
+	tu_assert_log(want);
+	assert_null(strstr(tu_log(), "linear search"));
+	tu_log_clear();
+	struct collect c = { 0 };
+	assert_int_equal(e4_dir_iterate(fs, &dir, 0, collect_cb, &c),
+			 -EUCLEAN);
+	tu_assert_log(want);
+	free(c.v);
+	tu_close(fs);
+	free(img);
+}
+
+/* The htree reads only the leaf a name hashes to: with one leaf broken, the
+ * names of the other leaves are still found, and only that leaf's names
+ * fail. */
+static void test_htree_reads_one_leaf(void **state)
+{
+	(void)state;
+	char *img = dx_image("dx_leaf.img", true);
+	struct e4_fs *fs;
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode dir = read_path(fs, "/big");
+	struct collect c = iterate_all(fs, &dir, 0);
+	uint64_t victim = dir.size / 4096 - 1;
+	tu_close(fs);
+
+	uint64_t pblk = tu_bmap(img, "/big", victim);
+	tu_patch_le32(img, pblk * 4096 + 4092,
+		      ~tu_peek_le32(img, pblk * 4096 + 4092));
+	assert_int_equal(tu_open(img, &fs), 0);
+	dir = read_path(fs, "/big");
+	size_t ok = 0, bad = 0;
+	for (size_t i = 2; i < c.n; i++) {
+		uint32_t found;
+		uint64_t lblk = (c.v[i].next_pos - 1) / 4096;
+		int rc = e4_dir_lookup(fs, &dir, c.v[i].name,
+				       strlen(c.v[i].name), &found, NULL);
+		if (lblk == victim) {
+			assert_int_equal(rc, -EUCLEAN);
+			bad++;
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(found, c.v[i].ino);
+			ok++;
+		}
+	}
+	assert_true(ok > 1000 && bad > 0);
+	free(c.v);
+	tu_close(fs);
+	free(img);
+}
+
+/* ---- paths --------------------------------------------------------------------- */
+
+static void test_path_lookup(void **state)
+{
+	(void)state;
+	char *img = leaf_image("path.img", true);
+	struct e4_fs *fs;
+	uint32_t ino = 0;
+	uint32_t deep_file = tu_ino_of(img, "/sub/deep/file");
+	uint32_t link = tu_ino_of(img, "/link");
+	uint32_t small = tu_ino_of(img, "/small");
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	assert_int_equal(e4_path_lookup(fs, "/", &ino), 0);
+	assert_int_equal(ino, E4_ROOT_INO);
+	assert_int_equal(e4_path_lookup(fs, "", &ino), 0);
+	assert_int_equal(ino, E4_ROOT_INO);
+	assert_int_equal(e4_path_lookup(fs, "/sub/deep/file", &ino), 0);
+	assert_int_equal(ino, deep_file);
+	assert_int_equal(e4_path_lookup(fs, "sub//deep///file", &ino), 0);
+	assert_int_equal(ino, deep_file);
+	assert_int_equal(e4_path_lookup(fs, "/sub/../small/.", &ino), 0);
+	assert_int_equal(ino, small);
+	assert_int_equal(e4_path_lookup(fs, "/..", &ino), 0);
+	assert_int_equal(ino, E4_ROOT_INO);
+	assert_int_equal(e4_path_lookup(fs, "/link", &ino), 0);
+	assert_int_equal(ino, link);
+	assert_int_equal(e4_path_lookup(fs, "/link/deep", &ino), -ENOTDIR);
+	assert_int_equal(e4_path_lookup(fs, "/sub/deep/file/", &ino),
+			 -ENOTDIR);
+	assert_int_equal(e4_path_lookup(fs, "/sub/deep/file/x", &ino),
+			 -ENOTDIR);
+	assert_int_equal(e4_path_lookup(fs, "/sub/nope", &ino), -ENOENT);
+	char longp[300] = "/";
+	memset(longp + 1, 'n', 256);
+	assert_int_equal(e4_path_lookup(fs, longp, &ino), -ENAMETOOLONG);
+	tu_close(fs);
+	free(img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_csum_4k),
+		cmocka_unit_test(test_nocsum_4k),
+		cmocka_unit_test(test_1k_two_levels),
+		cmocka_unit_test(test_1k_two_levels_nocsum),
+		cmocka_unit_test(test_large_dir),
+		cmocka_unit_test(test_64k),
+		cmocka_unit_test(test_64k_full_block_rec_len),
+		cmocka_unit_test(test_no_filetype),
+		cmocka_unit_test(test_no_dir_index),
+		cmocka_unit_test(test_hash_tea_unsigned),
+		cmocka_unit_test(test_hash_legacy_signed),
+		cmocka_unit_test(test_hash_half_md4_unsigned),
+		cmocka_unit_test(test_hash_tea_signed),
+		cmocka_unit_test(test_inline),
+		cmocka_unit_test(test_leaf_rec_len_not_multiple_of_4),
+		cmocka_unit_test(test_leaf_rec_len_too_short),
+		cmocka_unit_test(test_leaf_rec_len_past_end),
+		cmocka_unit_test(test_leaf_name_len),
+		cmocka_unit_test(test_leaf_bad_entries),
+		cmocka_unit_test(test_leaf_bad_checksum),
+		cmocka_unit_test(test_dir_hole),
+		cmocka_unit_test(test_dx_info_length),
+		cmocka_unit_test(test_dx_levels),
+		cmocka_unit_test(test_dx_count_over_limit),
+		cmocka_unit_test(test_dx_entry_beyond_dir),
+		cmocka_unit_test(test_dx_bad_checksum),
+		cmocka_unit_test(test_htree_reads_one_leaf),
+		cmocka_unit_test(test_path_lookup),
+	};
+	return cmocka_run_group_tests(tests, setup_tree, NULL);
+}
