@@ -251,9 +251,15 @@ static void debug_line(const struct e4f_req *r)
 	if (r->replied && r->error == 0 && r->outlen == 0 &&
 	    (r->h.opcode == FUSE_FORGET || r->h.opcode == FUSE_BATCH_FORGET))
 		return;
+	size_t nlen = 0;
+	const char *name = r->h.opcode == FUSE_LOOKUP ?
+			   e4f_arg_string(r, 0, &nlen) : NULL;
+
 	e4f_log(E4_LOG_INFO, "req %" PRIu64 " %s node %" PRIu64
-		" in %zu -> %s%d out %zu", (uint64_t)r->h.unique,
-		e4f_op_name(r->h.opcode), (uint64_t)r->h.nodeid, r->arglen,
+		"%s%.*s%s in %zu -> %s%d out %zu", (uint64_t)r->h.unique,
+		e4f_op_name(r->h.opcode), (uint64_t)r->h.nodeid,
+		name ? " '" : "", name ? (int)(nlen < 64 ? nlen : 64) : 0,
+		name ? name : "", name ? "'" : "", r->arglen,
 		r->error ? "error " : "", r->error, r->outlen);
 }
 

@@ -113,9 +113,10 @@ static void array_run(const uint8_t *arr, size_t size, uint32_t idx,
 		out->len = base + j * span - lblk;
 		return;
 	}
-	/* data level (span 1): consecutive physical blocks */
-	while (j < count && e4_le32(arr, size, j * 4u) == ptr + (j - idx) &&
-	       ptr + (j - idx) != 0)
+	/* data level (span 1): consecutive physical blocks (compared in 64
+	 * bits: a run never wraps around 2^32) */
+	while (j < count && (uint64_t)e4_le32(arr, size, j * 4u) ==
+				    (uint64_t)ptr + (j - idx))
 		j++;
 	out->kind = E4_MAP_MAPPED;
 	out->pblk = ptr;

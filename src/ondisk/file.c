@@ -48,7 +48,7 @@ ssize_t e4_file_read(struct e4_fs *fs, const struct e4_inode *inode,
 		case E4_MAP_MAPPED: {
 			uint64_t in_run = off - (m.lblk << fs->log_block_size);
 
-			ret = e4_dev_pread(fs->dev, dst + done, (size_t)n,
+			ret = e4_read_data(fs, dst + done, (size_t)n,
 					   (m.pblk << fs->log_block_size) +
 						   in_run);
 			if (ret < 0) {

@@ -381,7 +381,8 @@ static int check_dir_names(struct walker *w, const struct e4_inode *dir,
 		}
 	}
 	uint32_t ino;
-	int err = e4_dir_lookup(w->fs, dir, "e4walk-no-such-name", 19, &ino, NULL);
+	uint8_t ft0;
+	int err = e4_dir_lookup(w->fs, dir, "e4walk-no-such-name", 19, &ino, &ft0);
 	if (err != -ENOENT && err != -EUCLEAN)
 		return err < 0 ? err : -EPROTO;
 
@@ -502,12 +503,8 @@ static void scan_inodes(struct walker *w)
 		err = e4_inode_read(w->fs, ino, &in);
 		if (err == -ENOENT)
 			continue;
-		if (err == 0) {
-			uint64_t budget = w->res->bytes;
+		if (err == 0)
 			err = walk_inode_body(w, &in);
-			/* scanned files count against the same byte budget */
-			(void)budget;
-		}
 		if (err < 0)
 			w->res->scanned_bad++;
 		else

@@ -303,17 +303,4 @@ static inline unsigned mu_check_map(struct e4_fs *fs, const struct e4_inode *ino
 	return holes;
 }
 
-/* Recompute an inode checksum after a raw patch.  debugfs must be told not
- * to verify checksums (-n), or it refuses to read the inode it is asked to
- * fix and silently does nothing. */
-static inline void mu_fix_inode_csum(const char *img, uint32_t ino)
-{
-	char *out = tu_sh_out("debugfs -w -n -R 'sif <%u> checksum calc' '%s' 2>&1",
-			      ino, img);
-
-	if (!strstr(out, "Checksum set to"))
-		fail_msg("fixing the checksum of inode %u failed: %s", ino, out);
-	free(out);
-}
-
 #endif /* E4_TEST_MAPUTIL_H */

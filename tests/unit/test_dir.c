@@ -23,14 +23,18 @@
 
 #define BIG_N 5000
 #define LONG_N 1500
+#define HASH_N 2500
 
 struct names {
 	char **v;
 	size_t n;
 };
 
-static struct names small_names, big_names, long_names, mid_names;
-static char *src_dir;
+static struct names small_names, big_names, long_names, mid_names, hash_names;
+/* mkfs -d is slow on big linear directories, so each image gets only the
+ * directories its tests need. */
+static char *tree_main, *tree_long, *tree_hash, *tree_leaf;
+static const char *src_dir;	/* tree being populated */
 
 /* ---- fixture tree ------------------------------------------------------- */
 
@@ -105,28 +109,60 @@ static void gen_mid(size_t i, char *out, size_t size)
 	snprintf(out, size, "mid-entry-%03zu-abcdefghijklmnopqrstuvwxyz", i);
 }
 
+static char *new_tree(const char *name, bool extras)
+{
+	char *t;
+
+	if (asprintf(&t, "%s/%s", tu_tmpdir(), name) < 0)
+		fail_msg("oom");
+	tu_sh("rm -rf '%s' && mkdir -p '%s/small'", t, t);
+	for (size_t i = 0; i < small_names.n; i++)
+		tu_sh("touch '%s/small/%s'", t, small_names.v[i]);
+	if (extras) {
+		tu_sh("mkdir -p '%s/sub/deep' '%s/empty'", t, t);
+		tu_sh("touch '%s/sub/deep/file' && ln -s sub '%s/link'", t, t);
+	}
+	src_dir = t;
+	return t;
+}
+
+static void make_names_once(const char *dir, struct names *l, size_t n,
+			    void (*gen)(size_t i, char *out, size_t size))
+{
+	struct names discard = { 0 };
+
+	make_names(dir, l->n ? &discard : l, n, gen);
+	for (size_t i = 0; i < discard.n; i++)
+		free(discard.v[i]);
+	free(discard.v);
+}
+
 static int setup_tree(void **state)
 {
 	(void)state;
-	if (asprintf(&src_dir, "%s/src", tu_tmpdir()) < 0)
-		return -1;
-	tu_sh("rm -rf '%s' && mkdir -p '%s/sub/deep' '%s/empty'", src_dir,
-	      src_dir, src_dir);
-	tu_sh("touch '%s/sub/deep/file' && ln -s sub '%s/link'", src_dir,
-	      src_dir);
-	make_names("small", &small_names, 3, gen_small);
-	make_names("big", &big_names, BIG_N, gen_big);
-	make_names("long", &long_names, LONG_N, gen_long);
-	make_names("mid", &mid_names, 60, gen_mid);
+	for (size_t i = 0; i < 3; i++) {
+		char name[16];
+		gen_small(i, name, sizeof(name));
+		names_add(&small_names, name);
+	}
+	tree_main = new_tree("tree_main", true);
+	make_names_once("big", &big_names, BIG_N, gen_big);
+	make_names_once("mid", &mid_names, 60, gen_mid);
+	tree_long = new_tree("tree_long", false);
+	make_names_once("long", &long_names, LONG_N, gen_long);
+	tree_hash = new_tree("tree_hash", false);
+	make_names_once("hash", &hash_names, HASH_N, gen_big);
+	tree_leaf = new_tree("tree_leaf", true);
+	make_names_once("mid", &mid_names, 60, gen_mid);
 	return 0;
 }
 
 /* mkfs -d makes linear directories; e2fsck -D turns the big ones into
  * htrees. */
-static char *make_image(const char *name, const char *args, const char *size,
-			bool index)
+static char *make_image(const char *name, const char *args, const char *tree,
+			const char *size, bool index)
 {
-	char *img = tu_mkfs(name, args, src_dir, size);
+	char *img = tu_mkfs(name, args, tree, size);
 
 	if (index)
 		tu_sh("e2fsck -fyD '%s' >/dev/null 2>&1; test $? -le 1", img);
@@ -308,14 +344,14 @@ static unsigned root_levels(const char *img, const char *path)
 	return levels;
 }
 
-static void check_image(const char *img)
+static void check_image(const char *img, const char *dir,
+			const struct names *names)
 {
 	struct e4_fs *fs;
 
 	assert_int_equal(tu_open(img, &fs), 0);
 	check_dir(fs, "/small", &small_names, false);
-	check_dir(fs, "/big", &big_names, true);
-	check_dir(fs, "/long", &long_names, true);
+	check_dir(fs, dir, names, true);
 	tu_close(fs);
 }
 
@@ -324,12 +360,13 @@ static void check_image(const char *img)
 static void test_csum_4k(void **state)
 {
 	(void)state;
-	char *img = make_image("csum4k.img", "-b 4096", "64M", true);
+	char *img = make_image("csum4k.img", "-b 4096", tree_main, "64M",
+				 true);
 	struct e4_fs *fs;
 	uint32_t ino;
 	uint8_t ft;
 
-	check_image(img);
+	check_image(img, "/big", &big_names);
 	assert_int_equal(tu_open(img, &fs), 0);
 	/* inode numbers and types agree with debugfs */
 	struct e4_inode small = read_path(fs, "/small");
@@ -367,18 +404,26 @@ static void test_nocsum_4k(void **state)
 {
 	(void)state;
 	char *img = make_image("nocsum4k.img", "-b 4096 -O ^metadata_csum",
-			       "64M", true);
-	check_image(img);
+			       tree_main, "64M", true);
+	check_image(img, "/big", &big_names);
 	free(img);
 }
 
 static void test_1k_two_levels(void **state)
 {
 	(void)state;
-	char *img = make_image("csum1k.img", "-b 1024", "64M", true);
+	char *img = make_image("csum1k.img", "-b 1024", tree_long, "64M", true);
 
 	assert_int_equal(root_levels(img, "/long"), 1);
-	check_image(img);
+	check_image(img, "/long", &long_names);
+
+	/* the same directories with large_dir set */
+	char *ld = tu_copy(img, "largedir.img");
+	tu_sh("tune2fs -O large_dir '%s' >/dev/null 2>&1", ld);
+	assert_true(tu_peek_le32(ld, 1024 + E4_SB_FEATURE_INCOMPAT) &
+		    E4_INCOMPAT_LARGEDIR);
+	check_image(ld, "/long", &long_names);
+	free(ld);
 	free(img);
 }
 
@@ -386,27 +431,19 @@ static void test_1k_two_levels_nocsum(void **state)
 {
 	(void)state;
 	char *img = make_image("nocsum1k.img", "-b 1024 -O ^metadata_csum",
-			       "64M", true);
+			       tree_long, "64M", true);
 
 	assert_int_equal(root_levels(img, "/long"), 1);
-	check_image(img);
-	free(img);
-}
-
-static void test_large_dir(void **state)
-{
-	(void)state;
-	char *img = make_image("largedir.img", "-b 1024 -O large_dir", "64M",
-			       true);
-	check_image(img);
+	check_image(img, "/long", &long_names);
 	free(img);
 }
 
 static void test_64k(void **state)
 {
 	(void)state;
-	char *img = make_image("csum64k.img", "-b 65536", "256M", true);
-	check_image(img);
+	char *img = make_image("csum64k.img", "-b 65536 -N 8192 -O ^has_journal",
+			       tree_hash, "128M", true);
+	check_image(img, "/hash", &hash_names);
 	free(img);
 }
 
@@ -415,21 +452,21 @@ static void test_64k_full_block_rec_len(void **state)
 {
 	(void)state;
 	char *img = make_image("lin64k.img",
-			       "-b 65536 -O ^metadata_csum,^dir_index", "256M",
-			       false);
+			       "-b 65536 -N 8192 -O ^metadata_csum,^dir_index,"
+			       "^has_journal", tree_hash, "128M", false);
 	struct e4_fs *fs;
 	struct collect c = { 0 };
-	uint64_t blk1 = tu_bmap(img, "/big", 1);
+	uint64_t blk1 = tu_bmap(img, "/hash", 1);
 
 	/* make logical block 1 one unused full-block entry */
 	tu_patch_le32(img, blk1 * 65536, 0);
 	tu_patch_le16(img, blk1 * 65536 + 4, 0xFFFF);
 	assert_int_equal(tu_open(img, &fs), 0);
-	struct e4_inode big = read_path(fs, "/big");
-	assert_true(big.size >= 3 * 65536);
+	struct e4_inode big = read_path(fs, "/hash");
+	assert_true(big.size >= 2 * 65536);
 	tu_log_clear();
 	assert_int_equal(e4_dir_iterate(fs, &big, 0, collect_cb, &c), 0);
-	assert_true(c.n > 1000 && c.n < BIG_N + 2);
+	assert_true(c.n > 500 && c.n < HASH_N + 2);
 	for (size_t i = 0; i < c.n; i++) {
 		uint32_t ino;
 		assert_int_equal(e4_dir_lookup(fs, &big, c.v[i].name,
@@ -445,8 +482,8 @@ static void test_64k_full_block_rec_len(void **state)
 static void test_no_filetype(void **state)
 {
 	(void)state;
-	char *img = make_image("noft.img", "-b 4096 -O ^filetype", "64M",
-			       false);
+	char *img = make_image("noft.img", "-b 4096 -O ^filetype", tree_leaf,
+			       "16M", false);
 	struct e4_fs *fs;
 
 	assert_int_equal(tu_open(img, &fs), 0);
@@ -463,8 +500,8 @@ static void test_no_filetype(void **state)
 static void test_no_dir_index(void **state)
 {
 	(void)state;
-	char *img = make_image("noindex.img", "-b 1024 -O ^dir_index", "64M",
-			       true);
+	char *img = make_image("noindex.img", "-b 4096 -O ^dir_index",
+			       tree_main, "64M", true);
 	struct e4_fs *fs;
 
 	assert_int_equal(tu_open(img, &fs), 0);
@@ -478,7 +515,7 @@ static void test_no_dir_index(void **state)
 static void check_hash_variant(const char *name, const char *version,
 			       unsigned flags, unsigned expect_hv)
 {
-	char *img = tu_mkfs(name, "-b 4096", src_dir, "64M");
+	char *img = tu_mkfs(name, "-b 4096", tree_hash, "32M");
 	char cmd[128];
 	char *out;
 	struct e4_fs *fs;
@@ -488,26 +525,26 @@ static void check_hash_variant(const char *name, const char *version,
 	snprintf(cmd, sizeof(cmd), "ssv flags %u", flags);
 	tu_debugfs(img, cmd);
 	tu_sh("e2fsck -fyD '%s' >/dev/null 2>&1; test $? -le 1", img);
-	out = tu_debugfs_out(img, "htree /big");
+	out = tu_debugfs_out(img, "htree /hash");
 	snprintf(cmd, sizeof(cmd), "Hash Version: %u\n", expect_hv);
 	if (!strstr(out, cmd))
 		fail_msg("%s: expected hash version %u:\n%.300s", name,
 			 expect_hv, out);
 	free(out);
 	assert_int_equal(tu_open(img, &fs), 0);
-	check_dir(fs, "/big", &big_names, true);
+	check_dir(fs, "/hash", &hash_names, true);
 	tu_close(fs);
 
 	/* The other signedness misplaces names with bytes >= 0x80 (so the
 	 * variant really was used): some of them are not found. */
 	tu_debugfs(img, flags == 2 ? "ssv flags 1" : "ssv flags 2");
 	assert_int_equal(tu_open(img, &fs), 0);
-	struct e4_inode big = read_path(fs, "/big");
+	struct e4_inode big = read_path(fs, "/hash");
 	size_t missing = 0;
-	for (size_t i = 1; i < big_names.n; i += 3) {
+	for (size_t i = 1; i < hash_names.n; i += 3) {
 		uint32_t ino;
-		int rc = e4_dir_lookup(fs, &big, big_names.v[i],
-				       strlen(big_names.v[i]), &ino, NULL);
+		int rc = e4_dir_lookup(fs, &big, hash_names.v[i],
+				       strlen(hash_names.v[i]), &ino, NULL);
 		assert_true(rc == 0 || rc == -ENOENT);
 		missing += rc == -ENOENT;
 	}
@@ -697,7 +734,7 @@ static char *leaf_image(const char *name, bool csum)
 		*base = make_image(csum ? "leafbase.img" : "leafbase_nc.img",
 				   csum ? "-b 1024 -O ^dir_index"
 					: "-b 1024 -O ^dir_index,^metadata_csum",
-				   "64M", false);
+				   tree_leaf, "16M", false);
 	return tu_copy(*base, name);
 }
 
@@ -927,7 +964,7 @@ static char *dx_image(const char *name, bool csum)
 	if (!*base)
 		*base = make_image(csum ? "dxbase.img" : "dxbase_nc.img",
 				   csum ? "-b 4096" : "-b 4096 -O ^metadata_csum",
-				   "64M", true);
+				   tree_main, "64M", true);
 	return tu_copy(*base, name);
 }
 
@@ -1060,6 +1097,74 @@ static void test_dx_bad_checksum(void **state)
 	free(img);
 }
 
+/*
+ * Continuation (§7.6): make dx entry 1 claim the lowest hash h of its leaf
+ * with bit 0 set.  A lookup of that name lands in the previous leaf, misses,
+ * and must step on to the next entry because (stored & ~1) == h.
+ */
+static void test_dx_continuation(void **state)
+{
+	(void)state;
+	char *img = dx_image("dx_cont.img", false);
+	uint64_t boff = tu_bmap(img, "/big", 0) * 4096;
+	uint32_t leaf = tu_peek_le32(img, boff + 0x28 + 4);
+	uint32_t seed[4];
+	struct e4_fs *fs;
+	unsigned hv = tu_peek_le32(img, boff + 0x1C) & 0xFF;
+
+	for (int i = 0; i < 4; i++)
+		seed[i] = tu_peek_le32(img, 1024 + E4_SB_HASH_SEED + 4 * i);
+	if (tu_peek_le32(img, 1024 + E4_SB_FLAGS) & E4_SB_FLAG_UNSIGNED_HASH)
+		hv += 3;
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode dir = read_path(fs, "/big");
+	struct collect c = iterate_all(fs, &dir, 0);
+	tu_close(fs);
+
+	uint32_t hmin = 0xFFFFFFFFu;
+	const char *first = NULL;
+	for (size_t i = 2; i < c.n; i++) {
+		uint32_t h;
+		if ((c.v[i].next_pos - 1) / 4096 != leaf)
+			continue;
+		assert_int_equal(e4_dirhash(c.v[i].name, strlen(c.v[i].name),
+					    hv, seed, &h, NULL), 0);
+		if (h < hmin) {
+			hmin = h;
+			first = c.v[i].name;
+		}
+	}
+	assert_non_null(first);
+	assert_true(tu_peek_le32(img, boff + 0x28) <= hmin);
+	tu_patch_le32(img, boff + 0x28, hmin | 1);
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	dir = read_path(fs, "/big");
+	tu_log_clear();
+	uint32_t ino;
+	assert_int_equal(e4_dir_lookup(fs, &dir, first, strlen(first), &ino,
+				       NULL), 0);
+	for (size_t i = 2; i < c.n; i++) {
+		assert_int_equal(e4_dir_lookup(fs, &dir, c.v[i].name,
+					       strlen(c.v[i].name), &ino,
+					       NULL), 0);
+		assert_int_equal(ino, c.v[i].ino);
+	}
+	assert_string_equal(tu_log(), "");
+	tu_close(fs);
+
+	/* without the continuation bit the name is (correctly) not found
+	 * through the index: the htree was really used */
+	tu_patch_le32(img, boff + 0x28, hmin + 2);
+	assert_int_equal(tu_open(img, &fs), 0);
+	dir = read_path(fs, "/big");
+	assert_int_equal(e4_dir_lookup(fs, &dir, first, strlen(first), &ino,
+				       NULL), -ENOENT);
+	tu_close(fs);
+	free(c.v);
+	free(img);
+}
+
 /* The htree reads only the leaf a name hashes to: with one leaf broken, the
  * names of the other leaves are still found, and only that leaf's names
  * fail. */
@@ -1148,7 +1253,6 @@ int main(void)
 		cmocka_unit_test(test_nocsum_4k),
 		cmocka_unit_test(test_1k_two_levels),
 		cmocka_unit_test(test_1k_two_levels_nocsum),
-		cmocka_unit_test(test_large_dir),
 		cmocka_unit_test(test_64k),
 		cmocka_unit_test(test_64k_full_block_rec_len),
 		cmocka_unit_test(test_no_filetype),
@@ -1170,6 +1274,7 @@ int main(void)
 		cmocka_unit_test(test_dx_count_over_limit),
 		cmocka_unit_test(test_dx_entry_beyond_dir),
 		cmocka_unit_test(test_dx_bad_checksum),
+		cmocka_unit_test(test_dx_continuation),
 		cmocka_unit_test(test_htree_reads_one_leaf),
 		cmocka_unit_test(test_path_lookup),
 	};

@@ -278,7 +278,7 @@ static char *msg(const char *fmt, ...)
 static void patch_root(struct broken *b, unsigned off, uint16_t v16)
 {
 	tu_patch_le16(b->img, b->root + off, v16);
-	mu_fix_inode_csum(b->img, b->ino);
+	tu_fix_inode_csum(b->img, b->ino);
 }
 
 static void test_root_bad_magic(void **state)
@@ -374,7 +374,7 @@ static void test_unsorted_extents(void **state)
 	(void)state;
 	break_copy(img_4k, "b-unsorted.img", "/four", &b);
 	tu_patch_le32(b.img, b.root + 12 + 2 * 12, 0); /* extent 2 at lblk 0 */
-	mu_fix_inode_csum(b.img, b.ino);
+	tu_fix_inode_csum(b.img, b.ino);
 	expect_map_error(&b, 0, -EUCLEAN,
 			 msg("inode %u: extent root: extent 2: logical block 0 not above previous 4 (unsorted)",
 			     b.ino));
@@ -387,7 +387,7 @@ static void test_overlapping_extents(void **state)
 	(void)state;
 	break_copy(img_4k, "b-overlap.img", "/four", &b);
 	tu_patch_le32(b.img, b.root + 12 + 1 * 12, 1); /* extent 1 at lblk 1 */
-	mu_fix_inode_csum(b.img, b.ino);
+	tu_fix_inode_csum(b.img, b.ino);
 	expect_map_error(&b, 0, -EUCLEAN,
 			 msg("inode %u: extent root: extent 1: logical block 1 overlaps previous extent ending at 2",
 			     b.ino));
@@ -416,7 +416,7 @@ static void test_start_beyond_fs(void **state)
 	tu_close(fs);
 	break_copy(img_4k, "b-start.img", "/four", &b);
 	tu_patch_le32(b.img, b.root + 12 + 8, (uint32_t)info.blocks_count + 5);
-	mu_fix_inode_csum(b.img, b.ino);
+	tu_fix_inode_csum(b.img, b.ino);
 	expect_map_error(&b, 0, -EUCLEAN,
 			 msg("inode %u: extent root: extent 0: physical blocks %llu+2 outside the file system",
 			     b.ino, (unsigned long long)info.blocks_count + 5));
@@ -440,7 +440,7 @@ static void test_logical_end_overflow(void **state)
 	break_copy(img_4k, "b-lend.img", "/four", &b);
 	/* last extent (2 blocks) starting at 2^32 - 2 ends past 2^32 - 1 */
 	tu_patch_le32(b.img, b.root + 12 + 3 * 12, 0xFFFFFFFEu);
-	mu_fix_inode_csum(b.img, b.ino);
+	tu_fix_inode_csum(b.img, b.ino);
 	expect_map_error(&b, 0, -EUCLEAN,
 			 msg("inode %u: extent root: extent 3: logical blocks 4294967294+2 beyond 2^32-1",
 			     b.ino));
@@ -539,7 +539,7 @@ static void test_child_key_below_index(void **state)
 	break_copy(img_4k, "b-ex8.img", "/frag", &b);
 	child = first_child(&b);
 	tu_patch_le32(b.img, b.root + 12, 1);
-	mu_fix_inode_csum(b.img, b.ino);
+	tu_fix_inode_csum(b.img, b.ino);
 	expect_map_error(&b, 2, -EUCLEAN,
 			 msg("inode %u: extent block %llu: first key 0 below its index key 1",
 			     b.ino, (unsigned long long)child));

@@ -17,7 +17,6 @@
 
 #include "ondisk/ondisk.h"
 #include "testutil.h"
-#include "csumfix.h"
 
 static const unsigned sizes[] = { 0, 10, 60, 61, 100, 128, 200 };
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
@@ -171,7 +170,7 @@ static void expect_broken(unsigned size, uint64_t patch_off, const void *bytes,
 	snprintf(path, sizeof(path), "/f%u", size);
 	ino = tu_ino_of(bad, path);
 	tu_patch(bad, tu_inode_offset(bad, ino) + patch_off, bytes, n);
-	cf_fix_inode_csum(bad, ino);
+	tu_fix_inode_csum(bad, ino);
 	assert_int_equal(tu_open(bad, &fs), 0);
 	if (e4_inode_read(fs, ino, &in) != 0)
 		fail_msg("inode %u unreadable: %s", ino, tu_log());

@@ -16,7 +16,6 @@
 
 #include "ondisk/ondisk.h"
 #include "testutil.h"
-#include "csumfix.h"
 
 static const unsigned lengths[] = { 1, 12, 59, 60, 100, 200, 1023, 4000, 4095 };
 #define NLEN (sizeof(lengths) / sizeof(lengths[0]))
@@ -234,7 +233,7 @@ static void expect_broken(const char *base, const char *path, patch_fn patch,
 	char buf[4096], want[160];
 
 	patch(img, tu_inode_offset(img, ino));
-	cf_fix_inode_csum(img, ino);
+	tu_fix_inode_csum(img, ino);
 	assert_int_equal(tu_open(img, &fs), 0);
 	if (e4_inode_read(fs, ino, &in) != 0)
 		fail_msg("inode %u unreadable: %s", ino, tu_log());

@@ -17,7 +17,6 @@
 
 #include "ondisk/ondisk.h"
 #include "testutil.h"
-#include "csumfix.h"
 
 static char *img256;	/* 4 KiB blocks, 256-byte inodes, metadata_csum */
 static char *img128;	/* 128-byte inodes: no in-inode area */
@@ -439,7 +438,7 @@ static void test_block_h_blocks(void **state)
 	uint64_t blk = xattr_block_of(img, tu_ino_of(img256, "/blk"));
 
 	tu_patch_le32(img, blk * 4096 + 8, 2);
-	cf_fix_xattr_block_csum(img, blk);
+	tu_fix_xattr_block_csum(img, blk);
 	expect_get(img, img256, "/blk", "user.big", -EUCLEAN, "h_blocks is 2, not 1");
 	free(img);
 }
@@ -452,10 +451,10 @@ static void test_block_refcount(void **state)
 	uint64_t blk = xattr_block_of(img, tu_ino_of(img256, "/blk"));
 
 	tu_patch_le32(img, blk * 4096 + 4, 0);
-	cf_fix_xattr_block_csum(img, blk);
+	tu_fix_xattr_block_csum(img, blk);
 	expect_get(img, img256, "/blk", "user.big", -EUCLEAN, "refcount 0 outside 1..1024");
 	tu_patch_le32(img, blk * 4096 + 4, 1025);
-	cf_fix_xattr_block_csum(img, blk);
+	tu_fix_xattr_block_csum(img, blk);
 	expect_get(img, img256, "/blk", "user.big", -EUCLEAN, "refcount 1025 outside 1..1024");
 	free(img);
 }
@@ -472,7 +471,7 @@ static void test_block_value_checks(void **state)
 
 	/* value past the end of the block */
 	tu_patch_le32(img, e + 8, 5000);
-	cf_fix_xattr_block_csum(img, blk);
+	tu_fix_xattr_block_csum(img, blk);
 	snprintf(want, sizeof(want),
 		 "inode %u: xattr block %llu: entry at offset %llu: value runs past the end",
 		 ino, (unsigned long long)blk,
@@ -481,15 +480,15 @@ static void test_block_value_checks(void **state)
 	/* misaligned offset */
 	tu_patch_le32(img, e + 8, 3000);
 	tu_patch_le16(img, e + 2, offs + 2);
-	cf_fix_xattr_block_csum(img, blk);
+	tu_fix_xattr_block_csum(img, blk);
 	expect_get(img, img256, "/blk", "user.big", -EUCLEAN, "is not 4-byte aligned");
 	/* value over the entry table */
 	tu_patch_le16(img, e + 2, 32);
-	cf_fix_xattr_block_csum(img, blk);
+	tu_fix_xattr_block_csum(img, blk);
 	expect_get(img, img256, "/blk", "user.big", -EUCLEAN, "overlaps the entry table");
 	/* restored: readable again */
 	tu_patch_le16(img, e + 2, offs);
-	cf_fix_xattr_block_csum(img, blk);
+	tu_fix_xattr_block_csum(img, blk);
 	expect_get(img, img256, "/blk", "user.big", 3000, NULL);
 	free(img);
 }
@@ -531,7 +530,7 @@ static void test_block_name_past_end(void **state)
 	}
 	uint8_t last[16] = { 40, 1 };	/* name of 40 bytes: 16+40 > 20 */
 	tu_patch(img, pos, last, 16);
-	cf_fix_xattr_block_csum(img, blk);
+	tu_fix_xattr_block_csum(img, blk);
 	expect_list(img, img256, "/blk", -EUCLEAN, "name runs past the end");
 	free(img);
 }
@@ -548,7 +547,7 @@ static void test_ibody_breaks(void **state)
 	/* name past the end of the inode */
 	img = tu_copy(img256, "iname.img");
 	tu_patch_u8(img, e, 200);
-	cf_fix_inode_csum(img, ino);
+	tu_fix_inode_csum(img, ino);
 	snprintf(want, sizeof(want),
 		 "inode %u: in-inode xattr entry at offset %llu: name runs past the end",
 		 ino, (unsigned long long)(e - rec));
@@ -558,14 +557,14 @@ static void test_ibody_breaks(void **state)
 	/* misaligned value offset */
 	img = tu_copy(img256, "ialign.img");
 	tu_patch_le16(img, e + 2, tu_peek_le16(img, e + 2) + 1);
-	cf_fix_inode_csum(img, ino);
+	tu_fix_inode_csum(img, ino);
 	expect_get(img, img256, "/small", "user.hello", -EUCLEAN, "is not 4-byte aligned");
 	free(img);
 
 	/* value past the end */
 	img = tu_copy(img256, "ipast.img");
 	tu_patch_le32(img, e + 8, 200);
-	cf_fix_inode_csum(img, ino);
+	tu_fix_inode_csum(img, ino);
 	snprintf(want, sizeof(want),
 		 "inode %u: in-inode xattr entry at offset %llu: value runs past the end",
 		 ino, (unsigned long long)(e - rec));
@@ -578,7 +577,7 @@ static void test_ibody_breaks(void **state)
 		uint64_t h = find_entry(img, ibody_first_entry(img, ino), 1, "hello");
 		tu_patch_le16(img, e + 2, tu_peek_le16(img, h + 2));
 	}
-	cf_fix_inode_csum(img, ino);
+	tu_fix_inode_csum(img, ino);
 	expect_get(img, img256, "/small", "user.foo", -EUCLEAN, "overlaps the value of the entry");
 	free(img);
 
@@ -589,7 +588,7 @@ static void test_ibody_breaks(void **state)
 		img = tu_copy(img256, "idup.img");
 		e = find_entry(img, ibody_first_entry(img, m), 1, "attr01");
 		tu_patch(img, e + 16, "attr00", 6);
-		cf_fix_inode_csum(img, m);
+		tu_fix_inode_csum(img, m);
 		expect_list(img, img256, "/many", -EUCLEAN, "duplicate attribute name");
 		free(img);
 	}
@@ -598,7 +597,7 @@ static void test_ibody_breaks(void **state)
 	 * in-inode attributes are gone */
 	img = tu_copy(img256, "imagic.img");
 	tu_patch_le32(img, ibody_first_entry(img, ino) - 4, 0xEA020001);
-	cf_fix_inode_csum(img, ino);
+	tu_fix_inode_csum(img, ino);
 	expect_get(img, img256, "/small", "user.foo", -ENODATA, NULL);
 	expect_list(img, img256, "/small", 0, NULL);
 	free(img);
@@ -614,7 +613,7 @@ static void test_malformed_acl(void **state)
 	char *img = tu_copy(img256, "badacl.img"), want[96];
 
 	tu_patch_le32(img, v, 2);	/* on-disk version must be 1 */
-	cf_fix_inode_csum(img, ino);
+	tu_fix_inode_csum(img, ino);
 	snprintf(want, sizeof(want),
 		 "inode %u: xattr system.posix_acl_access: malformed POSIX ACL", ino);
 	expect_get(img, img256, "/acl", "system.posix_acl_access", -EUCLEAN, want);
@@ -633,7 +632,7 @@ static void test_ea_inode_breaks(void **state)
 	/* value inode that is not an EA inode */
 	img = tu_copy(imgea, "eanot.img");
 	tu_patch_le32(img, e + 4, plain);
-	cf_fix_inode_csum(img, ino);
+	tu_fix_inode_csum(img, ino);
 	snprintf(want, sizeof(want),
 		 "inode %u: xattr value inode %u lacks the EA_INODE flag", ino, plain);
 	expect_get(img, imgea, "/huge", "user.huge", -EUCLEAN, want);
@@ -642,14 +641,14 @@ static void test_ea_inode_breaks(void **state)
 	/* value inode number out of range */
 	img = tu_copy(imgea, "earange.img");
 	tu_patch_le32(img, e + 4, 0xFFFFFFF0u);
-	cf_fix_inode_csum(img, ino);
+	tu_fix_inode_csum(img, ino);
 	expect_get(img, imgea, "/huge", "user.huge", -EUCLEAN, "is not an allocated inode");
 	free(img);
 
 	/* size disagreement */
 	img = tu_copy(imgea, "easize.img");
 	tu_patch_le32(img, e + 8, tu_peek_le32(img, e + 8) - 1);
-	cf_fix_inode_csum(img, ino);
+	tu_fix_inode_csum(img, ino);
 	expect_get(img, imgea, "/huge", "user.huge", -EUCLEAN, "entry says");
 	free(img);
 
@@ -659,7 +658,7 @@ static void test_ea_inode_breaks(void **state)
 		uint32_t ea = tu_peek_le32(img, e + 4);
 		uint64_t r = tu_inode_offset(img, ea);
 		tu_patch_le32(img, r + E4_I_ATIME, tu_peek_le32(img, r + E4_I_ATIME) ^ 1);
-		cf_fix_inode_csum(img, ea);
+		tu_fix_inode_csum(img, ea);
 	}
 	expect_get(img, imgea, "/huge", "user.huge", -EUCLEAN, "value hash mismatch");
 	free(img);
@@ -667,7 +666,7 @@ static void test_ea_inode_breaks(void **state)
 	/* values over 64 KiB cannot go through the API */
 	img = tu_copy(imgea, "eabig.img");
 	tu_patch_le32(img, e + 8, 70000);
-	cf_fix_inode_csum(img, ino);
+	tu_fix_inode_csum(img, ino);
 	expect_get(img, imgea, "/huge", "user.huge", -E2BIG, NULL);
 	free(img);
 }

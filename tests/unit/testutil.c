@@ -259,6 +259,20 @@ void tu_fix_inode_csum(const char *img, uint32_t ino)
 	free(r);
 }
 
+void tu_fix_xattr_block_csum(const char *img, uint64_t blk)
+{
+	uint32_t bs = tu_block_size(img);
+	uint8_t *b = malloc(bs), le[8];
+
+	tu_peek(img, blk * bs, b, bs);
+	e4_put_le32(b, bs, 0x10, 0);
+	e4_put_le64(le, 8, 0, blk);
+	uint32_t crc = e4_crc32c(image_fs_seed(img), le, 8);
+	crc = e4_crc32c(crc, b, bs);
+	tu_patch_le32(img, blk * bs + 0x10, crc);
+	free(b);
+}
+
 void tu_fix_sb_csum(const char *img)
 {
 	uint8_t sb[1024];

@@ -61,12 +61,14 @@ uint64_t tu_bmap(const char *img, const char *path, uint64_t lblk);
 uint32_t tu_block_size(const char *img);
 
 /*
- * Recompute the checksums debugfs knows how to fix after a raw patch, so a
- * test can break a structure without tripping its checksum first:
- * `debugfs -w -R 'set_inode_field <ino> checksum calc'` and friends.
+ * Recompute checksums after a raw patch, so a test can break a structure
+ * without tripping its checksum first (§12.4, computed with the library's
+ * CRC; debugfs cannot do it for an inode it fails to parse).  No-ops
+ * without metadata_csum.
  */
 void tu_fix_inode_csum(const char *img, uint32_t ino);
 void tu_fix_sb_csum(const char *img);
+void tu_fix_xattr_block_csum(const char *img, uint64_t blk);
 
 /* Open an image file with a log sink that records every message. */
 int tu_open(const char *img, struct e4_fs **out);

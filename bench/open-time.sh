@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# bench/open-time.sh [--check] [TREE_COMPARE]
+#
+# Opening reads the superblock only: no descriptors, bitmaps or inodes.  Make
+# a 4 GiB and a 4 TiB sparse image and time e4_fs_open + e4_fs_close on each
+# (cold: the image's pages are dropped from the page cache before every
+# open).  With --check, fail unless the 4 TiB open is under 50 ms and within
+# 10x (+2 ms of timer noise) of the 4 GiB one.
+set -eu
+export LC_ALL=C
+check=0
+[ "${1:-}" = --check ] && { check=1; shift; }
+tc=${1:-${E4_BUILDDIR:-.}/tests/integration/tree_compare}
+[ -x "$tc" ] || { echo "open-time: no $tc (make check builds it)"; exit 99; }
+dir=$(mktemp -d "${TMPDIR:-/var/tmp}/e4open.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+
+mk() {
+	truncate -s "$2" "$dir/$1.img"
+	local t0
+	t0=$(date +%s%N)
+	# No journal and lazy inode tables: mkfs of 4 TiB stays quick; the
+	# group descriptors (32768 of them) and bitmaps are all there.
+	mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=1,nodiscard "$dir/$1.img"
+	echo "open-time: mkfs $2 took $((($(date +%s%N) - t0) / 1000000)) ms"
+}
+mk small 4G
+mk huge 4T
+
+small=$("$tc" --open-time "$dir/small.img" 21)
+huge=$("$tc" --open-time "$dir/huge.img" 21)
+echo "$small"
+echo "$huge"
+us_small=$(echo "$small" | sed -n 's/.*median \([0-9]*\) us.*/\1/p')
+us_huge=$(echo "$huge" | sed -n 's/.*median \([0-9]*\) us.*/\1/p')
+echo "open-time: 4 GiB ${us_small} us, 4 TiB ${us_huge} us (median of 21 cold opens)"
+if [ $check = 1 ]; then
+	limit=$((us_small * 10 + 2000))
+	[ $limit -gt 50000 ] && limit=50000
+	if [ "$us_huge" -gt $limit ] || [ "$us_huge" -gt 50000 ]; then
+		echo "FAIL: opening 4 TiB took ${us_huge} us (limit ${limit} us: 10x 4 GiB + 2 ms, at most 50 ms)"
+		exit 1
+	fi
+	echo "PASS: open time does not grow with the image size"
+fi

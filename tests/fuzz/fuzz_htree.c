@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* Fuzz harness: the htree structure of the template image (splice.h). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "splice.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return e4_fuzz_splice_walk(E4_SPLICE_HTREE, data, size);
+}

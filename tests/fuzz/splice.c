@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-structure fuzzing over the template image (see splice.h).  Where each
+ * structure lives is found once, at start-up, with the library itself
+ * (path lookup, inode location, block mapping) on the pristine template.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ondisk/ondisk.h"
+#include "splice.h"
+#include "walk.h"
+
+#ifndef E4_FUZZ_TEMPLATE_PATH
+#define E4_FUZZ_TEMPLATE_PATH "template.img"
+#endif
+
+#define MAX_SITES 12
+
+struct site {
+	uint64_t off;	/* byte offset in the image */
+	uint32_t len;
+};
+
+struct kind_sites {
+	const char *name;
+	struct site site[MAX_SITES];
+	unsigned n;
+};
+
+static uint8_t *tpl;
+static size_t tpl_size;
+static uint8_t *work;
+static struct kind_sites sites[E4_SPLICE_KINDS] = {
+	[E4_SPLICE_SB] = { .name = "sb" },
+	[E4_SPLICE_GDT] = { .name = "gdt" },
+	[E4_SPLICE_INODE] = { .name = "inode" },
+	[E4_SPLICE_EXTENT] = { .name = "extent" },
+	[E4_SPLICE_DIRBLOCK] = { .name = "dirblock" },
+	[E4_SPLICE_HTREE] = { .name = "htree" },
+	[E4_SPLICE_XATTR] = { .name = "xattr" },
+};
+
+static void quiet(void *ctx, enum e4_log_level level, const char *msg)
+{
+	(void)ctx;
+	(void)level;
+	(void)msg;
+}
+
+static void add_site(enum e4_splice_kind k, uint64_t off, uint32_t len)
+{
+	struct kind_sites *s = &sites[k];
+
+	if (s->n < MAX_SITES && off + len <= tpl_size)
+		s->site[s->n++] = (struct site){ off, len };
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "fuzz template: %s\n", what);
+	abort();
+}
+
+static void inode_site(struct e4_fs *fs, const char *path, bool whole_inode,
+		       enum e4_splice_kind k)
+{
+	struct e4_buf *b;
+	size_t off;
+	uint32_t ino;
+
+	if (e4_path_lookup(fs, path, &ino) < 0 || e4_inode_raw_get(fs, ino, &b, &off) < 0)
+		die(path);
+	uint64_t at = b->blk * fs->block_size + off;
+	e4_meta_put(fs, b);
+	if (whole_inode)
+		add_site(k, at, fs->inode_size);
+	else	/* the in-inode xattr area, after i_extra_isize */
+		add_site(k, at + 128 + 32, fs->inode_size - 128 - 32);
+}
+
+static uint64_t block_of(struct e4_fs *fs, const char *path, uint64_t lblk)
+{
+	struct e4_inode in;
+	struct e4_mapping m;
+	uint32_t ino;
+
+	if (e4_path_lookup(fs, path, &ino) < 0 || e4_inode_read(fs, ino, &in) < 0 ||
+	    e4_map_block(fs, &in, lblk, &m) < 0 || m.kind != E4_MAP_MAPPED)
+		die(path);
+	return m.pblk * fs->block_size;
+}
+
+static void find_sites(void)
+{
+	struct e4_open_opts o = { .read_only = true, .log = quiet };
+	struct e4_dev *dev;
+	struct e4_fs *fs;
+	struct e4_inode in;
+	uint32_t ino;
+
+	if (e4_dev_open_mem(tpl, tpl_size, &dev) < 0 || e4_fs_open(dev, &o, &fs) < 0)
+		die("cannot open");
+	uint32_t B = fs->block_size;
+
+	add_site(E4_SPLICE_SB, E4_SB_OFFSET, E4_SB_SIZE);
+	add_site(E4_SPLICE_GDT, e4_group_desc_block(fs, 0) * B, B);
+
+	static const char *const inodes[] = {
+		"/", "/lost+found", "/fastlink", "/fifo", "/frag", "/htree",
+		"/lin", "/medium", "/slowlink", "/small", "/lin/f1",
+	};
+	for (size_t i = 0; i < sizeof(inodes) / sizeof(*inodes); i++)
+		inode_site(fs, inodes[i], true, E4_SPLICE_INODE);
+
+	/* /frag: the root in i_block, then the leaf block it points to */
+	struct e4_buf *b;
+	size_t off;
+	if (e4_path_lookup(fs, "/frag", &ino) < 0 || e4_inode_read(fs, ino, &in) < 0 ||
+	    e4_inode_raw_get(fs, ino, &b, &off) < 0)
+		die("/frag");
+	add_site(E4_SPLICE_EXTENT, b->blk * B + off + E4_I_BLOCK, E4_I_BLOCK_SIZE);
+	e4_meta_put(fs, b);
+	uint64_t leaf = e4_le32(in.i_block, 60, 12 + 4) |
+			(uint64_t)e4_le16(in.i_block, 60, 12 + 8) << 32;
+	add_site(E4_SPLICE_EXTENT, leaf * B, B);
+
+	add_site(E4_SPLICE_DIRBLOCK, block_of(fs, "/lin", 0), B);
+	add_site(E4_SPLICE_DIRBLOCK, block_of(fs, "/htree", 1), B);
+	add_site(E4_SPLICE_DIRBLOCK, block_of(fs, "/", 0), B);
+	add_site(E4_SPLICE_DIRBLOCK, block_of(fs, "/lost+found", 0), B);
+
+	add_site(E4_SPLICE_HTREE, block_of(fs, "/htree", 0), B);
+
+	if (e4_path_lookup(fs, "/medium", &ino) < 0 || e4_inode_read(fs, ino, &in) < 0 ||
+	    !in.file_acl)
+		die("/medium xattr block");
+	add_site(E4_SPLICE_XATTR, in.file_acl * B, B);
+	inode_site(fs, "/small", false, E4_SPLICE_XATTR);
+	e4_fs_close(fs);
+}
+
+static void load_template(void)
+{
+	const char *path = getenv("E4_FUZZ_TEMPLATE");
+	FILE *f;
+	long n;
+
+	if (tpl)
+		return;
+	if (!path)
+		path = E4_FUZZ_TEMPLATE_PATH;
+	f = fopen(path, "rb");
+	if (!f) {
+		perror(path);
+		die("set E4_FUZZ_TEMPLATE to the decompressed tests/fuzz/template.img.zst");
+	}
+	if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) < 0)
+		die("cannot size the template");
+	tpl_size = (size_t)n;
+	tpl = malloc(tpl_size);
+	work = malloc(tpl_size);
+	if (!tpl || !work || fread(tpl, 1, tpl_size, f) != tpl_size)
+		die("cannot read the template");
+	fclose(f);
+	find_sites();
+}
+
+const char *e4_fuzz_splice_name(enum e4_splice_kind kind)
+{
+	return sites[kind].name;
+}
+
+int e4_fuzz_splice_walk(enum e4_splice_kind kind, const uint8_t *data,
+			size_t size)
+{
+	struct e4_walk_limits lim;
+	struct e4_walk_result res;
+	struct e4_dev *dev;
+
+	load_template();
+	const struct kind_sites *s = &sites[kind];
+	if (size < 1 || s->n == 0)
+		return 0;
+	const struct site *site = &s->site[data[0] % s->n];
+	size_t n = size - 1 < site->len ? size - 1 : site->len;
+
+	memcpy(work, tpl, tpl_size);
+	memcpy(work + site->off, data + 1, n);
+	e4_walk_limits_fuzz(&lim);
+	if (e4_dev_open_mem(work, tpl_size, &dev) < 0)
+		return 0;
+	(void)e4_walk_dev(dev, &lim, &res);
+	return 0;
+}
+
+int e4_fuzz_splice_seeds(enum e4_splice_kind kind, const char *dir)
+{
+	load_template();
+	const struct kind_sites *s = &sites[kind];
+	for (unsigned i = 0; i < s->n; i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s-%u", dir, s->name, i);
+		FILE *f = fopen(path, "wb");
+		if (!f)
+			return -1;
+		uint8_t sel = (uint8_t)i;
+		fwrite(&sel, 1, 1, f);
+		fwrite(tpl + s->site[i].off, 1, s->site[i].len, f);
+		if (fclose(f) != 0)
+			return -1;
+	}
+	return (int)s->n;
+}
