@@ -170,6 +170,18 @@ struct e4_mapping {
 int e4_map_block(struct e4_fs *fs, const struct e4_inode *inode, uint64_t lblk,
 		 struct e4_mapping *out);
 
+/*
+ * Every physical block @inode owns through its mapping: data runs (also
+ * unwritten ones and those past i_size) with @map_block false, and the
+ * extent-tree or indirect blocks with @map_block true.  The xattr block is
+ * not included.  Each tree block is visited once (a block referenced twice
+ * is corruption).  A nonzero return from @cb stops the walk and is returned.
+ */
+typedef int (*e4_owned_cb)(void *ctx, uint64_t pblk, uint64_t count,
+			   bool map_block);
+int e4_map_for_each_owned(struct e4_fs *fs, const struct e4_inode *inode,
+			  e4_owned_cb cb, void *ctx);
+
 /* ---- file data -------------------------------------------------------- */
 
 /* Read up to @len bytes at @off; returns bytes read (0 at EOF) or -errno. */

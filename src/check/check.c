@@ -115,6 +115,11 @@ struct checker {
 	uint32_t *parent;	/* for directories: where it was reached from */
 	uint32_t *queue;	/* directories to walk */
 	size_t qhead, qtail;
+	uint8_t *claimed;	/* one bit per block: owned by something */
+	uint32_t owner;		/* inode whose blocks are being claimed */
+	uint64_t owner_dups;
+	uint64_t first_dup;
+	struct e4_block_set *xattr_seen;
 };
 
 static uint8_t ftype_of_mode(uint16_t mode)
@@ -164,6 +169,164 @@ static void check_groups(struct checker *c)
 		if (gd.free_inodes != fs->inodes_per_group - used)
 			problem(c->sink, "group %u: free inodes count %u, but the inode bitmap has %u free",
 				g, gd.free_inodes, fs->inodes_per_group - used);
+	}
+}
+
+/* ---- block accounting --------------------------------------------------- */
+
+/* Above this the claimed-blocks bitmap would not fit in reasonable memory:
+ * block accounting is then skipped (said in the report). */
+#define CHECK_MAX_BLOCKS (1ull << 32)
+
+static bool claim_one(struct checker *c, uint64_t blk)
+{
+	uint8_t bit = (uint8_t)(1u << (blk % 8));
+	bool dup = c->claimed[blk / 8] & bit;
+
+	c->claimed[blk / 8] |= bit;
+	return dup;
+}
+
+/* Mark [blk, blk+count) owned; blocks already owned are counted against
+ * the current owner and reported once per owner. */
+static void claim(struct checker *c, uint64_t blk, uint64_t count)
+{
+	if (!c->claimed || count == 0)
+		return;
+	for (uint64_t b = blk; b < blk + count && b < c->fs->blocks_count; b++) {
+		if (claim_one(c, b) && c->owner_dups++ == 0)
+			c->first_dup = b;
+	}
+}
+
+static void claim_done(struct checker *c, const char *what)
+{
+	/* shared_blocks (deduplicated images) allows blocks owned twice */
+	if (c->fs->feature_ro_compat & E4_RO_COMPAT_SHARED_BLOCKS)
+		c->owner_dups = 0;
+	if (c->owner_dups)
+		problem(c->sink, "%s: %llu block%s (first %llu) also claimed by another inode or by file-system metadata",
+			what, (unsigned long long)c->owner_dups,
+			c->owner_dups == 1 ? "" : "s",
+			(unsigned long long)c->first_dup);
+	c->owner_dups = 0;
+}
+
+static int claim_owned(void *ctx, uint64_t pblk, uint64_t count, bool map_block)
+{
+	(void)map_block;
+	claim(ctx, pblk, count);
+	return 0;
+}
+
+/* The fixed metadata of every group: superblock and descriptor copies,
+ * reserved descriptor blocks, bitmaps and inode tables (§1.4-1.6). */
+static void claim_metadata(struct checker *c)
+{
+	struct e4_fs *fs = c->fs;
+	bool meta_bg = fs->feature_incompat & E4_INCOMPAT_META_BG;
+	uint32_t classic = meta_bg ? fs->first_meta_bg : fs->gdt_blocks;
+
+	if (!c->claimed)
+		return;
+	for (uint32_t g = 0; g < fs->group_count; g++) {
+		uint64_t first = e4_group_first_block(fs, g);
+		bool super = e4_group_has_super(fs, g);
+		struct e4_group gd;
+
+		if (g == 0 && fs->block_size == 1024)
+			first = 1;	/* group 0 of 1 KiB (non-bigalloc) starts at 1 */
+		if (super)
+			claim(c, first, 1 + (uint64_t)classic + fs->reserved_gdt_blocks);
+		if (meta_bg) {
+			uint32_t idx = g % fs->descs_per_block;
+			if (g / fs->descs_per_block >= fs->first_meta_bg &&
+			    (idx == 0 || idx == 1 || idx == fs->descs_per_block - 1))
+				claim(c, first + (super ? 1 : 0), 1);
+		}
+		if (e4_group_get(fs, g, &gd))
+			continue;
+		claim(c, gd.block_bitmap, 1);
+		claim(c, gd.inode_bitmap, 1);
+		claim(c, gd.inode_table, fs->itable_blocks);
+	}
+	if (fs->feature_incompat & E4_INCOMPAT_MMP)
+		claim(c, e4_le64(fs->sb_raw, E4_SB_SIZE, E4_SB_MMP_BLOCK), 1);
+	claim_done(c, "file-system metadata");
+}
+
+static void claim_inode(struct checker *c, const struct e4_inode *in)
+{
+	char what[32];
+
+	c->owner = in->ino;
+	if (in->ino == 7) {
+		/* the resize inode's map points at reserved descriptor blocks,
+		 * already claimed as metadata: only its DIND is its own */
+		claim(c, e4_le32(in->i_block, sizeof(in->i_block), 4 * E4_DIND_BLOCK), 1);
+	} else {
+		(void)e4_map_for_each_owned(c->fs, in, claim_owned, c);
+	}
+	snprintf(what, sizeof(what), "inode %u", in->ino);
+	claim_done(c, what);
+}
+
+/* Shared xattr blocks are claimed once, by the first inode naming them. */
+static void claim_xattr_blocks(struct checker *c, const struct e4_inode *in,
+			       struct e4_block_set *xattr_seen)
+{
+	if (in->file_acl && e4_block_set_add(xattr_seen, in->file_acl) == 0) {
+		char what[48];
+		claim(c, in->file_acl, 1);
+		snprintf(what, sizeof(what), "inode %u xattr block", in->ino);
+		claim_done(c, what);
+	}
+}
+
+/* Compare the claims with each group's block bitmap, cluster by cluster. */
+static void compare_block_bitmaps(struct checker *c)
+{
+	struct e4_fs *fs = c->fs;
+	uint32_t ratio = fs->cluster_ratio;
+
+	if (!c->claimed)
+		return;
+	for (uint32_t g = 0; g < fs->group_count; g++) {
+		struct e4_group gd;
+		struct e4_buf *buf;
+		uint64_t used_free = 0, unused_set = 0, first_a = 0, first_b = 0;
+		uint32_t free_bits = 0;
+
+		if (e4_group_get(fs, g, &gd) || (gd.flags & E4_BG_BLOCK_UNINIT))
+			continue;
+		if (e4_block_bitmap_get(fs, g, &gd, &buf))
+			continue;
+		uint64_t first = e4_group_first_block(fs, g);
+		for (uint32_t i = 0; i < fs->clusters_per_group; i++) {
+			uint64_t blk = first + (uint64_t)i * ratio;
+			if (blk >= fs->blocks_count)
+				break;
+			bool set = buf->data[i / 8] & (1u << (i % 8));
+			bool used = false;
+			for (uint32_t k = 0; k < ratio && blk + k < fs->blocks_count; k++)
+				used |= (c->claimed[(blk + k) / 8] >> ((blk + k) % 8)) & 1;
+			if (!set)
+				free_bits++;
+			if (used && !set && used_free++ == 0)
+				first_a = blk;
+			if (!used && set && unused_set++ == 0)
+				first_b = blk;
+		}
+		e4_meta_put(fs, buf);
+		if (used_free)
+			problem(c->sink, "group %u: %llu blocks in use but free in the block bitmap (first %llu)",
+				g, (unsigned long long)used_free, (unsigned long long)first_a);
+		if (unused_set)
+			problem(c->sink, "group %u: %llu blocks marked in use in the block bitmap but owned by nothing (first %llu)",
+				g, (unsigned long long)unused_set, (unsigned long long)first_b);
+		if (gd.free_blocks != free_bits)
+			problem(c->sink, "group %u: free blocks count %u, but the block bitmap has %u free",
+				g, gd.free_blocks, free_bits);
 	}
 }
 
@@ -247,7 +410,7 @@ static void check_inodes(struct checker *c)
 			/* reserved inodes other than root, journal and resize
 			 * have no meaning to check (bad blocks, quota...) */
 			if (ino < fs->first_ino && ino != E4_ROOT_INO &&
-			    ino != fs->journal_inum &&
+			    !is_special_unlinked(fs, ino) &&
 			    !(ino == 7 && (fs->feature_compat & E4_COMPAT_RESIZE_INODE)))
 				continue;
 			c->stats->inodes_checked++;
@@ -259,6 +422,8 @@ static void check_inodes(struct checker *c)
 			c->mode[ino] = in.mode;
 			c->links[ino] = (uint16_t)in.links;
 			check_inode_content(c, &in);
+			claim_inode(c, &in);
+			claim_xattr_blocks(c, &in, c->xattr_seen);
 		}
 		e4_meta_put(fs, bitmap);
 	}
@@ -430,12 +595,28 @@ int e4_check(struct e4_fs *fs, struct e4_check_sink *sink,
 		err = -ENOMEM;
 		goto out;
 	}
+	if (fs->blocks_count <= CHECK_MAX_BLOCKS) {
+		c.claimed = calloc((size_t)(fs->blocks_count / 8 + 1), 1);
+		if (!c.claimed) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	c.xattr_seen = e4_block_set_new();
+	if (!c.xattr_seen) {
+		err = -ENOMEM;
+		goto out;
+	}
 	check_groups(&c);
+	claim_metadata(&c);
 	check_inodes(&c);
+	compare_block_bitmaps(&c);
 	walk_tree(&c);
 	check_links(&c);
 	stats->problems = sink->problems;
 out:
+	free(c.claimed);
+	e4_block_set_free(c.xattr_seen);
 	free(c.state);
 	free(c.mode);
 	free(c.links);

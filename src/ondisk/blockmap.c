@@ -228,3 +228,73 @@ int e4_blockmap_map(struct e4_fs *fs, const struct e4_inode *inode,
 		out->len = g.end - out->lblk;
 	return 0;
 }
+
+/* ---- walking the whole map (the checker) -------------------------------- */
+
+struct bm_walk {
+	struct e4_fs *fs;
+	const struct e4_inode *inode;
+	e4_owned_cb cb;
+	void *ctx;
+	struct e4_block_set *seen;	/* indirect blocks, each visited once */
+};
+
+/* Pointer array @arr of @count entries at @level (0: data pointers). */
+static int walk_array(struct bm_walk *w, const uint8_t *arr, size_t size,
+		      uint32_t count, unsigned level)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t ptr = e4_le32(arr, size, i * 4u);
+		struct e4_buf *buf;
+		int ret;
+
+		if (ptr == 0)
+			continue;
+		if (level == 0) {
+			ret = w->cb(w->ctx, ptr, 1, false);
+			if (ret)
+				return ret;
+			continue;
+		}
+		ret = e4_block_set_add(w->seen, ptr);
+		if (ret > 0)
+			return e4_corrupt(w->fs, "inode %u: %s block %u is referenced twice",
+					  w->inode->ino, level_name[level], ptr);
+		if (ret < 0)
+			return ret;
+		ret = get_indirect(w->fs, w->inode, ptr, level, &buf);
+		if (ret)
+			return ret;
+		ret = w->cb(w->ctx, ptr, 1, true);
+		if (!ret)
+			ret = walk_array(w, buf->data, buf->size, buf->size / 4u,
+					 level - 1u);
+		e4_meta_put(w->fs, buf);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int e4_blockmap_for_each_owned(struct e4_fs *fs, const struct e4_inode *inode,
+			       e4_owned_cb cb, void *ctx)
+{
+	struct bm_walk w = { .fs = fs, .inode = inode, .cb = cb, .ctx = ctx };
+	const uint8_t *ib = inode->i_block;
+	size_t isz = sizeof(inode->i_block);
+	int ret = 0;
+
+	for (unsigned slot = 0; slot < 15 && !ret; slot++)
+		ret = check_i_block_ptr(fs, inode, slot, i_block_ptr(inode, slot));
+	if (ret)
+		return ret;
+	w.seen = e4_block_set_new();
+	if (!w.seen)
+		return -ENOMEM;
+	ret = walk_array(&w, ib, isz, E4_NDIR_BLOCKS, 0);
+	for (unsigned level = 1; level <= 3 && !ret; level++)
+		ret = walk_array(&w, ib + (E4_NDIR_BLOCKS + level - 1u) * 4u,
+				 4, 1, level);
+	e4_block_set_free(w.seen);
+	return ret;
+}

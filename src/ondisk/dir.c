@@ -528,7 +528,9 @@ int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
 	if (rc)
 		return rc;
 	rc = dir_block_prepare(fs, dir, buf, lblk, nblocks, &a, &kind);
-	if (!rc && kind != DIR_BLOCK_LEAF)
+	/* Without metadata_csum an emptied leaf looks exactly like an index
+	 * node and simply holds no entries; with it, a leaf cannot. */
+	if (!rc && kind != DIR_BLOCK_LEAF && fs->metadata_csum)
 		rc = -EAGAIN;
 	if (!rc)
 		rc = area_find(&a, name, len, ino, ftype);

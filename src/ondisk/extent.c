@@ -422,3 +422,74 @@ out:
 		e4_meta_put(fs, buf);
 	return ret;
 }
+
+/* ---- walking the whole tree (the checker) ------------------------------ */
+
+struct ext_walk {
+	struct e4_fs *fs;
+	const struct e4_inode *inode;
+	e4_owned_cb cb;
+	void *ctx;
+	struct e4_block_set *seen;	/* tree blocks, each visited once */
+};
+
+static int walk_node(struct ext_walk *w, const struct ext_node *n,
+		     uint64_t hi)
+{
+	for (unsigned i = 0; i < n->entries; i++) {
+		int ret;
+
+		if (n->depth == 0) {
+			struct ext_leaf e;
+			leaf_decode(n, i, &e);
+			ret = w->cb(w->ctx, e.pblk, e.len, false);
+			if (ret)
+				return ret;
+			continue;
+		}
+		uint64_t lo = entry_key(n, i);
+		uint64_t next_hi = i + 1u < n->entries ? entry_key(n, i + 1u) : hi;
+		uint64_t child = index_child(n, i);
+		struct e4_buf *buf;
+		struct ext_node c;
+
+		/* a DAG or cycle of tree blocks would multiply the work */
+		ret = e4_block_set_add(w->seen, child);
+		if (ret > 0)
+			return e4_corrupt(w->fs, "inode %u: extent block %llu is referenced twice",
+					  w->inode->ino, (unsigned long long)child);
+		if (ret < 0)
+			return ret;
+		ret = load_child(w->fs, w->inode, child, n->depth - 1u, lo,
+				 next_hi, &buf, &c);
+		if (ret)
+			return ret;
+		ret = w->cb(w->ctx, child, 1, true);
+		if (!ret)
+			ret = walk_node(w, &c, next_hi);
+		e4_meta_put(w->fs, buf);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int e4_extent_for_each_owned(struct e4_fs *fs, const struct e4_inode *inode,
+			     e4_owned_cb cb, void *ctx)
+{
+	struct ext_node root = { .p = inode->i_block,
+				 .size = sizeof(inode->i_block) };
+	struct ext_walk w = { .fs = fs, .inode = inode, .cb = cb, .ctx = ctx };
+	int ret = check_header(fs, inode->ino, &root, E4_EXT_ROOT_CAPACITY, -1);
+
+	if (ret == 0)
+		ret = check_entries(fs, inode->ino, &root);
+	if (ret)
+		return ret;
+	w.seen = e4_block_set_new();
+	if (!w.seen)
+		return -ENOMEM;
+	ret = walk_node(&w, &root, E4_EXT_LBLK_END);
+	e4_block_set_free(w.seen);
+	return ret;
+}

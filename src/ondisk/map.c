@@ -55,3 +55,19 @@ int e4_map_block(struct e4_fs *fs, const struct e4_inode *inode, uint64_t lblk,
 		return -EINVAL;	/* the target is in i_block, not mapped */
 	return e4_blockmap_map(fs, inode, lblk, out);
 }
+
+int e4_map_for_each_owned(struct e4_fs *fs, const struct e4_inode *inode,
+			  e4_owned_cb cb, void *ctx)
+{
+	uint16_t type = inode->mode & E4_S_IFMT;
+
+	if (type != E4_S_IFREG && type != E4_S_IFDIR && type != E4_S_IFLNK)
+		return 0;
+	if (inode->flags & E4_INLINE_DATA_FL)
+		return 0;
+	if (inode->flags & E4_EXTENTS_FL)
+		return e4_extent_for_each_owned(fs, inode, cb, ctx);
+	if (type == E4_S_IFLNK && is_fast_symlink(fs, inode))
+		return 0;
+	return e4_blockmap_for_each_owned(fs, inode, cb, ctx);
+}

@@ -183,6 +183,18 @@ bool e4_blocks_valid(const struct e4_fs *fs, uint64_t blk, uint64_t count);
 
 int e4_extent_map(struct e4_fs *fs, const struct e4_inode *inode,
 		  uint64_t lblk, struct e4_mapping *out);
+int e4_extent_for_each_owned(struct e4_fs *fs, const struct e4_inode *inode,
+			     e4_owned_cb cb, void *ctx);
+int e4_blockmap_for_each_owned(struct e4_fs *fs, const struct e4_inode *inode,
+			       e4_owned_cb cb, void *ctx);
+
+/* ---- blockset.c: "visited once" sets for whole-tree walks ------------- */
+
+struct e4_block_set;
+struct e4_block_set *e4_block_set_new(void);
+void e4_block_set_free(struct e4_block_set *s);
+/* 0 added, 1 already present, -ENOMEM. */
+int e4_block_set_add(struct e4_block_set *s, uint64_t blk);
 int e4_blockmap_map(struct e4_fs *fs, const struct e4_inode *inode,
 		    uint64_t lblk, struct e4_mapping *out);
 
@@ -232,7 +244,8 @@ int e4_dir_nblocks(struct e4_fs *fs, const struct e4_inode *dir,
 int e4_dir_block_get(struct e4_fs *fs, const struct e4_inode *dir,
 		     uint64_t lblk, struct e4_buf **out);
 /* Verify htree leaf @lblk and search it for @name: 0 found, -ENOENT,
- * -EUCLEAN, or -EAGAIN (not logged) when the block is an index block. */
+ * -EUCLEAN, or -EAGAIN (not logged) when the block is an index block (or
+ * not a directory block at all). */
 int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
 		     uint64_t lblk, const char *name, size_t len, uint32_t *ino,
 		     uint8_t *ftype);

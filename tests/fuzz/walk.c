@@ -96,7 +96,7 @@ static void report(struct walker *w, const char *path, const char *fmt, ...)
 
 	if (!w->lim->verbose)
 		return;
-	fprintf(stderr, "  bad: %s: ", path);
+	fprintf(stderr, "  bad: %s: ", path[0] ? path : "/");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -366,8 +366,12 @@ static int check_dir_names(struct walker *w, const struct e4_inode *dir,
 		const struct name *n = &w->names[i];
 		uint32_t ino;
 		uint8_t ft;
-		int err = e4_dir_lookup(w->fs, dir, n->s, n->len, &ino, &ft);
+		int err;
 
+		if (n->len == 0 || memchr(n->s, '/', n->len) ||
+		    memchr(n->s, '\0', n->len))
+			continue;	/* unreachable by name, by design */
+		err = e4_dir_lookup(w->fs, dir, n->s, n->len, &ino, &ft);
 		if (err < 0) {
 			report(w, path, "lookup of listed name \"%s\": %s",
 			       n->s, strerror(-err));
@@ -469,7 +473,9 @@ static void walk_dir(struct walker *w, uint32_t ino, const char *path)
 
 	/* names are reused by the next directory: copy what visit needs */
 	size_t n = w->n_names;
-	struct name *mine = malloc(n ? n * sizeof(*mine) : 1);
+	if (n == 0)
+		return;
+	struct name *mine = malloc(n * sizeof(*mine));
 	if (!mine)
 		return;
 	memcpy(mine, w->names, n * sizeof(*mine));
@@ -591,7 +597,7 @@ int e4_walk_dev(struct e4_dev *dev, const struct e4_walk_limits *lim,
 	visit(&w, E4_ROOT_INO, strdup(""));
 	while (w.q_head < w.q_tail) {
 		struct queued_dir *q = &w.queue[w.q_head++];
-		walk_dir(&w, q->ino, q->path[0] ? q->path : "/");
+		walk_dir(&w, q->ino, q->path);
 		free(q->path);
 		q->path = NULL;
 	}

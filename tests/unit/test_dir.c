@@ -44,6 +44,14 @@ static void names_add(struct names *l, const char *name)
 	l->v[l->n++] = strdup(name);
 }
 
+static void names_free(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	*l = (struct names){ 0 };
+}
+
 static void touch_in(const char *dir, const char *name)
 {
 	char path[4096];
@@ -132,9 +140,7 @@ static void make_names_once(const char *dir, struct names *l, size_t n,
 	struct names discard = { 0 };
 
 	make_names(dir, l->n ? &discard : l, n, gen);
-	for (size_t i = 0; i < discard.n; i++)
-		free(discard.v[i]);
-	free(discard.v);
+	names_free(&discard);
 }
 
 static int setup_tree(void **state)
@@ -656,6 +662,7 @@ static void test_inline(void **state)
 	assert_string_equal(tu_log(), "");
 	free(c.v);
 	free(r.v);
+	names_free(&want);
 	tu_close(fs);
 
 	/* break the first entry's rec_len inside i_block */

@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: MIT
+# Shared by the e4fuse mount tests (sourced, not run).  Builds on
+# tests/integration/lib.sh for the fixture cache (trees and images made
+# once per build tree), and adds FUSE and kernel mounts that are always
+# cleaned up, whatever happens, and a watchdog so that no test hangs.
+
+. "$E4_SRCDIR/tests/integration/lib.sh"
+
+E4FUSE=$E4_BUILDDIR/e4fuse
+FSDIFF=$E4_BUILDDIR/tests/mount/fsdiff
+: "${E4_MOUNT_TEST_TIMEOUT:=1500}"
+
+m_dirs=""	# mount points we made (FUSE or kernel)
+m_pids=""	# e4fuse processes we started
+
+mount_cleanup() {
+	local d p
+	for d in $m_dirs; do
+		umount -l "$d" 2>/dev/null
+		rmdir "$d" 2>/dev/null
+	done
+	for p in $m_pids; do
+		kill -9 "$p" 2>/dev/null
+	done
+	[ -n "${watchdog:-}" ] && kill "$watchdog" 2>/dev/null
+	lib_cleanup
+}
+trap mount_cleanup EXIT
+trap 'exit 99' INT TERM
+
+require_mount_env() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	[ -c /dev/fuse ] || skip "no /dev/fuse"
+	for t in mkfs.ext4 e2fsck losetup setfattr setfacl python3; do
+		command -v $t >/dev/null || skip "missing $t"
+	done
+	[ -x "$E4FUSE" ] || hard_error "$E4FUSE not built"
+	[ -x "$FSDIFF" ] || hard_error "$FSDIFF not built"
+	(sleep "$E4_MOUNT_TEST_TIMEOUT"; echo "TIMEOUT after $E4_MOUNT_TEST_TIMEOUT s"
+	 kill -TERM $$) &
+	watchdog=$!
+}
+
+new_dir() {
+	local d
+	d=$(mktemp -d /tmp/e4m.XXXXXX)
+	m_dirs="$m_dirs $d"
+	echo "$d"
+}
+
+# is_mounted DIR: DIR is a mount point (even a dead FUSE one).
+is_mounted() {
+	awk -v d="$1" '$5 == d { found = 1 } END { exit !found }' /proc/self/mountinfo
+}
+
+# wait_for COUNT-OF-TENTHS CMD...: poll until CMD succeeds.
+wait_for() {
+	local n=$1
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# fuse_start IMAGE [e4fuse options...]: mount in the foreground mode in the
+# background; sets FDIR (mount point) and FPID.  Returns 1 if not mounted
+# within 10 s.
+fuse_start() {
+	local img=$1
+	shift
+	FDIR=$(new_dir)
+	"$E4FUSE" -f "$@" "$img" "$FDIR" 2>> "${FUSE_LOG:-/dev/stderr}" &
+	FPID=$!
+	m_pids="$m_pids $FPID"
+	wait_for 100 is_mounted "$FDIR" && return 0
+	echo "e4fuse did not mount $img"
+	return 1
+}
+
+# wait_exit PID [TENTHS]: wait for a process to end; 1 if it did not.
+wait_exit() {
+	wait_for "${2:-100}" eval "! kill -0 $1 2>/dev/null"
+}
+
+# fuse_stop: unmount FDIR and check the server exits by itself, with 0.
+fuse_stop() {
+	local rc
+	umount "$FDIR" || { echo "umount $FDIR failed"; return 1; }
+	if ! wait_exit "$FPID"; then
+		echo "e4fuse $FPID still running after umount"
+		return 1
+	fi
+	wait "$FPID"
+	rc=$?
+	[ $rc = 0 ] || echo "e4fuse exited with $rc"
+	return $rc
+}
+
+# kernel_mount IMAGE: read-only loop mount by the kernel's ext4; sets KDIR.
+kernel_mount() {
+	KDIR=$(new_dir)
+	mount -o loop,ro "$1" "$KDIR"
+}
