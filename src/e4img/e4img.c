@@ -43,24 +43,33 @@ static struct {
 	bool norecovery;
 } gopts;
 
-static int open_image(const char *path, struct e4_fs **fs)
+/* Open IMAGE with the global options; @o carries the log settings. */
+static int open_image_opts(const char *path, struct e4_open_opts *o,
+			   struct e4_fs **fs)
 {
 	struct e4_dev *dev;
-	struct e4_open_opts o = {.read_only = true, .log_level = E4_LOG_WARN,
-				 .norecovery = gopts.norecovery};
 	int err = e4_dev_open_file(path, gopts.offset, 0, false, &dev);
 
 	if (err) {
 		fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(-err));
 		return err;
 	}
-	err = e4_fs_open(dev, &o, fs);
+	o->read_only = true;
+	o->norecovery = gopts.norecovery;
+	err = e4_fs_open(dev, o, fs);
 	if (err) {
 		fprintf(stderr, "%s: %s: cannot open: %s\n", progname, path,
 			strerror(-err));
 		e4_dev_close(dev);
 	}
 	return err;
+}
+
+static int open_image(const char *path, struct e4_fs **fs)
+{
+	struct e4_open_opts o = {.log_level = E4_LOG_WARN};
+
+	return open_image_opts(path, &o, fs);
 }
 
 static char type_char(uint16_t mode)
@@ -442,7 +451,6 @@ static int cmd_check(int argc, char **argv)
 {
 	struct e4_check_sink sink = {.report = print_problem};
 	struct e4_check_stats st;
-	struct e4_dev *dev;
 	struct e4_fs *fs;
 	int err;
 
@@ -450,19 +458,9 @@ static int cmd_check(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	err = e4_dev_open_file(argv[1], gopts.offset, 0, false, &dev);
-	if (err) {
-		fprintf(stderr, "%s: %s: %s\n", progname, argv[1], strerror(-err));
-		return 2;
-	}
-	struct e4_open_opts o = {.read_only = true, .log = e4_check_log,
-				 .log_ctx = &sink, .log_level = E4_LOG_ERROR,
-				 .norecovery = gopts.norecovery};
-	err = e4_fs_open(dev, &o, &fs);
-	if (err) {
-		fprintf(stderr, "%s: %s: cannot open: %s\n", progname, argv[1],
-			strerror(-err));
-		e4_dev_close(dev);
+	struct e4_open_opts o = {.log = e4_check_log, .log_ctx = &sink,
+				 .log_level = E4_LOG_ERROR};
+	if (open_image_opts(argv[1], &o, &fs)) {
 		e4_check_sink_free(&sink);
 		return 2;
 	}
