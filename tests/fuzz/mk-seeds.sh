@@ -64,7 +64,7 @@ ext4-1k|-t ext4 -b 1024 -I 256 -O ^has_journal|256K
 ext4-4k|-t ext4 -b 4096 -I 256 -O ^has_journal|512K
 ext4-nocsum|-t ext4 -b 1024 -I 256 -O ^has_journal,^metadata_csum,uninit_bg|256K
 ext4-i128|-t ext4 -b 1024 -I 128 -O ^has_journal|256K
-ext3-1k|-t ext3 -b 1024 -I 128 -J size=1|2M
+ext3-1k|-t ext3 -b 1024 -I 128|2M
 ext2|-t ext2 -b 1024 -I 128|256K
 inline|-t ext4 -b 1024 -I 256 -O inline_data,^has_journal|256K
 bigalloc|-t ext4 -b 1024 -I 256 -O bigalloc,^has_journal,^resize_inode -C 4096|512K

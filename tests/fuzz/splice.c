@@ -58,6 +58,7 @@ static void add_site(enum e4_splice_kind k, uint64_t off, uint32_t len)
 		s->site[s->n++] = (struct site){ off, len };
 }
 
+static void die(const char *what) __attribute__((noreturn));
 static void die(const char *what)
 {
 	fprintf(stderr, "fuzz template: %s\n", what);

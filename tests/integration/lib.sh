@@ -131,13 +131,22 @@ record() {
 }
 
 # compare NAME --ref=src|kernel IMAGE REFDIR
+# The first mismatches of a failed case are repeated in the summary, so the
+# tail of the log says what broke.
+failure_details=""
 compare() {
-	local name=$1 rc
+	local name=$1 rc out
 	shift
 	echo "---- $name: tree_compare $*"
-	"$TREE_COMPARE" "$@"
+	out=$("$TREE_COMPARE" "$@" 2>&1)
 	rc=$?
+	echo "$out"
 	record "$name" $rc
+	if [ $rc != 0 ]; then
+		failure_details="$failure_details
+== $name:
+$(echo "$out" | grep -E '^(MISMATCH|e4 log|tree_compare)' | head -n 8)"
+	fi
 }
 
 # compare_with_kernel NAME IMAGE: mount it read-only and compare.
@@ -154,7 +163,10 @@ compare_with_kernel() {
 
 summary() {
 	echo
-	[ -n "$failed_cases" ] && echo "failed:$failed_cases"
+	if [ -n "$failed_cases" ]; then
+		echo "failed:$failed_cases"
+		[ -n "$failure_details" ] && echo "$failure_details"
+	fi
 	echo "$n_pass passed, $n_fail failed"
 	[ $n_fail = 0 ]
 }

@@ -161,6 +161,12 @@ static int cmp_name(const void *a, const void *b)
 		      ((const struct name_ent *)b)->name);
 }
 
+static void vec_sort(struct name_vec *vec)
+{
+	if (vec->n > 1)
+		qsort(vec->v, vec->n, sizeof(*vec->v), cmp_name);
+}
+
 static int collect_dirent(void *ctx, const struct e4_dirent *d)
 {
 	struct name_vec *vec = ctx;
@@ -315,8 +321,8 @@ static void compare_xattrs(struct walk *w, const char *path, const char *refpath
 		vec_push(&ref, list + off, 0, 0, 0);
 	free(list);
 
-	qsort(img.v, img.n, sizeof(*img.v), cmp_name);
-	qsort(ref.v, ref.n, sizeof(*ref.v), cmp_name);
+	vec_sort(&img);
+	vec_sort(&ref);
 	size_t i = 0, j = 0;
 
 	while (i < img.n || j < ref.n) {
@@ -488,7 +494,8 @@ static void compare_content(struct walk *w, const char *path, const char *refpat
 	}
 	ref_data_segments(fd, size, &segs);
 	img_data_segments(w, path, in, &segs);
-	qsort(segs.v, segs.n, sizeof(*segs.v), cmp_seg);
+	if (segs.n > 1)
+		qsort(segs.v, segs.n, sizeof(*segs.v), cmp_seg);
 
 	uint64_t pos = 0;
 	bool ok = true;
@@ -556,7 +563,8 @@ static void compare_seek(struct walk *w, const char *path, const char *refpath,
 	/* Probe the start, around every boundary the kernel reports, and EOF. */
 	probes[np++] = 0;
 	probes[np++] = 1;
-	for (off_t pos = 0; np + 6 < sizeof(probes) / sizeof(probes[0]);) {
+	/* room for 5 per segment and the 3 after the loop */
+	for (off_t pos = 0; np + 8 <= sizeof(probes) / sizeof(probes[0]);) {
 		off_t d = lseek(fd, pos, SEEK_DATA);
 
 		if (d < 0)
@@ -835,8 +843,8 @@ static void compare_dir(struct walk *w, const char *path, const char *refpath,
 	if (rc != -ENOENT)
 		mismatch(w, path, "lookup", "absent name: expected -ENOENT, got %d", rc);
 
-	qsort(names.v, names.n, sizeof(*names.v), cmp_name);
-	qsort(ref.v, ref.n, sizeof(*ref.v), cmp_name);
+	vec_sort(&names);
+	vec_sort(&ref);
 	size_t i = 0, j = 0;
 	bool at_root = ino == E4_ROOT_INO;
 

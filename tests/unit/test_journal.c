@@ -764,7 +764,7 @@ static void test_bad_revoke(void **state)
 	uint8_t junk = 9;
 	patch_block(&j, r, 30, &junk, 1, false);
 	a_block_bytes(j.img, got);
-	tu_assert_log("journal: revoke block 3 of transaction 101 fails its checksum: log ends here");
+	tu_assert_log("journal: revoke block 4 of transaction 101 fails its checksum: log ends here");
 	assert_memory_equal(got, "BAAA", 4);
 	free(j.img);
 }
@@ -1124,7 +1124,7 @@ static void test_kernel_revoke(void **state)
 	if (!kernel_ok())
 		skip();
 	char *img = make_dirty("k-revoke.img", "-b 4096", "",
-			       "mkdir r && cd r && for i in $(seq 1 400); do : > file_with_a_long_name_$i; done",
+			       "mkdir r && (cd r && for i in $(seq 1 400); do : > file_with_a_long_name_$i; done)",
 			       "rm -rf r && xfs_io -c fsync . && mkdir r2 && echo x > r2/x && xfs_io -c fsync r2/x");
 	char *revs = tu_sh_out("debugfs -R 'logdump -a' '%s' 2>/dev/null | "
 			       "sed -n 's/^ *Revoke FS block \\([0-9]*\\).*/\\1/p' | sort -u", img);

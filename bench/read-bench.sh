@@ -1,0 +1,370 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# bench/read-bench.sh [--reps N] [--servers "kernel fuse2fs e4fuse"]
+#                     [--rebuild] [--out FILE]
+#
+# The read path against two references, on one image, in one run:
+#
+#   kernel   the kernel's ext4 driver     mount -o loop,ro IMAGE DIR
+#   fuse2fs  Debian's fuse2fs (libext2fs) fuse2fs IMAGE DIR -o ro,fakeroot
+#   e4fuse   ./e4fuse                     ./e4fuse -o ro IMAGE DIR
+#
+# Workloads, each with cold caches (the server is remounted, so its own
+# caches are gone too, and the page, dentry and inode caches are dropped):
+#
+#   seq-buffered  fio, 1 GiB file, sequential 1 MiB reads       MiB/s
+#   seq-direct    the same with O_DIRECT                         MiB/s
+#   rand-4k       fio, 4 KiB random buffered reads, 10 s         IOPS
+#   ls-lR         ls -lR over 50,000 files (10 directories)      seconds
+#   find-stat     find . | xargs stat over the same files        seconds
+#   cat-10k       cat of 10,000 small files (find | xargs cat)   seconds
+#
+# Each measurement is repeated (3 times by default) and the median kept.
+# The image is built once with mkfs.ext4 -d from a generated tree and kept
+# in the work directory ($E4_BENCH_DIR, default /var/tmp/e4bench) for the
+# next run (--rebuild makes a new one).  Results go to
+# bench/results/YYYY-MM-DD-read.md; an existing file keeps everything below
+# its "<!-- analysis -->" line (the hand-written analysis).
+#
+# Needs root, fio, fuse2fs, mkfs.ext4 (e2fsprogs) and python3; installs
+# nothing.  A full run takes about 10 minutes on 2 cores.
+set -eu
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+reps=3
+servers="kernel fuse2fs e4fuse"
+rebuild=0
+out=""
+work=${E4_BENCH_DIR:-/var/tmp/e4bench}
+e4fuse=${E4FUSE:-$top/e4fuse}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--reps) reps=$2; shift 2 ;;
+	--servers) servers=$2; shift 2 ;;
+	--rebuild) rebuild=1; shift ;;
+	--out) out=$2; shift 2 ;;
+	-h|--help) sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "read-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
+	esac
+done
+
+# ---- prerequisites ---------------------------------------------------------
+
+missing=""
+for t in fio fuse2fs mkfs.ext4 python3; do
+	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+done
+if [ -n "$missing" ]; then
+	pkgs=$(echo "$missing" | sed 's/mkfs.ext4/e2fsprogs/; s/python3/python3/')
+	echo "read-bench: missing:$missing" >&2
+	echo "read-bench: install with: apt-get install$pkgs" >&2
+	exit 1
+fi
+[ "$(id -u)" = 0 ] || { echo "read-bench: must run as root (mounts, drop_caches)" >&2; exit 1; }
+[ -x "$e4fuse" ] || { echo "read-bench: no $e4fuse (run make first)" >&2; exit 1; }
+[ -w /proc/sys/vm/drop_caches ] || { echo "read-bench: cannot drop caches" >&2; exit 1; }
+have_hyperfine=0
+command -v hyperfine >/dev/null 2>&1 && have_hyperfine=1
+
+mkdir -p "$work"
+img=$work/read-bench.img
+mnt=$work/mnt
+mkdir -p "$mnt"
+log=$work/server.log
+server_pid=""
+
+cleanup() {
+	if mountpoint -q "$mnt"; then
+		umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+	fi
+	if [ -n "$server_pid" ]; then
+		wait "$server_pid" 2>/dev/null || true
+	fi
+}
+trap cleanup EXIT
+
+# ---- the image -------------------------------------------------------------
+
+build_image() {
+	local tree=$work/tree
+	rm -rf "$tree" "$img"
+	mkdir -p "$tree/big"
+	echo "read-bench: generating the tree in $tree"
+	dd if=/dev/urandom of="$tree/big/1g.bin" bs=1M count=1024 status=none
+	# 50,000 files in 10 directories for the walks; 10,000 in 4 directories
+	# for reading.  Sizes 256 B .. 4 KiB and 1 .. 16 KiB, random content.
+	python3 - "$tree" <<'EOF'
+import os, random, sys
+tree = sys.argv[1]
+rnd = random.Random(4)
+def make(sub, ndirs, nfiles, lo, hi):
+    per = nfiles // ndirs
+    for d in range(ndirs):
+        dp = os.path.join(tree, sub, "d%02d" % d)
+        os.makedirs(dp, exist_ok=True)
+        for f in range(per):
+            with open(os.path.join(dp, "f%05d" % f), "wb") as fh:
+                fh.write(os.urandom(rnd.randint(lo, hi)))
+make("meta", 10, 50000, 256, 4096)
+make("small", 4, 10000, 1024, 16384)
+EOF
+	echo "read-bench: mkfs.ext4 -d (2 GiB image)"
+	truncate -s 2G "$img"
+	mkfs.ext4 -q -F -E nodiscard -d "$tree" "$img"
+	rm -rf "$tree"
+}
+
+if [ $rebuild = 1 ] || [ ! -s "$img" ]; then
+	t0=$(date +%s)
+	build_image
+	echo "read-bench: image built in $(( $(date +%s) - t0 )) s"
+else
+	echo "read-bench: reusing $img (--rebuild for a new one)"
+fi
+
+# ---- mounting ----------------------------------------------------------------
+
+wait_mounted() {
+	local i
+	for i in $(seq 1 200); do
+		mountpoint -q "$mnt" && return 0
+		if [ -n "$server_pid" ] && ! kill -0 "$server_pid" 2>/dev/null; then
+			break
+		fi
+		sleep 0.05
+	done
+	echo "read-bench: $1 did not mount; its log:" >&2
+	cat "$log" >&2
+	exit 1
+}
+
+do_mount() {
+	case $1 in
+	kernel)
+		mount -o loop,ro "$img" "$mnt"
+		;;
+	fuse2fs)
+		# -f: stay in the foreground so that we know the pid to wait for
+		fuse2fs -f "$img" "$mnt" -o ro,fakeroot >"$log" 2>&1 &
+		server_pid=$!
+		wait_mounted fuse2fs
+		;;
+	e4fuse)
+		"$e4fuse" -f -o ro "$img" "$mnt" >"$log" 2>&1 &
+		server_pid=$!
+		wait_mounted e4fuse
+		;;
+	esac
+}
+
+do_umount() {
+	umount "$mnt"
+	if [ -n "$server_pid" ]; then
+		wait "$server_pid" 2>/dev/null || true
+		server_pid=""
+	fi
+}
+
+# Cold: a fresh mount (no server-side cache survives) and dropped page,
+# dentry and inode caches (the image's pages included).
+cold() {
+	mountpoint -q "$mnt" && do_umount
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	do_mount "$1"
+}
+
+# ---- measuring -----------------------------------------------------------------
+
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# fio_job bw|iops FIO-ARGS...: MiB/s or IOPS of one run
+fio_job() {
+	local field=$1; shift
+	local line
+	line=$(fio --minimal --readonly --name=job --filename="$mnt/big/1g.bin" \
+		--size=1G --ioengine=psync --iodepth=1 "$@")
+	# terse v3: field 7 read bandwidth KiB/s, field 8 read IOPS
+	echo "$line" | awk -F';' -v f="$field" \
+		'{ if (f == "bw") printf "%.1f\n", $7 / 1024; else print $8 }'
+}
+
+# shell_job DIR COMMAND: elapsed seconds of one run
+shell_job() {
+	local dir=$1 cmd=$2
+	if [ $have_hyperfine = 1 ]; then
+		hyperfine -N --runs 1 --export-json "$work/hf.json" \
+			--style none "bash -c 'cd $dir && $cmd'" >/dev/null
+		jq '.results[0].mean' "$work/hf.json"
+	else
+		local t0 t1
+		t0=$(date +%s.%N)
+		(cd "$dir" && bash -c "$cmd")
+		t1=$(date +%s.%N)
+		echo "$t1 - $t0" | bc -l | awk '{ printf "%.3f\n", $1 }'
+	fi
+}
+
+workloads="seq-buffered seq-direct rand-4k ls-lR find-stat cat-10k"
+
+run_one() {
+	local w=$1
+	case $w in
+	seq-buffered) fio_job bw --rw=read --bs=1M --runtime=30 ;;
+	seq-direct)   fio_job bw --rw=read --bs=1M --runtime=30 --direct=1 ;;
+	rand-4k)      fio_job iops --rw=randread --bs=4k --runtime=10 --time_based ;;
+	ls-lR)        shell_job "$mnt/meta" 'ls -lR >/dev/null' ;;
+	find-stat)    shell_job "$mnt/meta" 'find . -print0 | xargs -0 stat >/dev/null' ;;
+	cat-10k)      shell_job "$mnt/small" 'find . -type f -print0 | xargs -0 cat >/dev/null' ;;
+	esac
+}
+
+declare -A result raw
+start=$(date +%s)
+for s in $servers; do
+	case $s in kernel|fuse2fs|e4fuse) ;; *)
+		echo "read-bench: unknown server $s" >&2; exit 2 ;;
+	esac
+	# sanity: the tree is there and complete
+	cold "$s"
+	n=$(find "$mnt/meta" -type f | wc -l)
+	[ "$n" = 50000 ] || { echo "read-bench: $s shows $n files in meta/, want 50000" >&2; exit 1; }
+	for w in $workloads; do
+		vals=""
+		for i in $(seq 1 "$reps"); do
+			cold "$s"
+			v=$(run_one "$w")
+			vals="$vals $v"
+			echo "read-bench: $s $w run $i: $v"
+		done
+		raw[$s,$w]=${vals# }
+		result[$s,$w]=$(echo "$vals" | tr ' ' '\n' | grep . | median)
+	done
+	do_umount
+done
+elapsed=$(( $(date +%s) - start ))
+
+# ---- the report ------------------------------------------------------------------
+
+unit() {
+	case $1 in
+	seq-*) echo "MiB/s (higher is better)" ;;
+	rand-4k) echo "IOPS (higher is better)" ;;
+	*) echo "s (lower is better)" ;;
+	esac
+}
+
+describe() {
+	case $1 in
+	seq-buffered) echo "sequential read, 1 GiB file, 1 MiB reads, buffered" ;;
+	seq-direct) echo "sequential read, 1 GiB file, 1 MiB reads, O_DIRECT" ;;
+	rand-4k) echo "4 KiB random reads, buffered, 10 s" ;;
+	ls-lR) echo "\`ls -lR\`, 50,000 files" ;;
+	find-stat) echo "\`find . | xargs stat\`, 50,000 files" ;;
+	cat-10k) echo "\`cat\` of 10,000 files of 1-16 KiB" ;;
+	esac
+}
+
+ratio() { # a / b, 2 decimals, or n/a
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f\n", a / b }'
+}
+holds() { # value >= target
+	awk -v v="$1" -v t="$2" 'BEGIN { if (v == "n/a") print "n/a"; else if (v + 0 >= t + 0) print "**holds**"; else print "**missed**" }'
+}
+
+date=$(date +%F)
+[ -n "$out" ] || out=$here/results/$date-read.md
+mkdir -p "$(dirname "$out")"
+commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ "$commit" != unknown ] && [ -n "$(git -C "$top" status --porcelain -- src include 2>/dev/null)" ]; then
+	commit="$commit (with uncommitted changes under src/ or include/)"
+fi
+mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+disk=$(df -P "$work" | awk 'NR == 2 { print $1 }')
+
+analysis=""
+if [ -f "$out" ] && grep -q '^<!-- analysis -->' "$out"; then
+	analysis=$(sed -n '/^<!-- analysis -->/,$p' "$out")
+fi
+
+{
+	echo "# Read-path benchmark, $date"
+	echo
+	echo "Made by \`bench/read-bench.sh\` in one run ($elapsed s)."
+	echo
+	echo "## Machine"
+	echo
+	echo "- CPU: $cpu, $(nproc) cores (nproc)"
+	echo "- memory: $mem"
+	echo "- kernel: $(uname -r)"
+	echo "- image file on: $disk ($work)"
+	echo "- e4fuse commit: $commit"
+	echo "- fio: $(fio --version), fuse2fs: $(dpkg-query -W -f '${Version}' fuse2fs 2>/dev/null || echo '?')"
+	echo "- timing: $([ $have_hyperfine = 1 ] && echo hyperfine || echo 'date +%s.%N'), median of $reps runs"
+	echo
+	echo "Image: 2 GiB, \`mkfs.ext4 -d\` defaults (4 KiB blocks, extents,"
+	echo "metadata_csum, flex_bg, dir_index): one 1 GiB file of random bytes,"
+	echo "50,000 files of 256 B-4 KiB in 10 directories (meta/), 10,000 files of"
+	echo "1-16 KiB in 4 directories (small/). Every measurement is cold: the server"
+	echo "is mounted afresh and \`echo 3 > /proc/sys/vm/drop_caches\` runs first."
+	echo "Mounts: \`mount -o loop,ro\`; \`fuse2fs -o ro,fakeroot\`; \`e4fuse -o ro\`."
+	echo
+	echo "## Results"
+	echo
+	printf '| workload | unit |'
+	for s in $servers; do printf ' %s |' "$s"; done
+	echo
+	printf '|---|---|'
+	for s in $servers; do printf -- '---:|'; done
+	echo
+	for w in $workloads; do
+		printf '| %s (%s) | %s |' "$w" "$(describe "$w")" "$(unit "$w")"
+		for s in $servers; do printf ' %s |' "${result[$s,$w]:-}"; done
+		echo
+	done
+	echo
+	echo "All runs (in order):"
+	echo
+	for w in $workloads; do
+		printf -- '- %s:' "$w"
+		for s in $servers; do printf ' %s [%s];' "$s" "${raw[$s,$w]:-}"; done
+		echo
+	done
+	echo
+	echo "## Targets"
+	echo
+	echo "| target | ratio | goal | verdict |"
+	echo "|---|---:|---:|---|"
+	for w in seq-buffered seq-direct; do
+		r=$(ratio "${result[e4fuse,$w]:-}" "${result[kernel,$w]:-}")
+		echo "| $w: e4fuse / kernel throughput | $r | >= 0.80 | $(holds "$r" 0.80) |"
+	done
+	for w in ls-lR find-stat; do
+		r=$(ratio "${result[fuse2fs,$w]:-}" "${result[e4fuse,$w]:-}")
+		echo "| $w: speedup of e4fuse over fuse2fs (time fuse2fs / time e4fuse) | $r | >= 5 | $(holds "$r" 5) |"
+	done
+	r=$(ratio "${result[e4fuse,rand-4k]:-}" "${result[kernel,rand-4k]:-}")
+	echo "| (no target) rand-4k: e4fuse / kernel IOPS | $r | | |"
+	r=$(ratio "${result[fuse2fs,cat-10k]:-}" "${result[e4fuse,cat-10k]:-}")
+	echo "| (no target) cat-10k: speedup of e4fuse over fuse2fs | $r | | |"
+	r=$(ratio "${result[kernel,cat-10k]:-}" "${result[e4fuse,cat-10k]:-}")
+	echo "| (no target) cat-10k: e4fuse speed relative to kernel | $r | | |"
+	echo
+	if [ -n "$analysis" ]; then
+		echo "$analysis"
+	else
+		echo "<!-- analysis -->"
+		echo "## What holds e4fuse back"
+		echo
+		echo "(not written yet)"
+	fi
+} >"$out"
+echo "read-bench: results in $out"
+sed -n '/^## Results/,/^<!-- analysis -->/p' "$out"

@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Replay every saved fuzz finding (tests/fuzz/regress/<harness>/*) and every
+# seed of the structure harnesses through its harness: each must finish
+# (10 s) with exit 0 and no sanitizer report.  See docs/fuzzing.md.
+set -u
+: "${E4_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${E4_BUILDDIR:=$E4_SRCDIR}"
+replay=$E4_BUILDDIR/tests/fuzz/fuzz_replay
+[ -x "$replay" ] || { echo "ERROR: $replay not built"; exit 99; }
+command -v zstd >/dev/null || { echo "SKIP: zstd missing"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+zstd -q -d "$E4_SRCDIR/tests/fuzz/template.img.zst" -o "$tmp/template.img" || exit 99
+export E4_FUZZ_TEMPLATE=$tmp/template.img
+
+fail=0 n=0
+for dir in "$E4_SRCDIR"/tests/fuzz/regress/*/; do
+	h=$(basename "$dir")
+	for input in "$dir"*; do
+		[ -f "$input" ] || continue
+		n=$((n + 1))
+		timeout 10 "$replay" "$h" "$input" 2>"$tmp/err" >/dev/null
+		rc=$?
+		if [ $rc != 0 ]; then
+			echo "FAIL: $h $(basename "$input"): exit $rc"
+			grep -v '^e4fuse:' "$tmp/err" | head -n 30
+			fail=1
+		fi
+	done
+done
+echo "$n regression inputs replayed"
+exit $fail
