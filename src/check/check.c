@@ -100,8 +100,9 @@ static void problem(struct e4_check_sink *k, const char *fmt, ...)
 
 /* ---- per-inode state ------------------------------------------------- */
 
-/* ST_EA: a good inode holding an xattr value (§9.6): no dirent names it */
-enum { ST_FREE = 0, ST_BAD, ST_OK, ST_EA };
+/* ST_EA: a good inode holding an xattr value (§9.6); ST_ORPHAN: a deleted
+ * orphan awaiting cleanup (§14).  No dirent names either. */
+enum { ST_FREE = 0, ST_BAD, ST_OK, ST_EA, ST_ORPHAN };
 
 struct checker {
 	struct e4_fs *fs;
@@ -414,11 +415,16 @@ static void check_inodes(struct checker *c)
 			    !(ino == 7 && (fs->feature_compat & E4_COMPAT_RESIZE_INODE)))
 				continue;
 			c->stats->inodes_checked++;
-			if (e4_inode_read(fs, ino, &in)) {
+			/* orphans waiting for cleanup own their blocks still */
+			bool orphan = e4_inode_is_deleted_orphan(fs, ino);
+			if (e4_inode_load(fs, ino, &in, orphan)) {
 				c->state[ino] = ST_BAD;
 				continue;
 			}
-			c->state[ino] = (in.flags & E4_EA_INODE_FL) ? ST_EA : ST_OK;
+			c->state[ino] = orphan ? ST_ORPHAN :
+				(in.flags & E4_EA_INODE_FL) ? ST_EA : ST_OK;
+			if (orphan)	/* e2fsck too calls this unclean */
+				problem(c->sink, "inode %u: deleted orphan awaiting cleanup (hidden)", ino);
 			c->mode[ino] = in.mode;
 			c->links[ino] = (uint16_t)in.links;
 			check_inode_content(c, &in);
@@ -480,9 +486,11 @@ static int check_entry(void *ctx, const struct e4_dirent *d)
 		return 0;
 	}
 	c->refs[d->ino]++;
-	if (c->state[d->ino] == ST_EA)
-		problem(c->sink, "directory inode %u: entry \"%s\" names xattr value inode %u",
-			dino, d->name, d->ino);
+	if (c->state[d->ino] == ST_EA || c->state[d->ino] == ST_ORPHAN)
+		problem(c->sink, "directory inode %u: entry \"%s\" names %s inode %u",
+			dino, d->name,
+			c->state[d->ino] == ST_EA ? "xattr value" : "deleted orphan",
+			d->ino);
 	if (c->state[d->ino] != ST_OK)
 		return 0;
 

@@ -57,3 +57,21 @@ int e4_block_set_add(struct e4_block_set *s, uint64_t blk)
 	s->used++;
 	return 0;
 }
+
+bool e4_block_set_has(const struct e4_block_set *s, uint64_t blk)
+{
+	uint64_t key = blk + 1;
+
+	if (!s->nslots)
+		return false;
+	for (size_t j = slot_of(key, s->nslots); s->slots[j];
+	     j = (j + 1) & (s->nslots - 1))
+		if (s->slots[j] == key)
+			return true;
+	return false;
+}
+
+size_t e4_block_set_size(const struct e4_block_set *s)
+{
+	return s->used;
+}

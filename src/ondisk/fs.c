@@ -234,11 +234,15 @@ int e4_fs_open(struct e4_dev *dev, const struct e4_open_opts *opts,
 				goto fail;
 		}
 	}
+	err = e4_orphans_load(fs);
+	if (err)
+		goto fail;
 	*out = fs;
 	return 0;
 fail:
 	e4_cache_destroy(fs->cache);
 	e4_journal_free(fs->journal);
+	e4_block_set_free(fs->orphans);
 	free(fs);
 	return err;
 }
@@ -249,6 +253,7 @@ void e4_fs_close(struct e4_fs *fs)
 		return;
 	e4_cache_destroy(fs->cache);
 	e4_journal_free(fs->journal);
+	e4_block_set_free(fs->orphans);
 	e4_dev_close(fs->dev);
 	free(fs);
 }

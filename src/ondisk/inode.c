@@ -176,6 +176,12 @@ static void decode(struct e4_fs *fs, const uint8_t *r, size_t isz,
 
 int e4_inode_read(struct e4_fs *fs, uint32_t ino, struct e4_inode *out)
 {
+	return e4_inode_load(fs, ino, out, false);
+}
+
+int e4_inode_load(struct e4_fs *fs, uint32_t ino, struct e4_inode *out,
+		  bool unlinked_ok)
+{
 	struct e4_buf *buf;
 	size_t off, isz = fs->inode_size;
 	bool allocated;
@@ -222,6 +228,12 @@ int e4_inode_read(struct e4_fs *fs, uint32_t ino, struct e4_inode *out)
 	err = check_flags(fs, out);
 	if (err)
 		goto out;
+	if (out->links == 0 && unlinked_ok)
+		goto out;
+	if (out->links == 0 && e4_inode_is_deleted_orphan(fs, ino)) {
+		err = -ENOENT;	/* the kernel would have deleted it (§14) */
+		goto out;
+	}
 	if (out->links == 0 && (ino == E4_ROOT_INO || ino >= fs->first_ino) &&
 	    !(out->flags & E4_EA_INODE_FL)) {
 		err = e4_corrupt(fs, "inode %u: in use but link count is 0 (orphan?)", ino);

@@ -72,6 +72,7 @@ struct e4_fs {
 	bool read_only_forced;
 
 	struct e4_journal *journal;	/* replayed journal overlay, or NULL */
+	struct e4_block_set *orphans;	/* deleted orphans, hidden (orphan.c) */
 };
 
 /* ---- fs.c: reporting ------------------------------------------------ */
@@ -161,6 +162,10 @@ int e4_block_bitmap_get(struct e4_fs *fs, uint32_t g, const struct e4_group *gd,
  * inode (for the xattr code, which runs after e4_inode_read validated it). */
 int e4_inode_raw_get(struct e4_fs *fs, uint32_t ino, struct e4_buf **buf,
 		     size_t *off);
+/* e4_inode_read, optionally accepting an in-use inode with no links (an
+ * orphan, for the checker). */
+int e4_inode_load(struct e4_fs *fs, uint32_t ino, struct e4_inode *out,
+		  bool unlinked_ok);
 /* Decode a timestamp pair (§4.9). */
 struct e4_time e4_time_decode(uint32_t base, uint32_t extra, bool has_extra);
 
@@ -195,6 +200,16 @@ struct e4_block_set *e4_block_set_new(void);
 void e4_block_set_free(struct e4_block_set *s);
 /* 0 added, 1 already present, -ENOMEM. */
 int e4_block_set_add(struct e4_block_set *s, uint64_t blk);
+bool e4_block_set_has(const struct e4_block_set *s, uint64_t blk);
+size_t e4_block_set_size(const struct e4_block_set *s);
+
+/* ---- orphan.c ----------------------------------------------------------- */
+
+/* Walk the orphan list and orphan file (§14) and remember the orphans the
+ * kernel would delete; only -ENOMEM fails (damage is reported, and what was
+ * found before it is kept). */
+int e4_orphans_load(struct e4_fs *fs);
+bool e4_inode_is_deleted_orphan(const struct e4_fs *fs, uint32_t ino);
 int e4_blockmap_map(struct e4_fs *fs, const struct e4_inode *inode,
 		    uint64_t lblk, struct e4_mapping *out);
 

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Orphan inodes (§14): the classic list through s_last_orphan and i_dtime,
+ * and the orphan file.
+ *
+ * A read-only server cleans nothing up, but must show what the kernel would
+ * show after its cleanup: an orphan with no links left would have been
+ * deleted, so it is hidden (e4_inode_read says -ENOENT); one with links was
+ * being truncated, and reads stop at i_size anyway.  Both chains come from
+ * the image, so the walk is bounded and cycle-proof; a broken element ends
+ * the walk with one report and hides nothing more.
+ */
+#include <stdlib.h>
+
+#include "ondisk/ondisk.h"
+
+#define ORPHAN_BLOCK_MAGIC 0x0B10CA04u
+#define ORPHAN_TAIL 8	/* le32 magic, le32 checksum */
+
+static int note_orphan(struct e4_fs *fs, uint32_t ino, uint16_t links)
+{
+	if (links != 0)
+		return 0;	/* truncate in progress: still a live file */
+	int ret = e4_block_set_add(fs->orphans, ino);
+	return ret < 0 ? ret : 0;
+}
+
+/* Raw links and dtime of @ino, without e4_inode_read's "links 0" verdict. */
+static int orphan_fields(struct e4_fs *fs, uint32_t ino, uint16_t *links,
+			 uint32_t *dtime)
+{
+	struct e4_buf *buf;
+	size_t off;
+	int ret = e4_inode_raw_get(fs, ino, &buf, &off);
+
+	if (ret)
+		return ret;
+	*links = e4_le16(buf->data, buf->size, off + E4_I_LINKS_COUNT);
+	*dtime = e4_le32(buf->data, buf->size, off + E4_I_DTIME);
+	e4_meta_put(fs, buf);
+	return 0;
+}
+
+static int walk_orphan_list(struct e4_fs *fs)
+{
+	struct e4_block_set *seen = e4_block_set_new();
+	uint32_t ino = fs->last_orphan;
+	int ret = 0;
+
+	if (!seen)
+		return -ENOMEM;
+	/* at most s_inodes_count elements; the visited set catches cycles */
+	for (uint32_t steps = 0; ino && steps <= fs->inodes_count; steps++) {
+		uint16_t links;
+		uint32_t next;
+
+		if (ino < fs->first_ino || ino > fs->inodes_count) {
+			ret = e4_corrupt(fs, "orphan list: element %u is not a valid inode number", ino);
+			break;
+		}
+		if (e4_block_set_add(seen, ino)) {
+			ret = e4_corrupt(fs, "orphan list: inode %u appears twice (cycle)", ino);
+			break;
+		}
+		ret = orphan_fields(fs, ino, &links, &next);
+		if (!ret)
+			ret = note_orphan(fs, ino, links);
+		if (ret)
+			break;
+		ino = next;
+	}
+	e4_block_set_free(seen);
+	return ret;
+}
+
+static int walk_orphan_file(struct e4_fs *fs)
+{
+	struct e4_inode of;
+	uint32_t B = fs->block_size;
+	int ret = e4_inode_read(fs, fs->orphan_file_inum, &of);
+
+	if (ret)
+		return ret;
+	if (!e4_inode_is_reg(&of))
+		return e4_corrupt(fs, "orphan file inode %u is not a regular file", of.ino);
+	uint32_t seed = e4_inode_csum_seed(fs, of.ino, of.generation);
+	uint64_t nblocks = of.size >> fs->log_block_size;
+	for (uint64_t l = 0; l < nblocks && !ret;) {
+		struct e4_mapping m;
+		ret = e4_map_block(fs, &of, l, &m);
+		if (ret)
+			break;
+		if (m.kind != E4_MAP_MAPPED) {
+			ret = e4_corrupt(fs, "orphan file inode %u: block %llu is not allocated",
+					 of.ino, (unsigned long long)l);
+			break;
+		}
+		for (uint64_t i = 0; i < m.len && l + i < nblocks && !ret; i++) {
+			struct e4_buf *buf;
+			uint64_t phys = m.pblk + i;
+			ret = e4_meta_get(fs, phys, &buf);
+			if (ret)
+				break;
+			const uint8_t *b = buf->data;
+			if (e4_le32(b, B, B - ORPHAN_TAIL) != ORPHAN_BLOCK_MAGIC) {
+				ret = e4_corrupt(fs, "orphan file block %llu: bad magic 0x%08x",
+						 (unsigned long long)phys,
+						 e4_le32(b, B, B - ORPHAN_TAIL));
+			} else if (fs->metadata_csum) {
+				uint8_t le[8];
+				e4_put_le64(le, 8, 0, phys);
+				uint32_t c = e4_crc32c(e4_crc32c(seed, le, 8), b, B - ORPHAN_TAIL);
+				uint32_t want = e4_le32(b, B, B - 4);
+				if (c != want)
+					ret = e4_csum_mismatch(fs, "orphan file block %llu: checksum 0x%08x does not match computed 0x%08x",
+							       (unsigned long long)phys, want, c);
+			}
+			for (uint32_t off = 0; !ret && off + 4 <= B - ORPHAN_TAIL; off += 4) {
+				uint32_t ino = e4_le32(b, B, off);
+				uint16_t links;
+				uint32_t dtime;
+				if (!ino)
+					continue;
+				if (ino < fs->first_ino || ino > fs->inodes_count) {
+					ret = e4_corrupt(fs, "orphan file block %llu: slot %u names invalid inode %u",
+							 (unsigned long long)phys, off / 4, ino);
+					break;
+				}
+				ret = orphan_fields(fs, ino, &links, &dtime);
+				if (!ret)
+					ret = note_orphan(fs, ino, links);
+			}
+			e4_meta_put(fs, buf);
+		}
+		l += m.len;
+	}
+	return ret;
+}
+
+int e4_orphans_load(struct e4_fs *fs)
+{
+	bool list = fs->last_orphan != 0;
+	bool file = fs->orphan_file_inum &&
+		    (fs->feature_ro_compat & E4_RO_COMPAT_ORPHAN_PRESENT);
+	int ret = 0;
+
+	if ((fs->feature_ro_compat & E4_RO_COMPAT_ORPHAN_PRESENT) &&
+	    !(fs->feature_compat & E4_COMPAT_ORPHAN_FILE))
+		e4_log(fs, E4_LOG_WARN, "orphan_present without orphan_file (SB11): ignored");
+	if (!list && !file)
+		return 0;
+	fs->orphans = e4_block_set_new();
+	if (!fs->orphans)
+		return -ENOMEM;
+	/* a broken chain is reported and hides what it hid so far: the rest
+	 * of the file system stays readable */
+	if (list && walk_orphan_list(fs) == -ENOMEM)
+		ret = -ENOMEM;
+	if (!ret && file && walk_orphan_file(fs) == -ENOMEM)
+		ret = -ENOMEM;
+	if (!ret)
+		e4_log(fs, E4_LOG_INFO, "%zu deleted orphan inodes hidden (read-only: not cleaned up)",
+		       e4_block_set_size(fs->orphans));
+	return ret;
+}
+
+bool e4_inode_is_deleted_orphan(const struct e4_fs *fs, uint32_t ino)
+{
+	return fs->orphans && e4_block_set_has(fs->orphans, ino);
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzz harness: the FUSE front end without a kernel.  A valid INIT is sent
+ * first, then the input is cut into requests that go through
+ * e4f_process_request (header checks, the dispatch table, every read-only
+ * handler) over the template image, exactly as requests read from
+ * /dev/fuse do.  The sink checks what the kernel relies on: at most one
+ * reply per request, addressed to it, a header whose length is the sum of
+ * the reply, an error in (-512, 0] and no payload with an error.  A
+ * violation aborts, so the fuzzer reports it.
+ *
+ * Input: records of
+ *   u8  kind       bit 0: raw: u16 length, then that many bytes given to
+ *                  the decoder as the whole request (header included)
+ *   u8  opcode
+ *   u8  node       0 and 1: the root; 255: a little-endian u64 follows;
+ *                  otherwise that inode number
+ *   u16 length     of the payload that follows (cut to what is left)
+ * at most 64 requests per input.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuse/fuse_kernel.h"
+#include "fuse/proto.h"
+#include "fuse/session.h"
+#include "splice.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_REQUESTS 64
+
+struct check_sink {
+	uint64_t unique;
+	unsigned replies;
+};
+
+static int check_send(void *ctx, const struct iovec *iov, int iovcnt)
+{
+	struct check_sink *c = ctx;
+	struct fuse_out_header oh;
+	size_t total = 0;
+
+	if (iovcnt < 1 || iov[0].iov_len < sizeof(oh))
+		abort();
+	memcpy(&oh, iov[0].iov_base, sizeof(oh));
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	if (oh.len != total || oh.error > 0 || oh.error <= -512)
+		abort();
+	if (oh.error != 0 && total != sizeof(oh))
+		abort();
+	if (oh.unique != 0) {	/* 0: a notification */
+		if (oh.unique != c->unique || ++c->replies > 1)
+			abort();
+	}
+	return 0;
+}
+
+static void quiet(void *ctx, enum e4_log_level level, const char *msg)
+{
+	(void)ctx;
+	(void)level;
+	(void)msg;
+}
+
+static uint8_t *tpl;
+static size_t tpl_size;
+static uint8_t *scratch;
+
+static void load(void)
+{
+	const char *path = getenv("E4_FUZZ_TEMPLATE");
+	FILE *f;
+
+	if (tpl)
+		return;
+#ifdef E4_FUZZ_TEMPLATE_PATH
+	if (!path)
+		path = E4_FUZZ_TEMPLATE_PATH;
+#endif
+	if (!path || !(f = fopen(path, "rb"))) {
+		fprintf(stderr, "fuzz_fuse: set E4_FUZZ_TEMPLATE\n");
+		abort();
+	}
+	fseek(f, 0, SEEK_END);
+	tpl_size = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	tpl = malloc(tpl_size);
+	scratch = malloc(E4F_REPLY_BUFSIZE);
+	if (!tpl || !scratch || fread(tpl, 1, tpl_size, f) != tpl_size)
+		abort();
+	fclose(f);
+	/* the front end logs to stderr: keep the fuzzer's output readable */
+	if (!getenv("E4_FUZZ_VERBOSE"))
+		freopen("/dev/null", "w", stderr);
+}
+
+static void send_one(struct e4f_session *s, const uint8_t *req, size_t len,
+		     uint64_t unique)
+{
+	struct check_sink c = { .unique = unique };
+	struct e4f_sink sink = { check_send, &c };
+	/* an exact-size copy: the sanitizers see any read past the end */
+	uint8_t *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		return;
+	memcpy(copy, req, len);
+	e4f_process_request(s, copy, len, &sink, scratch);
+	free(copy);
+}
+
+static void send_init(struct e4f_session *s)
+{
+	struct {
+		struct fuse_in_header h;
+		struct fuse_init_in in;
+	} req;
+
+	memset(&req, 0, sizeof(req));
+	req.h.len = sizeof(req);
+	req.h.opcode = FUSE_INIT;
+	req.h.unique = 1;
+	req.in.major = FUSE_KERNEL_VERSION;
+	req.in.minor = E4F_PROTO_MINOR;
+	req.in.max_readahead = 128 * 1024;
+	req.in.flags = 0xFFFFFFFFu;
+	req.in.flags2 = 0xFFFFFFFFu;
+	send_one(s, (const uint8_t *)&req, sizeof(req), 1);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct e4_open_opts o = { .read_only = true, .log = quiet };
+	struct e4f_session_config cfg = { .errors = E4F_ERRORS_CONTINUE,
+		.debug = getenv("E4_FUZZ_VERBOSE") != NULL };
+	struct e4f_session s;
+	struct e4_dev *dev;
+	struct e4_fs *fs;
+	size_t pos = 0;
+	uint64_t unique = 2;
+	uint8_t *req = malloc(sizeof(struct fuse_in_header) + 65536);
+
+	load();
+	if (!req)
+		return 0;
+	if (e4_dev_open_mem(tpl, tpl_size, &dev) < 0) {
+		free(req);
+		return 0;
+	}
+	if (e4_fs_open(dev, &o, &fs) < 0) {
+		e4_dev_close(dev);
+		free(req);
+		return 0;
+	}
+	if (e4f_session_init(&s, fs, -1, &cfg) < 0)
+		goto out_fs;
+	send_init(&s);
+
+	for (unsigned n = 0; n < MAX_REQUESTS && pos + 5 <= size; n++) {
+		uint8_t kind = data[pos++];
+		if (kind & 1) {
+			size_t len = data[pos] | (size_t)data[pos + 1] << 8;
+			pos += 2;
+			if (len > size - pos)
+				len = size - pos;
+			memcpy(req, data + pos, len);
+			pos += len;
+			/* the unique the decoder will echo, if the header fits */
+			uint64_t u = 0;
+			if (len >= 16)
+				memcpy(&u, req + 8, 8);
+			send_one(&s, req, len, u);
+			continue;
+		}
+		uint32_t opcode = data[pos++];
+		uint64_t nodeid = data[pos++];
+		if (nodeid == 0)
+			nodeid = 1;
+		if (nodeid == 255) {
+			nodeid = 0;
+			for (int i = 0; i < 8 && pos < size; i++)
+				nodeid |= (uint64_t)data[pos++] << (8 * i);
+		}
+		if (pos + 2 > size)
+			break;
+		size_t len = data[pos] | (size_t)data[pos + 1] << 8;
+		pos += 2;
+		if (len > size - pos)
+			len = size - pos;
+
+		struct fuse_in_header h;
+		memset(&h, 0, sizeof(h));
+		h.len = (uint32_t)(sizeof(h) + len);
+		h.opcode = opcode;
+		h.unique = unique;
+		h.nodeid = nodeid;
+		memcpy(req, &h, sizeof(h));
+		memcpy(req + sizeof(h), data + pos, len);
+		pos += len;
+		send_one(&s, req, sizeof(h) + len, unique++);
+	}
+	e4f_session_destroy(&s);
+out_fs:
+	e4_fs_close(fs);
+	free(req);
+	return 0;
+}
