@@ -20,7 +20,8 @@
 #   find-stat     find . | xargs stat over the same files        seconds
 #   cat-10k       cat of 10,000 small files (find | xargs cat)   seconds
 #
-# Each measurement is repeated (3 times by default) and the median kept.
+# Each measurement is repeated (3 times by default, 5 for the sequential
+# ones) and the median kept; the three servers take turns in each round.
 # The image is built once with mkfs.ext4 -d from a generated tree and kept
 # in the work directory ($E4_BENCH_DIR, default /var/tmp/e4bench) for the
 # next run (--rebuild makes a new one).  Results go to
@@ -225,29 +226,41 @@ run_one() {
 	esac
 }
 
-declare -A result raw
-start=$(date +%s)
+# Servers are interleaved within each round so that a slow spell of the
+# machine (a shared VM, other jobs) hits all three alike; the sequential
+# workloads, the noisiest, get two extra rounds.
 for s in $servers; do
 	case $s in kernel|fuse2fs|e4fuse) ;; *)
 		echo "read-bench: unknown server $s" >&2; exit 2 ;;
 	esac
-	# sanity: the tree is there and complete
+	# sanity: every server sees the whole tree
 	cold "$s"
 	n=$(find "$mnt/meta" -type f | wc -l)
 	[ "$n" = 50000 ] || { echo "read-bench: $s shows $n files in meta/, want 50000" >&2; exit 1; }
-	for w in $workloads; do
-		vals=""
-		for i in $(seq 1 "$reps"); do
-			cold "$s"
-			v=$(run_one "$w")
-			vals="$vals $v"
-			echo "read-bench: $s $w run $i: $v"
-		done
-		raw[$s,$w]=${vals# }
-		result[$s,$w]=$(echo "$vals" | tr ' ' '\n' | grep . | median)
-	done
 	do_umount
 done
+
+declare -A raw
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+start=$(date +%s)
+for i in $(seq 1 $((reps + 2))); do
+	for w in $workloads; do
+		case $w in seq-*) ;; *) [ "$i" -le "$reps" ] || continue ;; esac
+		for s in $servers; do
+			cold "$s"
+			v=$(run_one "$w")
+			do_umount
+			raw[$s,$w]="${raw[$s,$w]:-} $v"
+			echo "read-bench: round $i $w $s: $v"
+		done
+	done
+done
+declare -A result
+for k in "${!raw[@]}"; do
+	result[$k]=$(echo "${raw[$k]}" | tr ' ' '\n' | grep . | median)
+	raw[$k]=${raw[$k]# }
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(( $(date +%s) - start ))
 
 # ---- the report ------------------------------------------------------------------
@@ -307,7 +320,8 @@ fi
 	echo "- image file on: $disk ($work)"
 	echo "- e4fuse commit: $commit"
 	echo "- fio: $(fio --version), fuse2fs: $(dpkg-query -W -f '${Version}' fuse2fs 2>/dev/null || echo '?')"
-	echo "- timing: $([ $have_hyperfine = 1 ] && echo hyperfine || echo 'date +%s.%N'), median of $reps runs"
+	echo "- timing: $([ $have_hyperfine = 1 ] && echo hyperfine || echo 'date +%s.%N'), median of $reps runs ($((reps + 2)) for seq-*), servers interleaved"
+	echo "- load average (1/5/15 min) before: $load_before, after: $load_after"
 	echo
 	echo "Image: 2 GiB, \`mkfs.ext4 -d\` defaults (4 KiB blocks, extents,"
 	echo "metadata_csum, flex_bg, dir_index): one 1 GiB file of random bytes,"

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fuse/fuse_kernel.h"
@@ -181,8 +182,8 @@ static int open_fs(const struct e4f_options *o, struct e4_fs **fsp)
 	if (ret < 0) {
 		/* the library has said why */
 		fprintf(stderr, "e4fuse: %s: cannot mount: %s\n", o->image,
-			ret == -EUCLEAN ? "not a valid ext2/3/4 file system" :
-			strerror(-ret));
+			ret == -EUCLEAN || ret == -EINVAL ?
+			"not a valid ext2/3/4 file system" : strerror(-ret));
 		e4_dev_close(dev);
 		return ret;
 	}
@@ -295,6 +296,26 @@ static void *signal_thread(void *arg)
 }
 
 /* ---- main ------------------------------------------------------------------------ */
+
+/*
+ * The kernel offers FUSE mounts 128 KiB of readahead, which caps buffered
+ * READs at that size although 1 MiB was negotiated.  Raise the mount's bdi
+ * to one full request (root only; harmless if it fails).
+ */
+static void raise_readahead(dev_t dev)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb",
+		 major(dev), minor(dev));
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (write(fd, "1024", 4) < 0)
+		e4f_log(E4_LOG_DEBUG, "%s: %s", path, strerror(errno));
+	close(fd);
+}
 
 static unsigned default_threads(void)
 {
@@ -412,8 +433,10 @@ int main(int argc, char **argv)
 	}
 
 	/* The connection number, for errors=panic aborts. */
-	if (stat(mp, &st) == 0)
+	if (stat(mp, &st) == 0) {
 		the_mount.dev = st.st_dev;
+		raise_readahead(st.st_dev);
+	}
 	report(&status_fd, 0);
 	if (!o.foreground) {
 		quiet_stdio();

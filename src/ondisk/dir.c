@@ -446,6 +446,26 @@ static int dir_block_prepare(struct e4_fs *fs, const struct e4_inode *dir,
 	return leaf_verify(fs, dir, buf, lblk, a);
 }
 
+/*
+ * Work per request: one walk reads at most 4 GiB of directory, the most a
+ * directory can hold without large_dir (i_size is 32-bit then), so the limit
+ * only ever stops a large_dir directory whose logical blocks repeat a few
+ * physical ones (a 2^32-block walk would take hours).  A readdir resumes
+ * from its position, so a real directory is listed whole anyway.
+ */
+#define DIR_WALK_MAX_BYTES (1ull << 32)
+
+static int dir_walk_limit(struct e4_fs *fs, const struct e4_inode *dir,
+			  uint64_t first, uint64_t lblk)
+{
+	if ((lblk - first) << fs->log_block_size < DIR_WALK_MAX_BYTES)
+		return 0;
+	e4_log(fs, E4_LOG_ERROR, "inode %u: directory walk stopped at logical "
+	       "block %llu: more than 4 GiB in one request", dir->ino,
+	       (unsigned long long)lblk);
+	return -EFBIG;
+}
+
 static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 			  uint64_t pos, e4_dir_cb cb, void *ctx)
 {
@@ -465,6 +485,9 @@ static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 		struct dir_area a;
 		struct e4_buf *buf;
 
+		rc = dir_walk_limit(fs, dir, pos / bs, lblk);
+		if (rc)
+			return rc;
 		rc = dir_block_read(fs, dir, lblk, &map, &buf);
 		if (rc)
 			return rc;
@@ -497,6 +520,9 @@ static int lookup_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 		struct dir_area a;
 		struct e4_buf *buf;
 
+		rc = dir_walk_limit(fs, dir, 0, lblk);
+		if (rc)
+			return rc;
 		rc = dir_block_read(fs, dir, lblk, &map, &buf);
 		if (rc)
 			return rc;

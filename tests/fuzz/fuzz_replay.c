@@ -5,12 +5,15 @@
  * Run inputs through one harness, as the fuzzers do, in the ordinary build:
  * `make check` replays every saved finding (tests/fuzz/regress/<harness>/)
  * this way, under the sanitizers in the sanitizer build.  HARNESS is walk
- * or a structure (sb, gdt, inode, extent, dirblock, htree, xattr).
+ * or a structure (sb, gdt, inode, extent, dirblock, htree, xattr), or fuse
+ * (request sequences, fuzz_fuse.c).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_fuse.h"
 #include "splice.h"
 #include "walk.h"
 
@@ -59,14 +62,15 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s walk|sb|gdt|inode|extent|dirblock|htree|xattr INPUT...\n",
+		fprintf(stderr, "usage: %s walk|sb|gdt|inode|extent|dirblock|htree|xattr|fuse INPUT...\n",
 			argv[0]);
 		return 2;
 	}
 	for (int k = 0; k < E4_SPLICE_KINDS; k++)
 		if (!strcmp(argv[1], e4_fuzz_splice_name(k)))
 			kind = k;
-	if (kind < 0 && strcmp(argv[1], "walk")) {
+	bool fuse = !strcmp(argv[1], "fuse");
+	if (kind < 0 && !fuse && strcmp(argv[1], "walk")) {
 		fprintf(stderr, "%s: unknown harness %s\n", argv[0], argv[1]);
 		return 2;
 	}
@@ -78,7 +82,9 @@ int main(int argc, char **argv)
 			perror(argv[i]);
 			return 1;
 		}
-		if (kind < 0)
+		if (fuse)
+			e4_fuzz_fuse(data, size);
+		else if (kind < 0)
 			e4_fuzz_walk(data, size);
 		else
 			e4_fuzz_splice_walk(kind, data, size);

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# Replay every saved fuzz finding (tests/fuzz/regress/<harness>/*) and every
-# seed of the structure harnesses through its harness: each must finish
-# (10 s) with exit 0 and no sanitizer report.  See docs/fuzzing.md.
+# Replay every saved fuzz finding (tests/fuzz/regress/<harness>/*) and the
+# committed seeds (tests/fuzz/seeds/<harness>/*: the template's structures,
+# FUSE request sequences) through their harness: each must finish (10 s)
+# with exit 0 and no sanitizer report.  See docs/fuzzing.md.
 set -u
 : "${E4_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${E4_BUILDDIR:=$E4_SRCDIR}"
@@ -16,7 +17,7 @@ zstd -q -d "$E4_SRCDIR/tests/fuzz/template.img.zst" -o "$tmp/template.img" || ex
 export E4_FUZZ_TEMPLATE=$tmp/template.img
 
 fail=0 n=0
-for dir in "$E4_SRCDIR"/tests/fuzz/regress/*/; do
+for dir in "$E4_SRCDIR"/tests/fuzz/regress/*/ "$E4_SRCDIR"/tests/fuzz/seeds/*/; do
 	h=$(basename "$dir")
 	for input in "$dir"*; do
 		[ -f "$input" ] || continue

@@ -28,6 +28,9 @@ void e4_walk_limits_fuzz(struct e4_walk_limits *l)
 	l->max_scan = 512;
 	l->max_xattrs = 256;
 	l->max_file_bytes = 4u << 20;
+	/* small: eviction runs too, and a 64 MiB default cache costs more
+	 * to set up and tear down than the whole walk of a small image */
+	l->cache_bytes = 256u << 10;
 	l->csum_accept = true;
 }
 
@@ -543,6 +546,7 @@ int e4_walk_dev(struct e4_dev *dev, const struct e4_walk_limits *lim,
 	struct e4_open_opts opts = {
 		.read_only = true,
 		.csum = lim->csum_accept ? E4_CSUM_ACCEPT : E4_CSUM_VERIFY,
+		.cache_bytes = lim->cache_bytes,
 		.log = walk_log,
 		.log_ctx = &w,
 		.log_level = lim->verbose ? E4_LOG_DEBUG : E4_LOG_ERROR,

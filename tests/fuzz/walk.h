@@ -22,6 +22,7 @@ struct e4_walk_limits {
 	unsigned max_scan;		/* inode numbers tried by the table scan */
 	unsigned max_xattrs;		/* attribute names handled, in all */
 	uint64_t max_file_bytes;	/* file data read, in all */
+	size_t cache_bytes;		/* metadata cache bound (0: default) */
 	bool csum_accept;		/* open with E4_CSUM_ACCEPT */
 	bool verbose;			/* print every error to stderr */
 };

@@ -36,7 +36,12 @@ require_mount_env() {
 	done
 	[ -x "$E4FUSE" ] || hard_error "$E4FUSE not built"
 	[ -x "$FSDIFF" ] || hard_error "$FSDIFF not built"
-	(sleep "$E4_MOUNT_TEST_TIMEOUT"; echo "TIMEOUT after $E4_MOUNT_TEST_TIMEOUT s"
+	# the watchdog takes its sleep along when it is killed, so that no
+	# process outlives the test holding its output open
+	(trap 'kill $sp 2>/dev/null; exit 0' TERM
+	 sleep "$E4_MOUNT_TEST_TIMEOUT" > /dev/null 2>&1 & sp=$!
+	 wait $sp || exit 0
+	 echo "TIMEOUT after $E4_MOUNT_TEST_TIMEOUT s"
 	 kill -TERM $$) &
 	watchdog=$!
 }

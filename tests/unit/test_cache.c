@@ -159,7 +159,7 @@ static void *reader(void *arg)
 {
 	struct worker *w = arg;
 	for (int i = 0; i < 20000; i++) {
-		uint64_t blk = (uint64_t)(rand_r(&w->seed) % NBLOCKS);
+		uint64_t blk = (uint64_t)rand_r(&w->seed) % NBLOCKS;
 		struct e4_buf *b;
 		uint8_t want[BS];
 		if (e4_cache_get(w->c, blk, &b)) {

@@ -1120,7 +1120,7 @@ static void test_dx_continuation(void **state)
 	unsigned hv = tu_peek_le32(img, boff + 0x1C) & 0xFF;
 
 	for (int i = 0; i < 4; i++)
-		seed[i] = tu_peek_le32(img, 1024 + E4_SB_HASH_SEED + 4 * i);
+		seed[i] = tu_peek_le32(img, 1024 + E4_SB_HASH_SEED + 4 * (uint64_t)i);
 	if (tu_peek_le32(img, 1024 + E4_SB_FLAGS) & E4_SB_FLAG_UNSIGNED_HASH)
 		hv += 3;
 	assert_int_equal(tu_open(img, &fs), 0);

@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The FUSE request engine without a kernel: requests built in memory go
+ * through e4f_process_request and the replies are captured.  Checks the
+ * header and payload validation (every length the kernel sends), INIT
+ * negotiation, node id mapping (1 <-> inode 2), lookup counts and FORGET,
+ * EROFS for modifying requests, and the basic read-only operations.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fuse/proto.h"
+#include "fuse/session.h"
+#include "testutil.h"
+
+static char *img;
+static struct e4_fs *fs;
+static struct e4f_session sess;
+static uint8_t *scratch;
+static uint64_t next_unique = 2;
+
+/* the last reply */
+static uint8_t reply[E4F_REPLY_BUFSIZE + 64];
+static size_t reply_len;
+static int replies;
+
+static int capture(void *ctx, const struct iovec *iov, int iovcnt)
+{
+	(void)ctx;
+	reply_len = 0;
+	for (int i = 0; i < iovcnt; i++) {
+		assert_true(reply_len + iov[i].iov_len <= sizeof(reply));
+		memcpy(reply + reply_len, iov[i].iov_base, iov[i].iov_len);
+		reply_len += iov[i].iov_len;
+	}
+	replies++;
+	return 0;
+}
+
+static const struct e4f_sink sink = { .send = capture };
+
+/* Send opcode/nodeid with @arg; returns the reply's error (or 1 if none). */
+static int send_req(uint32_t opcode, uint64_t nodeid, const void *arg,
+		    size_t arglen)
+{
+	uint8_t buf[4096];
+	struct fuse_in_header h = {
+		.len = (uint32_t)(sizeof(h) + arglen), .opcode = opcode,
+		.unique = next_unique += 2, .nodeid = nodeid,
+	};
+
+	assert_true(sizeof(h) + arglen <= sizeof(buf));
+	memcpy(buf, &h, sizeof(h));
+	if (arglen)
+		memcpy(buf + sizeof(h), arg, arglen);
+	int before = replies;
+
+	assert_int_equal(e4f_process_request(&sess, buf, h.len, &sink,
+					     scratch), 0);
+	if (replies == before)
+		return 1;
+	struct fuse_out_header oh;
+
+	memcpy(&oh, reply, sizeof(oh));
+	assert_int_equal(oh.len, reply_len);
+	assert_int_equal(oh.unique, h.unique);
+	if (oh.error)
+		assert_int_equal(reply_len, sizeof(oh));
+	return oh.error;
+}
+
+static const void *payload(void)
+{
+	return reply + sizeof(struct fuse_out_header);
+}
+
+static size_t payload_len(void)
+{
+	return reply_len - sizeof(struct fuse_out_header);
+}
+
+static int lookup(uint64_t parent, const char *name, struct fuse_entry_out *e)
+{
+	int err = send_req(FUSE_LOOKUP, parent, name, strlen(name) + 1);
+
+	if (err == 0) {
+		assert_int_equal(payload_len(), sizeof(*e));
+		memcpy(e, payload(), sizeof(*e));
+	}
+	return err;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	char tree[4096];
+
+	snprintf(tree, sizeof(tree), "%s/tree", tu_tmpdir());
+	tu_sh("mkdir -p %s/dir && echo hello > %s/dir/file && "
+	      "ln -s dir/file %s/link && truncate -s 1M %s/sparse && "
+	      "echo tail >> %s/sparse && setfattr -n user.k -v val %s/dir/file",
+	      tree, tree, tree, tree, tree, tree);
+	img = tu_mkfs("proto.img", "-t ext4 -b 4096", tree, "16M");
+	assert_int_equal(tu_open(img, &fs), 0);
+	scratch = malloc(E4F_REPLY_BUFSIZE);
+	assert_non_null(scratch);
+	struct e4f_session_config cfg = { .default_permissions = true };
+
+	assert_int_equal(e4f_session_init(&sess, fs, -1, &cfg), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	e4f_session_destroy(&sess);
+	tu_close(fs);
+	free(scratch);
+	free(img);
+	return 0;
+}
+
+static void test_before_init(void **state)
+{
+	(void)state;
+	struct fuse_getattr_in ga = { 0 };
+
+	assert_int_equal(send_req(FUSE_GETATTR, 1, &ga, sizeof(ga)), -EIO);
+}
+
+static void test_init(void **state)
+{
+	(void)state;
+	struct fuse_init_in in = {
+		.major = 7, .minor = 45, .max_readahead = 131072,
+		.flags = FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS |
+			 FUSE_MAX_PAGES | FUSE_INIT_EXT | FUSE_WRITEBACK_CACHE |
+			 FUSE_POSIX_ACL | FUSE_PARALLEL_DIROPS,
+	};
+	struct fuse_init_out out;
+
+	/* too old a kernel is refused */
+	struct fuse_init_in old = { .major = 7, .minor = 8 };
+
+	assert_int_equal(send_req(FUSE_INIT, 0, &old, sizeof(old)), -EPROTO);
+	sess.ended = false;
+
+	assert_int_equal(send_req(FUSE_INIT, 0, &in, sizeof(in)), 0);
+	assert_int_equal(payload_len(), sizeof(out));
+	memcpy(&out, payload(), sizeof(out));
+	assert_int_equal(out.major, 7);
+	assert_int_equal(out.minor, E4F_PROTO_MINOR);
+	assert_int_equal(out.max_write, E4F_MAX_IO);
+	assert_int_equal(out.max_pages, E4F_MAX_PAGES);
+	assert_int_equal(out.max_readahead, 131072);
+	assert_true(out.flags & FUSE_DO_READDIRPLUS);
+	assert_true(out.flags & FUSE_POSIX_ACL);
+	/* only what was offered, and never the writeback cache read-only */
+	assert_false(out.flags & FUSE_WRITEBACK_CACHE);
+	assert_false(out.flags & FUSE_CACHE_SYMLINKS);
+	/* a second INIT is a protocol error */
+	assert_int_equal(send_req(FUSE_INIT, 0, &in, sizeof(in)), -EPROTO);
+}
+
+static void test_malformed(void **state)
+{
+	(void)state;
+	uint8_t buf[64] = { 0 };
+	struct fuse_in_header h = { .len = 40, .opcode = FUSE_GETATTR,
+				    .unique = 99, .nodeid = 1 };
+	int before = replies;
+
+	/* shorter than a header, or a header lying about the length */
+	assert_int_equal(e4f_process_request(&sess, buf, 10, &sink, scratch),
+			 -EPROTO);
+	h.len = 60;
+	memcpy(buf, &h, sizeof(h));
+	assert_int_equal(e4f_process_request(&sess, buf, 56, &sink, scratch),
+			 -EPROTO);
+	assert_int_equal(replies, before);
+
+	/* payload shorter than the opcode's fixed part */
+	assert_int_equal(send_req(FUSE_GETATTR, 1, NULL, 0), -EINVAL);
+	assert_int_equal(send_req(FUSE_READ, 1, buf, 10), -EINVAL);
+	/* names without their NUL, empty, with a slash, too long */
+	assert_int_equal(send_req(FUSE_LOOKUP, 1, "dir", 3), -EINVAL);
+	assert_int_equal(send_req(FUSE_LOOKUP, 1, "", 1), -EINVAL);
+	assert_int_equal(send_req(FUSE_LOOKUP, 1, "a/b", 4), -EINVAL);
+	char longname[300];
+
+	memset(longname, 'x', 299);
+	longname[299] = '\0';
+	assert_int_equal(send_req(FUSE_LOOKUP, 1, longname, 300),
+			 -ENAMETOOLONG);
+	/* extension length beyond the request */
+	h = (struct fuse_in_header){ .len = 56, .opcode = FUSE_GETATTR,
+				     .unique = 101, .nodeid = 1,
+				     .total_extlen = 9 };
+	memcpy(buf, &h, sizeof(h));
+	assert_int_equal(e4f_process_request(&sess, buf, 56, &sink, scratch),
+			 0);
+	assert_int_equal(((struct fuse_out_header *)reply)->error, -EINVAL);
+	/* unknown opcodes */
+	assert_int_equal(send_req(4000, 1, NULL, 0), -ENOSYS);
+	assert_int_equal(send_req(FUSE_IOCTL, 1, buf, 32), -ENOSYS);
+	/* node ids that map to no inode */
+	struct fuse_getattr_in ga = { 0 };
+
+	assert_int_equal(send_req(FUSE_GETATTR, 0, &ga, sizeof(ga)), -ESTALE);
+	assert_int_equal(send_req(FUSE_GETATTR, 2, &ga, sizeof(ga)), -ESTALE);
+	assert_int_equal(send_req(FUSE_GETATTR, 1ull << 40, &ga, sizeof(ga)),
+			 -ESTALE);
+	assert_int_equal(send_req(FUSE_GETATTR, 999999, &ga, sizeof(ga)),
+			 -ESTALE);
+	/* BATCH_FORGET announcing more than it carries: no reply, no crash */
+	struct fuse_batch_forget_in bf = { .count = 1000000 };
+
+	assert_int_equal(send_req(FUSE_BATCH_FORGET, 0, &bf, sizeof(bf)), 1);
+	/* INTERRUPT of nothing in flight: EAGAIN */
+	struct fuse_interrupt_in ii = { .unique = 12345 };
+
+	assert_int_equal(send_req(FUSE_INTERRUPT, 0, &ii, sizeof(ii)), -EAGAIN);
+}
+
+static void test_erofs(void **state)
+{
+	(void)state;
+	static const uint32_t ops[] = {
+		FUSE_SETATTR, FUSE_MKNOD, FUSE_MKDIR, FUSE_UNLINK, FUSE_RMDIR,
+		FUSE_RENAME, FUSE_LINK, FUSE_WRITE, FUSE_SETXATTR,
+		FUSE_REMOVEXATTR, FUSE_CREATE, FUSE_SYMLINK, FUSE_FALLOCATE,
+		FUSE_RENAME2, FUSE_COPY_FILE_RANGE, FUSE_TMPFILE,
+	};
+	uint8_t arg[128] = { 0 };
+
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		assert_int_equal(send_req(ops[i], 1, arg, sizeof(arg)), -EROFS);
+	struct fuse_open_in oi = { .flags = O_RDWR };
+
+	assert_int_equal(send_req(FUSE_OPEN, 1, &oi, sizeof(oi)), -EROFS);
+}
+
+static void test_lookup_and_forget(void **state)
+{
+	(void)state;
+	struct fuse_entry_out dir, file, neg;
+	size_t n0 = e4f_nodes_count(&sess.nodes);
+
+	assert_int_equal(lookup(1, "dir", &dir), 0);
+	assert_true(S_ISDIR(dir.attr.mode));
+	assert_int_equal(dir.nodeid, dir.attr.ino);
+	assert_int_equal(dir.entry_valid, E4F_TIMEOUT_SEC);
+	assert_int_equal(lookup(dir.nodeid, "file", &file), 0);
+	assert_int_equal(file.attr.size, 6);
+	assert_int_equal(lookup(dir.nodeid, "file", &file), 0);
+	assert_int_equal(e4f_nodes_count(&sess.nodes), n0 + 2);
+
+	/* ".." of a top-level directory is the root: node id 1 */
+	struct fuse_entry_out up;
+
+	assert_int_equal(lookup(dir.nodeid, "..", &up), 0);
+	assert_int_equal(up.nodeid, 1);
+	assert_int_equal(up.attr.ino, 2);
+
+	/* absent names are cached negative entries */
+	assert_int_equal(lookup(1, "nope", &neg), 0);
+	assert_int_equal(neg.nodeid, 0);
+	assert_int_equal(neg.entry_valid, E4F_TIMEOUT_SEC);
+	/* a file is no directory */
+	assert_int_equal(send_req(FUSE_LOOKUP, file.nodeid, "x", 2), -ENOTDIR);
+
+	/* two lookups of file: forgetting one keeps it, two drop it */
+	struct fuse_forget_in fi = { .nlookup = 1 };
+
+	assert_int_equal(send_req(FUSE_FORGET, file.nodeid, &fi, sizeof(fi)),
+			 1);
+	/* dir, file (twice) and the root (through "..") are referenced */
+	assert_int_equal(e4f_nodes_count(&sess.nodes), n0 + 3);
+	struct {
+		struct fuse_batch_forget_in in;
+		struct fuse_forget_one one[2];
+	} bf = { .in = { .count = 2 },
+		 .one = { { file.nodeid, 1 }, { dir.nodeid, 5 } } };
+
+	assert_int_equal(send_req(FUSE_BATCH_FORGET, 0, &bf, sizeof(bf)), 1);
+	assert_int_equal(e4f_nodes_count(&sess.nodes), n0 + 1);
+	/* a forgotten node is still served from the disk */
+	struct fuse_getattr_in ga = { 0 };
+
+	assert_int_equal(send_req(FUSE_GETATTR, file.nodeid, &ga, sizeof(ga)),
+			 0);
+}
+
+static void test_read_ops(void **state)
+{
+	(void)state;
+	struct fuse_entry_out dir, file, link, sparse;
+	struct fuse_read_in ri = { .offset = 0, .size = 4096 };
+
+	assert_int_equal(lookup(1, "dir", &dir), 0);
+	assert_int_equal(lookup(dir.nodeid, "file", &file), 0);
+	assert_int_equal(lookup(1, "link", &link), 0);
+	assert_int_equal(lookup(1, "sparse", &sparse), 0);
+
+	struct fuse_open_in oi = { .flags = O_RDONLY };
+
+	assert_int_equal(send_req(FUSE_OPEN, file.nodeid, &oi, sizeof(oi)), 0);
+	assert_true(((const struct fuse_open_out *)payload())->open_flags &
+		    FOPEN_KEEP_CACHE);
+	assert_int_equal(send_req(FUSE_READ, file.nodeid, &ri, sizeof(ri)), 0);
+	assert_int_equal(payload_len(), 6);
+	assert_memory_equal(payload(), "hello\n", 6);
+	/* past EOF: empty; a directory is no file */
+	ri.offset = 1 << 20;
+	assert_int_equal(send_req(FUSE_READ, file.nodeid, &ri, sizeof(ri)), 0);
+	assert_int_equal(payload_len(), 0);
+	assert_int_equal(send_req(FUSE_READ, dir.nodeid, &ri, sizeof(ri)),
+			 -EISDIR);
+
+	assert_int_equal(send_req(FUSE_READLINK, link.nodeid, NULL, 0), 0);
+	assert_int_equal(payload_len(), 8);
+	assert_memory_equal(payload(), "dir/file", 8);
+	assert_int_equal(send_req(FUSE_READLINK, file.nodeid, NULL, 0),
+			 -EINVAL);
+
+	/* xattrs: size query, value, too small a buffer, absent */
+	struct {
+		struct fuse_getxattr_in in;
+		char name[16];
+	} gx = { .in = { .size = 0 }, .name = "user.k" };
+	size_t gxlen = sizeof(gx.in) + strlen(gx.name) + 1;
+
+	assert_int_equal(send_req(FUSE_GETXATTR, file.nodeid, &gx, gxlen), 0);
+	assert_int_equal(((const struct fuse_getxattr_out *)payload())->size,
+			 3);
+	gx.in.size = 100;
+	assert_int_equal(send_req(FUSE_GETXATTR, file.nodeid, &gx, gxlen), 0);
+	assert_int_equal(payload_len(), 3);
+	assert_memory_equal(payload(), "val", 3);
+	gx.in.size = 2;
+	assert_int_equal(send_req(FUSE_GETXATTR, file.nodeid, &gx, gxlen),
+			 -ERANGE);
+	strcpy(gx.name, "user.none");
+	gx.in.size = 100;
+	assert_int_equal(send_req(FUSE_GETXATTR, file.nodeid, &gx,
+				  sizeof(gx.in) + 10), -ENODATA);
+	struct fuse_getxattr_in lx = { .size = 4096 };
+
+	assert_int_equal(send_req(FUSE_LISTXATTR, file.nodeid, &lx,
+				  sizeof(lx)), 0);
+	assert_int_equal(payload_len(), 7);
+	assert_memory_equal(payload(), "user.k", 7);
+
+	/* SEEK_DATA / SEEK_HOLE on a file with a 1 MiB hole */
+	struct fuse_lseek_in li = { .offset = 0, .whence = 3 /* DATA */ };
+
+	assert_int_equal(send_req(FUSE_LSEEK, sparse.nodeid, &li, sizeof(li)),
+			 0);
+	assert_int_equal(((const struct fuse_lseek_out *)payload())->offset,
+			 1 << 20);
+	li.whence = 4;	/* HOLE */
+	assert_int_equal(send_req(FUSE_LSEEK, sparse.nodeid, &li, sizeof(li)),
+			 0);
+	assert_int_equal(((const struct fuse_lseek_out *)payload())->offset,
+			 0);
+	li.offset = (1 << 20) + 100;
+	assert_int_equal(send_req(FUSE_LSEEK, sparse.nodeid, &li, sizeof(li)),
+			 -ENXIO);
+
+	/* READDIRPLUS of the root: ".", "..", and the entries */
+	struct fuse_read_in rd = { .offset = 0, .size = 4096 };
+	size_t n0 = e4f_nodes_count(&sess.nodes);
+
+	assert_int_equal(send_req(FUSE_READDIRPLUS, 1, &rd, sizeof(rd)), 0);
+	const uint8_t *p = payload();
+	size_t left = payload_len(), names = 0, counted = 0;
+
+	while (left >= FUSE_NAME_OFFSET_DIRENTPLUS) {
+		struct fuse_direntplus dp;
+
+		memcpy(&dp, p, sizeof(dp));
+		size_t rec = FUSE_DIRENTPLUS_SIZE(&dp);
+
+		assert_true(rec <= left);
+		names++;
+		if (dp.entry_out.nodeid)
+			counted++;
+		p += rec;
+		left -= rec;
+	}
+	assert_int_equal(left, 0);
+	assert_int_equal(names, 6);	/* . .. lost+found dir link sparse */
+	/* every entry but . and .. carries attributes and a reference */
+	assert_int_equal(counted, names - 2);
+	assert_true(e4f_nodes_count(&sess.nodes) >= n0 + 1);
+
+	struct fuse_statfs_out sf;
+
+	assert_int_equal(send_req(FUSE_STATFS, 1, NULL, 0), 0);
+	memcpy(&sf, payload(), sizeof(sf));
+	assert_int_equal(sf.st.bsize, 4096);
+	assert_int_equal(sf.st.namelen, 255);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_before_init),
+		cmocka_unit_test(test_init),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_erofs),
+		cmocka_unit_test(test_lookup_and_forget),
+		cmocka_unit_test(test_read_ops),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
