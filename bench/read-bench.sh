@@ -72,6 +72,9 @@ have_hyperfine=0
 command -v hyperfine >/dev/null 2>&1 && have_hyperfine=1
 
 mkdir -p "$work"
+# a private copy: others may rebuild ./e4fuse while this runs
+cp "$e4fuse" "$work/e4fuse"
+e4fuse=$work/e4fuse
 img=$work/read-bench.img
 mnt=$work/mnt
 mkdir -p "$mnt"
