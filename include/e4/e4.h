@@ -196,7 +196,7 @@ int e4_file_seek(struct e4_fs *fs, const struct e4_inode *inode, uint64_t off,
 
 /* ---- directories -------------------------------------------------------- */
 
-/* dirent file types (also DT_* values) */
+/* dirent file types (§7.3); not the DT_* values of <dirent.h> */
 enum e4_ftype {
 	E4_FT_UNKNOWN = 0, E4_FT_REG = 1, E4_FT_DIR = 2, E4_FT_CHR = 3,
 	E4_FT_BLK = 4, E4_FT_FIFO = 5, E4_FT_SOCK = 6, E4_FT_SYMLINK = 7,

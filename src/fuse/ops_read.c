@@ -28,6 +28,7 @@
 #define EXT4_NODUMP_FL		0x00000040u
 #define EXT4_ENCRYPT_FL		0x00000800u
 #define EXT4_VERITY_FL		0x00100000u
+#define EXT4_INLINE_DATA_FL	0x10000000u
 
 /* ---- inodes and attributes ---------------------------------------------- */
 
@@ -82,6 +83,10 @@ static void fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 	a->ino = in->ino;
 	a->size = in->size;
 	a->blocks = in->blocks_512;
+	/* As the kernel's ext4 does, count the bytes of an inline-data file,
+	 * so that tar, cp and rsync do not take it for all holes. */
+	if (S_ISREG(in->mode) && (in->flags & EXT4_INLINE_DATA_FL))
+		a->blocks += (in->size + 511) >> 9;
 	/* signed seconds travel as two's complement in the u64 fields */
 	a->atime = (uint64_t)in->atime.sec;
 	a->mtime = (uint64_t)in->mtime.sec;

@@ -169,6 +169,11 @@ static void load_template(void)
 	find_sites();
 }
 
+void e4_fuzz_splice_init(void)
+{
+	load_template();
+}
+
 const char *e4_fuzz_splice_name(enum e4_splice_kind kind)
 {
 	return sites[kind].name;

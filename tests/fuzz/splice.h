@@ -27,6 +27,11 @@ enum e4_splice_kind {
 	E4_SPLICE_KINDS
 };
 
+/* Load the template and find its structures (done on first use anyway;
+ * harnesses call it from LLVMFuzzerInitialize so that the fuzzers' first
+ * run is not different from the others). */
+void e4_fuzz_splice_init(void);
+
 /* Splice @data into the template as @kind and walk the result. */
 int e4_fuzz_splice_walk(enum e4_splice_kind kind, const uint8_t *data,
 			size_t size);
