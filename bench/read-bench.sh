@@ -29,7 +29,8 @@
 # its "<!-- analysis -->" line (the hand-written analysis).
 #
 # Needs root, fio, fuse2fs, mkfs.ext4 (e2fsprogs) and python3; installs
-# nothing.  A full run takes about 10 minutes on 2 cores.
+# nothing.  A full run takes 10-15 minutes on 2 cores (4 of them to build
+# the image the first time).
 set -eu
 export LC_ALL=C
 
@@ -282,7 +283,7 @@ describe() {
 	seq-direct) echo "sequential read, 1 GiB file, 1 MiB reads, O_DIRECT" ;;
 	rand-4k) echo "4 KiB random reads, buffered, 10 s" ;;
 	ls-lR) echo "\`ls -lR\`, 50,000 files" ;;
-	find-stat) echo "\`find . | xargs stat\`, 50,000 files" ;;
+	find-stat) echo "\`find . \\| xargs stat\`, 50,000 files" ;;
 	cat-10k) echo "\`cat\` of 10,000 files of 1-16 KiB" ;;
 	esac
 }
