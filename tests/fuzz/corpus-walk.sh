@@ -9,7 +9,8 @@
 # must exit 0: a crash, a hang, a sanitizer report or a leak fails the test.
 # The outcome of each image is compared with corpus-expected.tsv:
 #   ok; <counts>            walked without an error
-#   eio: N files; <counts>  N reachable inodes gave an error (EIO/EUCLEAN)
+#   eio: N files (<first paths>); <counts>
+#                           N reachable inodes gave an error (EIO/EUCLEAN)
 #   refused: <message>      not opened (the first error logged), or the root
 #                           directory unreadable
 # After an intended change of behaviour: E4_UPDATE_EXPECTED=1 make check

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # mount-walk.py MOUNTPOINT: walk a mounted file system the way a user's
 # tools do (readdir, lstat, read every byte, readlink, list and get every
-# xattr), never following symlinks; print "entries=N errors=M" where M
-# counts the paths on which some operation failed (each error on stderr).
+# xattr), never following symlinks; print "entries=N errors=M (paths)": M
+# paths gave an error, the first three are named (all of them on stderr).
 import errno, os, sys
 
 root = sys.argv[1]
@@ -63,4 +63,11 @@ while stack:
             except OSError as e:
                 fail(p, 'read', e)
 xattrs(root)
-print(f"entries={entries} errors={len(bad)}")
+def shown(p):
+    rel = '/' + os.path.relpath(p, root).lstrip('.')
+    return ''.join(c if c.isprintable() and c != ',' else '?' for c in rel)[:47]
+
+names = sorted(shown(p) for p in bad)
+more = ', ...' if len(names) > 3 else ''
+print(f"entries={entries} errors={len(bad)}" +
+      (f" ({', '.join(names[:3])}{more})" if names else ''))

@@ -20,6 +20,7 @@ fail=0 n=0
 for dir in "$E4_SRCDIR"/tests/fuzz/regress/*/ "$E4_SRCDIR"/tests/fuzz/seeds/*/; do
 	h=$(basename "$dir")
 	for input in "$dir"*; do
+		[ "$(basename "$input")" = README ] && continue
 		[ -f "$input" ] || continue
 		n=$((n + 1))
 		timeout 10 "$replay" "$h" "$input" 2>"$tmp/err" >/dev/null

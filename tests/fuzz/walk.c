@@ -106,6 +106,26 @@ static void report(struct walker *w, const char *path, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Count a reachable inode whose reading failed; remember the first paths. */
+static void count_bad(struct walker *w, const char *path)
+{
+	struct e4_walk_result *r = w->res;
+
+	if (r->bad < sizeof(r->bad_paths) / sizeof(r->bad_paths[0])) {
+		char *out = r->bad_paths[r->bad];
+		size_t n = 0, max = sizeof(r->bad_paths[0]) - 1;
+
+		if (!path[0])
+			path = "/";
+		for (; path[n] && n < max; n++) {
+			unsigned char c = (unsigned char)path[n];
+			out[n] = c >= 0x20 && c < 0x7f && c != ',' ? (char)c : '?';
+		}
+		out[n] = '\0';
+	}
+	r->bad++;
+}
+
 /* ---- visited set ----------------------------------------------------------- */
 
 /* Returns true if @ino was not seen before (and records it), false if it was
@@ -430,7 +450,7 @@ static void visit(struct walker *w, uint32_t ino, char *path)
 
 	if (err < 0) {
 		report(w, path, "inode %u: %s", ino, strerror(-err));
-		w->res->bad++;
+		count_bad(w, path);
 		free(path);
 		return;
 	}
@@ -446,7 +466,7 @@ static void visit(struct walker *w, uint32_t ino, char *path)
 	err = walk_inode_body(w, &in);
 	if (err < 0) {
 		report(w, path, "%s", strerror(-err));
-		w->res->bad++;
+		count_bad(w, path);
 		free(path);
 		return;
 	}
@@ -472,7 +492,7 @@ static void walk_dir(struct walker *w, uint32_t ino, const char *path)
 
 	err = check_dir_names(w, &dir, path);
 	if (iter_err < 0 || err < 0)
-		w->res->bad++;
+		count_bad(w, path);
 
 	/* names are reused by the next directory: copy what visit needs */
 	size_t n = w->n_names;
@@ -645,8 +665,16 @@ void e4_walk_outcome(const struct e4_walk_result *r, char *buf, size_t size)
 		 "dirs=%u files=%u symlinks=%u other=%u entries=%u scan=%u/%u%s",
 		 r->dirs, r->files, r->symlinks, r->others, r->entries,
 		 r->scanned_ok, r->scanned_bad, r->limited ? " limited" : "");
-	if (r->bad)
-		snprintf(buf, size, "eio: %u files; %s", r->bad, counts);
+	if (r->bad) {
+		char paths[200] = "";
+		size_t shown = r->bad < 3 ? r->bad : 3;
+		for (size_t i = 0; i < shown; i++) {
+			strcat(paths, i ? ", " : "");
+			strcat(paths, r->bad_paths[i]);
+		}
+		snprintf(buf, size, "eio: %u files (%s%s); %s", r->bad, paths,
+			 r->bad > shown ? ", ..." : "", counts);
+	}
 	else
 		snprintf(buf, size, "ok; %s", counts);
 }

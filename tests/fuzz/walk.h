@@ -32,6 +32,7 @@ struct e4_walk_result {
 	char refusal[256];		/* first error logged while opening */
 	unsigned dirs, files, symlinks, others, entries;
 	unsigned bad;			/* reachable inodes with a failed read */
+	char bad_paths[3][48];		/* the first ones, printable, cut */
 	unsigned scanned_ok, scanned_bad; /* inode-table scan */
 	bool limited;			/* a limit cut the walk short */
 	uint64_t bytes;			/* file bytes read */
