@@ -257,7 +257,7 @@ static void seek_map(int fd, off_t size, off_t *out, size_t max, size_t *n)
 		off_t h = lseek(fd, d, SEEK_HOLE);
 
 		out[(*n)++] = d;
-		out[(*n)++] = h;
+		out[(*n)++] = h < 0 ? -errno - 1000 : h;
 		if (h <= d)
 			return;
 		pos = h;
@@ -286,7 +286,15 @@ static void cmp_file(const char *rel, const char *pa, const char *pb,
 
 		seek_map(fa, size, ma, 64, &na);
 		seek_map(fb, size, mb, 64, &nb);
-		if (na != nb || memcmp(ma, mb, na * sizeof(off_t))) {
+		/* The kernel's ext4 fails SEEK_HOLE with ENOENT on inline-data
+		 * files longer than their inline data (mkfs -d makes those for
+		 * all-zero files): no reference answer to compare with. */
+		bool ref_failed = false;
+		for (size_t k = 0; k < nb; k++)
+			ref_failed |= mb[k] <= -1000 && mb[k] != -ENXIO - 1000;
+		if (ref_failed)
+			printf("note %s: reference SEEK_DATA/SEEK_HOLE fails, map not compared\n", rel);
+		else if (na != nb || memcmp(ma, mb, na * sizeof(off_t))) {
 			size_t i = 0;
 
 			while (i < na && i < nb && ma[i] == mb[i])
