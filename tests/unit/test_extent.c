@@ -221,6 +221,7 @@ static void test_unwritten(void **state)
 	mu_check_content(fs, &inode, host);
 	mu_check_seek(fs, &inode, host);
 	tu_close(fs);
+	free(img);
 }
 
 /* ---- hand-broken trees ------------------------------------------------ */
