@@ -284,22 +284,32 @@ static int cmd_ls(int argc, char **argv)
 	return c.status;
 }
 
-static int cmd_cat(int argc, char **argv)
+/* `CMD IMAGE PATH`: open IMAGE and read PATH's inode.  0 with the fs open,
+ * else the exit status (2 usage or unreadable image, 1 no such path). */
+static int open_path_command(int argc, char **argv, struct e4_fs **fs,
+			     struct e4_inode *in)
 {
-	struct e4_fs *fs;
-	struct e4_inode in;
-	int status = 0;
-
 	if (argc != 3) {
 		usage(stderr);
 		return 2;
 	}
-	if (open_image(argv[1], &fs))
+	if (open_image(argv[1], fs))
 		return 2;
-	if (resolve(fs, argv[2], &in)) {
-		e4_fs_close(fs);
+	if (resolve(*fs, argv[2], in)) {
+		e4_fs_close(*fs);
 		return 1;
 	}
+	return 0;
+}
+
+static int cmd_cat(int argc, char **argv)
+{
+	struct e4_fs *fs;
+	struct e4_inode in;
+	int status = open_path_command(argc, argv, &fs, &in);
+
+	if (status)
+		return status;
 	if (!e4_inode_is_reg(&in)) {
 		fprintf(stderr, "%s: %s: not a regular file\n", progname, argv[2]);
 		e4_fs_close(fs);
@@ -355,17 +365,10 @@ static int cmd_stat(int argc, char **argv)
 	struct e4_fs *fs;
 	struct e4_inode in;
 	char mode[11], t[64];
+	int status = open_path_command(argc, argv, &fs, &in);
 
-	if (argc != 3) {
-		usage(stderr);
-		return 2;
-	}
-	if (open_image(argv[1], &fs))
-		return 2;
-	if (resolve(fs, argv[2], &in)) {
-		e4_fs_close(fs);
-		return 1;
-	}
+	if (status)
+		return status;
 	mode_string(in.mode, mode);
 	printf("  path %s\n  inode %u  generation %u\n  mode %s (0%o)\n", argv[2],
 	       in.ino, in.generation, mode, in.mode);

@@ -1,0 +1,53 @@
+#!/bin/bash
+# e4img over an image of the bundled sample tree: ls -lR names every entry,
+# cat gives back each file byte for byte, stat describes it, check finds it
+# clean, and bad invocations exit non-zero with a message.
+set -u
+src=${E4_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${E4_BUILDDIR:-$src}
+e4img=$build/e4img
+tree=$src/share/sample-tree
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+ok() { echo "PASS: $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
+
+img=$tmp/sample.img
+mkfs.ext4 -q -F -d "$tree" "$img" 16M || { echo "mkfs failed"; exit 1; }
+
+# every entry of the tree appears in ls -lR, and nothing else
+"$e4img" ls -R "$img" / >"$tmp/ls" 2>&1 || bad "ls -R exits 0"
+(cd "$tree" && find . -mindepth 1 -printf '%f\n' | sort) >"$tmp/want"
+grep -v -e '^$' -e ':$' -e '^lost+found$' "$tmp/ls" | sort >"$tmp/got"
+if cmp -s "$tmp/want" "$tmp/got"; then ok "ls -R names every entry"; else bad "ls -R names"; diff "$tmp/want" "$tmp/got"; fi
+"$e4img" ls -lR "$img" >"$tmp/lsl" 2>&1 && grep -q 'hello-link -> ../hello.txt' "$tmp/lsl" &&
+	ok "ls -lR shows the symlink target" || bad "ls -lR symlink target"
+
+# cat of every regular file equals the source
+while IFS= read -r f; do
+	if "$e4img" cat "$img" "/$f" | cmp -s - "$tree/$f"; then ok "cat /$f"; else bad "cat /$f"; fi
+done < <(cd "$tree" && find . -type f -printf '%P\n')
+
+# stat
+"$e4img" stat "$img" /hello.txt >"$tmp/stat" 2>&1
+size=$(stat -c %s "$tree/hello.txt")
+grep -q "size $size " "$tmp/stat" && grep -q 'mode -rw-r--r--' "$tmp/stat" &&
+	ok "stat shows size and mode" || { bad "stat"; cat "$tmp/stat"; }
+
+# check: clean image
+"$e4img" check "$img" >"$tmp/check" 2>&1 && grep -q ': 0 problems' "$tmp/check" &&
+	ok "check: clean" || { bad "check clean"; cat "$tmp/check"; }
+
+# errors: missing path (1), not a file system (2), usage (2)
+"$e4img" cat "$img" /nope 2>"$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q 'No such file' "$tmp/err" && ok "missing path: exit 1 with message" || bad "missing path (rc $rc)"
+head -c 1M /dev/zero >"$tmp/zero.img"
+"$e4img" ls "$tmp/zero.img" 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q 'not an ext2/ext3/ext4 file system' "$tmp/err" && ok "not ext4: exit 2 with message" || bad "not ext4 (rc $rc)"
+"$e4img" frobnicate "$img" 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q "unknown command" "$tmp/err" && ok "unknown command: exit 2" || bad "unknown command (rc $rc)"
+"$e4img" cat "$img" /docs 2>"$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q 'not a regular file' "$tmp/err" && ok "cat of a directory refused" || bad "cat dir (rc $rc)"
+
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
