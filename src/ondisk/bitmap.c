@@ -6,6 +6,10 @@
  */
 #include "ondisk/ondisk.h"
 
+/* Owner tag of a bitmap buffer whose checksum failed: reported once, and
+ * known bad on every later use. */
+#define BITMAP_BAD (1ull << 63)
+
 static int verify_bitmap(struct e4_fs *fs, uint32_t g, struct e4_buf *buf,
 			 enum e4_buf_kind kind, uint32_t stored, size_t nbytes)
 {
@@ -14,6 +18,8 @@ static int verify_bitmap(struct e4_fs *fs, uint32_t g, struct e4_buf *buf,
 
 	if (!fs->metadata_csum || e4_buf_is_verified(fs->cache, buf, kind, g))
 		return 0;
+	if (e4_buf_is_verified(fs->cache, buf, kind, g | BITMAP_BAD))
+		return -EUCLEAN;
 	calc = e4_crc32c(fs->fs_seed, buf->data, nbytes);
 	if (fs->desc_size < E4_GD_SIZE_64) {
 		calc &= 0xFFFF;
@@ -22,8 +28,10 @@ static int verify_bitmap(struct e4_fs *fs, uint32_t g, struct e4_buf *buf,
 	if (calc != stored) {
 		int err = e4_csum_mismatch(fs, "group %u: %s bitmap block %llu: checksum 0x%08x does not match computed 0x%08x",
 					   g, what, (unsigned long long)buf->blk, stored, calc);
-		if (err)
+		if (err) {
+			e4_buf_set_verified(fs->cache, buf, kind, g | BITMAP_BAD);
 			return err;
+		}
 	}
 	e4_buf_set_verified(fs->cache, buf, kind, g);
 	return 0;
@@ -82,6 +90,14 @@ int e4_inode_bitmap_test(struct e4_fs *fs, uint32_t ino, bool *allocated)
 		return 0;
 	}
 	err = e4_inode_bitmap_get(fs, g, &gd, &buf);
+	if (err == -EUCLEAN) {
+		/* A bitmap that fails its checksum (reported once) cannot say
+		 * which inodes are free; reading needs no bitmap, so the
+		 * inode's own checks decide, as in the kernel.  Only the
+		 * allocator must refuse such a group. */
+		*allocated = true;
+		return 0;
+	}
 	if (err)
 		return err;
 	*allocated = e4_u8(buf->data, buf->size, index / 8) & (1u << (index % 8));
