@@ -40,9 +40,12 @@ cat > "$out/config.h" <<CFG
 CFG
 cflags="$cflags -std=gnu11 -g -O1 -fno-omit-frame-pointer -DE4_STRICT_BOUNDS
 	-I$top/include -I$top/src -I$here -include $out/config.h
-	-DE4_FUZZ_TEMPLATE_PATH=\"$out/template.img\" -Wall -Wextra -Wno-unused-parameter"
+	-DE4_FUZZ_TEMPLATE_PATH=\"$out/template.img\"
+	-DE4_FUZZ_JOURNAL_TEMPLATE_PATH=\"$out/journal-template.img\"
+	-Wall -Wextra -Wno-unused-parameter"
 
 zstd -q -d -f "$here/template.img.zst" -o "$out/template.img"
+zstd -q -d -f "$here/journal-template.img.zst" -o "$out/journal-template.img"
 
 lib_srcs="$top/src/io/dev.c $top/src/io/cache.c $(ls "$top"/src/ondisk/*.c)"
 objs=
@@ -56,7 +59,11 @@ if [ -n "$driver" ]; then
 	objs="$objs $out/obj/driver.o"
 fi
 
-harnesses="walk sb gdt inode extent dirblock htree xattr"
+# the journal harness's splicing, linked into every harness (it is small)
+$CC $cflags -c "$here/journal_fuzz.c" -o "$out/obj/journal_fuzz.o"
+objs="$objs $out/obj/journal_fuzz.o"
+
+harnesses="walk sb gdt inode extent dirblock htree xattr journal"
 for h in $harnesses; do
 	$CC $cflags -c "$here/fuzz_$h.c" -o "$out/obj/fuzz_$h.o"
 	$CC $ldflags -o "$out/fuzz_$h" "$out/obj/fuzz_$h.o" $objs -pthread

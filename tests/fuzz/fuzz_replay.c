@@ -5,8 +5,9 @@
  * Run inputs through one harness, as the fuzzers do, in the ordinary build:
  * `make check` replays every saved finding (tests/fuzz/regress/<harness>/)
  * this way, under the sanitizers in the sanitizer build.  HARNESS is walk
- * or a structure (sb, gdt, inode, extent, dirblock, htree, xattr), or fuse
- * (request sequences, fuzz_fuse.c).
+ * or a structure (sb, gdt, inode, extent, dirblock, htree, xattr), journal
+ * (the log of a dirty image, journal_fuzz.c) or fuse (request sequences,
+ * fuzz_fuse.c).  `fuzz_replay journal-seed FILE` writes the journal seed.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "fuzz_fuse.h"
+#include "journal_fuzz.h"
 #include "splice.h"
 #include "walk.h"
 
@@ -62,15 +64,18 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s walk|sb|gdt|inode|extent|dirblock|htree|xattr|fuse INPUT...\n",
+		fprintf(stderr, "usage: %s walk|sb|gdt|inode|extent|dirblock|htree|xattr|journal|fuse INPUT...\n",
 			argv[0]);
 		return 2;
 	}
 	for (int k = 0; k < E4_SPLICE_KINDS; k++)
 		if (!strcmp(argv[1], e4_fuzz_splice_name(k)))
 			kind = k;
+	if (!strcmp(argv[1], "journal-seed"))
+		return e4_fuzz_journal_seed(argv[2]) ? 1 : 0;
 	bool fuse = !strcmp(argv[1], "fuse");
-	if (kind < 0 && !fuse && strcmp(argv[1], "walk")) {
+	bool journal = !strcmp(argv[1], "journal");
+	if (kind < 0 && !fuse && !journal && strcmp(argv[1], "walk")) {
 		fprintf(stderr, "%s: unknown harness %s\n", argv[0], argv[1]);
 		return 2;
 	}
@@ -84,6 +89,8 @@ int main(int argc, char **argv)
 		}
 		if (fuse)
 			e4_fuzz_fuse(data, size);
+		else if (journal)
+			e4_fuzz_journal(data, size);
 		else if (kind < 0)
 			e4_fuzz_walk(data, size);
 		else
