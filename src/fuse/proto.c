@@ -17,13 +17,14 @@ struct e4f_inflight {
 };
 
 /* (each macro stringizes its own argument: FUSE_STATX may be a macro) */
+/* Names in the debug log drop the "FUSE_" prefix. */
 #define OP(code, fn, min, fl) \
-	[code] = { .name = #code + 5, .min_arg = (min), .handler = (fn), \
+	[code] = { .name = &(#code)[5], .min_arg = (min), .handler = (fn), \
 		   .flags = (fl) }
 #define RO_OP(code, fn, min) \
-	[code] = { .name = #code + 5, .min_arg = (min), .handler = (fn) }
+	[code] = { .name = &(#code)[5], .min_arg = (min), .handler = (fn) }
 #define MOD_OP(code) \
-	[code] = { .name = #code + 5, .handler = e4f_op_erofs, \
+	[code] = { .name = &(#code)[5], .handler = e4f_op_erofs, \
 		   .flags = E4F_OP_MODIFIES }
 
 /*

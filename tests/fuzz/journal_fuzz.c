@@ -46,7 +46,7 @@ void e4_fuzz_journal_init(void)
 {
 	const char *path = getenv("E4_FUZZ_JOURNAL_TEMPLATE");
 	struct e4_dev *dev;
-	struct e4_fs *fs;
+	struct e4_fs *fs = NULL;
 	struct e4_inode j;
 	struct e4_mapping m;
 
