@@ -256,36 +256,10 @@ static void break_copy(const char *name, struct broken *b)
 
 static void expect_error(struct broken *b, uint64_t lblk, const char *needle)
 {
-	struct e4_fs *fs;
-	struct e4_inode inode;
-	struct e4_mapping m;
-	uint8_t buf[1024];
-
-	assert_int_equal(tu_open(b->img, &fs), 0);
-	tu_log_clear();
-	assert_int_equal(e4_inode_read(fs, b->ino, &inode), 0);
-	assert_int_equal(e4_map_block(fs, &inode, lblk, &m), -EUCLEAN);
-	tu_assert_log(needle);
-	tu_log_clear();
-	assert_int_equal(e4_file_read(fs, &inode, lblk * 1024, buf,
-				      sizeof(buf)),
-			 -EUCLEAN);
-	tu_assert_log(needle);
-	tu_close(fs);
+	mu_expect_map_error(b->img, b->ino, lblk, -EUCLEAN, needle);
 	free(b->img);
 }
 
-static char *msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *msg(const char *fmt, ...)
-{
-	static char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return buf;
-}
 
 static void test_direct_pointer_beyond_fs(void **state)
 {
@@ -295,7 +269,7 @@ static void test_direct_pointer_beyond_fs(void **state)
 	break_copy("b-direct.img", &b);
 	tu_patch_le32(b.img, b.iblock + 11 * 4, (uint32_t)b.blocks_count + 1);
 	expect_error(&b, 11,
-		     msg("inode %u: i_block[11] (direct): block %llu outside the file system",
+		     tu_msg("inode %u: i_block[11] (direct): block %llu outside the file system",
 			 b.ino, (unsigned long long)b.blocks_count + 1));
 }
 
@@ -307,7 +281,7 @@ static void test_triple_slot_beyond_fs(void **state)
 	break_copy("b-tind.img", &b);
 	tu_patch_le32(b.img, b.iblock + 14 * 4, (uint32_t)b.blocks_count);
 	expect_error(&b, 70000,
-		     msg("inode %u: i_block[14] (triple indirect): block %llu outside the file system",
+		     tu_msg("inode %u: i_block[14] (triple indirect): block %llu outside the file system",
 			 b.ino, (unsigned long long)b.blocks_count));
 }
 
@@ -326,13 +300,13 @@ static void test_triple_range_pointers(void **state)
 			 tu_bmap(b.img, "/sparse", 70000));
 	tu_patch_le32(b.img, ind * 1024ull + 100 * 4, 0xFFFFFFF0u);
 	expect_error(&b, 70000,
-		     msg("inode %u: indirect block %u: entry 100: block 4294967280 outside the file system",
+		     tu_msg("inode %u: indirect block %u: entry 100: block 4294967280 outside the file system",
 			 b.ino, ind));
 
 	break_copy("b-tmid.img", &b);
 	tu_patch_le32(b.img, tind * 1024ull, (uint32_t)b.blocks_count + 3);
 	expect_error(&b, 70000,
-		     msg("inode %u: triple indirect block %u: entry 0: block %llu outside the file system",
+		     tu_msg("inode %u: triple indirect block %u: entry 0: block %llu outside the file system",
 			 b.ino, tind,
 			 (unsigned long long)b.blocks_count + 3));
 }

@@ -245,36 +245,10 @@ static void break_copy(const char *base, const char *name, const char *path,
 static void expect_map_error(struct broken *b, uint64_t lblk, int err,
 			     const char *needle)
 {
-	struct e4_fs *fs;
-	struct e4_inode inode;
-	struct e4_mapping m;
-	uint8_t buf[4096];
-
-	assert_int_equal(tu_open(b->img, &fs), 0);
-	tu_log_clear();
-	assert_int_equal(e4_inode_read(fs, b->ino, &inode), 0);
-	assert_int_equal(e4_map_block(fs, &inode, lblk, &m), err);
-	tu_assert_log(needle);
-	tu_log_clear();
-	assert_int_equal(e4_file_read(fs, &inode, lblk * tu_block_size(b->img),
-				      buf, sizeof(buf)),
-			 err);
-	tu_assert_log(needle);
-	tu_close(fs);
+	mu_expect_map_error(b->img, b->ino, lblk, err, needle);
 	free(b->img);
 }
 
-static char *msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *msg(const char *fmt, ...)
-{
-	static char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return buf;
-}
 
 static void patch_root(struct broken *b, unsigned off, uint16_t v16)
 {
@@ -290,7 +264,7 @@ static void test_root_bad_magic(void **state)
 	break_copy(img_4k, "b-magic.img", "/four", &b);
 	patch_root(&b, 0, 0x0000);
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent root: bad magic 0x0000", b.ino));
+			 tu_msg("inode %u: extent root: bad magic 0x0000", b.ino));
 }
 
 static void test_root_entries_over_max(void **state)
@@ -301,7 +275,7 @@ static void test_root_entries_over_max(void **state)
 	break_copy(img_4k, "b-entries.img", "/four", &b);
 	patch_root(&b, 2, 5);
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent root: eh_entries 5 > eh_max 4",
+			 tu_msg("inode %u: extent root: eh_entries 5 > eh_max 4",
 			     b.ino));
 }
 
@@ -313,7 +287,7 @@ static void test_root_max_over_capacity(void **state)
 	break_copy(img_4k, "b-max.img", "/four", &b);
 	patch_root(&b, 4, 5);
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent root: eh_max 5 > capacity 4",
+			 tu_msg("inode %u: extent root: eh_max 5 > capacity 4",
 			     b.ino));
 }
 
@@ -345,7 +319,7 @@ static void test_root_depth6(void **state)
 	break_copy(img_4k, "b-depth6.img", "/four", &b);
 	patch_root(&b, 6, 6);
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent root: eh_depth 6 > 5", b.ino));
+			 tu_msg("inode %u: extent root: eh_depth 6 > 5", b.ino));
 }
 
 static uint64_t first_child(const struct broken *b)
@@ -363,7 +337,7 @@ static void test_child_depth_mismatch(void **state)
 	child = first_child(&b);
 	patch_root(&b, 6, 2);	/* root claims two levels, the leaf says 0 */
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent block %llu: eh_depth 0, parent expects 1",
+			 tu_msg("inode %u: extent block %llu: eh_depth 0, parent expects 1",
 			     b.ino, (unsigned long long)child));
 }
 
@@ -377,7 +351,7 @@ static void test_unsorted_extents(void **state)
 	tu_patch_le32(b.img, b.root + 12 + 2 * 12, 0); /* extent 2 at lblk 0 */
 	tu_fix_inode_csum(b.img, b.ino);
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent root: extent 2: logical block 0 not above previous 4 (unsorted)",
+			 tu_msg("inode %u: extent root: extent 2: logical block 0 not above previous 4 (unsorted)",
 			     b.ino));
 }
 
@@ -390,7 +364,7 @@ static void test_overlapping_extents(void **state)
 	tu_patch_le32(b.img, b.root + 12 + 1 * 12, 1); /* extent 1 at lblk 1 */
 	tu_fix_inode_csum(b.img, b.ino);
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent root: extent 1: logical block 1 overlaps previous extent ending at 2",
+			 tu_msg("inode %u: extent root: extent 1: logical block 1 overlaps previous extent ending at 2",
 			     b.ino));
 }
 
@@ -402,7 +376,7 @@ static void test_zero_length(void **state)
 	break_copy(img_4k, "b-len0.img", "/four", &b);
 	patch_root(&b, 12 + 4, 0);
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent root: extent 0: length 0", b.ino));
+			 tu_msg("inode %u: extent root: extent 0: length 0", b.ino));
 }
 
 static void test_start_beyond_fs(void **state)
@@ -419,7 +393,7 @@ static void test_start_beyond_fs(void **state)
 	tu_patch_le32(b.img, b.root + 12 + 8, (uint32_t)info.blocks_count + 5);
 	tu_fix_inode_csum(b.img, b.ino);
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent root: extent 0: physical blocks %llu+2 outside the file system",
+			 tu_msg("inode %u: extent root: extent 0: physical blocks %llu+2 outside the file system",
 			     b.ino, (unsigned long long)info.blocks_count + 5));
 }
 
@@ -443,7 +417,7 @@ static void test_logical_end_overflow(void **state)
 	tu_patch_le32(b.img, b.root + 12 + 3 * 12, 0xFFFFFFFEu);
 	tu_fix_inode_csum(b.img, b.ino);
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent root: extent 3: logical blocks 4294967294+2 beyond 2^32-1",
+			 tu_msg("inode %u: extent root: extent 3: logical blocks 4294967294+2 beyond 2^32-1",
 			     b.ino));
 }
 
@@ -479,7 +453,7 @@ static void test_block_bad_magic(void **state)
 	child = first_child(&b);
 	tu_patch_le16(b.img, child * 4096, 0x0000);
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent block %llu: bad magic 0x0000",
+			 tu_msg("inode %u: extent block %llu: bad magic 0x0000",
 			     b.ino, (unsigned long long)child));
 }
 
@@ -511,7 +485,7 @@ static void test_block_bad_checksum(void **state)
 		tu_close(fs);
 	}
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent block %llu: checksum 0x%08x",
+			 tu_msg("inode %u: extent block %llu: checksum 0x%08x",
 			     b.ino, (unsigned long long)child, tail ^ 1));
 }
 
@@ -526,7 +500,7 @@ static void test_block_entries_over_max(void **state)
 	child = first_child(&b);
 	tu_patch_le16(b.img, child * 4096 + 4, 341);
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent block %llu: eh_max 341 > capacity 340",
+			 tu_msg("inode %u: extent block %llu: eh_max 341 > capacity 340",
 			     b.ino, (unsigned long long)child));
 }
 
@@ -542,7 +516,7 @@ static void test_child_key_below_index(void **state)
 	tu_patch_le32(b.img, b.root + 12, 1);
 	tu_fix_inode_csum(b.img, b.ino);
 	expect_map_error(&b, 2, -EUCLEAN,
-			 msg("inode %u: extent block %llu: first key 0 below its index key 1",
+			 tu_msg("inode %u: extent block %llu: first key 0 below its index key 1",
 			     b.ino, (unsigned long long)child));
 }
 
@@ -563,7 +537,7 @@ static void test_index_loop(void **state)
 	fix_block_csum(b.img, b.ino, child);
 	patch_root(&b, 6, 2);
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent block %llu: index loop",
+			 tu_msg("inode %u: extent block %llu: index loop",
 			     b.ino, (unsigned long long)child));
 }
 
@@ -580,7 +554,7 @@ static void test_block_unsorted(void **state)
 	tu_patch_le32(b.img, child * 4096 + 12 + 5 * 12, 3);
 	fix_block_csum(b.img, b.ino, child);
 	expect_map_error(&b, 0, -EUCLEAN,
-			 msg("inode %u: extent block %llu: extent 5: logical block 3 not above previous 8 (unsorted)",
+			 tu_msg("inode %u: extent block %llu: extent 5: logical block 3 not above previous 8 (unsorted)",
 			     b.ino, (unsigned long long)child));
 }
 

@@ -319,6 +319,17 @@ void tu_close(struct e4_fs *fs)
 	e4_fs_close(fs);
 }
 
+const char *tu_msg(const char *fmt, ...)
+{
+	static char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
 const char *tu_log(void)
 {
 	return logbuf;

@@ -77,6 +77,10 @@ int tu_open_opts(const char *img, struct e4_open_opts *opts,
 		 struct e4_fs **out);
 void tu_close(struct e4_fs *fs);
 
+/* printf into a static buffer (valid until the next call): expected log
+ * lines built from inode and block numbers. */
+const char *tu_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* The recorded log since the last tu_log_clear(). */
 const char *tu_log(void);
 void tu_log_clear(void);
