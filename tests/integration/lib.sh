@@ -104,11 +104,26 @@ image_get() {
 }
 
 # kmount IMAGE -> mounts it read-only, prints the mount point.
+# `mount -o loop` reuses a loop device already attached to the same image,
+# so two tests mounting one cached image would share one file system and
+# its page cache, and the kernel's SEEK_DATA over unwritten extents depends
+# on what is cached.  Each kernel mount gets its own loop device instead
+# (detached at once: the kernel frees it at umount).
+private_loop_mount() {
+	local dev
+	dev=$(losetup --find --show --read-only "$1") || return 1
+	if ! mount -o ro "$dev" "$2"; then
+		losetup -d "$dev"
+		return 1
+	fi
+	losetup -d "$dev"
+}
+
 kmount() {
 	local m
 	m=$(mktemp -d /tmp/e4ro.XXXXXX)
 	# ro on a cleanly unmounted image: the kernel writes nothing
-	mount -o loop,ro "$1" "$m" || { rmdir "$m"; return 1; }
+	private_loop_mount "$1" "$m" || { rmdir "$m"; return 1; }
 	mounts="$mounts $m"
 	echo "$m"
 }

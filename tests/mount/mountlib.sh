@@ -107,5 +107,5 @@ fuse_stop() {
 # kernel_mount IMAGE: read-only loop mount by the kernel's ext4; sets KDIR.
 kernel_mount() {
 	KDIR=$(new_dir)
-	mount -o loop,ro "$1" "$KDIR"
+	private_loop_mount "$1" "$KDIR"
 }
