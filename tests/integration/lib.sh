@@ -17,14 +17,17 @@ TREE_COMPARE=$E4_BUILDDIR/tests/integration/tree_compare
 n_pass=0
 n_fail=0
 failed_cases=""
-mounts=""
+# Mount points are recorded in a file, not a variable: kmount runs in a
+# command substitution (a subshell), where a variable would be lost.
+mounts_file=$(mktemp /tmp/e4mounts.XXXXXX)
 
 lib_cleanup() {
 	local m
-	for m in $mounts; do
-		umount "$m" 2>/dev/null
+	for m in $(cat "$mounts_file" 2>/dev/null); do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 		rmdir "$m" 2>/dev/null
 	done
+	rm -f "$mounts_file"
 }
 trap lib_cleanup EXIT
 
@@ -124,13 +127,13 @@ kmount() {
 	m=$(mktemp -d /tmp/e4ro.XXXXXX)
 	# ro on a cleanly unmounted image: the kernel writes nothing
 	private_loop_mount "$1" "$m" || { rmdir "$m"; return 1; }
-	mounts="$mounts $m"
+	echo "$m" >>"$mounts_file"
 	echo "$m"
 }
 
 kumount() {
 	umount "$1" && rmdir "$1"
-	mounts=$(echo "$mounts" | sed "s# $1##")
+	sed -i "\\#^$1\$#d" "$mounts_file"
 }
 
 # record NAME STATUS: one line per case in the log, counted for the summary.

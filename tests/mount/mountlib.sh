@@ -10,15 +10,19 @@ E4FUSE=$E4_BUILDDIR/e4fuse
 FSDIFF=$E4_BUILDDIR/tests/mount/fsdiff
 : "${E4_MOUNT_TEST_TIMEOUT:=1500}"
 
-m_dirs=""	# mount points we made (FUSE or kernel)
+# Directories we made (mount points and work directories), in a file:
+# new_dir runs in command substitutions, where a variable would be lost.
+m_dirs_file=$(mktemp /tmp/e4m-dirs.XXXXXX)
 m_pids=""	# e4fuse processes we started
 
 mount_cleanup() {
 	local d p
-	for d in $m_dirs; do
+	for d in $(cat "$m_dirs_file" 2>/dev/null); do
 		umount -l "$d" 2>/dev/null
-		rmdir "$d" 2>/dev/null
+		# detached by now: remove what is left (work images included)
+		rm -rf --one-file-system "$d" 2>/dev/null
 	done
+	rm -f "$m_dirs_file"
 	for p in $m_pids; do
 		kill -9 "$p" 2>/dev/null
 	done
@@ -49,7 +53,7 @@ require_mount_env() {
 new_dir() {
 	local d
 	d=$(mktemp -d /tmp/e4m.XXXXXX)
-	m_dirs="$m_dirs $d"
+	echo "$d" >>"$m_dirs_file"
 	echo "$d"
 }
 
