@@ -87,7 +87,7 @@ kernel_replay() {
 	# the kernel replays only on a writable device
 	mount -o loop "$copy" "$m" && umount "$m" || return 1
 	mount -o loop,ro "$copy" "$m" || return 1
-	mounts="$mounts $m"
+	echo "$m" >>"$mounts_file"
 	echo "$m"
 }
 
@@ -160,7 +160,7 @@ run_case() {
 		local fm
 		fm=$(mktemp -d "$WORK/fuse.XXXXXX")
 		if "$E4FUSE" "$img" "$fm" -o ro 2> "$WORK/fuse.err"; then
-			mounts="$mounts $fm"
+			echo "$fm" >>"$mounts_file"
 			diff -r --no-dereference "$ref" "$fm" &&
 				diff <(cd "$ref" && find . -printf '%P %M %s %n %U %G %T@ %l\n' | sort) \
 				     <(cd "$fm" && find . -printf '%P %M %s %n %U %G %T@ %l\n' | sort) &&
@@ -171,7 +171,7 @@ run_case() {
 			if [ "$mode" = copy ]; then
 				fm=$(mktemp -d "$WORK/fuse.XXXXXX")
 				if "$E4FUSE" "$img" "$fm" -o ro,norecovery 2> "$WORK/fuse.err"; then
-					mounts="$mounts $fm"
+					echo "$fm" >>"$mounts_file"
 					[ -d "$fm/keep" ] || [ -f "$fm/keep" ] && [ ! -e "$fm/new" ]
 					record "$name: e4fuse -o norecovery shows the unreplayed image" $?
 					kumount "$fm"
