@@ -1,22 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* Fuzz harness: the gdt structure of the template image (splice.h). */
-#include <stddef.h>
-#include <stdint.h>
+#include "splice_harness.h"
 
-#include "splice.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	e4_fuzz_splice_init();
-	return 0;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	return e4_fuzz_splice_walk(E4_SPLICE_GDT, data, size);
-}
+E4_SPLICE_HARNESS(E4_SPLICE_GDT)
