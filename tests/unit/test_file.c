@@ -49,17 +49,6 @@ static int make_images(void **state)
 	return 0;
 }
 
-static char *msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *msg(const char *fmt, ...)
-{
-	static char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return buf;
-}
 
 /* Content and SEEK_DATA/SEEK_HOLE of each file against the source.  The
  * 64K image only for files whose holes are 64K-aligned in the source. */
@@ -210,7 +199,7 @@ static void test_truncated_image(void **state)
 		assert_int_equal(buf[i], mu_byte(i));
 	assert_int_equal(e4_file_read(fs, &inode, inode.size - 1, buf,
 				      sizeof(buf)), -EIO);
-	tu_assert_log(msg("inode %u: reading 1 bytes of data at block %llu failed",
+	tu_assert_log(tu_msg("inode %u: reading 1 bytes of data at block %llu failed",
 			  inode.ino, (unsigned long long)last));
 	/* a read ending before the cut still works */
 	assert_int_equal(e4_file_read(fs, &inode, 4096, buf, 4096), 4096);
