@@ -59,7 +59,13 @@ struct e4_open_opts {
 	void *log_ctx;
 	enum e4_log_level log_level;	/* messages above this are dropped */
 	bool norecovery;		/* do not replay the journal */
+	/* Ceiling on the memory the in-memory journal replay may hold; an
+	 * image whose replay needs more is refused with a message rather
+	 * than risking the OOM killer.  0 = E4_REPLAY_MEM_DEFAULT. */
+	uint64_t replay_mem_max;
 };
+
+#define E4_REPLAY_MEM_DEFAULT (512ull << 20)
 
 /*
  * Open the file system on @dev.  On success the fs owns @dev.  On failure the
@@ -89,6 +95,19 @@ struct e4_fs_info {
 	bool read_only_forced;		/* unknown ro_compat bit, error state... */
 };
 void e4_fs_get_info(const struct e4_fs *fs, struct e4_fs_info *out);
+
+/*
+ * Work done on @fs since it was opened, so fuzz harnesses can bound what one
+ * operation costs (a hostile image must not buy unbounded work with a few
+ * bytes).  The counters only grow; take differences.
+ */
+struct e4_fs_counters {
+	uint64_t meta_gets;	/* metadata block lookups, cache hits included */
+	uint64_t dev_reads;	/* reads issued to the device */
+	uint64_t dev_read_bytes;
+	uint64_t replay_bytes;	/* memory held by the journal replay */
+};
+void e4_fs_get_counters(struct e4_fs *fs, struct e4_fs_counters *out);
 
 /* Human-readable list of the features set, for e4img and logs. */
 void e4_fs_describe_features(const struct e4_fs *fs, char *buf, size_t size);
@@ -129,6 +148,18 @@ struct e4_inode {
  * -EUCLEAN if it is corrupt.
  */
 int e4_inode_read(struct e4_fs *fs, uint32_t ino, struct e4_inode *out);
+
+/*
+ * Read the inode a directory entry names (or a node id handed out for one).
+ * Names may only refer to the root and to inodes from s_first_ino on, as the
+ * kernel requires; neither to the file system's internal inodes (journal,
+ * orphan file, quota files) nor to EA inodes.  With @dir nonzero a violation
+ * is corruption, reported naming the directory and @name: -EUCLEAN.  With
+ * @dir 0 (a node id) it is silent: -EINVAL for a number no name can hold,
+ * -ENOENT for a free inode, -EUCLEAN (reported) for a damaged one.
+ */
+int e4_inode_read_named(struct e4_fs *fs, uint32_t dir, const char *name,
+			uint32_t ino, struct e4_inode *out);
 
 static inline bool e4_inode_is_dir(const struct e4_inode *i)
 {

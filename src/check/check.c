@@ -335,10 +335,7 @@ static void compare_block_bitmaps(struct checker *c)
 
 static bool is_special_unlinked(const struct e4_fs *fs, uint32_t ino)
 {
-	return ino == fs->journal_inum || ino == fs->orphan_file_inum ||
-	       ino == e4_le32(fs->sb_raw, E4_SB_SIZE, 0x240) ||
-	       ino == e4_le32(fs->sb_raw, E4_SB_SIZE, 0x244) ||
-	       ino == e4_le32(fs->sb_raw, E4_SB_SIZE, 0x26C);
+	return e4_inode_is_internal(fs, ino);
 }
 
 static int xattr_visit(void *ctx, const char *name, size_t len)

@@ -24,6 +24,9 @@
 int e4_dev_pread(struct e4_dev *dev, void *buf, size_t len, uint64_t off);
 int e4_dev_pwrite(struct e4_dev *dev, const void *buf, size_t len, uint64_t off);
 bool e4_dev_writable(const struct e4_dev *dev);
+/* Reads issued and bytes read since the device was opened. */
+void e4_dev_get_counters(struct e4_dev *dev, uint64_t *reads,
+			 uint64_t *read_bytes);
 
 /* ---- cache ---------------------------------------------------------- */
 

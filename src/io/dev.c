@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,6 +23,8 @@ struct e4_dev {
 	uint64_t offset;	/* start of the file system in the file */
 	uint64_t size;		/* bytes usable from offset */
 	bool writable;
+	/* work done, for the harnesses' resource oracle (e4_fs_get_counters) */
+	atomic_uint_least64_t reads, read_bytes;
 };
 
 int e4_dev_open_file(const char *path, uint64_t offset, uint64_t length,
@@ -97,6 +100,13 @@ uint64_t e4_dev_size(const struct e4_dev *dev)
 	return dev->size;
 }
 
+void e4_dev_get_counters(struct e4_dev *dev, uint64_t *reads,
+			 uint64_t *read_bytes)
+{
+	*reads = atomic_load_explicit(&dev->reads, memory_order_relaxed);
+	*read_bytes = atomic_load_explicit(&dev->read_bytes, memory_order_relaxed);
+}
+
 bool e4_dev_writable(const struct e4_dev *dev)
 {
 	return dev->writable;
@@ -108,6 +118,8 @@ int e4_dev_pread(struct e4_dev *dev, void *buf, size_t len, uint64_t off)
 
 	if (!e4_in_bounds(dev->size, off, len) || off > dev->size)
 		return -EIO;
+	atomic_fetch_add_explicit(&dev->reads, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&dev->read_bytes, len, memory_order_relaxed);
 	if (dev->mem) {
 		memcpy(buf, dev->mem + off, len);
 		return 0;

@@ -258,3 +258,39 @@ out:
 	e4_meta_put(fs, buf);
 	return err;
 }
+
+bool e4_inode_is_internal(const struct e4_fs *fs, uint32_t ino)
+{
+	const uint8_t *sb = fs->sb_raw;
+
+	return ino == fs->journal_inum || ino == fs->orphan_file_inum ||
+	       ino == e4_le32(sb, E4_SB_SIZE, E4_SB_USR_QUOTA_INUM) ||
+	       ino == e4_le32(sb, E4_SB_SIZE, E4_SB_GRP_QUOTA_INUM) ||
+	       ino == e4_le32(sb, E4_SB_SIZE, E4_SB_PRJ_QUOTA_INUM);
+}
+
+int e4_inode_read_named(struct e4_fs *fs, uint32_t dir, const char *name,
+			uint32_t ino, struct e4_inode *out)
+{
+	const char *what;
+	int err = -EINVAL;
+
+	if (ino == 0 || ino > fs->inodes_count) {
+		what = "out-of-range";
+	} else if ((ino < fs->first_ino && ino != E4_ROOT_INO) ||
+		   e4_inode_is_internal(fs, ino)) {
+		what = "reserved";
+	} else {
+		err = e4_inode_read(fs, ino, out);
+		if (err == -ENOENT)
+			what = "free";
+		else if (!err && (out->flags & E4_EA_INODE_FL))
+			what = "xattr value";
+		else
+			return err;	/* read, or damaged (reported) */
+	}
+	if (!dir)
+		return err ? err : -EINVAL;	/* a stale node id */
+	return e4_corrupt(fs, "inode %u: directory entry '%s' names %s inode %u",
+			  dir, name, what, ino);
+}

@@ -680,6 +680,13 @@ size_t e4_journal_replayed_blocks(const struct e4_journal *j)
 	return j ? j->nused : 0;
 }
 
+uint64_t e4_journal_memory(const struct e4_journal *j)
+{
+	if (!j)
+		return 0;
+	return sizeof(*j) + (j->nslots + j->nrevokes_slots) * sizeof(struct replay_slot);
+}
+
 void e4_journal_free(struct e4_journal *j)
 {
 	if (!j)

@@ -20,6 +20,8 @@ int e4_journal_replay(struct e4_fs *fs, struct e4_journal **out);
 int e4_journal_overlay_read(void *ctx, uint64_t blk, uint8_t *buf);
 bool e4_journal_has_block(const struct e4_journal *j, uint64_t blk);
 size_t e4_journal_replayed_blocks(const struct e4_journal *j);
+/* Bytes of memory the replay holds (0 for NULL). */
+uint64_t e4_journal_memory(const struct e4_journal *j);
 void e4_journal_free(struct e4_journal *j);
 
 #endif /* E4_ONDISK_JOURNAL_H */

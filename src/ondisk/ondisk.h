@@ -7,6 +7,7 @@
 #define E4_ONDISK_H
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,6 +73,7 @@ struct e4_fs {
 	bool read_only_forced;
 
 	struct e4_journal *journal;	/* replayed journal overlay, or NULL */
+	atomic_uint_least64_t meta_gets;	/* e4_fs_get_counters */
 	struct e4_block_set *orphans;	/* deleted orphans, hidden (orphan.c) */
 };
 
@@ -166,6 +168,9 @@ int e4_inode_raw_get(struct e4_fs *fs, uint32_t ino, struct e4_buf **buf,
  * orphan, for the checker). */
 int e4_inode_load(struct e4_fs *fs, uint32_t ino, struct e4_inode *out,
 		  bool unlinked_ok);
+/* True for the inodes the file system keeps for itself past s_first_ino
+ * (journal, orphan file, quota files): no directory entry names them. */
+bool e4_inode_is_internal(const struct e4_fs *fs, uint32_t ino);
 /* Decode a timestamp pair (§4.9). */
 struct e4_time e4_time_decode(uint32_t base, uint32_t extra, bool has_extra);
 
