@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "e4/check.h"
+#include "e4/tree.h"
 #include "ondisk/ondisk.h"
 
 /* Above this the per-inode tables would not fit in reasonable memory. */
@@ -114,8 +115,8 @@ struct checker {
 	uint32_t *refs;		/* directory entries naming the inode */
 	uint32_t *subdirs;	/* for directories: children that are dirs */
 	uint32_t *parent;	/* for directories: where it was reached from */
-	uint32_t *queue;	/* directories to walk */
-	size_t qhead, qtail;
+	struct e4_inode dir;	/* the directory being walked */
+	unsigned dir_entries;	/* entries of it seen so far */
 	uint8_t *claimed;	/* one bit per block: owned by something */
 	uint32_t owner;		/* inode whose blocks are being claimed */
 	uint64_t owner_dups;
@@ -455,19 +456,43 @@ static void check_inodes(struct checker *c)
 
 /* ---- the directory tree ----------------------------------------------- */
 
-struct dir_walk {
-	struct checker *c;
-	const struct e4_inode *dir;
-	unsigned index;
-};
-
-static int check_entry(void *ctx, const struct e4_dirent *d)
+static int check_dir_begin(void *ctx, const char *path,
+			   const struct e4_inode *dir, uint32_t parent)
 {
-	struct dir_walk *w = ctx;
-	struct checker *c = w->c;
+	struct checker *c = ctx;
+
+	(void)path;
+	(void)parent;
+	c->dir = *dir;
+	c->dir_entries = 0;
+	c->stats->directories++;
+	return 0;
+}
+
+static int check_dir_end(void *ctx, const char *path,
+			 const struct e4_inode *dir, int err)
+{
+	struct checker *c = ctx;
+
+	(void)path;
+	(void)err;	/* reported by the directory code */
+	if (dir && c->dir_entries < 2)
+		problem(c->sink, "directory inode %u: missing \".\" or \"..\"",
+			dir->ino);
+	return 0;
+}
+
+/* The library's rule (e4_inode_read_named) reads the inode; the checker
+ * already knows every inode's state, so it applies the same rule to its
+ * tables and words the problem as a checker line. */
+static int check_entry(void *ctx, const struct e4_tree_entry *te,
+		       bool *descend)
+{
+	struct checker *c = ctx;
 	struct e4_fs *fs = c->fs;
-	uint32_t dino = w->dir->ino;
-	unsigned index = w->index++;
+	uint32_t dino = te->dir;
+	unsigned index = c->dir_entries++;
+	const struct e4_tree_entry *d = te;
 
 	c->stats->entries++;
 	if (index == 0 || index == 1) {
@@ -522,7 +547,7 @@ static int check_entry(void *ctx, const struct e4_dirent *d)
 
 	/* the index must find what the linear walk sees */
 	uint32_t found = 0;
-	int err = e4_dir_lookup(fs, w->dir, d->name, d->name_len, &found, NULL);
+	int err = e4_dir_lookup(fs, &c->dir, d->name, d->name_len, &found, NULL);
 	if (err == -ENOENT || (!err && found != d->ino))
 		problem(c->sink, "directory inode %u: lookup of \"%s\" finds %s%u, the entry names %u",
 			dino, d->name, err ? "nothing" : "inode ", found, d->ino);
@@ -534,7 +559,7 @@ static int check_entry(void *ctx, const struct e4_dirent *d)
 				d->ino, c->parent[d->ino] ? c->parent[d->ino] : E4_ROOT_INO, dino);
 		} else {
 			c->parent[d->ino] = dino;
-			c->queue[c->qtail++] = d->ino;
+			*descend = true;
 		}
 	}
 	return 0;
@@ -542,7 +567,16 @@ static int check_entry(void *ctx, const struct e4_dirent *d)
 
 static void walk_tree(struct checker *c)
 {
-	struct e4_fs *fs = c->fs;
+	static const struct e4_tree_ops ops = {
+		.dir_begin = check_dir_begin, .entry = check_entry,
+		.dir_end = check_dir_end,
+	};
+	/* breadth first: memory per waiting directory, not per level, so no
+	 * depth bound is needed; each directory is walked once (parent[] is
+	 * set before it is queued, and the walker refuses a second visit) */
+	struct e4_tree_opts opts = { .flags = E4_TREE_DOTS | E4_TREE_BREADTH_FIRST,
+				     .max_depth = UINT32_MAX };
+	int err;
 
 	if (c->state[E4_ROOT_INO] != ST_OK) {
 		problem(c->sink, "root directory (inode 2) is unreadable or free");
@@ -553,20 +587,9 @@ static void walk_tree(struct checker *c)
 		return;
 	}
 	c->parent[E4_ROOT_INO] = E4_ROOT_INO;
-	c->queue[c->qtail++] = E4_ROOT_INO;
-	/* each directory is queued at most once (parent[] set first), so the
-	 * queue never exceeds inodes_count entries */
-	while (c->qhead < c->qtail) {
-		uint32_t ino = c->queue[c->qhead++];
-		struct e4_inode dir;
-		if (e4_inode_read(fs, ino, &dir))
-			continue;
-		struct dir_walk w = {.c = c, .dir = &dir};
-		c->stats->directories++;
-		(void)e4_dir_iterate(fs, &dir, 0, check_entry, &w);
-		if (w.index < 2)
-			problem(c->sink, "directory inode %u: missing \".\" or \"..\"", ino);
-	}
+	err = e4_tree_walk(c->fs, E4_ROOT_INO, "/", &opts, &ops, c);
+	if (err < 0)
+		problem(c->sink, "directory tree walk stopped: %s", strerror(-err));
 }
 
 static void check_links(struct checker *c)
@@ -615,9 +638,8 @@ int e4_check(struct e4_fs *fs, struct e4_check_sink *sink,
 	c.refs = calloc(n, sizeof(*c.refs));
 	c.subdirs = calloc(n, sizeof(*c.subdirs));
 	c.parent = calloc(n, sizeof(*c.parent));
-	c.queue = calloc(n, sizeof(*c.queue));
 	if (!c.state || !c.mode || !c.links || !c.refs || !c.subdirs ||
-	    !c.parent || !c.queue) {
+	    !c.parent) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -649,6 +671,5 @@ out:
 	free(c.refs);
 	free(c.subdirs);
 	free(c.parent);
-	free(c.queue);
 	return err;
 }

@@ -239,10 +239,14 @@ struct bm_walk {
 	struct e4_block_set *seen;	/* indirect blocks, each visited once */
 };
 
-/* Pointer array @arr of @count entries at @level (0: data pointers). */
+/* Pointer array @arr of @count entries at @level (0: data pointers).
+ * Recursive over the levels, which only go down from 3 (triple indirect):
+ * at most four frames.  The check is the second line. */
 static int walk_array(struct bm_walk *w, const uint8_t *arr, size_t size,
 		      uint32_t count, unsigned level)
 {
+	if (level > 3)
+		return -EIO;	/* a bug, not the image: levels only go down */
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t ptr = e4_le32(arr, size, i * 4u);
 		struct e4_buf *buf;

@@ -433,9 +433,15 @@ struct ext_walk {
 	struct e4_block_set *seen;	/* tree blocks, each visited once */
 };
 
+/* Recursive over the tree's levels.  Each child's depth is checked to be
+ * its parent's minus one and the root's is at most 5 (EX3), so @nesting
+ * never exceeds E4_EXT_MAX_DEPTH; the check below is the second line. */
 static int walk_node(struct ext_walk *w, const struct ext_node *n,
-		     uint64_t hi)
+		     uint64_t hi, unsigned nesting)
 {
+	if (nesting > E4_EXT_MAX_DEPTH)
+		return e4_corrupt(w->fs, "inode %u: extent tree nested deeper than %u levels",
+				  w->inode->ino, E4_EXT_MAX_DEPTH);
 	for (unsigned i = 0; i < n->entries; i++) {
 		int ret;
 
@@ -466,7 +472,7 @@ static int walk_node(struct ext_walk *w, const struct ext_node *n,
 			return ret;
 		ret = w->cb(w->ctx, child, 1, true);
 		if (!ret)
-			ret = walk_node(w, &c, next_hi);
+			ret = walk_node(w, &c, next_hi, nesting + 1u);
 		e4_meta_put(w->fs, buf);
 		if (ret)
 			return ret;
@@ -489,7 +495,7 @@ int e4_extent_for_each_owned(struct e4_fs *fs, const struct e4_inode *inode,
 	w.seen = e4_block_set_new();
 	if (!w.seen)
 		return -ENOMEM;
-	ret = walk_node(&w, &root, E4_EXT_LBLK_END);
+	ret = walk_node(&w, &root, E4_EXT_LBLK_END, 0);
 	e4_block_set_free(w.seen);
 	return ret;
 }

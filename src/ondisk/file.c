@@ -2,6 +2,12 @@
 /*
  * File data: read and SEEK_DATA/SEEK_HOLE, both walking e4_map_block runs.
  *
+ * Reading is two layers: e4_file_read dispatches inline-data inodes to
+ * inline.c (whose bytes may live in the system.data xattr), everything else
+ * to e4_file_read_mapped, which never consults xattrs.  EA-inode values are
+ * read with the latter, so no chain of structures can lead from an xattr
+ * value back to the xattr code (the recursion a crafted image once used).
+ *
  * Data does not pass through the metadata cache: each physically contiguous
  * run is one pread from the device straight into the caller's buffer, holes
  * and unwritten extents are zero-filled, inline data is copied out of the
@@ -12,22 +18,38 @@
 
 #include "ondisk/ondisk.h"
 
+/* Clamp [off, off + len) to i_size; false when nothing is left to read. */
+static bool clamp_to_size(const struct e4_inode *inode, uint64_t off,
+			  size_t *len)
+{
+	if (off >= inode->size || *len == 0)
+		return false;
+	if (*len > SSIZE_MAX)
+		*len = SSIZE_MAX;
+	if (*len > inode->size - off)
+		*len = (size_t)(inode->size - off);
+	return true;
+}
+
 ssize_t e4_file_read(struct e4_fs *fs, const struct e4_inode *inode,
 		     uint64_t off, void *buf, size_t len)
+{
+	if (!clamp_to_size(inode, off, &len))
+		return 0;
+	if (inode->flags & E4_INLINE_DATA_FL)
+		return e4_inline_read(fs, inode, off, buf, len);
+	return e4_file_read_mapped(fs, inode, off, buf, len);
+}
+
+ssize_t e4_file_read_mapped(struct e4_fs *fs, const struct e4_inode *inode,
+			    uint64_t off, void *buf, size_t len)
 {
 	uint8_t *dst = buf;
 	uint64_t end;
 	size_t done = 0;
 
-	if (off >= inode->size || len == 0)
+	if (!clamp_to_size(inode, off, &len))
 		return 0;
-	if (len > SSIZE_MAX)
-		len = SSIZE_MAX;
-	if (len > inode->size - off)
-		len = (size_t)(inode->size - off);
-	if (inode->flags & E4_INLINE_DATA_FL)
-		return e4_inline_read(fs, inode, off, buf, len);
-
 	end = off + len;	/* <= i_size: no overflow */
 	while (off < end) {
 		struct e4_mapping m;
@@ -60,18 +82,12 @@ ssize_t e4_file_read(struct e4_fs *fs, const struct e4_inode *inode,
 			}
 			break;
 		}
-		case E4_MAP_INLINE: {
-			ssize_t got = e4_inline_read(fs, inode, off,
-						     dst + done, (size_t)n);
-
-			if (got < 0)
-				return got;
-			/* inline data shorter than i_size reads as zeros */
-			if ((uint64_t)got < n)
-				memset(dst + done + got, 0,
-				       (size_t)(n - (uint64_t)got));
-			break;
-		}
+		case E4_MAP_INLINE:
+			/* only inline-data inodes map inline, and those are
+			 * read by e4_inline_read: never reached from an EA
+			 * inode, whose value must not lead back to xattrs */
+			return e4_corrupt(fs, "inode %u: inline mapping where block-mapped data is required",
+					  inode->ino);
 		case E4_MAP_HOLE:
 		case E4_MAP_UNWRITTEN:
 		default:

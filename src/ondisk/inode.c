@@ -98,6 +98,10 @@ static int check_flags(struct e4_fs *fs, const struct e4_inode *in)
 	if ((f & E4_EA_INODE_FL) &&
 	    !(fs->feature_incompat & E4_INCOMPAT_EA_INODE))
 		return e4_corrupt(fs, "inode %u: EA inode flag without the ea_inode feature", in->ino);
+	/* the kernel never stores an xattr value inline: an EA inode whose
+	 * data lived in its own xattrs could name itself */
+	if ((f & E4_EA_INODE_FL) && (f & E4_INLINE_DATA_FL))
+		return e4_corrupt(fs, "inode %u: EA inode with the inline data flag", in->ino);
 	if ((f & E4_HUGE_FILE_FL) &&
 	    !(fs->feature_ro_compat & E4_RO_COMPAT_HUGE_FILE))
 		return e4_corrupt(fs, "inode %u: huge file flag without the huge_file feature", in->ino);

@@ -218,6 +218,13 @@ bool e4_inode_is_deleted_orphan(const struct e4_fs *fs, uint32_t ino);
 int e4_blockmap_map(struct e4_fs *fs, const struct e4_inode *inode,
 		    uint64_t lblk, struct e4_mapping *out);
 
+/* ---- file.c ------------------------------------------------------------- */
+
+/* e4_file_read for a file whose data is mapped (extents or block map): an
+ * inline mapping is corruption.  Never touches xattrs (EA-inode values). */
+ssize_t e4_file_read_mapped(struct e4_fs *fs, const struct e4_inode *inode,
+			    uint64_t off, void *buf, size_t len);
+
 /* ---- inline.c ----------------------------------------------------------- */
 
 /* Read inline data bytes [off, off+len) of @inode (i_block then the

@@ -501,8 +501,8 @@ static int xa_ea_inode_read(struct e4_fs *fs, const struct e4_inode *owner,
 	if (!buf)
 		return 0;
 	while (done < value_size) {
-		ssize_t n = e4_file_read(fs, &ea, done, buf + done,
-					 value_size - done);
+		ssize_t n = e4_file_read_mapped(fs, &ea, done, buf + done,
+						value_size - done);
 		if (n < 0)
 			return (int)n;
 		if (n == 0)
@@ -558,6 +558,13 @@ static int xa_area_lookup(const struct xa_area *a, uint8_t index,
 	return 1;
 }
 
+/* system.data: the inline-data attribute (§8.1) */
+static bool xa_is_inline_data(uint8_t index, const char *name, size_t name_len)
+{
+	return index == E4_XATTR_INDEX_SYSTEM && name_len == 4 &&
+	       memcmp(name, "data", 4) == 0;
+}
+
 static ssize_t xa_get(struct e4_fs *fs, const struct e4_inode *inode,
 		      uint8_t index, const char *name, size_t name_len,
 		      void *buf, size_t size)
@@ -574,8 +581,7 @@ static ssize_t xa_get(struct e4_fs *fs, const struct e4_inode *inode,
 		hit = xa_area_lookup(&a, index, name, name_len, buf, size, &found);
 		e4_meta_put(fs, b);
 	}
-	if (!hit && !(index == E4_XATTR_INDEX_SYSTEM && name_len == 4 &&
-		      memcmp(name, "data", 4) == 0)) {
+	if (!hit && !xa_is_inline_data(index, name, name_len)) {
 		rc = xa_block_get(fs, inode, &b, &a);
 		if (rc < 0)
 			return rc;
@@ -587,6 +593,9 @@ static ssize_t xa_get(struct e4_fs *fs, const struct e4_inode *inode,
 	}
 	if (!hit)
 		return -ENODATA;
+	if (found.value_inum && xa_is_inline_data(index, name, name_len))
+		return e4_corrupt(fs, "inode %u: inline data (system.data) held in xattr value inode %u",
+				  inode->ino, found.value_inum);
 	if (found.value_size > XA_MAX_VALUE)
 		return -E2BIG;
 	if (buf && size < found.value_size)

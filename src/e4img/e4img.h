@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * e4img's commands, each working on an open file system and writing to the
+ * streams it is given, so the fuzz harness can run them on a mutated image
+ * without a process per input.  Every command returns the exit status:
+ * 0 success, 1 problems (missing path, unreadable entries), 2 unusable.
+ */
+#ifndef E4IMG_E4IMG_H
+#define E4IMG_E4IMG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "e4/e4.h"
+
+struct e4img_io {
+	FILE *out;
+	FILE *err;
+	const char *prog;	/* prefix of error messages */
+};
+
+enum e4img_ls_flags {
+	E4IMG_LS_LONG = 1u << 0,	/* -l */
+	E4IMG_LS_RECURSIVE = 1u << 1,	/* -R */
+};
+
+int e4img_ls(struct e4_fs *fs, const char *path, unsigned flags,
+	     const struct e4img_io *io);
+int e4img_cat(struct e4_fs *fs, const char *path, const struct e4img_io *io);
+int e4img_stat(struct e4_fs *fs, const char *path, const struct e4img_io *io);
+int e4img_info(struct e4_fs *fs, const struct e4img_io *io);
+
+/* Resolve @path to its inode, printing why not (exit status 1). */
+int e4img_resolve(struct e4_fs *fs, const char *path, struct e4_inode *in,
+		  const struct e4img_io *io);
+
+/* "drwxr-xr-x" and "2026-12-04 19:13:25.000000000" */
+void e4img_mode_string(uint16_t mode, char out[11]);
+void e4img_format_time(const struct e4_time *t, char *buf, size_t size);
+
+#endif /* E4IMG_E4IMG_H */

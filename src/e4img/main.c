@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * e4img: read an ext2/3/4 image with the on-disk library alone: no mount,
+ * no FUSE.  It is both a forensic tool and the proof that the library
+ * stands on its own.  This file holds the command line; the commands are
+ * in ls.c and show.c, the checker in the library.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e4/check.h"
+#include "e4img/e4img.h"
+
+#define PROG "e4img"
+
+/* stdout and stderr, set by main() */
+static struct e4img_io std_io = { NULL, NULL, PROG };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s ls [-lR] IMAGE [PATH]\n"
+		"       %s cat IMAGE PATH\n"
+		"       %s stat IMAGE PATH\n"
+		"       %s info IMAGE\n"
+		"       %s check IMAGE      (exit 0 clean, 1 problems found, 2 unreadable)\n"
+		"options for every command:\n"
+		"       --offset=BYTES      file system starts at BYTES in IMAGE\n"
+		"       --norecovery        do not replay the journal\n"
+		"       --replay-mem=SIZE   memory the in-memory journal replay may use\n"
+		"                           (K, M, G suffixes; default %llu M)\n",
+		PROG, PROG, PROG, PROG, PROG,
+		(unsigned long long)(E4_REPLAY_MEM_DEFAULT >> 20));
+}
+
+static struct {
+	uint64_t offset;
+	uint64_t replay_mem;
+	bool norecovery;
+} gopts;
+
+/*
+ * A decimal number (never octal or hex: "0100" is one hundred), with an
+ * optional K, M or G suffix where @suffixes.  -EINVAL for anything else,
+ * -ERANGE on overflow.
+ */
+static int parse_number(const char *s, bool suffixes, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	if (suffixes && *s) {
+		const char *units = "KMG", *u = strchr(units, *s);
+
+		if (!u)
+			return -EINVAL;
+		shift = 10u * (unsigned)(u - units + 1);
+		s++;
+	}
+	if (*s)
+		return -EINVAL;
+	if (shift && v > UINT64_MAX >> shift)
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+static int number_option(const char *arg, const char *name, bool suffixes,
+			 uint64_t *out)
+{
+	int err = parse_number(arg + strlen(name) + 1, suffixes, out);
+
+	if (err)
+		fprintf(stderr, "%s: %s: %s\n", PROG, arg,
+			err == -ERANGE ? "number too large" :
+			suffixes ? "expected a decimal number with an optional K, M or G suffix" :
+				   "expected a decimal number");
+	return err;
+}
+
+/* Open IMAGE with the global options; @o carries the log settings. */
+static int open_image_opts(const char *path, struct e4_open_opts *o,
+			   struct e4_fs **fs)
+{
+	struct e4_dev *dev;
+	int err = e4_dev_open_file(path, gopts.offset, 0, false, &dev);
+
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", PROG, path, strerror(-err));
+		return err;
+	}
+	o->read_only = true;
+	o->norecovery = gopts.norecovery;
+	o->replay_mem_max = gopts.replay_mem;
+	err = e4_fs_open(dev, o, fs);
+	if (err) {
+		fprintf(stderr, "%s: %s: cannot open: %s\n", PROG, path,
+			strerror(-err));
+		e4_dev_close(dev);
+	}
+	return err;
+}
+
+static int open_image(const char *path, struct e4_fs **fs)
+{
+	struct e4_open_opts o = { .log_level = E4_LOG_WARN };
+
+	return open_image_opts(path, &o, fs);
+}
+
+static int cmd_ls(int argc, char **argv)
+{
+	unsigned flags = 0;
+	struct e4_fs *fs;
+	int i = 1, status;
+
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		for (const char *o = argv[i] + 1; *o; o++) {
+			if (*o == 'l')
+				flags |= E4IMG_LS_LONG;
+			else if (*o == 'R')
+				flags |= E4IMG_LS_RECURSIVE;
+			else {
+				fprintf(stderr, "%s: ls: unknown option -%c\n", PROG, *o);
+				return 2;
+			}
+		}
+	}
+	if (i >= argc || argc - i > 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (open_image(argv[i], &fs))
+		return 2;
+	status = e4img_ls(fs, i + 1 < argc ? argv[i + 1] : "/", flags, &std_io);
+	e4_fs_close(fs);
+	return status;
+}
+
+/* `CMD IMAGE PATH` */
+static int path_command(int argc, char **argv,
+			int (*cmd)(struct e4_fs *, const char *,
+				   const struct e4img_io *))
+{
+	struct e4_fs *fs;
+	int status;
+
+	if (argc != 3) {
+		usage(stderr);
+		return 2;
+	}
+	if (open_image(argv[1], &fs))
+		return 2;
+	status = cmd(fs, argv[2], &std_io);
+	e4_fs_close(fs);
+	return status;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	struct e4_fs *fs;
+	int status;
+
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (open_image(argv[1], &fs))
+		return 2;
+	status = e4img_info(fs, &std_io);
+	e4_fs_close(fs);
+	return status;
+}
+
+static void print_problem(void *ctx, const char *problem)
+{
+	(void)ctx;
+	printf("%s\n", problem);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct e4_check_sink sink = { .report = print_problem };
+	struct e4_check_stats st;
+	struct e4_fs *fs;
+	int err;
+
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	struct e4_open_opts o = { .log = e4_check_log, .log_ctx = &sink,
+				  .log_level = E4_LOG_ERROR };
+	if (open_image_opts(argv[1], &o, &fs)) {
+		e4_check_sink_free(&sink);
+		return 2;
+	}
+	err = e4_check(fs, &sink, &st);
+	e4_fs_close(fs);
+	e4_check_sink_free(&sink);
+	if (err) {
+		fprintf(stderr, "%s: %s: cannot check: %s\n", PROG, argv[1],
+			strerror(-err));
+		return 2;
+	}
+	printf("%s: %u groups, %llu inodes, %llu directories, %llu entries: %llu problem%s\n",
+	       argv[1], st.groups, (unsigned long long)st.inodes_checked,
+	       (unsigned long long)st.directories, (unsigned long long)st.entries,
+	       (unsigned long long)st.problems, st.problems == 1 ? "" : "s");
+	return st.problems ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	std_io.out = stdout;
+	std_io.err = stderr;
+	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
+		if (!strncmp(argv[i], "--offset=", 9)) {
+			if (number_option(argv[i], "--offset", false, &gopts.offset))
+				return 2;
+		} else if (!strncmp(argv[i], "--replay-mem=", 13)) {
+			if (number_option(argv[i], "--replay-mem", true,
+					  &gopts.replay_mem))
+				return 2;
+		} else if (!strcmp(argv[i], "--norecovery")) {
+			gopts.norecovery = true;
+		} else if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "%s: unknown option %s\n", PROG, argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[i];
+	argc -= i;
+	argv += i;
+	if (!strcmp(cmd, "ls"))
+		return cmd_ls(argc, argv);
+	if (!strcmp(cmd, "cat"))
+		return path_command(argc, argv, e4img_cat);
+	if (!strcmp(cmd, "stat"))
+		return path_command(argc, argv, e4img_stat);
+	if (!strcmp(cmd, "info"))
+		return cmd_info(argc, argv);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc, argv);
+	fprintf(stderr, "%s: unknown command '%s'\n", PROG, cmd);
+	usage(stderr);
+	return 2;
+}

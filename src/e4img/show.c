@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * e4img cat, stat and info: one file's bytes, one inode's fields and
+ * mapping, the file system's geometry.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "e4/format.h"
+#include "e4img/e4img.h"
+
+int e4img_resolve(struct e4_fs *fs, const char *path, struct e4_inode *in,
+		  const struct e4img_io *io)
+{
+	uint32_t ino;
+	int err = e4_path_lookup(fs, path, &ino);
+
+	if (!err)
+		err = e4_inode_read(fs, ino, in);
+	if (err)
+		fprintf(io->err, "%s: %s: %s\n", io->prog, path, strerror(-err));
+	return err ? 1 : 0;
+}
+
+static char type_char(uint16_t mode)
+{
+	switch (mode & E4_S_IFMT) {
+	case E4_S_IFDIR: return 'd';
+	case E4_S_IFLNK: return 'l';
+	case E4_S_IFCHR: return 'c';
+	case E4_S_IFBLK: return 'b';
+	case E4_S_IFIFO: return 'p';
+	case E4_S_IFSOCK: return 's';
+	default: return '-';
+	}
+}
+
+void e4img_mode_string(uint16_t mode, char out[11])
+{
+	static const char rwx[] = "rwxrwxrwx";
+
+	out[0] = type_char(mode);
+	for (int i = 0; i < 9; i++)
+		out[i + 1] = (mode & (1u << (8 - i))) ? rwx[i] : '-';
+	if (mode & 04000) out[3] = (mode & 0100) ? 's' : 'S';
+	if (mode & 02000) out[6] = (mode & 0010) ? 's' : 'S';
+	if (mode & 01000) out[9] = (mode & 0001) ? 't' : 'T';
+	out[10] = '\0';
+}
+
+void e4img_format_time(const struct e4_time *t, char *buf, size_t size)
+{
+	time_t s = (time_t)t->sec;
+	struct tm tm;
+	size_t n;
+
+	if (!gmtime_r(&s, &tm)) {
+		snprintf(buf, size, "%" PRId64, t->sec);
+		return;
+	}
+	n = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%09u", t->nsec);
+}
+
+int e4img_cat(struct e4_fs *fs, const char *path, const struct e4img_io *io)
+{
+	size_t bufsize = 1u << 20;
+	struct e4_inode in;
+	uint64_t off = 0;
+	int status = 0;
+	char *buf;
+
+	if (e4img_resolve(fs, path, &in, io))
+		return 1;
+	if (!e4_inode_is_reg(&in)) {
+		fprintf(io->err, "%s: %s: not a regular file\n", io->prog, path);
+		return 1;
+	}
+	buf = malloc(bufsize);
+	if (!buf) {
+		fprintf(io->err, "%s: %s\n", io->prog, strerror(ENOMEM));
+		return 2;
+	}
+	for (;;) {
+		ssize_t n = e4_file_read(fs, &in, off, buf, bufsize);
+
+		if (n < 0) {
+			fprintf(io->err, "%s: %s: read at %" PRIu64 ": %s\n",
+				io->prog, path, off, strerror((int)-n));
+			status = 1;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (fwrite(buf, 1, (size_t)n, io->out) != (size_t)n) {
+			status = 1;
+			break;
+		}
+		off += (uint64_t)n;
+	}
+	free(buf);
+	return status;
+}
+
+struct xattr_print {
+	struct e4_fs *fs;
+	const struct e4_inode *in;
+	FILE *out;
+};
+
+static int print_xattr(void *ctx, const char *name, size_t len)
+{
+	struct xattr_print *x = ctx;
+	unsigned char value[256];
+	char full[300];
+	ssize_t n;
+
+	snprintf(full, sizeof(full), "%.*s", (int)len, name);
+	n = e4_xattr_get(x->fs, x->in, full, NULL, 0);
+	fprintf(x->out, "  xattr %s (%zd bytes)", full, n);
+	if (n > 0 && (size_t)n <= sizeof(value) &&
+	    e4_xattr_get(x->fs, x->in, full, value, sizeof(value)) == n) {
+		fputs(" = ", x->out);
+		for (ssize_t i = 0; i < n; i++)
+			fprintf(x->out,
+				value[i] >= 32 && value[i] < 127 && value[i] != '\\' ?
+					"%c" : "\\x%02x",
+				value[i]);
+	}
+	fputc('\n', x->out);
+	return 0;
+}
+
+static void print_mapping(struct e4_fs *fs, const struct e4_inode *in,
+			  FILE *out)
+{
+	struct e4_fs_info info;
+	uint64_t nblocks;
+
+	e4_fs_get_info(fs, &info);
+	nblocks = (in->size + info.block_size - 1) / info.block_size;
+	/* one step per mapping run: at most one line per extent */
+	for (uint64_t l = 0; l < nblocks;) {
+		struct e4_mapping m;
+
+		if (e4_map_block(fs, in, l, &m) < 0 || m.len == 0)
+			break;
+		if (m.kind == E4_MAP_INLINE) {
+			fprintf(out, "  inline data\n");
+			break;
+		}
+		if (m.kind != E4_MAP_HOLE)
+			fprintf(out, "  blocks %" PRIu64 "-%" PRIu64 " -> %" PRIu64 "%s\n",
+				l, l + m.len - 1, m.pblk,
+				m.kind == E4_MAP_UNWRITTEN ? " (unwritten)" : "");
+		l += m.len;
+	}
+}
+
+int e4img_stat(struct e4_fs *fs, const char *path, const struct e4img_io *io)
+{
+	struct e4_inode in;
+	char mode[11], t[64];
+	FILE *out = io->out;
+	uint16_t type;
+
+	if (e4img_resolve(fs, path, &in, io))
+		return 1;
+	type = in.mode & E4_S_IFMT;
+	e4img_mode_string(in.mode, mode);
+	fprintf(out, "  path %s\n  inode %u  generation %u\n  mode %s (0%o)\n",
+		path, in.ino, in.generation, mode, in.mode);
+	fprintf(out, "  uid %u  gid %u  links %u\n  size %" PRIu64 "  blocks(512) %" PRIu64 "\n",
+		in.uid, in.gid, in.links, in.size, in.blocks_512);
+	fprintf(out, "  flags 0x%08x  xattr block %" PRIu64 "\n", in.flags,
+		in.file_acl);
+	if (type == E4_S_IFCHR || type == E4_S_IFBLK)
+		fprintf(out, "  device %u:%u\n", in.rdev_major, in.rdev_minor);
+	e4img_format_time(&in.atime, t, sizeof(t));
+	fprintf(out, "  atime %s\n", t);
+	e4img_format_time(&in.mtime, t, sizeof(t));
+	fprintf(out, "  mtime %s\n", t);
+	e4img_format_time(&in.ctime, t, sizeof(t));
+	fprintf(out, "  ctime %s\n", t);
+	if (in.has_crtime) {
+		e4img_format_time(&in.crtime, t, sizeof(t));
+		fprintf(out, "  crtime %s\n", t);
+	}
+	if (e4_inode_is_symlink(&in)) {
+		char target[4096];
+		ssize_t n = e4_symlink_read(fs, &in, target, sizeof(target));
+
+		if (n >= 0)
+			fprintf(out, "  target %.*s\n", (int)n, target);
+	}
+	if (e4_inode_is_reg(&in) || e4_inode_is_dir(&in))
+		print_mapping(fs, &in, out);
+	struct xattr_print x = { fs, &in, out };
+	e4_xattr_list(fs, &in, print_xattr, &x);
+	return 0;
+}
+
+int e4img_info(struct e4_fs *fs, const struct e4img_io *io)
+{
+	struct e4_fs_info i;
+	char features[1024];
+	FILE *out = io->out;
+
+	e4_fs_get_info(fs, &i);
+	e4_fs_describe_features(fs, features, sizeof(features));
+	fprintf(out, "volume name:   %s\n", i.volume_name);
+	fprintf(out, "block size:    %u\ncluster size:  %u\nblocks:        %" PRIu64 "\n",
+		i.block_size, i.cluster_size, i.blocks_count);
+	fprintf(out, "inodes:        %u (inode size %u)\ngroups:        %u\n",
+		i.inodes_count, i.inode_size, i.group_count);
+	fprintf(out, "features:      %s\n", features);
+	return 0;
+}
