@@ -2,7 +2,7 @@
 # Install what building and testing e4fuse needs on Debian 12 (run as root).
 # Skips apt entirely when everything is already there.
 set -eu
-PKGS="build-essential autoconf automake pkg-config linux-libc-dev libcmocka-dev
+PKGS="build-essential autoconf automake pkg-config linux-libc-dev libcmocka-dev libxxhash-dev
       e2fsprogs fuse3 fuse2fs xfsprogs zstd attr acl util-linux python3 kmod"
 missing=""
 for p in $PKGS; do

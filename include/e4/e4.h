@@ -139,6 +139,9 @@ struct e4_inode {
 	uint16_t extra_isize;
 	uint32_t rdev_major, rdev_minor;
 	uint8_t i_block[60];	/* raw, interpreted by the mapping code */
+	/* seeded digest of the raw record this was decoded from: the xattr
+	 * code reads the record again and must find the same bytes */
+	uint64_t record_digest;
 };
 
 /*

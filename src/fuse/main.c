@@ -187,19 +187,6 @@ static int open_fs(const struct e4f_options *o, struct e4_fs **fsp)
 		e4_dev_close(dev);
 		return ret;
 	}
-
-	struct e4_fs_info info;
-	uint64_t avail = e4_dev_size(dev);
-
-	e4_fs_get_info(*fsp, &info);
-	if (info.block_size && info.blocks_count > avail / info.block_size) {
-		fprintf(stderr, "e4fuse: %s: image is truncated: the file "
-			"system has %" PRIu64 " blocks of %u bytes, the image "
-			"holds %" PRIu64 " bytes\n", o->image,
-			info.blocks_count, info.block_size, avail);
-		e4_fs_close(*fsp);
-		return -EUCLEAN;
-	}
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "ondisk/journal.h"
 #include "ondisk/ondisk.h"
+#include "util/hmap.h"
 
 static void log_to_stderr(void *ctx, enum e4_log_level level, const char *msg)
 {
@@ -89,49 +90,77 @@ int e4_meta_get(struct e4_fs *fs, uint64_t blk, struct e4_buf **out)
 	return err;
 }
 
+/* The device must hold every block the superblock claims: checked on the
+ * superblock as read, and again on one the journal replayed. */
+static int check_device_size(struct e4_fs *fs)
+{
+	uint64_t need;
+
+	if (e4_mul_overflow(fs->blocks_count, (uint64_t)fs->block_size, &need) ||
+	    need > e4_dev_size(fs->dev)) {
+		e4_log(fs, E4_LOG_ERROR,
+		       "image is truncated: %llu bytes, but the file system needs %llu blocks of %u bytes",
+		       (unsigned long long)e4_dev_size(fs->dev),
+		       (unsigned long long)fs->blocks_count, fs->block_size);
+		return -EIO;
+	}
+	return 0;
+}
+
 /*
  * Replay the journal into memory and make every later read see it: a fresh
  * cache (blocks read while scanning the journal may be stale) with the
  * replay map as its overlay, and the superblock re-read through it, since
  * the journal may hold a newer copy (§13.8).
  */
+/* The superblock the journal replayed, if it holds one: decoded and
+ * checked again as the device's was. */
+static int reload_replayed_superblock(struct e4_fs *fs)
+{
+	uint64_t sb_block = E4_SB_OFFSET / fs->block_size;
+	uint32_t old_bs = fs->block_size;
+	uint8_t *b;
+	int err;
+
+	if (!e4_journal_has_block(fs->journal, sb_block))
+		return 0;
+	b = malloc(fs->block_size);
+	if (!b)
+		return -ENOMEM;
+	err = e4_journal_overlay_read(fs->journal, sb_block, b);
+	if (err == 1) {
+		err = e4_sb_load(fs, b + E4_SB_OFFSET % fs->block_size, E4_SB_SIZE);
+		if (!err && fs->block_size != old_bs)
+			err = e4_corrupt(fs, "journal: replayed superblock changes the block size");
+		if (!err)
+			err = check_device_size(fs);
+	}
+	free(b);
+	return err;
+}
+
 static int replay_journal(struct e4_fs *fs)
 {
 	struct e4_journal *j;
 	int err = e4_journal_replay(fs, &j);
 
-	if (err) {
+	if (!err) {
+		fs->journal = j;
+		if (e4_journal_replayed_blocks(j) == 0)
+			return 0;
+		e4_cache_destroy(fs->cache);
+		fs->cache = NULL;
+		err = e4_cache_create(fs->dev, fs->block_size,
+				      fs->opts.cache_bytes, &fs->cache);
+		if (!err) {
+			e4_cache_set_overlay(fs->cache, e4_journal_overlay_read, j);
+			err = reload_replayed_superblock(fs);
+		}
+	}
+	if (err)
 		e4_log(fs, E4_LOG_ERROR,
 		       "journal replay failed; the image was not changed (-o norecovery reads it without replay)");
-		return err;
-	}
-	fs->journal = j;
-	if (e4_journal_replayed_blocks(j) == 0)
-		return 0;
-	e4_cache_destroy(fs->cache);
-	fs->cache = NULL;
-	err = e4_cache_create(fs->dev, fs->block_size, fs->opts.cache_bytes, &fs->cache);
-	if (err)
-		return err;
-	e4_cache_set_overlay(fs->cache, e4_journal_overlay_read, j);
-
-	uint64_t sb_block = E4_SB_OFFSET / fs->block_size;
-	if (e4_journal_has_block(j, sb_block)) {
-		uint8_t *b = malloc(fs->block_size);
-		if (!b)
-			return -ENOMEM;
-		err = e4_journal_overlay_read(j, sb_block, b);
-		if (err == 1) {
-			uint32_t old_bs = fs->block_size;
-			err = e4_sb_load(fs, b + E4_SB_OFFSET % fs->block_size, E4_SB_SIZE);
-			if (!err && fs->block_size != old_bs)
-				err = e4_corrupt(fs, "journal: replayed superblock changes the block size");
-		}
-		free(b);
-		if (err)
-			return err;
-	}
-	return 0;
+	return err;
 }
 
 int e4_read_data(struct e4_fs *fs, void *buf, size_t len, uint64_t off)
@@ -187,6 +216,7 @@ int e4_fs_open(struct e4_dev *dev, const struct e4_open_opts *opts,
 		fs->opts.log_level = E4_LOG_WARN;
 	default_opts(&fs->opts);
 	fs->dev = dev;
+	fs->record_seed = e4_random_seed();
 
 	if (e4_dev_size(dev) < E4_SB_OFFSET + E4_SB_SIZE) {
 		e4_log(fs, E4_LOG_ERROR,
@@ -204,16 +234,9 @@ int e4_fs_open(struct e4_dev *dev, const struct e4_open_opts *opts,
 	if (err)
 		goto fail;
 
-	uint64_t need;
-	if (e4_mul_overflow(fs->blocks_count, (uint64_t)fs->block_size, &need) ||
-	    need > e4_dev_size(dev)) {
-		e4_log(fs, E4_LOG_ERROR,
-		       "image is truncated: %llu bytes, but the file system needs %llu blocks of %u bytes",
-		       (unsigned long long)e4_dev_size(dev),
-		       (unsigned long long)fs->blocks_count, fs->block_size);
-		err = -EIO;
+	err = check_device_size(fs);
+	if (err)
 		goto fail;
-	}
 
 	err = e4_cache_create(dev, fs->block_size, fs->opts.cache_bytes, &fs->cache);
 	if (err)

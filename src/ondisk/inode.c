@@ -6,6 +6,9 @@
  */
 #include <string.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "ondisk/ondisk.h"
 
 int e4_inode_raw_get(struct e4_fs *fs, uint32_t ino, struct e4_buf **out,
@@ -26,6 +29,29 @@ int e4_inode_raw_get(struct e4_fs *fs, uint32_t ino, struct e4_buf **out,
 	if (err)
 		return err;
 	*off = (size_t)(byte % fs->block_size);
+	return 0;
+}
+
+static uint64_t record_digest(const struct e4_fs *fs, const uint8_t *r)
+{
+	return XXH3_64bits_withSeed(r, fs->inode_size, fs->record_seed);
+}
+
+int e4_inode_record_get(struct e4_fs *fs, const struct e4_inode *inode,
+			struct e4_buf **buf, size_t *off)
+{
+	int err = e4_inode_raw_get(fs, inode->ino, buf, off);
+
+	if (err)
+		return err;
+	if (*off > (*buf)->size || (*buf)->size - *off < fs->inode_size ||
+	    record_digest(fs, (*buf)->data + *off) != inode->record_digest) {
+		e4_meta_put(fs, *buf);
+		e4_log(fs, E4_LOG_ERROR,
+		       "inode %u: record changed on the device since it was read",
+		       inode->ino);
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -223,6 +249,7 @@ int e4_inode_load(struct e4_fs *fs, uint32_t ino, struct e4_inode *out,
 		}
 	}
 	decode(fs, r, isz, out);
+	out->record_digest = record_digest(fs, r);
 
 	if (!valid_type(out->mode)) {
 		err = e4_corrupt(fs, "inode %u: invalid file type in mode 0%o",

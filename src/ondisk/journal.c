@@ -7,18 +7,33 @@
  * its newest committed copy.  The map is installed as the cache's overlay
  * (and consulted by data reads), so every read sees the replayed file
  * system while the image stays untouched.  Data stays in the journal on
- * disk: memory is one small map entry per replayed block, bounded by the
- * log length.
+ * disk.
  *
  * Every field is validated: a hostile journal can make replay stop early or
- * refuse the mount, but not read outside the journal, loop, or grow memory
- * beyond the log length.
+ * refuse the mount, but not read outside the journal, loop, or make work or
+ * memory grow faster than the log's length:
+ * - the journal file is mapped once into runs, sorted both ways, so finding
+ *   a log block and asking "is this block the journal's own" are binary
+ *   searches (one e4_map_block per run, not one walk per tag);
+ * - the map holds one entry per logged target, and only the newest copy:
+ *   whether a block is replayed depends only on its newest copy and the
+ *   newest transaction revoking it (a revoke cancels every copy up to its
+ *   transaction), so revoke records are kept nowhere: after the scan, the
+ *   revoke blocks are read again and each record only updates the entry of
+ *   a block that was logged.  A log full of revoke records costs nothing;
+ * - all of it is counted against a ceiling (e4_open_opts.replay_mem_max)
+ *   that refuses the open with a message instead of meeting the OOM killer;
+ * - every block used later is checked again when used: the overlay
+ *   re-verifies a replayed copy's tag checksum, the revoke pass a revoke
+ *   block's, so a device that answers differently the second time gives
+ *   -EIO, not unverified bytes.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ondisk/journal.h"
 #include "ondisk/ondisk.h"
+#include "util/hmap.h"
 
 /* jbd2 layout (§13.2-13.7), big-endian */
 #define JH_MAGIC 0x0
@@ -67,14 +82,27 @@
 #define JREVOKE_HEADER 16
 #define J_CSUM_TAIL 4
 
-/* ---- the replay map: target block -> journal block ------------------- */
+/* ---- the journal ----------------------------------------------------- */
 
-struct replay_slot {
-	uint64_t target;	/* valid when used (block 0 is a legal target) */
-	uint64_t jphys;		/* physical block of the journal copy */
-	uint32_t seq;
-	bool used;
-	bool escaped;
+/* A physically contiguous stretch of the journal file. */
+struct jrun {
+	uint64_t pblk;
+	uint32_t lblk, len;
+};
+
+/* What the replay knows of one target block (the map's value). */
+struct replay_entry {
+	uint64_t jphys;		/* device block of the newest copy */
+	uint32_t seq;		/* its transaction */
+	uint32_t jblk;		/* its log block */
+	uint32_t tag_csum;	/* its tag checksum (csum v2/v3) */
+	uint32_t pos;		/* its tag's position in the log, for
+				 * reporting the first failure */
+	uint32_t revoke_seq;	/* newest revoking transaction */
+	uint32_t bad_seq, bad_jblk, bad_pos; /* newest copy failing its checksum */
+	uint32_t bad_csum;	/* its stored and computed checksums */
+	uint32_t bad_calc;
+	uint8_t escaped, revoked, has_bad, replay;
 };
 
 struct e4_journal {
@@ -85,56 +113,17 @@ struct e4_journal {
 	uint32_t seed;		/* j_seed, crc32c of the journal uuid */
 	bool csum_v2, csum_v3, is64;
 	size_t tag_bytes;
-	/* the journal file: logical -> physical, as runs */
 	struct e4_inode inode;
-	/* replay map (open addressing, power-of-two size) */
-	struct replay_slot *slots;
-	size_t nslots, nused;
-	/* revokes: target -> newest revoking sequence */
-	struct replay_slot *revokes;
-	size_t nrevokes_slots, nrevokes;
-	uint32_t replayed_transactions;
+	/* the journal file mapped once: by logical block, and by device block */
+	struct jrun *runs, *runs_by_pblk;
+	size_t nruns;
+	/* target block -> struct replay_entry */
+	struct e4_hmap *map;
+	size_t nreplayed;
+	/* memory held, and the ceiling */
+	uint64_t mem, mem_max;
+	bool mem_reported;
 };
-
-static size_t slot_hash(uint64_t blk, size_t n)
-{
-	return (size_t)((blk * 0x9E3779B97F4A7C15ull) >> 17) & (n - 1);
-}
-
-static struct replay_slot *table_find(struct replay_slot *t, size_t n,
-				      uint64_t blk, bool *found)
-{
-	size_t i = slot_hash(blk, n);
-
-	for (size_t probes = 0; probes < n; probes++) {
-		if (!t[i].used || t[i].target == blk) {
-			*found = t[i].used;
-			return &t[i];
-		}
-		i = (i + 1) & (n - 1);
-	}
-	*found = false;
-	return NULL;
-}
-
-static int table_grow(struct replay_slot **t, size_t *n, size_t used)
-{
-	if ((used + 1) * 2 <= *n)
-		return 0;
-	size_t nn = *n ? *n * 2 : 256;
-	struct replay_slot *fresh = calloc(nn, sizeof(*fresh));
-	if (!fresh)
-		return -ENOMEM;
-	for (size_t i = 0; i < *n; i++) {
-		bool found;
-		if ((*t)[i].used)
-			*table_find(fresh, nn, (*t)[i].target, &found) = (*t)[i];
-	}
-	free(*t);
-	*t = fresh;
-	*n = nn;
-	return 0;
-}
 
 /* Transaction ids wrap: a is newer than or equal to b. */
 static bool tid_geq(uint32_t a, uint32_t b)
@@ -142,13 +131,154 @@ static bool tid_geq(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) >= 0;
 }
 
+/* Account @bytes more (or fewer, negative) against the ceiling. */
+static int mem_charge(struct e4_journal *j, int64_t bytes)
+{
+	j->mem = (uint64_t)((int64_t)j->mem + bytes);
+	if (bytes <= 0 || j->mem <= j->mem_max)
+		return 0;
+	if (!j->mem_reported) {
+		bool mib = j->mem_max >= (1u << 20);
+
+		e4_log(j->fs, E4_LOG_ERROR,
+		       "journal: replay needs more than %llu %s of memory, the ceiling (raise it with replay_mem, or read the image without replay with norecovery)",
+		       (unsigned long long)(j->mem_max >> (mib ? 20 : 10)),
+		       mib ? "MiB" : "KiB");
+	}
+	j->mem_reported = true;
+	return -ENOMEM;
+}
+
+/* Grow array *@v of *@cap elements of @size to hold @need, charged. */
+static int grow_array(struct e4_journal *j, void **v, size_t *cap,
+		      size_t need, size_t size)
+{
+	size_t n;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	n = *cap ? *cap : 64;
+	while (n < need)
+		n *= 2;
+	if (mem_charge(j, (int64_t)((n - *cap) * size)))
+		return -ENOMEM;
+	p = realloc(*v, n * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = n;
+	return 0;
+}
+
+/* ---- the journal file's mapping ---------------------------------------- */
+
+static int by_pblk(const void *a, const void *b)
+{
+	const struct jrun *x = a, *y = b;
+
+	return (x->pblk > y->pblk) - (x->pblk < y->pblk);
+}
+
+/* Map journal blocks [0, maxlen) once.  Two journal blocks on one device
+ * block is corruption (it would also let the scan revisit blocks). */
+static int map_journal(struct e4_journal *j)
+{
+	struct e4_fs *fs = j->fs;
+	size_t cap = 0;
+	int err;
+
+	for (uint64_t l = 0; l < j->maxlen;) {
+		struct e4_mapping m;
+		uint64_t len;
+
+		err = e4_map_block(fs, &j->inode, l, &m);
+		if (err)
+			return err;
+		if (m.lblk != l || m.len == 0)
+			return -EIO;	/* a mapping bug: never spin */
+		len = m.len < j->maxlen - l ? m.len : j->maxlen - l;
+		if (m.kind == E4_MAP_MAPPED) {
+			struct jrun *last = j->nruns ? &j->runs[j->nruns - 1] : NULL;
+
+			if (last && last->lblk + last->len == l &&
+			    last->pblk + last->len == m.pblk) {
+				last->len += (uint32_t)len;
+			} else {
+				err = grow_array(j, (void **)&j->runs, &cap,
+						 j->nruns + 1, sizeof(*j->runs));
+				if (err)
+					return err;
+				j->runs[j->nruns++] = (struct jrun){
+					m.pblk, (uint32_t)l, (uint32_t)len };
+			}
+		}
+		l += len;
+	}
+	if (mem_charge(j, (int64_t)(j->nruns * sizeof(*j->runs))))
+		return -ENOMEM;
+	j->runs_by_pblk = malloc((j->nruns ? j->nruns : 1) * sizeof(*j->runs));
+	if (!j->runs_by_pblk)
+		return -ENOMEM;
+	memcpy(j->runs_by_pblk, j->runs, j->nruns * sizeof(*j->runs));
+	qsort(j->runs_by_pblk, j->nruns, sizeof(*j->runs), by_pblk);
+	for (size_t i = 1; i < j->nruns; i++) {
+		const struct jrun *a = &j->runs_by_pblk[i - 1];
+		const struct jrun *b = &j->runs_by_pblk[i];
+
+		if (a->pblk + a->len > b->pblk)
+			return e4_corrupt(fs, "journal: blocks %u and %u share device block %llu",
+					  a->lblk + (uint32_t)(b->pblk - a->pblk),
+					  b->lblk, (unsigned long long)b->pblk);
+	}
+	return 0;
+}
+
+/* The run of @runs (sorted by the key asked for, and not overlapping)
+ * holding @key: a logical block, or a device block with @by_pblk. */
+static const struct jrun *run_search(const struct jrun *runs, size_t n,
+				     uint64_t key, bool by_pblk)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct jrun *r = &runs[mid];
+		uint64_t start = by_pblk ? r->pblk : r->lblk;
+
+		if (key < start)
+			hi = mid;
+		else if (key - start >= r->len)
+			lo = mid + 1;
+		else
+			return r;
+	}
+	return NULL;
+}
+
+/* Is device block @blk one of the journal's own? */
+static bool in_journal(const struct e4_journal *j, uint64_t blk)
+{
+	return run_search(j->runs_by_pblk, j->nruns, blk, true) != NULL;
+}
+
 /* ---- reading journal blocks ----------------------------------------- */
 
 static int journal_phys(struct e4_journal *j, uint32_t jblk, uint64_t *phys)
 {
+	const struct jrun *r;
 	struct e4_mapping m;
-	int err = e4_map_block(j->fs, &j->inode, jblk, &m);
+	int err;
 
+	if (j->runs_by_pblk) {
+		r = run_search(j->runs, j->nruns, jblk, false);
+		if (!r)
+			return e4_corrupt(j->fs, "journal: block %u is not mapped (hole or unwritten)", jblk);
+		*phys = r->pblk + (jblk - r->lblk);
+		return 0;
+	}
+	/* the superblock, read before the journal is mapped */
+	err = e4_map_block(j->fs, &j->inode, jblk, &m);
 	if (err)
 		return err;
 	if (m.kind != E4_MAP_MAPPED)
@@ -268,6 +398,11 @@ static int load_superblock(struct e4_journal *j, const uint8_t *b)
 	if (j->first < 1 || j->first >= j->maxlen || j->maxlen > file_blocks)
 		return e4_corrupt(fs, "journal superblock: first %u / maxlen %u invalid for a journal of %llu blocks",
 				  j->first, j->maxlen, (unsigned long long)file_blocks);
+	/* the journal lives inside the file system: this bounds its mapping
+	 * by the device, not by a number the image chooses */
+	if (j->maxlen > fs->blocks_count)
+		return e4_corrupt(fs, "journal superblock: maxlen %u exceeds the file system's %llu blocks",
+				  j->maxlen, (unsigned long long)fs->blocks_count);
 	j->log_end = j->maxlen;
 	if (j->incompat & JF_INCOMPAT_FAST_COMMIT) {
 		uint32_t fc = e4_be32(b, B, JSB_NUM_FC_BLKS);
@@ -297,59 +432,30 @@ static int load_superblock(struct e4_journal *j, const uint8_t *b)
 
 /* ---- pass 1: scan ---------------------------------------------------- */
 
+/* A tag of the transaction being scanned: entered into the map when its
+ * commit block is found, so an incomplete last transaction leaves nothing. */
 struct pending_tag {
 	uint64_t target;
 	uint32_t jblk;
-	uint32_t seq;
 	uint32_t tag_csum;
 	bool escaped;
 };
 
-struct scan {
-	struct pending_tag *tags;
-	size_t ntags, cap;
-	size_t committed;	/* tags[0..committed) belong to complete txns */
-	uint64_t *revoke_targets;
-	uint32_t *revoke_seqs;
-	size_t nrev, revcap, rev_committed;
-	uint32_t last_seq;
-	uint32_t ncommitted;
+/* A revoke block of a committed transaction, read again after the scan. */
+struct revoke_block {
+	uint32_t jblk, seq;
 };
 
-static int push_tag(struct scan *s, const struct pending_tag *t)
-{
-	if (s->ntags == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct pending_tag *n = realloc(s->tags, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		s->tags = n;
-		s->cap = cap;
-	}
-	s->tags[s->ntags++] = *t;
-	return 0;
-}
+struct scan {
+	struct pending_tag *tags;	/* of the transaction being scanned */
+	size_t ntags, tagcap;
+	struct revoke_block *revs;
+	size_t nrevs, revcap, rev_committed;
+	uint32_t positions;		/* tags committed so far */
+	uint32_t ncommitted;
+	uint8_t *data;			/* one block */
+};
 
-static int push_revoke(struct scan *s, uint64_t target, uint32_t seq)
-{
-	if (s->nrev == s->revcap) {
-		size_t cap = s->revcap ? s->revcap * 2 : 256;
-		uint64_t *nt = realloc(s->revoke_targets, cap * sizeof(*nt));
-		if (!nt)
-			return -ENOMEM;
-		s->revoke_targets = nt;
-		uint32_t *ns = realloc(s->revoke_seqs, cap * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		s->revoke_seqs = ns;
-		s->revcap = cap;
-	}
-	s->revoke_targets[s->nrev] = target;
-	s->revoke_seqs[s->nrev++] = seq;
-	return 0;
-}
-
-/* Parse a descriptor block's tags; each tag consumes the next log block. */
 /* v1 (COMPAT_CHECKSUM) commit sums, §13.7: e2fsprogs folds revoke blocks
  * into the sum and the kernel is believed not to, so both are kept. */
 struct v1_sums {
@@ -364,6 +470,7 @@ static void v1_fold(struct v1_sums *v, const uint8_t *b, size_t len,
 	v->with_revokes = e4_crc32_be(v->with_revokes, b, len);
 }
 
+/* Parse a descriptor block's tags; each tag consumes the next log block. */
 static int scan_descriptor(struct e4_journal *j, struct scan *s,
 			   const uint8_t *b, uint32_t seq, uint32_t *pos,
 			   uint32_t *steps, uint32_t limit, struct v1_sums *v1)
@@ -371,15 +478,10 @@ static int scan_descriptor(struct e4_journal *j, struct scan *s,
 	size_t B = j->fs->block_size;
 	size_t end = B - (has_csum(j) ? J_CSUM_TAIL : 0);
 	size_t off = J_HEADER_SIZE;
-	uint8_t *data = NULL;
+	int err;
 
-	if (j->compat & JF_COMPAT_CHECKSUM) {
-		data = malloc(B);
-		if (!data)
-			return -ENOMEM;
-	}
 	while (off + j->tag_bytes <= end) {
-		struct pending_tag t = {.seq = seq};
+		struct pending_tag t = { 0 };
 		uint32_t flags;
 
 		t.target = e4_be32(b, B, off);
@@ -396,62 +498,129 @@ static int scan_descriptor(struct e4_journal *j, struct scan *s,
 		t.escaped = flags & JTAG_ESCAPE;
 		off += j->tag_bytes;
 		if (!(flags & JTAG_SAME_UUID)) {
-			if (off + 16 > end) {
-				free(data);
+			if (off + 16 > end)
 				return e4_corrupt(j->fs, "journal: descriptor tag UUID runs past the block end");
-			}
 			off += 16;
 		}
 		*pos = next_block(j, *pos);
-		if (++*steps > limit) {
-			free(data);
+		if (++*steps > limit)
 			return e4_corrupt(j->fs, "journal: transaction %u runs longer than the log", seq);
-		}
 		t.jblk = *pos;
-		if (data) {
-			int err = journal_read(j, t.jblk, data, NULL);
-			if (err) {
-				free(data);
+		if (j->compat & JF_COMPAT_CHECKSUM) {
+			err = journal_read(j, t.jblk, s->data, NULL);
+			if (err)
 				return err;
-			}
-			v1_fold(v1, data, B, false);
+			v1_fold(v1, s->data, B, false);
 		}
-		int err = push_tag(s, &t);
-		if (err) {
-			free(data);
+		err = grow_array(j, (void **)&s->tags, &s->tagcap, s->ntags + 1,
+				 sizeof(*s->tags));
+		if (err)
 			return err;
-		}
+		s->tags[s->ntags++] = t;
 		if (flags & JTAG_LAST)
 			break;
 	}
-	free(data);
 	*pos = next_block(j, *pos);
 	return 0;
 }
 
-static int scan_revoke(struct e4_journal *j, struct scan *s, const uint8_t *b,
-		       uint32_t seq)
+/* r_count of revoke block @b, validated: the end of its records. */
+static int revoke_count(struct e4_journal *j, const uint8_t *b, uint32_t seq,
+			uint32_t *count)
 {
 	size_t B = j->fs->block_size;
 	size_t rec = j->is64 ? 8 : 4;
-	uint32_t count = e4_be32(b, B, JREVOKE_COUNT);
 	size_t limit = B - (has_csum(j) ? J_CSUM_TAIL : 0);
 
-	if (count < JREVOKE_HEADER || count > limit ||
-	    (count - JREVOKE_HEADER) % rec)
+	*count = e4_be32(b, B, JREVOKE_COUNT);
+	if (*count < JREVOKE_HEADER || *count > limit ||
+	    (*count - JREVOKE_HEADER) % rec)
 		return e4_corrupt(j->fs, "journal: revoke block of transaction %u: r_count %u invalid",
-				  seq, count);
-	for (size_t off = JREVOKE_HEADER; off < count; off += rec) {
-		uint64_t target = j->is64 ? e4_be64(b, B, off) : e4_be32(b, B, off);
-		int err = push_revoke(s, target, seq);
+				  seq, *count);
+	return 0;
+}
+
+static int scan_revoke(struct e4_journal *j, struct scan *s, const uint8_t *b,
+		       uint32_t pos, uint32_t seq)
+{
+	uint32_t count;
+	int err = revoke_count(j, b, seq, &count);
+
+	if (err)
+		return err;
+	err = grow_array(j, (void **)&s->revs, &s->revcap, s->nrevs + 1,
+			 sizeof(*s->revs));
+	if (err)
+		return err;
+	s->revs[s->nrevs++] = (struct revoke_block){ pos, seq };
+	return 0;
+}
+
+/* Tag checksum of a logged copy (§12.4): crc32c over the sequence and the
+ * block, 16 bits of it for v2. */
+static uint32_t tag_csum_of(const struct e4_journal *j, uint32_t seq,
+			    const uint8_t *data)
+{
+	uint8_t seqbe[4];
+	uint32_t c;
+
+	e4_put_be32(seqbe, 4, 0, seq);
+	c = e4_crc32c(j->seed, seqbe, 4);
+	c = e4_crc32c(c, data, j->fs->block_size);
+	return j->csum_v2 ? c & 0xFFFF : c;
+}
+
+/* The commit block of transaction @seq was found: enter its tags. */
+static int commit_tags(struct e4_journal *j, struct scan *s, uint32_t seq)
+{
+	int err;
+
+	for (size_t i = 0; i < s->ntags; i++) {
+		const struct pending_tag *t = &s->tags[i];
+		uint32_t calc = 0, want = j->csum_v2 ? t->tag_csum & 0xFFFF : t->tag_csum;
+		uint64_t phys;
+		size_t before = e4_hmap_memory(j->map);
+		struct replay_entry *e;
+		bool added;
+
+		if (has_csum(j)) {
+			err = journal_read(j, t->jblk, s->data, &phys);
+			if (err)
+				return err;
+			calc = tag_csum_of(j, seq, s->data);
+		} else {
+			err = journal_phys(j, t->jblk, &phys);
+			if (err)
+				return err;
+		}
+		e = e4_hmap_put(j->map, t->target, &added);
+		if (!e)
+			return -ENOMEM;
+		err = mem_charge(j, (int64_t)(e4_hmap_memory(j->map) - before));
 		if (err)
 			return err;
+		e->jphys = phys;
+		e->seq = seq;
+		e->jblk = t->jblk;
+		e->tag_csum = calc;	/* what the overlay must find again */
+		e->escaped = t->escaped;
+		e->pos = s->positions;
+		if (calc != want) {
+			e->has_bad = 1;
+			e->bad_seq = seq;
+			e->bad_jblk = t->jblk;
+			e->bad_pos = s->positions;
+			e->bad_csum = want;
+			e->bad_calc = calc;
+		}
+		s->positions++;
 	}
+	s->ntags = 0;
 	return 0;
 }
 
 /* PASS 1 (§13.8).  Stops at the first block that does not continue the log;
- * tags and revokes of the incomplete last transaction are dropped. */
+ * an incomplete last transaction leaves nothing behind. */
 static int scan_log(struct e4_journal *j, struct scan *s)
 {
 	size_t B = j->fs->block_size;
@@ -491,7 +660,7 @@ static int scan_log(struct e4_journal *j, struct scan *s)
 				       pos, seq);
 				break;
 			}
-			err = scan_revoke(j, s, b, seq);
+			err = scan_revoke(j, s, b, pos, seq);
 			if (err)
 				break;
 			v1_fold(&v1, b, B, true);
@@ -514,9 +683,10 @@ static int scan_log(struct e4_journal *j, struct scan *s)
 				       pos, seq);
 				break;
 			}
-			s->committed = s->ntags;
-			s->rev_committed = s->nrev;
-			s->last_seq = seq;
+			err = commit_tags(j, s, seq);
+			if (err)
+				break;
+			s->rev_committed = s->nrevs;
 			s->ncommitted++;
 			seq++;
 			v1.without_revokes = v1.with_revokes = 0xFFFFFFFFu;
@@ -526,187 +696,204 @@ static int scan_log(struct e4_journal *j, struct scan *s)
 		break;	/* unknown block type ends the log */
 	}
 	free(b);
-	/* drop the incomplete tail */
-	s->ntags = s->committed;
-	s->nrev = s->rev_committed;
+	s->nrevs = s->rev_committed;	/* revokes of the incomplete tail */
 	return err;
 }
 
 /* ---- passes 2 and 3 ------------------------------------------------ */
 
-static bool in_journal(struct e4_journal *j, uint64_t target)
+/* PASS 2: read each committed revoke block again (its records were not
+ * kept) and let each record update only a block that was logged. */
+static int apply_revokes(struct e4_journal *j, struct scan *s)
 {
-	/* the journal file's own blocks are never replay targets */
-	for (uint64_t l = 0; l < j->maxlen;) {
-		struct e4_mapping m;
-		if (e4_map_block(j->fs, &j->inode, l, &m) || m.len == 0)
-			return true;	/* cannot tell: refuse the target */
-		if (m.kind == E4_MAP_MAPPED && target >= m.pblk &&
-		    target - m.pblk < m.len)
-			return true;
-		l += m.len;
-	}
-	return false;
-}
+	size_t B = j->fs->block_size;
+	size_t rec = j->is64 ? 8 : 4;
+	uint8_t *b = s->data;
 
-static int build_map(struct e4_journal *j, struct scan *s)
-{
-	struct e4_fs *fs = j->fs;
-	uint8_t *data = NULL;
-	int err = 0;
+	for (size_t i = 0; i < s->nrevs; i++) {
+		const struct revoke_block *r = &s->revs[i];
+		uint32_t count;
+		int err = journal_read(j, r->jblk, b, NULL);
 
-	/* PASS 2: newest revoking transaction per block */
-	for (size_t i = 0; i < s->nrev; i++) {
-		bool found;
-		err = table_grow(&j->revokes, &j->nrevokes_slots, j->nrevokes);
 		if (err)
 			return err;
-		struct replay_slot *r = table_find(j->revokes, j->nrevokes_slots,
-						   s->revoke_targets[i], &found);
-		if (!found) {
-			r->used = true;
-			r->target = s->revoke_targets[i];
-			r->seq = s->revoke_seqs[i];
-			j->nrevokes++;
-		} else if (tid_geq(s->revoke_seqs[i], r->seq)) {
-			r->seq = s->revoke_seqs[i];
+		if (e4_be32(b, B, JH_MAGIC) != E4_JBD2_MAGIC ||
+		    e4_be32(b, B, JH_BLOCKTYPE) != JT_REVOKE ||
+		    e4_be32(b, B, JH_SEQUENCE) != r->seq ||
+		    (has_csum(j) && !tail_csum_ok(j, b))) {
+			e4_log(j->fs, E4_LOG_ERROR,
+			       "journal: revoke block %u changed on the device since it was scanned",
+			       r->jblk);
+			return -EIO;
 		}
-	}
-
-	if (has_csum(j)) {
-		data = malloc(fs->block_size);
-		if (!data)
-			return -ENOMEM;
-	}
-	/* PASS 3: later transactions overwrite earlier ones */
-	for (size_t i = 0; i < s->ntags; i++) {
-		const struct pending_tag *t = &s->tags[i];
-		bool found;
-		struct replay_slot *r = NULL;
-
-		if (j->nrevokes_slots)
-			r = table_find(j->revokes, j->nrevokes_slots, t->target, &found);
-		if (r && found && tid_geq(r->seq, t->seq))
-			continue;	/* revoked in this or a later txn */
-		if (t->target >= fs->blocks_count ||
-		    (t->target < fs->first_data_block && t->target != 0)) {
-			err = e4_corrupt(fs, "journal: transaction %u replays block %llu outside the file system",
-					 t->seq, (unsigned long long)t->target);
-			break;
-		}
-		if (in_journal(j, t->target)) {
-			err = e4_corrupt(fs, "journal: transaction %u would overwrite the journal's own block %llu",
-					 t->seq, (unsigned long long)t->target);
-			break;
-		}
-		uint64_t phys = 0;
-		if (data) {
-			err = journal_read(j, t->jblk, data, &phys);
-			if (err)
-				break;
-			uint8_t seqbe[4];
-			e4_put_be32(seqbe, 4, 0, t->seq);
-			uint32_t c = e4_crc32c(j->seed, seqbe, 4);
-			c = e4_crc32c(c, data, fs->block_size);
-			uint32_t want = t->tag_csum;
-			if (j->csum_v2) {
-				c &= 0xFFFF;
-				want &= 0xFFFF;
-			}
-			if (c != want) {
-				err = e4_csum_mismatch(fs, "journal: data block %u for block %llu in transaction %u: checksum 0x%08x does not match computed 0x%08x",
-						       t->jblk, (unsigned long long)t->target,
-						       t->seq, want, c);
-				if (err)
-					break;
-			}
-		} else {
-			err = journal_phys(j, t->jblk, &phys);
-			if (err)
-				break;
-		}
-		err = table_grow(&j->slots, &j->nslots, j->nused);
+		err = revoke_count(j, b, r->seq, &count);
 		if (err)
-			break;
-		r = table_find(j->slots, j->nslots, t->target, &found);
-		if (!found) {
-			r->used = true;
-			r->target = t->target;
-			j->nused++;
+			return err;
+		for (size_t off = JREVOKE_HEADER; off < count; off += rec) {
+			uint64_t target = j->is64 ? e4_be64(b, B, off) : e4_be32(b, B, off);
+			struct replay_entry *e = e4_hmap_get(j->map, target);
+
+			if (e && (!e->revoked || tid_geq(r->seq, e->revoke_seq))) {
+				e->revoked = 1;
+				e->revoke_seq = r->seq;
+			}
 		}
-		r->jphys = phys;
-		r->seq = t->seq;
-		r->escaped = t->escaped;
 	}
-	free(data);
-	return err;
+	return 0;
+}
+
+/* What stops the replay, if anything: the failure earliest in the log, so
+ * the report does not depend on the map's order. */
+struct replay_failure {
+	uint32_t pos;
+	const struct replay_entry *e;
+	uint64_t target;
+	enum { FAIL_NONE, FAIL_OUTSIDE, FAIL_JOURNAL, FAIL_CSUM } kind;
+};
+
+static void note_failure(struct replay_failure *f, uint32_t pos, int kind,
+			 const struct replay_entry *e, uint64_t target)
+{
+	if (f->kind == FAIL_NONE || pos < f->pos) {
+		f->pos = pos;
+		f->kind = kind;
+		f->e = e;
+		f->target = target;
+	}
+}
+
+/* PASS 3: decide what is replayed (the newest copy of each block not
+ * revoked at or after its transaction) and check it. */
+static int decide_replay(struct e4_journal *j)
+{
+	struct e4_fs *fs = j->fs;
+	struct replay_failure f = { .kind = FAIL_NONE };
+	size_t it = 0;
+	uint64_t target;
+	void *v;
+
+	while (e4_hmap_next(j->map, &it, &target, &v)) {
+		struct replay_entry *e = v;
+
+		e->replay = !(e->revoked && tid_geq(e->revoke_seq, e->seq));
+		if (e->has_bad && !(e->revoked && tid_geq(e->revoke_seq, e->bad_seq)))
+			note_failure(&f, e->bad_pos, FAIL_CSUM, e, target);
+		if (!e->replay)
+			continue;
+		if (target >= fs->blocks_count ||
+		    (target < fs->first_data_block && target != 0))
+			note_failure(&f, e->pos, FAIL_OUTSIDE, e, target);
+		else if (in_journal(j, target))
+			note_failure(&f, e->pos, FAIL_JOURNAL, e, target);
+		j->nreplayed++;
+	}
+	switch (f.kind) {
+	case FAIL_OUTSIDE:
+		return e4_corrupt(fs, "journal: transaction %u replays block %llu outside the file system",
+				  f.e->seq, (unsigned long long)f.target);
+	case FAIL_JOURNAL:
+		return e4_corrupt(fs, "journal: transaction %u would overwrite the journal's own block %llu",
+				  f.e->seq, (unsigned long long)f.target);
+	case FAIL_CSUM:
+		return e4_csum_mismatch(fs, "journal: data block %u for block %llu in transaction %u: checksum 0x%08x does not match computed 0x%08x",
+					f.e->bad_jblk, (unsigned long long)f.target,
+					f.e->bad_seq, f.e->bad_csum, f.e->bad_calc);
+	case FAIL_NONE:
+	default:
+		return 0;
+	}
 }
 
 /* ---- the overlay ------------------------------------------------------ */
 
+static const struct replay_entry *replayed(const struct e4_journal *j,
+					   uint64_t blk)
+{
+	const struct replay_entry *e = j && j->map ? e4_hmap_get(j->map, blk) : NULL;
+
+	return e && e->replay ? e : NULL;
+}
+
 int e4_journal_overlay_read(void *ctx, uint64_t blk, uint8_t *buf)
 {
 	struct e4_journal *j = ctx;
-	bool found;
-	struct replay_slot *r;
+	const struct replay_entry *e = replayed(j, blk);
 	int err;
 
-	if (!j->nslots)
-		return 0;
-	r = table_find(j->slots, j->nslots, blk, &found);
-	if (!r || !found)
+	if (!e)
 		return 0;
 	err = e4_dev_pread(j->fs->dev, buf, j->fs->block_size,
-			   r->jphys << j->fs->log_block_size);
+			   e->jphys << j->fs->log_block_size);
 	if (err)
 		return err;
-	if (r->escaped)
+	/* the copy must be the one whose checksum was checked at open */
+	if (has_csum(j) && tag_csum_of(j, e->seq, buf) != e->tag_csum) {
+		e4_log(j->fs, E4_LOG_ERROR,
+		       "journal: log block %u (the copy of block %llu) changed on the device since it was verified",
+		       e->jblk, (unsigned long long)blk);
+		return -EIO;
+	}
+	if (e->escaped)
 		e4_put_be32(buf, j->fs->block_size, 0, E4_JBD2_MAGIC);
 	return 1;
 }
 
 bool e4_journal_has_block(const struct e4_journal *j, uint64_t blk)
 {
-	bool found;
-
-	if (!j || !j->nslots)
-		return false;
-	struct replay_slot *r = table_find(j->slots, j->nslots, blk, &found);
-	return r && found;
+	return replayed(j, blk) != NULL;
 }
 
 size_t e4_journal_replayed_blocks(const struct e4_journal *j)
 {
-	return j ? j->nused : 0;
+	return j ? j->nreplayed : 0;
 }
 
 uint64_t e4_journal_memory(const struct e4_journal *j)
 {
-	if (!j)
-		return 0;
-	return sizeof(*j) + (j->nslots + j->nrevokes_slots) * sizeof(struct replay_slot);
+	return j ? j->mem : 0;
 }
 
 void e4_journal_free(struct e4_journal *j)
 {
 	if (!j)
 		return;
-	free(j->slots);
-	free(j->revokes);
+	free(j->runs);
+	free(j->runs_by_pblk);
+	e4_hmap_free(j->map);
 	free(j);
+}
+
+static void scan_free(struct e4_journal *j, struct scan *s)
+{
+	/* the scan's arrays are gone after the open: uncharge them */
+	j->mem -= (uint64_t)(s->tagcap * sizeof(*s->tags) +
+			     s->revcap * sizeof(*s->revs));
+	free(s->tags);
+	free(s->revs);
+	free(s->data);
 }
 
 int e4_journal_replay(struct e4_fs *fs, struct e4_journal **out)
 {
 	struct e4_journal *j = calloc(1, sizeof(*j));
-	struct scan s = {0};
-	uint8_t *b = NULL;
+	struct scan s = { 0 };
 	int err;
 
 	*out = NULL;
 	if (!j)
 		return -ENOMEM;
 	j->fs = fs;
+	j->mem_max = fs->opts.replay_mem_max ? fs->opts.replay_mem_max :
+					       E4_REPLAY_MEM_DEFAULT;
+	j->map = e4_hmap_new(sizeof(struct replay_entry));
+	s.data = malloc(fs->block_size);
+	if (!j->map || !s.data) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = mem_charge(j, (int64_t)(sizeof(*j) + fs->block_size));
+	if (err)
+		goto fail;
 	err = e4_inode_read(fs, fs->journal_inum, &j->inode);
 	if (err)
 		goto fail;
@@ -714,20 +901,15 @@ int e4_journal_replay(struct e4_fs *fs, struct e4_journal **out)
 		err = e4_corrupt(fs, "journal inode %u is not a regular file", fs->journal_inum);
 		goto fail;
 	}
-	b = malloc(fs->block_size);
-	if (!b) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	err = journal_read(j, 0, b, NULL);
+	err = journal_read(j, 0, s.data, NULL);
 	if (err)
 		goto fail;
-	err = load_superblock(j, b);
+	err = load_superblock(j, s.data);
 	if (err)
 		goto fail;
-	if (e4_be32(b, fs->block_size, JSB_ERRNO))
+	if (e4_be32(s.data, fs->block_size, JSB_ERRNO))
 		e4_log(fs, E4_LOG_WARN, "journal: aborted with error %d recorded",
-		       (int32_t)e4_be32(b, fs->block_size, JSB_ERRNO));
+		       (int32_t)e4_be32(s.data, fs->block_size, JSB_ERRNO));
 	if (j->start == 0) {
 		e4_log(fs, E4_LOG_INFO, "journal: log is empty, nothing to replay");
 		goto done;
@@ -738,27 +920,24 @@ int e4_journal_replay(struct e4_fs *fs, struct e4_journal **out)
 		err = -EOPNOTSUPP;
 		goto fail;
 	}
+	err = map_journal(j);
+	if (err)
+		goto fail;
 	err = scan_log(j, &s);
+	if (!err)
+		err = apply_revokes(j, &s);
+	if (!err)
+		err = decide_replay(j);
 	if (err)
 		goto fail;
-	err = build_map(j, &s);
-	if (err)
-		goto fail;
-	j->replayed_transactions = s.ncommitted;
 	e4_log(fs, E4_LOG_INFO, "journal: replayed %u transactions, %zu blocks, in memory",
-	       s.ncommitted, j->nused);
+	       s.ncommitted, j->nreplayed);
 done:
-	free(b);
-	free(s.tags);
-	free(s.revoke_targets);
-	free(s.revoke_seqs);
+	scan_free(j, &s);
 	*out = j;
 	return 0;
 fail:
-	free(b);
-	free(s.tags);
-	free(s.revoke_targets);
-	free(s.revoke_seqs);
+	scan_free(j, &s);
 	e4_journal_free(j);
 	return err;
 }

@@ -74,6 +74,7 @@ struct e4_fs {
 
 	struct e4_journal *journal;	/* replayed journal overlay, or NULL */
 	atomic_uint_least64_t meta_gets;	/* e4_fs_get_counters */
+	uint64_t record_seed;		/* of e4_inode.record_digest */
 	struct e4_block_set *orphans;	/* deleted orphans, hidden (orphan.c) */
 };
 
@@ -164,6 +165,10 @@ int e4_block_bitmap_get(struct e4_fs *fs, uint32_t g, const struct e4_group *gd,
  * inode (for the xattr code, which runs after e4_inode_read validated it). */
 int e4_inode_raw_get(struct e4_fs *fs, uint32_t ino, struct e4_buf **buf,
 		     size_t *off);
+/* The raw record @inode was decoded from, as e4_inode_raw_get; -EIO
+ * (logged) when the device now holds different bytes there. */
+int e4_inode_record_get(struct e4_fs *fs, const struct e4_inode *inode,
+			struct e4_buf **buf, size_t *off);
 /* e4_inode_read, optionally accepting an in-use inode with no links (an
  * orphan, for the checker). */
 int e4_inode_load(struct e4_fs *fs, uint32_t ino, struct e4_inode *out,

@@ -16,6 +16,12 @@
 
 #define ORPHAN_BLOCK_MAGIC 0x0B10CA04u
 #define ORPHAN_TAIL 8	/* le32 magic, le32 checksum */
+/* The largest orphan file the kernel mounts ("orphan file too big" above,
+ * measured on Linux 6.18 for 1, 2 and 4 KiB blocks and 16K to 1M inodes;
+ * mke2fs makes at most 2 MiB by default).  A bound from the format, not
+ * from i_size: a block-mapped orphan file whose indirect blocks all point
+ * at one block could claim terabytes with a handful of blocks. */
+#define ORPHAN_FILE_MAX_BYTES (2u << 20)
 
 static int note_orphan(struct e4_fs *fs, uint32_t ino, uint16_t links)
 {
@@ -73,16 +79,65 @@ static int walk_orphan_list(struct e4_fs *fs)
 	return ret;
 }
 
+/* One orphan-file block at device block @phys: magic, checksum, slots. */
+static int walk_orphan_block(struct e4_fs *fs, uint64_t phys, uint32_t seed)
+{
+	uint32_t B = fs->block_size;
+	struct e4_buf *buf;
+	int ret = e4_meta_get(fs, phys, &buf);
+
+	if (ret)
+		return ret;
+	const uint8_t *b = buf->data;
+	if (e4_le32(b, B, B - ORPHAN_TAIL) != ORPHAN_BLOCK_MAGIC) {
+		ret = e4_corrupt(fs, "orphan file block %llu: bad magic 0x%08x",
+				 (unsigned long long)phys,
+				 e4_le32(b, B, B - ORPHAN_TAIL));
+	} else if (fs->metadata_csum) {
+		uint8_t le[8];
+		e4_put_le64(le, 8, 0, phys);
+		uint32_t c = e4_crc32c(e4_crc32c(seed, le, 8), b, B - ORPHAN_TAIL);
+		uint32_t want = e4_le32(b, B, B - 4);
+		if (c != want)
+			ret = e4_csum_mismatch(fs, "orphan file block %llu: checksum 0x%08x does not match computed 0x%08x",
+					       (unsigned long long)phys, want, c);
+	}
+	for (uint32_t off = 0; !ret && off + 4 <= B - ORPHAN_TAIL; off += 4) {
+		uint32_t ino = e4_le32(b, B, off);
+		uint16_t links;
+		uint32_t dtime;
+		if (!ino)
+			continue;
+		if (ino < fs->first_ino || ino > fs->inodes_count) {
+			ret = e4_corrupt(fs, "orphan file block %llu: slot %u names invalid inode %u",
+					 (unsigned long long)phys, off / 4, ino);
+			break;
+		}
+		ret = orphan_fields(fs, ino, &links, &dtime);
+		if (!ret)
+			ret = note_orphan(fs, ino, links);
+	}
+	e4_meta_put(fs, buf);
+	return ret;
+}
+
 static int walk_orphan_file(struct e4_fs *fs)
 {
+	struct e4_block_set *seen;
 	struct e4_inode of;
-	uint32_t B = fs->block_size;
 	int ret = e4_inode_read(fs, fs->orphan_file_inum, &of);
 
 	if (ret)
 		return ret;
 	if (!e4_inode_is_reg(&of))
 		return e4_corrupt(fs, "orphan file inode %u is not a regular file", of.ino);
+	if (of.size > ORPHAN_FILE_MAX_BYTES)
+		return e4_corrupt(fs, "orphan file inode %u: size %llu exceeds the %u bytes the kernel accepts",
+				  of.ino, (unsigned long long)of.size,
+				  ORPHAN_FILE_MAX_BYTES);
+	seen = e4_block_set_new();
+	if (!seen)
+		return -ENOMEM;
 	uint32_t seed = e4_inode_csum_seed(fs, of.ino, of.generation);
 	uint64_t nblocks = of.size >> fs->log_block_size;
 	for (uint64_t l = 0; l < nblocks && !ret;) {
@@ -96,44 +151,19 @@ static int walk_orphan_file(struct e4_fs *fs)
 			break;
 		}
 		for (uint64_t i = 0; i < m.len && l + i < nblocks && !ret; i++) {
-			struct e4_buf *buf;
 			uint64_t phys = m.pblk + i;
-			ret = e4_meta_get(fs, phys, &buf);
-			if (ret)
-				break;
-			const uint8_t *b = buf->data;
-			if (e4_le32(b, B, B - ORPHAN_TAIL) != ORPHAN_BLOCK_MAGIC) {
-				ret = e4_corrupt(fs, "orphan file block %llu: bad magic 0x%08x",
-						 (unsigned long long)phys,
-						 e4_le32(b, B, B - ORPHAN_TAIL));
-			} else if (fs->metadata_csum) {
-				uint8_t le[8];
-				e4_put_le64(le, 8, 0, phys);
-				uint32_t c = e4_crc32c(e4_crc32c(seed, le, 8), b, B - ORPHAN_TAIL);
-				uint32_t want = e4_le32(b, B, B - 4);
-				if (c != want)
-					ret = e4_csum_mismatch(fs, "orphan file block %llu: checksum 0x%08x does not match computed 0x%08x",
-							       (unsigned long long)phys, want, c);
-			}
-			for (uint32_t off = 0; !ret && off + 4 <= B - ORPHAN_TAIL; off += 4) {
-				uint32_t ino = e4_le32(b, B, off);
-				uint16_t links;
-				uint32_t dtime;
-				if (!ino)
-					continue;
-				if (ino < fs->first_ino || ino > fs->inodes_count) {
-					ret = e4_corrupt(fs, "orphan file block %llu: slot %u names invalid inode %u",
-							 (unsigned long long)phys, off / 4, ino);
-					break;
-				}
-				ret = orphan_fields(fs, ino, &links, &dtime);
-				if (!ret)
-					ret = note_orphan(fs, ino, links);
-			}
-			e4_meta_put(fs, buf);
+			/* each device block once, whatever the mapping says */
+			ret = e4_block_set_add(seen, phys);
+			if (ret > 0)
+				ret = e4_corrupt(fs, "orphan file inode %u: block %llu is mapped twice (device block %llu)",
+						 of.ino, (unsigned long long)(l + i),
+						 (unsigned long long)phys);
+			if (!ret)
+				ret = walk_orphan_block(fs, phys, seed);
 		}
 		l += m.len;
 	}
+	e4_block_set_free(seen);
 	return ret;
 }
 

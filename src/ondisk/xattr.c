@@ -286,14 +286,11 @@ static int xa_ibody_get(struct e4_fs *fs, const struct e4_inode *inode,
 
 	if (isz <= E4_GOOD_OLD_INODE_SIZE)
 		return 0;
-	rc = e4_inode_raw_get(fs, inode->ino, buf, &off);
+	/* the very bytes the inode was decoded (and its checksum verified)
+	 * from, not whatever the device answers now */
+	rc = e4_inode_record_get(fs, inode, buf, &off);
 	if (rc < 0)
 		return rc;
-	if (off > (*buf)->size || (*buf)->size - off < isz) {
-		e4_meta_put(fs, *buf);
-		return e4_corrupt(fs, "inode %u: record at offset %zu runs past its block",
-				  inode->ino, off);
-	}
 	rec = (*buf)->data + off;
 	/* inode.c validated i_extra_isize (IN3); re-check what we index with */
 	extra = e4_le16(rec, isz, E4_I_EXTRA_ISIZE);

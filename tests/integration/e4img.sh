@@ -49,5 +49,33 @@ head -c 1M /dev/zero >"$tmp/zero.img"
 "$e4img" cat "$img" /docs 2>"$tmp/err"; rc=$?
 [ $rc = 1 ] && grep -q 'not a regular file' "$tmp/err" && ok "cat of a directory refused" || bad "cat dir (rc $rc)"
 
+# a directory entry naming its own directory, and one naming an ancestor:
+# ls -R lists each directory once, says why it stops, and exits 1
+cyc=$tmp/cycle.img
+cp "$img" "$cyc"
+debugfs -w -R "ln docs docs/loop" "$cyc" >/dev/null 2>&1
+debugfs -w -R "ln src src/lib/up" "$cyc" >/dev/null 2>&1
+timeout 60 "$e4img" ls -R "$cyc" >"$tmp/cyc.out" 2>"$tmp/cyc.err"; rc=$?
+[ $rc = 1 ] && grep -q '^/docs/loop: directory already listed' <(sed 's/^e4img: //' "$tmp/cyc.err") &&
+	grep -q '^/src/lib/up: directory already listed' <(sed 's/^e4img: //' "$tmp/cyc.err") &&
+	[ "$(grep -c '^/docs:$' "$tmp/cyc.out")" = 1 ] &&
+	ok "ls -R: a directory cycle is listed once and reported (exit 1)" ||
+	{ bad "ls -R cycle (rc $rc)"; cat "$tmp/cyc.err"; }
+"$e4img" check "$cyc" >"$tmp/cyc.check" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q 'is linked from more than one directory' "$tmp/cyc.check" &&
+	ok "check: the cycle is a problem" || { bad "check cycle (rc $rc)"; cat "$tmp/cyc.check"; }
+
+# numbers are decimal: a leading zero is not octal, hex is refused
+off=$tmp/offset.img
+{ head -c 4096 /dev/zero; cat "$img"; } >"$off"
+"$e4img" --offset=04096 cat "$off" /hello.txt | cmp -s - "$tree/hello.txt" &&
+	ok "--offset=04096 is 4096" || bad "--offset with a leading zero"
+"$e4img" --offset=0x1000 info "$off" 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q 'expected a decimal number' "$tmp/err" &&
+	ok "--offset=0x1000 refused" || bad "--offset hex (rc $rc)"
+"$e4img" --replay-mem=12X info "$img" 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q 'K, M or G suffix' "$tmp/err" &&
+	ok "--replay-mem with a bad suffix refused" || bad "--replay-mem suffix (rc $rc)"
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

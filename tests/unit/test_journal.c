@@ -197,11 +197,11 @@ static void jw_sb_set(struct jw *j, size_t off, uint32_t v, bool fix_csum)
  * with @incompat features, starting at journal block @start with sequence
  * 100, and needs_recovery set on the file system.
  */
-static void jw_begin(struct jw *j, const char *name, uint32_t incompat,
-		     uint32_t start)
+static void jw_begin_from(struct jw *j, const char *base, const char *name,
+			  uint32_t incompat, uint32_t start)
 {
 	memset(j, 0, sizeof(*j));
-	j->img = tu_copy(clean4k, name);
+	j->img = tu_copy(base, name);
 	j->bs = tu_block_size(j->img);
 	for (uint32_t i = 0; i < 1024; i++)
 		j->jphys[i] = map_ino(j->img, 8, i);
@@ -235,6 +235,12 @@ static void jw_begin(struct jw *j, const char *name, uint32_t incompat,
 	tu_fix_sb_csum(j->img);
 	j->pos = start;
 	j->seq = 100;
+}
+
+static void jw_begin(struct jw *j, const char *name, uint32_t incompat,
+		     uint32_t start)
+{
+	jw_begin_from(j, clean4k, name, incompat, start);
 }
 
 static size_t jw_tag_bytes(const struct jw *j)
@@ -550,7 +556,202 @@ static void test_superblock_replayed(void **state)
 	e4_fs_get_info(fs, &info);
 	assert_string_equal(info.volume_name, "replayed-name");
 	tu_close(fs);
+	free(j.img);
+
+	/* a replayed superblock claiming more blocks than the image holds is
+	 * refused as the one read from the device would be */
+	jw_begin(&j, "sbgrow.img", JF_64BIT | JF_V3, 1);
+	tu_peek(j.img, 0, b0, 4096);
+	e4_put_le32(b0 + SB, 1024, E4_SB_BLOCKS_COUNT_LO, 8192);
+	e4_put_le32(b0 + SB, 1024, E4_SB_CHECKSUM, e4_crc32c(0xFFFFFFFFu, b0 + SB, E4_SB_CHECKSUM));
+	jw_desc(&j, 1, &zero, &b0, NULL);
+	jw_commit(&j);
+	expect_open_fails(j.img, -EIO,
+			  "image is truncated: 16777216 bytes, but the file system needs 8192 blocks of 4096 bytes");
 	free(b0);
+	free(j.img);
+}
+
+/* ---- what a hostile log can cost --------------------------------------- */
+
+static bool is_journal_block(const struct jw *j, uint64_t blk)
+{
+	for (uint32_t i = 0; i < j->maxlen; i++)
+		if (j->jphys[i] == blk)
+			return true;
+	return false;
+}
+
+/* A log made of revoke records (about 500 per block, all distinct) costs
+ * nothing: records only update blocks that were logged. */
+static void test_revoke_flood(void **state)
+{
+	(void)state;
+	struct jw j;
+	uint64_t targets[509];
+	struct e4_open_opts o = {.read_only = true, .replay_mem_max = 256u << 10};
+	struct e4_fs_counters c;
+	struct e4_fs *fs;
+	uint8_t buf[4096];
+	uint32_t nblocks = 0;
+
+	jw_begin(&j, "revokeflood.img", JF_64BIT | JF_V3 | JF_REVOKE, 1);
+	jw_log_a(&j, 0, 'B');
+	jw_log_a(&j, 1, 'C');
+	for (uint64_t next = 1000000; j.pos + 2 < j.maxlen; nblocks++) {
+		for (size_t i = 0; i < 509; i++)
+			targets[i] = next++;
+		if (nblocks == 100)
+			targets[17] = j.a_blk[0];	/* one real revoke among them */
+		jw_revoke(&j, 509, targets);
+	}
+	jw_commit(&j);
+	assert_true(nblocks > 900);
+
+	tu_log_clear();
+	assert_int_equal(tu_open_opts(j.img, &o, &fs), 0);
+	e4_fs_get_counters(fs, &c);
+	assert_true(c.replay_bytes < 16u << 10);
+	read_path(fs, "/a", 0, buf, sizeof(buf));
+	assert_int_equal(buf[100], 'A');	/* revoked in the later txn */
+	read_path(fs, "/a", 4096, buf, sizeof(buf));
+	assert_int_equal(buf[100], 'C');
+	tu_close(fs);
+	free(j.img);
+}
+
+/* Replay memory has a ceiling: past it the open is refused, with a
+ * message, instead of growing until the OOM killer ends the server. */
+static void test_replay_memory_ceiling(void **state)
+{
+	(void)state;
+	struct jw j;
+	uint64_t targets[200];
+	uint8_t *datas[200];
+	struct e4_open_opts o = {.read_only = true, .replay_mem_max = 32u << 10};
+	struct e4_fs *fs;
+	int n = 0;
+
+	jw_begin(&j, "ceiling.img", JF_64BIT | JF_V3, 1);
+	for (uint64_t blk = 3000; n < 200; blk++)
+		if (!is_journal_block(&j, blk))
+			targets[n++] = blk;
+	for (int i = 0; i < n; i++)
+		datas[i] = filled(j.bs, (char)('a' + i % 26));
+	jw_desc(&j, n, targets, datas, NULL);
+	jw_commit(&j);
+	for (int i = 0; i < n; i++)
+		free(datas[i]);
+
+	char *before = md5_of(j.img);
+	tu_log_clear();
+	assert_int_equal(tu_open_opts(j.img, &o, &fs), -ENOMEM);
+	tu_assert_log("journal: replay needs more than 32 KiB of memory, the ceiling");
+	assert_unchanged(j.img, before);
+	free(before);
+
+	tu_log_clear();
+	assert_int_equal(tu_open(j.img, &fs), 0);
+	tu_assert_log("journal: replayed 1 transactions, 200 blocks, in memory");
+	tu_close(fs);
+	free(j.img);
+}
+
+/* An ext3 journal whose block map interleaves (every run one block): the
+ * replay maps the journal once, not once per tag. */
+static void test_interleaved_journal(void **state)
+{
+	(void)state;
+	char *base = tu_mkfs("ext3.img", "-t ext3 -b 4096 -J size=4", srcdir, "16M");
+	uint64_t rec = tu_inode_offset(base, 8);
+	uint32_t ind = tu_peek_le32(base, rec + E4_I_BLOCK + 12 * 4);
+	uint32_t *ptrs = malloc(4096);
+	struct jw j;
+
+	assert_true(ind != 0);
+	tu_peek(base, (uint64_t)ind * 4096, ptrs, 4096);
+	for (int i = 0; i + 1 < 1012; i += 2) {	/* journal blocks 12..1023 */
+		uint32_t t = ptrs[i];
+		ptrs[i] = ptrs[i + 1];
+		ptrs[i + 1] = t;
+	}
+	tu_patch(base, (uint64_t)ind * 4096, ptrs, 4096);
+
+	jw_begin_from(&j, base, "interleaved.img", 0, 1);
+	assert_int_equal(j.jphys[13] + 1, j.jphys[12]);
+	uint64_t targets[450];
+	uint8_t *datas[450];
+	for (int i = 0; i < 450; i++) {
+		targets[i] = j.a_blk[i % 4];
+		datas[i] = filled(j.bs, (char)('a' + i % 26));
+	}
+	jw_desc(&j, 450, targets, datas, NULL);
+	jw_desc(&j, 450, targets, datas, NULL);
+	jw_commit(&j);
+	for (int i = 0; i < 450; i++)
+		free(datas[i]);
+
+	struct e4_fs *fs;
+	struct e4_fs_counters c;
+	char got[4], want[4];
+	tu_log_clear();
+	assert_int_equal(tu_open(j.img, &fs), 0);
+	e4_fs_get_counters(fs, &c);
+	/* about 1,000 runs and 900 tags; once quadratic: about a million */
+	assert_true(c.meta_gets < 20000);
+	tu_close(fs);
+	a_block_bytes(j.img, got);
+	a_bytes_after_e2fsck(j.img, want);
+	assert_memory_equal(got, want, 4);
+	free(j.img);
+
+	/* two journal blocks on one device block: refused */
+	ptrs[100] = ptrs[101];
+	tu_patch(base, (uint64_t)ind * 4096, ptrs, 4096);
+	jw_begin_from(&j, base, "aliased.img", 0, 1);
+	jw_log_a(&j, 0, 'B');
+	expect_open_fails(j.img, -EUCLEAN, "journal: blocks 112 and 113 share device block");
+	free(j.img);
+	free(ptrs);
+	free(base);
+}
+
+/* The overlay serves the copy whose checksum was verified at open, or
+ * nothing: a device that answers differently later gives -EIO. */
+static void test_overlay_verified_copy(void **state)
+{
+	(void)state;
+	struct jw j;
+	uint32_t dj;
+	uint8_t *d, buf[4096];
+	struct e4_open_opts o = {.read_only = true};
+	struct e4_fs *fs;
+	struct e4_dev *dev;
+	char *bytes;
+	size_t size;
+
+	jw_begin(&j, "changing.img", JF_64BIT | JF_V3, 1);
+	d = filled(j.bs, 'Q');
+	jw_desc(&j, 1, &j.a_blk[0], &d, &dj);
+	jw_commit(&j);
+	free(d);
+	bytes = tu_slurp(j.img, &size);
+
+	assert_int_equal(e4_dev_open_mem(bytes, size, &dev), 0);
+	assert_int_equal(tu_open_dev(dev, &o, &fs), 0);
+	read_path(fs, "/a", 0, buf, sizeof(buf));
+	assert_int_equal(buf[100], 'Q');
+	bytes[j.jphys[dj] * j.bs + 100] = 'q';
+	uint32_t ino;
+	struct e4_inode in;
+	assert_int_equal(e4_path_lookup(fs, "/a", &ino), 0);
+	assert_int_equal(e4_inode_read(fs, ino, &in), 0);
+	tu_log_clear();
+	assert_int_equal(e4_file_read(fs, &in, 0, buf, sizeof(buf)), -EIO);
+	tu_assert_log(tu_msg("journal: log block %u (the copy of block %llu) changed on the device since it was verified",
+			     dj, (unsigned long long)j.a_blk[0]));
+	tu_close(fs);
+	free(bytes);
 	free(j.img);
 }
 
@@ -1191,6 +1392,10 @@ int main(void)
 		cmocka_unit_test(test_bad_targets),
 		cmocka_unit_test(test_bad_data_checksum),
 		cmocka_unit_test(test_cycle_terminates),
+		cmocka_unit_test(test_revoke_flood),
+		cmocka_unit_test(test_replay_memory_ceiling),
+		cmocka_unit_test(test_interleaved_journal),
+		cmocka_unit_test(test_overlay_verified_copy),
 		cmocka_unit_test(test_kernel_dirty),
 		cmocka_unit_test(test_kernel_data_journal),
 		cmocka_unit_test(test_kernel_revoke),

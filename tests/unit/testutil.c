@@ -293,16 +293,22 @@ static void record_log(void *ctx, enum e4_log_level level, const char *msg)
 		fprintf(stderr, "[e4] %s\n", msg);
 }
 
+int tu_open_dev(struct e4_dev *dev, struct e4_open_opts *opts,
+		struct e4_fs **out)
+{
+	opts->log = record_log;
+	opts->log_ctx = NULL;
+	opts->log_level = E4_LOG_DEBUG;
+	return e4_fs_open(dev, opts, out);
+}
+
 int tu_open_opts(const char *img, struct e4_open_opts *opts, struct e4_fs **out)
 {
 	struct e4_dev *dev;
 	int err = e4_dev_open_file(img, 0, 0, false, &dev);
 	if (err)
 		return err;
-	opts->log = record_log;
-	opts->log_ctx = NULL;
-	opts->log_level = E4_LOG_DEBUG;
-	err = e4_fs_open(dev, opts, out);
+	err = tu_open_dev(dev, opts, out);
 	if (err)
 		e4_dev_close(dev);
 	return err;
@@ -345,4 +351,25 @@ void tu_assert_log(const char *needle)
 {
 	if (!strstr(logbuf, needle))
 		fail_msg("log does not contain \"%s\"; log was:\n%s", needle, logbuf);
+}
+
+char *tu_slurp(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	char *bytes;
+	long n;
+
+	if (!f)
+		fail_msg("%s: cannot open", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	if (n < 0)
+		fail_msg("%s: cannot size", path);
+	bytes = malloc(n ? (size_t)n : 1);
+	if (!bytes || fread(bytes, 1, (size_t)n, f) != (size_t)n)
+		fail_msg("%s: cannot read", path);
+	fclose(f);
+	*size = (size_t)n;
+	return bytes;
 }

@@ -36,6 +36,9 @@ char *tu_mkfs(const char *name, const char *mkfs_args, const char *src,
 /* Copy an image (before breaking it). Returns the new path (malloc'd). */
 char *tu_copy(const char *img, const char *name);
 
+/* The whole of a file, malloc'd (the caller frees it). */
+char *tu_slurp(const char *path, size_t *size);
+
 /* Overwrite bytes of an image file. */
 void tu_patch(const char *img, uint64_t off, const void *bytes, size_t n);
 void tu_patch_le16(const char *img, uint64_t off, uint16_t v);
@@ -75,6 +78,10 @@ int tu_open(const char *img, struct e4_fs **out);
 /* Open with explicit options (log fields are overridden by the recorder). */
 int tu_open_opts(const char *img, struct e4_open_opts *opts,
 		 struct e4_fs **out);
+/* The same on a device already open (a memory device); on failure the
+ * device is still the caller's. */
+int tu_open_dev(struct e4_dev *dev, struct e4_open_opts *opts,
+		struct e4_fs **out);
 void tu_close(struct e4_fs *fs);
 
 /* printf into a static buffer (valid until the next call): expected log
