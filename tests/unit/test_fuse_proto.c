@@ -50,14 +50,15 @@ static int capture(void *ctx, const struct iovec *iov, int iovcnt)
 
 static const struct e4f_sink sink = { .send = capture };
 
-/* Send opcode/nodeid with @arg; returns the reply's error (or 1 if none). */
-static int send_req(uint32_t opcode, uint64_t nodeid, const void *arg,
-		    size_t arglen)
+/* Send opcode/nodeid with @arg as request @unique; returns the reply's
+ * error (or 1 if none). */
+static int send_req_as(uint64_t unique, uint32_t opcode, uint64_t nodeid,
+		       const void *arg, size_t arglen)
 {
 	uint8_t buf[4096];
 	struct fuse_in_header h = {
 		.len = (uint32_t)(sizeof(h) + arglen), .opcode = opcode,
-		.unique = next_unique += 2, .nodeid = nodeid,
+		.unique = unique, .nodeid = nodeid,
 	};
 
 	assert_true(sizeof(h) + arglen <= sizeof(buf));
@@ -78,6 +79,12 @@ static int send_req(uint32_t opcode, uint64_t nodeid, const void *arg,
 	if (oh.error)
 		assert_int_equal(reply_len, sizeof(oh));
 	return oh.error;
+}
+
+static int send_req(uint32_t opcode, uint64_t nodeid, const void *arg,
+		    size_t arglen)
+{
+	return send_req_as(next_unique += 2, opcode, nodeid, arg, arglen);
 }
 
 static const void *payload(void)
@@ -120,6 +127,27 @@ static void make_reserved_names(const char *image)
 	tu_debugfs(image, "sif /bad/eaval flags 0x280000");
 	ea_ino = tu_ino_of(image, "/bad/eaval");
 	bad_ino = tu_ino_of(image, "/bad");
+}
+
+/* INTERRUPT for request @target (sent as the kernel does, target | 1):
+ * never answered. */
+static void interrupt(uint64_t target)
+{
+	struct fuse_interrupt_in ii = { .unique = target };
+	int before = replies;
+
+	assert_int_equal(send_req_as(target | 1, FUSE_INTERRUPT, 0, &ii,
+				     sizeof(ii)), 1);
+	assert_int_equal(replies, before);
+}
+
+/* READDIR of the root as request @unique: 0, or -EINTR if it was marked
+ * interrupted before it started. */
+static int readdir_as(uint64_t unique)
+{
+	struct fuse_read_in rd = { .offset = 0, .size = 4096 };
+
+	return send_req_as(unique, FUSE_READDIR, 1, &rd, sizeof(rd));
 }
 
 /*
@@ -287,10 +315,12 @@ static void test_malformed(void **state)
 	struct fuse_batch_forget_in bf = { .count = 1000000 };
 
 	assert_int_equal(send_req(FUSE_BATCH_FORGET, 0, &bf, sizeof(bf)), 1);
-	/* INTERRUPT of nothing in flight: EAGAIN */
-	struct fuse_interrupt_in ii = { .unique = 12345 };
+	/* INTERRUPT of nothing in flight (no EAGAIN: test_interrupt) */
+	struct fuse_interrupt_in ii = { .unique = 12344 };
 
-	assert_int_equal(send_req(FUSE_INTERRUPT, 0, &ii, sizeof(ii)), -EAGAIN);
+	assert_int_equal(send_req(FUSE_INTERRUPT, 0, &ii, sizeof(ii)), 1);
+	/* too short: dropped, no reply */
+	assert_int_equal(send_req(FUSE_INTERRUPT, 0, &ii, 4), 1);
 }
 
 static void test_erofs(void **state)
@@ -536,6 +566,56 @@ static void test_reserved_names(void **state)
 	assert_true(S_ISDIR(ao.attr.mode));
 }
 
+/*
+ * An INTERRUPT that arrives before its target is registered (another worker
+ * read the target and has not started it) marks the target when it
+ * registers; it gets no reply (EAGAIN made the kernel re-send it at once,
+ * in a loop).  Interrupts for ids that never come are remembered in a fixed
+ * table, oldest dropped first.
+ */
+static void test_interrupt(void **state)
+{
+	(void)state;
+	uint64_t base = 1u << 30;
+
+	/* the early interrupt marks its target, once */
+	unsigned n0 = e4f_early_interrupts(&sess);
+
+	interrupt(base);
+	assert_int_equal(e4f_early_interrupts(&sess), n0 + 1);
+	interrupt(base);	/* sent again: one entry */
+	assert_int_equal(e4f_early_interrupts(&sess), n0 + 1);
+	assert_int_equal(readdir_as(base + 2), 0);	/* another request */
+	assert_int_equal(readdir_as(base), -EINTR);
+	assert_int_equal(e4f_early_interrupts(&sess), n0);
+	assert_int_equal(readdir_as(base + 4), 0);
+
+	/* a flood of interrupts for requests that never come: no reply, a
+	 * bounded table, the newest kept */
+	const unsigned flood = 10000;
+	int before = replies;
+
+	for (unsigned i = 0; i < flood; i++)
+		interrupt(base + 100 + 2 * (uint64_t)i);
+	assert_int_equal(replies, before);
+	assert_int_equal(e4f_early_interrupts(&sess), E4F_EARLY_INTERRUPTS);
+	uint64_t last = base + 100 + 2 * (uint64_t)(flood - 1);
+	uint64_t oldest_kept = last - 2 * (uint64_t)(E4F_EARLY_INTERRUPTS - 1);
+
+	assert_int_equal(readdir_as(base + 100), 0);		/* dropped */
+	assert_int_equal(readdir_as(oldest_kept - 2), 0);	/* dropped */
+	assert_int_equal(readdir_as(oldest_kept), -EINTR);
+	assert_int_equal(readdir_as(last), -EINTR);
+	assert_int_equal(e4f_early_interrupts(&sess),
+			 E4F_EARLY_INTERRUPTS - 2);
+	/* freed slots are used before older entries are dropped */
+	interrupt(base + 50000);
+	interrupt(base + 50002);
+	assert_int_equal(e4f_early_interrupts(&sess), E4F_EARLY_INTERRUPTS);
+	assert_int_equal(readdir_as(oldest_kept + 2), -EINTR);
+	assert_int_equal(readdir_as(base + 50000), -EINTR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -546,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_and_forget),
 		cmocka_unit_test(test_read_ops),
 		cmocka_unit_test(test_reserved_names),
+		cmocka_unit_test(test_interrupt),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
