@@ -33,7 +33,9 @@
 /* ---- inodes and attributes ---------------------------------------------- */
 
 /* The inode behind a node id the kernel sent: the node table's copy, or the
- * disk's for nodes the kernel holds without a counted lookup (the root). */
+ * disk's for nodes the kernel holds without a counted lookup (the root).
+ * Node ids are handed out only for inodes a name may hold, so one that is
+ * free, reserved, internal or an EA inode is stale, not a file to serve. */
 static int node_inode(struct e4f_req *r, uint64_t nodeid, struct e4_inode *out)
 {
 	uint32_t ino;
@@ -43,29 +45,9 @@ static int node_inode(struct e4f_req *r, uint64_t nodeid, struct e4_inode *out)
 		return ret;
 	if (e4f_nodes_get(&r->s->nodes, nodeid, out))
 		return 0;
-	ret = e4_inode_read(r->s->fs, ino, out);
+	ret = e4_inode_read_named(r->s->fs, 0, NULL, ino, out);
 	if (ret == -EINVAL || ret == -ENOENT)
 		return -ESTALE;
-	return ret;
-}
-
-/* Read the inode a directory entry names; a dangling entry is corruption. */
-static int entry_inode(struct e4f_req *r, uint32_t dir, const char *name,
-		       uint32_t ino, struct e4_inode *out)
-{
-	if (ino < E4_ROOT_INO && ino != 0) {
-		e4f_log(E4_LOG_ERROR, "directory %u: entry '%s' names "
-			"reserved inode %u", dir, name, ino);
-		return -EUCLEAN;
-	}
-	int ret = e4_inode_read(r->s->fs, ino, out);
-
-	if (ret == -ENOENT || ret == -EINVAL) {
-		e4f_log(E4_LOG_ERROR, "directory %u: entry '%s' names %s "
-			"inode %u", dir, name,
-			ret == -ENOENT ? "free" : "out-of-range", ino);
-		return -EUCLEAN;
-	}
 	return ret;
 }
 
@@ -145,7 +127,7 @@ void e4f_op_lookup(struct e4f_req *r)
 	}
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
-	ret = entry_inode(r, dir.ino, name, ino, &in);
+	ret = e4_inode_read_named(r->s->fs, dir.ino, name, ino, &in);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	fill_entry(r->s, &in, &e);
@@ -307,7 +289,8 @@ static bool append_entry(struct e4f_req *r, uint32_t dir,
 	if (plus) {
 		memset(&e, 0, sizeof(e));
 		if (!is_dot_or_dotdot(d) &&
-		    entry_inode(r, dir, d->name, d->ino, &in) == 0 &&
+		    e4_inode_read_named(r->s->fs, dir, d->name, d->ino,
+					&in) == 0 &&
 		    e4f_nodes_ref(&r->s->nodes, e4f_ino_to_nodeid(in.ino),
 				  &in) == 0) {
 			fill_entry(r->s, &in, &e);

@@ -27,15 +27,16 @@ void e4f_print_usage(const char *prog)
 "  -h, --help, -o help     this help\n"
 "  -V, --version, -o version\n"
 "\n"
-"Options:\n"
+"Options (numbers are decimal):\n"
 "  ro                      read-only (the default and, for now, the only mode)\n"
 "  allow_other             let other users access the mount\n"
 "  default_permissions     the kernel checks permissions (default on;\n"
 "                          no_default_permissions turns it off)\n"
 "  uid=N, gid=N            show every file as owned by this user / group\n"
+"                          (a name or a decimal id)\n"
 "  fsname=NAME             source name shown in /proc/mounts\n"
 "  offset=BYTES            the file system starts at this byte offset\n"
-"                          (suffixes K, M, G, s for 512-byte sectors)\n"
+"                          (suffixes K, M, G, T, or s for 512-byte sectors)\n"
 "  partition=N             use partition N of an MBR or GPT disk image\n"
 "                          (without either option a disk image holding\n"
 "                          exactly one ext partition is found by itself)\n"
@@ -56,21 +57,38 @@ static int bad(const char *what, const char *val)
 	return -EINVAL;
 }
 
+static int bad_because(const char *what, const char *val, const char *why)
+{
+	fprintf(stderr, "e4fuse: invalid %s '%s': %s (see --help)\n", what,
+		val, why);
+	return -EINVAL;
+}
+
+/*
+ * Numbers are decimal only: strtoull's base 0 would take offset=0100 for 64
+ * and 0x10 for 16, and it skips blanks and accepts a sign.  Digits, then
+ * (with @suffixes) one of K M G T (binary multiples) or s (512-byte
+ * sectors).  -EINVAL if that is not what @s is, -ERANGE if it does not fit
+ * in 64 bits.
+ */
 static int parse_u64(const char *s, uint64_t *out, bool suffixes)
 {
-	char *end;
-
-	if (!*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-
-	if (errno || end == s)
-		return -EINVAL;
+	const char *p = s;
+	uint64_t v = 0;
+	bool overflow = false;
 	unsigned shift = 0;
 
-	if (suffixes && *end) {
-		switch (*end) {
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned digit = (unsigned)(*p - '0');
+
+		if (v > (UINT64_MAX - digit) / 10)
+			overflow = true;
+		v = v * 10 + digit;
+	}
+	if (p == s)
+		return -EINVAL;
+	if (suffixes && *p) {
+		switch (*p) {
 		case 'k': case 'K': shift = 10; break;
 		case 'm': case 'M': shift = 20; break;
 		case 'g': case 'G': shift = 30; break;
@@ -78,23 +96,48 @@ static int parse_u64(const char *s, uint64_t *out, bool suffixes)
 		case 's': case 'S': shift = 9; break;
 		default: return -EINVAL;
 		}
-		end++;
+		p++;
 	}
-	if (*end)
+	if (*p)
 		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
+	if (overflow || (shift && v > (UINT64_MAX >> shift)))
 		return -ERANGE;
-	*out = (uint64_t)v << shift;
+	*out = v << shift;
 	return 0;
 }
 
-static int parse_id(const char *s, bool group, uint32_t *out)
+/* A numeric option's value, between @min and @max; one line on stderr
+ * naming the option and what is wrong otherwise. */
+static int parse_number(const char *what, const char *val, bool suffixes,
+			uint64_t min, uint64_t max, uint64_t *out)
+{
+	char why[64];
+	int ret = parse_u64(val, out, suffixes);
+
+	if (ret == -EINVAL)
+		return bad_because(what, val, suffixes ?
+				   "not a decimal number with an optional "
+				   "K, M, G, T or s suffix" :
+				   "not a decimal number");
+	if (ret == 0 && *out >= min && *out <= max)
+		return 0;
+	if (max == UINT64_MAX)
+		snprintf(why, sizeof(why), "too large");
+	else
+		snprintf(why, sizeof(why), "not between %llu and %llu",
+			 (unsigned long long)min, (unsigned long long)max);
+	return bad_because(what, val, why);
+}
+
+/* A user or group: a decimal id below (uid_t)-1, or a name. */
+static int parse_id(const char *what, const char *s, bool group,
+		    uint32_t *out)
 {
 	uint64_t v;
 
-	if (parse_u64(s, &v, false) == 0) {
-		if (v >= UINT32_MAX)
-			return -ERANGE;
+	if (parse_u64(s, &v, false) != -EINVAL) {
+		if (parse_number(what, s, false, 0, UINT32_MAX - 1, &v) < 0)
+			return -EINVAL;
 		*out = (uint32_t)v;
 		return 0;
 	}
@@ -112,6 +155,13 @@ static int parse_id(const char *s, bool group, uint32_t *out)
 		*out = p->pw_uid;
 	}
 	return 0;
+}
+
+static int needs_value(const char *opt)
+{
+	fprintf(stderr, "e4fuse: option '%s' needs a value (see --help)\n",
+		opt);
+	return -EINVAL;
 }
 
 /* Mount options mount(8) may pass that mean nothing here. */
@@ -138,11 +188,12 @@ static int parse_one(struct e4f_options *o, char *opt)
 {
 	char *val = strchr(opt, '=');
 	uint64_t v;
+	int ret;
 
 	if (val)
 		*val++ = '\0';
 #define IS(name) (strcmp(opt, name) == 0)
-#define NEEDVAL() do { if (!val || !*val) return bad("option", opt); } while (0)
+#define NEEDVAL() do { if (!val || !*val) return needs_value(opt); } while (0)
 #define NOVAL() do { if (val) return bad("option", opt); } while (0)
 	if (IS("ro")) {
 		NOVAL();
@@ -171,8 +222,12 @@ static int parse_one(struct e4f_options *o, char *opt)
 		bool g = IS("gid");
 		uint32_t id;
 
-		if (parse_id(val, g, &id) < 0)
-			return bad(g ? "gid" : "uid", val);
+		ret = parse_id(opt, val, g, &id);
+		if (ret == -ENOENT)
+			return bad_because(opt, val, g ? "no such group" :
+							 "no such user");
+		if (ret < 0)
+			return ret;
 		if (g) {
 			o->gid = id;
 			o->gid_set = true;
@@ -190,14 +245,14 @@ static int parse_one(struct e4f_options *o, char *opt)
 			return -ENOMEM;
 	} else if (IS("offset")) {
 		NEEDVAL();
-		if (parse_u64(val, &v, true) < 0)
-			return bad("offset", val);
+		if (parse_number("offset", val, true, 0, UINT64_MAX, &v) < 0)
+			return -EINVAL;
 		o->offset = v;
 		o->offset_set = true;
 	} else if (IS("partition")) {
 		NEEDVAL();
-		if (parse_u64(val, &v, false) < 0 || v == 0 || v > 1024)
-			return bad("partition number", val);
+		if (parse_number("partition", val, false, 1, 1024, &v) < 0)
+			return -EINVAL;
 		o->partition = (unsigned)v;
 	} else if (IS("errors")) {
 		NEEDVAL();
@@ -214,8 +269,8 @@ static int parse_one(struct e4f_options *o, char *opt)
 		o->norecovery = true;
 	} else if (IS("threads")) {
 		NEEDVAL();
-		if (parse_u64(val, &v, false) < 0 || v == 0 || v > 64)
-			return bad("thread count", val);
+		if (parse_number("threads", val, false, 1, 64, &v) < 0)
+			return -EINVAL;
 		o->threads = (unsigned)v;
 	} else if (IS("nosuid")) {
 		o->mount_flags |= MS_NOSUID;

@@ -199,6 +199,41 @@ void e4f_reply_none(struct e4f_req *r)
 
 /* ---- in-flight requests --------------------------------------------------- */
 
+/* Forget the early interrupt for @unique; true if there was one. */
+static bool early_take(struct e4f_session *s, uint64_t unique)
+{
+	if (s->early_count == 0)
+		return false;
+	for (unsigned i = 0; i < E4F_EARLY_INTERRUPTS; i++) {
+		if (s->early[i].unique == unique) {
+			s->early[i].unique = 0;
+			s->early_count--;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Remember an interrupt for @unique, in a free slot or the oldest one. */
+static void early_remember(struct e4f_session *s, uint64_t unique)
+{
+	struct e4f_early_interrupt *slot = NULL;
+
+	for (unsigned i = 0; i < E4F_EARLY_INTERRUPTS; i++) {
+		struct e4f_early_interrupt *e = &s->early[i];
+
+		if (e->unique == unique)
+			return;		/* sent again */
+		if (!slot || (slot->unique && (!e->unique ||
+					       e->seq < slot->seq)))
+			slot = e;
+	}
+	if (!slot->unique)
+		s->early_count++;
+	slot->unique = unique;
+	slot->seq = s->early_seq++;
+}
+
 static void inflight_add(struct e4f_session *s, struct e4f_inflight *f,
 			 struct e4f_req *r)
 {
@@ -209,6 +244,8 @@ static void inflight_add(struct e4f_session *s, struct e4f_inflight *f,
 	if (s->inflight)
 		s->inflight->pprev = &f->next;
 	s->inflight = f;
+	if (early_take(s, r->h.unique))
+		atomic_store(&r->interrupted, true);
 	pthread_mutex_unlock(&s->inflight_lock);
 }
 
@@ -221,9 +258,17 @@ static void inflight_del(struct e4f_session *s, struct e4f_inflight *f)
 	pthread_mutex_unlock(&s->inflight_lock);
 }
 
-/* INTERRUPT: mark the target if it is still being served.  If it is not
- * (yet) seen, answer EAGAIN so the kernel asks again later; if it has been
- * answered already the kernel drops that reply. */
+/*
+ * INTERRUPT: mark the target if it is being served, and otherwise remember
+ * it for when the target registers: another worker may have read it and
+ * not started it yet.  Never answered.  EAGAIN would make the kernel queue
+ * the interrupt again at once, and the worker reading it would spin with
+ * the kernel for as long as the target is not registered; and on a
+ * FUSE-over-io_uring connection interrupt replies fail anyway (the spec,
+ * fuse-io-uring.md §8): a request is interrupted by answering it EINTR.
+ * An interrupt whose target was answered already is remembered uselessly
+ * until newer ones push it out: uniques are not reused.
+ */
 void e4f_op_interrupt(struct e4f_req *r)
 {
 	struct fuse_interrupt_in in;
@@ -238,11 +283,19 @@ void e4f_op_interrupt(struct e4f_req *r)
 			break;
 		}
 	}
+	if (!found && in.unique != 0)
+		early_remember(r->s, in.unique);
 	pthread_mutex_unlock(&r->s->inflight_lock);
-	if (found)
-		e4f_reply_none(r);
-	else
-		e4f_reply_err(r, -EAGAIN);
+	e4f_reply_none(r);
+}
+
+unsigned e4f_early_interrupts(struct e4f_session *s)
+{
+	pthread_mutex_lock(&s->inflight_lock);
+	unsigned n = s->early_count;
+
+	pthread_mutex_unlock(&s->inflight_lock);
+	return n;
 }
 
 /* ---- the engine ----------------------------------------------------------- */

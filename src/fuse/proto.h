@@ -65,6 +65,9 @@ void e4f_reply_iov(struct e4f_req *r, const struct iovec *iov, int iovcnt);
 /* For requests that get no answer (FORGET). */
 void e4f_reply_none(struct e4f_req *r);
 
+/* Interrupts remembered for requests not yet registered (tests, debug). */
+unsigned e4f_early_interrupts(struct e4f_session *s);
+
 static inline bool e4f_req_interrupted(struct e4f_req *r)
 {
 	return atomic_load_explicit(&r->interrupted, memory_order_relaxed);

@@ -62,6 +62,22 @@ struct e4f_sink {
 
 struct e4f_inflight;
 
+/*
+ * INTERRUPTs that came before their target was registered (another worker
+ * has read it and not yet started it): remembered so that the target is
+ * marked when it registers.  The target has been read by some worker
+ * (interrupts were seen only after their request was), so about one per
+ * worker can be waiting at once: the table is fixed at the most workers
+ * threads= allows, and the oldest entry goes first, so whatever the kernel
+ * sends cannot make it grow.
+ */
+#define E4F_EARLY_INTERRUPTS 64u
+
+struct e4f_early_interrupt {
+	uint64_t unique;		/* the target; 0: free slot */
+	uint64_t seq;			/* arrival order, for dropping */
+};
+
 struct e4f_session {
 	struct e4_fs *fs;
 	struct e4f_session_config cfg;
@@ -75,9 +91,13 @@ struct e4f_session {
 
 	struct e4f_nodes nodes;
 
-	/* requests being served, for INTERRUPT */
+	/* requests being served, for INTERRUPT, and interrupts that came
+	 * first (all under inflight_lock) */
 	pthread_mutex_t inflight_lock;
 	struct e4f_inflight *inflight;
+	struct e4f_early_interrupt early[E4F_EARLY_INTERRUPTS];
+	uint64_t early_seq;
+	unsigned early_count;
 
 	/* INIT / end of session signalling for main.c */
 	pthread_mutex_t state_lock;

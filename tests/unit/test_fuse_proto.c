@@ -4,7 +4,8 @@
  * through e4f_process_request and the replies are captured.  Checks the
  * header and payload validation (every length the kernel sends), INIT
  * negotiation, node id mapping (1 <-> inode 2), lookup counts and FORGET,
- * EROFS for modifying requests, and the basic read-only operations.
+ * EROFS for modifying requests, the basic read-only operations, and names
+ * and node ids of inodes no name may hold (reserved, internal, EA inodes).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "e4/format.h"
 #include "fuse/proto.h"
 #include "fuse/session.h"
 #include "testutil.h"
@@ -48,14 +50,15 @@ static int capture(void *ctx, const struct iovec *iov, int iovcnt)
 
 static const struct e4f_sink sink = { .send = capture };
 
-/* Send opcode/nodeid with @arg; returns the reply's error (or 1 if none). */
-static int send_req(uint32_t opcode, uint64_t nodeid, const void *arg,
-		    size_t arglen)
+/* Send opcode/nodeid with @arg as request @unique; returns the reply's
+ * error (or 1 if none). */
+static int send_req_as(uint64_t unique, uint32_t opcode, uint64_t nodeid,
+		       const void *arg, size_t arglen)
 {
 	uint8_t buf[4096];
 	struct fuse_in_header h = {
 		.len = (uint32_t)(sizeof(h) + arglen), .opcode = opcode,
-		.unique = next_unique += 2, .nodeid = nodeid,
+		.unique = unique, .nodeid = nodeid,
 	};
 
 	assert_true(sizeof(h) + arglen <= sizeof(buf));
@@ -76,6 +79,12 @@ static int send_req(uint32_t opcode, uint64_t nodeid, const void *arg,
 	if (oh.error)
 		assert_int_equal(reply_len, sizeof(oh));
 	return oh.error;
+}
+
+static int send_req(uint32_t opcode, uint64_t nodeid, const void *arg,
+		    size_t arglen)
+{
+	return send_req_as(next_unique += 2, opcode, nodeid, arg, arglen);
 }
 
 static const void *payload(void)
@@ -99,6 +108,83 @@ static int lookup(uint64_t parent, const char *name, struct fuse_entry_out *e)
 	return err;
 }
 
+/*
+ * /bad holds names no directory may hold, as a hostile image would: the
+ * reserved inodes 1, 3, 7 (resize) and 8 (journal), the orphan file and an
+ * EA inode (a file turned into one by its flag), next to a good file.
+ */
+static uint32_t orphan_ino, ea_ino, bad_ino;
+
+static void make_reserved_names(const char *image)
+{
+	orphan_ino = tu_peek_le32(image, 1024 + E4_SB_ORPHAN_FILE_INUM);
+	assert_true(orphan_ino >= 11);
+	tu_debugfs(image, "ln <1> /bad/one");
+	tu_debugfs(image, "ln <3> /bad/three");
+	tu_debugfs(image, "ln <7> /bad/resize");
+	tu_debugfs(image, "ln <8> /bad/journal");
+	tu_debugfs(image, tu_msg("ln <%u> /bad/orphan", orphan_ino));
+	tu_debugfs(image, "sif /bad/eaval flags 0x280000");
+	ea_ino = tu_ino_of(image, "/bad/eaval");
+	bad_ino = tu_ino_of(image, "/bad");
+}
+
+/* INTERRUPT for request @target (sent as the kernel does, target | 1):
+ * never answered. */
+static void interrupt(uint64_t target)
+{
+	struct fuse_interrupt_in ii = { .unique = target };
+	int before = replies;
+
+	assert_int_equal(send_req_as(target | 1, FUSE_INTERRUPT, 0, &ii,
+				     sizeof(ii)), 1);
+	assert_int_equal(replies, before);
+}
+
+/* READDIR of the root as request @unique: 0, or -EINTR if it was marked
+ * interrupted before it started. */
+static int readdir_as(uint64_t unique)
+{
+	struct fuse_read_in rd = { .offset = 0, .size = 4096 };
+
+	return send_req_as(unique, FUSE_READDIR, 1, &rd, sizeof(rd));
+}
+
+/*
+ * Walk the READDIRPLUS reply just received: the number of entries, and in
+ * *with_node those that carry a node id (attributes and a reference), the
+ * name of the last of them copied to @named (256 bytes) if not NULL.
+ */
+static size_t direntplus_count(size_t *with_node, char *named)
+{
+	const uint8_t *p = payload();
+	size_t left = payload_len(), names = 0;
+
+	*with_node = 0;
+	while (left >= FUSE_NAME_OFFSET_DIRENTPLUS) {
+		struct fuse_direntplus dp;
+
+		memcpy(&dp, p, sizeof(dp));
+		size_t rec = FUSE_DIRENTPLUS_SIZE(&dp);
+
+		assert_true(rec <= left);
+		assert_true(dp.dirent.namelen < 256);
+		names++;
+		if (dp.entry_out.nodeid) {
+			++*with_node;
+			if (named) {
+				memcpy(named, p + FUSE_NAME_OFFSET_DIRENTPLUS,
+				       dp.dirent.namelen);
+				named[dp.dirent.namelen] = '\0';
+			}
+		}
+		p += rec;
+		left -= rec;
+	}
+	assert_int_equal(left, 0);
+	return names;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -109,7 +195,11 @@ static int setup(void **state)
 	      "ln -s dir/file %s/link && truncate -s 1M %s/sparse && "
 	      "echo tail >> %s/sparse && setfattr -n user.k -v val %s/dir/file",
 	      tree, tree, tree, tree, tree, tree);
-	img = tu_mkfs("proto.img", "-t ext4 -b 4096", tree, "16M");
+	tu_sh("mkdir -p %s/bad && echo ok > %s/bad/ok && echo v > %s/bad/eaval",
+	      tree, tree, tree);
+	img = tu_mkfs("proto.img", "-t ext4 -b 4096 -O ea_inode,orphan_file",
+		      tree, "16M");
+	make_reserved_names(img);
 	assert_int_equal(tu_open(img, &fs), 0);
 	scratch = malloc(E4F_REPLY_BUFSIZE);
 	assert_non_null(scratch);
@@ -225,10 +315,12 @@ static void test_malformed(void **state)
 	struct fuse_batch_forget_in bf = { .count = 1000000 };
 
 	assert_int_equal(send_req(FUSE_BATCH_FORGET, 0, &bf, sizeof(bf)), 1);
-	/* INTERRUPT of nothing in flight: EAGAIN */
-	struct fuse_interrupt_in ii = { .unique = 12345 };
+	/* INTERRUPT of nothing in flight (no EAGAIN: test_interrupt) */
+	struct fuse_interrupt_in ii = { .unique = 12344 };
 
-	assert_int_equal(send_req(FUSE_INTERRUPT, 0, &ii, sizeof(ii)), -EAGAIN);
+	assert_int_equal(send_req(FUSE_INTERRUPT, 0, &ii, sizeof(ii)), 1);
+	/* too short: dropped, no reply */
+	assert_int_equal(send_req(FUSE_INTERRUPT, 0, &ii, 4), 1);
 }
 
 static void test_erofs(void **state)
@@ -381,24 +473,9 @@ static void test_read_ops(void **state)
 	size_t n0 = e4f_nodes_count(&sess.nodes);
 
 	assert_int_equal(send_req(FUSE_READDIRPLUS, 1, &rd, sizeof(rd)), 0);
-	const uint8_t *p = payload();
-	size_t left = payload_len(), names = 0, counted = 0;
+	size_t counted, names = direntplus_count(&counted, NULL);
 
-	while (left >= FUSE_NAME_OFFSET_DIRENTPLUS) {
-		struct fuse_direntplus dp;
-
-		memcpy(&dp, p, sizeof(dp));
-		size_t rec = FUSE_DIRENTPLUS_SIZE(&dp);
-
-		assert_true(rec <= left);
-		names++;
-		if (dp.entry_out.nodeid)
-			counted++;
-		p += rec;
-		left -= rec;
-	}
-	assert_int_equal(left, 0);
-	assert_int_equal(names, 6);	/* . .. lost+found dir link sparse */
+	assert_int_equal(names, 7);	/* . .. lost+found bad dir link sparse */
 	/* every entry but . and .. carries attributes and a reference */
 	assert_int_equal(counted, names - 2);
 	assert_true(e4f_nodes_count(&sess.nodes) >= n0 + 1);
@@ -411,6 +488,134 @@ static void test_read_ops(void **state)
 	assert_int_equal(sf.st.namelen, 255);
 }
 
+/* Names of reserved, internal and EA inodes are corruption, as the kernel
+ * says (EUCLEAN, reported by the library naming directory and entry); node
+ * ids no name may hold are stale; the root's node id keeps working. */
+static void test_reserved_names(void **state)
+{
+	(void)state;
+	const struct {
+		const char *name, *what;
+		uint32_t ino;
+	} bad_names[] = {
+		{ "one", "reserved", 1 }, { "three", "reserved", 3 },
+		{ "resize", "reserved", 7 }, { "journal", "reserved", 8 },
+		{ "orphan", "reserved", orphan_ino },
+		{ "eaval", "xattr value", ea_ino },
+	};
+	struct fuse_entry_out bad, e;
+
+	assert_int_equal(lookup(1, "bad", &bad), 0);
+	assert_int_equal(bad.attr.ino, bad_ino);
+	assert_int_equal(lookup(bad.nodeid, "ok", &e), 0);
+	assert_true(S_ISREG(e.attr.mode));
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		tu_log_clear();
+		assert_int_equal(lookup(bad.nodeid, bad_names[i].name, &e),
+				 -EUCLEAN);
+		tu_assert_log(tu_msg("corrupt: inode %u: directory entry '%s' "
+				     "names %s inode %u", bad_ino,
+				     bad_names[i].name, bad_names[i].what,
+				     bad_names[i].ino));
+	}
+
+	/* READDIRPLUS lists them as plain entries: no attributes, no node
+	 * id, no reference (the kernel then looks them up and gets EUCLEAN) */
+	struct fuse_read_in rd = { .offset = 0, .size = 8192 };
+	size_t n0 = e4f_nodes_count(&sess.nodes);
+
+	tu_log_clear();
+	assert_int_equal(send_req(FUSE_READDIRPLUS, bad.nodeid, &rd,
+				  sizeof(rd)), 0);
+	tu_assert_log("directory entry 'journal' names reserved inode 8");
+	char named[256];
+	size_t counted, names = direntplus_count(&counted, named);
+
+	assert_int_equal(names, 2 + 1 + 6);
+	assert_int_equal(counted, 1);
+	assert_string_equal(named, "ok");
+	/* "ok" was looked up above: one more reference, no new node */
+	assert_int_equal(e4f_nodes_count(&sess.nodes), n0);
+
+	/* node ids of inodes no name may hold: stale, whatever the request */
+	struct fuse_getattr_in ga = { 0 };
+	struct fuse_open_in oi = { .flags = O_RDONLY };
+	struct fuse_read_in ri = { .offset = 0, .size = 4096 };
+
+	tu_log_clear();
+	for (uint64_t id = 3; id <= 10; id++)
+		assert_int_equal(send_req(FUSE_GETATTR, id, &ga, sizeof(ga)),
+				 -ESTALE);
+	assert_int_equal(send_req(FUSE_GETATTR, orphan_ino, &ga, sizeof(ga)),
+			 -ESTALE);
+	assert_int_equal(send_req(FUSE_GETATTR, ea_ino, &ga, sizeof(ga)),
+			 -ESTALE);
+	assert_int_equal(send_req(FUSE_OPEN, 8, &oi, sizeof(oi)), -ESTALE);
+	assert_int_equal(send_req(FUSE_READ, 8, &ri, sizeof(ri)), -ESTALE);
+	assert_int_equal(send_req(FUSE_READDIRPLUS, 7, &rd, sizeof(rd)),
+			 -ESTALE);
+	/* a node id is not a name: nothing to report */
+	assert_string_equal(tu_log(), "");
+
+	/* the root is node id 1, inode 2 */
+	struct fuse_attr_out ao;
+
+	assert_int_equal(send_req(FUSE_GETATTR, 1, &ga, sizeof(ga)), 0);
+	memcpy(&ao, payload(), sizeof(ao));
+	assert_int_equal(ao.attr.ino, 2);
+	assert_true(S_ISDIR(ao.attr.mode));
+}
+
+/*
+ * An INTERRUPT that arrives before its target is registered (another worker
+ * read the target and has not started it) marks the target when it
+ * registers; it gets no reply (EAGAIN made the kernel re-send it at once,
+ * in a loop).  Interrupts for ids that never come are remembered in a fixed
+ * table, oldest dropped first.
+ */
+static void test_interrupt(void **state)
+{
+	(void)state;
+	uint64_t base = 1u << 30;
+
+	/* the early interrupt marks its target, once */
+	unsigned n0 = e4f_early_interrupts(&sess);
+
+	interrupt(base);
+	assert_int_equal(e4f_early_interrupts(&sess), n0 + 1);
+	interrupt(base);	/* sent again: one entry */
+	assert_int_equal(e4f_early_interrupts(&sess), n0 + 1);
+	assert_int_equal(readdir_as(base + 2), 0);	/* another request */
+	assert_int_equal(readdir_as(base), -EINTR);
+	assert_int_equal(e4f_early_interrupts(&sess), n0);
+	assert_int_equal(readdir_as(base + 4), 0);
+
+	/* a flood of interrupts for requests that never come: no reply, a
+	 * bounded table, the newest kept */
+	const unsigned flood = 10000;
+	int before = replies;
+
+	for (unsigned i = 0; i < flood; i++)
+		interrupt(base + 100 + 2 * (uint64_t)i);
+	assert_int_equal(replies, before);
+	assert_int_equal(e4f_early_interrupts(&sess), E4F_EARLY_INTERRUPTS);
+	uint64_t last = base + 100 + 2 * (uint64_t)(flood - 1);
+	uint64_t oldest_kept = last - 2 * (uint64_t)(E4F_EARLY_INTERRUPTS - 1);
+
+	assert_int_equal(readdir_as(base + 100), 0);		/* dropped */
+	assert_int_equal(readdir_as(oldest_kept - 2), 0);	/* dropped */
+	assert_int_equal(readdir_as(oldest_kept), -EINTR);
+	assert_int_equal(readdir_as(last), -EINTR);
+	assert_int_equal(e4f_early_interrupts(&sess),
+			 E4F_EARLY_INTERRUPTS - 2);
+	/* freed slots are used before older entries are dropped */
+	interrupt(base + 50000);
+	interrupt(base + 50002);
+	assert_int_equal(e4f_early_interrupts(&sess), E4F_EARLY_INTERRUPTS);
+	assert_int_equal(readdir_as(oldest_kept + 2), -EINTR);
+	assert_int_equal(readdir_as(base + 50000), -EINTR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +625,8 @@ int main(void)
 		cmocka_unit_test(test_erofs),
 		cmocka_unit_test(test_lookup_and_forget),
 		cmocka_unit_test(test_read_ops),
+		cmocka_unit_test(test_reserved_names),
+		cmocka_unit_test(test_interrupt),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

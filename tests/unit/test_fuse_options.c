@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * e4fuse's command line: numeric options are decimal only (offset=0100 is
+ * 100, not octal 64; 0x10 is refused), keep their size suffixes, and refuse
+ * empty values, signs, blanks, trailing characters and overflow with one
+ * line on stderr naming the option.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fuse/options.h"
+#include "testutil.h"
+
+static char err_text[1024];
+
+/* Parse `e4fuse -o @opts img mnt`; what it printed on stderr goes to
+ * err_text. */
+static int parse(const char *opts, struct e4f_options *o)
+{
+	char *argv[] = { "e4fuse", "-o", (char *)opts, "img", "mnt", NULL };
+	FILE *cap = tmpfile();
+	int saved = dup(2);
+
+	assert_non_null(cap);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(cap), 2) >= 0);
+	int ret = e4f_parse_args(5, argv, o);
+
+	fflush(stderr);
+	assert_true(dup2(saved, 2) >= 0);
+	close(saved);
+	rewind(cap);
+	size_t n = fread(err_text, 1, sizeof(err_text) - 1, cap);
+
+	err_text[n] = '\0';
+	fclose(cap);
+	return ret;
+}
+
+/* @opts parses, with nothing printed. */
+static struct e4f_options good(const char *opts)
+{
+	struct e4f_options o;
+
+	if (parse(opts, &o) != 0)
+		fail_msg("'%s' refused: %s", opts, err_text);
+	assert_string_equal(err_text, "");
+	e4f_options_free(&o);
+	return o;
+}
+
+/* @opts is refused with exactly one line naming @option and containing
+ * @why. */
+static void refused(const char *opts, const char *option, const char *why)
+{
+	struct e4f_options o;
+
+	if (parse(opts, &o) != -EINVAL)
+		fail_msg("'%s' accepted", opts);
+	e4f_options_free(&o);
+	char *nl = strchr(err_text, '\n');
+
+	if (!nl || nl[1] != '\0' || !strstr(err_text, option) ||
+	    !strstr(err_text, why))
+		fail_msg("'%s': want one line naming '%s' saying '%s', got "
+			 "'%s'", opts, option, why, err_text);
+}
+
+static void test_decimal(void **state)
+{
+	(void)state;
+	assert_int_equal(good("offset=4096").offset, 4096);
+	assert_true(good("offset=4096").offset_set);
+	/* a leading zero is not octal, 08 is not an invalid octal number */
+	assert_int_equal(good("offset=0100").offset, 100);
+	assert_int_equal(good("offset=0").offset, 0);
+	assert_int_equal(good("partition=08").partition, 8);
+	assert_int_equal(good("threads=010").threads, 10);
+	assert_int_equal(good("uid=010,gid=0020").uid, 10);
+	assert_int_equal(good("uid=010,gid=0020").gid, 20);
+	assert_int_equal(good("offset=18446744073709551615").offset,
+			 UINT64_MAX);
+	assert_int_equal(good("uid=4294967294").uid, 4294967294u);
+}
+
+static void test_suffixes(void **state)
+{
+	(void)state;
+	assert_int_equal(good("offset=1K").offset, 1024);
+	assert_int_equal(good("offset=3k").offset, 3072);
+	assert_int_equal(good("offset=2M").offset, 2u << 20);
+	assert_int_equal(good("offset=1G").offset, 1u << 30);
+	assert_int_equal(good("offset=1T").offset, 1ull << 40);
+	assert_int_equal(good("offset=2048s").offset, 2048 * 512);
+	assert_int_equal(good("offset=16777215T").offset,
+			 16777215ull << 40);
+	/* one suffix, and only where the option takes one */
+	refused("offset=1KB", "offset", "not a decimal number");
+	refused("offset=1KK", "offset", "not a decimal number");
+	refused("offset=K", "offset", "not a decimal number");
+	refused("partition=1K", "partition", "not a decimal number");
+	refused("threads=2s", "threads", "not a decimal number");
+}
+
+static void test_refused(void **state)
+{
+	(void)state;
+	static const char *const not_numbers[] = {
+		"0x10", "0X10", "-1", "+1", " 1", "1 ", "12abc", "1.5", "1e3",
+		"0b1", "٣",
+	};
+	char opt[64];
+
+	for (size_t i = 0; i < sizeof(not_numbers) / sizeof(*not_numbers);
+	     i++) {
+		snprintf(opt, sizeof(opt), "offset=%s", not_numbers[i]);
+		refused(opt, "offset", "not a decimal number");
+		snprintf(opt, sizeof(opt), "partition=%s", not_numbers[i]);
+		refused(opt, "partition", "not a decimal number");
+		snprintf(opt, sizeof(opt), "threads=%s", not_numbers[i]);
+		refused(opt, "threads", "not a decimal number");
+	}
+	static const struct {
+		const char *opts, *option, *why;
+	} cases[] = {
+		/* a uid that is not a number is a user name */
+		{ "uid=0x10", "uid", "no such user" },
+		{ "gid=-1", "gid", "no such group" },
+		/* empty values */
+		{ "offset=", "offset", "needs a value" },
+		{ "offset", "offset", "needs a value" },
+		{ "partition=", "partition", "needs a value" },
+		{ "threads=", "threads", "needs a value" },
+		{ "uid=", "uid", "needs a value" },
+		/* overflow, by digits and by suffix */
+		{ "offset=18446744073709551616", "offset", "too large" },
+		{ "offset=99999999999999999999999999", "offset", "too large" },
+		{ "offset=16777216T", "offset", "too large" },
+		{ "offset=36028797018963968s", "offset", "too large" },
+		/* ranges */
+		{ "partition=18446744073709551617", "partition",
+		  "not between 1 and 1024" },
+		{ "partition=0", "partition", "not between 1 and 1024" },
+		{ "partition=1025", "partition", "not between 1 and 1024" },
+		{ "threads=0", "threads", "not between 1 and 64" },
+		{ "threads=65", "threads", "not between 1 and 64" },
+		{ "uid=4294967295", "uid", "not between 0 and 4294967294" },
+		{ "gid=99999999999999999999", "gid",
+		  "not between 0 and 4294967294" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		refused(cases[i].opts, cases[i].option, cases[i].why);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decimal),
+		cmocka_unit_test(test_suffixes),
+		cmocka_unit_test(test_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
