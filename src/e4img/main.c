@@ -12,6 +12,7 @@
 
 #include "e4/check.h"
 #include "e4img/e4img.h"
+#include "util/number.h"
 
 #define PROG "e4img"
 
@@ -30,7 +31,7 @@ static void usage(FILE *f)
 		"       --offset=BYTES      file system starts at BYTES in IMAGE\n"
 		"       --norecovery        do not replay the journal\n"
 		"       --replay-mem=SIZE   memory the in-memory journal replay may use\n"
-		"                           (K, M, G suffixes; default %llu M)\n",
+		"                           (K, M, G suffixes; default %lluM)\n",
 		PROG, PROG, PROG, PROG, PROG,
 		(unsigned long long)(E4_REPLAY_MEM_DEFAULT >> 20));
 }
@@ -41,50 +42,15 @@ static struct {
 	bool norecovery;
 } gopts;
 
-/*
- * A decimal number (never octal or hex: "0100" is one hundred), with an
- * optional K, M or G suffix where @suffixes.  -EINVAL for anything else,
- * -ERANGE on overflow.
- */
-static int parse_number(const char *s, bool suffixes, uint64_t *out)
-{
-	uint64_t v = 0;
-	unsigned shift = 0;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		unsigned d = (unsigned)(*s - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	if (suffixes && *s) {
-		const char *units = "KMG", *u = strchr(units, *s);
-
-		if (!u)
-			return -EINVAL;
-		shift = 10u * (unsigned)(u - units + 1);
-		s++;
-	}
-	if (*s)
-		return -EINVAL;
-	if (shift && v > UINT64_MAX >> shift)
-		return -ERANGE;
-	*out = v << shift;
-	return 0;
-}
-
 static int number_option(const char *arg, const char *name, bool suffixes,
 			 uint64_t *out)
 {
-	int err = parse_number(arg + strlen(name) + 1, suffixes, out);
+	int err = e4_parse_u64(arg + strlen(name) + 1, suffixes, out);
 
 	if (err)
 		fprintf(stderr, "%s: %s: %s\n", PROG, arg,
 			err == -ERANGE ? "number too large" :
-			suffixes ? "expected a decimal number with an optional K, M or G suffix" :
+			suffixes ? "expected a decimal number with an optional K, M, G, T or s suffix" :
 				   "expected a decimal number");
 	return err;
 }

@@ -176,6 +176,7 @@ static int open_fs(const struct e4f_options *o, struct e4_fs **fsp)
 		.log = e4f_lib_log,
 		.log_level = o->debug ? E4_LOG_DEBUG : E4_LOG_INFO,
 		.norecovery = o->norecovery,
+		.replay_mem_max = o->replay_mem,
 	};
 
 	ret = e4_fs_open(dev, &oo, fsp);

@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 
 #include "fuse/options.h"
+#include "util/number.h"
 
 void e4f_print_usage(const char *prog)
 {
@@ -45,6 +46,8 @@ void e4f_print_usage(const char *prog)
 "                          the caller (continue, remount-ro) or unmount\n"
 "                          (panic)\n"
 "  norecovery, noload      do not replay the journal\n"
+"  replay_mem=SIZE         memory the in-memory journal replay may use\n"
+"                          (suffixes K, M, G; default 512M)\n"
 "  nosuid, nodev, noexec, suid, dev, exec   usual mount flags\n"
 "                          (nosuid and nodev are on by default)\n"
 "  threads=N               worker threads (default: CPUs, 2..8)\n",
@@ -64,55 +67,13 @@ static int bad_because(const char *what, const char *val, const char *why)
 	return -EINVAL;
 }
 
-/*
- * Numbers are decimal only: strtoull's base 0 would take offset=0100 for 64
- * and 0x10 for 16, and it skips blanks and accepts a sign.  Digits, then
- * (with @suffixes) one of K M G T (binary multiples) or s (512-byte
- * sectors).  -EINVAL if that is not what @s is, -ERANGE if it does not fit
- * in 64 bits.
- */
-static int parse_u64(const char *s, uint64_t *out, bool suffixes)
-{
-	const char *p = s;
-	uint64_t v = 0;
-	bool overflow = false;
-	unsigned shift = 0;
-
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned digit = (unsigned)(*p - '0');
-
-		if (v > (UINT64_MAX - digit) / 10)
-			overflow = true;
-		v = v * 10 + digit;
-	}
-	if (p == s)
-		return -EINVAL;
-	if (suffixes && *p) {
-		switch (*p) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		case 't': case 'T': shift = 40; break;
-		case 's': case 'S': shift = 9; break;
-		default: return -EINVAL;
-		}
-		p++;
-	}
-	if (*p)
-		return -EINVAL;
-	if (overflow || (shift && v > (UINT64_MAX >> shift)))
-		return -ERANGE;
-	*out = v << shift;
-	return 0;
-}
-
 /* A numeric option's value, between @min and @max; one line on stderr
  * naming the option and what is wrong otherwise. */
 static int parse_number(const char *what, const char *val, bool suffixes,
 			uint64_t min, uint64_t max, uint64_t *out)
 {
 	char why[64];
-	int ret = parse_u64(val, out, suffixes);
+	int ret = e4_parse_u64(val, suffixes, out);
 
 	if (ret == -EINVAL)
 		return bad_because(what, val, suffixes ?
@@ -135,7 +96,7 @@ static int parse_id(const char *what, const char *s, bool group,
 {
 	uint64_t v;
 
-	if (parse_u64(s, &v, false) != -EINVAL) {
+	if (e4_parse_u64(s, false, &v) != -EINVAL) {
 		if (parse_number(what, s, false, 0, UINT32_MAX - 1, &v) < 0)
 			return -EINVAL;
 		*out = (uint32_t)v;
@@ -264,6 +225,11 @@ static int parse_one(struct e4f_options *o, char *opt)
 			o->errors = E4F_ERRORS_PANIC;
 		else
 			return bad("errors= behaviour", val);
+	} else if (IS("replay_mem")) {
+		NEEDVAL();
+		if (parse_number("replay_mem", val, true, 1, UINT64_MAX, &v) < 0)
+			return -EINVAL;
+		o->replay_mem = v;
 	} else if (IS("norecovery") || IS("noload")) {
 		NOVAL();
 		o->norecovery = true;

@@ -26,6 +26,7 @@ struct e4f_options {
 	unsigned partition;		/* 0: none asked */
 	enum e4f_errors_policy errors;
 	bool norecovery;
+	uint64_t replay_mem;		/* 0: the library's default */
 	unsigned long mount_flags;	/* MS_NOSUID, MS_NODEV, MS_NOEXEC... */
 	unsigned threads;		/* 0: default */
 };

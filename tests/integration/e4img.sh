@@ -74,7 +74,7 @@ off=$tmp/offset.img
 [ $rc = 2 ] && grep -q 'expected a decimal number' "$tmp/err" &&
 	ok "--offset=0x1000 refused" || bad "--offset hex (rc $rc)"
 "$e4img" --replay-mem=12X info "$img" 2>"$tmp/err"; rc=$?
-[ $rc = 2 ] && grep -q 'K, M or G suffix' "$tmp/err" &&
+[ $rc = 2 ] && grep -q 'K, M, G, T or s suffix' "$tmp/err" &&
 	ok "--replay-mem with a bad suffix refused" || bad "--replay-mem suffix (rc $rc)"
 
 echo "$pass passed, $fail failed"
