@@ -324,9 +324,10 @@ static void readdir_common(struct e4f_req *r, bool plus)
 	uint64_t pos = in.offset;
 	bool full = false;
 
+	/* Not interruptible: the kernel's ext4 never fails getdents with
+	 * EINTR (a program with a timer signal would see it), and the walk of
+	 * one request is bounded (docs/limits.md). */
 	while (!full) {
-		if (e4f_req_interrupted(r) && used == 0)
-			return e4f_reply_err(r, -EINTR);
 		batch.n = 0;
 		ret = e4_dir_iterate(r->s->fs, &dir, pos, collect_entry,
 				     &batch);
