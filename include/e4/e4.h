@@ -43,6 +43,9 @@ int e4_dev_open_file(const char *path, uint64_t offset, uint64_t length,
 int e4_dev_open_mem(const void *data, size_t size, struct e4_dev **out);
 void e4_dev_close(struct e4_dev *dev);
 uint64_t e4_dev_size(const struct e4_dev *dev);
+/* Make every completed write durable (fdatasync, or a cache flush on a
+ * block device); a no-op on a read-only device. */
+int e4_dev_flush(struct e4_dev *dev);
 
 /* ---- opening ---------------------------------------------------------- */
 

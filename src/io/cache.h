@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Block device access and the metadata block cache.
+ * The metadata block cache.
  *
  * File data does not pass through the cache (it is read straight from the
  * device into the caller's buffer); metadata blocks do.  The cache is bounded
@@ -16,17 +16,7 @@
 #include <stdint.h>
 
 #include "e4/e4.h"
-
-/* ---- device --------------------------------------------------------- */
-
-/* Read exactly @len bytes at byte @off of the device.  -EIO if the range is
- * beyond the device (a truncated image) or the read fails. */
-int e4_dev_pread(struct e4_dev *dev, void *buf, size_t len, uint64_t off);
-int e4_dev_pwrite(struct e4_dev *dev, const void *buf, size_t len, uint64_t off);
-bool e4_dev_writable(const struct e4_dev *dev);
-/* Reads issued and bytes read since the device was opened. */
-void e4_dev_get_counters(struct e4_dev *dev, uint64_t *reads,
-			 uint64_t *read_bytes);
+#include "io/dev.h"
 
 /* ---- cache ---------------------------------------------------------- */
 

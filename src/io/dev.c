@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The block device under a file system: an image file, a block device, or
- * an image in memory (fuzzers).  Every access is checked against the
- * device's size, so a truncated image gives -EIO, never a short buffer.
+ * The block device under a file system: an image file or block device, or
+ * an image in memory (fuzzers).  The checks every access goes through, then
+ * the two kinds.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -15,16 +14,129 @@
 #include <unistd.h>
 
 #include "e4/bytes.h"
-#include "io/cache.h"
+#include "io/dev.h"
 
-struct e4_dev {
-	int fd;			/* -1 for memory devices */
-	const uint8_t *mem;
+/* ---- checked entry points -------------------------------------------- */
+
+int e4_dev_pread(struct e4_dev *dev, void *buf, size_t len, uint64_t off)
+{
+	if (!e4_in_bounds(dev->size, off, len) || off > dev->size)
+		return -EIO;
+	atomic_fetch_add_explicit(&dev->reads, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&dev->read_bytes, len, memory_order_relaxed);
+	return dev->ops->pread(dev, buf, len, off);
+}
+
+int e4_dev_pwrite(struct e4_dev *dev, const void *buf, size_t len, uint64_t off)
+{
+	if (!dev->writable || !dev->ops->pwrite)
+		return -EROFS;
+	if (!e4_in_bounds(dev->size, off, len) || off > dev->size)
+		return -EIO;
+	return dev->ops->pwrite(dev, buf, len, off);
+}
+
+int e4_dev_flush(struct e4_dev *dev)
+{
+	if (!dev->writable || !dev->ops->flush)
+		return 0;
+	return dev->ops->flush(dev);
+}
+
+void e4_dev_close(struct e4_dev *dev)
+{
+	if (dev)
+		dev->ops->destroy(dev);
+}
+
+uint64_t e4_dev_size(const struct e4_dev *dev)
+{
+	return dev->size;
+}
+
+bool e4_dev_writable(const struct e4_dev *dev)
+{
+	return dev->writable;
+}
+
+void e4_dev_get_counters(struct e4_dev *dev, uint64_t *reads,
+			 uint64_t *read_bytes)
+{
+	*reads = atomic_load_explicit(&dev->reads, memory_order_relaxed);
+	*read_bytes = atomic_load_explicit(&dev->read_bytes, memory_order_relaxed);
+}
+
+/* ---- image files and block devices ------------------------------------ */
+
+struct file_dev {
+	struct e4_dev dev;
+	int fd;
 	uint64_t offset;	/* start of the file system in the file */
-	uint64_t size;		/* bytes usable from offset */
-	bool writable;
-	/* work done, for the harnesses' resource oracle (e4_fs_get_counters) */
-	atomic_uint_least64_t reads, read_bytes;
+};
+
+static int file_pread(struct e4_dev *dev, void *buf, size_t len, uint64_t off)
+{
+	struct file_dev *f = (struct file_dev *)dev;
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pread(f->fd, p, len, (off_t)(f->offset + off));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -EIO;
+		}
+		if (n == 0)
+			return -EIO;	/* shrank under us */
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int file_pwrite(struct e4_dev *dev, const void *buf, size_t len,
+		       uint64_t off)
+{
+	struct file_dev *f = (struct file_dev *)dev;
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pwrite(f->fd, p, len, (off_t)(f->offset + off));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == ENOSPC ? -ENOSPC : -EIO;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int file_flush(struct e4_dev *dev)
+{
+	struct file_dev *f = (struct file_dev *)dev;
+
+	/* fdatasync on a block device also flushes its volatile cache */
+	return fdatasync(f->fd) < 0 ? -EIO : 0;
+}
+
+static void file_destroy(struct e4_dev *dev)
+{
+	struct file_dev *f = (struct file_dev *)dev;
+
+	close(f->fd);
+	free(f);
+}
+
+static const struct e4_dev_ops file_ops = {
+	.name = "file",
+	.pread = file_pread,
+	.pwrite = file_pwrite,
+	.flush = file_flush,
+	.destroy = file_destroy,
 };
 
 int e4_dev_open_file(const char *path, uint64_t offset, uint64_t length,
@@ -60,104 +172,53 @@ int e4_dev_open_file(const char *path, uint64_t offset, uint64_t length,
 	if (length == 0 || length > total - offset)
 		length = total - offset;
 
-	struct e4_dev *dev = calloc(1, sizeof(*dev));
-	if (!dev) {
+	struct file_dev *f = calloc(1, sizeof(*f));
+	if (!f) {
 		close(fd);
 		return -ENOMEM;
 	}
-	dev->fd = fd;
-	dev->offset = offset;
-	dev->size = length;
-	dev->writable = writable;
-	*out = dev;
+	f->dev.ops = &file_ops;
+	f->dev.size = length;
+	f->dev.writable = writable;
+	f->fd = fd;
+	f->offset = offset;
+	*out = &f->dev;
 	return 0;
 }
 
-int e4_dev_open_mem(const void *data, size_t size, struct e4_dev **out)
-{
-	struct e4_dev *dev = calloc(1, sizeof(*dev));
+/* ---- an image in memory (read-only) ------------------------------------ */
 
-	if (!dev)
-		return -ENOMEM;
-	dev->fd = -1;
-	dev->mem = data;
-	dev->size = size;
-	*out = dev;
+struct mem_dev {
+	struct e4_dev dev;
+	const uint8_t *mem;
+};
+
+static int mem_pread(struct e4_dev *dev, void *buf, size_t len, uint64_t off)
+{
+	memcpy(buf, ((struct mem_dev *)dev)->mem + off, len);
 	return 0;
 }
 
-void e4_dev_close(struct e4_dev *dev)
+static void mem_destroy(struct e4_dev *dev)
 {
-	if (!dev)
-		return;
-	if (dev->fd >= 0)
-		close(dev->fd);
 	free(dev);
 }
 
-uint64_t e4_dev_size(const struct e4_dev *dev)
+static const struct e4_dev_ops mem_ops = {
+	.name = "memory",
+	.pread = mem_pread,
+	.destroy = mem_destroy,
+};
+
+int e4_dev_open_mem(const void *data, size_t size, struct e4_dev **out)
 {
-	return dev->size;
-}
+	struct mem_dev *m = calloc(1, sizeof(*m));
 
-void e4_dev_get_counters(struct e4_dev *dev, uint64_t *reads,
-			 uint64_t *read_bytes)
-{
-	*reads = atomic_load_explicit(&dev->reads, memory_order_relaxed);
-	*read_bytes = atomic_load_explicit(&dev->read_bytes, memory_order_relaxed);
-}
-
-bool e4_dev_writable(const struct e4_dev *dev)
-{
-	return dev->writable;
-}
-
-int e4_dev_pread(struct e4_dev *dev, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-
-	if (!e4_in_bounds(dev->size, off, len) || off > dev->size)
-		return -EIO;
-	atomic_fetch_add_explicit(&dev->reads, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&dev->read_bytes, len, memory_order_relaxed);
-	if (dev->mem) {
-		memcpy(buf, dev->mem + off, len);
-		return 0;
-	}
-	while (len > 0) {
-		ssize_t n = pread(dev->fd, p, len, (off_t)(dev->offset + off));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -EIO;
-		}
-		if (n == 0)
-			return -EIO;	/* shrank under us */
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-int e4_dev_pwrite(struct e4_dev *dev, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-
-	if (!dev->writable || dev->mem)
-		return -EROFS;
-	if (!e4_in_bounds(dev->size, off, len))
-		return -EIO;
-	while (len > 0) {
-		ssize_t n = pwrite(dev->fd, p, len, (off_t)(dev->offset + off));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -EIO;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
+	if (!m)
+		return -ENOMEM;
+	m->dev.ops = &mem_ops;
+	m->dev.size = size;
+	m->mem = data;
+	*out = &m->dev;
 	return 0;
 }

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Block devices: what every kind of device provides (an image file or a
+ * block device, an image in memory, and the tests' logging memory device),
+ * and the checked entry points the rest of the library uses.  Every access
+ * is checked against the device's size, so a truncated image gives -EIO,
+ * never a short buffer.
+ */
+#ifndef E4_IO_DEV_H
+#define E4_IO_DEV_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "e4/e4.h"
+
+struct e4_dev_ops {
+	const char *name;
+	/* exactly @len bytes at @off, inside the device (checked before) */
+	int (*pread)(struct e4_dev *dev, void *buf, size_t len, uint64_t off);
+	int (*pwrite)(struct e4_dev *dev, const void *buf, size_t len,
+		      uint64_t off);
+	/* make every completed write durable (a cache flush) */
+	int (*flush)(struct e4_dev *dev);
+	void (*destroy)(struct e4_dev *dev);
+};
+
+/* The part every device shares; a kind of device embeds it first. */
+struct e4_dev {
+	const struct e4_dev_ops *ops;
+	uint64_t size;		/* bytes usable */
+	bool writable;
+	/* work done, for the harnesses' resource oracle (e4_fs_get_counters) */
+	atomic_uint_least64_t reads, read_bytes;
+};
+
+/* Read exactly @len bytes at byte @off of the device.  -EIO if the range is
+ * beyond the device (a truncated image) or the read fails. */
+int e4_dev_pread(struct e4_dev *dev, void *buf, size_t len, uint64_t off);
+/* -EROFS on a read-only device, -EIO beyond its end or on failure. */
+int e4_dev_pwrite(struct e4_dev *dev, const void *buf, size_t len, uint64_t off);
+bool e4_dev_writable(const struct e4_dev *dev);
+/* Reads issued and bytes read since the device was opened. */
+void e4_dev_get_counters(struct e4_dev *dev, uint64_t *reads,
+			 uint64_t *read_bytes);
+
+#endif /* E4_IO_DEV_H */
