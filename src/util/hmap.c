@@ -148,6 +148,33 @@ void *e4_hmap_put(struct e4_hmap *m, uint64_t key, bool *added)
 	return slot_value(m, i);
 }
 
+void e4_hmap_remove(struct e4_hmap *m, uint64_t key)
+{
+	size_t mask, hole, i;
+
+	if (!m->nslots)
+		return;
+	mask = m->nslots - 1;
+	hole = probe(m, key);
+	if (!m->used[hole])
+		return;
+	m->used[hole] = 0;
+	m->count--;
+	/* Linear probing: an entry after the hole whose home slot is not in
+	 * (hole, i] would no longer be found; move it into the hole. */
+	for (i = (hole + 1) & mask; m->used[i]; i = (i + 1) & mask) {
+		size_t home = slot_of(m, slot_key(m, i));
+
+		if (((i - home) & mask) >= ((i - hole) & mask)) {
+			memcpy(m->slots + hole * m->stride,
+			       m->slots + i * m->stride, m->stride);
+			m->used[hole] = 1;
+			m->used[i] = 0;
+			hole = i;
+		}
+	}
+}
+
 size_t e4_hmap_count(const struct e4_hmap *m)
 {
 	return m->count;

@@ -4,7 +4,8 @@
  * values, for every table whose keys come from an image.  Keys are hashed
  * with XXH3 under a seed drawn at random for each map, so an image cannot
  * choose numbers that collide into long probe chains (quadratic work).
- * Open addressing with linear probing, at most half full; no removal.
+ * Open addressing with linear probing, at most half full; removal shifts
+ * the entries after it back, so no tombstones pile up.
  */
 #ifndef E4_UTIL_HMAP_H
 #define E4_UTIL_HMAP_H
@@ -28,6 +29,9 @@ void *e4_hmap_get(const struct e4_hmap *m, uint64_t key);
 /* The value of @key, inserted zero-filled if absent (*@added says which);
  * NULL when memory ran out.  The pointer is valid until the next put. */
 void *e4_hmap_put(struct e4_hmap *m, uint64_t key, bool *added);
+
+/* Remove @key (a no-op when absent).  Invalidates value pointers. */
+void e4_hmap_remove(struct e4_hmap *m, uint64_t key);
 
 size_t e4_hmap_count(const struct e4_hmap *m);
 /* Bytes the map holds (for memory ceilings). */
