@@ -6,9 +6,13 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "io/cache.h"
 
@@ -199,6 +203,221 @@ static void test_concurrent_readers(void **state)
 	e4_dev_close(dev);
 }
 
+/* ---- versions, for writers ---------------------------------------------- */
+
+/* A writable device over a temporary copy of the image. */
+static struct e4_dev *writable_dev(char *path)
+{
+	struct e4_dev *dev;
+	int fd;
+
+	strcpy(path, "/tmp/e4-test-cache-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, image, (size_t)BS * NBLOCKS), (ssize_t)BS * NBLOCKS);
+	close(fd);
+	assert_int_equal(e4_dev_open_file(path, 0, 0, true, &dev), 0);
+	return dev;
+}
+
+static uint8_t on_disk(const char *path, uint64_t blk)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t v = 0;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, (long)(blk * BS), SEEK_SET), 0);
+	assert_int_equal(fread(&v, 1, 1, f), 1);
+	fclose(f);
+	return v;
+}
+
+/* A reader's version never changes; a writer's copy becomes current only
+ * when published, and the old version goes when its last reader does. */
+static void test_versions(void **state)
+{
+	(void)state;
+	char path[64];
+	struct e4_dev *dev = writable_dev(path);
+	struct e4_cache *c;
+	struct e4_buf *old, *copy, *now;
+	struct e4_cache_stats st;
+	uint8_t want[BS];
+
+	assert_int_equal(e4_cache_create(dev, BS, 32 * BS, &c), 0);
+	assert_int_equal(e4_cache_get(c, 9, &old), 0);
+	e4_buf_set_verified(c, old, E4_BUF_OTHER, 9);
+	assert_int_equal(e4_cache_copy(c, old, &copy), 0);
+	assert_true(e4_buf_is_verified(c, copy, E4_BUF_OTHER, 9));
+	memset(copy->data, 0x11, BS);
+	/* not yet published: readers see the old version */
+	assert_int_equal(e4_cache_get(c, 9, &now), 0);
+	assert_ptr_equal(now, old);
+	e4_cache_put(c, now);
+	assert_int_equal(e4_cache_publish(c, copy), 0);
+	assert_int_equal(e4_cache_get(c, 9, &now), 0);
+	assert_ptr_equal(now, copy);
+	e4_cache_put(c, now);
+	check_block(old, 9);	/* the reader's bytes did not change */
+	e4_cache_get_stats(c, &st);
+	assert_int_equal(st.retired_buffers, 1);
+	assert_int_equal(st.dirty_buffers, 1);
+	e4_cache_put(c, old);	/* the last reader: freed */
+	e4_cache_get_stats(c, &st);
+	assert_int_equal(st.retired_buffers, 0);
+
+	/* dirty versions are not evicted, however much is read */
+	for (uint64_t b = 100; b < 300; b++) {
+		assert_int_equal(e4_cache_get(c, b, &now), 0);
+		e4_cache_put(c, now);
+	}
+	assert_int_equal(e4_cache_get(c, 9, &now), 0);
+	memset(want, 0x11, BS);
+	assert_memory_equal(now->data, want, BS);
+	e4_cache_put(c, now);
+	assert_int_equal(on_disk(path, 9), image[9 * BS]);
+
+	/* a private copy can be dropped */
+	assert_int_equal(e4_cache_get(c, 10, &now), 0);
+	assert_int_equal(e4_cache_copy(c, now, &copy), 0);
+	e4_cache_put(c, now);
+	e4_cache_discard(c, copy);	/* takes the copy's only reference */
+	e4_cache_get_stats(c, &st);
+	assert_int_equal(st.retired_buffers, 0);
+	e4_cache_destroy(c);
+	e4_dev_close(dev);
+	unlink(path);
+}
+
+/* Writeback writes dirty, unpinned versions home and leaves them clean;
+ * pinned ones wait; a version published during writeback stays dirty. */
+static void test_writeback(void **state)
+{
+	(void)state;
+	char path[64];
+	struct e4_dev *dev = writable_dev(path);
+	struct e4_cache *c;
+	struct e4_buf *b, *copy, *pinned = NULL;
+	struct e4_cache_stats st;
+
+	assert_int_equal(e4_cache_create(dev, BS, 32 * BS, &c), 0);
+	for (uint64_t blk = 20; blk < 25; blk++) {
+		assert_int_equal(e4_cache_new_version(c, blk, &copy), 0);
+		memset(copy->data, (int)blk, BS);
+		assert_int_equal(e4_cache_publish(c, copy), 0);
+		if (blk == 22) {
+			e4_cache_pin(c, copy);
+			pinned = copy;
+		} else {
+			e4_cache_put(c, copy);
+		}
+	}
+	assert_int_equal(e4_cache_writeback(c), 0);
+	for (uint64_t blk = 20; blk < 25; blk++)
+		assert_int_equal(on_disk(path, blk), blk == 22 ? image[22 * BS] : blk);
+	e4_cache_get_stats(c, &st);
+	assert_int_equal(st.dirty_buffers, 1);
+	assert_int_equal(st.writebacks, 4);
+	e4_cache_unpin(c, pinned);
+	e4_cache_put(c, pinned);
+	assert_int_equal(e4_cache_writeback(c), 0);
+	assert_int_equal(on_disk(path, 22), 22);
+	e4_cache_get_stats(c, &st);
+	assert_int_equal(st.dirty_buffers, 0);
+
+	/* write_home of a version superseded since: the newer stays dirty */
+	assert_int_equal(e4_cache_get(c, 30, &b), 0);
+	assert_int_equal(e4_cache_copy(c, b, &copy), 0);
+	e4_cache_put(c, b);
+	copy->data[0] = 1;
+	assert_int_equal(e4_cache_publish(c, copy), 0);
+	struct e4_buf *newer;
+	assert_int_equal(e4_cache_copy(c, copy, &newer), 0);
+	newer->data[0] = 2;
+	assert_int_equal(e4_cache_publish(c, newer), 0);
+	assert_int_equal(e4_cache_write_home(c, copy), 0);
+	e4_cache_get_stats(c, &st);
+	assert_int_equal(st.dirty_buffers, 1);
+	e4_cache_put(c, copy);
+	e4_cache_put(c, newer);
+	assert_int_equal(e4_cache_writeback(c), 0);
+	assert_int_equal(on_disk(path, 30), 2);
+	e4_cache_destroy(c);
+	e4_dev_close(dev);
+	unlink(path);
+}
+
+/* Readers hammering one block while a writer publishes versions: each
+ * version is one byte value throughout, so a torn read shows. */
+struct tear {
+	struct e4_cache *c;
+	atomic_bool stop;
+	int torn, reads;
+};
+
+static void *tear_reader(void *arg)
+{
+	struct tear *t = arg;
+
+	while (!atomic_load(&t->stop)) {
+		struct e4_buf *b;
+
+		if (e4_cache_get(t->c, 40, &b)) {
+			t->torn++;
+			continue;
+		}
+		for (unsigned i = 1; i < BS; i++)
+			if (b->data[i] != b->data[0]) {
+				t->torn++;
+				break;
+			}
+		t->reads++;
+		e4_cache_put(t->c, b);
+	}
+	return NULL;
+}
+
+static void test_no_torn_reads(void **state)
+{
+	(void)state;
+	char path[64];
+	struct e4_dev *dev = writable_dev(path);
+	struct tear t[3];
+	pthread_t th[3];
+	struct e4_cache *c;
+	struct e4_buf *b, *copy;
+
+	assert_int_equal(e4_cache_create(dev, BS, 32 * BS, &c), 0);
+	assert_int_equal(e4_cache_new_version(c, 40, &copy), 0);
+	assert_int_equal(e4_cache_publish(c, copy), 0);
+	e4_cache_put(c, copy);
+	for (int i = 0; i < 3; i++) {
+		t[i] = (struct tear){ .c = c };
+		pthread_create(&th[i], NULL, tear_reader, &t[i]);
+	}
+	for (int v = 1; v < 3000; v++) {
+		assert_int_equal(e4_cache_get(c, 40, &b), 0);
+		assert_int_equal(e4_cache_copy(c, b, &copy), 0);
+		e4_cache_put(c, b);
+		for (unsigned i = 0; i < BS; i++)	/* slowly, byte by byte */
+			copy->data[i] = (uint8_t)v;
+		assert_int_equal(e4_cache_publish(c, copy), 0);
+		e4_cache_put(c, copy);
+	}
+	for (int i = 0; i < 3; i++) {
+		atomic_store(&t[i].stop, true);
+		pthread_join(th[i], NULL);
+		assert_int_equal(t[i].torn, 0);
+		assert_true(t[i].reads > 0);
+	}
+	struct e4_cache_stats st;
+	e4_cache_get_stats(c, &st);
+	assert_int_equal(st.retired_buffers, 0);
+	e4_cache_destroy(c);
+	e4_dev_close(dev);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +426,9 @@ int main(void)
 		cmocka_unit_test(test_beyond_device),
 		cmocka_unit_test(test_overlay),
 		cmocka_unit_test(test_concurrent_readers),
+		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_writeback),
+		cmocka_unit_test(test_no_torn_reads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
