@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Transactions: every metadata change goes through a handle.
+ *
+ *   e4_handle_start(fs, credits)        join the running transaction,
+ *                                       reserving @credits blocks
+ *   e4_handle_get_write_access(h, blk)  a private copy of the block
+ *   ... change copy->data ...
+ *   e4_handle_dirty(h, copy)            verify the structure again, set the
+ *                                       checksum, publish the copy, record
+ *                                       the block in the transaction
+ *   e4_handle_stop(h)
+ *
+ * Handles join one running transaction until it commits, so a transaction
+ * holds exactly the blocks its handles dirtied (one entry per block, its
+ * newest version): what the journal will log.  Without a journal a commit
+ * writes them in place, in a safe order: first a device flush (so file data
+ * written before the handles dirtied the metadata pointing at it is
+ * durable), then the blocks in block order, then a flush again.
+ *
+ * Two handles never change one block at once: a block a handle holds a
+ * private copy of waits for it in e4_handle_get_write_access.  A handle
+ * holds at most one private copy at a time (it dirties or releases one
+ * before taking the next), so handles never wait for each other in a
+ * cycle.  Readers never wait: see the version model in io/cache.h.
+ */
+#ifndef E4_FS_TRANS_H
+#define E4_FS_TRANS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "io/cache.h"
+
+struct e4_fs;
+struct e4_txm;
+struct e4_tx;
+
+/*
+ * A verifier row (xfsprogs' buf_ops): one per kind of metadata block.  A
+ * handle gets write access through the block's row, and the row runs
+ * before the block leaves the writer: verify_write (the structure again),
+ * then csum_set.
+ */
+struct e4_buf_ops {
+	const char *name;
+	enum e4_buf_kind kind;
+	/* checksum, then structure, on a block just read for @owner (the
+	 * inode, the group... whatever the kind's checksum is seeded with) */
+	int (*verify_read)(struct e4_fs *fs, const struct e4_buf *buf,
+			   uint64_t owner);
+	/* the structure again, on a block a writer changed */
+	int (*verify_write)(struct e4_fs *fs, const struct e4_buf *buf,
+			    uint64_t owner);
+	/* set the checksum (NULL: the kind has none, or not on this fs) */
+	void (*csum_set)(struct e4_fs *fs, struct e4_buf *buf, uint64_t owner);
+};
+
+struct e4_handle {
+	struct e4_txm *txm;
+	struct e4_tx *tx;
+	unsigned credits;	/* blocks it may dirty */
+	unsigned used;		/* distinct blocks it dirtied */
+	struct e4_buf *open;	/* its private copy, if any */
+	const struct e4_buf_ops *open_ops;
+	uint64_t open_owner;
+};
+
+/* How a transaction reaches the disk.  Without a journal the in-place
+ * writer below; the journal installs its own (it logs tx blocks). */
+struct e4_tx_writer {
+	/* make @bufs (n versions, sorted by block) durable */
+	int (*commit)(void *ctx, struct e4_buf *const *bufs, size_t n);
+	void *ctx;
+};
+
+struct e4_txm_opts {
+	unsigned max_credits;	/* per transaction; 0: a default */
+	size_t dirty_limit;	/* commit when dirty bytes pass it; 0: default */
+};
+
+/* The transaction manager of @fs (which must be on a writable device). */
+int e4_txm_create(struct e4_fs *fs, const struct e4_txm_opts *opts,
+		  struct e4_txm **out);
+/* Commits what is running, then frees. */
+int e4_txm_destroy(struct e4_txm *txm);
+void e4_txm_set_writer(struct e4_txm *txm, const struct e4_tx_writer *w);
+
+/* Reserve @credits blocks in the running transaction (committing it first
+ * if it cannot take them).  -ENOSPC if @credits alone exceed a
+ * transaction; -EROFS after an error made the file system read-only. */
+int e4_handle_start(struct e4_txm *txm, unsigned credits,
+		    struct e4_handle *h);
+/* A private copy of block @blk to change, read and verified through @ops
+ * (for @owner) if not cached. */
+int e4_handle_get_write_access(struct e4_handle *h, uint64_t blk,
+			       const struct e4_buf_ops *ops, uint64_t owner,
+			       struct e4_buf **copy);
+/* The same for a block being allocated: nothing to read, zero-filled. */
+int e4_handle_get_create_access(struct e4_handle *h, uint64_t blk,
+				const struct e4_buf_ops *ops, uint64_t owner,
+				struct e4_buf **copy);
+/* Verify (ops->verify_write), set the checksum, publish @copy and record
+ * its block in the transaction.  On a verifier failure nothing is
+ * published and the copy is dropped: the change is refused (-EUCLEAN), the
+ * block stays as it was. */
+int e4_handle_dirty(struct e4_handle *h, struct e4_buf *copy);
+/* Drop the open copy unchanged. */
+void e4_handle_release(struct e4_handle *h, struct e4_buf *copy);
+/* End the handle; commits when the dirty limit is passed.  Returns the
+ * commit's error, if it ran. */
+int e4_handle_stop(struct e4_handle *h);
+
+/* Commit the running transaction now (fsync, unmount).  Waits for its
+ * handles to stop. */
+int e4_txm_commit(struct e4_txm *txm);
+
+struct e4_txm_stats {
+	uint64_t commits;
+	uint64_t blocks_committed;
+	uint64_t running_blocks;	/* in the running transaction */
+	uint64_t running_tid;
+};
+void e4_txm_get_stats(struct e4_txm *txm, struct e4_txm_stats *out);
+
+#endif /* E4_FS_TRANS_H */
