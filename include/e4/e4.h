@@ -167,6 +167,24 @@ int e4_inode_read(struct e4_fs *fs, uint32_t ino, struct e4_inode *out);
 int e4_inode_read_named(struct e4_fs *fs, uint32_t dir, const char *name,
 			uint32_t ino, struct e4_inode *out);
 
+/*
+ * In-core inodes (src/fs/icache.c): one shared, authoritative copy per
+ * inode someone holds.  e4_iget reads it on first use with the checks of
+ * e4_inode_read (e4_iget_named: of e4_inode_read_named), later gets share
+ * it; e4_ino_snapshot copies it out consistently, so callers keep working
+ * on a struct e4_inode.  Hold a reference (the FUSE node table does, per
+ * node) instead of keeping a copy, which would go stale once writes exist.
+ */
+struct e4_ino;
+int e4_iget(struct e4_fs *fs, uint32_t ino, struct e4_ino **out);
+int e4_iget_named(struct e4_fs *fs, uint32_t dir, const char *name,
+		  uint32_t ino, struct e4_ino **out);
+void e4_iput(struct e4_fs *fs, struct e4_ino *ip);
+/* Another reference to an inode already held. */
+struct e4_ino *e4_ino_ref(struct e4_fs *fs, struct e4_ino *ip);
+void e4_ino_snapshot(struct e4_ino *ip, struct e4_inode *out);
+uint32_t e4_ino_number(const struct e4_ino *ip);
+
 static inline bool e4_inode_is_dir(const struct e4_inode *i)
 {
 	return (i->mode & 0xF000) == 0x4000;

@@ -21,7 +21,9 @@
 #define E4_TREE_MAX_DEPTH 4096u
 
 enum e4_tree_flags {
-	E4_TREE_SORTED = 1u << 0,	/* entries by name (byte order), else on-disk order */
+	/* entries by name: memcmp over the shorter length, then the shorter
+	 * name first (strcmp order for names without NUL); else on-disk order */
+	E4_TREE_SORTED = 1u << 0,
 	E4_TREE_DOTS = 1u << 1,		/* deliver "." and ".." too */
 	/* Level by level instead of depth first, without paths (an entry's
 	 * path is its name, a directory's path is NULL): memory is then 12
@@ -56,9 +58,10 @@ struct e4_tree_ops {
 	 * >0 stops it without error. */
 	int (*entry)(void *ctx, const struct e4_tree_entry *e, bool *descend);
 	/* The listing of @dir ended; @err is why it was cut short (0: it was
-	 * not).  Called for every dir_begin that returned 0, also when the
-	 * directory's inode could not be read again (@dir NULL then).  Its
-	 * return value is treated like entry's.  May be NULL. */
+	 * not).  Called after every dir_begin that returned 0 (one
+	 * directory's entries all come between the two), and alone, with
+	 * @dir NULL, for a directory asked for whose inode could not be read
+	 * again.  Its return value is treated like entry's.  May be NULL. */
 	int (*dir_end)(void *ctx, const char *path, const struct e4_inode *dir,
 		       int err);
 	/* A descent that was asked for and refused.  May be NULL. */
@@ -72,7 +75,8 @@ struct e4_tree_opts {
 };
 
 /*
- * Walk from directory @start (shown as @start_path) depth first: each
+ * Walk from directory @start (shown as @start_path, which may be "": its
+ * entries are then "/name") depth first: each
  * directory's entries are all delivered, then its subdirectories that
  * were asked for are walked in that order (the order of `ls -R`); or
  * breadth first (E4_TREE_BREADTH_FIRST).

@@ -101,6 +101,7 @@ static void fill_entry(const struct e4f_session *s, const struct e4_inode *in,
 void e4f_op_lookup(struct e4f_req *r)
 {
 	struct e4_inode dir, in;
+	struct e4_ino *ip;
 	struct fuse_entry_out e;
 	size_t len;
 	const char *name = e4f_arg_string(r, 0, &len);
@@ -127,11 +128,12 @@ void e4f_op_lookup(struct e4f_req *r)
 	}
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
-	ret = e4_inode_read_named(r->s->fs, dir.ino, name, ino, &in);
+	ret = e4_iget_named(r->s->fs, dir.ino, name, ino, &ip);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
+	e4_ino_snapshot(ip, &in);
 	fill_entry(r->s, &in, &e);
-	ret = e4f_nodes_ref(&r->s->nodes, e.nodeid, &in);
+	ret = e4f_nodes_ref(&r->s->nodes, e.nodeid, ip);	/* takes ip */
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	e4f_reply_buf(r, &e, sizeof(e));
@@ -288,13 +290,17 @@ static bool append_entry(struct e4f_req *r, uint32_t dir,
 	memset(p, 0, reclen);
 	if (plus) {
 		memset(&e, 0, sizeof(e));
+		struct e4_ino *ip;
+
 		if (!is_dot_or_dotdot(d) &&
-		    e4_inode_read_named(r->s->fs, dir, d->name, d->ino,
-					&in) == 0 &&
-		    e4f_nodes_ref(&r->s->nodes, e4f_ino_to_nodeid(in.ino),
-				  &in) == 0) {
-			fill_entry(r->s, &in, &e);
-			de.type = (in.mode >> 12) & 0xf;	/* IFTODT */
+		    e4_iget_named(r->s->fs, dir, d->name, d->ino, &ip) == 0) {
+			e4_ino_snapshot(ip, &in);
+			/* the table takes ip */
+			if (e4f_nodes_ref(&r->s->nodes,
+					  e4f_ino_to_nodeid(in.ino), ip) == 0) {
+				fill_entry(r->s, &in, &e);
+				de.type = (in.mode >> 12) & 0xf;	/* IFTODT */
+			}
 		}
 		memcpy(p, &e, sizeof(e));
 		p += sizeof(e);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/icache.h"
 #include "ondisk/journal.h"
 #include "ondisk/ondisk.h"
 #include "util/hmap.h"
@@ -259,6 +260,8 @@ int e4_fs_open(struct e4_dev *dev, const struct e4_open_opts *opts,
 		}
 	}
 	err = e4_orphans_load(fs);
+	if (!err)
+		err = e4_icache_create(&fs->icache);
 	if (err)
 		goto fail;
 	*out = fs;
@@ -275,6 +278,7 @@ void e4_fs_close(struct e4_fs *fs)
 {
 	if (!fs)
 		return;
+	e4_icache_destroy(fs->icache);
 	e4_cache_destroy(fs->cache);
 	e4_journal_free(fs->journal);
 	e4_block_set_free(fs->orphans);

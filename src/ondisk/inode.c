@@ -300,28 +300,45 @@ bool e4_inode_is_internal(const struct e4_fs *fs, uint32_t ino)
 	       ino == e4_le32(sb, E4_SB_SIZE, E4_SB_PRJ_QUOTA_INUM);
 }
 
+const char *e4_name_number_refusal(const struct e4_fs *fs, uint32_t ino)
+{
+	if (ino == 0 || ino > fs->inodes_count)
+		return "out-of-range";
+	if ((ino < fs->first_ino && ino != E4_ROOT_INO) ||
+	    e4_inode_is_internal(fs, ino))
+		return "reserved";
+	return NULL;
+}
+
+const char *e4_name_inode_refusal(int read_err, const struct e4_inode *in)
+{
+	if (read_err == -ENOENT)
+		return "free";
+	if (!read_err && (in->flags & E4_EA_INODE_FL))
+		return "xattr value";
+	return NULL;
+}
+
+int e4_name_refused(struct e4_fs *fs, uint32_t dir, const char *name,
+		    uint32_t ino, const char *what, int read_err)
+{
+	if (!dir)	/* a stale node id */
+		return read_err ? read_err : -EINVAL;
+	return e4_corrupt(fs, "inode %u: directory entry '%s' names %s inode %u",
+			  dir, name, what, ino);
+}
+
 int e4_inode_read_named(struct e4_fs *fs, uint32_t dir, const char *name,
 			uint32_t ino, struct e4_inode *out)
 {
-	const char *what;
+	const char *what = e4_name_number_refusal(fs, ino);
 	int err = -EINVAL;
 
-	if (ino == 0 || ino > fs->inodes_count) {
-		what = "out-of-range";
-	} else if ((ino < fs->first_ino && ino != E4_ROOT_INO) ||
-		   e4_inode_is_internal(fs, ino)) {
-		what = "reserved";
-	} else {
+	if (!what) {
 		err = e4_inode_read(fs, ino, out);
-		if (err == -ENOENT)
-			what = "free";
-		else if (!err && (out->flags & E4_EA_INODE_FL))
-			what = "xattr value";
-		else
+		what = e4_name_inode_refusal(err, out);
+		if (!what)
 			return err;	/* read, or damaged (reported) */
 	}
-	if (!dir)
-		return err ? err : -EINVAL;	/* a stale node id */
-	return e4_corrupt(fs, "inode %u: directory entry '%s' names %s inode %u",
-			  dir, name, what, ino);
+	return e4_name_refused(fs, dir, name, ino, what, err);
 }

@@ -73,6 +73,7 @@ struct e4_fs {
 	bool read_only_forced;
 
 	struct e4_journal *journal;	/* replayed journal overlay, or NULL */
+	struct e4_icache *icache;	/* in-core inodes (src/fs/icache.c) */
 	atomic_uint_least64_t meta_gets;	/* e4_fs_get_counters */
 	uint64_t record_seed;		/* of e4_inode.record_digest */
 	struct e4_block_set *orphans;	/* deleted orphans, hidden (orphan.c) */
@@ -176,6 +177,13 @@ int e4_inode_load(struct e4_fs *fs, uint32_t ino, struct e4_inode *out,
 /* True for the inodes the file system keeps for itself past s_first_ino
  * (journal, orphan file, quota files): no directory entry names them. */
 bool e4_inode_is_internal(const struct e4_fs *fs, uint32_t ino);
+/* e4_inode_read_named in parts, for the in-core inode cache: why a name
+ * may not refer to inode number @ino (NULL: it may), why not to the inode
+ * read (@read_err, @in), and the report (or silent errno, @dir 0). */
+const char *e4_name_number_refusal(const struct e4_fs *fs, uint32_t ino);
+const char *e4_name_inode_refusal(int read_err, const struct e4_inode *in);
+int e4_name_refused(struct e4_fs *fs, uint32_t dir, const char *name,
+		    uint32_t ino, const char *what, int read_err);
 /* Decode a timestamp pair (§4.9). */
 struct e4_time e4_time_decode(uint32_t base, uint32_t extra, bool has_extra);
 
