@@ -14,14 +14,15 @@ img=$(image_get ext4-4k small mkfs) || hard_error "no image"
 work=$(mktemp -d "$CACHE/selftest.XXXXXX")
 trap 'lib_cleanup; rm -rf "$work"' EXIT
 
-# expect_mismatch NAME 'PATTERN' COMMAND...: break a fresh copy, compare.
+# expect_mismatch NAME 'PATTERN' COMMAND...: break a fresh copy, compare
+# (with $bad_img instead of the image when set).
 expect_mismatch() {
 	local name=$1 pattern=$2 ref=$work/ref out rc
 	shift 2
 	rm -rf "$ref"
 	cp -a "$tree" "$ref"
 	(cd "$ref" && eval "$*") || hard_error "$name: setup failed"
-	out=$("$TREE_COMPARE" --ref=src "$img" "$ref" 2>&1)
+	out=$("$TREE_COMPARE" --ref=src "${bad_img:-$img}" "$ref" 2>&1)
 	rc=$?
 	if [ $rc = 1 ] && echo "$out" | grep -q -- "$pattern"; then
 		record "detects $name" 0
@@ -59,4 +60,13 @@ expect_mismatch "device number" 'MISMATCH /dev/null: rdev' "rm dev/null && mknod
 expect_mismatch "file type" 'MISMATCH /dev/fifo: type' "rm dev/fifo && : > dev/fifo"
 expect_mismatch "link count" 'MISMATCH /hard/one: nlink' "ln hard/one hard/four"
 expect_mismatch "size" 'MISMATCH /files/size-61: size' "truncate -s 62 files/size-61"
+
+# A directory with a second link, in a copy of the image (the reference has
+# a directory by that name): the walker walks a directory once, and the
+# second visit it refuses is a mismatch.
+cp "$img" "$work/linked.img"
+debugfs -w -R "link /deep/a/bb /deep/a/twice" "$work/linked.img" >/dev/null 2>&1 ||
+	hard_error "debugfs link failed"
+bad_img=$work/linked.img expect_mismatch "a directory linked twice" \
+	'MISMATCH /deep/a/twice: tree: directory inode walked before' "mkdir deep/a/twice"
 summary

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "e4/e4.h"
+#include "e4/tree.h"
 
 #define MAX_REPORTED 300
 #define INCOMPAT_FILETYPE 0x0002u
@@ -61,6 +62,7 @@ struct walk {
 	struct link_seen *links;
 	size_t nlinks, caplinks;
 	char *buf_img, *buf_ref;
+	struct dir_cursor *cur;	/* the directory being walked */
 };
 
 #define CHUNK_MAX (131072 + 5)
@@ -612,11 +614,10 @@ static void compare_seek(struct walk *w, const char *path, const char *refpath,
 
 /* ---- entries -------------------------------------------------------- */
 
-static void compare_dir(struct walk *w, const char *path, const char *refpath,
-			uint32_t ino, uint32_t parent_ino);
-
-static void compare_entry(struct walk *w, const char *path, const char *refpath,
-			  uint32_t ino, uint8_t ftype, uint32_t parent_ino, bool is_root)
+/* Compare one entry; true when it is a directory on both sides, to be
+ * walked (by the tree walker: this never recurses). */
+static bool compare_entry(struct walk *w, const char *path, const char *refpath,
+			  uint32_t ino, uint8_t ftype, bool is_root)
 {
 	struct e4_inode in;
 	struct statx st;
@@ -628,12 +629,12 @@ static void compare_entry(struct walk *w, const char *path, const char *refpath,
 	rc = e4_inode_read(w->fs, ino, &in);
 	if (rc < 0) {
 		mismatch(w, path, "inode", "e4_inode_read(%u): %d", ino, rc);
-		return;
+		return false;
 	}
 	if (statx(AT_FDCWD, refpath, AT_SYMLINK_NOFOLLOW,
 		  STATX_BASIC_STATS | STATX_BTIME, &st) < 0) {
 		mismatch(w, path, "reference", "statx: %s", strerror(errno));
-		return;
+		return false;
 	}
 	if (in.ino != ino)
 		mismatch(w, path, "ino", "inode read for %u says %u", ino, in.ino);
@@ -712,7 +713,7 @@ static void compare_entry(struct walk *w, const char *path, const char *refpath,
 		compare_xattrs(w, path, refpath, &in);
 
 	if ((in.mode & S_IFMT) != ref_type)
-		return;
+		return false;
 	switch (ref_type) {
 	case S_IFLNK: {
 		char rt[8192], gt[8192];
@@ -740,11 +741,11 @@ static void compare_entry(struct walk *w, const char *path, const char *refpath,
 		compare_content(w, path, refpath, &in);
 		break;
 	case S_IFDIR:
-		compare_dir(w, path, refpath, ino, parent_ino);
-		break;
+		return true;
 	default:
 		break;
 	}
+	return false;
 }
 
 static void check_resume(struct walk *w, const char *path, const struct e4_inode *dir,
@@ -775,18 +776,38 @@ static void check_resume(struct walk *w, const char *path, const struct e4_inode
 	vec_free(&tail);
 }
 
-static void compare_dir(struct walk *w, const char *path, const char *refpath,
-			uint32_t ino, uint32_t parent_ino)
+/*
+ * The walk: e4_tree_walk delivers one directory's entries, sorted, between
+ * its dir_begin and dir_end (no other directory's in between), so one
+ * cursor holds the reference side of the directory being listed.
+ */
+
+/* The directory whose entries the walker is delivering. */
+struct dir_cursor {
+	uint32_t ino;
+	bool listing_failed;	/* reported in dir_begin */
+	char *path, *refpath;
+	struct name_vec ref;	/* reference names, sorted */
+	size_t next_ref;	/* first not yet merged */
+	bool last_matched;	/* the last image name was ref.v[next_ref - 1] */
+};
+
+/* dir_begin: the checks on the directory's own listing (its cookies, "."
+ * and "..", every name found by e4_dir_lookup), and the reference names. */
+static int tc_dir_begin(void *ctx, const char *path, const struct e4_inode *dir,
+			uint32_t parent_ino)
 {
-	struct name_vec img = { 0 }, ref = { 0 };
-	struct e4_inode dir;
+	struct walk *w = ctx;
+	struct dir_cursor *cur = w->cur;
+	struct name_vec img = { 0 };
+	uint32_t ino = dir->ino;
+	char *refpath = xmalloc(strlen(w->refroot) + strlen(path) + 1);
 	int rc;
 
+	strcpy(refpath, w->refroot);
+	strcat(refpath, path);
 	w->dirs++;
-	rc = e4_inode_read(w->fs, ino, &dir);
-	if (rc < 0)
-		return;	/* reported by compare_entry */
-	rc = e4_dir_iterate(w->fs, &dir, 0, collect_dirent, &img);
+	rc = e4_dir_iterate(w->fs, dir, 0, collect_dirent, &img);
 	if (rc < 0)
 		mismatch(w, path, "readdir", "e4_dir_iterate: %d (after %zu entries)", rc, img.n);
 	if (img.n < 2 || strcmp(img.v[0].name, ".") || strcmp(img.v[1].name, ".."))
@@ -798,23 +819,27 @@ static void compare_dir(struct walk *w, const char *path, const char *refpath,
 			mismatch(w, path, "\"..\"", "expected inode %u, got %u", parent_ino, img.v[1].ino);
 	}
 	if (rc >= 0)
-		check_resume(w, path, &dir, &img);
+		check_resume(w, path, dir, &img);
 
 	DIR *d = opendir(refpath);
 
 	if (!d) {
 		mismatch(w, path, "reference", "opendir: %s", strerror(errno));
 		vec_free(&img);
-		return;
+		free(refpath);
+		return 1;	/* no names to compare: not listed, not walked */
 	}
+	*cur = (struct dir_cursor){ .ino = ino, .listing_failed = rc < 0,
+				    .path = xmalloc(strlen(path) + 1),
+				    .refpath = refpath };
+	strcpy(cur->path, path);
 	for (struct dirent *de; (de = readdir(d));)
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			vec_push(&ref, de->d_name, 0, 0, 0);
+			vec_push(&cur->ref, de->d_name, 0, 0, 0);
 	closedir(d);
+	vec_sort(&cur->ref);
 
-	/* Drop . and .. from the image list; every other name must look up. */
-	struct name_vec names = { 0 };
-
+	/* . and .. only first; every other name must look up. */
 	for (size_t i = 0; i < img.n; i++) {
 		const struct name_ent *e = &img.v[i];
 
@@ -827,54 +852,124 @@ static void compare_dir(struct walk *w, const char *path, const char *refpath,
 		uint8_t lft = 0;
 		char *p = join(path, e->name);
 
-		rc = e4_dir_lookup(w->fs, &dir, e->name, strlen(e->name), &lino, &lft);
+		rc = e4_dir_lookup(w->fs, dir, e->name, strlen(e->name), &lino, &lft);
 		if (rc < 0 || lino != e->ino || lft != e->ftype)
 			mismatch(w, p, "lookup", "iteration gave inode %u type %u, e4_dir_lookup gave %u type %u (rc %d)",
 				 e->ino, e->ftype, lino, lft, rc);
 		free(p);
-		vec_push(&names, e->name, e->ino, e->ftype, e->next_pos);
 	}
+	vec_free(&img);
 	/* A name that is not there is not found. */
 	uint32_t dummy;
 
 	uint8_t dummy_ft;
 
-	rc = e4_dir_lookup(w->fs, &dir, "e4-no-such-name", 15, &dummy, &dummy_ft);
+	rc = e4_dir_lookup(w->fs, dir, "e4-no-such-name", 15, &dummy, &dummy_ft);
 	if (rc != -ENOENT)
 		mismatch(w, path, "lookup", "absent name: expected -ENOENT, got %d", rc);
+	return 0;
+}
 
-	vec_sort(&names);
-	vec_sort(&ref);
-	size_t i = 0, j = 0;
-	bool at_root = ino == E4_ROOT_INO;
+/* Names in byte order, as the walker sorts them. */
+static int cmp_entry_name(const struct e4_tree_entry *e, const char *ref)
+{
+	size_t rlen = strlen(ref), n = e->name_len < rlen ? e->name_len : rlen;
+	int c = memcmp(e->name, ref, n);
 
-	while (i < names.n || j < ref.n) {
-		int c = i == names.n ? 1 : j == ref.n ? -1 : strcmp(names.v[i].name, ref.v[j].name);
+	return c ? c : (e->name_len > rlen) - (e->name_len < rlen);
+}
 
-		if (c < 0) {
-			/* mkfs makes lost+found; a source tree has none */
-			if (!(at_root && w->ref == REF_SRC && !strcmp(names.v[i].name, "lost+found")))
-				mismatch(w, path, "names", "extra entry \"%s\" in image", names.v[i].name);
-			i++;
-		} else if (c > 0) {
-			mismatch(w, path, "names", "entry \"%s\" missing from image", ref.v[j].name);
-			j++;
-		} else {
-			if (i + 1 < names.n && !strcmp(names.v[i].name, names.v[i + 1].name))
-				mismatch(w, path, "names", "entry \"%s\" listed twice", names.v[i].name);
-			char *p = join(path, names.v[i].name);
-			char *rp = join(refpath, ref.v[j].name);
+static void report_missing(struct walk *w, struct dir_cursor *cur, size_t upto)
+{
+	for (; cur->next_ref < upto; cur->next_ref++)
+		mismatch(w, cur->path, "names", "entry \"%s\" missing from image",
+			 cur->ref.v[cur->next_ref].name);
+}
 
-			compare_entry(w, p, rp, names.v[i].ino, names.v[i].ftype, ino, false);
-			free(p);
-			free(rp);
-			i++;
-			j++;
-		}
+/* One image name, merged with the sorted reference names. */
+static int tc_entry(void *ctx, const struct e4_tree_entry *e, bool *descend)
+{
+	struct walk *w = ctx;
+	struct dir_cursor *cur = w->cur;
+	size_t j = cur->next_ref;
+	int c = 1;
+
+	/* the same name again (it is an extra entry then, see below) */
+	if (cur->last_matched && !cmp_entry_name(e, cur->ref.v[j - 1].name))
+		mismatch(w, cur->path, "names", "entry \"%s\" listed twice", e->name);
+	while (j < cur->ref.n && (c = cmp_entry_name(e, cur->ref.v[j].name)) > 0)
+		j++;
+	report_missing(w, cur, j);
+	cur->last_matched = j < cur->ref.n && c == 0;
+	if (!cur->last_matched) {
+		/* mkfs makes lost+found; a source tree has none */
+		if (!(cur->ino == E4_ROOT_INO && w->ref == REF_SRC && !strcmp(e->name, "lost+found")))
+			mismatch(w, cur->path, "names", "extra entry \"%s\" in image", e->name);
+		return 0;
 	}
-	vec_free(&names);
-	vec_free(&img);
-	vec_free(&ref);
+	char *rp = join(cur->refpath, cur->ref.v[j].name);
+
+	*descend = compare_entry(w, e->path, rp, e->ino, e->ftype, false);
+	free(rp);
+	cur->next_ref = j + 1;
+	return 0;
+}
+
+static void cursor_free(struct dir_cursor *cur)
+{
+	vec_free(&cur->ref);
+	free(cur->path);
+	free(cur->refpath);
+	memset(cur, 0, sizeof(*cur));
+}
+
+static int tc_dir_end(void *ctx, const char *path, const struct e4_inode *dir, int err)
+{
+	struct walk *w = ctx;
+	struct dir_cursor *cur = w->cur;
+
+	if (!dir) {	/* no dir_begin: the walker could not read it again */
+		mismatch(w, path, "inode", "tree walk: directory inode read: %d", err);
+		return 0;
+	}
+	report_missing(w, cur, cur->ref.n);
+	if (err && !cur->listing_failed)
+		mismatch(w, path, "readdir", "tree walk: listing cut short: %d", err);
+	cursor_free(cur);
+	return 0;
+}
+
+/* The images compared are valid: no directory has a second link, none is
+ * deeper than the bound. */
+static void tc_refused(void *ctx, const struct e4_tree_entry *e, enum e4_tree_refusal why)
+{
+	mismatch(ctx, e->path, "tree", "%s",
+		 why == E4_TREE_WALKED_BEFORE ?
+			"directory inode walked before (a directory cycle or a second link to a directory)" :
+			"deeper than the walker's bound");
+}
+
+static void compare_tree(struct walk *w, const char *refdir)
+{
+	static const struct e4_tree_ops ops = {
+		.dir_begin = tc_dir_begin, .entry = tc_entry,
+		.dir_end = tc_dir_end, .refused = tc_refused,
+	};
+	struct e4_tree_opts opts = { .flags = E4_TREE_SORTED };
+	struct dir_cursor cur = { 0 };
+
+	w->refroot = refdir;
+	if (!compare_entry(w, "", refdir, E4_ROOT_INO, E4_FT_DIR, true))
+		return;
+	/* the root's path is "": its entries are "/name", as e4_path_lookup
+	 * takes them, and its reference path is refdir itself */
+	w->cur = &cur;
+	int rc = e4_tree_walk(w->fs, E4_ROOT_INO, "", &opts, &ops, w);
+
+	if (rc < 0)
+		mismatch(w, "", "tree walk", "e4_tree_walk: %d", rc);
+	cursor_free(&cur);	/* a walk cut short may leave one open */
+	w->cur = NULL;
 }
 
 /* ---- main ------------------------------------------------------------- */
@@ -990,11 +1085,10 @@ int main(int argc, char **argv)
 		return 1;
 	e4_fs_get_info(w.fs, &info);
 	w.has_filetype = info.feature_incompat & INCOMPAT_FILETYPE;
-	w.refroot = refdir;
 	w.buf_img = xmalloc(CHUNK_MAX);
 	w.buf_ref = xmalloc(CHUNK_MAX);
 
-	compare_entry(&w, "", refdir, E4_ROOT_INO, E4_FT_DIR, E4_ROOT_INO, true);
+	compare_tree(&w, refdir);
 
 	e4_fs_close(w.fs);
 	if (w.lib_errors)
