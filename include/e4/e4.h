@@ -185,6 +185,20 @@ struct e4_ino *e4_ino_ref(struct e4_fs *fs, struct e4_ino *ip);
 void e4_ino_snapshot(struct e4_ino *ip, struct e4_inode *out);
 uint32_t e4_ino_number(const struct e4_ino *ip);
 
+/* What stat shows of an inode, as the kernel's ext4 reports it. */
+struct e4_stat {
+	uint32_t ino, generation;
+	uint16_t mode;
+	uint32_t nlink, uid, gid;
+	uint64_t size;
+	uint64_t blocks;	/* 512-byte units, as st_blocks */
+	struct e4_time atime, mtime, ctime, btime;
+	bool has_btime;
+	uint32_t rdev_major, rdev_minor;
+	uint64_t attributes, attributes_mask;	/* STATX_ATTR_* */
+};
+void e4_inode_stat(const struct e4_inode *in, struct e4_stat *out);
+
 static inline bool e4_inode_is_dir(const struct e4_inode *i)
 {
 	return (i->mode & 0xF000) == 0x4000;
@@ -285,6 +299,11 @@ int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
 int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 		  const char *name, size_t name_len, uint32_t *ino,
 		  uint8_t *ftype);
+
+/* Look @name up in @dir and take the inode it names, with the rule of
+ * e4_inode_read_named (a name of a reserved inode is corruption). */
+int e4_lookup(struct e4_fs *fs, const struct e4_inode *dir, const char *name,
+	      size_t len, struct e4_ino **out);
 
 /* Resolve an absolute or root-relative path.  Symlinks are never followed:
  * a symlink as the last component is returned itself, one in the middle

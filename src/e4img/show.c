@@ -163,18 +163,20 @@ static void print_mapping(struct e4_fs *fs, const struct e4_inode *in,
 int e4img_stat(struct e4_fs *fs, const char *path, const struct e4img_io *io)
 {
 	struct e4_inode in;
+	struct e4_stat st;
 	char mode[11], t[64];
 	FILE *out = io->out;
 	uint16_t type;
 
 	if (e4img_resolve(fs, path, &in, io))
 		return 1;
+	e4_inode_stat(&in, &st);	/* what a mount shows */
 	type = in.mode & E4_S_IFMT;
 	e4img_mode_string(in.mode, mode);
 	fprintf(out, "  path %s\n  inode %u  generation %u\n  mode %s (0%o)\n",
 		path, in.ino, in.generation, mode, in.mode);
 	fprintf(out, "  uid %u  gid %u  links %u\n  size %" PRIu64 "  blocks(512) %" PRIu64 "\n",
-		in.uid, in.gid, in.links, in.size, in.blocks_512);
+		st.uid, st.gid, st.nlink, st.size, st.blocks);
 	fprintf(out, "  flags 0x%08x  xattr block %" PRIu64 "\n", in.flags,
 		in.file_acl);
 	if (type == E4_S_IFCHR || type == E4_S_IFBLK)

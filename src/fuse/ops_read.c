@@ -21,14 +21,6 @@
 /* Directory entries decoded per pass of e4_dir_iterate. */
 #define E4F_DIR_BATCH 32u
 
-/* i_flags bits reported through statx attributes (ext4 format values). */
-#define EXT4_COMPR_FL		0x00000004u
-#define EXT4_IMMUTABLE_FL	0x00000010u
-#define EXT4_APPEND_FL		0x00000020u
-#define EXT4_NODUMP_FL		0x00000040u
-#define EXT4_ENCRYPT_FL		0x00000800u
-#define EXT4_VERITY_FL		0x00100000u
-#define EXT4_INLINE_DATA_FL	0x10000000u
 
 /* ---- inodes and attributes ---------------------------------------------- */
 
@@ -58,30 +50,39 @@ static uint32_t encode_rdev(uint32_t major, uint32_t minor)
 	       ((minor & ~0xffu) << 12);
 }
 
+/* uid= and gid= show every file as owned by one user and group */
+static uint32_t shown_uid(const struct e4f_session *s, const struct e4_stat *st)
+{
+	return s->cfg.uid_set ? s->cfg.uid : st->uid;
+}
+
+static uint32_t shown_gid(const struct e4f_session *s, const struct e4_stat *st)
+{
+	return s->cfg.gid_set ? s->cfg.gid : st->gid;
+}
+
 static void fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 		      struct fuse_attr *a)
 {
+	struct e4_stat st;
+
+	e4_inode_stat(in, &st);
 	memset(a, 0, sizeof(*a));
-	a->ino = in->ino;
-	a->size = in->size;
-	a->blocks = in->blocks_512;
-	/* As the kernel's ext4 does, count the bytes of an inline-data file,
-	 * so that tar, cp and rsync do not take it for all holes. */
-	if (S_ISREG(in->mode) && (in->flags & EXT4_INLINE_DATA_FL))
-		a->blocks += (in->size + 511) >> 9;
+	a->ino = st.ino;
+	a->size = st.size;
+	a->blocks = st.blocks;
 	/* signed seconds travel as two's complement in the u64 fields */
-	a->atime = (uint64_t)in->atime.sec;
-	a->mtime = (uint64_t)in->mtime.sec;
-	a->ctime = (uint64_t)in->ctime.sec;
-	a->atimensec = in->atime.nsec;
-	a->mtimensec = in->mtime.nsec;
-	a->ctimensec = in->ctime.nsec;
-	a->mode = in->mode;
-	a->nlink = in->links;
-	a->uid = s->cfg.uid_set ? s->cfg.uid : in->uid;
-	a->gid = s->cfg.gid_set ? s->cfg.gid : in->gid;
-	if (S_ISCHR(in->mode) || S_ISBLK(in->mode))
-		a->rdev = encode_rdev(in->rdev_major, in->rdev_minor);
+	a->atime = (uint64_t)st.atime.sec;
+	a->mtime = (uint64_t)st.mtime.sec;
+	a->ctime = (uint64_t)st.ctime.sec;
+	a->atimensec = st.atime.nsec;
+	a->mtimensec = st.mtime.nsec;
+	a->ctimensec = st.ctime.nsec;
+	a->mode = st.mode;
+	a->nlink = st.nlink;
+	a->uid = shown_uid(s, &st);
+	a->gid = shown_gid(s, &st);
+	a->rdev = encode_rdev(st.rdev_major, st.rdev_minor);
 	a->blksize = s->block_size;
 }
 
@@ -105,8 +106,6 @@ void e4f_op_lookup(struct e4f_req *r)
 	struct fuse_entry_out e;
 	size_t len;
 	const char *name = e4f_arg_string(r, 0, &len);
-	uint32_t ino;
-	uint8_t ftype;
 	int ret;
 
 	if (!name || len == 0 || memchr(name, '/', len))
@@ -116,19 +115,13 @@ void e4f_op_lookup(struct e4f_req *r)
 	ret = node_inode(r, r->h.nodeid, &dir);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
-	if (!e4_inode_is_dir(&dir))
-		return e4f_reply_err(r, -ENOTDIR);
-
-	ret = e4_dir_lookup(r->s->fs, &dir, name, len, &ino, &ftype);
+	ret = e4_lookup(r->s->fs, &dir, name, len, &ip);
 	if (ret == -ENOENT) {
 		/* a negative entry, cached as long as a positive one */
 		memset(&e, 0, sizeof(e));
 		e.entry_valid = E4F_TIMEOUT_SEC;
 		return e4f_reply_buf(r, &e, sizeof(e));
 	}
-	if (ret < 0)
-		return e4f_reply_err(r, ret);
-	ret = e4_iget_named(r->s->fs, dir.ino, name, ino, &ip);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	e4_ino_snapshot(ip, &in);
@@ -162,51 +155,34 @@ static void sx_time(struct fuse_sx_time *t, const struct e4_time *e)
 void e4f_op_statx(struct e4f_req *r)
 {
 	struct e4_inode in;
+	struct e4_stat st;
 	struct fuse_statx_out out;
-	struct fuse_attr a;
+	struct fuse_statx *sx = &out.stat;
 	int ret = node_inode(r, r->h.nodeid, &in);
 
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
-	fill_attr(r->s, &in, &a);
+	e4_inode_stat(&in, &st);
 	memset(&out, 0, sizeof(out));
 	out.attr_valid = E4F_TIMEOUT_SEC;
-
-	struct fuse_statx *sx = &out.stat;
-
-	sx->mask = STATX_BASIC_STATS;
-	sx->blksize = a.blksize;
-	sx->nlink = a.nlink;
-	sx->uid = a.uid;
-	sx->gid = a.gid;
-	sx->mode = (uint16_t)a.mode;
-	sx->ino = a.ino;
-	sx->size = a.size;
-	sx->blocks = a.blocks;
-	sx_time(&sx->atime, &in.atime);
-	sx_time(&sx->mtime, &in.mtime);
-	sx_time(&sx->ctime, &in.ctime);
-	if (in.has_crtime) {
-		sx->mask |= STATX_BTIME;
-		sx_time(&sx->btime, &in.crtime);
-	}
-	if (S_ISCHR(in.mode) || S_ISBLK(in.mode)) {
-		sx->rdev_major = in.rdev_major;
-		sx->rdev_minor = in.rdev_minor;
-	}
-	static const struct { uint32_t fl; uint64_t attr; } attrs[] = {
-		{ EXT4_COMPR_FL, STATX_ATTR_COMPRESSED },
-		{ EXT4_IMMUTABLE_FL, STATX_ATTR_IMMUTABLE },
-		{ EXT4_APPEND_FL, STATX_ATTR_APPEND },
-		{ EXT4_NODUMP_FL, STATX_ATTR_NODUMP },
-		{ EXT4_ENCRYPT_FL, STATX_ATTR_ENCRYPTED },
-		{ EXT4_VERITY_FL, STATX_ATTR_VERITY },
-	};
-	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
-		sx->attributes_mask |= attrs[i].attr;
-		if (in.flags & attrs[i].fl)
-			sx->attributes |= attrs[i].attr;
-	}
+	sx->mask = STATX_BASIC_STATS | (st.has_btime ? STATX_BTIME : 0);
+	sx->blksize = r->s->block_size;
+	sx->nlink = st.nlink;
+	sx->uid = shown_uid(r->s, &st);
+	sx->gid = shown_gid(r->s, &st);
+	sx->mode = st.mode;
+	sx->ino = st.ino;
+	sx->size = st.size;
+	sx->blocks = st.blocks;
+	sx_time(&sx->atime, &st.atime);
+	sx_time(&sx->mtime, &st.mtime);
+	sx_time(&sx->ctime, &st.ctime);
+	if (st.has_btime)
+		sx_time(&sx->btime, &st.btime);
+	sx->rdev_major = st.rdev_major;
+	sx->rdev_minor = st.rdev_minor;
+	sx->attributes = st.attributes;
+	sx->attributes_mask = st.attributes_mask;
 	e4f_reply_buf(r, &out, sizeof(out));
 }
 
