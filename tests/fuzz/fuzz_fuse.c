@@ -26,6 +26,7 @@
 #include "fuse/proto.h"
 #include "fuse/session.h"
 #include "fuzz_fuse.h"
+#include "resource.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -107,7 +108,11 @@ static void send_one(struct e4f_session *s, const uint8_t *req, size_t len,
 	if (!copy)
 		return;
 	memcpy(copy, req, len);
+	/* one request is one operation for the resource oracle */
+	e4_res_begin(s->fs, NULL, "FUSE request (opcode)",
+		     len >= 8 ? (uint64_t)(req[4] | req[5] << 8) : 0);
 	e4f_process_request(s, copy, len, &sink, scratch);
+	e4_res_end(NULL);
 	free(copy);
 }
 
@@ -150,12 +155,18 @@ int e4_fuzz_fuse(const uint8_t *data, size_t size)
 		free(req);
 		return 0;
 	}
-	if (e4_fs_open(dev, &o, &fs) < 0) {
+	e4_res_begin(NULL, dev, "open", 0);
+	int err = e4_fs_open(dev, &o, &fs);
+	e4_res_end(err < 0 ? NULL : fs);
+	if (err < 0) {
 		e4_dev_close(dev);
 		free(req);
 		return 0;
 	}
-	if (e4f_session_init(&s, fs, -1, &cfg) < 0)
+	e4_res_begin(fs, NULL, "FUSE session init", 0);
+	err = e4f_session_init(&s, fs, -1, &cfg);
+	e4_res_end(NULL);
+	if (err < 0)
 		goto out_fs;
 	send_init(&s);
 

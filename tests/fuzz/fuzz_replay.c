@@ -8,6 +8,9 @@
  * or a structure (sb, gdt, inode, extent, dirblock, htree, xattr), journal
  * (the log of a dirty image, journal_fuzz.c) or fuse (request sequences,
  * fuzz_fuse.c).  `fuzz_replay journal-seed FILE` writes the journal seed.
+ * Every input runs under the resource oracle (resource.h); with
+ * E4_FUZZ_PEAKS set, the most heap and work one operation took is printed
+ * for each input (to measure valid inputs against the budgets).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 
 #include "fuzz_fuse.h"
 #include "journal_fuzz.h"
+#include "resource.h"
 #include "splice.h"
 #include "walk.h"
 
@@ -96,6 +100,15 @@ int main(int argc, char **argv)
 		else
 			e4_fuzz_splice_walk(kind, data, size);
 		free(data);
+		if (getenv("E4_FUZZ_PEAKS")) {
+			struct e4_res_peak p;
+			e4_res_take_peak(&p);
+			printf("peak %s\theap %llu\t%s\twork %llu\t%s\n", argv[i],
+			       (unsigned long long)p.heap,
+			       p.heap_what ? p.heap_what : "-",
+			       (unsigned long long)p.work,
+			       p.work_what ? p.work_what : "-");
+		}
 	}
 	return 0;
 }
