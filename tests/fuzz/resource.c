@@ -119,7 +119,12 @@ static void note_heap(int64_t delta)
 }
 
 #ifdef E4_RES_ASAN
-#include <sanitizer/allocator_interface.h>
+/* <sanitizer/allocator_interface.h> comes with clang, not with gcc, whose
+ * libasan has the same functions */
+int __sanitizer_install_malloc_and_free_hooks(
+	void (*malloc_hook)(const volatile void *, size_t),
+	void (*free_hook)(const volatile void *));
+size_t __sanitizer_get_allocated_size(const volatile void *p);
 
 static void malloc_hook(const volatile void *p, size_t size)
 {
@@ -130,7 +135,7 @@ static void malloc_hook(const volatile void *p, size_t size)
 static void free_hook(const volatile void *p)
 {
 	if (p)
-		note_heap(-(int64_t)__sanitizer_get_allocated_size((const void *)p));
+		note_heap(-(int64_t)__sanitizer_get_allocated_size(p));
 }
 
 static void heap_tracking_start(void)
