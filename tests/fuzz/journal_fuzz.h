@@ -23,4 +23,16 @@ int e4_fuzz_journal(const uint8_t *data, size_t size);
 /* Write a seed holding one valid transaction to @path; 0 or -1. */
 int e4_fuzz_journal_seed(const char *path);
 
+/* Write the seeds: journal-0 (as above), journal-revoke and
+ * journal-revoke64 (a block logged, revoked by a later transaction, and
+ * logged again after the revoke, with 32- and 64-bit block numbers) into
+ * @dir; 0 or -1. */
+int e4_fuzz_journal_seeds(const char *dir);
+
+struct e4_xref_set;
+/* The fields cross-reference mutation changes (xref.h): descriptor tags and
+ * revoke records of the log, in the layout the input's features select. */
+void e4_fuzz_journal_xref(const uint8_t *data, size_t size,
+			  struct e4_xref_set *s);
+
 #endif /* E4_FUZZ_JOURNAL_H */

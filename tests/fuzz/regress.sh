@@ -17,6 +17,8 @@ zstd -q -d "$E4_SRCDIR/tests/fuzz/template.img.zst" -o "$tmp/template.img" || ex
 export E4_FUZZ_TEMPLATE=$tmp/template.img
 zstd -q -d "$E4_SRCDIR/tests/fuzz/journal-template.img.zst" -o "$tmp/journal-template.img" || exit 99
 export E4_FUZZ_JOURNAL_TEMPLATE=$tmp/journal-template.img
+zstd -q -d "$E4_SRCDIR/tests/fuzz/orphan-template.img.zst" -o "$tmp/orphan-template.img" || exit 99
+export E4_FUZZ_ORPHAN_TEMPLATE=$tmp/orphan-template.img
 
 fail=0 n=0
 for dir in "$E4_SRCDIR"/tests/fuzz/regress/*/ "$E4_SRCDIR"/tests/fuzz/seeds/*/; do

@@ -118,7 +118,14 @@ static void note_heap(int64_t delta)
 		    (long long)over, (unsigned long long)heap_max);
 }
 
-#ifdef E4_RES_ASAN
+#if defined(E4_RES_NO_INTERPOSE)
+/* linked into a tool that must keep its own malloc (the AFL++ mutator
+ * library): no heap tracking */
+static void heap_tracking_start(void)
+{
+}
+
+#elif defined(E4_RES_ASAN)
 /* <sanitizer/allocator_interface.h> comes with clang, not with gcc, whose
  * libasan has the same functions */
 int __sanitizer_install_malloc_and_free_hooks(
