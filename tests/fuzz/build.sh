@@ -73,7 +73,7 @@ for s in $lib_srcs; do
 	objs="$objs $o"
 done
 for s in $fuzz_srcs; do
-	o=$out/obj/fuzz_$(basename "${s%.c}").o
+	o=$out/obj/aux_$(basename "${s%.c}").o
 	$CC $cflags -c "$here/$s" -o "$o"
 	objs="$objs $o"
 done
