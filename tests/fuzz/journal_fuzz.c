@@ -6,6 +6,7 @@
 
 #include "journal_fuzz.h"
 #include "ondisk/ondisk.h"
+#include "resource.h"
 #include "walk.h"
 #include "xref.h"
 
@@ -13,8 +14,16 @@
 #define E4_FUZZ_JOURNAL_TEMPLATE_PATH "journal-template.img"
 #endif
 
-#define LOG_BLOCKS_MAX 32
+/* the whole log of the template's 1024-block journal: replay costs that
+ * grow with the log's length (memory per record, work per transaction)
+ * show only on long logs */
+#define LOG_BLOCKS_MAX 1023
 #define HEADER_BYTES 12
+/* The heap budget of one operation here (resource.h): a replay holds a
+ * small map entry per logged block, so a valid 1 MiB log needs well under
+ * 1 MiB (the seeds: 30 KiB); memory that grows faster than that with the
+ * log's length goes over it. */
+#define JOURNAL_HEAP_MB 8
 /* journal superblock fields (§13.3) */
 #define JSB_SEQUENCE 0x18
 #define JSB_START 0x1C
@@ -26,7 +35,7 @@ static struct {
 	uint8_t *image;
 	size_t size;
 	uint32_t block_size;
-	uint64_t jphys[LOG_BLOCKS_MAX + 1];	/* journal blocks 0..32 */
+	uint64_t jphys[LOG_BLOCKS_MAX + 1];	/* journal blocks 0..1023 */
 	uint64_t itable_block;	/* a metadata block for the seed to replay */
 	struct e4_xref_set targets;	/* what tags and revokes may name */
 } tpl;
@@ -54,6 +63,7 @@ void e4_fuzz_journal_init(void)
 
 	if (tpl.image)
 		return;
+	e4_res_set_heap_default_mb(JOURNAL_HEAP_MB);
 	if (!path)
 		path = E4_FUZZ_JOURNAL_TEMPLATE_PATH;
 	FILE *f = fopen(path, "rb");
@@ -83,8 +93,9 @@ void e4_fuzz_journal_init(void)
 		die("template group 0 unreadable");
 	tpl.itable_block = gd.inode_table;
 	e4_xref_add_fs_targets(&tpl.targets, fs);
-	for (uint64_t l = 0; l <= LOG_BLOCKS_MAX; l += 8)
-		e4_xref_add_target(&tpl.targets, E4_XREF_BLOCK, tpl.jphys[l]);
+	static const unsigned jblocks[] = { 1, 2, 3, 32, 512, LOG_BLOCKS_MAX };
+	for (size_t i = 0; i < sizeof(jblocks) / sizeof(*jblocks); i++)
+		e4_xref_add_target(&tpl.targets, E4_XREF_BLOCK, tpl.jphys[jblocks[i]]);
 	e4_xref_add_target(&tpl.targets, E4_XREF_BLOCK, tpl.itable_block + 1);
 	e4_fs_close(fs);
 }

@@ -6,7 +6,8 @@
  *   bytes 0..3    journal superblock s_feature_compat   (be32)
  *   bytes 4..7    journal superblock s_feature_incompat (be32)
  *   bytes 8..11   s_sequence, the first transaction id (be32)
- *   bytes 12..    journal blocks 1, 2, ... (the log), at most 32 blocks
+ *   bytes 12..    journal blocks 1, 2, ... (the log), up to the whole log
+ *                 (1023 blocks of 1 KiB)
  * The template is read from $E4_FUZZ_JOURNAL_TEMPLATE, or from the path
  * compiled in as E4_FUZZ_JOURNAL_TEMPLATE_PATH.  With $E4_FUZZ_JOURNAL_DUMP
  * set, the dirty image built from an input is also written there (to look

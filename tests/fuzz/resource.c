@@ -24,6 +24,7 @@
 /* ---- budgets --------------------------------------------------------------- */
 
 static uint64_t heap_max;	/* bytes; 0: off */
+static uint64_t heap_default_mb = E4_RES_HEAP_DEFAULT_MB;
 static uint64_t work_max;	/* units; 0: off */
 static uint64_t time_max_ns;	/* 0: off */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -290,12 +291,20 @@ static void init(void)
 {
 	pthread_t t;
 
-	heap_max = env_u64("E4_FUZZ_HEAP_MAX_MB", E4_RES_HEAP_DEFAULT_MB) << 20;
+	heap_max = env_u64("E4_FUZZ_HEAP_MAX_MB", heap_default_mb) << 20;
 	work_max = env_u64("E4_FUZZ_WORK_MAX", E4_RES_WORK_DEFAULT);
-	time_max_ns = env_u64("E4_FUZZ_OP_MS", 0) * 1000000u;
+	time_max_ns = env_u64("E4_FUZZ_OP_MS", E4_RES_OP_MS_DEFAULT) * 1000000u;
 	heap_tracking_start();
 	if ((work_max || time_max_ns) && pthread_create(&t, NULL, watchdog, NULL) == 0)
 		pthread_detach(t);
+}
+
+void e4_res_set_heap_default_mb(uint64_t mb)
+{
+	pthread_mutex_lock(&op_lock);
+	heap_default_mb = mb;
+	heap_max = env_u64("E4_FUZZ_HEAP_MAX_MB", heap_default_mb) << 20;
+	pthread_mutex_unlock(&op_lock);
 }
 
 /* ---- operations ------------------------------------------------------------ */

@@ -16,9 +16,14 @@
  *                         hits included) plus one per block's worth of
  *                         bytes read from the device (default
  *                         E4_RES_WORK_DEFAULT)
- *   E4_FUZZ_OP_MS         wall-clock time of one operation, ms (default 0:
- *                         off; the fuzzers' own timeouts catch hangs, this
- *                         names the operation when replaying one)
+ *   E4_FUZZ_OP_MS         wall-clock time of one operation, ms (default
+ *                         E4_RES_OP_MS_DEFAULT, far above any valid
+ *                         operation even under ASan on a loaded machine).
+ *                         The work of an open is only visible once it
+ *                         returns (its file system does not exist before),
+ *                         so an open that would run for hours is stopped by
+ *                         this, with its name, rather than by the fuzzer's
+ *                         timeout or regress.sh's anonymous one.
  *
  * Heap: AddressSanitizer's allocator hooks in sanitizer builds, otherwise
  * malloc/calloc/realloc/free (and the aligned variants) interposed and
@@ -38,6 +43,13 @@
  * needs for one operation (docs/fuzzing.md has the measured peaks). */
 #define E4_RES_WORK_DEFAULT (1u << 18)
 #define E4_RES_HEAP_DEFAULT_MB 64u
+#define E4_RES_OP_MS_DEFAULT 5000u
+
+/* A harness whose valid inputs need far less than the default heap budget
+ * may set a lower default for itself (E4_FUZZ_HEAP_MAX_MB still wins): the
+ * journal harness, whose whole log is 1 MiB, so that memory growing with
+ * the log's length shows on a log of that size. */
+void e4_res_set_heap_default_mb(uint64_t mb);
 
 /*
  * Start measuring operation @what on @fs.  For an open, @fs is NULL and

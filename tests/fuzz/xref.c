@@ -474,8 +474,13 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 			       unsigned int seed)
 {
+	static int off = -1;	/* E4_XREF_OFF=1: libFuzzer's own alone */
+
+	if (off < 0)
+		off = getenv("E4_XREF_OFF") != NULL;
 	/* a third of the mutations; the rest are libFuzzer's own */
-	if (registered && seed % 3 == 0 && e4_xref_mutate(data, size, registered, seed))
+	if (registered && !off && seed % 3 == 0 &&
+	    e4_xref_mutate(data, size, registered, seed))
 		return size;
 	return LLVMFuzzerMutate ? LLVMFuzzerMutate(data, size, max_size) : size;
 }
