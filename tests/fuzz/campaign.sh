@@ -51,6 +51,8 @@ for h in "$@"; do
 		mkdir -p "$out/$h/corpus"
 		args=
 		[ "$h" = fuse ] && args=-close_fd_mask=2	# its log lines
+		# the whole log: costs that grow with its length show on long ones
+		[ "$h" = journal ] && args=-max_len=1048576
 		unset E4_XREF_OFF
 		[ "$xref" = 1 ] || export E4_XREF_OFF=1
 		# shellcheck disable=SC2086

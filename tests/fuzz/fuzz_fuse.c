@@ -27,6 +27,7 @@
 #include "fuse/session.h"
 #include "fuzz_fuse.h"
 #include "resource.h"
+#include "template_io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -70,29 +71,19 @@ static uint8_t *tpl;
 static size_t tpl_size;
 static uint8_t *scratch;
 
+#ifndef E4_FUZZ_TEMPLATE_PATH
+#define E4_FUZZ_TEMPLATE_PATH "template.img"
+#endif
+
 static void load(void)
 {
-	const char *path = getenv("E4_FUZZ_TEMPLATE");
-	FILE *f;
-
 	if (tpl)
 		return;
-#ifdef E4_FUZZ_TEMPLATE_PATH
-	if (!path)
-		path = E4_FUZZ_TEMPLATE_PATH;
-#endif
-	if (!path || !(f = fopen(path, "rb"))) {
-		fprintf(stderr, "fuzz_fuse: set E4_FUZZ_TEMPLATE\n");
-		abort();
-	}
-	fseek(f, 0, SEEK_END);
-	tpl_size = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	tpl = malloc(tpl_size);
+	tpl = e4_fuzz_template_read("E4_FUZZ_TEMPLATE", E4_FUZZ_TEMPLATE_PATH,
+				    &tpl_size);
 	scratch = malloc(E4F_REPLY_BUFSIZE);
-	if (!tpl || !scratch || fread(tpl, 1, tpl_size, f) != tpl_size)
+	if (!scratch)
 		abort();
-	fclose(f);
 	/* The front end logs to stderr; AFL++ discards it, libFuzzer takes
 	 * -close_fd_mask=2.  Not silenced here: sanitizer reports go there. */
 }

@@ -7,6 +7,7 @@
 #include "journal_fuzz.h"
 #include "ondisk/ondisk.h"
 #include "resource.h"
+#include "template_io.h"
 #include "walk.h"
 #include "xref.h"
 
@@ -32,7 +33,7 @@
 #define JSB_CSUM_TYPE 0x50
 
 static struct {
-	uint8_t *image;
+	uint8_t *image, *work;
 	size_t size;
 	uint32_t block_size;
 	uint64_t jphys[LOG_BLOCKS_MAX + 1];	/* journal blocks 0..1023 */
@@ -55,7 +56,6 @@ static void quiet(void *ctx, enum e4_log_level level, const char *msg)
 
 void e4_fuzz_journal_init(void)
 {
-	const char *path = getenv("E4_FUZZ_JOURNAL_TEMPLATE");
 	struct e4_dev *dev;
 	struct e4_fs *fs = NULL;
 	struct e4_inode j;
@@ -64,18 +64,11 @@ void e4_fuzz_journal_init(void)
 	if (tpl.image)
 		return;
 	e4_res_set_heap_default_mb(JOURNAL_HEAP_MB);
-	if (!path)
-		path = E4_FUZZ_JOURNAL_TEMPLATE_PATH;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		die("set E4_FUZZ_JOURNAL_TEMPLATE to the decompressed tests/fuzz/journal-template.img.zst");
-	fseek(f, 0, SEEK_END);
-	tpl.size = (size_t)ftell(f);
-	rewind(f);
-	tpl.image = malloc(tpl.size);
-	if (!tpl.image || fread(tpl.image, 1, tpl.size, f) != tpl.size)
-		die("cannot read the template");
-	fclose(f);
+	tpl.image = e4_fuzz_template_read("E4_FUZZ_JOURNAL_TEMPLATE",
+					  E4_FUZZ_JOURNAL_TEMPLATE_PATH, &tpl.size);
+	tpl.work = malloc(tpl.size);
+	if (!tpl.work)
+		die("out of memory");
 
 	struct e4_open_opts o = {.read_only = true, .log = quiet};
 	if (e4_dev_open_mem(tpl.image, tpl.size, &dev) || e4_fs_open(dev, &o, &fs))
@@ -117,9 +110,9 @@ int e4_fuzz_journal(const uint8_t *data, size_t size)
 	e4_fuzz_journal_init();
 	if (size < HEADER_BYTES)
 		return 0;
-	uint8_t *img = malloc(tpl.size);
-	if (!img)
-		return 0;
+	/* one buffer for every input: a fresh 4 MiB allocation per input
+	 * made the harness three times slower under ASan */
+	uint8_t *img = tpl.work;
 	memcpy(img, tpl.image, tpl.size);
 
 	size_t B = tpl.block_size;
@@ -138,21 +131,11 @@ int e4_fuzz_journal(const uint8_t *data, size_t size)
 	}
 	set_needs_recovery(img);
 
-	/* to look at a finding with e4img, e2fsck or the kernel */
-	const char *dump = getenv("E4_FUZZ_JOURNAL_DUMP");
-	if (dump) {
-		FILE *f = fopen(dump, "wb");
-		if (f) {
-			if (fwrite(img, 1, tpl.size, f) != tpl.size)
-				fprintf(stderr, "journal fuzz: short write to %s\n", dump);
-			fclose(f);
-		}
-	}
+	e4_fuzz_image_dump("E4_FUZZ_JOURNAL_DUMP", img, tpl.size);
 
 	/* the walk opens it with checksums computed but accepted, so the
 	 * fuzzer reaches past the journal's own checksums */
 	e4_fuzz_walk(img, tpl.size);
-	free(img);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "ondisk/ondisk.h"
 #include "orphan_fuzz.h"
+#include "template_io.h"
 #include "walk.h"
 #include "xref.h"
 
@@ -82,26 +83,17 @@ static uint64_t inode_offset(struct e4_fs *fs, uint32_t ino)
 
 void e4_fuzz_orphan_init(void)
 {
-	const char *path = getenv("E4_FUZZ_ORPHAN_TEMPLATE");
 	struct e4_dev *dev;
 	struct e4_fs *fs = NULL;
 	struct e4_inode of;
 
 	if (tpl.image)
 		return;
-	if (!path)
-		path = E4_FUZZ_ORPHAN_TEMPLATE_PATH;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		die("set E4_FUZZ_ORPHAN_TEMPLATE to the decompressed tests/fuzz/orphan-template.img.zst");
-	fseek(f, 0, SEEK_END);
-	tpl.size = (size_t)ftell(f);
-	rewind(f);
-	tpl.image = malloc(tpl.size);
+	tpl.image = e4_fuzz_template_read("E4_FUZZ_ORPHAN_TEMPLATE",
+					  E4_FUZZ_ORPHAN_TEMPLATE_PATH, &tpl.size);
 	tpl.work = malloc(tpl.size);
-	if (!tpl.image || !tpl.work || fread(tpl.image, 1, tpl.size, f) != tpl.size)
-		die("cannot read the template");
-	fclose(f);
+	if (!tpl.work)
+		die("out of memory");
 
 	struct e4_open_opts o = { .read_only = true, .log = quiet };
 	if (e4_dev_open_mem(tpl.image, tpl.size, &dev) || e4_fs_open(dev, &o, &fs))
@@ -171,15 +163,7 @@ int e4_fuzz_orphan(const uint8_t *data, size_t size)
 	/* the superblock stays valid: the orphans are what is tested */
 	e4_put_le32(sb, E4_SB_SIZE, E4_SB_CHECKSUM, e4_crc32c(0xFFFFFFFFu, sb, E4_SB_CHECKSUM));
 
-	const char *dump = getenv("E4_FUZZ_ORPHAN_DUMP");
-	if (dump) {
-		FILE *f = fopen(dump, "wb");
-		if (f) {
-			if (fwrite(tpl.work, 1, tpl.size, f) != tpl.size)
-				fprintf(stderr, "orphan fuzz: short write to %s\n", dump);
-			fclose(f);
-		}
-	}
+	e4_fuzz_image_dump("E4_FUZZ_ORPHAN_DUMP", tpl.work, tpl.size);
 	e4_fuzz_walk(tpl.work, tpl.size);
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "ondisk/ondisk.h"
 #include "splice.h"
+#include "template_io.h"
 #include "walk.h"
 #include "xref.h"
 
@@ -179,27 +180,13 @@ static void find_sites(void)
 
 static void load_template(void)
 {
-	const char *path = getenv("E4_FUZZ_TEMPLATE");
-	FILE *f;
-	long n;
-
 	if (tpl)
 		return;
-	if (!path)
-		path = E4_FUZZ_TEMPLATE_PATH;
-	f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
-		die("set E4_FUZZ_TEMPLATE to the decompressed tests/fuzz/template.img.zst");
-	}
-	if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) < 0)
-		die("cannot size the template");
-	tpl_size = (size_t)n;
-	tpl = malloc(tpl_size);
+	tpl = e4_fuzz_template_read("E4_FUZZ_TEMPLATE", E4_FUZZ_TEMPLATE_PATH,
+				    &tpl_size);
 	work = malloc(tpl_size);
-	if (!tpl || !work || fread(tpl, 1, tpl_size, f) != tpl_size)
-		die("cannot read the template");
-	fclose(f);
+	if (!work)
+		die("out of memory");
 	find_sites();
 }
 
