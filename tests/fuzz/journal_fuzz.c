@@ -31,6 +31,8 @@
 #define JSB_COMPAT 0x24
 #define JSB_INCOMPAT 0x28
 #define JSB_CSUM_TYPE 0x50
+#define JSB_CHECKSUM 0xFC
+#define JSB_SIZE 1024
 
 static struct {
 	uint8_t *image, *work;
@@ -122,6 +124,10 @@ int e4_fuzz_journal(const uint8_t *data, size_t size)
 	memcpy(jsb + JSB_SEQUENCE, data + 8, 4);
 	e4_put_be32(jsb, B, JSB_START, 1);
 	jsb[JSB_CSUM_TYPE] = 4;	/* crc32c, for inputs that turn on v2/v3 */
+	/* the journal superblock stays valid (§12.4): the log is what is
+	 * tested, not the superblock's checksum */
+	e4_put_be32(jsb, B, JSB_CHECKSUM, 0);
+	e4_put_be32(jsb, B, JSB_CHECKSUM, e4_crc32c(0xFFFFFFFFu, jsb, JSB_SIZE));
 	size_t log = size - HEADER_BYTES;
 	if (log > LOG_BLOCKS_MAX * B)
 		log = LOG_BLOCKS_MAX * B;
