@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The resource oracle (see resource.h). */
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -58,8 +59,14 @@ static struct {
 	int64_t live_before_exclude;
 } op;
 
-static pthread_mutex_t op_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The watchdog reads the operation (and its file system's counters) only
+ * between setting `watching` and clearing it, and only while `active`; an
+ * operation ends by clearing `active` and waiting for `watching` to clear,
+ * so the caller may close the file system as soon as e4_res_end returns.
+ * (Sequentially consistent atomics: either the watchdog sees the end or the
+ * end sees the watchdog.)  No lock: the walker makes millions of calls. */
 static atomic_bool active;	/* an operation is being measured */
+static atomic_bool watching;	/* the watchdog is reading it */
 static atomic_bool excluded;	/* the harness's own work, inside one */
 static atomic_bool reporting;
 static atomic_int_least64_t live;	/* heap bytes live (relative) */
@@ -72,7 +79,7 @@ static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);	/* ms are plenty */
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -243,7 +250,7 @@ static void counters(struct e4_fs *fs, struct e4_dev *dev, uint64_t *meta,
 	}
 }
 
-/* Work units of the operation so far (op_lock held). */
+/* Work units of the operation so far. */
 static uint64_t op_work(struct e4_fs *fs, uint64_t *meta, uint64_t *bytes)
 {
 	uint32_t bs = fs ? fs->block_size : op.block_size;
@@ -271,7 +278,7 @@ static void *watchdog(void *unused)
 	for (;;) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
-		pthread_mutex_lock(&op_lock);
+		atomic_store(&watching, true);
 		if (atomic_load(&active)) {
 			uint64_t meta, bytes;
 			uint64_t work = op_work(op.fs, &meta, &bytes);
@@ -282,7 +289,7 @@ static void *watchdog(void *unused)
 				    (unsigned long long)(t / 1000000),
 				    (unsigned long long)(time_max_ns / 1000000));
 		}
-		pthread_mutex_unlock(&op_lock);
+		atomic_store(&watching, false);
 	}
 	return NULL;
 }
@@ -301,10 +308,8 @@ static void init(void)
 
 void e4_res_set_heap_default_mb(uint64_t mb)
 {
-	pthread_mutex_lock(&op_lock);
 	heap_default_mb = mb;
 	heap_max = env_u64("E4_FUZZ_HEAP_MAX_MB", heap_default_mb) << 20;
-	pthread_mutex_unlock(&op_lock);
 }
 
 /* ---- operations ------------------------------------------------------------ */
@@ -313,7 +318,6 @@ static void begin(struct e4_fs *fs, struct e4_dev *dev, const char *what,
 		  uint64_t arg, uint64_t factor)
 {
 	pthread_once(&once, init);
-	pthread_mutex_lock(&op_lock);
 	if (atomic_load(&active)) {
 		const char *outer = op.what;
 		op.what = what;
@@ -327,11 +331,11 @@ static void begin(struct e4_fs *fs, struct e4_dev *dev, const char *what,
 	counters(fs, op.dev, &op.meta0, &op.bytes0);
 	op.start_ns = now_ns();
 	op.work_max = work_max * factor;
-	atomic_store(&base, atomic_load(&live));
-	atomic_store(&over_max, 0);
-	atomic_store(&excluded, false);
-	atomic_store(&active, true);
-	pthread_mutex_unlock(&op_lock);
+	atomic_store_explicit(&base, atomic_load_explicit(&live, memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&over_max, 0, memory_order_relaxed);
+	atomic_store_explicit(&excluded, false, memory_order_relaxed);
+	atomic_store(&active, true);	/* publishes op to the watchdog */
 }
 
 void e4_res_begin(struct e4_fs *fs, struct e4_dev *dev, const char *what,
@@ -349,8 +353,9 @@ void e4_res_end(struct e4_fs *opened)
 {
 	uint64_t meta, bytes, work;
 
-	pthread_mutex_lock(&op_lock);
 	atomic_store(&active, false);
+	while (atomic_load(&watching))
+		sched_yield();
 	work = op_work(opened ? opened : op.fs, &meta, &bytes);
 	check_work(work, meta, bytes);
 	uint64_t heap = (uint64_t)atomic_load(&over_max);
@@ -363,7 +368,6 @@ void e4_res_end(struct e4_fs *opened)
 		peak.work_what = op.what;
 	}
 	op.what = NULL;
-	pthread_mutex_unlock(&op_lock);
 }
 
 void e4_res_exclude_begin(void)
@@ -381,8 +385,6 @@ void e4_res_exclude_end(void)
 
 void e4_res_take_peak(struct e4_res_peak *out)
 {
-	pthread_mutex_lock(&op_lock);
 	*out = peak;
 	memset(&peak, 0, sizeof(peak));
-	pthread_mutex_unlock(&op_lock);
 }
