@@ -16,6 +16,10 @@
  * cross-reference mutations of it (xref.h, the mutator the fuzzers use),
  * each from the input: a fuzzer-free smoke test of the mutator, and a way
  * to look at what it makes (E4_FUZZ_XREF_DUMP=DIR keeps every mutant).
+ *
+ * `fuzz_replay oracle-test heap|work|poll|time` makes one operation go over
+ * a budget on purpose, so that tests/fuzz/oracle.sh can see the oracle stop
+ * it (set the budget low in the environment first).
  * Every input runs under the resource oracle (resource.h); with
  * E4_FUZZ_PEAKS set, the most heap and work one operation took is printed
  * for each input (to measure valid inputs against the budgets).
@@ -25,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fuzz_fuse.h"
 #include "journal_fuzz.h"
@@ -94,6 +99,46 @@ static e4_xref_describe_fn describer(enum harness h, int kind)
 	case H_FUSE: break;
 	}
 	return NULL;
+}
+
+/* One operation over a budget, whatever the library does (oracle.sh). */
+static int oracle_test(const char *what)
+{
+	const char *path = getenv("E4_FUZZ_TEMPLATE");
+	uint8_t *img;
+	size_t size;
+	struct e4_dev *dev;
+	struct e4_fs *fs;
+	struct e4_open_opts o = { .read_only = true };
+	struct e4_inode in;
+
+	if (!path || read_file(path, &img, &size) < 0 ||
+	    e4_dev_open_mem(img, size, &dev) < 0 || e4_fs_open(dev, &o, &fs) < 0) {
+		fprintf(stderr, "oracle-test: set E4_FUZZ_TEMPLATE to the template\n");
+		return 2;
+	}
+	e4_res_begin(fs, NULL, what, 0);
+	if (!strcmp(what, "heap")) {
+		/* the hook stops this allocation */
+		volatile uint8_t *p = malloc(64u << 20);
+		if (p)
+			p[0] = 1;
+	} else if (!strcmp(what, "work")) {
+		/* checked when the operation ends */
+		for (int i = 0; i < 1000; i++)
+			(void)e4_inode_read(fs, E4_ROOT_INO, &in);
+	} else if (!strcmp(what, "poll")) {
+		/* never ends by itself: the watchdog stops it */
+		for (;;)
+			(void)e4_inode_read(fs, E4_ROOT_INO, &in);
+	} else if (!strcmp(what, "time")) {
+		for (;;)
+			sleep(1);
+	}
+	e4_res_end(NULL);
+	e4_fs_close(fs);
+	free(img);
+	return 0;	/* the oracle did not stop it */
 }
 
 static int write_seeds(const char *dir)
@@ -180,6 +225,8 @@ int main(int argc, char **argv)
 		return e4_fuzz_journal_seed(argv[2]) ? 1 : 0;
 	if (!strcmp(argv[1], "seeds"))
 		return write_seeds(argv[2]);
+	if (!strcmp(argv[1], "oracle-test"))
+		return oracle_test(argv[2]);
 	enum harness h;
 	if (kind >= 0)
 		h = H_SPLICE;
