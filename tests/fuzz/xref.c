@@ -350,6 +350,18 @@ void e4_xref_describe_image(const uint8_t *d, size_t size, struct e4_xref_set *s
 		if (at + isz > size)
 			break;
 		e4_xref_inode_record(s, d, size, (uint32_t)at, isz, (uint16_t)(2 + 3 * i));
+		/* a block-mapped file's indirect and double indirect blocks:
+		 * "every pointer names the same block" lives there */
+		uint32_t flags = (uint32_t)rd(d, size, at + I_FLAGS, 4, false);
+		uint16_t mode = (uint16_t)rd(d, size, at, 2, false);
+		if ((flags & (I_EXTENTS_FL | I_INLINE_FL)) || (mode & 0xF000) == 0xA000)
+			continue;
+		for (uint32_t level = 0; level < 2; level++) {
+			uint64_t blk = rd(d, size, at + I_BLOCK + 48 + 4 * level, 4, false);
+			if (blk && blk * B + B <= size)
+				e4_xref_block_pointers(s, size, (uint32_t)(blk * B), B,
+						       (uint16_t)(200 + 2 * i + level));
+		}
 	}
 }
 
