@@ -1,23 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * corpus_walk [-v] [--csum-accept] [--fuzz-limits] IMAGE...
+ * corpus_walk [-v] [--csum-accept] [--fuzz-limits] [--check] [--peaks] IMAGE...
  *
  * Walk each image with walk.c and print one line per image:
  * "<basename>\t<outcome>", the outcome as corpus-expected.tsv records it.
  * Images are opened as files, as e4fuse opens them, with checksums
- * verified unless --csum-accept.  Exit status 0 unless an image could not
- * be opened as a file at all.
+ * verified unless --csum-accept.  --check runs e4_check after the walk
+ * (the fuzz limits do anyway).  --peaks prints, on stderr, the most heap
+ * and work one operation took on each image (resource.h: the oracle's
+ * budgets are checked either way).  Exit status 0 unless an image could
+ * not be opened as a file at all.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "resource.h"
 #include "walk.h"
 
 int main(int argc, char **argv)
 {
 	struct e4_walk_limits lim;
 	int status = 0;
-	bool verbose = false, accept = false, fuzz = false;
+	bool verbose = false, accept = false, fuzz = false, check = false;
+	bool peaks = false;
 	int i = 1;
 
 	if (argc == 1) {
@@ -32,8 +37,12 @@ int main(int argc, char **argv)
 			accept = true;
 		else if (!strcmp(argv[i], "--fuzz-limits"))
 			fuzz = true;
+		else if (!strcmp(argv[i], "--check"))
+			check = true;
+		else if (!strcmp(argv[i], "--peaks"))
+			peaks = true;
 		else {
-			fprintf(stderr, "usage: %s [-v] [--csum-accept] [--fuzz-limits] IMAGE...\n",
+			fprintf(stderr, "usage: %s [-v] [--csum-accept] [--fuzz-limits] [--check] [--peaks] IMAGE...\n",
 				argv[0]);
 			return 2;
 		}
@@ -44,6 +53,8 @@ int main(int argc, char **argv)
 		e4_walk_limits_corpus(&lim);
 	lim.csum_accept = accept;
 	lim.verbose = verbose;
+	if (check)
+		lim.run_check = true;
 
 	for (; i < argc; i++) {
 		struct e4_walk_result res;
@@ -68,6 +79,15 @@ int main(int argc, char **argv)
 		e4_walk_outcome(&res, outcome, sizeof(outcome));
 		printf("%.*s\t%s\n", (int)blen, base, outcome);
 		fflush(stdout);
+		if (peaks) {
+			struct e4_res_peak p;
+			e4_res_take_peak(&p);
+			fprintf(stderr, "peak %.*s\theap %llu\t%s\twork %llu\t%s\n",
+				(int)blen, base, (unsigned long long)p.heap,
+				p.heap_what ? p.heap_what : "-",
+				(unsigned long long)p.work,
+				p.work_what ? p.work_what : "-");
+		}
 	}
 	return status;
 }

@@ -26,6 +26,8 @@
 #include "fuse/proto.h"
 #include "fuse/session.h"
 #include "fuzz_fuse.h"
+#include "resource.h"
+#include "template_io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,29 +71,19 @@ static uint8_t *tpl;
 static size_t tpl_size;
 static uint8_t *scratch;
 
+#ifndef E4_FUZZ_TEMPLATE_PATH
+#define E4_FUZZ_TEMPLATE_PATH "template.img"
+#endif
+
 static void load(void)
 {
-	const char *path = getenv("E4_FUZZ_TEMPLATE");
-	FILE *f;
-
 	if (tpl)
 		return;
-#ifdef E4_FUZZ_TEMPLATE_PATH
-	if (!path)
-		path = E4_FUZZ_TEMPLATE_PATH;
-#endif
-	if (!path || !(f = fopen(path, "rb"))) {
-		fprintf(stderr, "fuzz_fuse: set E4_FUZZ_TEMPLATE\n");
-		abort();
-	}
-	fseek(f, 0, SEEK_END);
-	tpl_size = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	tpl = malloc(tpl_size);
+	tpl = e4_fuzz_template_read("E4_FUZZ_TEMPLATE", E4_FUZZ_TEMPLATE_PATH,
+				    &tpl_size);
 	scratch = malloc(E4F_REPLY_BUFSIZE);
-	if (!tpl || !scratch || fread(tpl, 1, tpl_size, f) != tpl_size)
+	if (!scratch)
 		abort();
-	fclose(f);
 	/* The front end logs to stderr; AFL++ discards it, libFuzzer takes
 	 * -close_fd_mask=2.  Not silenced here: sanitizer reports go there. */
 }
@@ -107,7 +99,11 @@ static void send_one(struct e4f_session *s, const uint8_t *req, size_t len,
 	if (!copy)
 		return;
 	memcpy(copy, req, len);
+	/* one request is one operation for the resource oracle */
+	e4_res_begin(s->fs, NULL, "FUSE request (opcode)",
+		     len >= 8 ? (uint64_t)(req[4] | req[5] << 8) : 0);
 	e4f_process_request(s, copy, len, &sink, scratch);
+	e4_res_end(NULL);
 	free(copy);
 }
 
@@ -150,12 +146,18 @@ int e4_fuzz_fuse(const uint8_t *data, size_t size)
 		free(req);
 		return 0;
 	}
-	if (e4_fs_open(dev, &o, &fs) < 0) {
+	e4_res_begin(NULL, dev, "open", 0);
+	int err = e4_fs_open(dev, &o, &fs);
+	e4_res_end(err < 0 ? NULL : fs);
+	if (err < 0) {
 		e4_dev_close(dev);
 		free(req);
 		return 0;
 	}
-	if (e4f_session_init(&s, fs, -1, &cfg) < 0)
+	e4_res_begin(fs, NULL, "FUSE session init", 0);
+	err = e4f_session_init(&s, fs, -1, &cfg);
+	e4_res_end(NULL);
+	if (err < 0)
 		goto out_fs;
 	send_init(&s);
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "journal_fuzz.h"
+#include "xref.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -14,6 +15,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	e4_fuzz_journal_init();
+	e4_xref_register(e4_fuzz_journal_xref);
 	return 0;
 }
 

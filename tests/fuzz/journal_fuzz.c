@@ -6,27 +6,41 @@
 
 #include "journal_fuzz.h"
 #include "ondisk/ondisk.h"
+#include "resource.h"
+#include "template_io.h"
 #include "walk.h"
+#include "xref.h"
 
 #ifndef E4_FUZZ_JOURNAL_TEMPLATE_PATH
 #define E4_FUZZ_JOURNAL_TEMPLATE_PATH "journal-template.img"
 #endif
 
-#define LOG_BLOCKS_MAX 32
+/* the whole log of the template's 1024-block journal: replay costs that
+ * grow with the log's length (memory per record, work per transaction)
+ * show only on long logs */
+#define LOG_BLOCKS_MAX 1023
 #define HEADER_BYTES 12
+/* The heap budget of one operation here (resource.h): a replay holds a
+ * small map entry per logged block, so a valid 1 MiB log needs well under
+ * 1 MiB (the seeds: 30 KiB); memory that grows faster than that with the
+ * log's length goes over it. */
+#define JOURNAL_HEAP_MB 8
 /* journal superblock fields (§13.3) */
 #define JSB_SEQUENCE 0x18
 #define JSB_START 0x1C
 #define JSB_COMPAT 0x24
 #define JSB_INCOMPAT 0x28
 #define JSB_CSUM_TYPE 0x50
+#define JSB_CHECKSUM 0xFC
+#define JSB_SIZE 1024
 
 static struct {
-	uint8_t *image;
+	uint8_t *image, *work;
 	size_t size;
 	uint32_t block_size;
-	uint64_t jphys[LOG_BLOCKS_MAX + 1];	/* journal blocks 0..32 */
+	uint64_t jphys[LOG_BLOCKS_MAX + 1];	/* journal blocks 0..1023 */
 	uint64_t itable_block;	/* a metadata block for the seed to replay */
+	struct e4_xref_set targets;	/* what tags and revokes may name */
 } tpl;
 
 static void die(const char *msg)
@@ -44,7 +58,6 @@ static void quiet(void *ctx, enum e4_log_level level, const char *msg)
 
 void e4_fuzz_journal_init(void)
 {
-	const char *path = getenv("E4_FUZZ_JOURNAL_TEMPLATE");
 	struct e4_dev *dev;
 	struct e4_fs *fs = NULL;
 	struct e4_inode j;
@@ -52,18 +65,12 @@ void e4_fuzz_journal_init(void)
 
 	if (tpl.image)
 		return;
-	if (!path)
-		path = E4_FUZZ_JOURNAL_TEMPLATE_PATH;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		die("set E4_FUZZ_JOURNAL_TEMPLATE to the decompressed tests/fuzz/journal-template.img.zst");
-	fseek(f, 0, SEEK_END);
-	tpl.size = (size_t)ftell(f);
-	rewind(f);
-	tpl.image = malloc(tpl.size);
-	if (!tpl.image || fread(tpl.image, 1, tpl.size, f) != tpl.size)
-		die("cannot read the template");
-	fclose(f);
+	e4_res_set_heap_default_mb(JOURNAL_HEAP_MB);
+	tpl.image = e4_fuzz_template_read("E4_FUZZ_JOURNAL_TEMPLATE",
+					  E4_FUZZ_JOURNAL_TEMPLATE_PATH, &tpl.size);
+	tpl.work = malloc(tpl.size);
+	if (!tpl.work)
+		die("out of memory");
 
 	struct e4_open_opts o = {.read_only = true, .log = quiet};
 	if (e4_dev_open_mem(tpl.image, tpl.size, &dev) || e4_fs_open(dev, &o, &fs))
@@ -80,6 +87,11 @@ void e4_fuzz_journal_init(void)
 	if (e4_group_get(fs, 0, &gd))
 		die("template group 0 unreadable");
 	tpl.itable_block = gd.inode_table;
+	e4_xref_add_fs_targets(&tpl.targets, fs);
+	static const unsigned jblocks[] = { 1, 2, 3, 32, 512, LOG_BLOCKS_MAX };
+	for (size_t i = 0; i < sizeof(jblocks) / sizeof(*jblocks); i++)
+		e4_xref_add_target(&tpl.targets, E4_XREF_BLOCK, tpl.jphys[jblocks[i]]);
+	e4_xref_add_target(&tpl.targets, E4_XREF_BLOCK, tpl.itable_block + 1);
 	e4_fs_close(fs);
 }
 
@@ -100,9 +112,9 @@ int e4_fuzz_journal(const uint8_t *data, size_t size)
 	e4_fuzz_journal_init();
 	if (size < HEADER_BYTES)
 		return 0;
-	uint8_t *img = malloc(tpl.size);
-	if (!img)
-		return 0;
+	/* one buffer for every input: a fresh 4 MiB allocation per input
+	 * made the harness three times slower under ASan */
+	uint8_t *img = tpl.work;
 	memcpy(img, tpl.image, tpl.size);
 
 	size_t B = tpl.block_size;
@@ -112,6 +124,10 @@ int e4_fuzz_journal(const uint8_t *data, size_t size)
 	memcpy(jsb + JSB_SEQUENCE, data + 8, 4);
 	e4_put_be32(jsb, B, JSB_START, 1);
 	jsb[JSB_CSUM_TYPE] = 4;	/* crc32c, for inputs that turn on v2/v3 */
+	/* the journal superblock stays valid (§12.4): the log is what is
+	 * tested, not the superblock's checksum */
+	e4_put_be32(jsb, B, JSB_CHECKSUM, 0);
+	e4_put_be32(jsb, B, JSB_CHECKSUM, e4_crc32c(0xFFFFFFFFu, jsb, JSB_SIZE));
 	size_t log = size - HEADER_BYTES;
 	if (log > LOG_BLOCKS_MAX * B)
 		log = LOG_BLOCKS_MAX * B;
@@ -121,22 +137,65 @@ int e4_fuzz_journal(const uint8_t *data, size_t size)
 	}
 	set_needs_recovery(img);
 
-	/* to look at a finding with e4img, e2fsck or the kernel */
-	const char *dump = getenv("E4_FUZZ_JOURNAL_DUMP");
-	if (dump) {
-		FILE *f = fopen(dump, "wb");
-		if (f) {
-			if (fwrite(img, 1, tpl.size, f) != tpl.size)
-				fprintf(stderr, "journal fuzz: short write to %s\n", dump);
-			fclose(f);
-		}
-	}
+	e4_fuzz_image_dump("E4_FUZZ_JOURNAL_DUMP", img, tpl.size);
 
 	/* the walk opens it with checksums computed but accepted, so the
 	 * fuzzer reaches past the journal's own checksums */
 	e4_fuzz_walk(img, tpl.size);
-	free(img);
 	return 0;
+}
+
+void e4_fuzz_journal_xref(const uint8_t *data, size_t size,
+			  struct e4_xref_set *s)
+{
+	e4_fuzz_journal_init();
+	if (size < HEADER_BYTES)
+		return;
+	memcpy(s->target, tpl.targets.target, sizeof(s->target));
+	memcpy(s->n_targets, tpl.targets.n_targets, sizeof(s->n_targets));
+	uint32_t incompat = e4_be32(data, size, 4);
+	e4_xref_journal_log(s, data, size, HEADER_BYTES, tpl.block_size, incompat, 0);
+}
+
+/* Building a log: block @k of the seed, after the 12-byte header. */
+struct log_builder {
+	uint8_t *s;
+	size_t size, B;
+	size_t blocks;
+};
+
+static uint8_t *log_block(struct log_builder *l, uint32_t type, uint32_t seq)
+{
+	uint8_t *b = l->s + HEADER_BYTES + l->blocks++ * l->B;
+
+	if (type) {
+		e4_put_be32(b, l->B, 0, E4_JBD2_MAGIC);
+		e4_put_be32(b, l->B, 4, type);
+		e4_put_be32(b, l->B, 8, seq);
+	}
+	return b;
+}
+
+/* A transaction logging @blk (one tag, the block's copy, the commit). */
+static void log_tx(struct log_builder *l, uint32_t seq, uint64_t blk, bool b64)
+{
+	uint8_t *desc = log_block(l, 1, seq);
+	e4_put_be32(desc, l->B, 12, (uint32_t)blk);
+	e4_put_be32(desc, l->B, 16, 0x8);	/* be16 0, be16 flags: LAST_TAG */
+	if (b64)
+		e4_put_be32(desc, l->B, 20, (uint32_t)(blk >> 32));
+	memcpy(log_block(l, 0, seq), tpl.image + blk * l->B, l->B);
+	log_block(l, 2, seq);
+}
+
+static int write_seed(const char *path, const uint8_t *s, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+	int ret = f && fwrite(s, 1, size, f) == size ? 0 : -1;
+
+	if (f && fclose(f) != 0)
+		ret = -1;
+	return ret;
 }
 
 /* One transaction in the template's journal format (no features: 8-byte
@@ -145,28 +204,62 @@ int e4_fuzz_journal(const uint8_t *data, size_t size)
 int e4_fuzz_journal_seed(const char *path)
 {
 	e4_fuzz_journal_init();
-	size_t B = tpl.block_size;
-	size_t size = HEADER_BYTES + 3 * B;
-	uint8_t *s = calloc(1, size);
-	if (!s)
+	struct log_builder l = { .B = tpl.block_size };
+	l.size = HEADER_BYTES + 3 * l.B;
+	l.s = calloc(1, l.size);
+	if (!l.s)
 		return -1;
-	e4_put_be32(s, size, 8, 1);	/* sequence 1; no features */
-	uint8_t *desc = s + HEADER_BYTES;
-	e4_put_be32(desc, B, 0, E4_JBD2_MAGIC);
-	e4_put_be32(desc, B, 4, 1);	/* descriptor */
-	e4_put_be32(desc, B, 8, 1);
-	e4_put_be32(desc, B, 12, (uint32_t)tpl.itable_block);
-	e4_put_be32(desc, B, 16, 0x8);	/* be16 0, be16 flags: LAST_TAG */
-	memcpy(desc + B, tpl.image + tpl.itable_block * B, B);
-	uint8_t *commit = desc + 2 * B;
-	e4_put_be32(commit, B, 0, E4_JBD2_MAGIC);
-	e4_put_be32(commit, B, 4, 2);	/* commit */
-	e4_put_be32(commit, B, 8, 1);
-
-	FILE *f = fopen(path, "wb");
-	int ret = f && fwrite(s, 1, size, f) == size ? 0 : -1;
-	if (f)
-		fclose(f);
-	free(s);
+	e4_put_be32(l.s, l.size, 8, 1);	/* sequence 1; no features */
+	log_tx(&l, 1, tpl.itable_block, false);
+	int ret = write_seed(path, l.s, l.size);
+	free(l.s);
 	return ret;
+}
+
+/* T1 logs the inode-table block, T2 revokes it (so T1's copy is not
+ * replayed), T3 logs the next block and the revoked one again (replayed:
+ * newer than the revoke). */
+static int revoke_seed(const char *path, bool b64)
+{
+	struct log_builder l = { .B = tpl.block_size };
+	uint64_t blk = tpl.itable_block;
+
+	l.size = HEADER_BYTES + 10 * l.B;
+	l.s = calloc(1, l.size);
+	if (!l.s)
+		return -1;
+	e4_put_be32(l.s, l.size, 4, b64 ? 0x3 : 0x1);	/* REVOKE (| 64BIT) */
+	e4_put_be32(l.s, l.size, 8, 1);
+	log_tx(&l, 1, blk, b64);
+	uint8_t *rv = log_block(&l, 5, 2);
+	if (b64) {
+		e4_put_be32(rv, l.B, 12, 16 + 8);
+		e4_put_be32(rv, l.B, 16, (uint32_t)(blk >> 32));
+		e4_put_be32(rv, l.B, 20, (uint32_t)blk);
+	} else {
+		e4_put_be32(rv, l.B, 12, 16 + 4);
+		e4_put_be32(rv, l.B, 16, (uint32_t)blk);
+	}
+	log_block(&l, 2, 2);
+	log_tx(&l, 3, blk + 1, b64);
+	log_tx(&l, 4, blk, b64);
+	l.size = HEADER_BYTES + l.blocks * l.B;
+	int ret = write_seed(path, l.s, l.size);
+	free(l.s);
+	return ret;
+}
+
+int e4_fuzz_journal_seeds(const char *dir)
+{
+	char path[4096];
+
+	e4_fuzz_journal_init();
+	snprintf(path, sizeof(path), "%s/journal-0", dir);
+	if (e4_fuzz_journal_seed(path))
+		return -1;
+	snprintf(path, sizeof(path), "%s/journal-revoke", dir);
+	if (revoke_seed(path, false))
+		return -1;
+	snprintf(path, sizeof(path), "%s/journal-revoke64", dir);
+	return revoke_seed(path, true);
 }

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* mkseeds OUTDIR: write the template's structures as seeds, one directory
- * per structure harness (OUTDIR/<kind>/<kind>-<n>). */
+ * per structure harness (OUTDIR/<kind>/<kind>-<n>), and the journal and
+ * orphan harnesses' seeds (OUTDIR/journal, OUTDIR/orphan). */
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "journal_fuzz.h"
+#include "orphan_fuzz.h"
 #include "splice.h"
 
 int main(int argc, char **argv)
@@ -22,6 +25,19 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		printf("%s: %d seeds\n", dir, n);
+	}
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/journal", argv[1]);
+	mkdir(dir, 0755);
+	if (e4_fuzz_journal_seeds(dir) < 0) {
+		perror(dir);
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "%s/orphan", argv[1]);
+	mkdir(dir, 0755);
+	if (e4_fuzz_orphan_seeds(dir) < 0) {
+		perror(dir);
+		return 1;
 	}
 	return 0;
 }

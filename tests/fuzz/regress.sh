@@ -4,7 +4,10 @@
 # Replay every saved fuzz finding (tests/fuzz/regress/<harness>/*) and the
 # committed seeds (tests/fuzz/seeds/<harness>/*: the template's structures,
 # FUSE request sequences) through their harness: each must finish (10 s)
-# with exit 0 and no sanitizer report.  See docs/fuzzing.md.
+# with exit 0, no sanitizer report and no resource oracle report
+# (resource.h).  E4_REGRESS_PENDING=1 replays tests/fuzz/regress-pending/
+# too: inputs of known bugs whose fixes have not landed (see its README).
+# See docs/fuzzing.md.
 set -u
 : "${E4_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${E4_BUILDDIR:=$E4_SRCDIR}"
@@ -17,9 +20,13 @@ zstd -q -d "$E4_SRCDIR/tests/fuzz/template.img.zst" -o "$tmp/template.img" || ex
 export E4_FUZZ_TEMPLATE=$tmp/template.img
 zstd -q -d "$E4_SRCDIR/tests/fuzz/journal-template.img.zst" -o "$tmp/journal-template.img" || exit 99
 export E4_FUZZ_JOURNAL_TEMPLATE=$tmp/journal-template.img
+zstd -q -d "$E4_SRCDIR/tests/fuzz/orphan-template.img.zst" -o "$tmp/orphan-template.img" || exit 99
+export E4_FUZZ_ORPHAN_TEMPLATE=$tmp/orphan-template.img
 
 fail=0 n=0
-for dir in "$E4_SRCDIR"/tests/fuzz/regress/*/ "$E4_SRCDIR"/tests/fuzz/seeds/*/; do
+dirs=("$E4_SRCDIR"/tests/fuzz/regress/*/ "$E4_SRCDIR"/tests/fuzz/seeds/*/)
+[ "${E4_REGRESS_PENDING:-0}" = 1 ] && dirs+=("$E4_SRCDIR"/tests/fuzz/regress-pending/*/)
+for dir in "${dirs[@]}"; do
 	h=$(basename "$dir")
 	for input in "$dir"*; do
 		[ "$(basename "$input")" = README ] && continue

@@ -11,7 +11,9 @@
 
 #include "ondisk/ondisk.h"
 #include "splice.h"
+#include "template_io.h"
 #include "walk.h"
+#include "xref.h"
 
 #ifndef E4_FUZZ_TEMPLATE_PATH
 #define E4_FUZZ_TEMPLATE_PATH "template.img"
@@ -22,6 +24,10 @@
 struct site {
 	uint64_t off;	/* byte offset in the image */
 	uint32_t len;
+	/* for cross-reference mutation (xref.h): the inode the structure
+	 * belongs to, its parent directory, the block holding it */
+	uint32_t ino, parent;
+	uint64_t blk;
 };
 
 struct kind_sites {
@@ -33,6 +39,8 @@ struct kind_sites {
 static uint8_t *tpl;
 static size_t tpl_size;
 static uint8_t *work;
+static struct e4_xref_set tpl_targets;	/* the template's geometry */
+static uint32_t tpl_block_size;
 static struct kind_sites sites[E4_SPLICE_KINDS] = {
 	[E4_SPLICE_SB] = { .name = "sb" },
 	[E4_SPLICE_GDT] = { .name = "gdt" },
@@ -50,19 +58,36 @@ static void quiet(void *ctx, enum e4_log_level level, const char *msg)
 	(void)msg;
 }
 
-static void add_site(enum e4_splice_kind k, uint64_t off, uint32_t len)
-{
-	struct kind_sites *s = &sites[k];
-
-	if (s->n < MAX_SITES && off + len <= tpl_size)
-		s->site[s->n++] = (struct site){ off, len };
-}
-
 static void die(const char *what) __attribute__((noreturn));
 static void die(const char *what)
 {
 	fprintf(stderr, "fuzz template: %s\n", what);
 	abort();
+}
+
+static void add_site(enum e4_splice_kind k, uint64_t off, uint32_t len)
+{
+	struct kind_sites *s = &sites[k];
+
+	if (s->n < MAX_SITES && off + len <= tpl_size)
+		s->site[s->n++] = (struct site){ off, len, 0, 0, 0 };
+}
+
+/* Whose structure the last site of @k is (cross-reference targets). */
+static void own_site(struct e4_fs *fs, enum e4_splice_kind k, const char *path,
+		     uint64_t blk)
+{
+	struct site *site = &sites[k].site[sites[k].n - 1];
+	char parent[256];
+	const char *slash = strrchr(path, '/');
+
+	if (path[0] && e4_path_lookup(fs, path, &site->ino) < 0)
+		die(path);
+	snprintf(parent, sizeof(parent), "%.*s", slash && slash != path ?
+		 (int)(slash - path) : 1, path);
+	if (path[0] && e4_path_lookup(fs, parent, &site->parent) < 0)
+		die(parent);
+	site->blk = blk ? blk : site->off / fs->block_size;
 }
 
 static void inode_site(struct e4_fs *fs, const char *path, bool whole_inode,
@@ -80,6 +105,7 @@ static void inode_site(struct e4_fs *fs, const char *path, bool whole_inode,
 		add_site(k, at, fs->inode_size);
 	else	/* the in-inode xattr area, after i_extra_isize */
 		add_site(k, at + 128 + 32, fs->inode_size - 128 - 32);
+	own_site(fs, k, path, 0);
 }
 
 static uint64_t block_of(struct e4_fs *fs, const char *path, uint64_t lblk)
@@ -105,9 +131,13 @@ static void find_sites(void)
 	if (e4_dev_open_mem(tpl, tpl_size, &dev) < 0 || e4_fs_open(dev, &o, &fs) < 0)
 		die("cannot open");
 	uint32_t B = fs->block_size;
+	tpl_block_size = B;
 
+	e4_xref_add_fs_targets(&tpl_targets, fs);
 	add_site(E4_SPLICE_SB, E4_SB_OFFSET, E4_SB_SIZE);
+	own_site(fs, E4_SPLICE_SB, "", 0);
 	add_site(E4_SPLICE_GDT, e4_group_desc_block(fs, 0) * B, B);
+	own_site(fs, E4_SPLICE_GDT, "", 0);
 
 	static const char *const inodes[] = {
 		"/", "/lost+found", "/fastlink", "/fifo", "/frag", "/htree",
@@ -123,49 +153,40 @@ static void find_sites(void)
 	    e4_inode_raw_get(fs, ino, &b, &off) < 0)
 		die("/frag");
 	add_site(E4_SPLICE_EXTENT, b->blk * B + off + E4_I_BLOCK, E4_I_BLOCK_SIZE);
+	own_site(fs, E4_SPLICE_EXTENT, "/frag", b->blk);
 	e4_meta_put(fs, b);
 	uint64_t leaf = e4_le32(in.i_block, 60, 12 + 4) |
 			(uint64_t)e4_le16(in.i_block, 60, 12 + 8) << 32;
 	add_site(E4_SPLICE_EXTENT, leaf * B, B);
+	own_site(fs, E4_SPLICE_EXTENT, "/frag", 0);
 
-	add_site(E4_SPLICE_DIRBLOCK, block_of(fs, "/lin", 0), B);
-	add_site(E4_SPLICE_DIRBLOCK, block_of(fs, "/htree", 1), B);
-	add_site(E4_SPLICE_DIRBLOCK, block_of(fs, "/", 0), B);
-	add_site(E4_SPLICE_DIRBLOCK, block_of(fs, "/lost+found", 0), B);
+	static const char *const dirs[] = { "/lin", "/htree", "/", "/lost+found" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
+		add_site(E4_SPLICE_DIRBLOCK, block_of(fs, dirs[i], i == 1), B);
+		own_site(fs, E4_SPLICE_DIRBLOCK, dirs[i], 0);
+	}
 
 	add_site(E4_SPLICE_HTREE, block_of(fs, "/htree", 0), B);
+	own_site(fs, E4_SPLICE_HTREE, "/htree", 0);
 
 	if (e4_path_lookup(fs, "/medium", &ino) < 0 || e4_inode_read(fs, ino, &in) < 0 ||
 	    !in.file_acl)
 		die("/medium xattr block");
 	add_site(E4_SPLICE_XATTR, in.file_acl * B, B);
+	own_site(fs, E4_SPLICE_XATTR, "/medium", 0);
 	inode_site(fs, "/small", false, E4_SPLICE_XATTR);
 	e4_fs_close(fs);
 }
 
 static void load_template(void)
 {
-	const char *path = getenv("E4_FUZZ_TEMPLATE");
-	FILE *f;
-	long n;
-
 	if (tpl)
 		return;
-	if (!path)
-		path = E4_FUZZ_TEMPLATE_PATH;
-	f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
-		die("set E4_FUZZ_TEMPLATE to the decompressed tests/fuzz/template.img.zst");
-	}
-	if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) < 0)
-		die("cannot size the template");
-	tpl_size = (size_t)n;
-	tpl = malloc(tpl_size);
+	tpl = e4_fuzz_template_read("E4_FUZZ_TEMPLATE", E4_FUZZ_TEMPLATE_PATH,
+				    &tpl_size);
 	work = malloc(tpl_size);
-	if (!tpl || !work || fread(tpl, 1, tpl_size, f) != tpl_size)
-		die("cannot read the template");
-	fclose(f);
+	if (!work)
+		die("out of memory");
 	find_sites();
 }
 
@@ -200,6 +221,70 @@ int e4_fuzz_splice_walk(enum e4_splice_kind kind, const uint8_t *data,
 		return 0;
 	(void)e4_walk_dev(dev, &lim, &res);
 	return 0;
+}
+
+/* The reference fields of an input of @kind (xref.h): the structure is at
+ * input offset 1, after the selector. */
+static void describe(enum e4_splice_kind kind, const uint8_t *data, size_t size,
+		     struct e4_xref_set *s)
+{
+	load_template();
+	const struct kind_sites *ks = &sites[kind];
+	if (size < 2 || ks->n == 0)
+		return;
+	const struct site *site = &ks->site[data[0] % ks->n];
+	uint32_t len = site->len;
+
+	memcpy(s->target, tpl_targets.target, sizeof(s->target));
+	memcpy(s->n_targets, tpl_targets.n_targets, sizeof(s->n_targets));
+	if (site->ino)
+		e4_xref_add_target(s, E4_XREF_INODE, site->ino);
+	if (site->parent)
+		e4_xref_add_target(s, E4_XREF_INODE, site->parent);
+	e4_xref_add_target(s, E4_XREF_BLOCK, site->blk);
+	switch (kind) {
+	case E4_SPLICE_SB:
+		e4_xref_superblock(s, size, 1, 0);
+		break;
+	case E4_SPLICE_GDT: {
+		uint32_t dsz = e4_le16(tpl + E4_SB_OFFSET, E4_SB_SIZE, 0xFE);
+		e4_xref_group_descs(s, size, 1, len, dsz ? dsz : 32, 0);
+		break;
+	}
+	case E4_SPLICE_INODE:
+		e4_xref_inode_record(s, data, size, 1, len, 0);
+		break;
+	case E4_SPLICE_EXTENT:
+		e4_xref_extent_node(s, data, size, 1, len, 0);
+		break;
+	case E4_SPLICE_DIRBLOCK:
+	case E4_SPLICE_HTREE:	/* its "." and ".." */
+		e4_xref_dir_block(s, data, size, 1, len, 0);
+		break;
+	case E4_SPLICE_XATTR:	/* a block: 32-byte header; in-inode: magic */
+		if (len == tpl_block_size)
+			e4_xref_xattr_entries(s, data, size, 1 + 32, len - 32, 0);
+		else
+			e4_xref_xattr_entries(s, data, size, 1 + 4, len - 4, 0);
+		break;
+	case E4_SPLICE_KINDS:
+		break;
+	}
+}
+
+static enum e4_splice_kind xref_kind;
+
+static void describe_registered(const uint8_t *data, size_t size,
+				struct e4_xref_set *s)
+{
+	describe(xref_kind, data, size, s);
+}
+
+void e4_fuzz_splice_xref_init(enum e4_splice_kind kind)
+{
+	load_template();
+	xref_kind = kind;
+	e4_xref_register(describe_registered);
 }
 
 int e4_fuzz_splice_seeds(enum e4_splice_kind kind, const char *dir)

@@ -32,6 +32,10 @@ enum e4_splice_kind {
  * run is not different from the others). */
 void e4_fuzz_splice_init(void);
 
+/* Load the template and make @kind's reference fields the ones the
+ * cross-reference mutator changes (xref.h). */
+void e4_fuzz_splice_xref_init(enum e4_splice_kind kind);
+
 /* Splice @data into the template as @kind and walk the result. */
 int e4_fuzz_splice_walk(enum e4_splice_kind kind, const uint8_t *data,
 			size_t size);

@@ -19,7 +19,7 @@
 	{                                                                 \
 		(void)argc;                                               \
 		(void)argv;                                               \
-		e4_fuzz_splice_init();                                    \
+		e4_fuzz_splice_xref_init(kind);                           \
 		return 0;                                                 \
 	}                                                                 \
 	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)      \

@@ -12,8 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "e4/check.h"
 #include "ondisk/ondisk.h"
+#include "resource.h"
 #include "walk.h"
+
+/* One library call, measured by the resource oracle (resource.h): @what
+ * names it in a report, @arg says on what (an inode number). */
+#define OP(w, what, arg, call)                                  \
+	({                                                      \
+		e4_res_begin((w)->fs, NULL, what, arg);         \
+		__typeof__(call) op_ret_ = (call);              \
+		e4_res_end(NULL);                               \
+		op_ret_;                                        \
+	})
 
 #define CHUNK (64u * 1024)
 #define XATTR_VALUE_MAX (64u * 1024)
@@ -32,6 +44,7 @@ void e4_walk_limits_fuzz(struct e4_walk_limits *l)
 	 * to set up and tear down than the whole walk of a small image */
 	l->cache_bytes = 256u << 10;
 	l->csum_accept = true;
+	l->run_check = true;
 }
 
 void e4_walk_limits_corpus(struct e4_walk_limits *l)
@@ -191,16 +204,19 @@ static int walk_xattrs(struct walker *w, const struct e4_inode *in)
 {
 	char names[64][256];
 	struct xattr_names x = { w, names, 0, 64 };
-	int err = e4_xattr_list(w->fs, in, collect_xattr, &x);
+	int err = OP(w, "xattr list", in->ino,
+		     e4_xattr_list(w->fs, in, collect_xattr, &x));
 
 	if (err < 0)
 		return err;
 	for (size_t i = 0; i < x.n; i++) {
-		ssize_t sz = e4_xattr_get(w->fs, in, names[i], NULL, 0);
+		ssize_t sz = OP(w, "xattr size", in->ino,
+				e4_xattr_get(w->fs, in, names[i], NULL, 0));
 		if (sz < 0)
 			return (int)sz;
-		ssize_t got = e4_xattr_get(w->fs, in, names[i], w->value,
-					   XATTR_VALUE_MAX);
+		ssize_t got = OP(w, "xattr get", in->ino,
+				 e4_xattr_get(w->fs, in, names[i], w->value,
+					      XATTR_VALUE_MAX));
 		if (got < 0 && got != -ERANGE)
 			return (int)got;
 		if (got >= 0 && got != sz)
@@ -213,8 +229,9 @@ static int walk_xattrs(struct walker *w, const struct e4_inode *in)
 		"system.data", "bogus.name",
 	};
 	for (size_t i = 0; i < sizeof(absent) / sizeof(*absent); i++) {
-		ssize_t r = e4_xattr_get(w->fs, in, absent[i], w->value,
-					 XATTR_VALUE_MAX);
+		ssize_t r = OP(w, "xattr get (absent)", in->ino,
+			       e4_xattr_get(w->fs, in, absent[i], w->value,
+					    XATTR_VALUE_MAX));
 		if (r < 0 && r != -ENODATA && r != -EOPNOTSUPP && r != -ERANGE &&
 		    r != -EINVAL)
 			return (int)r;
@@ -235,7 +252,8 @@ static int read_range(struct walker *w, const struct e4_inode *in,
 		}
 		if (n > left)
 			n = (size_t)left;
-		ssize_t got = e4_file_read(w->fs, in, from, w->chunk, n);
+		ssize_t got = OP(w, "file read", in->ino,
+				 e4_file_read(w->fs, in, from, w->chunk, n));
 		if (got < 0)
 			return (int)got;
 		if (got == 0)
@@ -253,10 +271,11 @@ static int walk_file_data(struct walker *w, const struct e4_inode *in)
 	ssize_t got;
 
 	/* the first bytes and the bytes at EOF, whatever the mapping says */
-	got = e4_file_read(w->fs, in, 0, w->chunk, 4096);
+	got = OP(w, "file read", in->ino, e4_file_read(w->fs, in, 0, w->chunk, 4096));
 	if (got < 0)
 		return (int)got;
-	got = e4_file_read(w->fs, in, in->size, w->chunk, 16);
+	got = OP(w, "file read at EOF", in->ino,
+		 e4_file_read(w->fs, in, in->size, w->chunk, 16));
 	if (got != 0)
 		return got < 0 ? (int)got : -EPROTO;
 
@@ -268,14 +287,16 @@ static int walk_file_data(struct walker *w, const struct e4_inode *in)
 			w->res->limited = true;
 			return 0;
 		}
-		err = e4_file_seek(w->fs, in, off, E4_SEEK_DATA, &data);
+		err = OP(w, "seek data", in->ino,
+			 e4_file_seek(w->fs, in, off, E4_SEEK_DATA, &data));
 		if (err == -ENXIO)
 			return 0;
 		if (err < 0)
 			return err;
 		if (data < off || data >= in->size)
 			return -EPROTO;
-		err = e4_file_seek(w->fs, in, data, E4_SEEK_HOLE, &hole);
+		err = OP(w, "seek hole", in->ino,
+			 e4_file_seek(w->fs, in, data, E4_SEEK_HOLE, &hole));
 		if (err < 0)
 			return err;
 		if (hole <= data || hole > in->size)
@@ -298,7 +319,8 @@ static int walk_inode_body(struct walker *w, const struct e4_inode *in)
 	if (err < 0)
 		return err;
 	if (e4_inode_is_symlink(in)) {
-		ssize_t n = e4_symlink_read(w->fs, in, w->link, SYMLINK_MAX);
+		ssize_t n = OP(w, "symlink read", in->ino,
+			       e4_symlink_read(w->fs, in, w->link, SYMLINK_MAX));
 		if (n < 0)
 			return (int)n;
 	} else if (e4_inode_is_reg(in)) {
@@ -307,7 +329,7 @@ static int walk_inode_body(struct walker *w, const struct e4_inode *in)
 			return err;
 	}
 	if (e4_inode_is_reg(in) || e4_inode_is_dir(in)) {
-		err = e4_map_block(w->fs, in, 0, &m);
+		err = OP(w, "map block", in->ino, e4_map_block(w->fs, in, 0, &m));
 		if (err < 0)
 			return err;
 		if (m.len == 0)
@@ -329,7 +351,9 @@ static int collect_name(void *ctx, const struct e4_dirent *d)
 	w->entries_left--;
 	if (w->n_names == w->names_cap) {
 		size_t cap = w->names_cap ? w->names_cap * 2 : 64;
+		e4_res_exclude_begin();	/* the walker's memory, not the library's */
 		struct name *p = realloc(w->names, cap * sizeof(*p));
+		e4_res_exclude_end();
 		if (!p)
 			return -ENOMEM;
 		w->names = p;
@@ -394,14 +418,16 @@ static int check_dir_names(struct walker *w, const struct e4_inode *dir,
 		if (n->len == 0 || memchr(n->s, '/', n->len) ||
 		    memchr(n->s, '\0', n->len))
 			continue;	/* unreachable by name, by design */
-		err = e4_dir_lookup(w->fs, dir, n->s, n->len, &ino, &ft);
+		err = OP(w, "lookup", dir->ino,
+			 e4_dir_lookup(w->fs, dir, n->s, n->len, &ino, &ft));
 		if (err < 0) {
 			report(w, path, "lookup of listed name \"%s\": %s",
 			       n->s, strerror(-err));
 			return err;
 		}
 		if (!is_dot(n) && (dir->flags & E4_INDEX_FL)) {
-			err = e4_htree_lookup(w->fs, dir, n->s, n->len, &ino, &ft);
+			err = OP(w, "htree lookup", dir->ino,
+				 e4_htree_lookup(w->fs, dir, n->s, n->len, &ino, &ft));
 			if (err < 0 && err != -EAGAIN && err != -ENOENT &&
 			    err != -EUCLEAN)
 				return err;
@@ -409,15 +435,17 @@ static int check_dir_names(struct walker *w, const struct e4_inode *dir,
 	}
 	uint32_t ino;
 	uint8_t ft0;
-	int err = e4_dir_lookup(w->fs, dir, "e4walk-no-such-name", 19, &ino, &ft0);
+	int err = OP(w, "lookup (absent)", dir->ino,
+		     e4_dir_lookup(w->fs, dir, "e4walk-no-such-name", 19, &ino, &ft0));
 	if (err != -ENOENT && err != -EUCLEAN)
 		return err < 0 ? err : -EPROTO;
 
 	if (w->n_names >= 3) {
 		size_t mid = w->n_names / 2;
 		struct first_name f = { .got = false };
-		err = e4_dir_iterate(w->fs, dir, w->names[mid].next_pos,
-				     first_cb, &f);
+		err = OP(w, "readdir (resumed)", dir->ino,
+			 e4_dir_iterate(w->fs, dir, w->names[mid].next_pos,
+					first_cb, &f));
 		if (err < 0)
 			return err;
 		if (!f.got || strcmp(f.s, w->names[mid + 1].s) != 0) {
@@ -446,7 +474,7 @@ static void enqueue_dir(struct walker *w, uint32_t ino, char *path)
 static void visit(struct walker *w, uint32_t ino, char *path)
 {
 	struct e4_inode in;
-	int err = e4_inode_read(w->fs, ino, &in);
+	int err = OP(w, "inode read", ino, e4_inode_read(w->fs, ino, &in));
 
 	if (err < 0) {
 		report(w, path, "inode %u: %s", ino, strerror(-err));
@@ -479,13 +507,13 @@ static void visit(struct walker *w, uint32_t ino, char *path)
 static void walk_dir(struct walker *w, uint32_t ino, const char *path)
 {
 	struct e4_inode dir;
-	int err = e4_inode_read(w->fs, ino, &dir);
+	int err = OP(w, "inode read", ino, e4_inode_read(w->fs, ino, &dir));
 	int iter_err;
 
 	if (err < 0)
 		return;		/* read fine a moment ago; counted then */
 	w->n_names = 0;
-	iter_err = e4_dir_iterate(w->fs, &dir, 0, collect_name, w);
+	iter_err = OP(w, "readdir", ino, e4_dir_iterate(w->fs, &dir, 0, collect_name, w));
 	if (iter_err < 0)
 		report(w, path, "readdir: %s", strerror(-iter_err));
 	w->res->entries += (unsigned)w->n_names;
@@ -529,7 +557,7 @@ static void scan_inodes(struct walker *w)
 
 		if (seen_has(w, ino))
 			continue;
-		err = e4_inode_read(w->fs, ino, &in);
+		err = OP(w, "inode read (scan)", ino, e4_inode_read(w->fs, ino, &in));
 		if (err == -ENOENT)
 			continue;
 		if (err == 0)
@@ -552,11 +580,30 @@ static void walk_misc(struct walker *w)
 	char feat[1024];
 	uint32_t ino;
 
-	e4_fs_statfs(w->fs, &st);
+	(void)OP(w, "statfs", 0, e4_fs_statfs(w->fs, &st));
 	e4_fs_get_info(w->fs, &info);
 	e4_fs_describe_features(w->fs, feat, sizeof(feat));
 	for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++)
-		(void)e4_path_lookup(w->fs, paths[i], &ino);
+		(void)OP(w, "path lookup", i, e4_path_lookup(w->fs, paths[i], &ino));
+}
+
+static void ignore_problem(void *ctx, const char *problem)
+{
+	(void)ctx;
+	(void)problem;
+}
+
+/* The offline checker over the same file system: its own walk (bitmaps,
+ * every inode, the tree) is one more reader of every structure. */
+static void run_check(struct walker *w)
+{
+	struct e4_check_sink sink = { .report = ignore_problem };
+	struct e4_check_stats st;
+
+	e4_res_begin_fs_wide(w->fs, "check");
+	(void)e4_check(w->fs, &sink, &st);
+	e4_res_end(NULL);
+	e4_check_sink_free(&sink);
 }
 
 int e4_walk_dev(struct e4_dev *dev, const struct e4_walk_limits *lim,
@@ -576,7 +623,9 @@ int e4_walk_dev(struct e4_dev *dev, const struct e4_walk_limits *lim,
 
 	memset(res, 0, sizeof(*res));
 	w.opening = true;
+	e4_res_begin(NULL, dev, "open", 0);
 	err = e4_fs_open(dev, &opts, &w.fs);
+	e4_res_end(err < 0 ? NULL : w.fs);
 	if (err < 0) {
 		e4_dev_close(dev);
 		res->open_err = err;
@@ -585,7 +634,7 @@ int e4_walk_dev(struct e4_dev *dev, const struct e4_walk_limits *lim,
 				 strerror(-err));
 		return err;
 	}
-	err = e4_inode_read(w.fs, E4_ROOT_INO, &root);
+	err = OP(&w, "inode read", E4_ROOT_INO, e4_inode_read(w.fs, E4_ROOT_INO, &root));
 	if (err == 0 && !e4_inode_is_dir(&root)) {
 		snprintf(res->refusal, sizeof(res->refusal),
 			 "root inode is not a directory");
@@ -627,6 +676,8 @@ int e4_walk_dev(struct e4_dev *dev, const struct e4_walk_limits *lim,
 	}
 	walk_misc(&w);
 	scan_inodes(&w);
+	if (lim->run_check)
+		run_check(&w);
 	err = 0;
 out:
 	for (size_t i = w.q_head; i < w.q_tail; i++)

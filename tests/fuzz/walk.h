@@ -24,6 +24,7 @@ struct e4_walk_limits {
 	uint64_t max_file_bytes;	/* file data read, in all */
 	size_t cache_bytes;		/* metadata cache bound (0: default) */
 	bool csum_accept;		/* open with E4_CSUM_ACCEPT */
+	bool run_check;			/* then e4_check (check.h) */
 	bool verbose;			/* print every error to stderr */
 };
 
