@@ -111,6 +111,9 @@ struct e4_fs_counters {
 	uint64_t replay_bytes;	/* memory held by the journal replay */
 };
 void e4_fs_get_counters(struct e4_fs *fs, struct e4_fs_counters *out);
+/* The same, from the device: the work of an open in progress can be
+ * watched from another thread (replay_bytes is 0 here). */
+void e4_dev_get_counters(struct e4_dev *dev, struct e4_fs_counters *out);
 
 /* Human-readable list of the features set, for e4img and logs. */
 void e4_fs_describe_features(const struct e4_fs *fs, char *buf, size_t size);

@@ -134,6 +134,8 @@ static int print_xattr(void *ctx, const char *name, size_t len)
 	return 0;
 }
 
+#define STAT_MAX_RUNS 4096u
+
 static void print_mapping(struct e4_fs *fs, const struct e4_inode *in,
 			  FILE *out)
 {
@@ -142,10 +144,17 @@ static void print_mapping(struct e4_fs *fs, const struct e4_inode *in,
 
 	e4_fs_get_info(fs, &info);
 	nblocks = (in->size + info.block_size - 1) / info.block_size;
-	/* one step per mapping run: at most one line per extent */
+	/* one step per mapping run: at most one line per extent, and no more
+	 * lines than a person reads (a block map whose indirect blocks all
+	 * point at one block has a run per block over all of i_size) */
+	unsigned lines = 0;
 	for (uint64_t l = 0; l < nblocks;) {
 		struct e4_mapping m;
 
+		if (++lines > STAT_MAX_RUNS) {
+			fprintf(out, "  ... (more runs not shown)\n");
+			break;
+		}
 		if (e4_map_block(fs, in, l, &m) < 0 || m.len == 0)
 			break;
 		if (m.kind == E4_MAP_INLINE) {

@@ -59,11 +59,12 @@ bool e4_dev_writable(const struct e4_dev *dev)
 	return dev->writable;
 }
 
-void e4_dev_get_counters(struct e4_dev *dev, uint64_t *reads,
-			 uint64_t *read_bytes)
+void e4_dev_get_counters(struct e4_dev *dev, struct e4_fs_counters *out)
 {
-	*reads = atomic_load_explicit(&dev->reads, memory_order_relaxed);
-	*read_bytes = atomic_load_explicit(&dev->read_bytes, memory_order_relaxed);
+	memset(out, 0, sizeof(*out));
+	out->meta_gets = atomic_load_explicit(&dev->meta_gets, memory_order_relaxed);
+	out->dev_reads = atomic_load_explicit(&dev->reads, memory_order_relaxed);
+	out->dev_read_bytes = atomic_load_explicit(&dev->read_bytes, memory_order_relaxed);
 }
 
 /* ---- image files and block devices ------------------------------------ */

@@ -32,8 +32,9 @@ struct e4_dev {
 	const struct e4_dev_ops *ops;
 	uint64_t size;		/* bytes usable */
 	bool writable;
-	/* work done, for the harnesses' resource oracle (e4_fs_get_counters) */
-	atomic_uint_least64_t reads, read_bytes;
+	/* work done on the device, for the harnesses' resource oracle
+	 * (e4_dev_get_counters): readable before and during an open */
+	atomic_uint_least64_t reads, read_bytes, meta_gets;
 };
 
 /* Read exactly @len bytes at byte @off of the device.  -EIO if the range is
@@ -42,8 +43,10 @@ int e4_dev_pread(struct e4_dev *dev, void *buf, size_t len, uint64_t off);
 /* -EROFS on a read-only device, -EIO beyond its end or on failure. */
 int e4_dev_pwrite(struct e4_dev *dev, const void *buf, size_t len, uint64_t off);
 bool e4_dev_writable(const struct e4_dev *dev);
-/* Reads issued and bytes read since the device was opened. */
-void e4_dev_get_counters(struct e4_dev *dev, uint64_t *reads,
-			 uint64_t *read_bytes);
+/* One metadata block lookup (cache hits included) on this device. */
+static inline void e4_dev_count_meta_get(struct e4_dev *dev)
+{
+	atomic_fetch_add_explicit(&dev->meta_gets, 1, memory_order_relaxed);
+}
 
 #endif /* E4_IO_DEV_H */

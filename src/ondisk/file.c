@@ -100,11 +100,21 @@ ssize_t e4_file_read_mapped(struct e4_fs *fs, const struct e4_inode *inode,
 	return (ssize_t)done;
 }
 
+/*
+ * SEEK_DATA/SEEK_HOLE walk the mapping run by run, and a block map whose
+ * indirect blocks all point at one block makes every run one block long
+ * over terabytes of i_size.  Past this many runs the rest of the file is
+ * reported as data, which POSIX allows (a file system may treat holes as
+ * data); no file the kernel writes comes near it.
+ */
+#define SEEK_MAX_RUNS 65536u
+
 int e4_file_seek(struct e4_fs *fs, const struct e4_inode *inode, uint64_t off,
 		 enum e4_seek_whence whence, uint64_t *result)
 {
 	uint64_t size = inode->size;
 	uint64_t lblk, last;
+	unsigned runs = 0;
 
 	if (off >= size)
 		return -ENXIO;
@@ -123,7 +133,16 @@ int e4_file_seek(struct e4_fs *fs, const struct e4_inode *inode, uint64_t off,
 	while (lblk <= last) {
 		struct e4_mapping m;
 		bool is_data;
-		int ret = e4_map_block(fs, inode, lblk, &m);
+		int ret;
+
+		if (++runs > SEEK_MAX_RUNS) {
+			uint64_t pos = lblk << fs->log_block_size;
+
+			*result = whence == E4_SEEK_HOLE ? size :
+				  pos > off ? pos : off;
+			return 0;
+		}
+		ret = e4_map_block(fs, inode, lblk, &m);
 
 		if (ret < 0)
 			return ret;

@@ -83,7 +83,7 @@ int e4_meta_get(struct e4_fs *fs, uint64_t blk, struct e4_buf **out)
 				  (unsigned long long)blk,
 				  (unsigned long long)fs->first_data_block,
 				  (unsigned long long)fs->blocks_count - 1);
-	atomic_fetch_add_explicit(&fs->meta_gets, 1, memory_order_relaxed);
+	e4_dev_count_meta_get(fs->dev);
 	int err = e4_cache_get(fs->cache, blk, out);
 	if (err == -EIO)
 		e4_log(fs, E4_LOG_ERROR, "read error on block %llu (image truncated?)",
@@ -288,9 +288,7 @@ void e4_fs_close(struct e4_fs *fs)
 
 void e4_fs_get_counters(struct e4_fs *fs, struct e4_fs_counters *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->meta_gets = atomic_load_explicit(&fs->meta_gets, memory_order_relaxed);
-	e4_dev_get_counters(fs->dev, &out->dev_reads, &out->dev_read_bytes);
+	e4_dev_get_counters(fs->dev, out);
 	out->replay_bytes = e4_journal_memory(fs->journal);
 }
 

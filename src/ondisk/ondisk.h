@@ -74,7 +74,6 @@ struct e4_fs {
 
 	struct e4_journal *journal;	/* replayed journal overlay, or NULL */
 	struct e4_icache *icache;	/* in-core inodes (src/fs/icache.c) */
-	atomic_uint_least64_t meta_gets;	/* e4_fs_get_counters */
 	uint64_t record_seed;		/* of e4_inode.record_digest */
 	struct e4_block_set *orphans;	/* deleted orphans, hidden (orphan.c) */
 };

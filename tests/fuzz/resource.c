@@ -235,19 +235,19 @@ int posix_memalign(void **out, size_t align, size_t size)
 
 /* ---- work ------------------------------------------------------------------ */
 
+/* The device's counters: an open is watched like any operation, its file
+ * system not existing yet does not hide its work. */
 static void counters(struct e4_fs *fs, struct e4_dev *dev, uint64_t *meta,
 		     uint64_t *bytes)
 {
-	if (fs) {
-		struct e4_fs_counters c;
+	struct e4_fs_counters c;
+
+	if (fs)
 		e4_fs_get_counters(fs, &c);
-		*meta = c.meta_gets;
-		*bytes = c.dev_read_bytes;
-	} else {
-		uint64_t reads;
-		*meta = 0;
-		e4_dev_get_counters(dev, &reads, bytes);
-	}
+	else
+		e4_dev_get_counters(dev, &c);
+	*meta = c.meta_gets;
+	*bytes = c.dev_read_bytes;
 }
 
 /* Work units of the operation so far. */
@@ -256,7 +256,7 @@ static uint64_t op_work(struct e4_fs *fs, uint64_t *meta, uint64_t *bytes)
 	uint32_t bs = fs ? fs->block_size : op.block_size;
 
 	counters(fs, op.dev, meta, bytes);
-	*meta -= fs == op.fs ? op.meta0 : 0;
+	*meta -= op.meta0;	/* the same device's counters throughout */
 	*bytes -= op.bytes0;
 	return *meta + (*bytes + bs - 1) / bs;
 }
