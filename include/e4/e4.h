@@ -39,7 +39,8 @@ typedef void (*e4_log_fn)(void *ctx, enum e4_log_level level, const char *msg);
 int e4_dev_open_file(const char *path, uint64_t offset, uint64_t length,
 		     bool writable, struct e4_dev **out);
 /* An image held in memory (fuzzers, tests).  The memory is not copied and
- * must outlive the device. */
+ * must outlive the device; it is read-only.  (A writable copy that records
+ * its writes for crash tests: e4/memdev.h.) */
 int e4_dev_open_mem(const void *data, size_t size, struct e4_dev **out);
 void e4_dev_close(struct e4_dev *dev);
 uint64_t e4_dev_size(const struct e4_dev *dev);

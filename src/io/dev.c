@@ -2,7 +2,8 @@
 /*
  * The block device under a file system: an image file or block device, or
  * an image in memory (fuzzers).  The checks every access goes through, then
- * the two kinds.
+ * those two kinds; the third, the logging memory device for crash tests, is
+ * memdev.c.
  */
 #include <errno.h>
 #include <fcntl.h>
