@@ -44,6 +44,10 @@ int e4_dev_open_file(const char *path, uint64_t offset, uint64_t length,
 int e4_dev_open_mem(const void *data, size_t size, struct e4_dev **out);
 void e4_dev_close(struct e4_dev *dev);
 uint64_t e4_dev_size(const struct e4_dev *dev);
+/* Where the file system starts in the image file or block device under
+ * the device (the @offset it was opened with): device addresses given to
+ * the kernel (iomap) include it. */
+uint64_t e4_dev_base_offset(const struct e4_dev *dev);
 /* Make every completed write durable (fdatasync, or a cache flush on a
  * block device); a no-op on a read-only device. */
 int e4_dev_flush(struct e4_dev *dev);
@@ -242,6 +246,21 @@ struct e4_mapping {
  */
 int e4_map_block(struct e4_fs *fs, const struct e4_inode *inode, uint64_t lblk,
 		 struct e4_mapping *out);
+
+/*
+ * The same in bytes, as iomap wants it: the longest range from file byte
+ * @off, at most @len bytes, of one kind (and physically contiguous), with
+ * its byte address on the device underneath (partition offset included).
+ * Like e4_map_block it knows nothing of i_size; callers clamp.
+ */
+struct e4_range {
+	uint64_t offset;	/* file byte offset (= @off) */
+	uint64_t length;	/* bytes, >= 1 */
+	uint64_t dev_offset;	/* MAPPED/UNWRITTEN: device byte address */
+	enum e4_map_kind kind;
+};
+int e4_map_range(struct e4_fs *fs, const struct e4_inode *inode, uint64_t off,
+		 uint64_t len, struct e4_range *out);
 
 /*
  * Every physical block @inode owns through its mapping: data runs (also

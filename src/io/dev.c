@@ -55,6 +55,11 @@ uint64_t e4_dev_size(const struct e4_dev *dev)
 	return dev->size;
 }
 
+uint64_t e4_dev_base_offset(const struct e4_dev *dev)
+{
+	return dev->base;
+}
+
 bool e4_dev_writable(const struct e4_dev *dev)
 {
 	return dev->writable;
@@ -184,6 +189,7 @@ int e4_dev_open_file(const char *path, uint64_t offset, uint64_t length,
 	f->dev.writable = writable;
 	f->fd = fd;
 	f->offset = offset;
+	f->dev.base = offset;
 	*out = &f->dev;
 	return 0;
 }

@@ -31,6 +31,8 @@ struct e4_dev_ops {
 struct e4_dev {
 	const struct e4_dev_ops *ops;
 	uint64_t size;		/* bytes usable */
+	uint64_t base;		/* where they start in the file or device
+				 * underneath (a partition's offset) */
 	bool writable;
 	/* work done on the device, for the harnesses' resource oracle
 	 * (e4_dev_get_counters): readable before and during an open */

@@ -56,6 +56,32 @@ int e4_map_block(struct e4_fs *fs, const struct e4_inode *inode, uint64_t lblk,
 	return e4_blockmap_map(fs, inode, lblk, out);
 }
 
+int e4_map_range(struct e4_fs *fs, const struct e4_inode *inode, uint64_t off,
+		 uint64_t len, struct e4_range *out)
+{
+	uint64_t lblk = off >> fs->log_block_size;
+	uint64_t in_block = off & (fs->block_size - 1);
+	uint64_t run_bytes;
+	struct e4_mapping m;
+	int err;
+
+	if (len == 0)
+		return -EINVAL;
+	err = e4_map_block(fs, inode, lblk, &m);
+	if (err)
+		return err;
+	/* m.lblk + m.len <= 2^32 and B <= 2^16: the bytes fit */
+	run_bytes = (m.len << fs->log_block_size) - in_block;
+	out->offset = off;
+	out->length = run_bytes < len ? run_bytes : len;
+	out->kind = m.kind;
+	out->dev_offset = 0;
+	if (m.kind == E4_MAP_MAPPED || m.kind == E4_MAP_UNWRITTEN)
+		out->dev_offset = e4_dev_base_offset(fs->dev) +
+				  (m.pblk << fs->log_block_size) + in_block;
+	return 0;
+}
+
 int e4_map_for_each_owned(struct e4_fs *fs, const struct e4_inode *inode,
 			  e4_owned_cb cb, void *ctx)
 {

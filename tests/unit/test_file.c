@@ -11,6 +11,10 @@
 
 #include "ondisk/ondisk.h"
 #include "testutil.h"
+
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
 #include "maputil.h"
 
 #define MiB (1024ull * 1024ull)
@@ -256,6 +260,56 @@ static void test_inline(void **state)
 	free(img);
 }
 
+/* e4_map_range is e4_map_block in bytes, with the device's base offset:
+ * check it at odd offsets of a file, on the image as it is and behind a
+ * partition offset; the device bytes it names are the file's bytes. */
+static void check_ranges(const char *img, uint64_t base)
+{
+	struct e4_open_opts o = { .read_only = true };
+	struct e4_dev *dev;
+	struct e4_fs *fs;
+	struct e4_inode in;
+	struct e4_mapping m;
+
+	assert_int_equal(e4_dev_open_file(img, base, 0, false, &dev), 0);
+	uint32_t ino;
+
+	assert_int_equal(tu_open_dev(dev, &o, &fs), 0);
+	assert_int_equal(e4_path_lookup(fs, "/big", &ino), 0);
+	assert_int_equal(e4_inode_read(fs, ino, &in), 0);
+	for (uint64_t off = 0; off < in.size; off += 40961) {
+		struct e4_range r;
+		uint8_t byte;
+
+		assert_int_equal(e4_map_range(fs, &in, off, 1u << 20, &r), 0);
+		assert_int_equal(e4_map_block(fs, &in, off / 4096, &m), 0);
+		assert_int_equal(r.offset, off);
+		assert_int_equal(r.kind, m.kind);
+		assert_true(r.length >= 1 && r.length <= 1u << 20);
+		assert_int_equal(r.length, MIN(1u << 20, (m.lblk + m.len) * 4096 - off));
+		if (r.kind != E4_MAP_MAPPED)
+			continue;
+		assert_int_equal(r.dev_offset, base + m.pblk * 4096 + off % 4096);
+		tu_peek(img, r.dev_offset, &byte, 1);
+		assert_int_equal(byte, mu_byte(off));
+	}
+	assert_int_equal(e4_map_range(fs, &in, 0, 0, &(struct e4_range){0}), -EINVAL);
+	tu_close(fs);
+}
+
+static void test_map_range(void **state)
+{
+	char *shifted;
+
+	(void)state;
+	check_ranges(img_4k, 0);
+	/* the same file system 1 MiB into a bigger file */
+	shifted = tu_sh_out("p='%s/shifted.img'; { head -c 1048576 /dev/zero; cat '%s'; } > \"$p\"; printf %%s \"$p\"",
+			    tu_tmpdir(), img_4k);
+	check_ranges(shifted, 1u << 20);
+	free(shifted);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_ext3_blockmap),
 		cmocka_unit_test(test_seek_edges),
 		cmocka_unit_test(test_read_bypasses_cache),
+		cmocka_unit_test(test_map_range),
 		cmocka_unit_test(test_truncated_image),
 		cmocka_unit_test(test_inline),
 	};
