@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "e4/check.h"
+#include "e4/partition.h"
 #include "e4img/e4img.h"
 #include "util/number.h"
 
@@ -29,6 +30,9 @@ static void usage(FILE *f)
 		"       %s check IMAGE      (exit 0 clean, 1 problems found, 2 unreadable)\n"
 		"options for every command:\n"
 		"       --offset=BYTES      file system starts at BYTES in IMAGE\n"
+		"       --partition=N       file system is partition N of an MBR or GPT\n"
+		"                           disk image (without either option, the one\n"
+		"                           ext2/3/4 partition of a disk image is found)\n"
 		"       --norecovery        do not replay the journal\n"
 		"       --replay-mem=SIZE   memory the in-memory journal replay may use\n"
 		"                           (K, M, G suffixes; default %lluM)\n",
@@ -37,7 +41,9 @@ static void usage(FILE *f)
 }
 
 static struct {
+	bool offset_set;
 	uint64_t offset;
+	unsigned partition;
 	uint64_t replay_mem;
 	bool norecovery;
 } gopts;
@@ -55,15 +61,51 @@ static int number_option(const char *arg, const char *name, bool suffixes,
 	return err;
 }
 
+static int partition_option(const char *arg)
+{
+	uint64_t n;
+	int err = number_option(arg, "--partition", false, &n);
+
+	if (err)
+		return err;
+	if (n < 1 || n > E4_PART_NUMBER_MAX) {
+		fprintf(stderr, "%s: %s: not between 1 and %u\n", PROG, arg,
+			E4_PART_NUMBER_MAX);
+		return -ERANGE;
+	}
+	gopts.partition = (unsigned)n;
+	return 0;
+}
+
+/* Why the file system was not found in the image. */
+static void locate_log(void *ctx, enum e4_log_level level, const char *msg)
+{
+	(void)level;
+	fprintf(stderr, "%s: %s: %s\n", PROG, (const char *)ctx, msg);
+}
+
 /* Open IMAGE with the global options; @o carries the log settings. */
 static int open_image_opts(const char *path, struct e4_open_opts *o,
 			   struct e4_fs **fs)
 {
-	struct e4_dev *dev;
-	int err = e4_dev_open_file(path, gopts.offset, 0, false, &dev);
+	struct e4_locate_opts lo = {
+		.offset_set = gopts.offset_set,
+		.offset = gopts.offset,
+		.partition = gopts.partition,
+		.choose_hint = "--partition=N",
+		.log = locate_log,
+		.log_ctx = (void *)path,
+	};
+	struct e4_dev *image, *dev;
+	int err = e4_dev_open_file(path, 0, 0, false, &image);
 
 	if (err) {
 		fprintf(stderr, "%s: %s: %s\n", PROG, path, strerror(-err));
+		return err;
+	}
+	err = e4_dev_open_located(image, &lo, NULL, &dev);
+	if (err) {
+		e4_dev_close(image);
 		return err;
 	}
 	o->read_only = true;
@@ -197,6 +239,10 @@ int main(int argc, char **argv)
 		if (!strncmp(argv[i], "--offset=", 9)) {
 			if (number_option(argv[i], "--offset", false, &gopts.offset))
 				return 2;
+			gopts.offset_set = true;
+		} else if (!strncmp(argv[i], "--partition=", 12)) {
+			if (partition_option(argv[i]))
+				return 2;
 		} else if (!strncmp(argv[i], "--replay-mem=", 13)) {
 			if (number_option(argv[i], "--replay-mem", true,
 					  &gopts.replay_mem))
@@ -211,6 +257,11 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (gopts.offset_set && gopts.partition) {
+		fprintf(stderr, "%s: --offset and --partition exclude each other\n",
+			PROG);
+		return 2;
 	}
 	if (i >= argc) {
 		usage(stderr);

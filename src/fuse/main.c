@@ -10,50 +10,34 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
-#include <linux/fs.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "e4/partition.h"
 #include "fuse/fuse_kernel.h"
 #include "fuse/mount.h"
 #include "fuse/options.h"
 #include "fuse/session.h"
-#include "io/partition.h"
 
 #define INIT_TIMEOUT_MS 30000
 
 static struct e4f_mount the_mount;
 static pthread_mutex_t mount_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* ---- locating the file system --------------------------------------------- */
+/* ---- opening the file system ----------------------------------------------- */
 
-static int image_size(int fd, const char *path, uint64_t *size)
+/* Why the file system was not found in the image, on stderr. */
+static void locate_log(void *ctx, enum e4_log_level level, const char *msg)
 {
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISREG(st.st_mode)) {
-		*size = (uint64_t)st.st_size;
-		return 0;
-	}
-	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(fd, BLKGETSIZE64, size) < 0)
-			return -errno;
-		return 0;
-	}
-	fprintf(stderr, "e4fuse: %s: not a regular file or block device\n",
-		path);
-	return -EINVAL;
+	(void)level;
+	fprintf(stderr, "e4fuse: %s: %s\n", (const char *)ctx, msg);
 }
 
 /*
@@ -61,112 +45,32 @@ static int image_size(int fd, const char *path, uint64_t *size)
  * otherwise the start of the image if it holds a superblock there, else the
  * one partition that does.
  */
-static int locate_fs(const struct e4f_options *o, uint64_t *offset,
-		     uint64_t *length)
-{
-	int fd = open(o->image, O_RDONLY | O_CLOEXEC);
-	uint64_t size;
-	int ret;
-
-	if (fd < 0) {
-		ret = -errno;
-		fprintf(stderr, "e4fuse: cannot open %s: %s\n", o->image,
-			strerror(errno));
-		return ret;
-	}
-	ret = image_size(fd, o->image, &size);
-	if (ret < 0) {
-		if (ret != -EINVAL)
-			fprintf(stderr, "e4fuse: %s: cannot get its size: "
-				"%s\n", o->image, strerror(-ret));
-		goto out;
-	}
-	*offset = 0;
-	*length = 0;
-	if (o->offset_set) {
-		if (o->offset >= size) {
-			fprintf(stderr, "e4fuse: %s: offset %" PRIu64 " is "
-				"past the end of the %" PRIu64 "-byte image\n",
-				o->image, o->offset, size);
-			ret = -EINVAL;
-		}
-		*offset = o->offset;
-		goto out;
-	}
-	if (!o->partition && e4_part_has_ext_magic(fd, size, 0))
-		goto out;
-
-	struct e4_part_table *t = malloc(sizeof(*t));
-	char why[256];
-
-	if (!t) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = e4_part_read(fd, size, t, why, sizeof(why));
-	if (ret < 0) {
-		fprintf(stderr, "e4fuse: %s: bad partition table: %s\n",
-			o->image, why);
-	} else if (o->partition) {
-		const struct e4_part *p = NULL;
-
-		for (unsigned i = 0; i < t->count; i++)
-			if (t->part[i].number == o->partition)
-				p = &t->part[i];
-		if (!p) {
-			fprintf(stderr, "e4fuse: %s: no partition %u (%s "
-				"partition table with %u partitions)\n",
-				o->image, o->partition,
-				t->scheme == E4_PART_NONE ? "no" :
-				e4_part_scheme_name(t->scheme), t->count);
-			ret = -ENOENT;
-		} else {
-			*offset = p->offset;
-			*length = p->length;
-		}
-	} else if (t->scheme != E4_PART_NONE) {
-		unsigned found = 0;
-
-		for (unsigned i = 0; i < t->count; i++) {
-			if (!e4_part_has_ext_magic(fd, size,
-						   t->part[i].offset))
-				continue;
-			if (found++ == 0) {
-				*offset = t->part[i].offset;
-				*length = t->part[i].length;
-			}
-		}
-		if (found == 0) {
-			fprintf(stderr, "e4fuse: %s: %s partition table with "
-				"%u partitions, none holds an ext2/3/4 file "
-				"system\n", o->image,
-				e4_part_scheme_name(t->scheme), t->count);
-			ret = -EINVAL;
-		} else if (found > 1) {
-			fprintf(stderr, "e4fuse: %s: %u partitions hold an "
-				"ext2/3/4 file system; choose one with -o "
-				"partition=N\n", o->image, found);
-			ret = -EINVAL;
-		}
-	}
-	free(t);
-out:
-	close(fd);
-	return ret;
-}
-
 static int open_fs(const struct e4f_options *o, struct e4_fs **fsp)
 {
-	uint64_t offset = 0, length = 0;
-	struct e4_dev *dev;
-	int ret = locate_fs(o, &offset, &length);
+	struct e4_locate_opts lo = {
+		.offset_set = o->offset_set,
+		.offset = o->offset,
+		.partition = o->partition,
+		.choose_hint = "-o partition=N",
+		.log = locate_log,
+		.log_ctx = (void *)o->image,
+	};
+	struct e4_dev *image, *dev;
+	int ret = e4_dev_open_file(o->image, 0, 0, false, &image);
 
-	if (ret < 0)
+	if (ret == -ENOTBLK) {
+		fprintf(stderr, "e4fuse: %s: not a regular file or block "
+			"device\n", o->image);
 		return ret;
-	ret = e4_dev_open_file(o->image, offset, length, false, &dev);
+	}
 	if (ret < 0) {
 		fprintf(stderr, "e4fuse: cannot open %s: %s\n", o->image,
 			strerror(-ret));
+		return ret;
+	}
+	ret = e4_dev_open_located(image, &lo, NULL, &dev);
+	if (ret < 0) {
+		e4_dev_close(image);
 		return ret;
 	}
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "e4/partition.h"
 #include "fuse/options.h"
 #include "util/number.h"
 
@@ -212,7 +213,8 @@ static int parse_one(struct e4f_options *o, char *opt)
 		o->offset_set = true;
 	} else if (IS("partition")) {
 		NEEDVAL();
-		if (parse_number("partition", val, false, 1, 1024, &v) < 0)
+		if (parse_number("partition", val, false, 1,
+				 E4_PART_NUMBER_MAX, &v) < 0)
 			return -EINVAL;
 		o->partition = (unsigned)v;
 	} else if (IS("errors")) {

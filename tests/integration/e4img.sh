@@ -77,5 +77,52 @@ off=$tmp/offset.img
 [ $rc = 2 ] && grep -q 'K, M, G, T or s suffix' "$tmp/err" &&
 	ok "--replay-mem with a bad suffix refused" || bad "--replay-mem suffix (rc $rc)"
 
+# whole-disk images: the one ext partition is found by itself, or chosen
+# with --partition=N; the tables are written by sfdisk and sgdisk
+PATH=$PATH:/sbin:/usr/sbin
+if command -v sfdisk >/dev/null && command -v sgdisk >/dev/null; then
+	mbr=$tmp/mbr.img gpt=$tmp/gpt.img
+	truncate -s 40M "$mbr" "$gpt"
+	echo 'start=2048, size=16M, type=83' | sfdisk -q "$mbr" >/dev/null
+	sgdisk -o -n 1:2048:+16M -n 2:0:+16M "$gpt" >/dev/null
+	dd if="$img" of="$mbr" bs=512 seek=2048 conv=notrunc status=none
+	dd if="$img" of="$gpt" bs=512 seek=2048 conv=notrunc status=none
+	"$e4img" cat "$mbr" /hello.txt | cmp -s - "$tree/hello.txt" &&
+		ok "MBR: the ext partition is found by itself" || bad "MBR found by itself"
+	"$e4img" --partition=1 cat "$mbr" /hello.txt | cmp -s - "$tree/hello.txt" &&
+		ok "MBR: --partition=1" || bad "MBR --partition=1"
+	"$e4img" --partition=2 info "$mbr" 2>"$tmp/err"; rc=$?
+	[ $rc = 2 ] && grep -q "^e4img: $mbr: no partition 2 (MBR partition table with 1 partitions)\$" "$tmp/err" &&
+		ok "MBR: --partition=2 absent" || { bad "MBR --partition=2 (rc $rc)"; cat "$tmp/err"; }
+	"$e4img" --offset=1048576 cat "$mbr" /hello.txt | cmp -s - "$tree/hello.txt" &&
+		ok "MBR: --offset=1048576" || bad "MBR --offset"
+	"$e4img" info "$gpt" >/dev/null && ok "GPT: one ext partition of two found" || bad "GPT one of two"
+	dd if="$img" of="$gpt" bs=512 seek=34816 conv=notrunc status=none
+	"$e4img" ls "$gpt" 2>"$tmp/err"; rc=$?
+	[ $rc = 2 ] && grep -q '2 partitions hold an ext2/3/4 file system; choose one with --partition=N' "$tmp/err" &&
+		ok "GPT with two ext partitions: asks which" || { bad "GPT two (rc $rc)"; cat "$tmp/err"; }
+	"$e4img" --partition=2 check "$gpt" >/dev/null && ok "GPT: --partition=2 checks clean" ||
+		bad "GPT --partition=2"
+	"$e4img" --partition=1 --offset=4096 info "$gpt" 2>"$tmp/err"; rc=$?
+	[ $rc = 2 ] && grep -q 'exclude each other' "$tmp/err" &&
+		ok "--offset with --partition refused" || bad "--offset with --partition (rc $rc)"
+	for n in 0 1025 x; do
+		"$e4img" --partition=$n info "$gpt" 2>"$tmp/err"; rc=$?
+		[ $rc = 2 ] && grep -q -e 'not between 1 and 1024' -e 'expected a decimal number' "$tmp/err" &&
+			ok "--partition=$n refused" || bad "--partition=$n (rc $rc)"
+	done
+	"$e4img" --offset=41943040 info "$gpt" 2>"$tmp/err"; rc=$?
+	[ $rc = 2 ] && grep -q 'offset 41943040 is past the end of the 41943040-byte image' "$tmp/err" &&
+		ok "--offset past the end refused" || { bad "--offset past the end (rc $rc)"; cat "$tmp/err"; }
+	head -c 4 /dev/zero | dd of="$gpt" bs=1 seek=528 conv=notrunc status=none	# header CRC
+	"$e4img" --partition=2 info "$gpt" 2>"$tmp/err"; rc=$?
+	[ $rc = 2 ] && grep -q "^e4img: $gpt: bad partition table: GPT header checksum mismatch\$" "$tmp/err" &&
+		ok "GPT with a bad checksum refused" || { bad "bad GPT (rc $rc)"; cat "$tmp/err"; }
+	"$e4img" --offset=1048576 cat "$gpt" /hello.txt | cmp -s - "$tree/hello.txt" &&
+		ok "bad GPT: --offset still works" || bad "bad GPT --offset"
+else
+	bad "sfdisk or sgdisk missing (Debian packages fdisk, gdisk)"
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -60,10 +60,10 @@ static int group_setup(void **state)
 	return 0;
 }
 
-#define NEED_MOUNT()                \
-	do {                        \
-		if (!have_mount)    \
-			skip();     \
+#define NEED_MOUNT()                                \
+	do {                                        \
+		if (!have_mount)                    \
+			tu_skip("no loop mounts");  \
 	} while (0)
 
 static void open_file(const char *image, unsigned size, struct e4_fs **fs,
@@ -260,5 +260,5 @@ int main(void)
 		cmocka_unit_test(test_broken),
 		cmocka_unit_test(test_longer_than_data),
 	};
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return tu_result(cmocka_run_group_tests(tests, group_setup, NULL));
 }

@@ -1264,7 +1264,7 @@ static void test_kernel_dirty(void **state)
 {
 	(void)state;
 	if (!kernel_ok())
-		skip();
+		tu_skip("needs root, xfs_io and loop devices");
 	check_kernel_image("k-v3.img", "-b 4096", "", "journal_checksum_v3", false);
 	check_kernel_image("k-v3-shutdown.img", "-b 4096", "", "journal_checksum_v3", true);
 	check_kernel_image("k-datajournal.img", "-b 4096", "data=journal", "journal_checksum_v3", false);
@@ -1281,7 +1281,7 @@ static void test_kernel_data_journal(void **state)
 {
 	(void)state;
 	if (!kernel_ok())
-		skip();
+		tu_skip("needs root, xfs_io and loop devices");
 	char *img = make_dirty("k-dj2.img", "-b 4096", "data=journal",
 			       "echo old > x",
 			       "printf 'new data in the journal' > x && "
@@ -1323,7 +1323,7 @@ static void test_kernel_revoke(void **state)
 {
 	(void)state;
 	if (!kernel_ok())
-		skip();
+		tu_skip("needs root, xfs_io and loop devices");
 	char *img = make_dirty("k-revoke.img", "-b 4096", "",
 			       "mkdir r && (cd r && for i in $(seq 1 400); do : > file_with_a_long_name_$i; done)",
 			       "rm -rf r && xfs_io -c fsync . && mkdir r2 && echo x > r2/x && xfs_io -c fsync r2/x");
@@ -1400,5 +1400,5 @@ int main(void)
 		cmocka_unit_test(test_kernel_data_journal),
 		cmocka_unit_test(test_kernel_revoke),
 	};
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return tu_result(cmocka_run_group_tests(tests, setup, NULL));
 }

@@ -98,10 +98,10 @@ static int group_setup(void **state)
 	return 0;
 }
 
-#define NEED_MOUNT()                \
-	do {                        \
-		if (!have_mount)    \
-			skip();     \
+#define NEED_MOUNT()                                \
+	do {                                        \
+		if (!have_mount)                    \
+			tu_skip("no loop mounts");  \
 	} while (0)
 
 static void read_link(struct e4_fs *fs, const char *img, const char *path,
@@ -315,5 +315,5 @@ int main(void)
 		cmocka_unit_test(test_small_buffer),
 		cmocka_unit_test(test_broken),
 	};
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return tu_result(cmocka_run_group_tests(tests, group_setup, NULL));
 }

@@ -94,7 +94,7 @@ static int group_setup(void **state)
 #define NEED_MOUNT()                                                    \
 	do {                                                            \
 		if (!can_loop_mount())                                  \
-			skip();                                         \
+			tu_skip("no loop mounts");                      \
 	} while (0)
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -760,5 +760,5 @@ int main(void)
 		cmocka_unit_test(test_malformed_acl),
 		cmocka_unit_test(test_ea_inode_breaks),
 	};
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return tu_result(cmocka_run_group_tests(tests, group_setup, NULL));
 }

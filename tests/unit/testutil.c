@@ -282,7 +282,7 @@ void tu_fix_sb_csum(const char *img)
 	tu_patch_le32(img, 1024 + E4_SB_CHECKSUM, e4_crc32c(0xFFFFFFFFu, sb, E4_SB_CHECKSUM));
 }
 
-static void record_log(void *ctx, enum e4_log_level level, const char *msg)
+void tu_log_record(void *ctx, enum e4_log_level level, const char *msg)
 {
 	(void)ctx;
 	(void)level;
@@ -296,7 +296,7 @@ static void record_log(void *ctx, enum e4_log_level level, const char *msg)
 int tu_open_dev(struct e4_dev *dev, struct e4_open_opts *opts,
 		struct e4_fs **out)
 {
-	opts->log = record_log;
+	opts->log = tu_log_record;
 	opts->log_ctx = NULL;
 	opts->log_level = E4_LOG_DEBUG;
 	return e4_fs_open(dev, opts, out);
@@ -334,6 +334,21 @@ const char *tu_msg(const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	return buf;
+}
+
+static unsigned skipped;
+
+void tu_note_skip(const char *why)
+{
+	fprintf(stderr, "SKIP: %s\n", why);
+	skipped++;
+}
+
+int tu_result(int failed)
+{
+	if (failed)
+		return failed;
+	return skipped ? 77 : 0;
 }
 
 const char *tu_log(void)

@@ -73,6 +73,10 @@ void tu_fix_inode_csum(const char *img, uint32_t ino);
 void tu_fix_sb_csum(const char *img);
 void tu_fix_xattr_block_csum(const char *img, uint64_t blk);
 
+/* The log sink tu_open uses, for library calls that take a log callback
+ * themselves: what it records is in tu_log(). */
+void tu_log_record(void *ctx, enum e4_log_level level, const char *msg);
+
 /* Open an image file with a log sink that records every message. */
 int tu_open(const char *img, struct e4_fs **out);
 /* Open with explicit options (log fields are overridden by the recorder). */
@@ -93,5 +97,20 @@ const char *tu_log(void);
 void tu_log_clear(void);
 /* Fail the test unless the log contains @needle. */
 void tu_assert_log(const char *needle);
+
+/*
+ * Skip the running test because the machine lacks what it needs (@why:
+ * "no loop mounts").  A program that skipped a test ends with exit status
+ * 77 through tu_result(), so make check and run-tests.sh see the skip
+ * instead of a PASS that hides it.
+ */
+#define tu_skip(why)                  \
+	do {                          \
+		tu_note_skip(why);    \
+		skip();               \
+	} while (0)
+void tu_note_skip(const char *why);
+/* main's status: return tu_result(cmocka_run_group_tests(...)); */
+int tu_result(int failed);
 
 #endif /* E4_TESTUTIL_H */
