@@ -71,6 +71,7 @@ int e4_dev_open_slice(struct e4_dev *parent, uint64_t offset, uint64_t length,
 		return -ENOMEM;
 	s->dev.ops = &slice_ops;
 	s->dev.size = length;
+	s->dev.base = parent->base + offset;	/* device addresses (iomap) */
 	s->dev.writable = parent->writable;
 	s->parent = parent;
 	s->offset = offset;

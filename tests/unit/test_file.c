@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "ondisk/ondisk.h"
+#include "e4/partition.h"
 #include "testutil.h"
 
 #ifndef MIN
@@ -307,6 +308,13 @@ static void test_map_range(void **state)
 	shifted = tu_sh_out("p='%s/shifted.img'; { head -c 1048576 /dev/zero; cat '%s'; } > \"$p\"; printf %%s \"$p\"",
 			    tu_tmpdir(), img_4k);
 	check_ranges(shifted, 1u << 20);
+	/* and found there by the locator, through a slice of the image */
+	struct e4_dev *image, *dev;
+	struct e4_locate_opts lo = { .offset = 1u << 20, .offset_set = true };
+	assert_int_equal(e4_dev_open_file(shifted, 0, 0, false, &image), 0);
+	assert_int_equal(e4_dev_open_located(image, &lo, NULL, &dev), 0);
+	assert_int_equal(e4_dev_base_offset(dev), 1u << 20);
+	e4_dev_close(dev);
 	free(shifted);
 }
 
