@@ -7,7 +7,7 @@
  * dirblock, htree, xattr, journal, orphan): its input format says where the
  * reference fields are.  AFL++ runs its own mutations as well (unless
  * AFL_CUSTOM_MUTATOR_ONLY), so every call here is a cross-reference one;
- * an input without such a field is skipped (0).
+ * an input without such a field is skipped (size 0).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,8 +74,11 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size,
 
 	(void)add_buf;
 	(void)add_buf_size;
-	if (n > m->cap) {
-		uint8_t *p = realloc(m->out, n);
+	/* size 0 skips the mutation, but afl-fuzz (4.04c) aborts on a NULL
+	 * output buffer even then ("Error in custom_fuzz") */
+	*out_buf = buf;
+	if (n > m->cap || !m->out) {
+		uint8_t *p = realloc(m->out, n ? n : 1);
 		if (!p)
 			return 0;
 		m->out = p;
@@ -86,7 +89,7 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size,
 	m->rng ^= m->rng >> 17;
 	m->rng ^= m->rng << 5;
 	if (!e4_xref_mutate(m->out, n, m->describe, m->rng))
-		return 0;
+		return 0;	/* no reference field in this input */
 	*out_buf = m->out;
 	return n;
 }
