@@ -3,11 +3,11 @@
  * The cross-reference mutator (xref.h) as an AFL++ custom mutator library:
  *   AFL_CUSTOM_MUTATOR_LIBRARY=BUILD/xref-mutator.so E4_XREF_HARNESS=inode \
  *       afl-fuzz ... -- BUILD/fuzz_inode
- * $E4_XREF_HARNESS names the harness (walk, sb, gdt, inode, extent,
- * dirblock, htree, xattr, journal, orphan): its input format says where the
- * reference fields are.  AFL++ runs its own mutations as well (unless
- * AFL_CUSTOM_MUTATOR_ONLY), so every call here is a cross-reference one;
- * an input without such a field is skipped (0).
+ * $E4_XREF_HARNESS names the harness (walk, e4img, sb, gdt, inode,
+ * extent, dirblock, htree, xattr, journal, orphan): its input format says
+ * where the reference fields are.  AFL++ runs its own mutations as well
+ * (unless AFL_CUSTOM_MUTATOR_ONLY), so every call here is a cross-reference
+ * one; an input without such a field is skipped (size 0).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +43,7 @@ void *afl_custom_init(void *afl, unsigned int seed)
 		return NULL;
 	}
 	m->rng = seed | 1;
-	if (!strcmp(h, "walk")) {
+	if (!strcmp(h, "walk") || !strcmp(h, "e4img")) {	/* whole images */
 		m->describe = e4_xref_describe_image;
 	} else if (!strcmp(h, "journal")) {
 		e4_fuzz_journal_init();
@@ -74,8 +74,11 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size,
 
 	(void)add_buf;
 	(void)add_buf_size;
-	if (n > m->cap) {
-		uint8_t *p = realloc(m->out, n);
+	/* size 0 skips the mutation, but afl-fuzz (4.04c) aborts on a NULL
+	 * output buffer even then ("Error in custom_fuzz") */
+	*out_buf = buf;
+	if (n > m->cap || !m->out) {
+		uint8_t *p = realloc(m->out, n ? n : 1);
 		if (!p)
 			return 0;
 		m->out = p;
@@ -86,7 +89,7 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size,
 	m->rng ^= m->rng >> 17;
 	m->rng ^= m->rng << 5;
 	if (!e4_xref_mutate(m->out, n, m->describe, m->rng))
-		return 0;
+		return 0;	/* no reference field in this input */
 	*out_buf = m->out;
 	return n;
 }

@@ -13,7 +13,8 @@
 # out-of-range accessor traps) and links it alone: every .c of src/io,
 # src/ondisk, src/check and, where they exist, src/util and src/fs (so a new
 # library file needs no edit here); no FUSE, except the fuse harness, which
-# links the front end's request engine when present.  Every harness runs
+# links the front end's request engine when present, and the e4img harness,
+# which links e4img's commands (src/e4img/ls.c and show.c, not main.c).  Every harness runs
 # under the resource oracle (resource.h) and, with libFuzzer, the
 # cross-reference mutator (xref.h).
 # OUTDIR gets one binary per harness (fuzz_walk, fuzz_sb, ...), the
@@ -101,19 +102,33 @@ for h in $harnesses; do
 	$CC $ldflags -o "$out/fuzz_$h" "$out/obj/fuzz_$h.o" $objs $libs
 done
 
+# link_harness NAME SOURCE...: fuzz_NAME with more code than the library
+# and the harnesses' own (sources that do not exist are left out)
+link_harness() {
+	local name=$1 more= s o
+	shift
+	for s in "$@"; do
+		[ -f "$s" ] || continue
+		o=$out/obj/${name}_$(basename "${s%.c}").o
+		$CC $cflags -c "$s" -o "$o"
+		more="$more $o"
+	done
+	$CC $cflags -c "$here/fuzz_$name.c" -o "$out/obj/fuzz_$name.o"
+	# shellcheck disable=SC2086
+	$CC $ldflags -o "$out/fuzz_$name" "$out/obj/fuzz_$name.o" $more $objs $libs
+	harnesses="$harnesses $name"
+}
+
+# the e4img harness runs e4img's commands: ls.c and show.c, not main.c
+if [ -f "$top/src/e4img/ls.c" ] && [ -f "$here/fuzz_e4img.c" ]; then
+	link_harness e4img "$top"/src/e4img/ls.c "$top"/src/e4img/show.c \
+		"$here"/e4img_fuzz.c
+fi
+
 # the FUSE protocol harness needs the front end's engine (src/fuse/)
 if [ -f "$top/src/fuse/session.c" ] && [ -f "$here/fuzz_fuse.c" ]; then
-	fobjs=
-	for s in "$top"/src/fuse/session.c "$top"/src/fuse/proto.c \
-		 "$top"/src/fuse/nodes.c "$top"/src/fuse/ops_*.c; do
-		[ -f "$s" ] || continue
-		o=$out/obj/fuse_$(basename "${s%.c}").o
-		$CC $cflags -c "$s" -o "$o"
-		fobjs="$fobjs $o"
-	done
-	$CC $cflags -c "$here/fuzz_fuse.c" -o "$out/obj/fuzz_fuse.o"
-	$CC $ldflags -o "$out/fuzz_fuse" "$out/obj/fuzz_fuse.o" $fobjs $objs $libs
-	harnesses="$harnesses fuse"
+	link_harness fuse "$top"/src/fuse/session.c "$top"/src/fuse/proto.c \
+		"$top"/src/fuse/nodes.c "$top"/src/fuse/ops_*.c
 fi
 
 # host tools: no instrumentation, no sanitizers

@@ -7,7 +7,8 @@
 #   BUILD  a `build.sh afl` output directory (or `build.sh libfuzzer` with
 #          FUZZER=libfuzzer)
 #   SEEDS  a `mk-seeds.sh` output (plus BUILD/seeds for the structures,
-#          the journal and the orphan harness; tests/fuzz/seeds/fuse)
+#          the journal and the orphan harness; tests/fuzz/seeds/fuse); the
+#          e4img harness takes the walk harness's seeds (whole images)
 #   OUT    fuzzer output, one directory per harness
 # Environment:
 #   FUZZER=afl|libfuzzer   (default afl)
@@ -34,6 +35,7 @@ mkdir -p "$out"
 for h in "$@"; do
 	in=$seeds/$h
 	[ -d "$in" ] || in=$build/seeds/$h
+	[ "$h" = e4img ] && [ ! -d "$in" ] && in=$seeds/walk
 	echo "=== $h ($fuzzer, xref=$xref): $secs s from $in"
 	case $fuzzer in
 	afl)

@@ -23,6 +23,8 @@ int main(int argc, char **argv);
 
 #ifdef __AFL_FUZZ_TESTCASE_LEN
 
+#include <unistd.h>	/* read(), in AFL++'s macros */
+
 __AFL_FUZZ_INIT();
 
 int main(int argc, char **argv)

@@ -7,7 +7,8 @@
  * this way, under the sanitizers in the sanitizer build.  HARNESS is walk
  * or a structure (sb, gdt, inode, extent, dirblock, htree, xattr), journal
  * (the log of a dirty image, journal_fuzz.c), orphan (the orphan list and
- * file, orphan_fuzz.c) or fuse (request sequences, fuzz_fuse.c).
+ * file, orphan_fuzz.c), fuse (request sequences, fuzz_fuse.c) or e4img
+ * (e4img's commands on a whole image, e4img_fuzz.c).
  * `fuzz_replay journal-seed FILE` writes the journal seed; `fuzz_replay
  * seeds DIR` writes the journal and orphan seeds into DIR/journal and
  * DIR/orphan.
@@ -31,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "e4img_fuzz.h"
 #include "fuzz_fuse.h"
 #include "journal_fuzz.h"
 #include "orphan_fuzz.h"
@@ -74,7 +76,7 @@ static int read_file(const char *path, uint8_t **data, size_t *size)
 	return 0;
 }
 
-enum harness { H_WALK, H_SPLICE, H_JOURNAL, H_ORPHAN, H_FUSE };
+enum harness { H_WALK, H_SPLICE, H_JOURNAL, H_ORPHAN, H_FUSE, H_E4IMG };
 
 static void run(enum harness h, int kind, const uint8_t *data, size_t size)
 {
@@ -83,6 +85,7 @@ static void run(enum harness h, int kind, const uint8_t *data, size_t size)
 	case H_JOURNAL: e4_fuzz_journal(data, size); break;
 	case H_ORPHAN: e4_fuzz_orphan(data, size); break;
 	case H_WALK: e4_fuzz_walk(data, size); break;
+	case H_E4IMG: e4_fuzz_e4img(data, size); break;
 	case H_SPLICE: e4_fuzz_splice_walk(kind, data, size); break;
 	}
 }
@@ -90,7 +93,8 @@ static void run(enum harness h, int kind, const uint8_t *data, size_t size)
 static e4_xref_describe_fn describer(enum harness h, int kind)
 {
 	switch (h) {
-	case H_WALK: return e4_xref_describe_image;
+	case H_WALK:
+	case H_E4IMG: return e4_xref_describe_image;
 	case H_JOURNAL: return e4_fuzz_journal_xref;
 	case H_ORPHAN: return e4_fuzz_orphan_xref;
 	case H_SPLICE:
@@ -214,7 +218,7 @@ int main(int argc, char **argv)
 		argc -= 2;
 	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s [--xref N] walk|sb|gdt|inode|extent|dirblock|htree|xattr|journal|orphan|fuse INPUT...\n"
+		fprintf(stderr, "usage: %s [--xref N] walk|e4img|sb|gdt|inode|extent|dirblock|htree|xattr|journal|orphan|fuse INPUT...\n"
 			"       %s journal-seed FILE | seeds DIR\n", argv[0], argv[0]);
 		return 2;
 	}
@@ -238,6 +242,8 @@ int main(int argc, char **argv)
 		h = H_ORPHAN;
 	else if (!strcmp(argv[1], "walk"))
 		h = H_WALK;
+	else if (!strcmp(argv[1], "e4img"))
+		h = H_E4IMG;
 	else {
 		fprintf(stderr, "%s: unknown harness %s\n", argv[0], argv[1]);
 		return 2;

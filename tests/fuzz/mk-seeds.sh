@@ -8,6 +8,8 @@
 #                     the template, and a miniature of each configuration of
 #                     the feature matrix (tests/fixtures/mk-image.sh) made
 #                     from a small tree
+#   OUTDIR/e4img      the same (a link to walk/: the e4img harness takes
+#                     whole images too)
 #   OUTDIR/sb/        the template's superblock, then each corpus image's
 #   OUTDIR/gdt/       the template's GDT block, then corpus ones (1 KiB
 #                     blocks: the block after the superblock)
@@ -83,4 +85,5 @@ printf '%s\n' "$matrix" | while IFS='|' read -r name args size; do
 		rm -f "$img"
 	fi
 done
-echo "seeds: $(ls "$out/walk" | wc -l) walk, $(ls "$out/sb" | wc -l) sb, $(ls "$out/gdt" | wc -l) gdt"
+ln -sfn walk "$out/e4img"
+echo "seeds: $(ls "$out/walk" | wc -l) walk and e4img, $(ls "$out/sb" | wc -l) sb, $(ls "$out/gdt" | wc -l) gdt"

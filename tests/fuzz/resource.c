@@ -56,7 +56,6 @@ static struct {
 	uint64_t meta0, bytes0;
 	uint64_t start_ns;
 	uint64_t work_max;
-	int64_t live_before_exclude;
 } op;
 
 /* The watchdog reads the operation (and its file system's counters) only
@@ -67,7 +66,6 @@ static struct {
  * end sees the watchdog.)  No lock: the walker makes millions of calls. */
 static atomic_bool active;	/* an operation is being measured */
 static atomic_bool watching;	/* the watchdog is reading it */
-static atomic_bool excluded;	/* the harness's own work, inside one */
 static atomic_bool reporting;
 static atomic_int_least64_t live;	/* heap bytes live (relative) */
 static atomic_int_least64_t base;	/* live when the operation began */
@@ -113,8 +111,7 @@ static void note_heap(int64_t delta)
 {
 	int64_t now = atomic_fetch_add_explicit(&live, delta, memory_order_relaxed) + delta;
 
-	if (delta <= 0 || !atomic_load_explicit(&active, memory_order_relaxed) ||
-	    atomic_load_explicit(&excluded, memory_order_relaxed))
+	if (delta <= 0 || !atomic_load_explicit(&active, memory_order_relaxed))
 		return;
 	int64_t over = now - atomic_load_explicit(&base, memory_order_relaxed);
 	int64_t seen = atomic_load_explicit(&over_max, memory_order_relaxed);
@@ -334,7 +331,6 @@ static void begin(struct e4_fs *fs, struct e4_dev *dev, const char *what,
 	atomic_store_explicit(&base, atomic_load_explicit(&live, memory_order_relaxed),
 			      memory_order_relaxed);
 	atomic_store_explicit(&over_max, 0, memory_order_relaxed);
-	atomic_store_explicit(&excluded, false, memory_order_relaxed);
 	atomic_store(&active, true);	/* publishes op to the watchdog */
 }
 
@@ -368,19 +364,6 @@ void e4_res_end(struct e4_fs *opened)
 		peak.work_what = op.what;
 	}
 	op.what = NULL;
-}
-
-void e4_res_exclude_begin(void)
-{
-	op.live_before_exclude = atomic_load(&live);
-	atomic_store(&excluded, true);
-}
-
-void e4_res_exclude_end(void)
-{
-	/* what the harness kept is not the library's: move the base up */
-	atomic_fetch_add(&base, atomic_load(&live) - op.live_before_exclude);
-	atomic_store(&excluded, false);
 }
 
 void e4_res_take_peak(struct e4_res_peak *out)

@@ -73,12 +73,6 @@ void e4_res_begin_fs_wide(struct e4_fs *fs, const char *what);
  * (its counters hold the open's own work), else NULL. */
 void e4_res_end(struct e4_fs *opened);
 
-/* Around work the harness itself does inside an operation (a callback
- * growing the harness's own arrays): what it allocates is not charged to
- * the library. */
-void e4_res_exclude_begin(void);
-void e4_res_exclude_end(void);
-
 /* The largest amounts one operation used since the last call (or since
  * the start), and which operation; then start over.  For measuring valid
  * inputs (corpus_walk --peaks). */

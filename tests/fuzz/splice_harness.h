@@ -7,24 +7,11 @@
 #ifndef E4_FUZZ_SPLICE_HARNESS_H
 #define E4_FUZZ_SPLICE_HARNESS_H
 
-#include <stddef.h>
-#include <stdint.h>
-
+#include "harness.h"
 #include "splice.h"
 
 #define E4_SPLICE_HARNESS(kind)                                           \
-	int LLVMFuzzerInitialize(int *argc, char ***argv);                \
-	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);     \
-	int LLVMFuzzerInitialize(int *argc, char ***argv)                 \
-	{                                                                 \
-		(void)argc;                                               \
-		(void)argv;                                               \
-		e4_fuzz_splice_xref_init(kind);                           \
-		return 0;                                                 \
-	}                                                                 \
-	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)      \
-	{                                                                 \
-		return e4_fuzz_splice_walk(kind, data, size);             \
-	}
+	E4_FUZZ_HARNESS(e4_fuzz_splice_xref_init(kind),                   \
+			e4_fuzz_splice_walk(kind, data, size))
 
 #endif /* E4_FUZZ_SPLICE_HARNESS_H */

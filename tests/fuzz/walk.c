@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The walker (see walk.h).  It links against the on-disk library alone and
- * bounds its own work: every inode is handled once (a visited set), and the
- * counts of directories, entries, attribute names and file bytes are capped,
- * so a hostile image (a directory cycle, a million hard links, a 16 TiB
- * sparse file) costs no more than a well-formed one of the same size.
+ * The walker (see walk.h).  It links against the on-disk library alone.  The
+ * tree is walked by the library's own walker, e4_tree_walk (each directory
+ * once, no recursion, a depth bound), and the inode an entry names is read
+ * with the rule a mount applies (e4_inode_read_named: no name may hold a
+ * reserved, internal, free or EA inode).  Its own bounds: every inode is
+ * handled once (a visited set), and the counts of directories, entries,
+ * attribute names and file bytes are capped, so a hostile image (a
+ * directory cycle, a million hard links, a 16 TiB sparse file) costs no
+ * more than a well-formed one of the same size.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -13,6 +17,7 @@
 #include <string.h>
 
 #include "e4/check.h"
+#include "e4/tree.h"
 #include "ondisk/ondisk.h"
 #include "resource.h"
 #include "walk.h"
@@ -57,34 +62,20 @@ void e4_walk_limits_corpus(struct e4_walk_limits *l)
 	l->max_file_bytes = 1ull << 30;
 }
 
-struct name {
-	uint32_t ino;
-	uint8_t ftype;
-	uint8_t len;
-	char s[256];
-	uint64_t next_pos;
-};
-
-struct queued_dir {
-	uint32_t ino;
-	char *path;
-};
-
 struct walker {
 	struct e4_fs *fs;
 	const struct e4_walk_limits *lim;
 	struct e4_walk_result *res;
 
-	uint32_t *seen;			/* open addressing, 0 = empty */
-	size_t seen_cap, seen_used;
-
-	struct queued_dir *queue;
-	size_t q_head, q_tail, q_cap;
-
-	struct name *names;		/* entries of the directory at hand */
-	size_t n_names, names_cap;
+	struct e4_block_set *seen;	/* inodes handled (or failed to read) */
+	unsigned dirs_left;		/* directories the walk may still enter */
 	unsigned entries_left;
 	unsigned xattrs_left;
+
+	/* the directory being listed, between dir_begin and dir_end */
+	struct e4_inode dir;
+	size_t dir_entries;
+	bool lookup_failed;		/* then the directory is bad */
 
 	uint8_t *chunk;
 	uint8_t *value;
@@ -141,38 +132,17 @@ static void count_bad(struct walker *w, const char *path)
 
 /* ---- visited set ----------------------------------------------------------- */
 
-/* Returns true if @ino was not seen before (and records it), false if it was
- * seen or the set is full (the walk is then limited). */
+/* Returns true if @ino was not seen before (and records it). */
 static bool seen_add(struct walker *w, uint32_t ino)
 {
+	int rc;
+
 	if (ino == 0)
 		return false;
-	if (w->seen_used * 2 >= w->seen_cap) {
-		w->res->limited = true;
-		return false;
-	}
-	size_t mask = w->seen_cap - 1;
-	size_t i = (ino * 2654435761u) & mask;
-	while (w->seen[i]) {
-		if (w->seen[i] == ino)
-			return false;
-		i = (i + 1) & mask;
-	}
-	w->seen[i] = ino;
-	w->seen_used++;
-	return true;
-}
-
-static bool seen_has(const struct walker *w, uint32_t ino)
-{
-	size_t mask = w->seen_cap - 1;
-	size_t i = (ino * 2654435761u) & mask;
-	while (w->seen[i]) {
-		if (w->seen[i] == ino)
-			return true;
-		i = (i + 1) & mask;
-	}
-	return false;
+	rc = e4_block_set_add(w->seen, ino);
+	if (rc < 0)
+		w->res->limited = true;	/* out of memory: handled as seen */
+	return rc == 0;
 }
 
 /* ---- per-inode work -------------------------------------------------------- */
@@ -338,148 +308,26 @@ static int walk_inode_body(struct walker *w, const struct e4_inode *in)
 	return 0;
 }
 
-/* ---- directories ----------------------------------------------------------- */
+/* ---- the tree --------------------------------------------------------------- */
 
-static int collect_name(void *ctx, const struct e4_dirent *d)
+static bool is_dot(const char *name, size_t len)
 {
-	struct walker *w = ctx;
-
-	if (w->entries_left == 0) {
-		w->res->limited = true;
-		return 1;
-	}
-	w->entries_left--;
-	if (w->n_names == w->names_cap) {
-		size_t cap = w->names_cap ? w->names_cap * 2 : 64;
-		e4_res_exclude_begin();	/* the walker's memory, not the library's */
-		struct name *p = realloc(w->names, cap * sizeof(*p));
-		e4_res_exclude_end();
-		if (!p)
-			return -ENOMEM;
-		w->names = p;
-		w->names_cap = cap;
-	}
-	struct name *n = &w->names[w->n_names++];
-	n->ino = d->ino;
-	n->ftype = d->ftype;
-	n->len = d->name_len;
-	memcpy(n->s, d->name, d->name_len);
-	n->s[d->name_len] = '\0';
-	n->next_pos = d->next_pos;
-	return 0;
+	return (len == 1 && name[0] == '.') ||
+	       (len == 2 && name[0] == '.' && name[1] == '.');
 }
 
-static bool is_dot(const struct name *n)
-{
-	return (n->len == 1 && n->s[0] == '.') ||
-	       (n->len == 2 && n->s[0] == '.' && n->s[1] == '.');
-}
-
-static char *join(const char *dir, const struct name *n)
-{
-	size_t a = strlen(dir);
-	char *p = malloc(a + n->len + 2);
-
-	if (!p)
-		return NULL;
-	memcpy(p, dir, a);
-	p[a] = '/';
-	memcpy(p + a + 1, n->s, n->len);
-	p[a + 1 + n->len] = '\0';
-	return p;
-}
-
-struct first_name {
-	char s[256];
-	bool got;
-};
-
-static int first_cb(void *ctx, const struct e4_dirent *d)
-{
-	struct first_name *f = ctx;
-
-	memcpy(f->s, d->name, d->name_len);
-	f->s[d->name_len] = '\0';
-	f->got = true;
-	return 1;
-}
-
-/* Look each name up again (htree where indexed, linear otherwise) and
- * resume the listing from a middle cookie. */
-static int check_dir_names(struct walker *w, const struct e4_inode *dir,
-			   const char *path)
-{
-	for (size_t i = 0; i < w->n_names; i++) {
-		const struct name *n = &w->names[i];
-		uint32_t ino;
-		uint8_t ft;
-		int err;
-
-		if (n->len == 0 || memchr(n->s, '/', n->len) ||
-		    memchr(n->s, '\0', n->len))
-			continue;	/* unreachable by name, by design */
-		err = OP(w, "lookup", dir->ino,
-			 e4_dir_lookup(w->fs, dir, n->s, n->len, &ino, &ft));
-		if (err < 0) {
-			report(w, path, "lookup of listed name \"%s\": %s",
-			       n->s, strerror(-err));
-			return err;
-		}
-		if (!is_dot(n) && (dir->flags & E4_INDEX_FL)) {
-			err = OP(w, "htree lookup", dir->ino,
-				 e4_htree_lookup(w->fs, dir, n->s, n->len, &ino, &ft));
-			if (err < 0 && err != -EAGAIN && err != -ENOENT &&
-			    err != -EUCLEAN)
-				return err;
-		}
-	}
-	uint32_t ino;
-	uint8_t ft0;
-	int err = OP(w, "lookup (absent)", dir->ino,
-		     e4_dir_lookup(w->fs, dir, "e4walk-no-such-name", 19, &ino, &ft0));
-	if (err != -ENOENT && err != -EUCLEAN)
-		return err < 0 ? err : -EPROTO;
-
-	if (w->n_names >= 3) {
-		size_t mid = w->n_names / 2;
-		struct first_name f = { .got = false };
-		err = OP(w, "readdir (resumed)", dir->ino,
-			 e4_dir_iterate(w->fs, dir, w->names[mid].next_pos,
-					first_cb, &f));
-		if (err < 0)
-			return err;
-		if (!f.got || strcmp(f.s, w->names[mid + 1].s) != 0) {
-			report(w, path, "resuming after \"%s\" gave \"%s\"",
-			       w->names[mid].s, f.got ? f.s : "(nothing)");
-			return -EPROTO;
-		}
-	}
-	return 0;
-}
-
-static void enqueue_dir(struct walker *w, uint32_t ino, char *path)
-{
-	if (w->q_tail == w->q_cap) {
-		free(path);
-		w->res->limited = true;
-		return;
-	}
-	w->queue[w->q_tail].ino = ino;
-	w->queue[w->q_tail].path = path;
-	w->q_tail++;
-}
-
-/* Read inode @ino (first time seen), count it, do its body; queue it when it
- * is a directory.  Takes @path. */
-static void visit(struct walker *w, uint32_t ino, char *path)
+/* Attributes, xattrs, symlink target, bytes of the inode entry @e names, read
+ * as a mount reads it; *@dir tells whether to walk into it.  Counted in the
+ * result, bad or not. */
+static void visit(struct walker *w, const struct e4_tree_entry *e, bool *dir)
 {
 	struct e4_inode in;
-	int err = OP(w, "inode read", ino, e4_inode_read(w->fs, ino, &in));
+	int err = OP(w, "inode read", e->ino,
+		     e4_inode_read_named(w->fs, e->dir, e->name, e->ino, &in));
 
 	if (err < 0) {
-		report(w, path, "inode %u: %s", ino, strerror(-err));
-		count_bad(w, path);
-		free(path);
+		report(w, e->path, "inode %u: %s", e->ino, strerror(-err));
+		count_bad(w, e->path);
 		return;
 	}
 	if (e4_inode_is_dir(&in))
@@ -493,51 +341,221 @@ static void visit(struct walker *w, uint32_t ino, char *path)
 
 	err = walk_inode_body(w, &in);
 	if (err < 0) {
-		report(w, path, "%s", strerror(-err));
-		count_bad(w, path);
-		free(path);
+		report(w, e->path, "%s", strerror(-err));
+		count_bad(w, e->path);
 		return;
 	}
-	if (e4_inode_is_dir(&in))
-		enqueue_dir(w, ino, path);
-	else
-		free(path);
+	*dir = e4_inode_is_dir(&in);
 }
 
-static void walk_dir(struct walker *w, uint32_t ino, const char *path)
+/* Look a listed name up again: linearly or through the htree as the
+ * directory is indexed (e4_dir_lookup), and through the htree alone. */
+static int lookup_again(struct walker *w, const struct e4_tree_entry *e)
 {
-	struct e4_inode dir;
-	int err = OP(w, "inode read", ino, e4_inode_read(w->fs, ino, &dir));
-	int iter_err;
+	const struct e4_inode *dir = &w->dir;
+	uint32_t ino;
+	uint8_t ft;
+	int err;
 
-	if (err < 0)
-		return;		/* read fine a moment ago; counted then */
-	w->n_names = 0;
-	iter_err = OP(w, "readdir", ino, e4_dir_iterate(w->fs, &dir, 0, collect_name, w));
-	if (iter_err < 0)
-		report(w, path, "readdir: %s", strerror(-iter_err));
-	w->res->entries += (unsigned)w->n_names;
-
-	err = check_dir_names(w, &dir, path);
-	if (iter_err < 0 || err < 0)
-		count_bad(w, path);
-
-	/* names are reused by the next directory: copy what visit needs */
-	size_t n = w->n_names;
-	if (n == 0)
-		return;
-	struct name *mine = malloc(n * sizeof(*mine));
-	if (!mine)
-		return;
-	memcpy(mine, w->names, n * sizeof(*mine));
-	for (size_t i = 0; i < n; i++) {
-		if (is_dot(&mine[i]) || !seen_add(w, mine[i].ino))
-			continue;
-		char *child = join(path, &mine[i]);
-		if (child)
-			visit(w, mine[i].ino, child);
+	if (e->name_len == 0 || memchr(e->name, '/', e->name_len) ||
+	    memchr(e->name, '\0', e->name_len))
+		return 0;	/* unreachable by name, by design */
+	err = OP(w, "lookup", dir->ino,
+		 e4_dir_lookup(w->fs, dir, e->name, e->name_len, &ino, &ft));
+	if (err < 0) {
+		report(w, e->path, "lookup of listed name: %s", strerror(-err));
+		return err;
 	}
-	free(mine);
+	if (!is_dot(e->name, e->name_len) && (dir->flags & E4_INDEX_FL)) {
+		err = OP(w, "htree lookup", dir->ino,
+			 e4_htree_lookup(w->fs, dir, e->name, e->name_len, &ino, &ft));
+		if (err < 0 && err != -EAGAIN && err != -ENOENT &&
+		    err != -EUCLEAN)
+			return err;
+	}
+	return 0;
+}
+
+/* One entry as listed: counted, looked up again, and the inode it names
+ * handled the first time it is met. */
+static int tree_entry(struct walker *w, const struct e4_tree_entry *e,
+		      bool *descend)
+{
+	bool is_dir = false;
+
+	if (w->entries_left == 0) {
+		w->res->limited = true;
+		return 1;	/* the walk ends here */
+	}
+	w->entries_left--;
+	w->res->entries++;
+	w->dir_entries++;
+	if (!w->lookup_failed && lookup_again(w, e) < 0)
+		w->lookup_failed = true;
+	if (is_dot(e->name, e->name_len) || !seen_add(w, e->ino))
+		return 0;
+	visit(w, e, &is_dir);
+	if (is_dir && w->dirs_left == 0)
+		w->res->limited = true;
+	else if (is_dir) {
+		w->dirs_left--;
+		*descend = true;
+	}
+	return 0;
+}
+
+/* Listing from the start: the cookie after entry @at and the entry after it;
+ * with @at 0 on a resumed listing, the first entry's name. */
+struct middle {
+	size_t at, seen;
+	uint64_t next_pos;
+	char name[256];
+	bool got;
+};
+
+static int middle_cb(void *ctx, const struct e4_dirent *d)
+{
+	struct middle *m = ctx;
+
+	if (m->seen++ < m->at)
+		return 0;
+	if (m->seen == m->at + 1 && m->at) {
+		m->next_pos = d->next_pos;
+		return 0;
+	}
+	memcpy(m->name, d->name, d->name_len);
+	m->name[d->name_len] = '\0';
+	m->got = true;
+	return 1;
+}
+
+/* After the listing: a name that is not there, and the listing resumed
+ * from the cookie of its middle entry, which must go on with the entry a
+ * listing from the start has next. */
+static int check_listing(struct walker *w, const char *path)
+{
+	const struct e4_inode *dir = &w->dir;
+	uint32_t ino;
+	uint8_t ft;
+	int err = OP(w, "lookup (absent)", dir->ino,
+		     e4_dir_lookup(w->fs, dir, "e4walk-no-such-name", 19, &ino, &ft));
+
+	if (err != -ENOENT && err != -EUCLEAN)
+		return err < 0 ? err : -EPROTO;
+	if (w->dir_entries < 3)
+		return 0;
+
+	struct middle whole = { .at = w->dir_entries / 2 }, resumed = { .at = 0 };
+
+	err = OP(w, "readdir (to the middle)", dir->ino,
+		 e4_dir_iterate(w->fs, dir, 0, middle_cb, &whole));
+	if (err < 0)
+		return err;
+	if (!whole.got)
+		return -EPROTO;	/* shorter than the walker's listing */
+	err = OP(w, "readdir (resumed)", dir->ino,
+		 e4_dir_iterate(w->fs, dir, whole.next_pos, middle_cb, &resumed));
+	if (err < 0)
+		return err;
+	if (!resumed.got || strcmp(resumed.name, whole.name) != 0) {
+		report(w, path, "resuming before \"%s\" gave \"%s\"", whole.name,
+		       resumed.got ? resumed.name : "(nothing)");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/*
+ * The callbacks of e4_tree_walk.  The resource oracle measures each of
+ * their library calls as its own operation; between two callbacks, the
+ * tree walker's own work (reading a directory's inode again, listing it)
+ * is one more, "tree walk".
+ */
+static void tree_work_begin(struct walker *w, uint32_t ino)
+{
+	e4_res_begin(w->fs, NULL, "tree walk", ino);
+}
+
+static int on_dir_begin(void *ctx, const char *path, const struct e4_inode *dir,
+			uint32_t parent)
+{
+	struct walker *w = ctx;
+
+	(void)path;
+	(void)parent;
+	e4_res_end(NULL);
+	w->dir = *dir;
+	w->dir_entries = 0;
+	w->lookup_failed = false;
+	tree_work_begin(w, dir->ino);
+	return 0;
+}
+
+static int on_entry(void *ctx, const struct e4_tree_entry *e, bool *descend)
+{
+	e4_res_end(NULL);
+	int rc = tree_entry(ctx, e, descend);
+	tree_work_begin(ctx, e->dir);
+	return rc;
+}
+
+/* @err: why the listing was cut short.  A directory whose inode could not
+ * be read again (@dir NULL) was counted when its entry was read. */
+static int on_dir_end(void *ctx, const char *path, const struct e4_inode *dir,
+		      int err)
+{
+	struct walker *w = ctx;
+
+	e4_res_end(NULL);
+	if (dir) {
+		bool bad = w->lookup_failed || check_listing(w, path) < 0;
+
+		if (err < 0)
+			report(w, path, "readdir: %s", strerror(-err));
+		if (bad || err < 0)
+			count_bad(w, path);
+	}
+	tree_work_begin(w, dir ? dir->ino : 0);
+	return 0;
+}
+
+/* Deeper than E4_TREE_MAX_DEPTH (an entry met again is never walked into:
+ * the visited set saw it first). */
+static void on_refused(void *ctx, const struct e4_tree_entry *e,
+		       enum e4_tree_refusal why)
+{
+	(void)e;
+	(void)why;
+	((struct walker *)ctx)->res->limited = true;
+}
+
+/* The root (already read) and everything below it, depth first in the
+ * order of the directories' blocks. */
+static void walk_tree(struct walker *w, const struct e4_inode *root)
+{
+	static const struct e4_tree_ops ops = {
+		.dir_begin = on_dir_begin, .entry = on_entry,
+		.dir_end = on_dir_end, .refused = on_refused,
+	};
+	struct e4_tree_opts opts = { .flags = E4_TREE_DOTS };
+	int err;
+
+	seen_add(w, E4_ROOT_INO);
+	w->res->dirs++;
+	err = walk_inode_body(w, root);
+	if (err < 0) {
+		report(w, "", "%s", strerror(-err));
+		count_bad(w, "");
+		return;
+	}
+	if (w->lim->max_dirs == 0) {
+		w->res->limited = true;
+		return;
+	}
+	w->dirs_left = w->lim->max_dirs - 1;
+	tree_work_begin(w, E4_ROOT_INO);
+	(void)e4_tree_walk(w->fs, E4_ROOT_INO, "", &opts, &ops, w);
+	e4_res_end(NULL);
 }
 
 /* Inodes the tree does not reach: orphans, the journal, reserved ones. */
@@ -555,7 +573,7 @@ static void scan_inodes(struct walker *w)
 		struct e4_inode in;
 		int err;
 
-		if (seen_has(w, ino))
+		if (e4_block_set_has(w->seen, ino))
 			continue;
 		err = OP(w, "inode read (scan)", ino, e4_inode_read(w->fs, ino, &in));
 		if (err == -ENOENT)
@@ -650,41 +668,26 @@ int e4_walk_dev(struct e4_dev *dev, const struct e4_walk_limits *lim,
 	}
 	w.opening = false;
 
-	w.seen_cap = 64;
-	while (w.seen_cap < 2 * ((size_t)lim->max_entries + lim->max_dirs + 16))
-		w.seen_cap *= 2;
-	w.seen = calloc(w.seen_cap, sizeof(*w.seen));
-	w.q_cap = lim->max_dirs;
-	w.queue = calloc(w.q_cap + 1, sizeof(*w.queue));
+	w.seen = e4_block_set_new();
 	w.chunk = malloc(CHUNK);
 	w.value = malloc(XATTR_VALUE_MAX);
 	w.link = malloc(SYMLINK_MAX);
 	w.entries_left = lim->max_entries;
 	w.xattrs_left = lim->max_xattrs;
-	if (!w.seen || !w.queue || !w.chunk || !w.value || !w.link) {
+	if (!w.seen || !w.chunk || !w.value || !w.link) {
 		err = -ENOMEM;
 		goto out;
 	}
 
-	seen_add(&w, E4_ROOT_INO);
-	visit(&w, E4_ROOT_INO, strdup(""));
-	while (w.q_head < w.q_tail) {
-		struct queued_dir *q = &w.queue[w.q_head++];
-		walk_dir(&w, q->ino, q->path);
-		free(q->path);
-		q->path = NULL;
-	}
+	walk_tree(&w, &root);
 	walk_misc(&w);
 	scan_inodes(&w);
 	if (lim->run_check)
 		run_check(&w);
 	err = 0;
 out:
-	for (size_t i = w.q_head; i < w.q_tail; i++)
-		free(w.queue[i].path);
-	free(w.queue);
-	free(w.seen);
-	free(w.names);
+	if (w.seen)
+		e4_block_set_free(w.seen);
 	free(w.chunk);
 	free(w.value);
 	free(w.link);

@@ -307,6 +307,32 @@ void e4_xref_journal_log(struct e4_xref_set *s, const uint8_t *data,
 
 /* ---- the walk harness: a whole image, parsed raw ---------------------------- */
 
+/*
+ * A directory's first block (the first extent of a depth-0 tree, or the
+ * first direct pointer): its entries' inode fields, and the directory's own
+ * number as a target, so an entry can be made to name the directory it is
+ * in, or its parent through "..": the cycles whole-tree walks must refuse.
+ */
+static void dir_first_block(struct e4_xref_set *s, const uint8_t *d,
+			    size_t size, uint64_t at, uint32_t flags, uint32_t B,
+			    uint32_t index)
+{
+	uint64_t blk = rd(d, size, at + I_BLOCK, 4, false);
+
+	if (flags & I_EXTENTS_FL) {
+		if (rd(d, size, at + I_BLOCK, 2, false) != EXT_MAGIC ||
+		    rd(d, size, at + I_BLOCK + 6, 2, false) != 0 ||
+		    rd(d, size, at + I_BLOCK + 2, 2, false) == 0)
+			return;
+		blk = rd(d, size, at + I_BLOCK + 12 + 8, 4, false) |
+		      rd(d, size, at + I_BLOCK + 12 + 6, 2, false) << 32;
+	}
+	if (blk == 0 || size < B || blk > (size - B) / B)
+		return;
+	e4_xref_add_target(s, E4_XREF_INODE, index + 1);
+	e4_xref_dir_block(s, d, size, (uint32_t)(blk * B), B, (uint16_t)(400 + index));
+}
+
 void e4_xref_describe_image(const uint8_t *d, size_t size, struct e4_xref_set *s)
 {
 	const uint32_t sb = E4_SB_OFFSET;
@@ -350,10 +376,12 @@ void e4_xref_describe_image(const uint8_t *d, size_t size, struct e4_xref_set *s
 		if (at + isz > size)
 			break;
 		e4_xref_inode_record(s, d, size, (uint32_t)at, isz, (uint16_t)(2 + 3 * i));
-		/* a block-mapped file's indirect and double indirect blocks:
-		 * "every pointer names the same block" lives there */
 		uint32_t flags = (uint32_t)rd(d, size, at + I_FLAGS, 4, false);
 		uint16_t mode = (uint16_t)rd(d, size, at, 2, false);
+		if ((mode & 0xF000) == 0x4000 && !(flags & I_INLINE_FL))
+			dir_first_block(s, d, size, at, flags, B, i);
+		/* a block-mapped file's indirect and double indirect blocks:
+		 * "every pointer names the same block" lives there */
 		if ((flags & (I_EXTENTS_FL | I_INLINE_FL)) || (mode & 0xF000) == 0xA000)
 			continue;
 		for (uint32_t level = 0; level < 2; level++) {

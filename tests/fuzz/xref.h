@@ -103,9 +103,10 @@ void e4_xref_journal_log(struct e4_xref_set *s, const uint8_t *data,
 			 size_t size, uint32_t off, uint32_t block_size,
 			 uint32_t incompat, uint16_t group);
 
-/* The walk harness's describe function: a whole image, read raw (its
- * superblock, group 0's descriptors, its first 64 inodes and the indirect
- * blocks of the block-mapped ones). */
+/* The whole-image harnesses' (walk, e4img) describe function: a whole
+ * image, read raw (its superblock, group 0's descriptors, its first 64
+ * inodes, the indirect blocks of the block-mapped ones and the first block
+ * of the directories among them). */
 void e4_xref_describe_image(const uint8_t *data, size_t size,
 			    struct e4_xref_set *set);
 
