@@ -6,7 +6,10 @@
  * directory inode at most once (a directory entry naming its own directory,
  * or an ancestor, is refused, not followed) and stops at a depth bound.
  * Memory is the listings of the directories on the current path plus the
- * path itself: bounded by what those directories hold on disk.
+ * path itself: bounded by what those directories hold on disk.  Work is
+ * bounded by the file system's size: listings that together read more than
+ * every block a few times over (directories sharing blocks) stop the walk
+ * as corruption (-EUCLEAN, reported).
  */
 #ifndef E4_TREE_H
 #define E4_TREE_H
@@ -59,9 +62,10 @@ struct e4_tree_ops {
 	int (*entry)(void *ctx, const struct e4_tree_entry *e, bool *descend);
 	/* The listing of @dir ended; @err is why it was cut short (0: it was
 	 * not).  Called after every dir_begin that returned 0 (one
-	 * directory's entries all come between the two), and alone, with
-	 * @dir NULL, for a directory asked for whose inode could not be read
-	 * again.  Its return value is treated like entry's.  May be NULL. */
+	 * directory's entries all come between the two) unless a callback
+	 * stopped or aborted the walk meanwhile, and alone, with @dir NULL,
+	 * for a directory asked for whose inode could not be read again.
+	 * Its return value is treated like entry's.  May be NULL. */
 	int (*dir_end)(void *ctx, const char *path, const struct e4_inode *dir,
 		       int err);
 	/* A descent that was asked for and refused.  May be NULL. */

@@ -9,6 +9,13 @@
  * inode number goes into the visited set when it is queued, so an entry
  * naming an ancestor (a cycle) or a second link to a directory is refused
  * and reported through ops->refused.
+ *
+ * Each listing is bounded by the directory code (4 GiB per call), but a
+ * whole walk could still list the same blocks again and again: many
+ * directories whose mappings share blocks (which no valid file system
+ * has).  So the walk counts the metadata lookups its listings cost, and
+ * stops when they pass twice what listing every block of the file system
+ * once could cost.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -47,6 +54,7 @@ struct queued {
 
 struct walker {
 	struct e4_fs *fs;
+	uint64_t listing_work, listing_max;	/* metadata lookups */
 	const struct e4_tree_ops *ops;
 	void *ctx;
 	unsigned flags, max_depth;
@@ -180,11 +188,32 @@ static void path_cut(struct walker *w, size_t len)
 struct collect {
 	struct listing *l;
 	bool dots;
+	struct walker *w;
+	uint64_t meta0;		/* the device's lookups when listing began */
 };
+
+static uint64_t meta_gets(struct e4_fs *fs)
+{
+	struct e4_fs_counters c;
+
+	e4_dev_get_counters(fs->dev, &c);
+	return c.meta_gets;
+}
+
+/* The walk's listings so far, with the one running (see the top). */
+static bool listings_too_costly(const struct collect *c)
+{
+	struct walker *w = c->w;
+
+	return w->listing_work + (meta_gets(w->fs) - c->meta0) > w->listing_max;
+}
 
 static int collect(void *ctx, const struct e4_dirent *d)
 {
 	struct collect *c = ctx;
+
+	if (listings_too_costly(c))
+		return -EFBIG;
 
 	if (!c->dots && ((d->name_len == 1 && d->name[0] == '.') ||
 			 (d->name_len == 2 && d->name[0] == '.' &&
@@ -250,7 +279,7 @@ static int walk_dir(struct walker *w, uint32_t ino, uint32_t parent,
 		    struct frame *f)
 {
 	struct listing all = { 0 };
-	struct collect c = { &all, (w->flags & E4_TREE_DOTS) != 0 };
+	struct collect c = { &all, (w->flags & E4_TREE_DOTS) != 0, w, 0 };
 	struct e4_inode dir;
 	size_t dir_len = w->path_len;
 	const char *dir_path = breadth_first(w) ? NULL : w->path;
@@ -268,7 +297,14 @@ static int walk_dir(struct walker *w, uint32_t ino, uint32_t parent,
 		if (rc)
 			return rc < 0 ? rc : 0;
 	}
+	c.meta0 = meta_gets(w->fs);
 	err = e4_dir_iterate(w->fs, &dir, 0, collect, &c);
+	if (err == -EFBIG || listings_too_costly(&c)) {
+		listing_free(&all);
+		return e4_corrupt(w->fs, "inode %u: directory listings of this walk read more blocks than the file system has (directories share blocks): walk stopped",
+				  ino);
+	}
+	w->listing_work += meta_gets(w->fs) - c.meta0;
 	if (err == -ENOMEM) {
 		listing_free(&all);
 		return err;
@@ -355,6 +391,11 @@ int e4_tree_walk(struct e4_fs *fs, uint32_t start, const char *start_path,
 	}
 	if (!w.max_depth)
 		w.max_depth = E4_TREE_MAX_DEPTH;
+	/* valid listings read each directory block once, at a mapping
+	 * lookup and the block each, plus a lookup or two per directory
+	 * (inline ones read their inode): twice that */
+	w.listing_max = 4 * fs->blocks_count + 4 * (uint64_t)fs->inodes_count +
+			1024;
 	w.walked = e4_block_set_new();
 	if (!w.walked)
 		return -ENOMEM;

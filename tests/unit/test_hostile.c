@@ -382,6 +382,87 @@ static void *exercise(void *arg)
 	return NULL;
 }
 
+/* ---- directories sharing blocks ------------------------------------------ */
+
+/*
+ * Twenty directories whose extents all map their 12,001 logical blocks
+ * onto the same 4,000 blocks (a "." and ".." block, then 3 x 4,000 blocks
+ * of empty entries over the same 4,000 - 1): each listing is within the
+ * per-request bound, but a whole-tree walk would list the same blocks
+ * sixty times.  The walk stops once its listings cost more than the file
+ * system's size allows.
+ */
+static void test_walk_shared_directory_blocks(void **state)
+{
+	char *src = tu_sh_out("d='%s/shared-src'; mkdir -p \"$d\"; for i in $(seq 0 19); do mkdir \"$d/d$i\"; done; printf %%s \"$d\"",
+			      tu_tmpdir());
+	char *img = tu_mkfs("shared.img", "-b 1024 -N 256 -O ^has_journal,^metadata_csum",
+			    src, "8M");
+	const uint32_t P = 4000, L = 4000;
+	uint8_t *blk = calloc(1, 1024);
+	struct e4_check_sink sink = { 0 };
+	struct e4_check_stats st;
+	struct e4_fs *fs;
+
+	(void)state;
+	/* one empty entry spanning the block: a valid directory block */
+	e4_put_le16(blk, 1024, 4, 1024);
+	for (uint32_t b = P + 1; b < P + L; b++)
+		tu_patch(img, (uint64_t)b * 1024, blk, 1024);
+	/* the first: "." and ".." (naming the root: it serves them all) */
+	memset(blk, 0, 1024);
+	e4_put_le32(blk, 1024, 0, 2);
+	e4_put_le16(blk, 1024, 4, 12);
+	blk[6] = 1;
+	blk[7] = 2;
+	blk[8] = '.';
+	e4_put_le32(blk, 1024, 12, 2);
+	e4_put_le16(blk, 1024, 16, 1012);
+	blk[18] = 2;
+	blk[19] = 2;
+	blk[20] = '.';
+	blk[21] = '.';
+	tu_patch(img, (uint64_t)P * 1024, blk, 1024);
+	for (int i = 0; i < 20; i++) {
+		char path[16];
+		uint64_t rec;
+		uint8_t root[60] = { 0 };
+
+		snprintf(path, sizeof(path), "/d%d", i);
+		rec = tu_inode_offset(img, tu_ino_of(img, path));
+		e4_put_le16(root, 60, 0, 0xF30A);
+		e4_put_le16(root, 60, 2, 4);	/* entries */
+		e4_put_le16(root, 60, 4, 4);	/* max */
+		for (unsigned k = 0; k < 4; k++) {
+			size_t e = 12 + 12 * k;
+
+			/* logical 0 -> P; 1 + (k-1)L.. -> P + 1.. */
+			e4_put_le32(root, 60, e, k ? 1 + (k - 1) * (L - 1) : 0);
+			e4_put_le16(root, 60, e + 4, (uint16_t)(k ? L - 1 : 1));
+			e4_put_le32(root, 60, e + 8, k ? P + 1 : P);
+		}
+		tu_patch(img, rec + E4_I_BLOCK, root, 60);
+		tu_patch_le32(img, rec + E4_I_SIZE_LO, (1 + 3 * (L - 1)) * 1024);
+	}
+	free(blk);
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	tu_log_clear();
+	assert_int_equal(e4_tree_walk(fs, E4_ROOT_INO, "/", NULL,
+				      &(struct e4_tree_ops){ .entry = read_entry },
+				      &(struct reader){ .fs = fs }),
+			 -EUCLEAN);
+	tu_assert_log("directory listings of this walk read more blocks than the file system has");
+	/* the checker walks breadth first: stopped the same way */
+	tu_log_clear();
+	assert_int_equal(e4_check(fs, &sink, &st), 0);
+	assert_true(st.directories < 20);
+	e4_check_sink_free(&sink);
+	tu_close(fs);
+	free(img);
+	free(src);
+}
+
 /*
  * Run exercise() on a thread whose stack is painted, and return how much of
  * it was touched.  A recursion the image can drive overflows it: the guard
@@ -454,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_orphan_file_terabyte),
 		cmocka_unit_test(test_orphan_file_aliased_blocks),
 		cmocka_unit_test(test_seek_aliased_file),
+		cmocka_unit_test(test_walk_shared_directory_blocks),
 		cmocka_unit_test(test_inode_record_changed),
 		cmocka_unit_test(test_small_stack),
 	};
