@@ -495,13 +495,14 @@ static void test_reserved_names(void **state)
 {
 	(void)state;
 	const struct {
-		const char *name, *what;
+		const char *name;
+		enum e4_rule rule;
 		uint32_t ino;
 	} bad_names[] = {
-		{ "one", "reserved", 1 }, { "three", "reserved", 3 },
-		{ "resize", "reserved", 7 }, { "journal", "reserved", 8 },
-		{ "orphan", "reserved", orphan_ino },
-		{ "eaval", "xattr value", ea_ino },
+		{ "one", E4_RULE_IN1, 1 }, { "three", E4_RULE_IN1, 3 },
+		{ "resize", E4_RULE_IN1, 7 }, { "journal", E4_RULE_IN1, 8 },
+		{ "orphan", E4_RULE_IN1, orphan_ino },
+		{ "eaval", E4_RULE_DIR_TARGET, ea_ino },
 	};
 	struct fuse_entry_out bad, e;
 
@@ -513,10 +514,8 @@ static void test_reserved_names(void **state)
 		tu_log_clear();
 		assert_int_equal(lookup(bad.nodeid, bad_names[i].name, &e),
 				 -EUCLEAN);
-		tu_assert_log(tu_msg("corrupt: inode %u: directory entry '%s' "
-				     "names %s inode %u", bad_ino,
-				     bad_names[i].name, bad_names[i].what,
-				     bad_names[i].ino));
+		tu_assert_rule(bad_names[i].rule,
+			       e4_obj_dirent(bad_ino, bad_names[i].ino));
 	}
 
 	/* READDIRPLUS lists them as plain entries: no attributes, no node
@@ -527,7 +526,10 @@ static void test_reserved_names(void **state)
 	tu_log_clear();
 	assert_int_equal(send_req(FUSE_READDIRPLUS, bad.nodeid, &rd,
 				  sizeof(rd)), 0);
-	tu_assert_log("directory entry 'journal' names reserved inode 8");
+	tu_assert_rule(E4_RULE_IN1, e4_obj_dirent(bad_ino, 8));
+	/* the message names the directory and the entry */
+	tu_assert_log(tu_msg("corrupt: inode %u: directory entry 'journal' names reserved inode 8 [IN1]",
+			     bad_ino));
 	char named[256];
 	size_t counted, names = direntplus_count(&counted, named);
 

@@ -123,7 +123,7 @@ static void test_ea_inode_names_itself(void **state)
 	assert_int_equal(tu_open(img, &fs), 0);
 	tu_log_clear();
 	assert_int_equal(read_all(fs, "/f"), -EUCLEAN);
-	tu_assert_log(tu_msg("inode %u: EA inode with the inline data flag", f));
+	tu_assert_rule(E4_RULE_IN7, e4_obj_inode(f));
 	assert_int_equal(read_all(fs, "/g"), 100);	/* the rest still reads */
 	tu_close(fs);
 	free(img);
@@ -145,11 +145,10 @@ static void test_inline_data_in_inline_ea_inode(void **state)
 	assert_int_equal(tu_open(img, &fs), 0);
 	tu_log_clear();
 	assert_int_equal(read_all(fs, "/f"), -EUCLEAN);
-	tu_assert_log(tu_msg("inode %u: inline data (system.data) held in xattr value inode %u",
-			     f, g));
+	tu_assert_rule(E4_RULE_ID1, e4_obj_inode(f));
 	tu_log_clear();
 	assert_int_equal(e4_inode_read(fs, g, &in), -EUCLEAN);
-	tu_assert_log(tu_msg("inode %u: EA inode with the inline data flag", g));
+	tu_assert_rule(E4_RULE_IN7, e4_obj_inode(g));
 	tu_close(fs);
 	free(img);
 }
@@ -168,8 +167,8 @@ static void test_inline_data_in_proper_ea_inode(void **state)
 	assert_int_equal(tu_open(img, &fs), 0);
 	tu_log_clear();
 	assert_int_equal(read_all(fs, "/f"), -EUCLEAN);
-	tu_assert_log(tu_msg("inode %u: inline data (system.data) held in xattr value inode %u",
-			     f, big));
+	tu_assert_rule(E4_RULE_ID1, e4_obj_inode(f));
+	tu_assert_log(tu_msg("held in xattr value inode %u", big));
 	tu_close(fs);
 	free(img);
 }
@@ -233,7 +232,8 @@ static void test_orphan_file_terabyte(void **state)
 
 	(void)state;
 	open_counting(img, &c);
-	tu_assert_log("orphan file inode 12: size 1099511627776 exceeds the 2097152 bytes the kernel accepts");
+	tu_assert_rule(E4_RULE_OR2, e4_obj(E4_OBJ_ORPHAN_FILE, 12, 0, 0));
+	tu_assert_log("size 1099511627776 exceeds the 2097152 bytes the kernel accepts");
 	assert_true(c.meta_gets < 100);
 	free(img);
 }
@@ -245,7 +245,8 @@ static void test_orphan_file_aliased_blocks(void **state)
 
 	(void)state;
 	open_counting(img, &c);
-	tu_assert_log("orphan file inode 12: block 1 is mapped twice");
+	tu_assert_rule(E4_RULE_OR2, e4_obj(E4_OBJ_ORPHAN_FILE, 12, 0, 0));
+	tu_assert_log("block 1 is mapped twice");
 	/* one orphan block walked (a lookup or two per slot), not 512 */
 	assert_true(c.meta_gets < 3 * 1024);
 	free(img);
@@ -284,7 +285,7 @@ static void test_inode_record_changed(void **state)
 	}
 	tu_log_clear();
 	assert_int_equal(e4_file_read(fs, &in, 0, buf, sizeof(buf)), -EIO);
-	tu_assert_log(tu_msg("inode %u: record changed on the device since it was read", f));
+	tu_assert_rule(E4_RULE_IO_CHANGED, e4_obj_inode(f));
 	/* read afresh, the inode is what the device says now */
 	assert_int_equal(e4_inode_read(fs, f, &in), -EUCLEAN);
 	tu_close(fs);
