@@ -471,9 +471,10 @@ static int dir_walk_limit(struct e4_fs *fs, const struct e4_inode *dir,
 {
 	if ((lblk - first) << fs->log_block_size < DIR_WALK_MAX_BYTES)
 		return 0;
-	e4_report(fs, E4_LOG_ERROR, E4_RULE_LIM_WORK, e4_obj_inode(dir->ino),
-		  "directory walk stopped at logical block %llu: more than "
-		  "4 GiB in one request", (unsigned long long)lblk);
+	e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_LIM_WORK,
+		    e4_obj_inode(dir->ino),
+		    "directory walk stopped at logical block %llu: more than "
+		    "4 GiB in one request", (unsigned long long)lblk);
 	return -EFBIG;
 }
 

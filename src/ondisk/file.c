@@ -74,11 +74,11 @@ ssize_t e4_file_read_mapped(struct e4_fs *fs, const struct e4_inode *inode,
 					   (m.pblk << fs->log_block_size) +
 						   in_run);
 			if (ret < 0) {
-				e4_report(fs, E4_LOG_ERROR, E4_RULE_IO_READ,
-					  e4_obj_inode(inode->ino),
-					  "reading %llu bytes of data at block %llu failed (%d)",
-					  (unsigned long long)n,
-					  (unsigned long long)m.pblk, ret);
+				e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_IO_READ,
+					    e4_obj_inode(inode->ino),
+					    "reading %llu bytes of data at block %llu failed (%d)",
+					    (unsigned long long)n,
+					    (unsigned long long)m.pblk, ret);
 				return ret;
 			}
 			break;

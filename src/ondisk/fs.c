@@ -33,9 +33,9 @@ int e4_meta_get(struct e4_fs *fs, uint64_t blk, struct e4_buf **out)
 	atomic_fetch_add_explicit(&fs->meta_gets, 1, memory_order_relaxed);
 	int err = e4_cache_get(fs->cache, blk, out);
 	if (err == -EIO)
-		e4_report(fs, E4_LOG_ERROR, E4_RULE_IO_READ,
-			  e4_obj(E4_OBJ_BLOCK, 0, blk, 0),
-			  "read error (image truncated?)");
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_IO_READ,
+			    e4_obj(E4_OBJ_BLOCK, 0, blk, 0),
+			    "read error (image truncated?)");
 	return err;
 }
 
@@ -47,10 +47,10 @@ static int check_device_size(struct e4_fs *fs)
 
 	if (e4_mul_overflow(fs->blocks_count, (uint64_t)fs->block_size, &need) ||
 	    need > e4_dev_size(fs->dev)) {
-		e4_report(fs, E4_LOG_ERROR, E4_RULE_L10, e4_obj_fs(),
-			  "image is truncated: %llu bytes, but the file system needs %llu blocks of %u bytes",
-			  (unsigned long long)e4_dev_size(fs->dev),
-			  (unsigned long long)fs->blocks_count, fs->block_size);
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_L10, e4_obj_fs(),
+			    "image is truncated: %llu bytes, but the file system needs %llu blocks of %u bytes",
+			    (unsigned long long)e4_dev_size(fs->dev),
+			    (unsigned long long)fs->blocks_count, fs->block_size);
 		return -EIO;
 	}
 	return 0;
@@ -170,16 +170,16 @@ int e4_fs_open(struct e4_dev *dev, const struct e4_open_opts *opts,
 	fs->record_seed = e4_random_seed();
 
 	if (e4_dev_size(dev) < E4_SB_OFFSET + E4_SB_SIZE) {
-		e4_report(fs, E4_LOG_ERROR, E4_RULE_L10, e4_obj_fs(),
-			  "image too small (%llu bytes) to hold an ext2/3/4 superblock",
-			  (unsigned long long)e4_dev_size(dev));
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_L10, e4_obj_fs(),
+			    "image too small (%llu bytes) to hold an ext2/3/4 superblock",
+			    (unsigned long long)e4_dev_size(dev));
 		err = -EINVAL;
 		goto fail;
 	}
 	err = e4_dev_pread(dev, sb, sizeof(sb), E4_SB_OFFSET);
 	if (err) {
-		e4_report(fs, E4_LOG_ERROR, E4_RULE_IO_READ, e4_obj_superblock(),
-			  "read error");
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_IO_READ, e4_obj_superblock(),
+			    "read error");
 		goto fail;
 	}
 	err = e4_sb_load(fs, sb, sizeof(sb));
@@ -196,8 +196,8 @@ int e4_fs_open(struct e4_dev *dev, const struct e4_open_opts *opts,
 
 	if (fs->feature_incompat & E4_INCOMPAT_RECOVER) {
 		if (!fs->journal_inum) {
-			e4_report(fs, E4_LOG_ERROR, E4_RULE_SB12, e4_obj_superblock(),
-				  "needs_recovery is set but there is no internal journal (external journal devices are not supported)");
+			e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_SB12, e4_obj_superblock(),
+				    "needs_recovery is set but there is no internal journal (external journal devices are not supported)");
 			err = -EOPNOTSUPP;
 			goto fail;
 		}

@@ -47,9 +47,9 @@ int e4_inode_record_get(struct e4_fs *fs, const struct e4_inode *inode,
 	if (*off > (*buf)->size || (*buf)->size - *off < fs->inode_size ||
 	    record_digest(fs, (*buf)->data + *off) != inode->record_digest) {
 		e4_meta_put(fs, *buf);
-		e4_report(fs, E4_LOG_ERROR, E4_RULE_IO_CHANGED,
-			  e4_obj_inode(inode->ino),
-			  "record changed on the device since it was read");
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_IO_CHANGED,
+			    e4_obj_inode(inode->ino),
+			    "record changed on the device since it was read");
 		return -EIO;
 	}
 	return 0;

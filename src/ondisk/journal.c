@@ -140,11 +140,11 @@ static int mem_charge(struct e4_journal *j, int64_t bytes)
 	if (!j->mem_reported) {
 		bool mib = j->mem_max >= (1u << 20);
 
-		e4_report(j->fs, E4_LOG_ERROR, E4_RULE_LIM_REPLAY,
-			  e4_obj(E4_OBJ_JOURNAL, 0, 0, 0),
-			  "replay needs more than %llu %s of memory, the ceiling (raise it with replay_mem, or read the image without replay with norecovery)",
-			  (unsigned long long)(j->mem_max >> (mib ? 20 : 10)),
-			  mib ? "MiB" : "KiB");
+		e4_log_rule(j->fs, E4_LOG_ERROR, E4_RULE_LIM_REPLAY,
+			    e4_obj(E4_OBJ_JOURNAL, 0, 0, 0),
+			    "replay needs more than %llu %s of memory, the ceiling (raise it with replay_mem, or read the image without replay with norecovery)",
+			    (unsigned long long)(j->mem_max >> (mib ? 20 : 10)),
+			    mib ? "MiB" : "KiB");
 	}
 	j->mem_reported = true;
 	return -ENOMEM;
@@ -310,10 +310,10 @@ static int journal_read(struct e4_journal *j, uint32_t jblk, uint8_t *buf,
 	err = e4_dev_pread(j->fs->dev, buf, j->fs->block_size,
 			   phys << j->fs->log_block_size);
 	if (err)
-		e4_report(j->fs, E4_LOG_ERROR, E4_RULE_IO_READ,
-			  e4_obj_journal_block(jblk, 0),
-			  "cannot read it (device block %llu)",
-			  (unsigned long long)phys);
+		e4_log_rule(j->fs, E4_LOG_ERROR, E4_RULE_IO_READ,
+			    e4_obj_journal_block(jblk, 0),
+			    "cannot read it (device block %llu)",
+			    (unsigned long long)phys);
 	return err;
 }
 
@@ -383,9 +383,9 @@ static int load_superblock(struct e4_journal *j, const uint8_t *b)
 					  e4_be32(b, B, JSB_FEATURE_RO_COMPAT));
 	}
 	if (j->incompat & ~(uint32_t)JF_INCOMPAT_KNOWN) {
-		e4_report(fs, E4_LOG_ERROR, E4_RULE_J2, jsb,
-			  "unsupported incompatible features 0x%x",
-			  j->incompat & ~(uint32_t)JF_INCOMPAT_KNOWN);
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_J2, jsb,
+			    "unsupported incompatible features 0x%x",
+			    j->incompat & ~(uint32_t)JF_INCOMPAT_KNOWN);
 		return -EOPNOTSUPP;
 	}
 	j->csum_v2 = j->incompat & JF_INCOMPAT_CSUM_V2;
@@ -755,9 +755,9 @@ static int apply_revokes(struct e4_journal *j, struct scan *s)
 		    e4_be32(b, B, JH_BLOCKTYPE) != JT_REVOKE ||
 		    e4_be32(b, B, JH_SEQUENCE) != r->seq ||
 		    (has_csum(j) && !tail_csum_ok(j, b))) {
-			e4_report(j->fs, E4_LOG_ERROR, E4_RULE_IO_CHANGED,
-				  e4_obj_journal_block(r->jblk, 0),
-				  "revoke block changed on the device since it was scanned");
+			e4_log_rule(j->fs, E4_LOG_ERROR, E4_RULE_IO_CHANGED,
+				    e4_obj_journal_block(r->jblk, 0),
+				    "revoke block changed on the device since it was scanned");
 			return -EIO;
 		}
 		err = revoke_count(j, b, r->jblk, r->seq, &count);
@@ -867,9 +867,9 @@ int e4_journal_overlay_read(void *ctx, uint64_t blk, uint8_t *buf)
 		return err;
 	/* the copy must be the one whose checksum was checked at open */
 	if (has_csum(j) && tag_csum_of(j, e->seq, buf) != e->tag_csum) {
-		e4_report(j->fs, E4_LOG_ERROR, E4_RULE_IO_CHANGED,
-			  e4_obj_journal_block(e->jblk, blk),
-			  "changed on the device since it was verified");
+		e4_log_rule(j->fs, E4_LOG_ERROR, E4_RULE_IO_CHANGED,
+			    e4_obj_journal_block(e->jblk, blk),
+			    "changed on the device since it was verified");
 		return -EIO;
 	}
 	if (e->escaped)
@@ -956,9 +956,9 @@ int e4_journal_replay(struct e4_fs *fs, struct e4_journal **out)
 		goto done;
 	}
 	if (j->incompat & JF_INCOMPAT_FAST_COMMIT) {
-		e4_report(fs, E4_LOG_ERROR, E4_RULE_J6,
-			  e4_obj(E4_OBJ_JOURNAL, 0, 0, 0),
-			  "needs recovery with fast commits, which e4fuse cannot replay; use -o norecovery to read the unreplayed image");
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_J6,
+			    e4_obj(E4_OBJ_JOURNAL, 0, 0, 0),
+			    "needs recovery with fast commits, which e4fuse cannot replay; use -o norecovery to read the unreplayed image");
 		err = -EOPNOTSUPP;
 		goto fail;
 	}

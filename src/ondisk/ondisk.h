@@ -97,8 +97,8 @@ void e4_log(struct e4_fs *fs, enum e4_log_level level, const char *fmt,
 	    ...) __attribute__((format(printf, 3, 4)));
 /* A message naming a rule that is not corruption: a refusal at open, an
  * I/O error, a limit.  The caller returns its own error. */
-void e4_report(struct e4_fs *fs, enum e4_log_level level, enum e4_rule rule,
-	       struct e4_object obj, const char *fmt, ...)
+void e4_log_rule(struct e4_fs *fs, enum e4_log_level level,
+		 enum e4_rule rule, struct e4_object obj, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 /* Report a corruption once, count it in the error state, return -EUCLEAN. */
 int e4_corrupt(struct e4_fs *fs, enum e4_rule rule, struct e4_object obj,

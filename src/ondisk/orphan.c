@@ -186,8 +186,8 @@ int e4_orphans_load(struct e4_fs *fs)
 
 	if ((fs->feature_ro_compat & E4_RO_COMPAT_ORPHAN_PRESENT) &&
 	    !(fs->feature_compat & E4_COMPAT_ORPHAN_FILE))
-		e4_report(fs, E4_LOG_WARN, E4_RULE_SB11, e4_obj_superblock(),
-			  "orphan_present without orphan_file: ignored");
+		e4_log_rule(fs, E4_LOG_WARN, E4_RULE_SB11, e4_obj_superblock(),
+			    "orphan_present without orphan_file: ignored");
 	if (!list && !file)
 		return 0;
 	fs->orphans = e4_block_set_new();

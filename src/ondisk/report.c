@@ -216,8 +216,8 @@ void e4_log(struct e4_fs *fs, enum e4_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void e4_report(struct e4_fs *fs, enum e4_log_level level, enum e4_rule rule,
-	       struct e4_object obj, const char *fmt, ...)
+void e4_log_rule(struct e4_fs *fs, enum e4_log_level level,
+		 enum e4_rule rule, struct e4_object obj, const char *fmt, ...)
 {
 	va_list ap;
 

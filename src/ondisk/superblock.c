@@ -180,22 +180,22 @@ static int check_features(struct e4_fs *fs)
 	uint32_t unknown = fs->feature_incompat & ~(uint32_t)SUPPORTED_INCOMPAT;
 
 	if (fs->feature_incompat & E4_INCOMPAT_JOURNAL_DEV) {
-		e4_report(fs, E4_LOG_ERROR, E4_RULE_SB12, e4_obj_fs(),
-			  "this is an external journal device, not a file system");
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_SB12, e4_obj_fs(),
+			    "this is an external journal device, not a file system");
 		return -EINVAL;
 	}
 	if (unknown) {
 		name_features(1, unknown, names, sizeof(names));
-		e4_report(fs, E4_LOG_ERROR, E4_RULE_SB3, e4_obj_fs(),
-			  "unsupported incompatible feature: %s", names);
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_SB3, e4_obj_fs(),
+			    "unsupported incompatible feature: %s", names);
 		return -EOPNOTSUPP;
 	}
 	unknown = fs->feature_ro_compat & ~(uint32_t)KNOWN_RO_COMPAT;
 	if (unknown) {
 		name_features(2, unknown, names, sizeof(names));
-		e4_report(fs, E4_LOG_WARN, E4_RULE_SB3, e4_obj_fs(),
-			  "unknown read-only-compatible feature: %s: read-only",
-			  names);
+		e4_log_rule(fs, E4_LOG_WARN, E4_RULE_SB3, e4_obj_fs(),
+			    "unknown read-only-compatible feature: %s: read-only",
+			    names);
 		fs->read_only_forced = true;
 	}
 	if (fs->feature_ro_compat &
@@ -331,9 +331,9 @@ int e4_sb_load(struct e4_fs *fs, const uint8_t *sb, size_t n)
 	int err;
 
 	if (magic != E4_SB_MAGIC) {
-		e4_report(fs, E4_LOG_ERROR, E4_RULE_SB1, e4_obj_fs(),
-			  "not an ext2/ext3/ext4 file system (superblock magic 0x%04x, expected 0xef53)",
-			  magic);
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_SB1, e4_obj_fs(),
+			    "not an ext2/ext3/ext4 file system (superblock magic 0x%04x, expected 0xef53)",
+			    magic);
 		return -EINVAL;
 	}
 	memcpy(fs->sb_raw, sb, E4_SB_SIZE);
@@ -348,9 +348,9 @@ int e4_sb_load(struct e4_fs *fs, const uint8_t *sb, size_t n)
 		fs->inode_size = e4_le16(sb, n, E4_SB_INODE_SIZE);
 		fs->first_ino = e4_le32(sb, n, E4_SB_FIRST_INO);
 		if (fs->rev_level > 1) {
-			e4_report(fs, E4_LOG_WARN, E4_RULE_SB4,
-				  e4_obj_superblock(), "revision %u > 1: read-only",
-				  fs->rev_level);
+			e4_log_rule(fs, E4_LOG_WARN, E4_RULE_SB4,
+				    e4_obj_superblock(), "revision %u > 1: read-only",
+				    fs->rev_level);
 			fs->read_only_forced = true;
 		}
 	}
@@ -447,8 +447,8 @@ int e4_sb_load(struct e4_fs *fs, const uint8_t *sb, size_t n)
 	fs->max_file_size_blockmap = compute_max_file_size(fs, false);
 
 	if (e4_le16(sb, n, E4_SB_STATE) & E4_STATE_ERROR) {
-		e4_report(fs, E4_LOG_WARN, E4_RULE_SB14, e4_obj_fs(),
-			  "file system has errors recorded (run e2fsck): read-only");
+		e4_log_rule(fs, E4_LOG_WARN, E4_RULE_SB14, e4_obj_fs(),
+			    "file system has errors recorded (run e2fsck): read-only");
 		fs->read_only_forced = true;
 	}
 	return 0;
