@@ -11,23 +11,25 @@
 
 #include "e4/e4.h"
 
-/* Called once per distinct problem: where ("inode 12", "group 3") and the
- * broken rule, as one line. */
-typedef void (*e4_check_report_fn)(void *ctx, const char *problem);
+/* Called once per distinct problem: the broken rule, the object and the
+ * line that says both ("inode 12: link count 2, but 1 directory entries
+ * name it"; e4_report_format adds " [CK-LINKS]"). */
+typedef void (*e4_check_report_fn)(void *ctx, const struct e4_report *problem);
 
-/* Collects problems: both the checker's own and every error line the
- * library logs while checking (open the fs with e4_check_log as its log
- * function and the sink as log_ctx).  Identical lines are reported once. */
+/* Collects problems: both the checker's own and every error the library
+ * reports while checking (open the fs with e4_check_report as its report
+ * function and the sink as report_ctx).  A problem is reported once per
+ * (rule, object), however often the walk meets it. */
 struct e4_check_sink {
 	e4_check_report_fn report;
 	void *ctx;
 	uint64_t problems;
-	/* private: set of lines already reported */
-	char **seen;
+	/* private: set of (rule, object) already reported */
+	struct e4_check_key *seen;
 	size_t seen_slots, seen_used;
 };
 
-void e4_check_log(void *sink, enum e4_log_level level, const char *msg);
+void e4_check_report(void *sink, const struct e4_report *r);
 void e4_check_sink_free(struct e4_check_sink *sink);
 
 struct e4_check_stats {

@@ -5,8 +5,8 @@
  * This is everything the FUSE front end, e4img, the tests and the fuzz
  * harnesses may use.  Nothing here knows about FUSE.  Every function that can
  * fail returns a negative errno; corruption is -EUCLEAN and has already been
- * reported once through the file system's log sink, naming the object and the
- * broken rule.
+ * reported once through the file system's log and report sinks, naming the
+ * object and the broken rule (include/e4/rules.h).
  *
  * All functions taking a struct e4_fs are safe to call from several threads
  * at once (the metadata cache is the only shared mutable state).
@@ -19,15 +19,40 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "e4/rules.h"
+
 struct e4_fs;
 struct e4_dev;
 
-/* ---- logging -------------------------------------------------------- */
+/* ---- logging and reports ------------------------------------------- */
 
 enum e4_log_level { E4_LOG_ERROR, E4_LOG_WARN, E4_LOG_INFO, E4_LOG_DEBUG };
 
-/* One complete line, without trailing newline. */
+/* One complete line, without trailing newline: "corrupt: inode 12: extent
+ * block 345: bad magic 0x0000 [EX1]" (e4_report_format, with "corrupt: "
+ * before a corruption and "checksum accepted: " before an accepted
+ * checksum mismatch). */
 typedef void (*e4_log_fn)(void *ctx, enum e4_log_level level, const char *msg);
+
+/*
+ * Every message as a structure.  A corruption (@corruption: the operation
+ * failed with -EUCLEAN, or the library worked around the damage) always
+ * has a rule; refusals at open, I/O errors and limits have one too; plain
+ * information has E4_RULE_NONE and E4_OBJ_FS.
+ */
+struct e4_report {
+	enum e4_log_level level;
+	enum e4_rule rule;
+	struct e4_object obj;
+	bool corruption;	/* counted in the error state (e4_fs_get_error_state) */
+	const char *msg;	/* "inode 12: extent block 345: bad magic 0x0000":
+				 * the object, then what is wrong with it */
+};
+typedef void (*e4_report_fn)(void *ctx, const struct e4_report *r);
+
+/* @msg followed by " [RULE]" when there is a rule.  Returns what snprintf
+ * returns. */
+int e4_report_format(const struct e4_report *r, char *buf, size_t size);
 
 /* ---- block device ----------------------------------------------------- */
 
@@ -63,7 +88,7 @@ struct e4_open_opts {
 	bool read_only;			/* only true is supported for now */
 	enum e4_csum_policy csum;
 	size_t cache_bytes;		/* metadata cache bound; 0 = default */
-	e4_log_fn log;			/* NULL = stderr */
+	e4_log_fn log;			/* NULL = stderr (unless @report is set) */
 	void *log_ctx;
 	enum e4_log_level log_level;	/* messages above this are dropped */
 	bool norecovery;		/* do not replay the journal */
@@ -71,6 +96,10 @@ struct e4_open_opts {
 	 * image whose replay needs more is refused with a message rather
 	 * than risking the OOM killer.  0 = E4_REPLAY_MEM_DEFAULT. */
 	uint64_t replay_mem_max;
+	/* Every message also as a struct e4_report (the same level filter);
+	 * with @log NULL, the text goes nowhere else. */
+	e4_report_fn report;
+	void *report_ctx;
 };
 
 #define E4_REPLAY_MEM_DEFAULT (512ull << 20)
@@ -119,6 +148,26 @@ void e4_fs_get_counters(struct e4_fs *fs, struct e4_fs_counters *out);
 /* The same, from the device: the work of an open in progress can be
  * watched from another thread (replay_bytes is 0 here). */
 void e4_dev_get_counters(struct e4_dev *dev, struct e4_fs_counters *out);
+
+/*
+ * The corruption found since the file system was opened: how often, and
+ * the first and last time (rule, object, when), as ext4 keeps them in its
+ * superblock.  Every report with @corruption set counts, whatever found it
+ * (a request, a walk, the orphan scan at open), so a policy such as
+ * errors=panic is applied to what the library found, not to reply codes.
+ */
+struct e4_error_record {
+	enum e4_rule rule;
+	struct e4_object obj;
+	int64_t time;		/* seconds since the epoch */
+};
+struct e4_error_state {
+	uint64_t count;
+	struct e4_error_record first, last;	/* valid when count > 0 */
+};
+void e4_fs_get_error_state(struct e4_fs *fs, struct e4_error_state *out);
+/* Just the count, without a lock: cheap enough to ask after every request. */
+uint64_t e4_fs_error_count(const struct e4_fs *fs);
 
 /* Human-readable list of the features set, for e4img and logs. */
 void e4_fs_describe_features(const struct e4_fs *fs, char *buf, size_t size);

@@ -19,28 +19,61 @@
 /* Above this the per-inode tables would not fit in reasonable memory. */
 #define CHECK_MAX_INODES (64u << 20)
 
-/* ---- the sink: report each distinct line once ------------------------ */
+/* ---- the sink: report each (rule, object) once ----------------------- */
 
-static uint64_t line_hash(const char *s)
+/* A reported problem: its rule and object, and for a message that names
+ * no rule the hash of its text (those are told apart by what they say). */
+struct e4_check_key {
+	struct e4_object obj;
+	enum e4_rule rule;
+	uint64_t text;
+	bool used;
+};
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	return (h ^ v) * 1099511628211ull;
+}
+
+static uint64_t text_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;
 	while (*s)
-		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+		h = mix(h, (uint8_t)*s++);
 	return h;
 }
 
-static bool sink_remember(struct e4_check_sink *k, const char *line)
+static uint64_t key_hash(const struct e4_check_key *k)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	h = mix(h, (uint64_t)k->rule);
+	h = mix(h, (uint64_t)k->obj.kind);
+	h = mix(h, k->obj.ino);
+	h = mix(h, k->obj.blk);
+	h = mix(h, k->obj.idx);
+	return mix(h, k->text);
+}
+
+static bool key_equal(const struct e4_check_key *a, const struct e4_check_key *b)
+{
+	return a->rule == b->rule && a->text == b->text &&
+	       e4_object_equal(&a->obj, &b->obj);
+}
+
+/* Add @key; false if it was there already. */
+static bool sink_remember(struct e4_check_sink *k, const struct e4_check_key *key)
 {
 	if ((k->seen_used + 1) * 2 > k->seen_slots) {
 		size_t n = k->seen_slots ? k->seen_slots * 2 : 64;
-		char **fresh = calloc(n, sizeof(*fresh));
+		struct e4_check_key *fresh = calloc(n, sizeof(*fresh));
 		if (!fresh)
 			return true;	/* cannot dedupe: report anyway */
 		for (size_t i = 0; i < k->seen_slots; i++) {
-			if (!k->seen[i])
+			if (!k->seen[i].used)
 				continue;
-			size_t j = line_hash(k->seen[i]) & (n - 1);
-			while (fresh[j])
+			size_t j = key_hash(&k->seen[i]) & (n - 1);
+			while (fresh[j].used)
 				j = (j + 1) & (n - 1);
 			fresh[j] = k->seen[i];
 		}
@@ -48,55 +81,59 @@ static bool sink_remember(struct e4_check_sink *k, const char *line)
 		k->seen = fresh;
 		k->seen_slots = n;
 	}
-	size_t j = line_hash(line) & (k->seen_slots - 1);
-	while (k->seen[j]) {
-		if (!strcmp(k->seen[j], line))
+	size_t j = key_hash(key) & (k->seen_slots - 1);
+	while (k->seen[j].used) {
+		if (key_equal(&k->seen[j], key))
 			return false;
 		j = (j + 1) & (k->seen_slots - 1);
 	}
-	k->seen[j] = strdup(line);
-	if (k->seen[j])
-		k->seen_used++;
+	k->seen[j] = *key;
+	k->seen[j].used = true;
+	k->seen_used++;
 	return true;
 }
 
-static void sink_report(struct e4_check_sink *k, const char *line)
+void e4_check_report(void *sink, const struct e4_report *r)
 {
-	if (!sink_remember(k, line))
+	struct e4_check_sink *k = sink;
+	struct e4_check_key key = { .obj = r->obj, .rule = r->rule };
+
+	if (r->level != E4_LOG_ERROR)
+		return;
+	if (r->rule == E4_RULE_NONE)
+		key.text = text_hash(r->msg);
+	if (!sink_remember(k, &key))
 		return;
 	k->problems++;
 	if (k->report)
-		k->report(k->ctx, line);
-}
-
-void e4_check_log(void *sink, enum e4_log_level level, const char *msg)
-{
-	struct e4_check_sink *k = sink;
-
-	if (level == E4_LOG_ERROR)
-		sink_report(k, msg);
+		k->report(k->ctx, r);
 }
 
 void e4_check_sink_free(struct e4_check_sink *k)
 {
-	for (size_t i = 0; i < k->seen_slots; i++)
-		free(k->seen[i]);
 	free(k->seen);
 	k->seen = NULL;
 	k->seen_slots = k->seen_used = 0;
 }
 
-static void problem(struct e4_check_sink *k, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void problem(struct e4_check_sink *k, const char *fmt, ...)
+/* A problem of the checker's own: worded and counted like the library's,
+ * object first. */
+static void problem(struct e4_check_sink *k, enum e4_rule rule,
+		    struct e4_object obj, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void problem(struct e4_check_sink *k, enum e4_rule rule,
+		    struct e4_object obj, const char *fmt, ...)
 {
+	struct e4_report r = { .level = E4_LOG_ERROR, .rule = rule, .obj = obj,
+			       .corruption = true };
 	char line[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	e4_message_vformat(line, sizeof(line), &obj, fmt, ap);
 	va_end(ap);
-	sink_report(k, line);
+	r.msg = line;
+	e4_check_report(k, &r);
 }
 
 /* ---- per-inode state ------------------------------------------------- */
@@ -169,8 +206,10 @@ static void check_groups(struct checker *c)
 		uint32_t used = popcount_bytes(buf->data, fs->inodes_per_group);
 		e4_meta_put(fs, buf);
 		if (gd.free_inodes != fs->inodes_per_group - used)
-			problem(c->sink, "group %u: free inodes count %u, but the inode bitmap has %u free",
-				g, gd.free_inodes, fs->inodes_per_group - used);
+			problem(c->sink, E4_RULE_CK_FREE,
+				e4_obj(E4_OBJ_INODE_BITMAP, 0, gd.inode_bitmap, g),
+				"free inodes count %u, but the bitmap has %u free",
+				gd.free_inodes, fs->inodes_per_group - used);
 	}
 }
 
@@ -201,14 +240,16 @@ static void claim(struct checker *c, uint64_t blk, uint64_t count)
 	}
 }
 
-static void claim_done(struct checker *c, const char *what)
+static void claim_done(struct checker *c, struct e4_object owner)
 {
 	/* shared_blocks (deduplicated images) allows blocks owned twice */
 	if (c->fs->feature_ro_compat & E4_RO_COMPAT_SHARED_BLOCKS)
 		c->owner_dups = 0;
 	if (c->owner_dups)
-		problem(c->sink, "%s: %llu block%s (first %llu) also claimed by another inode or by file-system metadata",
-			what, (unsigned long long)c->owner_dups,
+		problem(c->sink, E4_RULE_AL3, owner,
+			"%s%llu block%s (first %llu) also claimed by another inode or by file-system metadata",
+			owner.kind == E4_OBJ_FS ? "file-system metadata: " : "",
+			(unsigned long long)c->owner_dups,
 			c->owner_dups == 1 ? "" : "s",
 			(unsigned long long)c->first_dup);
 	c->owner_dups = 0;
@@ -254,13 +295,11 @@ static void claim_metadata(struct checker *c)
 	}
 	if (fs->feature_incompat & E4_INCOMPAT_MMP)
 		claim(c, e4_le64(fs->sb_raw, E4_SB_SIZE, E4_SB_MMP_BLOCK), 1);
-	claim_done(c, "file-system metadata");
+	claim_done(c, e4_obj_fs());
 }
 
 static void claim_inode(struct checker *c, const struct e4_inode *in)
 {
-	char what[32];
-
 	c->owner = in->ino;
 	if (in->ino == 7) {
 		/* the resize inode's map points at reserved descriptor blocks,
@@ -269,8 +308,7 @@ static void claim_inode(struct checker *c, const struct e4_inode *in)
 	} else {
 		(void)e4_map_for_each_owned(c->fs, in, claim_owned, c);
 	}
-	snprintf(what, sizeof(what), "inode %u", in->ino);
-	claim_done(c, what);
+	claim_done(c, e4_obj_inode(in->ino));
 }
 
 /* Shared xattr blocks are claimed once, by the first inode naming them. */
@@ -278,10 +316,8 @@ static void claim_xattr_blocks(struct checker *c, const struct e4_inode *in,
 			       struct e4_block_set *xattr_seen)
 {
 	if (in->file_acl && e4_block_set_add(xattr_seen, in->file_acl) == 0) {
-		char what[48];
 		claim(c, in->file_acl, 1);
-		snprintf(what, sizeof(what), "inode %u xattr block", in->ino);
-		claim_done(c, what);
+		claim_done(c, e4_obj_xattr_block(in->ino, in->file_acl));
 	}
 }
 
@@ -320,15 +356,20 @@ static void compare_block_bitmaps(struct checker *c)
 				first_b = blk;
 		}
 		e4_meta_put(fs, buf);
+		struct e4_object bitmap = e4_obj(E4_OBJ_BLOCK_BITMAP, 0,
+						 gd.block_bitmap, g);
 		if (used_free)
-			problem(c->sink, "group %u: %llu blocks in use but free in the block bitmap (first %llu)",
-				g, (unsigned long long)used_free, (unsigned long long)first_a);
+			problem(c->sink, E4_RULE_CK_BMAP_USED, bitmap,
+				"%llu blocks in use but free in the bitmap (first %llu)",
+				(unsigned long long)used_free, (unsigned long long)first_a);
 		if (unused_set)
-			problem(c->sink, "group %u: %llu blocks marked in use in the block bitmap but owned by nothing (first %llu)",
-				g, (unsigned long long)unused_set, (unsigned long long)first_b);
+			problem(c->sink, E4_RULE_CK_BMAP_UNOWNED, bitmap,
+				"%llu blocks marked in use but owned by nothing (first %llu)",
+				(unsigned long long)unused_set, (unsigned long long)first_b);
 		if (gd.free_blocks != free_bits)
-			problem(c->sink, "group %u: free blocks count %u, but the block bitmap has %u free",
-				g, gd.free_blocks, free_bits);
+			problem(c->sink, E4_RULE_CK_FREE, bitmap,
+				"free blocks count %u, but the bitmap has %u free",
+				gd.free_blocks, free_bits);
 	}
 }
 
@@ -416,8 +457,8 @@ static void check_inodes(struct checker *c)
 				   : !inode_ever_used(fs, ino))
 				continue;
 			if (e4_inode_in_uninit_range(fs, &gd, i)) {
-				problem(c->sink, "inode %u: marked in use but inside the group's never-used range",
-					ino);
+				problem(c->sink, E4_RULE_CK_UNINIT, e4_obj_inode(ino),
+					"marked in use but inside the group's never-used range");
 				continue;
 			}
 			/* reserved inodes other than root, journal and resize
@@ -436,7 +477,8 @@ static void check_inodes(struct checker *c)
 			c->state[ino] = orphan ? ST_ORPHAN :
 				(in.flags & E4_EA_INODE_FL) ? ST_EA : ST_OK;
 			if (orphan)	/* e2fsck too calls this unclean */
-				problem(c->sink, "inode %u: deleted orphan awaiting cleanup (hidden)", ino);
+				problem(c->sink, E4_RULE_CK_ORPHAN, e4_obj_inode(ino),
+					"deleted orphan awaiting cleanup (hidden)");
 			c->mode[ino] = in.mode;
 			c->links[ino] = (uint16_t)in.links;
 			check_inode_content(c, &in);
@@ -471,8 +513,8 @@ static int check_dir_end(void *ctx, const char *path,
 	(void)path;
 	(void)err;	/* reported by the directory code */
 	if (dir && c->dir_entries < 2)
-		problem(c->sink, "directory inode %u: missing \".\" or \"..\"",
-			dir->ino);
+		problem(c->sink, E4_RULE_DIR2, e4_obj_inode(dir->ino),
+			"missing \".\" or \"..\"");
 	return 0;
 }
 
@@ -487,45 +529,53 @@ static int check_entry(void *ctx, const struct e4_tree_entry *te,
 	uint32_t dino = te->dir;
 	unsigned index = c->dir_entries++;
 	const struct e4_tree_entry *d = te;
+	struct e4_object entry = e4_obj_dirent(dino, te->ino);
 
 	c->stats->entries++;
 	if (index == 0 || index == 1) {
 		const char *want = index == 0 ? "." : "..";
 		if (strcmp(d->name, want)) {
-			problem(c->sink, "directory inode %u: entry %u is \"%s\", expected \"%s\"",
-				dino, index, d->name, want);
+			problem(c->sink, E4_RULE_DIR2, entry,
+				"entry %u is \"%s\", expected \"%s\"", index,
+				d->name, want);
 		} else if (index == 0 && d->ino != dino) {
-			problem(c->sink, "directory inode %u: \".\" names inode %u", dino, d->ino);
+			problem(c->sink, E4_RULE_CK_DOTS, entry,
+				"\".\" names inode %u", d->ino);
 		} else if (index == 1 && d->ino != c->parent[dino]) {
-			problem(c->sink, "directory inode %u: \"..\" names inode %u, but its parent is %u",
-				dino, d->ino, c->parent[dino]);
+			problem(c->sink, E4_RULE_CK_DOTS, entry,
+				"\"..\" names inode %u, but its parent is %u",
+				d->ino, c->parent[dino]);
 		}
 		if (!strcmp(d->name, ".") || !strcmp(d->name, ".."))
 			return 0;
 	} else if (!strcmp(d->name, ".") || !strcmp(d->name, "..")) {
-		problem(c->sink, "directory inode %u: extra \"%s\" entry", dino, d->name);
+		problem(c->sink, E4_RULE_DIR2, entry, "extra \"%s\" entry",
+			d->name);
 		return 0;
 	}
 
 	if (d->ino == 0 || d->ino > fs->inodes_count) {
-		problem(c->sink, "directory inode %u: entry \"%s\" names inode %u, out of range",
-			dino, d->name, d->ino);
+		problem(c->sink, E4_RULE_DIR3, entry,
+			"directory entry '%s' names out-of-range inode %u",
+			d->name, d->ino);
 		return 0;
 	}
 	if (c->state[d->ino] == ST_FREE) {
-		problem(c->sink, "directory inode %u: entry \"%s\" names free inode %u",
-			dino, d->name, d->ino);
+		problem(c->sink, E4_RULE_DIR_TARGET, entry,
+			"directory entry '%s' names free inode %u", d->name,
+			d->ino);
 		return 0;
 	}
 	if (d->ino < fs->first_ino && d->ino != E4_ROOT_INO) {
-		problem(c->sink, "directory inode %u: entry \"%s\" names reserved inode %u",
-			dino, d->name, d->ino);
+		problem(c->sink, E4_RULE_IN1, entry,
+			"directory entry '%s' names reserved inode %u", d->name,
+			d->ino);
 		return 0;
 	}
 	c->refs[d->ino]++;
 	if (c->state[d->ino] == ST_EA || c->state[d->ino] == ST_ORPHAN)
-		problem(c->sink, "directory inode %u: entry \"%s\" names %s inode %u",
-			dino, d->name,
+		problem(c->sink, E4_RULE_DIR_TARGET, entry,
+			"directory entry '%s' names %s inode %u", d->name,
 			c->state[d->ino] == ST_EA ? "xattr value" : "deleted orphan",
 			d->ino);
 	if (c->state[d->ino] != ST_OK)
@@ -536,21 +586,25 @@ static int check_entry(void *ctx, const struct e4_tree_entry *te,
 	if ((fs->feature_incompat & E4_INCOMPAT_FILETYPE) &&
 	    e4_le32(fs->sb_raw, E4_SB_SIZE, E4_SB_CREATOR_OS) != 1 &&
 	    d->ftype != ftype_of_mode(mode))
-		problem(c->sink, "directory inode %u: entry \"%s\" has type %u, but inode %u is type %u",
-			dino, d->name, d->ftype, d->ino, ftype_of_mode(mode));
+		problem(c->sink, E4_RULE_CK_FTYPE, entry,
+			"directory entry '%s' has type %u, but inode %u is type %u",
+			d->name, d->ftype, d->ino, ftype_of_mode(mode));
 
 	/* the index must find what the linear walk sees */
 	uint32_t found = 0;
 	int err = e4_dir_lookup(fs, &c->dir, d->name, d->name_len, &found, NULL);
 	if (err == -ENOENT || (!err && found != d->ino))
-		problem(c->sink, "directory inode %u: lookup of \"%s\" finds %s%u, the entry names %u",
-			dino, d->name, err ? "nothing" : "inode ", found, d->ino);
+		problem(c->sink, E4_RULE_CK_LOOKUP, entry,
+			"lookup of '%s' finds %s%u, the entry names %u",
+			d->name, err ? "nothing" : "inode ", found, d->ino);
 
 	if ((mode & E4_S_IFMT) == E4_S_IFDIR) {
 		c->subdirs[dino]++;
 		if (d->ino == E4_ROOT_INO || c->parent[d->ino]) {
-			problem(c->sink, "directory inode %u is linked from more than one directory (%u and %u)",
-				d->ino, c->parent[d->ino] ? c->parent[d->ino] : E4_ROOT_INO, dino);
+			problem(c->sink, E4_RULE_CK_DIRLINK, e4_obj_inode(d->ino),
+				"directory linked from more than one directory (%u and %u)",
+				c->parent[d->ino] ? c->parent[d->ino] : E4_ROOT_INO,
+				dino);
 		} else {
 			c->parent[d->ino] = dino;
 			*descend = true;
@@ -573,17 +627,20 @@ static void walk_tree(struct checker *c)
 	int err;
 
 	if (c->state[E4_ROOT_INO] != ST_OK) {
-		problem(c->sink, "root directory (inode 2) is unreadable or free");
+		problem(c->sink, E4_RULE_CK_ROOT, e4_obj_inode(E4_ROOT_INO),
+			"the root directory is unreadable or free");
 		return;
 	}
 	if ((c->mode[E4_ROOT_INO] & E4_S_IFMT) != E4_S_IFDIR) {
-		problem(c->sink, "root inode 2 is not a directory");
+		problem(c->sink, E4_RULE_CK_ROOT, e4_obj_inode(E4_ROOT_INO),
+			"the root is not a directory");
 		return;
 	}
 	c->parent[E4_ROOT_INO] = E4_ROOT_INO;
 	err = e4_tree_walk(c->fs, E4_ROOT_INO, "/", &opts, &ops, c);
 	if (err < 0)
-		problem(c->sink, "directory tree walk stopped: %s", strerror(-err));
+		problem(c->sink, E4_RULE_CK_WALK, e4_obj_fs(),
+			"directory tree walk stopped: %s", strerror(-err));
 }
 
 static void check_links(struct checker *c)
@@ -599,8 +656,9 @@ static void check_links(struct checker *c)
 		bool is_dir = (c->mode[ino] & E4_S_IFMT) == E4_S_IFDIR;
 		if (c->refs[ino] == 0 && ino != E4_ROOT_INO) {
 			if (!is_special_unlinked(fs, ino))
-				problem(c->sink, "inode %u: in use (links %u) but no directory entry names it",
-					ino, c->links[ino]);
+				problem(c->sink, E4_RULE_CK_UNLINKED, e4_obj_inode(ino),
+					"in use (links %u) but no directory entry names it",
+					c->links[ino]);
 			continue;
 		}
 		/* a directory: its entry in the parent, its ".", and each
@@ -610,8 +668,9 @@ static void check_links(struct checker *c)
 			continue;
 		if (is_dir && dir_nlink && c->links[ino] == 1 && want > E4_LINK_MAX)
 			continue;
-		problem(c->sink, "inode %u: link count %u, but %llu %s",
-			ino, c->links[ino], (unsigned long long)want,
+		problem(c->sink, E4_RULE_CK_LINKS, e4_obj_inode(ino),
+			"link count %u, but %llu %s", c->links[ino],
+			(unsigned long long)want,
 			is_dir ? "expected from its subdirectories" : "directory entries name it");
 	}
 }

@@ -191,10 +191,14 @@ static int cmd_info(int argc, char **argv)
 	return status;
 }
 
-static void print_problem(void *ctx, const char *problem)
+/* One line per problem, the rule last: "inode 12: ... [CK-LINKS]". */
+static void print_problem(void *ctx, const struct e4_report *problem)
 {
+	char line[600];
+
 	(void)ctx;
-	printf("%s\n", problem);
+	e4_report_format(problem, line, sizeof(line));
+	printf("%s\n", line);
 }
 
 static int cmd_check(int argc, char **argv)
@@ -208,7 +212,8 @@ static int cmd_check(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	struct e4_open_opts o = { .log = e4_check_log, .log_ctx = &sink,
+	struct e4_open_opts o = { .report = e4_check_report,
+				  .report_ctx = &sink,
 				  .log_level = E4_LOG_ERROR };
 	if (open_image_opts(argv[1], &o, &fs)) {
 		e4_check_sink_free(&sink);

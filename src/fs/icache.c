@@ -124,7 +124,8 @@ int e4_iget(struct e4_fs *fs, uint32_t ino, struct e4_ino **out)
 int e4_iget_named(struct e4_fs *fs, uint32_t dir, const char *name,
 		  uint32_t ino, struct e4_ino **out)
 {
-	const char *what = e4_name_number_refusal(fs, ino);
+	enum e4_rule rule;
+	const char *what = e4_name_number_refusal(fs, ino, &rule);
 	struct e4_inode snap;
 	int err = -EINVAL;
 
@@ -132,13 +133,13 @@ int e4_iget_named(struct e4_fs *fs, uint32_t dir, const char *name,
 		err = e4_iget(fs, ino, out);
 		if (!err)
 			e4_ino_snapshot(*out, &snap);
-		what = e4_name_inode_refusal(err, &snap);
+		what = e4_name_inode_refusal(err, &snap, &rule);
 		if (!what)
 			return err;
 		if (!err)
 			e4_iput(fs, *out);
 	}
-	return e4_name_refused(fs, dir, name, ino, what, err);
+	return e4_name_refused(fs, dir, name, ino, what, rule, err);
 }
 
 struct e4_ino *e4_ino_ref(struct e4_fs *fs, struct e4_ino *ip)

@@ -298,8 +298,8 @@ int e4_handle_get_create_access(struct e4_handle *h, uint64_t blk,
 	int err;
 
 	if (!e4_blocks_valid(fs, blk, 1))
-		return e4_corrupt(fs, "block %llu outside the file system (allocating it)",
-				  (unsigned long long)blk);
+		return e4_corrupt(fs, E4_RULE_FS_RANGE, e4_obj(E4_OBJ_BLOCK, 0, blk, 0),
+				  "outside the file system (allocating it)");
 	err = own_block(h, blk);
 	if (err)
 		return err;

@@ -190,6 +190,7 @@ struct collect {
 	bool dots;
 	struct walker *w;
 	uint64_t meta0;		/* the device's lookups when listing began */
+	bool over;		/* the walk's listings went over their bound */
 };
 
 static uint64_t meta_gets(struct e4_fs *fs)
@@ -212,8 +213,10 @@ static int collect(void *ctx, const struct e4_dirent *d)
 {
 	struct collect *c = ctx;
 
-	if (listings_too_costly(c))
+	if (listings_too_costly(c)) {
+		c->over = true;
 		return -EFBIG;
+	}
 
 	if (!c->dots && ((d->name_len == 1 && d->name[0] == '.') ||
 			 (d->name_len == 2 && d->name[0] == '.' &&
@@ -279,7 +282,7 @@ static int walk_dir(struct walker *w, uint32_t ino, uint32_t parent,
 		    struct frame *f)
 {
 	struct listing all = { 0 };
-	struct collect c = { &all, (w->flags & E4_TREE_DOTS) != 0, w, 0 };
+	struct collect c = { &all, (w->flags & E4_TREE_DOTS) != 0, w, 0, false };
 	struct e4_inode dir;
 	size_t dir_len = w->path_len;
 	const char *dir_path = breadth_first(w) ? NULL : w->path;
@@ -299,10 +302,15 @@ static int walk_dir(struct walker *w, uint32_t ino, uint32_t parent,
 	}
 	c.meta0 = meta_gets(w->fs);
 	err = e4_dir_iterate(w->fs, &dir, 0, collect, &c);
-	if (err == -EFBIG || listings_too_costly(&c)) {
+	if (c.over || listings_too_costly(&c)) {
+		/* the directory is told it failed, then the walk stops: one
+		 * more listing could cost as much again */
 		listing_free(&all);
-		return e4_corrupt(w->fs, "inode %u: directory listings of this walk read more blocks than the file system has (directories share blocks): walk stopped",
-				  ino);
+		err = e4_corrupt(w->fs, E4_RULE_AL3, e4_obj_inode(ino),
+				 "directory listings of this walk read more blocks than the file system has (directories share blocks): walk stopped");
+		if (w->ops->dir_end)
+			(void)w->ops->dir_end(w->ctx, dir_path, &dir, err);
+		return err;
 	}
 	w->listing_work += meta_gets(w->fs) - c.meta0;
 	if (err == -ENOMEM) {

@@ -443,10 +443,10 @@ void e4f_op_readlink(struct e4f_req *r)
 	ssize_t n = e4_symlink_read(r->s->fs, &inode, (char *)r->scratch,
 				    E4F_READLINK_MAX);
 
-	if (n < 0)
-		return e4f_reply_err(r, (int)n);
-	if (n == 0 || (size_t)n > E4F_READLINK_MAX)
-		return e4f_reply_err(r, n == 0 ? -EUCLEAN : -ENAMETOOLONG);
+	/* never 0 or more than asked: an empty or too long target is
+	 * corruption the library reported (SL2) or -ENAMETOOLONG */
+	if (n <= 0 || (size_t)n > E4F_READLINK_MAX)
+		return e4f_reply_err(r, n < 0 ? (int)n : -EIO);
 	e4f_reply_buf(r, r->scratch, (size_t)n);
 }
 

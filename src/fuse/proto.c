@@ -125,6 +125,33 @@ const char *e4f_arg_string(const struct e4f_req *r, size_t off, size_t *len)
 
 /* ---- replies ------------------------------------------------------------ */
 
+/*
+ * errors=: the library counts the corruption it finds, whatever found it,
+ * so the policy looks at that count, not at reply codes: corruption that a
+ * request met but worked around, or found by another thread, counts too.
+ * Checked before each reply goes out and after each request, like ext4
+ * applying errors= where the error is found.  Corruption found before the
+ * session started (the orphan scan at open) was reported when mounting;
+ * remount-ro has nothing to do while e4fuse is read-only.
+ */
+static void apply_errors_policy(struct e4f_session *s)
+{
+	struct e4_error_state st;
+	char what[160];
+
+	if (s->cfg.errors != E4F_ERRORS_PANIC || !s->fs ||
+	    e4_fs_error_count(s->fs) <= s->errors_before ||
+	    atomic_exchange(&s->panic, true))
+		return;
+	e4_fs_get_error_state(s->fs, &st);
+	e4_object_describe(&st.last.obj, what, sizeof(what));
+	e4f_log(E4_LOG_ERROR, "errors=panic: corruption found (%s%s%s), "
+		"unmounting", e4_rule_id(st.last.rule), what[0] ? " " : "",
+		what);
+	if (s->on_panic)
+		s->on_panic(s);
+}
+
 static void send_reply(struct e4f_req *r, int err, const struct iovec *data,
 		       int ndata)
 {
@@ -132,6 +159,7 @@ static void send_reply(struct e4f_req *r, int err, const struct iovec *data,
 	struct fuse_out_header oh;
 	size_t total = sizeof(oh);
 
+	apply_errors_policy(r->s);
 	if (r->replied) {
 		e4f_log(E4_LOG_ERROR, "bug: second reply to request %" PRIu64
 			" (%s)", (uint64_t)r->h.unique,
@@ -170,13 +198,6 @@ void e4f_reply_err(struct e4f_req *r, int err)
 {
 	if (err > 0 || err <= -512)
 		err = -EIO;
-	if (err == -EUCLEAN && r->s->cfg.errors == E4F_ERRORS_PANIC &&
-	    !atomic_exchange(&r->s->panic, true)) {
-		e4f_log(E4_LOG_ERROR,
-			"errors=panic: corruption found, unmounting");
-		if (r->s->on_panic)
-			r->s->on_panic(r->s);
-	}
 	send_reply(r, err, NULL, 0);
 }
 
@@ -384,6 +405,7 @@ int e4f_process_request(struct e4f_session *s, const void *req, size_t len,
 				op->name);
 			e4f_reply_err(&r, -EIO);
 		}
+		apply_errors_policy(s);
 	}
 	if (s->cfg.debug)
 		debug_line(&r);

@@ -70,6 +70,7 @@ int e4f_session_init(struct e4f_session *s, struct e4_fs *fs, int fd,
 	s->block_size = info.block_size;
 	atomic_init(&s->initialized, false);
 	atomic_init(&s->panic, false);
+	s->errors_before = e4_fs_error_count(fs);
 	int ret = e4f_nodes_init(&s->nodes, fs);
 
 	if (ret < 0)

@@ -35,6 +35,8 @@
 /* Entry and attribute validity: nothing changes the image behind our back. */
 #define E4F_TIMEOUT_SEC 86400u
 
+/* What to do when the library reports corruption (its error state, see
+ * e4_fs_get_error_state), applied in proto.c. */
 enum e4f_errors_policy {
 	E4F_ERRORS_CONTINUE,	/* report EUCLEAN to the caller, keep serving */
 	E4F_ERRORS_REMOUNT_RO,	/* same while read-only (the only mode yet) */
@@ -105,6 +107,7 @@ struct e4f_session {
 	bool ended;
 	int end_error;			/* why the session ended, 0 = unmounted */
 	atomic_bool panic;		/* errors=panic fired */
+	uint64_t errors_before;		/* corruption found before serving */
 	pthread_t *workers;
 	unsigned nworkers;
 	void (*on_panic)(struct e4f_session *s);	/* main.c: unmount */

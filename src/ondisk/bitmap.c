@@ -13,7 +13,8 @@
 static int verify_bitmap(struct e4_fs *fs, uint32_t g, struct e4_buf *buf,
 			 enum e4_buf_kind kind, uint32_t stored, size_t nbytes)
 {
-	const char *what = kind == E4_BUF_INODE_BITMAP ? "inode" : "block";
+	enum e4_object_kind what = kind == E4_BUF_INODE_BITMAP ?
+		E4_OBJ_INODE_BITMAP : E4_OBJ_BLOCK_BITMAP;
 	uint32_t calc;
 
 	if (!fs->metadata_csum || e4_buf_is_verified(fs->cache, buf, kind, g))
@@ -26,8 +27,9 @@ static int verify_bitmap(struct e4_fs *fs, uint32_t g, struct e4_buf *buf,
 		stored &= 0xFFFF;
 	}
 	if (calc != stored) {
-		int err = e4_csum_mismatch(fs, "group %u: %s bitmap block %llu: checksum 0x%08x does not match computed 0x%08x",
-					   g, what, (unsigned long long)buf->blk, stored, calc);
+		int err = e4_csum_mismatch(fs, E4_RULE_AL1,
+					   e4_obj(what, 0, buf->blk, g),
+					   stored, calc);
 		if (err) {
 			e4_buf_set_verified(fs->cache, buf, kind, g | BITMAP_BAD);
 			return err;

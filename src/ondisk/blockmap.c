@@ -53,9 +53,9 @@ static int check_i_block_ptr(struct e4_fs *fs, const struct e4_inode *inode,
 {
 	if (ptr == 0 || e4_blocks_valid(fs, ptr, 1))
 		return 0;
-	return e4_corrupt(fs,
-			  "inode %u: i_block[%u] (%s): block %u outside the file system",
-			  inode->ino, slot,
+	return e4_corrupt(fs, E4_RULE_BM1, e4_obj_indirect(inode->ino, 0, 0),
+			  "i_block[%u] (%s): block %u outside the file system",
+			  slot,
 			  slot < E4_NDIR_BLOCKS ? "direct"
 						: level_name[slot - 11u], ptr);
 }
@@ -76,11 +76,10 @@ static int get_indirect(struct e4_fs *fs, const struct e4_inode *inode,
 
 			if (ptr != 0 && !e4_blocks_valid(fs, ptr, 1)) {
 				e4_meta_put(fs, buf);
-				return e4_corrupt(fs,
-						  "inode %u: %s block %llu: entry %u: block %u outside the file system",
-						  inode->ino, level_name[level],
-						  (unsigned long long)blk, i,
-						  ptr);
+				return e4_corrupt(fs, E4_RULE_BM1,
+						  e4_obj_indirect(inode->ino, blk, level),
+						  "entry %u: block %u outside the file system",
+						  i, ptr);
 			}
 		}
 		e4_buf_set_verified(fs->cache, buf, E4_BUF_INDIRECT,
@@ -143,9 +142,10 @@ static int bm_resolve(struct e4_fs *fs, const struct e4_inode *inode,
 			  (uint32_t)lblk, E4_NDIR_BLOCKS, 0, 1, lblk, out);
 		if (out->kind == E4_MAP_MAPPED &&
 		    !e4_blocks_valid(fs, out->pblk, out->len))
-			return e4_corrupt(fs,
-					  "inode %u: i_block[%llu] (direct): blocks %llu+%llu outside the file system",
-					  inode->ino, (unsigned long long)lblk,
+			return e4_corrupt(fs, E4_RULE_BM1,
+					  e4_obj_indirect(inode->ino, 0, 0),
+					  "i_block[%llu] (direct): blocks %llu+%llu outside the file system",
+					  (unsigned long long)lblk,
 					  (unsigned long long)out->pblk,
 					  (unsigned long long)out->len);
 		return 0;
@@ -262,8 +262,9 @@ static int walk_array(struct bm_walk *w, const uint8_t *arr, size_t size,
 		}
 		ret = e4_block_set_add(w->seen, ptr);
 		if (ret > 0)
-			return e4_corrupt(w->fs, "inode %u: %s block %u is referenced twice",
-					  w->inode->ino, level_name[level], ptr);
+			return e4_corrupt(w->fs, E4_RULE_BM2,
+					  e4_obj_indirect(w->inode->ino, ptr, level),
+					  "referenced twice");
 		if (ret < 0)
 			return ret;
 		ret = get_indirect(w->fs, w->inode, ptr, level, &buf);

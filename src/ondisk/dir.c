@@ -29,7 +29,6 @@
  * system.data value at 60 and up).
  */
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "ondisk.h"
@@ -86,23 +85,20 @@ static void dirent_decode(const struct dir_area *a, uint32_t off,
 	e->name = a->data + off + E4_DIRENT_HEADER;
 }
 
-static int area_corrupt(const struct dir_area *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int area_corrupt(const struct dir_area *a, const char *fmt, ...)
+static int area_corrupt(const struct dir_area *a, enum e4_rule rule,
+			const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int area_corrupt(const struct dir_area *a, enum e4_rule rule,
+			const char *fmt, ...)
 {
-	char what[192];
+	struct e4_object obj = a->is_inline ?
+		e4_obj(E4_OBJ_INLINE_DIR, a->dir->ino, 0, 0) :
+		e4_obj_dir_block(a->dir->ino, a->pblk, a->lblk);
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	e4_vcorrupt(a->fs, rule, obj, fmt, ap);
 	va_end(ap);
-	if (a->is_inline)
-		return e4_corrupt(a->fs, "inode %u: inline directory: %s",
-				  a->dir->ino, what);
-	return e4_corrupt(a->fs,
-			  "inode %u: directory block %llu (logical %llu): %s",
-			  a->dir->ino, (unsigned long long)a->pblk,
-			  (unsigned long long)a->lblk, what);
+	return -EUCLEAN;
 }
 
 static bool name_is(const struct raw_dirent *e, const char *s, size_t n)
@@ -117,28 +113,34 @@ static int area_verify(const struct dir_area *a)
 	unsigned idx = 0;
 
 	if (a->end > a->size || a->start > a->end)
-		return area_corrupt(a, "entry area [%u, %u) outside the data",
+		return area_corrupt(a, E4_RULE_DIR1,
+				    "entry area [%u, %u) outside the data",
 				    a->start, a->end);
 	while (off < a->end) {
 		struct raw_dirent e;
 		uint32_t pos = a->inline_base + off;
 
 		if (a->end - off < E4_DIRENT_HEADER)
-			return area_corrupt(a, "entry header at offset %u "
+			return area_corrupt(a, E4_RULE_DIR1,
+					    "entry header at offset %u "
 					    "runs past end of block", pos);
 		dirent_decode(a, off, &e);
 		if (e.rec_len % 4)
-			return area_corrupt(a, "rec_len %u not a multiple of "
+			return area_corrupt(a, E4_RULE_DIR1,
+					    "rec_len %u not a multiple of "
 					    "4 at offset %u", e.rec_len, pos);
 		if (e.rec_len < E4_DIRENT_MIN_REC_LEN)
-			return area_corrupt(a, "rec_len %u too short at "
+			return area_corrupt(a, E4_RULE_DIR1,
+					    "rec_len %u too short at "
 					    "offset %u", e.rec_len, pos);
 		if (e.rec_len > a->end - off)
-			return area_corrupt(a, "rec_len %u past end of block "
+			return area_corrupt(a, E4_RULE_DIR1,
+					    "rec_len %u past end of block "
 					    "at offset %u", e.rec_len, pos);
 		/* rec_len is a multiple of 4, so this is rec_len_min(). */
 		if (E4_DIRENT_HEADER + (uint32_t)e.name_len > e.rec_len)
-			return area_corrupt(a, "name_len %u exceeds rec_len "
+			return area_corrupt(a, E4_RULE_DIR1,
+					    "name_len %u exceeds rec_len "
 					    "%u at offset %u", e.name_len,
 					    e.rec_len, pos);
 		if (e.ino) {
@@ -146,37 +148,45 @@ static int area_verify(const struct dir_area *a)
 			bool dotdot = name_is(&e, "..", 2);
 
 			if (e.ino > a->fs->inodes_count)
-				return area_corrupt(a, "inode %u out of range "
+				return area_corrupt(a, E4_RULE_DIR3,
+						    "inode %u out of range "
 						    "at offset %u", e.ino,
 						    pos);
 			if (e.name_len == 0)
-				return area_corrupt(a, "empty name at offset "
+				return area_corrupt(a, E4_RULE_DIR2,
+						    "empty name at offset "
 						    "%u", pos);
 			if (memchr(e.name, '/', e.name_len) ||
 			    memchr(e.name, '\0', e.name_len))
-				return area_corrupt(a, "name contains '/' or "
+				return area_corrupt(a, E4_RULE_DIR2,
+						    "name contains '/' or "
 						    "NUL at offset %u", pos);
 			if (e.ftype >= E4_FT_COUNT)
-				return area_corrupt(a, "file type %u invalid "
+				return area_corrupt(a, E4_RULE_DIR4,
+						    "file type %u invalid "
 						    "at offset %u", e.ftype,
 						    pos);
 			if (a->dots_first && idx < 2 &&
 			    !(idx == 0 ? dot : dotdot))
-				return area_corrupt(a, "entry %u is not '%s'",
+				return area_corrupt(a, E4_RULE_DIR2,
+						    "entry %u is not '%s'",
 						    idx, idx ? ".." : ".");
 			if ((dot || dotdot) && !(a->dots_first && idx < 2))
-				return area_corrupt(a, "'%s' entry out of "
+				return area_corrupt(a, E4_RULE_DIR2,
+						    "'%s' entry out of "
 						    "place at offset %u",
 						    dot ? "." : "..", pos);
 		} else if (a->dots_first && idx < 2) {
-			return area_corrupt(a, "entry %u is not '%s'", idx,
+			return area_corrupt(a, E4_RULE_DIR2,
+					    "entry %u is not '%s'", idx,
 					    idx ? ".." : ".");
 		}
 		idx++;
 		off += e.rec_len;
 	}
 	if (a->dots_first && idx < 2)
-		return area_corrupt(a, "'..' entry missing");
+		return area_corrupt(a, E4_RULE_DIR2,
+				    "'..' entry missing");
 	return 0;
 }
 
@@ -247,13 +257,22 @@ int e4_dir_nblocks(struct e4_fs *fs, const struct e4_inode *dir,
 	if (!(fs->feature_incompat & E4_INCOMPAT_LARGEDIR))
 		size &= 0xFFFFFFFFu;
 	if (size % fs->block_size)
-		return e4_corrupt(fs, "inode %u: directory size %llu is not a "
-				  "multiple of the block size", dir->ino,
-				  (unsigned long long)size);
+		return e4_corrupt(fs, E4_RULE_IN6, e4_obj_inode(dir->ino),
+				  "directory size %llu is not a multiple of the "
+				  "block size", (unsigned long long)size);
 	/* logical block numbers are 32-bit */
 	if (size / fs->block_size > 0xFFFFFFFFu)
-		return e4_corrupt(fs, "inode %u: directory size %llu too large",
-				  dir->ino, (unsigned long long)size);
+		return e4_corrupt(fs, E4_RULE_IN6, e4_obj_inode(dir->ino),
+				  "directory size %llu too large",
+				  (unsigned long long)size);
+	/* a directory cannot hold more blocks than its file system: a map
+	 * repeating one block could otherwise claim billions, and a full
+	 * listing would walk them all, 4 GiB per request */
+	if (size / fs->block_size > fs->blocks_count)
+		return e4_corrupt(fs, E4_RULE_IN6, e4_obj_inode(dir->ino),
+				  "directory of %llu blocks is larger than the file system (%llu blocks)",
+				  (unsigned long long)(size / fs->block_size),
+				  (unsigned long long)fs->blocks_count);
 	*nblocks = size / fs->block_size;
 	return 0;
 }
@@ -285,18 +304,19 @@ static int dir_block_map(struct e4_fs *fs, const struct e4_inode *dir,
 		*pblk = m->pblk + (lblk - m->lblk);
 		return 0;
 	case E4_MAP_HOLE:
-		return e4_corrupt(fs, "inode %u: directory has a hole at "
-				  "logical block %llu", dir->ino,
-				  (unsigned long long)lblk);
+		return e4_corrupt(fs, E4_RULE_DIR_MAPPED,
+				  e4_obj_dir_block(dir->ino, 0, lblk),
+				  "a hole");
 	case E4_MAP_UNWRITTEN:
-		return e4_corrupt(fs, "inode %u: directory block %llu (logical "
-				  "%llu) is unwritten", dir->ino,
-				  (unsigned long long)(m->pblk + (lblk - m->lblk)),
-				  (unsigned long long)lblk);
+		return e4_corrupt(fs, E4_RULE_DIR_MAPPED,
+				  e4_obj_dir_block(dir->ino,
+						   m->pblk + (lblk - m->lblk),
+						   lblk),
+				  "unwritten");
 	default:
-		return e4_corrupt(fs, "inode %u: directory logical block %llu "
-				  "maps to inline data", dir->ino,
-				  (unsigned long long)lblk);
+		return e4_corrupt(fs, E4_RULE_DIR_MAPPED,
+				  e4_obj_dir_block(dir->ino, 0, lblk),
+				  "maps to inline data");
 	}
 }
 
@@ -357,20 +377,18 @@ static int leaf_verify(struct e4_fs *fs, const struct e4_inode *dir,
 		    e4_le16(buf->data, buf->size, t + 4) != E4_DIR_TAIL_SIZE ||
 		    e4_u8(buf->data, buf->size, t + 6) != 0 ||
 		    e4_u8(buf->data, buf->size, t + 7) != E4_DIR_TAIL_FT)
-			return area_corrupt(a, "missing checksum tail");
+			return area_corrupt(a, E4_RULE_DIR4,
+					    "missing checksum tail");
 		uint32_t want = e4_crc32c(e4_inode_csum_seed(fs, dir->ino,
 							     dir->generation),
 					  buf->data, t);
 		uint32_t have = e4_le32(buf->data, buf->size, bs - 4);
 
 		if (want != have) {
-			rc = e4_csum_mismatch(fs, "inode %u: directory block "
-					      "%llu (logical %llu): checksum "
-					      "0x%08x, expected 0x%08x",
-					      dir->ino,
-					      (unsigned long long)buf->blk,
-					      (unsigned long long)lblk, have,
-					      want);
+			rc = e4_csum_mismatch(fs, E4_RULE_DIR4,
+					      e4_obj_dir_block(dir->ino,
+							       buf->blk, lblk),
+					      have, want);
 			if (rc)
 				return rc;
 		}
@@ -407,7 +425,8 @@ static int dx_root_entries(struct e4_fs *fs, const struct e4_inode *dir,
 	if (e4_le16(buf->data, buf->size, E4_DIRENT_REC_LEN) !=
 		    E4_DIRENT_MIN_REC_LEN ||
 	    dotdot_len != bs - E4_DIRENT_MIN_REC_LEN)
-		return area_corrupt(a, "htree root: '..' does not cover the "
+		return area_corrupt(a, E4_RULE_DIR5,
+				    "htree root: '..' does not cover the "
 				    "index (rec_len %u)", dotdot_len);
 	rc = e4_dx_verify(fs, dir, 0, buf, nblocks, true);
 	return rc == -EAGAIN ? 0 : rc;
@@ -460,10 +479,24 @@ static int dir_walk_limit(struct e4_fs *fs, const struct e4_inode *dir,
 {
 	if ((lblk - first) << fs->log_block_size < DIR_WALK_MAX_BYTES)
 		return 0;
-	e4_log(fs, E4_LOG_ERROR, "inode %u: directory walk stopped at logical "
-	       "block %llu: more than 4 GiB in one request", dir->ino,
-	       (unsigned long long)lblk);
+	e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_LIM_WORK,
+		    e4_obj_inode(dir->ino),
+		    "directory walk stopped at logical block %llu: more than "
+		    "4 GiB in one request", (unsigned long long)lblk);
 	return -EFBIG;
+}
+
+/* The blocks a walk goes through: at least block 0, which holds "." and
+ * "..". */
+static int dir_walk_blocks(struct e4_fs *fs, const struct e4_inode *dir,
+			   uint64_t *nblocks)
+{
+	int rc = e4_dir_nblocks(fs, dir, nblocks);
+
+	if (!rc && *nblocks == 0)
+		rc = e4_corrupt(fs, E4_RULE_DIR2, e4_obj_inode(dir->ino),
+				"directory has no blocks");
+	return rc;
 }
 
 static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
@@ -472,13 +505,10 @@ static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 	uint32_t bs = fs->block_size;
 	struct dir_map map = { .valid = false };
 	uint64_t nblocks;
-	int rc = e4_dir_nblocks(fs, dir, &nblocks);
+	int rc = dir_walk_blocks(fs, dir, &nblocks);
 
 	if (rc)
 		return rc;
-	if (nblocks == 0)
-		return e4_corrupt(fs, "inode %u: directory has no blocks",
-				  dir->ino);
 	for (uint64_t lblk = pos / bs; lblk < nblocks; lblk++) {
 		uint32_t from = lblk == pos / bs ? (uint32_t)(pos % bs) : 0;
 		enum dir_block_kind kind;
@@ -508,13 +538,10 @@ static int lookup_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 {
 	struct dir_map map = { .valid = false };
 	uint64_t nblocks;
-	int rc = e4_dir_nblocks(fs, dir, &nblocks);
+	int rc = dir_walk_blocks(fs, dir, &nblocks);
 
 	if (rc)
 		return rc;
-	if (nblocks == 0)
-		return e4_corrupt(fs, "inode %u: directory has no blocks",
-				  dir->ino);
 	for (uint64_t lblk = 0; lblk < nblocks; lblk++) {
 		enum dir_block_kind kind;
 		struct dir_area a;
@@ -598,20 +625,23 @@ static int inline_dir_load(struct e4_fs *fs, const struct e4_inode *dir,
 
 	id->parent = e4_le32(dir->i_block, E4_I_BLOCK_SIZE, 0);
 	if (id->parent == 0 || id->parent > fs->inodes_count)
-		return area_corrupt(&id->head, "parent inode %u out of range",
+		return area_corrupt(&id->head, E4_RULE_ID2,
+				    "parent inode %u out of range",
 				    id->parent);
 	rc = e4_inline_size(fs, dir, &total);
 	if (rc < 0)
 		return rc;
 	if (total < E4_I_BLOCK_SIZE)
-		return area_corrupt(&id->head, "inline size %zu below %u",
+		return area_corrupt(&id->head, E4_RULE_ID2,
+				    "inline size %zu below %u",
 				    total, E4_I_BLOCK_SIZE);
 	value_len = total - E4_I_BLOCK_SIZE;
 	if (value_len > 0) {
 		ssize_t got;
 
 		if (value_len > UINT32_MAX / 2)
-			return area_corrupt(&id->head, "system.data value of "
+			return area_corrupt(&id->head, E4_RULE_ID2,
+					    "system.data value of "
 					    "%zu bytes", value_len);
 		id->value = malloc(value_len);
 		if (!id->value)
@@ -624,7 +654,8 @@ static int inline_dir_load(struct e4_fs *fs, const struct e4_inode *dir,
 		}
 		if ((size_t)got != value_len) {
 			inline_dir_release(id);
-			return area_corrupt(&id->head, "i_size %llu does not "
+			return area_corrupt(&id->head, E4_RULE_ID2,
+					    "i_size %llu does not "
 					    "cover the %zu-byte system.data "
 					    "area",
 					    (unsigned long long)dir->size,

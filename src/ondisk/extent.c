@@ -11,8 +11,6 @@
  * (its expected depth, the key range its parent gives it) is checked on
  * every visit, which is cheap.
  */
-#include <stdio.h>
-
 #include "ondisk/ondisk.h"
 
 /* Logical blocks are 0 .. 2^32 - 2: a tree covers [0, E4_EXT_LBLK_END). */
@@ -35,13 +33,10 @@ struct ext_leaf {
 	bool unwritten;
 };
 
-static void node_where(const struct ext_node *n, char *buf, size_t size)
+/* The node as reports name it. */
+static struct e4_object node_obj(uint32_t ino, const struct ext_node *n)
 {
-	if (n->blk == 0)
-		snprintf(buf, size, "extent root");
-	else
-		snprintf(buf, size, "extent block %llu",
-			 (unsigned long long)n->blk);
+	return e4_obj_extent(ino, n->blk);
 }
 
 static size_t entry_off(unsigned i)
@@ -82,32 +77,31 @@ static void leaf_decode(const struct ext_node *n, unsigned i,
 static int check_header(struct e4_fs *fs, uint32_t ino, struct ext_node *n,
 			unsigned capacity, int expected_depth)
 {
-	char where[48];
 	uint16_t magic = e4_le16(n->p, n->size, 0);
 
 	n->entries = e4_le16(n->p, n->size, 2);
 	n->max = e4_le16(n->p, n->size, 4);
 	n->depth = e4_le16(n->p, n->size, 6);
-	node_where(n, where, sizeof(where));
 
 	if (magic != E4_EXT_MAGIC)
-		return e4_corrupt(fs, "inode %u: %s: bad magic 0x%04x", ino,
-				  where, magic);
+		return e4_corrupt(fs, E4_RULE_EX1, node_obj(ino, n),
+				  "bad magic 0x%04x", magic);
 	if (n->max > capacity)
-		return e4_corrupt(fs, "inode %u: %s: eh_max %u > capacity %u",
-				  ino, where, n->max, capacity);
+		return e4_corrupt(fs, E4_RULE_EX2, node_obj(ino, n),
+				  "eh_max %u > capacity %u", n->max, capacity);
 	if (n->entries > n->max)
-		return e4_corrupt(fs, "inode %u: %s: eh_entries %u > eh_max %u",
-				  ino, where, n->entries, n->max);
+		return e4_corrupt(fs, E4_RULE_EX2, node_obj(ino, n),
+				  "eh_entries %u > eh_max %u", n->entries,
+				  n->max);
 	if (expected_depth < 0) {
 		if (n->depth > E4_EXT_MAX_DEPTH)
-			return e4_corrupt(fs, "inode %u: %s: eh_depth %u > %u",
-					  ino, where, n->depth,
+			return e4_corrupt(fs, E4_RULE_EX3, node_obj(ino, n),
+					  "eh_depth %u > %u", n->depth,
 					  E4_EXT_MAX_DEPTH);
 	} else if (n->depth != (unsigned)expected_depth) {
-		return e4_corrupt(fs,
-				  "inode %u: %s: eh_depth %u, parent expects %d",
-				  ino, where, n->depth, expected_depth);
+		return e4_corrupt(fs, E4_RULE_EX3, node_obj(ino, n),
+				  "eh_depth %u, parent expects %d",
+				  n->depth, expected_depth);
 	}
 	return 0;
 }
@@ -122,18 +116,15 @@ static int check_tail_csum(struct e4_fs *fs, const struct e4_inode *inode,
 	if (!fs->metadata_csum)
 		return 0;
 	if (!e4_in_bounds(n->size, tail, 4))
-		return e4_corrupt(fs,
-				  "inode %u: extent block %llu: no room for the checksum tail (eh_max %u)",
-				  inode->ino, (unsigned long long)n->blk,
+		return e4_corrupt(fs, E4_RULE_EX7, node_obj(inode->ino, n),
+				  "no room for the checksum tail (eh_max %u)",
 				  n->max);
 	want = e4_le32(n->p, n->size, tail);
 	got = e4_crc32c(e4_inode_csum_seed(fs, inode->ino, inode->generation),
 			n->p, tail);
 	if (want != got)
-		return e4_csum_mismatch(fs,
-					"inode %u: extent block %llu: checksum 0x%08x, computed 0x%08x",
-					inode->ino,
-					(unsigned long long)n->blk, want, got);
+		return e4_csum_mismatch(fs, E4_RULE_EX7,
+					node_obj(inode->ino, n), want, got);
 	return 0;
 }
 
@@ -143,32 +134,27 @@ static int check_index_entries(struct e4_fs *fs, uint32_t ino,
 			       const struct ext_node *n)
 {
 	bool has_64bit = fs->feature_incompat & E4_INCOMPAT_64BIT;
-	char where[48];
 
-	node_where(n, where, sizeof(where));
 	for (unsigned i = 0; i < n->entries; i++) {
 		uint32_t key = entry_key(n, i);
 		uint64_t child = index_child(n, i);
 
 		if (key >= E4_EXT_LBLK_END)
-			return e4_corrupt(fs,
-					  "inode %u: %s: index %u: logical block %u beyond the last addressable block",
-					  ino, where, i, key);
+			return e4_corrupt(fs, E4_RULE_EX4, node_obj(ino, n),
+					  "index %u: logical block %u beyond the last addressable block",
+					  i, key);
 		if (i > 0 && key <= entry_key(n, i - 1))
-			return e4_corrupt(fs,
-					  "inode %u: %s: index %u: key %u not above previous key %u (unsorted)",
-					  ino, where, i, key,
-					  entry_key(n, i - 1));
+			return e4_corrupt(fs, E4_RULE_EX4, node_obj(ino, n),
+					  "index %u: key %u not above previous key %u (unsorted)",
+					  i, key, entry_key(n, i - 1));
 		if ((child >> 32) && !has_64bit)
-			return e4_corrupt(fs,
-					  "inode %u: %s: index %u: child block %llu above 2^32 without 64bit",
-					  ino, where, i,
-					  (unsigned long long)child);
+			return e4_corrupt(fs, E4_RULE_EX7, node_obj(ino, n),
+					  "index %u: child block %llu above 2^32 without 64bit",
+					  i, (unsigned long long)child);
 		if (!e4_blocks_valid(fs, child, 1))
-			return e4_corrupt(fs,
-					  "inode %u: %s: index %u: child block %llu outside the file system",
-					  ino, where, i,
-					  (unsigned long long)child);
+			return e4_corrupt(fs, E4_RULE_EX7, node_obj(ino, n),
+					  "index %u: child block %llu outside the file system",
+					  i, (unsigned long long)child);
 	}
 	return 0;
 }
@@ -180,44 +166,37 @@ static int check_leaf_entries(struct e4_fs *fs, uint32_t ino,
 {
 	bool has_64bit = fs->feature_incompat & E4_INCOMPAT_64BIT;
 	uint64_t prev_end = 0;
-	char where[48];
 
-	node_where(n, where, sizeof(where));
 	for (unsigned i = 0; i < n->entries; i++) {
 		struct ext_leaf e;
 		uint64_t end;
 
 		leaf_decode(n, i, &e);
 		if (e.len == 0)
-			return e4_corrupt(fs,
-					  "inode %u: %s: extent %u: length 0",
-					  ino, where, i);
+			return e4_corrupt(fs, E4_RULE_EX5, node_obj(ino, n),
+					  "extent %u: length 0", i);
 		end = (uint64_t)e.lblk + e.len;
 		if (end > E4_EXT_LBLK_END)
-			return e4_corrupt(fs,
-					  "inode %u: %s: extent %u: logical blocks %u+%u beyond 2^32-1",
-					  ino, where, i, e.lblk, e.len);
+			return e4_corrupt(fs, E4_RULE_EX4, node_obj(ino, n),
+					  "extent %u: logical blocks %u+%u beyond 2^32-1",
+					  i, e.lblk, e.len);
 		if (i > 0 && e.lblk < prev_end) {
 			if (e.lblk <= entry_key(n, i - 1))
-				return e4_corrupt(fs,
-						  "inode %u: %s: extent %u: logical block %u not above previous %u (unsorted)",
-						  ino, where, i, e.lblk,
-						  entry_key(n, i - 1));
-			return e4_corrupt(fs,
-					  "inode %u: %s: extent %u: logical block %u overlaps previous extent ending at %llu",
-					  ino, where, i, e.lblk,
-					  (unsigned long long)prev_end);
+				return e4_corrupt(fs, E4_RULE_EX4, node_obj(ino, n),
+						  "extent %u: logical block %u not above previous %u (unsorted)",
+						  i, e.lblk, entry_key(n, i - 1));
+			return e4_corrupt(fs, E4_RULE_EX4, node_obj(ino, n),
+					  "extent %u: logical block %u overlaps previous extent ending at %llu",
+					  i, e.lblk, (unsigned long long)prev_end);
 		}
 		if ((e.pblk >> 32) && !has_64bit)
-			return e4_corrupt(fs,
-					  "inode %u: %s: extent %u: physical block %llu above 2^32 without 64bit",
-					  ino, where, i,
-					  (unsigned long long)e.pblk);
+			return e4_corrupt(fs, E4_RULE_EX6, node_obj(ino, n),
+					  "extent %u: physical block %llu above 2^32 without 64bit",
+					  i, (unsigned long long)e.pblk);
 		if (!e4_blocks_valid(fs, e.pblk, e.len))
-			return e4_corrupt(fs,
-					  "inode %u: %s: extent %u: physical blocks %llu+%u outside the file system",
-					  ino, where, i,
-					  (unsigned long long)e.pblk, e.len);
+			return e4_corrupt(fs, E4_RULE_EX6, node_obj(ino, n),
+					  "extent %u: physical blocks %llu+%u outside the file system",
+					  i, (unsigned long long)e.pblk, e.len);
 		prev_end = end;
 	}
 	return 0;
@@ -241,9 +220,8 @@ static int check_child_range(struct e4_fs *fs, uint32_t ino,
 		return 0;
 	last = n->entries - 1u;
 	if (entry_key(n, 0) < lo)
-		return e4_corrupt(fs,
-				  "inode %u: extent block %llu: first key %u below its index key %llu",
-				  ino, (unsigned long long)n->blk,
+		return e4_corrupt(fs, E4_RULE_EX8, node_obj(ino, n),
+				  "first key %u below its index key %llu",
 				  entry_key(n, 0), (unsigned long long)lo);
 	if (n->depth > 0) {
 		last_end = (uint64_t)entry_key(n, last) + 1;
@@ -254,9 +232,8 @@ static int check_child_range(struct e4_fs *fs, uint32_t ino,
 		last_end = (uint64_t)e.lblk + e.len;
 	}
 	if (last_end > hi)
-		return e4_corrupt(fs,
-				  "inode %u: extent block %llu: entries reach logical block %llu, past the next index key %llu",
-				  ino, (unsigned long long)n->blk,
+		return e4_corrupt(fs, E4_RULE_EX8, node_obj(ino, n),
+				  "entries reach logical block %llu, past the next index key %llu",
 				  (unsigned long long)(last_end - 1),
 				  (unsigned long long)hi);
 	return 0;
@@ -399,10 +376,9 @@ int e4_extent_map(struct e4_fs *fs, const struct e4_inode *inode,
 		child = index_child(&n, (unsigned)i);
 		for (unsigned k = 0; k < path_len; k++) {
 			if (path[k] == child) {
-				ret = e4_corrupt(fs,
-						 "inode %u: extent block %llu: index loop (block already on the lookup path)",
-						 inode->ino,
-						 (unsigned long long)child);
+				ret = e4_corrupt(fs, E4_RULE_EX7,
+						 e4_obj_extent(inode->ino, child),
+						 "index loop (block already on the lookup path)");
 				goto out;
 			}
 		}
@@ -440,8 +416,10 @@ static int walk_node(struct ext_walk *w, const struct ext_node *n,
 		     uint64_t hi, unsigned nesting)
 {
 	if (nesting > E4_EXT_MAX_DEPTH)
-		return e4_corrupt(w->fs, "inode %u: extent tree nested deeper than %u levels",
-				  w->inode->ino, E4_EXT_MAX_DEPTH);
+		return e4_corrupt(w->fs, E4_RULE_EX3,
+				  e4_obj_inode(w->inode->ino),
+				  "extent tree nested deeper than %u levels",
+				  E4_EXT_MAX_DEPTH);
 	for (unsigned i = 0; i < n->entries; i++) {
 		int ret;
 
@@ -462,8 +440,9 @@ static int walk_node(struct ext_walk *w, const struct ext_node *n,
 		/* a DAG or cycle of tree blocks would multiply the work */
 		ret = e4_block_set_add(w->seen, child);
 		if (ret > 0)
-			return e4_corrupt(w->fs, "inode %u: extent block %llu is referenced twice",
-					  w->inode->ino, (unsigned long long)child);
+			return e4_corrupt(w->fs, E4_RULE_EX7,
+					  e4_obj_extent(w->inode->ino, child),
+					  "referenced twice");
 		if (ret < 0)
 			return ret;
 		ret = load_child(w->fs, w->inode, child, n->depth - 1u, lo,

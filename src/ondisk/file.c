@@ -74,10 +74,11 @@ ssize_t e4_file_read_mapped(struct e4_fs *fs, const struct e4_inode *inode,
 					   (m.pblk << fs->log_block_size) +
 						   in_run);
 			if (ret < 0) {
-				e4_log(fs, E4_LOG_ERROR,
-				       "inode %u: reading %llu bytes of data at block %llu failed (%d)",
-				       inode->ino, (unsigned long long)n,
-				       (unsigned long long)m.pblk, ret);
+				e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_IO_READ,
+					    e4_obj_inode(inode->ino),
+					    "reading %llu bytes of data at block %llu failed (%d)",
+					    (unsigned long long)n,
+					    (unsigned long long)m.pblk, ret);
 				return ret;
 			}
 			break;
@@ -86,8 +87,9 @@ ssize_t e4_file_read_mapped(struct e4_fs *fs, const struct e4_inode *inode,
 			/* only inline-data inodes map inline, and those are
 			 * read by e4_inline_read: never reached from an EA
 			 * inode, whose value must not lead back to xattrs */
-			return e4_corrupt(fs, "inode %u: inline mapping where block-mapped data is required",
-					  inode->ino);
+			return e4_corrupt(fs, E4_RULE_IN7,
+					  e4_obj_inode(inode->ino),
+					  "inline mapping where block-mapped data is required");
 		case E4_MAP_HOLE:
 		case E4_MAP_UNWRITTEN:
 		default:

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The file-system handle: open/close, reporting, and the checked entry to
- * metadata blocks.
+ * The file-system handle: open/close and the checked entry to metadata
+ * blocks.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,58 +11,6 @@
 #include "ondisk/journal.h"
 #include "ondisk/ondisk.h"
 #include "util/hmap.h"
-
-static void log_to_stderr(void *ctx, enum e4_log_level level, const char *msg)
-{
-	static const char *const names[] = {"error", "warning", "info", "debug"};
-
-	(void)ctx;
-	fprintf(stderr, "e4fuse: %s: %s\n", names[level], msg);
-}
-
-static void vlog(const struct e4_fs *fs, enum e4_log_level level,
-		 const char *prefix, const char *fmt, va_list ap)
-{
-	char msg[512];
-	size_t used;
-
-	if (level > fs->opts.log_level)
-		return;
-	used = (size_t)snprintf(msg, sizeof(msg), "%s", prefix);
-	vsnprintf(msg + used, sizeof(msg) - used, fmt, ap);
-	fs->opts.log(fs->opts.log_ctx, level, msg);
-}
-
-void e4_log(const struct e4_fs *fs, enum e4_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(fs, level, "", fmt, ap);
-	va_end(ap);
-}
-
-int e4_corrupt(const struct e4_fs *fs, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(fs, E4_LOG_ERROR, "corrupt: ", fmt, ap);
-	va_end(ap);
-	return -EUCLEAN;
-}
-
-int e4_csum_mismatch(const struct e4_fs *fs, const char *fmt, ...)
-{
-	va_list ap;
-	bool accept = fs->opts.csum == E4_CSUM_ACCEPT;
-
-	va_start(ap, fmt);
-	vlog(fs, accept ? E4_LOG_DEBUG : E4_LOG_ERROR,
-	     accept ? "checksum accepted: " : "corrupt: ", fmt, ap);
-	va_end(ap);
-	return accept ? 0 : -EUCLEAN;
-}
 
 bool e4_blocks_valid(const struct e4_fs *fs, uint64_t blk, uint64_t count)
 {
@@ -79,15 +26,17 @@ int e4_meta_get(struct e4_fs *fs, uint64_t blk, struct e4_buf **out)
 	/* Metadata never lives below first_data_block except the superblock
 	 * block itself, which nobody reads through here. */
 	if (!e4_blocks_valid(fs, blk, 1))
-		return e4_corrupt(fs, "block %llu outside the file system (%llu..%llu)",
-				  (unsigned long long)blk,
+		return e4_corrupt(fs, E4_RULE_FS_RANGE,
+				  e4_obj(E4_OBJ_BLOCK, 0, blk, 0),
+				  "outside the file system (%llu..%llu)",
 				  (unsigned long long)fs->first_data_block,
 				  (unsigned long long)fs->blocks_count - 1);
 	e4_dev_count_meta_get(fs->dev);
 	int err = e4_cache_get(fs->cache, blk, out);
 	if (err == -EIO)
-		e4_log(fs, E4_LOG_ERROR, "read error on block %llu (image truncated?)",
-		       (unsigned long long)blk);
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_IO_READ,
+			    e4_obj(E4_OBJ_BLOCK, 0, blk, 0),
+			    "read error (image truncated?)");
 	return err;
 }
 
@@ -99,10 +48,10 @@ static int check_device_size(struct e4_fs *fs)
 
 	if (e4_mul_overflow(fs->blocks_count, (uint64_t)fs->block_size, &need) ||
 	    need > e4_dev_size(fs->dev)) {
-		e4_log(fs, E4_LOG_ERROR,
-		       "image is truncated: %llu bytes, but the file system needs %llu blocks of %u bytes",
-		       (unsigned long long)e4_dev_size(fs->dev),
-		       (unsigned long long)fs->blocks_count, fs->block_size);
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_L10, e4_obj_fs(),
+			    "image is truncated: %llu bytes, but the file system needs %llu blocks of %u bytes",
+			    (unsigned long long)e4_dev_size(fs->dev),
+			    (unsigned long long)fs->blocks_count, fs->block_size);
 		return -EIO;
 	}
 	return 0;
@@ -132,7 +81,8 @@ static int reload_replayed_superblock(struct e4_fs *fs)
 	if (err == 1) {
 		err = e4_sb_load(fs, b + E4_SB_OFFSET % fs->block_size, E4_SB_SIZE);
 		if (!err && fs->block_size != old_bs)
-			err = e4_corrupt(fs, "journal: replayed superblock changes the block size");
+			err = e4_corrupt(fs, E4_RULE_J_SB, e4_obj_superblock(),
+					 "the journal's copy changes the block size");
 		if (!err)
 			err = check_device_size(fs);
 	}
@@ -195,8 +145,8 @@ int e4_read_data(struct e4_fs *fs, void *buf, size_t len, uint64_t off)
 
 static void default_opts(struct e4_open_opts *o)
 {
-	if (!o->log)
-		o->log = log_to_stderr;
+	if (!o->log && !o->report)
+		o->log = e4_log_to_stderr;
 #ifdef E4_FUZZ_CSUM_ACCEPT
 	o->csum = E4_CSUM_ACCEPT;
 #endif
@@ -211,6 +161,7 @@ int e4_fs_open(struct e4_dev *dev, const struct e4_open_opts *opts,
 
 	if (!fs)
 		return -ENOMEM;
+	pthread_mutex_init(&fs->error_lock, NULL);
 	if (opts)
 		fs->opts = *opts;
 	else
@@ -220,15 +171,16 @@ int e4_fs_open(struct e4_dev *dev, const struct e4_open_opts *opts,
 	fs->record_seed = e4_random_seed();
 
 	if (e4_dev_size(dev) < E4_SB_OFFSET + E4_SB_SIZE) {
-		e4_log(fs, E4_LOG_ERROR,
-		       "image too small (%llu bytes) to hold an ext2/3/4 superblock",
-		       (unsigned long long)e4_dev_size(dev));
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_L10, e4_obj_fs(),
+			    "image too small (%llu bytes) to hold an ext2/3/4 superblock",
+			    (unsigned long long)e4_dev_size(dev));
 		err = -EINVAL;
 		goto fail;
 	}
 	err = e4_dev_pread(dev, sb, sizeof(sb), E4_SB_OFFSET);
 	if (err) {
-		e4_log(fs, E4_LOG_ERROR, "cannot read the superblock");
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_IO_READ, e4_obj_superblock(),
+			    "read error");
 		goto fail;
 	}
 	err = e4_sb_load(fs, sb, sizeof(sb));
@@ -245,8 +197,8 @@ int e4_fs_open(struct e4_dev *dev, const struct e4_open_opts *opts,
 
 	if (fs->feature_incompat & E4_INCOMPAT_RECOVER) {
 		if (!fs->journal_inum) {
-			e4_log(fs, E4_LOG_ERROR,
-			       "needs_recovery is set but there is no internal journal (external journal devices are not supported)");
+			e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_SB12, e4_obj_superblock(),
+				    "needs_recovery is set but there is no internal journal (external journal devices are not supported)");
 			err = -EOPNOTSUPP;
 			goto fail;
 		}
@@ -270,6 +222,7 @@ fail:
 	e4_cache_destroy(fs->cache);
 	e4_journal_free(fs->journal);
 	e4_block_set_free(fs->orphans);
+	pthread_mutex_destroy(&fs->error_lock);
 	free(fs);
 	return err;
 }
@@ -283,6 +236,7 @@ void e4_fs_close(struct e4_fs *fs)
 	e4_journal_free(fs->journal);
 	e4_block_set_free(fs->orphans);
 	e4_dev_close(fs->dev);
+	pthread_mutex_destroy(&fs->error_lock);
 	free(fs);
 }
 

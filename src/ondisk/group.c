@@ -45,8 +45,8 @@ static int verify_desc_csum(struct e4_fs *fs, uint32_t g, const uint8_t *d,
 		return 0;
 	}
 	if (stored != calc)
-		return e4_csum_mismatch(fs, "group %u descriptor: checksum 0x%04x does not match computed 0x%04x",
-					g, stored, calc);
+		return e4_csum_mismatch(fs, E4_RULE_GD1, e4_obj_group(g),
+					stored, calc);
 	return 0;
 }
 
@@ -56,15 +56,17 @@ static int check_range(struct e4_fs *fs, uint32_t g, const char *what,
 		       uint64_t blk, uint64_t count)
 {
 	if (!e4_blocks_valid(fs, blk, count))
-		return e4_corrupt(fs, "group %u descriptor: %s at block %llu (+%llu) outside the file system",
-				  g, what, (unsigned long long)blk,
+		return e4_corrupt(fs, E4_RULE_GD2, e4_obj_group(g),
+				  "%s at block %llu (+%llu) outside the file system",
+				  what, (unsigned long long)blk,
 				  (unsigned long long)count);
 	if (!(fs->feature_incompat & E4_INCOMPAT_FLEX_BG)) {
 		uint64_t first = e4_group_first_block(fs, g);
 		uint64_t end = first + fs->blocks_per_group;
 		if (blk < first || blk + count > end)
-			return e4_corrupt(fs, "group %u descriptor: %s at block %llu outside its group without flex_bg",
-					  g, what, (unsigned long long)blk);
+			return e4_corrupt(fs, E4_RULE_GD2, e4_obj_group(g),
+					  "%s at block %llu outside its group without flex_bg",
+					  what, (unsigned long long)blk);
 	}
 	return 0;
 }
@@ -119,8 +121,9 @@ int e4_group_get(struct e4_fs *fs, uint32_t g, struct e4_group *out)
 				  fs->itable_blocks);
 	if (!err && (out->free_inodes > fs->inodes_per_group ||
 		     out->itable_unused > fs->inodes_per_group))
-		err = e4_corrupt(fs, "group %u descriptor: free inodes %u / unused %u exceed %u inodes per group",
-				 g, out->free_inodes, out->itable_unused,
+		err = e4_corrupt(fs, E4_RULE_GD4, e4_obj_group(g),
+				 "free inodes %u / unused %u exceed %u inodes per group",
+				 out->free_inodes, out->itable_unused,
 				 fs->inodes_per_group);
 out:
 	e4_meta_put(fs, buf);

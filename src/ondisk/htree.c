@@ -48,12 +48,15 @@ static uint32_t dx_block(const struct e4_buf *b, uint32_t co, uint32_t i)
 	return e4_le32(b->data, b->size, co + E4_DX_ENTRY_SIZE * i + 4);
 }
 
+/* A structurally broken index: reported (unless @quiet), and the caller
+ * scans linearly (DIR7). */
 static int dx_unusable(struct e4_fs *fs, const struct e4_inode *dir,
 		       const struct e4_buf *buf, uint64_t lblk, bool quiet,
-		       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+		       enum e4_rule rule, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
 static int dx_unusable(struct e4_fs *fs, const struct e4_inode *dir,
 		       const struct e4_buf *buf, uint64_t lblk, bool quiet,
-		       const char *fmt, ...)
+		       enum e4_rule rule, const char *fmt, ...)
 {
 	char what[160];
 	va_list ap;
@@ -63,10 +66,8 @@ static int dx_unusable(struct e4_fs *fs, const struct e4_inode *dir,
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	e4_corrupt(fs, "inode %u: htree %s block %llu (logical %llu): %s; "
-		   "using linear search", dir->ino, lblk ? "node" : "root",
-		   (unsigned long long)buf->blk, (unsigned long long)lblk,
-		   what);
+	e4_corrupt(fs, rule, e4_obj_dx_node(dir->ino, buf->blk, lblk),
+		   "%s; using linear search", what);
 	return -EAGAIN;
 }
 
@@ -87,11 +88,9 @@ static int dx_csum_verify(struct e4_fs *fs, const struct e4_inode *dir,
 	have = e4_le32(buf->data, buf->size, tail + 4);
 	if (want == have)
 		return 0;
-	return e4_csum_mismatch(fs, "inode %u: htree %s block %llu (logical "
-				"%llu): checksum 0x%08x, expected 0x%08x",
-				dir->ino, lblk ? "node" : "root",
-				(unsigned long long)buf->blk,
-				(unsigned long long)lblk, have, want);
+	return e4_csum_mismatch(fs, E4_RULE_DIR5,
+				e4_obj_dx_node(dir->ino, buf->blk, lblk),
+				have, want);
 }
 
 int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
@@ -114,6 +113,7 @@ int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
 		/* Beyond the array the checksummed range is undefined. */
 		if (count > expected)
 			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   E4_RULE_DIR5,
 					   "count %u exceeds limit %u", count,
 					   expected);
 		rc = dx_csum_verify(fs, dir, buf, lblk, co, count);
@@ -132,18 +132,22 @@ int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
 
 		if (e4_le32(d, sz, E4_DX_ROOT_INFO_OFF) != 0)
 			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   E4_RULE_DIR5,
 					   "reserved_zero is 0x%08x",
 					   e4_le32(d, sz,
 						   E4_DX_ROOT_INFO_OFF));
 		if (info_len != E4_DX_ROOT_INFO_SIZE)
 			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   E4_RULE_DIR5,
 					   "info_length %u, expected %u",
 					   info_len, E4_DX_ROOT_INFO_SIZE);
 		if (hv > E4_HASH_TEA_UNSIGNED)
 			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   E4_RULE_DIR5,
 					   "unsupported hash_version %u", hv);
 		if (levels >= max_levels)
 			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   E4_RULE_DIR5,
 					   "indirect_levels %u, at most %u",
 					   levels, max_levels - 1);
 	} else if (e4_le32(d, sz, E4_DIRENT_INODE) != 0 ||
@@ -151,14 +155,17 @@ int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
 				     fs->block_size) != fs->block_size ||
 		   e4_u8(d, sz, E4_DIRENT_NAME_LEN) != 0) {
 		return dx_unusable(fs, dir, buf, lblk, quiet,
+				   E4_RULE_DIR5,
 				   "not an index block (no fake entry "
 				   "covering the block)");
 	}
 	if (limit != expected)
 		return dx_unusable(fs, dir, buf, lblk, quiet,
+				   E4_RULE_DIR5,
 				   "limit %u, expected %u", limit, expected);
 	if (count == 0 || count > limit)
 		return dx_unusable(fs, dir, buf, lblk, quiet,
+				   E4_RULE_DIR5,
 				   "count %u exceeds limit %u", count, limit);
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t h = dx_hash(buf, co, i);
@@ -166,11 +173,13 @@ int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
 
 		if (b == 0 || b >= nblocks)
 			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   E4_RULE_DIR6,
 					   "entry %u points to block %u, "
 					   "directory has %llu blocks",
 					   i, b, (unsigned long long)nblocks);
 		if (h < prev_hash)
 			return dx_unusable(fs, dir, buf, lblk, quiet,
+					   E4_RULE_DIR6,
 					   "entry %u hash 0x%08x out of order",
 					   i, h);
 		prev_hash = h;
@@ -196,10 +205,12 @@ static int htree_visit(struct htree_walk *w, const struct e4_buf *from,
 	for (unsigned i = 0; i < w->nvisited; i++)
 		if (w->visited[i] == lblk)
 			return dx_unusable(w->fs, w->dir, from, from_lblk,
-					   false, "block %llu reached twice",
+					   false, E4_RULE_DIR6,
+					   "block %llu reached twice",
 					   (unsigned long long)lblk);
 	if (w->nvisited == HTREE_VISIT_MAX)
 		return dx_unusable(w->fs, w->dir, from, from_lblk, false,
+				   E4_RULE_DIR6,
 				   "more than %u blocks for one hash",
 				   HTREE_VISIT_MAX);
 	w->visited[w->nvisited++] = lblk;
@@ -343,8 +354,9 @@ static int htree_search(struct htree_walk *w, const char *name, size_t len,
 				      ftype);
 		if (rc == -EAGAIN)
 			return dx_unusable(w->fs, w->dir, n->buf, n->lblk,
-					   false, "entry %u points to index "
-					   "block %u as a leaf", n->idx, leaf);
+					   false, E4_RULE_DIR6,
+					   "entry %u points to index block %u "
+					   "as a leaf", n->idx, leaf);
 		if (rc != -ENOENT)
 			return rc;
 		/* Bit 0 marks a leaf continuing the previous one's hash. */

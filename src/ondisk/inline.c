@@ -22,8 +22,8 @@ static ssize_t inline_value_size(struct e4_fs *fs, const struct e4_inode *inode)
 	n = e4_xattr_get_raw(fs, inode, E4_XATTR_INDEX_SYSTEM, inline_data_name,
 			     sizeof(inline_data_name) - 1, NULL, 0);
 	if (n == -ENODATA)
-		return e4_corrupt(fs, "inode %u: inline data without a system.data attribute in the inode",
-				  inode->ino);
+		return e4_corrupt(fs, E4_RULE_ID1, e4_obj_inode(inode->ino),
+				  "inline data without a system.data attribute in the inode");
 	return n;
 }
 
@@ -37,8 +37,9 @@ static int inline_check_size(struct e4_fs *fs, const struct e4_inode *inode,
 {
 	if (!e4_inode_is_reg(inode) &&
 	    inode->size > E4_I_BLOCK_SIZE + (uint64_t)value_size)
-		return e4_corrupt(fs, "inode %u: size %llu exceeds the %zu bytes of inline data",
-				  inode->ino, (unsigned long long)inode->size,
+		return e4_corrupt(fs, E4_RULE_ID2, e4_obj_inode(inode->ino),
+				  "size %llu exceeds the %zu bytes of inline data",
+				  (unsigned long long)inode->size,
 				  E4_I_BLOCK_SIZE + value_size);
 	return 0;
 }

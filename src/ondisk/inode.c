@@ -47,9 +47,9 @@ int e4_inode_record_get(struct e4_fs *fs, const struct e4_inode *inode,
 	if (*off > (*buf)->size || (*buf)->size - *off < fs->inode_size ||
 	    record_digest(fs, (*buf)->data + *off) != inode->record_digest) {
 		e4_meta_put(fs, *buf);
-		e4_log(fs, E4_LOG_ERROR,
-		       "inode %u: record changed on the device since it was read",
-		       inode->ino);
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_IO_CHANGED,
+			    e4_obj_inode(inode->ino),
+			    "record changed on the device since it was read");
 		return -EIO;
 	}
 	return 0;
@@ -96,8 +96,8 @@ static int verify_inode_csum(struct e4_fs *fs, uint32_t ino, const uint8_t *r,
 		c &= 0xFFFF;
 	}
 	if (c != stored)
-		return e4_csum_mismatch(fs, "inode %u: checksum 0x%08x does not match computed 0x%08x",
-					ino, stored, c);
+		return e4_csum_mismatch(fs, E4_RULE_IN2, e4_obj_inode(ino),
+					stored, c);
 	return 0;
 }
 
@@ -117,20 +117,25 @@ static int check_flags(struct e4_fs *fs, const struct e4_inode *in)
 	uint32_t f = in->flags;
 
 	if ((f & E4_EXTENTS_FL) && (f & E4_INLINE_DATA_FL))
-		return e4_corrupt(fs, "inode %u: both extents and inline data flags set", in->ino);
+		return e4_corrupt(fs, E4_RULE_IN7, e4_obj_inode(in->ino),
+				  "both extents and inline data flags set");
 	if ((f & E4_INLINE_DATA_FL) &&
 	    !(fs->feature_incompat & E4_INCOMPAT_INLINE_DATA))
-		return e4_corrupt(fs, "inode %u: inline data flag without the inline_data feature", in->ino);
+		return e4_corrupt(fs, E4_RULE_IN7, e4_obj_inode(in->ino),
+				  "inline data flag without the inline_data feature");
 	if ((f & E4_EA_INODE_FL) &&
 	    !(fs->feature_incompat & E4_INCOMPAT_EA_INODE))
-		return e4_corrupt(fs, "inode %u: EA inode flag without the ea_inode feature", in->ino);
+		return e4_corrupt(fs, E4_RULE_IN7, e4_obj_inode(in->ino),
+				  "EA inode flag without the ea_inode feature");
 	/* the kernel never stores an xattr value inline: an EA inode whose
 	 * data lived in its own xattrs could name itself */
 	if ((f & E4_EA_INODE_FL) && (f & E4_INLINE_DATA_FL))
-		return e4_corrupt(fs, "inode %u: EA inode with the inline data flag", in->ino);
+		return e4_corrupt(fs, E4_RULE_IN7, e4_obj_inode(in->ino),
+				  "EA inode with the inline data flag");
 	if ((f & E4_HUGE_FILE_FL) &&
 	    !(fs->feature_ro_compat & E4_RO_COMPAT_HUGE_FILE))
-		return e4_corrupt(fs, "inode %u: huge file flag without the huge_file feature", in->ino);
+		return e4_corrupt(fs, E4_RULE_IN7, e4_obj_inode(in->ino),
+				  "huge file flag without the huge_file feature");
 	return 0;
 }
 
@@ -243,8 +248,9 @@ int e4_inode_load(struct e4_fs *fs, uint32_t ino, struct e4_inode *out,
 		out->extra_isize = e4_le16(r, isz, E4_I_EXTRA_ISIZE);
 		if (out->extra_isize % 4 ||
 		    E4_GOOD_OLD_INODE_SIZE + (size_t)out->extra_isize > isz) {
-			err = e4_corrupt(fs, "inode %u: extra inode size %u invalid (inode size %zu)",
-					 ino, out->extra_isize, isz);
+			err = e4_corrupt(fs, E4_RULE_IN3, e4_obj_inode(ino),
+					 "extra inode size %u invalid (inode size %zu)",
+					 out->extra_isize, isz);
 			goto out;
 		}
 	}
@@ -252,8 +258,8 @@ int e4_inode_load(struct e4_fs *fs, uint32_t ino, struct e4_inode *out,
 	out->record_digest = record_digest(fs, r);
 
 	if (!valid_type(out->mode)) {
-		err = e4_corrupt(fs, "inode %u: invalid file type in mode 0%o",
-				 ino, out->mode);
+		err = e4_corrupt(fs, E4_RULE_IN4, e4_obj_inode(ino),
+				 "invalid file type in mode 0%o", out->mode);
 		goto out;
 	}
 	err = check_flags(fs, out);
@@ -267,22 +273,25 @@ int e4_inode_load(struct e4_fs *fs, uint32_t ino, struct e4_inode *out,
 	}
 	if (out->links == 0 && (ino == E4_ROOT_INO || ino >= fs->first_ino) &&
 	    !(out->flags & E4_EA_INODE_FL)) {
-		err = e4_corrupt(fs, "inode %u: in use but link count is 0 (orphan?)", ino);
+		err = e4_corrupt(fs, E4_RULE_IN5, e4_obj_inode(ino),
+				 "in use but link count is 0 (orphan?)");
 		goto out;
 	}
 	if (e4_inode_is_reg(out)) {
 		uint64_t max = (out->flags & E4_EXTENTS_FL) ?
 			fs->max_file_size : fs->max_file_size_blockmap;
 		if (out->size > max) {
-			err = e4_corrupt(fs, "inode %u: size %llu exceeds the maximum file size %llu",
-					 ino, (unsigned long long)out->size,
+			err = e4_corrupt(fs, E4_RULE_IN6, e4_obj_inode(ino),
+					 "size %llu exceeds the maximum file size %llu",
+					 (unsigned long long)out->size,
 					 (unsigned long long)max);
 			goto out;
 		}
 	}
 	if (out->file_acl && !e4_blocks_valid(fs, out->file_acl, 1)) {
-		err = e4_corrupt(fs, "inode %u: xattr block %llu outside the file system",
-				 ino, (unsigned long long)out->file_acl);
+		err = e4_corrupt(fs, E4_RULE_IN8, e4_obj_inode(ino),
+				 "xattr block %llu outside the file system",
+				 (unsigned long long)out->file_acl);
 		goto out;
 	}
 out:
@@ -300,18 +309,25 @@ bool e4_inode_is_internal(const struct e4_fs *fs, uint32_t ino)
 	       ino == e4_le32(sb, E4_SB_SIZE, E4_SB_PRJ_QUOTA_INUM);
 }
 
-const char *e4_name_number_refusal(const struct e4_fs *fs, uint32_t ino)
+const char *e4_name_number_refusal(const struct e4_fs *fs, uint32_t ino,
+				   enum e4_rule *rule)
 {
-	if (ino == 0 || ino > fs->inodes_count)
+	if (ino == 0 || ino > fs->inodes_count) {
+		*rule = E4_RULE_DIR3;
 		return "out-of-range";
+	}
 	if ((ino < fs->first_ino && ino != E4_ROOT_INO) ||
-	    e4_inode_is_internal(fs, ino))
+	    e4_inode_is_internal(fs, ino)) {
+		*rule = E4_RULE_IN1;
 		return "reserved";
+	}
 	return NULL;
 }
 
-const char *e4_name_inode_refusal(int read_err, const struct e4_inode *in)
+const char *e4_name_inode_refusal(int read_err, const struct e4_inode *in,
+				  enum e4_rule *rule)
 {
+	*rule = E4_RULE_DIR_TARGET;
 	if (read_err == -ENOENT)
 		return "free";
 	if (!read_err && (in->flags & E4_EA_INODE_FL))
@@ -320,25 +336,28 @@ const char *e4_name_inode_refusal(int read_err, const struct e4_inode *in)
 }
 
 int e4_name_refused(struct e4_fs *fs, uint32_t dir, const char *name,
-		    uint32_t ino, const char *what, int read_err)
+		    uint32_t ino, const char *what, enum e4_rule rule,
+		    int read_err)
 {
 	if (!dir)	/* a stale node id */
 		return read_err ? read_err : -EINVAL;
-	return e4_corrupt(fs, "inode %u: directory entry '%s' names %s inode %u",
-			  dir, name, what, ino);
+	return e4_corrupt(fs, rule, e4_obj_dirent(dir, ino),
+			  "directory entry '%s' names %s inode %u", name, what,
+			  ino);
 }
 
 int e4_inode_read_named(struct e4_fs *fs, uint32_t dir, const char *name,
 			uint32_t ino, struct e4_inode *out)
 {
-	const char *what = e4_name_number_refusal(fs, ino);
+	enum e4_rule rule;
+	const char *what = e4_name_number_refusal(fs, ino, &rule);
 	int err = -EINVAL;
 
 	if (!what) {
 		err = e4_inode_read(fs, ino, out);
-		what = e4_name_inode_refusal(err, out);
+		what = e4_name_inode_refusal(err, out, &rule);
 		if (!what)
 			return err;	/* read, or damaged (reported) */
 	}
-	return e4_name_refused(fs, dir, name, ino, what, err);
+	return e4_name_refused(fs, dir, name, ino, what, rule, err);
 }

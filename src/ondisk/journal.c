@@ -140,10 +140,11 @@ static int mem_charge(struct e4_journal *j, int64_t bytes)
 	if (!j->mem_reported) {
 		bool mib = j->mem_max >= (1u << 20);
 
-		e4_log(j->fs, E4_LOG_ERROR,
-		       "journal: replay needs more than %llu %s of memory, the ceiling (raise it with replay_mem, or read the image without replay with norecovery)",
-		       (unsigned long long)(j->mem_max >> (mib ? 20 : 10)),
-		       mib ? "MiB" : "KiB");
+		e4_log_rule(j->fs, E4_LOG_ERROR, E4_RULE_LIM_REPLAY,
+			    e4_obj(E4_OBJ_JOURNAL, 0, 0, 0),
+			    "replay needs more than %llu %s of memory, the ceiling (raise it with replay_mem, or read the image without replay with norecovery)",
+			    (unsigned long long)(j->mem_max >> (mib ? 20 : 10)),
+			    mib ? "MiB" : "KiB");
 	}
 	j->mem_reported = true;
 	return -ENOMEM;
@@ -227,9 +228,11 @@ static int map_journal(struct e4_journal *j)
 		const struct jrun *b = &j->runs_by_pblk[i];
 
 		if (a->pblk + a->len > b->pblk)
-			return e4_corrupt(fs, "journal: blocks %u and %u share device block %llu",
-					  a->lblk + (uint32_t)(b->pblk - a->pblk),
-					  b->lblk, (unsigned long long)b->pblk);
+			return e4_corrupt(fs, E4_RULE_J_MAP,
+					  e4_obj_journal_block(b->lblk, 0),
+					  "shares device block %llu with journal block %u",
+					  (unsigned long long)b->pblk,
+					  a->lblk + (uint32_t)(b->pblk - a->pblk));
 	}
 	return 0;
 }
@@ -264,6 +267,12 @@ static bool in_journal(const struct e4_journal *j, uint64_t blk)
 
 /* ---- reading journal blocks ----------------------------------------- */
 
+static int journal_unmapped(struct e4_journal *j, uint32_t jblk)
+{
+	return e4_corrupt(j->fs, E4_RULE_J_MAP, e4_obj_journal_block(jblk, 0),
+			  "not mapped (hole or unwritten)");
+}
+
 static int journal_phys(struct e4_journal *j, uint32_t jblk, uint64_t *phys)
 {
 	const struct jrun *r;
@@ -273,7 +282,7 @@ static int journal_phys(struct e4_journal *j, uint32_t jblk, uint64_t *phys)
 	if (j->runs_by_pblk) {
 		r = run_search(j->runs, j->nruns, jblk, false);
 		if (!r)
-			return e4_corrupt(j->fs, "journal: block %u is not mapped (hole or unwritten)", jblk);
+			return journal_unmapped(j, jblk);
 		*phys = r->pblk + (jblk - r->lblk);
 		return 0;
 	}
@@ -282,7 +291,7 @@ static int journal_phys(struct e4_journal *j, uint32_t jblk, uint64_t *phys)
 	if (err)
 		return err;
 	if (m.kind != E4_MAP_MAPPED)
-		return e4_corrupt(j->fs, "journal: block %u is not mapped (hole or unwritten)", jblk);
+		return journal_unmapped(j, jblk);
 	*phys = m.pblk;
 	return 0;
 }
@@ -301,8 +310,10 @@ static int journal_read(struct e4_journal *j, uint32_t jblk, uint8_t *buf,
 	err = e4_dev_pread(j->fs->dev, buf, j->fs->block_size,
 			   phys << j->fs->log_block_size);
 	if (err)
-		e4_log(j->fs, E4_LOG_ERROR, "journal: cannot read block %u (device block %llu)",
-		       jblk, (unsigned long long)phys);
+		e4_log_rule(j->fs, E4_LOG_ERROR, E4_RULE_IO_READ,
+			    e4_obj_journal_block(jblk, 0),
+			    "cannot read it (device block %llu)",
+			    (unsigned long long)phys);
 	return err;
 }
 
@@ -348,13 +359,16 @@ static int load_superblock(struct e4_journal *j, const uint8_t *b)
 	struct e4_fs *fs = j->fs;
 	size_t B = fs->block_size;
 	uint32_t type = e4_be32(b, B, JH_BLOCKTYPE);
+	struct e4_object jsb = e4_obj(E4_OBJ_JOURNAL_SB, 0, 0, 0);
 
 	if (e4_be32(b, B, JH_MAGIC) != E4_JBD2_MAGIC ||
 	    (type != JT_SB_V1 && type != JT_SB_V2))
-		return e4_corrupt(fs, "journal superblock: bad magic 0x%08x or type %u",
+		return e4_corrupt(fs, E4_RULE_J1, jsb,
+				  "bad magic 0x%08x or type %u",
 				  e4_be32(b, B, JH_MAGIC), type);
 	if (e4_be32(b, B, JSB_BLOCKSIZE) != B)
-		return e4_corrupt(fs, "journal superblock: block size %u != file system block size %zu",
+		return e4_corrupt(fs, E4_RULE_J1, jsb,
+				  "block size %u != file system block size %zu",
 				  e4_be32(b, B, JSB_BLOCKSIZE), B);
 	j->maxlen = e4_be32(b, B, JSB_MAXLEN);
 	j->first = e4_be32(b, B, JSB_FIRST);
@@ -364,30 +378,36 @@ static int load_superblock(struct e4_journal *j, const uint8_t *b)
 		j->compat = e4_be32(b, B, JSB_FEATURE_COMPAT);
 		j->incompat = e4_be32(b, B, JSB_FEATURE_INCOMPAT);
 		if (e4_be32(b, B, JSB_FEATURE_RO_COMPAT))
-			return e4_corrupt(fs, "journal superblock: unknown read-only features 0x%x",
+			return e4_corrupt(fs, E4_RULE_J2, jsb,
+					  "unknown read-only features 0x%x",
 					  e4_be32(b, B, JSB_FEATURE_RO_COMPAT));
 	}
 	if (j->incompat & ~(uint32_t)JF_INCOMPAT_KNOWN) {
-		e4_log(fs, E4_LOG_ERROR, "journal: unsupported incompatible features 0x%x",
-		       j->incompat & ~(uint32_t)JF_INCOMPAT_KNOWN);
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_J2, jsb,
+			    "unsupported incompatible features 0x%x",
+			    j->incompat & ~(uint32_t)JF_INCOMPAT_KNOWN);
 		return -EOPNOTSUPP;
 	}
 	j->csum_v2 = j->incompat & JF_INCOMPAT_CSUM_V2;
 	j->csum_v3 = j->incompat & JF_INCOMPAT_CSUM_V3;
 	j->is64 = j->incompat & JF_INCOMPAT_64BIT;
 	if (j->csum_v2 && j->csum_v3)
-		return e4_corrupt(fs, "journal superblock: both checksum v2 and v3 set");
+		return e4_corrupt(fs, E4_RULE_J2, jsb,
+				  "both checksum v2 and v3 set");
 	if (has_csum(j)) {
 		static const uint8_t zero[4];
 		uint8_t ct = e4_u8(b, B, JSB_CHECKSUM_TYPE);
 		if (ct != 4)
-			return e4_corrupt(fs, "journal superblock: checksum type %u, expected 4 (crc32c)", ct);
+			return e4_corrupt(fs, E4_RULE_J2, jsb,
+					  "checksum type %u, expected 4 (crc32c)",
+					  ct);
 		uint32_t c = e4_crc32c(0xFFFFFFFFu, b, JSB_CHECKSUM);
 		c = e4_crc32c(c, zero, 4);
 		c = e4_crc32c(c, b + JSB_CHECKSUM + 4, JSB_SIZE - JSB_CHECKSUM - 4);
 		if (c != e4_be32(b, B, JSB_CHECKSUM)) {
-			int err = e4_csum_mismatch(fs, "journal superblock: checksum 0x%08x does not match computed 0x%08x",
-						   e4_be32(b, B, JSB_CHECKSUM), c);
+			int err = e4_csum_mismatch(fs, E4_RULE_CS1, jsb,
+						   e4_be32(b, B, JSB_CHECKSUM),
+						   c);
 			if (err)
 				return err;
 		}
@@ -396,12 +416,15 @@ static int load_superblock(struct e4_journal *j, const uint8_t *b)
 
 	uint64_t file_blocks = j->inode.size >> fs->log_block_size;
 	if (j->first < 1 || j->first >= j->maxlen || j->maxlen > file_blocks)
-		return e4_corrupt(fs, "journal superblock: first %u / maxlen %u invalid for a journal of %llu blocks",
-				  j->first, j->maxlen, (unsigned long long)file_blocks);
+		return e4_corrupt(fs, E4_RULE_J1, jsb,
+				  "first %u / maxlen %u invalid for a journal of %llu blocks",
+				  j->first, j->maxlen,
+				  (unsigned long long)file_blocks);
 	/* the journal lives inside the file system: this bounds its mapping
 	 * by the device, not by a number the image chooses */
 	if (j->maxlen > fs->blocks_count)
-		return e4_corrupt(fs, "journal superblock: maxlen %u exceeds the file system's %llu blocks",
+		return e4_corrupt(fs, E4_RULE_J1, jsb,
+				  "maxlen %u exceeds the file system's %llu blocks",
 				  j->maxlen, (unsigned long long)fs->blocks_count);
 	j->log_end = j->maxlen;
 	if (j->incompat & JF_INCOMPAT_FAST_COMMIT) {
@@ -409,14 +432,18 @@ static int load_superblock(struct e4_journal *j, const uint8_t *b)
 		if (fc == 0)
 			fc = 256;
 		if (fc >= j->maxlen - j->first)
-			return e4_corrupt(fs, "journal superblock: fast-commit area of %u blocks leaves no log", fc);
+			return e4_corrupt(fs, E4_RULE_J1, jsb,
+					  "fast-commit area of %u blocks leaves no log",
+					  fc);
 		j->log_end = j->maxlen - fc;
 	}
 	if (j->log_end - j->first < 2)
-		return e4_corrupt(fs, "journal superblock: log of %u blocks too small",
+		return e4_corrupt(fs, E4_RULE_J1, jsb,
+				  "log of %u blocks too small",
 				  j->log_end - j->first);
 	if (j->start && (j->start < j->first || j->start >= j->log_end))
-		return e4_corrupt(fs, "journal superblock: log start %u outside [%u, %u)",
+		return e4_corrupt(fs, E4_RULE_J1, jsb,
+				  "log start %u outside [%u, %u)",
 				  j->start, j->first, j->log_end);
 
 	/* §13.4 tag sizes; all but v3 share be32 nr, be16 csum, be16 flags
@@ -499,12 +526,17 @@ static int scan_descriptor(struct e4_journal *j, struct scan *s,
 		off += j->tag_bytes;
 		if (!(flags & JTAG_SAME_UUID)) {
 			if (off + 16 > end)
-				return e4_corrupt(j->fs, "journal: descriptor tag UUID runs past the block end");
+				return e4_corrupt(j->fs, E4_RULE_J4,
+						  e4_obj_journal_block(*pos, 0),
+						  "descriptor tag UUID runs past the block end");
 			off += 16;
 		}
 		*pos = next_block(j, *pos);
 		if (++*steps > limit)
-			return e4_corrupt(j->fs, "journal: transaction %u runs longer than the log", seq);
+			return e4_corrupt(j->fs, E4_RULE_J3,
+					  e4_obj(E4_OBJ_JOURNAL, 0, 0, 0),
+					  "transaction %u runs longer than the log",
+					  seq);
 		t.jblk = *pos;
 		if (j->compat & JF_COMPAT_CHECKSUM) {
 			err = journal_read(j, t.jblk, s->data, NULL);
@@ -525,8 +557,8 @@ static int scan_descriptor(struct e4_journal *j, struct scan *s,
 }
 
 /* r_count of revoke block @b, validated: the end of its records. */
-static int revoke_count(struct e4_journal *j, const uint8_t *b, uint32_t seq,
-			uint32_t *count)
+static int revoke_count(struct e4_journal *j, const uint8_t *b, uint32_t jblk,
+			uint32_t seq, uint32_t *count)
 {
 	size_t B = j->fs->block_size;
 	size_t rec = j->is64 ? 8 : 4;
@@ -535,7 +567,9 @@ static int revoke_count(struct e4_journal *j, const uint8_t *b, uint32_t seq,
 	*count = e4_be32(b, B, JREVOKE_COUNT);
 	if (*count < JREVOKE_HEADER || *count > limit ||
 	    (*count - JREVOKE_HEADER) % rec)
-		return e4_corrupt(j->fs, "journal: revoke block of transaction %u: r_count %u invalid",
+		return e4_corrupt(j->fs, E4_RULE_J5,
+				  e4_obj_journal_block(jblk, 0),
+				  "revoke block of transaction %u: r_count %u invalid",
 				  seq, *count);
 	return 0;
 }
@@ -544,7 +578,7 @@ static int scan_revoke(struct e4_journal *j, struct scan *s, const uint8_t *b,
 		       uint32_t pos, uint32_t seq)
 {
 	uint32_t count;
-	int err = revoke_count(j, b, seq, &count);
+	int err = revoke_count(j, b, pos, seq, &count);
 
 	if (err)
 		return err;
@@ -721,12 +755,12 @@ static int apply_revokes(struct e4_journal *j, struct scan *s)
 		    e4_be32(b, B, JH_BLOCKTYPE) != JT_REVOKE ||
 		    e4_be32(b, B, JH_SEQUENCE) != r->seq ||
 		    (has_csum(j) && !tail_csum_ok(j, b))) {
-			e4_log(j->fs, E4_LOG_ERROR,
-			       "journal: revoke block %u changed on the device since it was scanned",
-			       r->jblk);
+			e4_log_rule(j->fs, E4_LOG_ERROR, E4_RULE_IO_CHANGED,
+				    e4_obj_journal_block(r->jblk, 0),
+				    "revoke block changed on the device since it was scanned");
 			return -EIO;
 		}
-		err = revoke_count(j, b, r->seq, &count);
+		err = revoke_count(j, b, r->jblk, r->seq, &count);
 		if (err)
 			return err;
 		for (size_t off = JREVOKE_HEADER; off < count; off += rec) {
@@ -789,15 +823,20 @@ static int decide_replay(struct e4_journal *j)
 	}
 	switch (f.kind) {
 	case FAIL_OUTSIDE:
-		return e4_corrupt(fs, "journal: transaction %u replays block %llu outside the file system",
-				  f.e->seq, (unsigned long long)f.target);
+		return e4_corrupt(fs, E4_RULE_J4,
+				  e4_obj_journal_block(f.e->jblk, f.target),
+				  "transaction %u replays it outside the file system",
+				  f.e->seq);
 	case FAIL_JOURNAL:
-		return e4_corrupt(fs, "journal: transaction %u would overwrite the journal's own block %llu",
-				  f.e->seq, (unsigned long long)f.target);
+		return e4_corrupt(fs, E4_RULE_J_SELF,
+				  e4_obj_journal_block(f.e->jblk, f.target),
+				  "transaction %u would overwrite the journal's own block",
+				  f.e->seq);
 	case FAIL_CSUM:
-		return e4_csum_mismatch(fs, "journal: data block %u for block %llu in transaction %u: checksum 0x%08x does not match computed 0x%08x",
-					f.e->bad_jblk, (unsigned long long)f.target,
-					f.e->bad_seq, f.e->bad_csum, f.e->bad_calc);
+		return e4_csum_mismatch(fs, E4_RULE_CS1,
+					e4_obj_journal_block(f.e->bad_jblk,
+							     f.target),
+					f.e->bad_csum, f.e->bad_calc);
 	case FAIL_NONE:
 	default:
 		return 0;
@@ -828,9 +867,9 @@ int e4_journal_overlay_read(void *ctx, uint64_t blk, uint8_t *buf)
 		return err;
 	/* the copy must be the one whose checksum was checked at open */
 	if (has_csum(j) && tag_csum_of(j, e->seq, buf) != e->tag_csum) {
-		e4_log(j->fs, E4_LOG_ERROR,
-		       "journal: log block %u (the copy of block %llu) changed on the device since it was verified",
-		       e->jblk, (unsigned long long)blk);
+		e4_log_rule(j->fs, E4_LOG_ERROR, E4_RULE_IO_CHANGED,
+			    e4_obj_journal_block(e->jblk, blk),
+			    "changed on the device since it was verified");
 		return -EIO;
 	}
 	if (e->escaped)
@@ -898,7 +937,9 @@ int e4_journal_replay(struct e4_fs *fs, struct e4_journal **out)
 	if (err)
 		goto fail;
 	if (!e4_inode_is_reg(&j->inode)) {
-		err = e4_corrupt(fs, "journal inode %u is not a regular file", fs->journal_inum);
+		err = e4_corrupt(fs, E4_RULE_SB12,
+				 e4_obj_inode(fs->journal_inum),
+				 "the journal is not a regular file");
 		goto fail;
 	}
 	err = journal_read(j, 0, s.data, NULL);
@@ -915,8 +956,9 @@ int e4_journal_replay(struct e4_fs *fs, struct e4_journal **out)
 		goto done;
 	}
 	if (j->incompat & JF_INCOMPAT_FAST_COMMIT) {
-		e4_log(fs, E4_LOG_ERROR,
-		       "journal: needs recovery with fast commits, which e4fuse cannot replay; use -o norecovery to read the unreplayed image");
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_J6,
+			    e4_obj(E4_OBJ_JOURNAL, 0, 0, 0),
+			    "needs recovery with fast commits, which e4fuse cannot replay; use -o norecovery to read the unreplayed image");
 		err = -EOPNOTSUPP;
 		goto fail;
 	}

@@ -7,6 +7,8 @@
 #define E4_ONDISK_H
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -76,20 +78,44 @@ struct e4_fs {
 	struct e4_icache *icache;	/* in-core inodes (src/fs/icache.c) */
 	uint64_t record_seed;		/* of e4_inode.record_digest */
 	struct e4_block_set *orphans;	/* deleted orphans, hidden (orphan.c) */
+
+	/* the error state (report.c): the count alone is read lock-free */
+	pthread_mutex_t error_lock;
+	atomic_uint_least64_t error_count;
+	struct e4_error_record first_error, last_error;
 };
 
-/* ---- fs.c: reporting ------------------------------------------------ */
+/* ---- report.c: reporting ---------------------------------------------- */
 
-void e4_log(const struct e4_fs *fs, enum e4_log_level level, const char *fmt,
+/*
+ * Every message names its object first; the functions below write that
+ * part from @obj ("inode 12: extent block 345"), so @fmt says only what is
+ * wrong with it ("bad magic 0x%04x").
+ */
+/* A message that breaks no rule (information, warnings). */
+void e4_log(struct e4_fs *fs, enum e4_log_level level, const char *fmt,
 	    ...) __attribute__((format(printf, 3, 4)));
-/* Report a corruption once ("inode 12: extent block 345: bad magic 0x1234")
- * and return -EUCLEAN. */
-int e4_corrupt(const struct e4_fs *fs, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* A checksum mismatch: -EUCLEAN (reported) under E4_CSUM_VERIFY, 0 under
- * E4_CSUM_ACCEPT (logged at debug level). */
-int e4_csum_mismatch(const struct e4_fs *fs, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* A message naming a rule that is not corruption: a refusal at open, an
+ * I/O error, a limit.  The caller returns its own error. */
+void e4_log_rule(struct e4_fs *fs, enum e4_log_level level,
+		 enum e4_rule rule, struct e4_object obj, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Report a corruption once, count it in the error state, return -EUCLEAN. */
+int e4_corrupt(struct e4_fs *fs, enum e4_rule rule, struct e4_object obj,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int e4_vcorrupt(struct e4_fs *fs, enum e4_rule rule, struct e4_object obj,
+		const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+/* A checksum mismatch ("<object>: checksum 0x%08x, computed 0x%08x"):
+ * -EUCLEAN (a corruption) under E4_CSUM_VERIFY, 0 under E4_CSUM_ACCEPT
+ * (logged at debug level, not counted). */
+int e4_csum_mismatch(struct e4_fs *fs, enum e4_rule rule, struct e4_object obj,
+		     uint32_t stored, uint32_t computed);
+/* "<object>: <what @fmt says>" into @buf, as every report words it. */
+void e4_message_vformat(char *buf, size_t size, const struct e4_object *obj,
+			const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+/* The default log sink. */
+void e4_log_to_stderr(void *ctx, enum e4_log_level level, const char *msg);
 
 /* ---- checksum.c ------------------------------------------------------- */
 
@@ -179,10 +205,13 @@ bool e4_inode_is_internal(const struct e4_fs *fs, uint32_t ino);
 /* e4_inode_read_named in parts, for the in-core inode cache: why a name
  * may not refer to inode number @ino (NULL: it may), why not to the inode
  * read (@read_err, @in), and the report (or silent errno, @dir 0). */
-const char *e4_name_number_refusal(const struct e4_fs *fs, uint32_t ino);
-const char *e4_name_inode_refusal(int read_err, const struct e4_inode *in);
+const char *e4_name_number_refusal(const struct e4_fs *fs, uint32_t ino,
+				   enum e4_rule *rule);
+const char *e4_name_inode_refusal(int read_err, const struct e4_inode *in,
+				  enum e4_rule *rule);
 int e4_name_refused(struct e4_fs *fs, uint32_t dir, const char *name,
-		    uint32_t ino, const char *what, int read_err);
+		    uint32_t ino, const char *what, enum e4_rule rule,
+		    int read_err);
 /* Decode a timestamp pair (§4.9). */
 struct e4_time e4_time_decode(uint32_t base, uint32_t extra, bool has_extra);
 
@@ -304,8 +333,9 @@ int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 /* ---- acl.c -------------------------------------------------------------- */
 
 /* Convert an on-disk ACL (§9.7) to the xattr ABI v2 format.  With @size 0
- * returns the needed size. */
+ * returns the needed size.  A malformed ACL is -EUCLEAN, not reported, with
+ * *@why saying what is wrong. */
 ssize_t e4_acl_to_xattr(const uint8_t *disk, size_t disk_len, void *buf,
-			size_t size);
+			size_t size, const char **why);
 
 #endif /* E4_ONDISK_H */

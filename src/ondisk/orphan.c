@@ -61,11 +61,16 @@ static int walk_orphan_list(struct e4_fs *fs)
 		uint32_t next;
 
 		if (ino < fs->first_ino || ino > fs->inodes_count) {
-			ret = e4_corrupt(fs, "orphan list: element %u is not a valid inode number", ino);
+			ret = e4_corrupt(fs, E4_RULE_OR1,
+					 e4_obj(E4_OBJ_ORPHAN_LIST, 0, 0, 0),
+					 "element %u is not a valid inode number",
+					 ino);
 			break;
 		}
 		if (e4_block_set_add(seen, ino)) {
-			ret = e4_corrupt(fs, "orphan list: inode %u appears twice (cycle)", ino);
+			ret = e4_corrupt(fs, E4_RULE_OR1,
+					 e4_obj(E4_OBJ_ORPHAN_LIST, 0, 0, 0),
+					 "inode %u appears twice (cycle)", ino);
 			break;
 		}
 		ret = orphan_fields(fs, ino, &links, &next);
@@ -89,9 +94,9 @@ static int walk_orphan_block(struct e4_fs *fs, uint64_t phys, uint32_t seed)
 	if (ret)
 		return ret;
 	const uint8_t *b = buf->data;
+	struct e4_object obj = e4_obj(E4_OBJ_ORPHAN_BLOCK, 0, phys, 0);
 	if (e4_le32(b, B, B - ORPHAN_TAIL) != ORPHAN_BLOCK_MAGIC) {
-		ret = e4_corrupt(fs, "orphan file block %llu: bad magic 0x%08x",
-				 (unsigned long long)phys,
+		ret = e4_corrupt(fs, E4_RULE_OR2, obj, "bad magic 0x%08x",
 				 e4_le32(b, B, B - ORPHAN_TAIL));
 	} else if (fs->metadata_csum) {
 		uint8_t le[8];
@@ -99,8 +104,7 @@ static int walk_orphan_block(struct e4_fs *fs, uint64_t phys, uint32_t seed)
 		uint32_t c = e4_crc32c(e4_crc32c(seed, le, 8), b, B - ORPHAN_TAIL);
 		uint32_t want = e4_le32(b, B, B - 4);
 		if (c != want)
-			ret = e4_csum_mismatch(fs, "orphan file block %llu: checksum 0x%08x does not match computed 0x%08x",
-					       (unsigned long long)phys, want, c);
+			ret = e4_csum_mismatch(fs, E4_RULE_OR2, obj, want, c);
 	}
 	for (uint32_t off = 0; !ret && off + 4 <= B - ORPHAN_TAIL; off += 4) {
 		uint32_t ino = e4_le32(b, B, off);
@@ -109,8 +113,9 @@ static int walk_orphan_block(struct e4_fs *fs, uint64_t phys, uint32_t seed)
 		if (!ino)
 			continue;
 		if (ino < fs->first_ino || ino > fs->inodes_count) {
-			ret = e4_corrupt(fs, "orphan file block %llu: slot %u names invalid inode %u",
-					 (unsigned long long)phys, off / 4, ino);
+			ret = e4_corrupt(fs, E4_RULE_OR2, obj,
+					 "slot %u names invalid inode %u", off / 4,
+					 ino);
 			break;
 		}
 		ret = orphan_fields(fs, ino, &links, &dtime);
@@ -126,14 +131,17 @@ static int walk_orphan_file(struct e4_fs *fs)
 	struct e4_block_set *seen;
 	struct e4_inode of;
 	int ret = e4_inode_read(fs, fs->orphan_file_inum, &of);
+	struct e4_object obj = e4_obj(E4_OBJ_ORPHAN_FILE, fs->orphan_file_inum,
+				      0, 0);
 
 	if (ret)
 		return ret;
 	if (!e4_inode_is_reg(&of))
-		return e4_corrupt(fs, "orphan file inode %u is not a regular file", of.ino);
+		return e4_corrupt(fs, E4_RULE_OR2, obj, "not a regular file");
 	if (of.size > ORPHAN_FILE_MAX_BYTES)
-		return e4_corrupt(fs, "orphan file inode %u: size %llu exceeds the %u bytes the kernel accepts",
-				  of.ino, (unsigned long long)of.size,
+		return e4_corrupt(fs, E4_RULE_OR2, obj,
+				  "size %llu exceeds the %u bytes the kernel accepts",
+				  (unsigned long long)of.size,
 				  ORPHAN_FILE_MAX_BYTES);
 	seen = e4_block_set_new();
 	if (!seen)
@@ -146,8 +154,9 @@ static int walk_orphan_file(struct e4_fs *fs)
 		if (ret)
 			break;
 		if (m.kind != E4_MAP_MAPPED) {
-			ret = e4_corrupt(fs, "orphan file inode %u: block %llu is not allocated",
-					 of.ino, (unsigned long long)l);
+			ret = e4_corrupt(fs, E4_RULE_OR2, obj,
+					 "block %llu is not allocated",
+					 (unsigned long long)l);
 			break;
 		}
 		for (uint64_t i = 0; i < m.len && l + i < nblocks && !ret; i++) {
@@ -155,8 +164,9 @@ static int walk_orphan_file(struct e4_fs *fs)
 			/* each device block once, whatever the mapping says */
 			ret = e4_block_set_add(seen, phys);
 			if (ret > 0)
-				ret = e4_corrupt(fs, "orphan file inode %u: block %llu is mapped twice (device block %llu)",
-						 of.ino, (unsigned long long)(l + i),
+				ret = e4_corrupt(fs, E4_RULE_OR2, obj,
+						 "block %llu is mapped twice (device block %llu)",
+						 (unsigned long long)(l + i),
 						 (unsigned long long)phys);
 			if (!ret)
 				ret = walk_orphan_block(fs, phys, seed);
@@ -176,7 +186,8 @@ int e4_orphans_load(struct e4_fs *fs)
 
 	if ((fs->feature_ro_compat & E4_RO_COMPAT_ORPHAN_PRESENT) &&
 	    !(fs->feature_compat & E4_COMPAT_ORPHAN_FILE))
-		e4_log(fs, E4_LOG_WARN, "orphan_present without orphan_file (SB11): ignored");
+		e4_log_rule(fs, E4_LOG_WARN, E4_RULE_SB11, e4_obj_superblock(),
+			    "orphan_present without orphan_file: ignored");
 	if (!list && !file)
 		return 0;
 	fs->orphans = e4_block_set_new();

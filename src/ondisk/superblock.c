@@ -180,21 +180,22 @@ static int check_features(struct e4_fs *fs)
 	uint32_t unknown = fs->feature_incompat & ~(uint32_t)SUPPORTED_INCOMPAT;
 
 	if (fs->feature_incompat & E4_INCOMPAT_JOURNAL_DEV) {
-		e4_log(fs, E4_LOG_ERROR,
-		       "this is an external journal device, not a file system");
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_SB12, e4_obj_fs(),
+			    "this is an external journal device, not a file system");
 		return -EINVAL;
 	}
 	if (unknown) {
 		name_features(1, unknown, names, sizeof(names));
-		e4_log(fs, E4_LOG_ERROR, "unsupported incompatible feature: %s",
-		       names);
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_SB3, e4_obj_fs(),
+			    "unsupported incompatible feature: %s", names);
 		return -EOPNOTSUPP;
 	}
 	unknown = fs->feature_ro_compat & ~(uint32_t)KNOWN_RO_COMPAT;
 	if (unknown) {
 		name_features(2, unknown, names, sizeof(names));
-		e4_log(fs, E4_LOG_WARN,
-		       "unknown read-only-compatible feature: %s: read-only", names);
+		e4_log_rule(fs, E4_LOG_WARN, E4_RULE_SB3, e4_obj_fs(),
+			    "unknown read-only-compatible feature: %s: read-only",
+			    names);
 		fs->read_only_forced = true;
 	}
 	if (fs->feature_ro_compat &
@@ -212,50 +213,62 @@ static int check_geometry(struct e4_fs *fs, const uint8_t *sb, size_t n)
 
 	if (fs->feature_ro_compat & E4_RO_COMPAT_BIGALLOC) {
 		if (log_cluster < fs->log_block_size - 10 || log_cluster > 20)
-			return e4_corrupt(fs, "superblock: cluster size 2^%u out of range",
+			return e4_corrupt(fs, E4_RULE_L2, e4_obj_superblock(),
+					  "cluster size 2^%u out of range",
 					  log_cluster + 10);
 		fs->cluster_ratio = 1u << (log_cluster + 10 - fs->log_block_size);
 	} else {
 		if (log_cluster != fs->log_block_size - 10)
-			return e4_corrupt(fs, "superblock: cluster size differs from block size without bigalloc");
+			return e4_corrupt(fs, E4_RULE_L2, e4_obj_superblock(),
+					  "cluster size differs from block size without bigalloc");
 		fs->cluster_ratio = 1;
 	}
 	if (fs->clusters_per_group == 0 || fs->clusters_per_group > 8 * B)
-		return e4_corrupt(fs, "superblock: clusters per group %u out of range (1..%u)",
+		return e4_corrupt(fs, E4_RULE_L4, e4_obj_superblock(),
+				  "clusters per group %u out of range (1..%u)",
 				  fs->clusters_per_group, 8 * B);
 	if ((uint64_t)fs->clusters_per_group * fs->cluster_ratio != fs->blocks_per_group)
-		return e4_corrupt(fs, "superblock: blocks per group %u != clusters per group %u x %u",
+		return e4_corrupt(fs, E4_RULE_L2, e4_obj_superblock(),
+				  "blocks per group %u != clusters per group %u x %u",
 				  fs->blocks_per_group, fs->clusters_per_group, fs->cluster_ratio);
 	if (fs->inodes_per_group < 8 || fs->inodes_per_group > 8 * B ||
 	    fs->inodes_per_group % 8)
-		return e4_corrupt(fs, "superblock: inodes per group %u invalid",
+		return e4_corrupt(fs, E4_RULE_L4, e4_obj_superblock(),
+				  "inodes per group %u invalid",
 				  fs->inodes_per_group);
 
 	uint32_t expect_fdb = (B == 1024 && fs->cluster_ratio == 1) ? 1 : 0;
 	if (fs->first_data_block != expect_fdb)
-		return e4_corrupt(fs, "superblock: first data block %u, expected %u",
+		return e4_corrupt(fs, E4_RULE_L3, e4_obj_superblock(),
+				  "first data block %u, expected %u",
 				  fs->first_data_block, expect_fdb);
 	if (fs->blocks_count <= fs->first_data_block)
-		return e4_corrupt(fs, "superblock: blocks count %llu too small",
+		return e4_corrupt(fs, E4_RULE_SB7, e4_obj_superblock(),
+				  "blocks count %llu too small",
 				  (unsigned long long)fs->blocks_count);
 	if (!(fs->feature_incompat & E4_INCOMPAT_64BIT) &&
 	    fs->blocks_count > 0xFFFFFFFFull)
-		return e4_corrupt(fs, "superblock: 64-bit block count without 64bit");
+		return e4_corrupt(fs, E4_RULE_SB_64BIT, e4_obj_superblock(),
+				  "64-bit block count without 64bit");
 	if (fs->r_blocks_count > fs->blocks_count)
-		return e4_corrupt(fs, "superblock: reserved blocks exceed block count");
+		return e4_corrupt(fs, E4_RULE_SB7, e4_obj_superblock(),
+				  "reserved blocks exceed block count");
 
 	groups = (fs->blocks_count - fs->first_data_block + fs->blocks_per_group - 1) /
 		 fs->blocks_per_group;
 	if (groups == 0 || groups > 0xFFFFFFFFull)
-		return e4_corrupt(fs, "superblock: group count %llu out of range",
+		return e4_corrupt(fs, E4_RULE_L5, e4_obj_superblock(),
+				  "group count %llu out of range",
 				  (unsigned long long)groups);
 	fs->group_count = (uint32_t)groups;
 	if ((uint64_t)fs->inodes_per_group * groups != fs->inodes_count)
-		return e4_corrupt(fs, "superblock: inodes count %u != %u groups x %u inodes",
+		return e4_corrupt(fs, E4_RULE_L5, e4_obj_superblock(),
+				  "inodes count %u != %u groups x %u inodes",
 				  fs->inodes_count, fs->group_count, fs->inodes_per_group);
 
 	if (fs->inodes_per_group % (B / fs->inode_size))
-		return e4_corrupt(fs, "superblock: inodes per group %u not a multiple of inodes per block",
+		return e4_corrupt(fs, E4_RULE_L4, e4_obj_superblock(),
+				  "inodes per group %u not a multiple of inodes per block",
 				  fs->inodes_per_group);
 	fs->itable_blocks = (uint32_t)(((uint64_t)fs->inodes_per_group * fs->inode_size + B - 1) / B);
 
@@ -263,7 +276,8 @@ static int check_geometry(struct e4_fs *fs, const uint8_t *sb, size_t n)
 	if (fs->feature_incompat & E4_INCOMPAT_64BIT) {
 		uint32_t ds = e4_le16(sb, n, E4_SB_DESC_SIZE);
 		if (ds < E4_GD_SIZE_64 || ds > 1024 || !is_pow2(ds))
-			return e4_corrupt(fs, "superblock: descriptor size %u invalid with 64bit", ds);
+			return e4_corrupt(fs, E4_RULE_SB6, e4_obj_superblock(),
+					  "descriptor size %u invalid with 64bit", ds);
 		fs->desc_size = ds;
 	} else {
 		fs->desc_size = E4_GD_SIZE_MIN;
@@ -272,22 +286,26 @@ static int check_geometry(struct e4_fs *fs, const uint8_t *sb, size_t n)
 	fs->gdt_blocks = (uint32_t)((groups + fs->descs_per_block - 1) / fs->descs_per_block);
 
 	if (fs->reserved_gdt_blocks > B / 4)
-		return e4_corrupt(fs, "superblock: %u reserved GDT blocks exceed %u",
+		return e4_corrupt(fs, E4_RULE_L7, e4_obj_superblock(),
+				  "%u reserved GDT blocks exceed %u",
 				  fs->reserved_gdt_blocks, B / 4);
 	uint64_t sbb = 1024 / B;
 	if (fs->feature_incompat & E4_INCOMPAT_META_BG) {
 		if (fs->first_meta_bg > fs->gdt_blocks)
-			return e4_corrupt(fs, "superblock: first_meta_bg %u beyond %u descriptor blocks",
+			return e4_corrupt(fs, E4_RULE_L8, e4_obj_superblock(),
+					  "first_meta_bg %u beyond %u descriptor blocks",
 					  fs->first_meta_bg, fs->gdt_blocks);
 		uint64_t classic_end = sbb + 1 + fs->first_meta_bg + fs->reserved_gdt_blocks;
 		if (classic_end > fs->first_data_block + (uint64_t)fs->blocks_per_group ||
 		    classic_end > fs->blocks_count)
-			return e4_corrupt(fs, "superblock: descriptor table does not fit in group 0");
+			return e4_corrupt(fs, E4_RULE_L6, e4_obj_superblock(),
+					  "descriptor table does not fit in group 0");
 	} else {
 		uint64_t end = sbb + 1 + fs->gdt_blocks + fs->reserved_gdt_blocks;
 		if (end > fs->first_data_block + (uint64_t)fs->blocks_per_group ||
 		    end > fs->blocks_count)
-			return e4_corrupt(fs, "superblock: descriptor table (%u blocks + %u reserved) does not fit in group 0",
+			return e4_corrupt(fs, E4_RULE_L6, e4_obj_superblock(),
+					  "descriptor table (%u blocks + %u reserved) does not fit in group 0",
 					  fs->gdt_blocks, fs->reserved_gdt_blocks);
 	}
 	if (fs->feature_compat & E4_COMPAT_SPARSE_SUPER2) {
@@ -300,7 +318,8 @@ static int check_geometry(struct e4_fs *fs, const uint8_t *sb, size_t n)
 	if (fs->feature_incompat & E4_INCOMPAT_FLEX_BG) {
 		fs->log_groups_per_flex = e4_u8(sb, n, E4_SB_LOG_GROUPS_PER_FLEX);
 		if (fs->log_groups_per_flex > 31)
-			return e4_corrupt(fs, "superblock: log groups per flex %u > 31",
+			return e4_corrupt(fs, E4_RULE_SB16, e4_obj_superblock(),
+					  "log groups per flex %u > 31",
 					  fs->log_groups_per_flex);
 	}
 	return 0;
@@ -312,9 +331,9 @@ int e4_sb_load(struct e4_fs *fs, const uint8_t *sb, size_t n)
 	int err;
 
 	if (magic != E4_SB_MAGIC) {
-		e4_log(fs, E4_LOG_ERROR,
-		       "not an ext2/ext3/ext4 file system (superblock magic 0x%04x, expected 0xef53)",
-		       magic);
+		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_SB1, e4_obj_fs(),
+			    "not an ext2/ext3/ext4 file system (superblock magic 0x%04x, expected 0xef53)",
+			    magic);
 		return -EINVAL;
 	}
 	memcpy(fs->sb_raw, sb, E4_SB_SIZE);
@@ -329,8 +348,9 @@ int e4_sb_load(struct e4_fs *fs, const uint8_t *sb, size_t n)
 		fs->inode_size = e4_le16(sb, n, E4_SB_INODE_SIZE);
 		fs->first_ino = e4_le32(sb, n, E4_SB_FIRST_INO);
 		if (fs->rev_level > 1) {
-			e4_log(fs, E4_LOG_WARN, "superblock revision %u > 1: read-only",
-			       fs->rev_level);
+			e4_log_rule(fs, E4_LOG_WARN, E4_RULE_SB4,
+				    e4_obj_superblock(), "revision %u > 1: read-only",
+				    fs->rev_level);
 			fs->read_only_forced = true;
 		}
 	}
@@ -341,12 +361,13 @@ int e4_sb_load(struct e4_fs *fs, const uint8_t *sb, size_t n)
 	if (fs->metadata_csum) {
 		uint8_t type = e4_u8(sb, n, E4_SB_CHECKSUM_TYPE);
 		if (type != 1)
-			return e4_corrupt(fs, "superblock: checksum type %u, expected 1 (crc32c)", type);
+			return e4_corrupt(fs, E4_RULE_SB2, e4_obj_superblock(),
+					  "checksum type %u, expected 1 (crc32c)", type);
 		uint32_t want = e4_le32(sb, n, E4_SB_CHECKSUM);
 		uint32_t got = e4_crc32c(0xFFFFFFFFu, sb, E4_SB_CHECKSUM);
 		if (want != got) {
-			err = e4_csum_mismatch(fs, "superblock: checksum 0x%08x does not match computed 0x%08x",
-					       want, got);
+			err = e4_csum_mismatch(fs, E4_RULE_SB2,
+					       e4_obj_superblock(), want, got);
 			if (err)
 				return err;
 		}
@@ -360,7 +381,8 @@ int e4_sb_load(struct e4_fs *fs, const uint8_t *sb, size_t n)
 
 	fs->log_block_size = e4_le32(sb, n, E4_SB_LOG_BLOCK_SIZE);
 	if (fs->log_block_size > 6)
-		return e4_corrupt(fs, "superblock: block size 2^%u too large (log_block_size %u > 6)",
+		return e4_corrupt(fs, E4_RULE_L1, e4_obj_superblock(),
+				  "block size 2^%u too large (log_block_size %u > 6)",
 				  fs->log_block_size + 10, fs->log_block_size);
 	fs->log_block_size += 10;
 	fs->block_size = 1u << fs->log_block_size;
@@ -368,12 +390,14 @@ int e4_sb_load(struct e4_fs *fs, const uint8_t *sb, size_t n)
 	if (fs->rev_level >= 1) {
 		if (fs->inode_size < E4_GOOD_OLD_INODE_SIZE ||
 		    fs->inode_size > fs->block_size || !is_pow2(fs->inode_size))
-			return e4_corrupt(fs, "superblock: inode size %u invalid",
+			return e4_corrupt(fs, E4_RULE_SB5, e4_obj_superblock(),
+					  "inode size %u invalid",
 					  fs->inode_size);
 	}
 	fs->inodes_count = e4_le32(sb, n, E4_SB_INODES_COUNT);
 	if (fs->first_ino < E4_GOOD_OLD_FIRST_INO || fs->first_ino >= fs->inodes_count)
-		return e4_corrupt(fs, "superblock: first inode %u invalid (inodes count %u)",
+		return e4_corrupt(fs, E4_RULE_SB5, e4_obj_superblock(),
+				  "first inode %u invalid (inodes count %u)",
 				  fs->first_ino, fs->inodes_count);
 
 	bool is64 = fs->feature_incompat & E4_INCOMPAT_64BIT;
@@ -408,7 +432,8 @@ int e4_sb_load(struct e4_fs *fs, const uint8_t *sb, size_t n)
 	fs->journal_inum = (fs->feature_compat & E4_COMPAT_HAS_JOURNAL) ?
 		e4_le32(sb, n, E4_SB_JOURNAL_INUM) : 0;
 	if (fs->journal_inum && fs->journal_inum > fs->inodes_count)
-		return e4_corrupt(fs, "superblock: journal inode %u out of range",
+		return e4_corrupt(fs, E4_RULE_SB12, e4_obj_superblock(),
+				  "journal inode %u out of range",
 				  fs->journal_inum);
 	fs->last_orphan = e4_le32(sb, n, E4_SB_LAST_ORPHAN);
 	fs->orphan_file_inum = (fs->feature_compat & E4_COMPAT_ORPHAN_FILE) ?
@@ -422,8 +447,8 @@ int e4_sb_load(struct e4_fs *fs, const uint8_t *sb, size_t n)
 	fs->max_file_size_blockmap = compute_max_file_size(fs, false);
 
 	if (e4_le16(sb, n, E4_SB_STATE) & E4_STATE_ERROR) {
-		e4_log(fs, E4_LOG_WARN,
-		       "file system has errors recorded (run e2fsck): read-only");
+		e4_log_rule(fs, E4_LOG_WARN, E4_RULE_SB14, e4_obj_fs(),
+			    "file system has errors recorded (run e2fsck): read-only");
 		fs->read_only_forced = true;
 	}
 	return 0;

@@ -38,19 +38,21 @@ static ssize_t symlink_read_block(struct e4_fs *fs,
 	if (rc < 0)
 		return rc;
 	if (m.kind == E4_MAP_UNWRITTEN)
-		return e4_corrupt(fs, "inode %u: symlink data block is unwritten",
-				  inode->ino);
+		return e4_corrupt(fs, E4_RULE_SL2, e4_obj_inode(inode->ino),
+				  "symlink data block is unwritten");
 	if (m.kind != E4_MAP_MAPPED)
-		return e4_corrupt(fs, "inode %u: symlink of %zu bytes has no data block",
-				  inode->ino, len);
+		return e4_corrupt(fs, E4_RULE_SL2, e4_obj_inode(inode->ino),
+				  "symlink of %zu bytes has no data block", len);
 	while (done < len) {
 		ssize_t n = e4_file_read(fs, inode, done, buf + done, len - done);
 
 		if (n < 0)
 			return n;
 		if (n == 0)
-			return e4_corrupt(fs, "inode %u: symlink data ends at %zu of %zu bytes",
-					  inode->ino, done, len);
+			return e4_corrupt(fs, E4_RULE_SL2,
+					  e4_obj_inode(inode->ino),
+					  "symlink data ends at %zu of %zu bytes",
+					  done, len);
 		done += (size_t)n;
 	}
 	return (ssize_t)done;
@@ -68,8 +70,9 @@ ssize_t e4_symlink_read(struct e4_fs *fs, const struct e4_inode *inode,
 	if (max > SYMLINK_MAX)
 		max = SYMLINK_MAX;
 	if (inode->size < 1 || inode->size > max)
-		return e4_corrupt(fs, "inode %u: symlink size %llu outside 1..%llu",
-				  inode->ino, (unsigned long long)inode->size,
+		return e4_corrupt(fs, E4_RULE_SL2, e4_obj_inode(inode->ino),
+				  "symlink size %llu outside 1..%llu",
+				  (unsigned long long)inode->size,
 				  (unsigned long long)max);
 	len = (size_t)inode->size;
 	if (size < len)
@@ -84,16 +87,16 @@ ssize_t e4_symlink_read(struct e4_fs *fs, const struct e4_inode *inode,
 		memcpy(buf, inode->i_block, len);
 		n = (ssize_t)len;
 	} else {
-		return e4_corrupt(fs, "inode %u: symlink of %zu bytes has no data block",
-				  inode->ino, len);
+		return e4_corrupt(fs, E4_RULE_SL1, e4_obj_inode(inode->ino),
+				  "symlink of %zu bytes has no data block", len);
 	}
 	if (n < 0)
 		return n;
 	if ((size_t)n != len)
-		return e4_corrupt(fs, "inode %u: symlink data ends at %zd of %zu bytes",
-				  inode->ino, n, len);
+		return e4_corrupt(fs, E4_RULE_SL2, e4_obj_inode(inode->ino),
+				  "symlink data ends at %zd of %zu bytes", n, len);
 	if (memchr(buf, '\0', len))
-		return e4_corrupt(fs, "inode %u: symlink target contains a NUL byte",
-				  inode->ino);
+		return e4_corrupt(fs, E4_RULE_SL1, e4_obj_inode(inode->ino),
+				  "symlink target contains a NUL byte");
 	return (ssize_t)len;
 }

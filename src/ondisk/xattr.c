@@ -23,6 +23,7 @@
  *   area) or of the block, so they can be matched with a hex dump.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,25 +84,28 @@ static void xa_entry_decode(const struct xa_area *a, size_t pos,
 	e->name = a->p + pos + XE_NAME;
 }
 
-/* Report a broken rule of the entry at @pos (the "where" part is built from
- * the area, the "what" part is @what). */
-static int xa_entry_corrupt(const struct e4_fs *fs, const struct xa_area *a,
-			    size_t pos, const char *what)
+static struct e4_object xa_area_obj(const struct xa_area *a)
 {
-	if (a->blk)
-		return e4_corrupt(fs, "inode %u: xattr block %llu: entry at offset %zu: %s",
-				  a->ino, (unsigned long long)a->blk, pos, what);
-	return e4_corrupt(fs, "inode %u: in-inode xattr entry at offset %zu: %s",
-			  a->ino, pos + a->report_base, what);
+	return a->blk ? e4_obj_xattr_block(a->ino, a->blk) :
+			e4_obj(E4_OBJ_XATTR_IBODY, a->ino, 0, 0);
 }
 
-static int xa_area_corrupt(const struct e4_fs *fs, const struct xa_area *a,
-			   const char *what)
+/* Report broken rule @rule of the entry at @pos of the area.  Offsets are
+ * from the start of the block, or of the inode record. */
+static int xa_entry_corrupt(struct e4_fs *fs, const struct xa_area *a,
+			    enum e4_rule rule, size_t pos, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int xa_entry_corrupt(struct e4_fs *fs, const struct xa_area *a,
+			    enum e4_rule rule, size_t pos, const char *fmt, ...)
 {
-	if (a->blk)
-		return e4_corrupt(fs, "inode %u: xattr block %llu: %s", a->ino,
-				  (unsigned long long)a->blk, what);
-	return e4_corrupt(fs, "inode %u: in-inode xattr area: %s", a->ino, what);
+	char what[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return e4_corrupt(fs, rule, xa_area_obj(a), "entry at offset %zu: %s",
+			  pos + a->report_base, what);
 }
 
 /* ---- validation (XA3, XA4, XA6) ---------------------------------------- */
@@ -130,7 +134,7 @@ static int xa_name_cmp(const void *x, const void *y)
 
 /* Walk the entry table: every entry inside the area, terminated by a zero
  * word.  Returns the number of entries and where the terminator is. */
-static int xa_walk_table(const struct e4_fs *fs, const struct xa_area *a,
+static int xa_walk_table(struct e4_fs *fs, const struct xa_area *a,
 			 size_t *count, size_t *table_end)
 {
 	size_t pos = a->first, n = 0;
@@ -141,25 +145,26 @@ static int xa_walk_table(const struct e4_fs *fs, const struct xa_area *a,
 		uint8_t name_len, index;
 
 		if (pos > a->size || a->size - pos < 4)
-			return xa_entry_corrupt(fs, a, pos,
+			return xa_entry_corrupt(fs, a, E4_RULE_XA3, pos,
 						"entry table runs past the end (no terminator)");
 		if (e4_le32(a->p, a->size, pos) == 0)
 			break;
 		if (a->size - pos < XE_NAME)
-			return xa_entry_corrupt(fs, a, pos,
+			return xa_entry_corrupt(fs, a, E4_RULE_XA3, pos,
 						"entry header runs past the end");
 		name_len = e4_u8(a->p, a->size, pos + XE_NAME_LEN);
 		index = e4_u8(a->p, a->size, pos + XE_NAME_INDEX);
 		if (a->size - pos < xa_entry_size(name_len))
-			return xa_entry_corrupt(fs, a, pos,
+			return xa_entry_corrupt(fs, a, E4_RULE_XA3, pos,
 						"name runs past the end");
 		if (name_len == 0 && index != E4_XATTR_INDEX_POSIX_ACL_ACCESS &&
 		    index != E4_XATTR_INDEX_POSIX_ACL_DEFAULT &&
 		    index != E4_XATTR_INDEX_RICHACL)
-			return xa_entry_corrupt(fs, a, pos, "empty name");
+			return xa_entry_corrupt(fs, a, E4_RULE_XA6, pos,
+						"empty name");
 		if (name_len != 0 && (index == E4_XATTR_INDEX_POSIX_ACL_ACCESS ||
 				      index == E4_XATTR_INDEX_POSIX_ACL_DEFAULT))
-			return xa_entry_corrupt(fs, a, pos,
+			return xa_entry_corrupt(fs, a, E4_RULE_XA6, pos,
 						"POSIX ACL entry with a name suffix");
 		pos += xa_entry_size(name_len);
 		n++;
@@ -169,43 +174,40 @@ static int xa_walk_table(const struct e4_fs *fs, const struct xa_area *a,
 	return 0;
 }
 
-static int xa_check_value(const struct e4_fs *fs, const struct xa_area *a,
+static int xa_check_value(struct e4_fs *fs, const struct xa_area *a,
 			  const struct xa_entry *e, size_t table_end,
 			  struct xa_span *span, bool *has_span)
 {
 	size_t start, end;
-	char what[96];
 
 	*has_span = false;
 	if (e->value_inum != 0) {
 		if (!(fs->feature_incompat & E4_INCOMPAT_EA_INODE))
-			return xa_entry_corrupt(fs, a, e->pos,
+			return xa_entry_corrupt(fs, a, E4_RULE_XA5, e->pos,
 						"value in an inode without the ea_inode feature");
 		if (e->value_offs != 0)
-			return xa_entry_corrupt(fs, a, e->pos,
+			return xa_entry_corrupt(fs, a, E4_RULE_XA5, e->pos,
 						"value inode with a nonzero value offset");
-		if (e->value_size > XA_MAX_EA_INODE_VALUE) {
-			snprintf(what, sizeof(what), "value size %u exceeds 16 MiB",
-				 e->value_size);
-			return xa_entry_corrupt(fs, a, e->pos, what);
-		}
+		if (e->value_size > XA_MAX_EA_INODE_VALUE)
+			return xa_entry_corrupt(fs, a, E4_RULE_XA4, e->pos,
+						"value size %u exceeds 16 MiB",
+						e->value_size);
 		return 0;
 	}
 	if (e->value_size == 0)
 		return 0;
-	if (e->value_offs % 4 != 0) {
-		snprintf(what, sizeof(what), "value offset %u is not 4-byte aligned",
-			 e->value_offs);
-		return xa_entry_corrupt(fs, a, e->pos, what);
-	}
+	if (e->value_offs % 4 != 0)
+		return xa_entry_corrupt(fs, a, E4_RULE_XA4, e->pos,
+					"value offset %u is not 4-byte aligned",
+					e->value_offs);
 	start = a->value_base + e->value_offs;	/* both < 2^17 */
-	if (start < table_end + 4) {
-		snprintf(what, sizeof(what),
-			 "value offset %u overlaps the entry table", e->value_offs);
-		return xa_entry_corrupt(fs, a, e->pos, what);
-	}
+	if (start < table_end + 4)
+		return xa_entry_corrupt(fs, a, E4_RULE_XA4, e->pos,
+					"value offset %u overlaps the entry table",
+					e->value_offs);
 	if (start > a->size || a->size - start < e->value_size)
-		return xa_entry_corrupt(fs, a, e->pos, "value runs past the end");
+		return xa_entry_corrupt(fs, a, E4_RULE_XA4, e->pos,
+					"value runs past the end");
 	end = start + e->value_size;
 	span->start = start;
 	span->end = end;
@@ -216,7 +218,7 @@ static int xa_check_value(const struct e4_fs *fs, const struct xa_area *a,
 
 /* Check the whole area: table, values, no overlapping values, no duplicate
  * names.  The area's magic has been checked by the caller. */
-static int xa_area_validate(const struct e4_fs *fs, const struct xa_area *a)
+static int xa_area_validate(struct e4_fs *fs, const struct xa_area *a)
 {
 	struct xa_entry *entries = NULL;
 	struct xa_span *spans = NULL;
@@ -246,19 +248,17 @@ static int xa_area_validate(const struct e4_fs *fs, const struct xa_area *a)
 	qsort(spans, nspans, sizeof(*spans), xa_span_cmp);
 	for (i = 1; i < nspans; i++) {
 		if (spans[i].start < spans[i - 1].end) {
-			char what[96];
-
-			snprintf(what, sizeof(what),
-				 "value overlaps the value of the entry at offset %zu",
-				 spans[i - 1].pos + (a->blk ? 0 : a->report_base));
-			rc = xa_entry_corrupt(fs, a, spans[i].pos, what);
+			rc = xa_entry_corrupt(fs, a, E4_RULE_XA4, spans[i].pos,
+					      "value overlaps the value of the entry at offset %zu",
+					      spans[i - 1].pos + a->report_base);
 			goto out;
 		}
 	}
 	qsort(entries, count, sizeof(*entries), xa_name_cmp);
 	for (i = 1; i < count; i++) {
 		if (xa_name_cmp(&entries[i], &entries[i - 1]) == 0) {
-			rc = xa_entry_corrupt(fs, a, entries[i].pos,
+			rc = xa_entry_corrupt(fs, a, E4_RULE_XA_DUP,
+					      entries[i].pos,
 					      "duplicate attribute name");
 			goto out;
 		}
@@ -335,40 +335,34 @@ static int xa_block_verify(struct e4_fs *fs, const struct xa_area *a,
 			   struct e4_buf *buf)
 {
 	uint32_t magic, refcount, blocks;
-	char what[96];
 	int rc;
 
 	if (e4_buf_is_verified(fs->cache, buf, E4_BUF_XATTR, a->blk))
 		return 0;
 	magic = e4_le32(a->p, a->size, 0);
-	if (magic != E4_XATTR_MAGIC) {
-		snprintf(what, sizeof(what), "bad magic 0x%08x", magic);
-		return xa_area_corrupt(fs, a, what);
-	}
+	if (magic != E4_XATTR_MAGIC)
+		return e4_corrupt(fs, E4_RULE_XA2, xa_area_obj(a),
+				  "bad magic 0x%08x", magic);
 	blocks = e4_le32(a->p, a->size, XA_BLK_BLOCKS);
-	if (blocks != 1) {
-		snprintf(what, sizeof(what), "h_blocks is %u, not 1", blocks);
-		return xa_area_corrupt(fs, a, what);
-	}
+	if (blocks != 1)
+		return e4_corrupt(fs, E4_RULE_XA2, xa_area_obj(a),
+				  "h_blocks is %u, not 1", blocks);
 	if (fs->metadata_csum) {
 		uint32_t stored = e4_le32(a->p, a->size, XA_BLK_CHECKSUM);
 		uint32_t calc = xa_block_csum(fs, a->blk, a->p, a->size);
 
 		if (stored != calc) {
-			rc = e4_csum_mismatch(fs,
-					      "inode %u: xattr block %llu: checksum mismatch (stored 0x%08x, computed 0x%08x)",
-					      a->ino, (unsigned long long)a->blk,
+			rc = e4_csum_mismatch(fs, E4_RULE_XA2, xa_area_obj(a),
 					      stored, calc);
 			if (rc < 0)
 				return rc;
 		}
 	}
 	refcount = e4_le32(a->p, a->size, XA_BLK_REFCOUNT);
-	if (refcount < 1 || refcount > XA_MAX_REFCOUNT) {
-		snprintf(what, sizeof(what), "refcount %u outside 1..%u",
-			 refcount, XA_MAX_REFCOUNT);
-		return xa_area_corrupt(fs, a, what);
-	}
+	if (refcount < 1 || refcount > XA_MAX_REFCOUNT)
+		return e4_corrupt(fs, E4_RULE_XA2, xa_area_obj(a),
+				  "refcount %u outside 1..%u", refcount,
+				  XA_MAX_REFCOUNT);
 	rc = xa_area_validate(fs, a);
 	if (rc < 0)
 		return rc;
@@ -385,8 +379,9 @@ static int xa_block_get(struct e4_fs *fs, const struct e4_inode *inode,
 	if (inode->file_acl == 0)
 		return 0;
 	if (!e4_blocks_valid(fs, inode->file_acl, 1))
-		return e4_corrupt(fs, "inode %u: xattr block %llu outside the file system",
-				  inode->ino, (unsigned long long)inode->file_acl);
+		return e4_corrupt(fs, E4_RULE_IN8, e4_obj_inode(inode->ino),
+				  "xattr block %llu outside the file system",
+				  (unsigned long long)inode->file_acl);
 	rc = e4_meta_get(fs, inode->file_acl, buf);
 	if (rc < 0)
 		return rc;
@@ -475,26 +470,27 @@ static uint32_t xa_ea_seed(const struct e4_fs *fs)
 static int xa_ea_inode_read(struct e4_fs *fs, const struct e4_inode *owner,
 			    uint32_t inum, uint32_t value_size, uint8_t *buf)
 {
+	struct e4_object obj = e4_obj(E4_OBJ_EA_INODE, owner->ino, 0, inum);
 	struct e4_inode ea;
 	size_t done = 0;
 	int rc;
 
 	rc = e4_inode_read(fs, inum, &ea);
 	if (rc == -EINVAL || rc == -ENOENT)
-		return e4_corrupt(fs, "inode %u: xattr value inode %u is not an allocated inode",
-				  owner->ino, inum);
+		return e4_corrupt(fs, E4_RULE_XA5, obj,
+				  "not an allocated inode");
 	if (rc < 0)
 		return rc;
 	if (!(ea.flags & E4_EA_INODE_FL))
-		return e4_corrupt(fs, "inode %u: xattr value inode %u lacks the EA_INODE flag",
-				  owner->ino, inum);
+		return e4_corrupt(fs, E4_RULE_XA5, obj,
+				  "lacks the EA_INODE flag");
 	if (!e4_inode_is_reg(&ea))
-		return e4_corrupt(fs, "inode %u: xattr value inode %u is not a regular file",
-				  owner->ino, inum);
+		return e4_corrupt(fs, E4_RULE_XA5, obj,
+				  "not a regular file");
 	if (ea.size != value_size)
-		return e4_corrupt(fs, "inode %u: xattr value inode %u has size %llu, entry says %u",
-				  owner->ino, inum, (unsigned long long)ea.size,
-				  value_size);
+		return e4_corrupt(fs, E4_RULE_XA5, obj,
+				  "size %llu, the entry says %u",
+				  (unsigned long long)ea.size, value_size);
 	if (!buf)
 		return 0;
 	while (done < value_size) {
@@ -503,8 +499,9 @@ static int xa_ea_inode_read(struct e4_fs *fs, const struct e4_inode *owner,
 		if (n < 0)
 			return (int)n;
 		if (n == 0)
-			return e4_corrupt(fs, "inode %u: xattr value inode %u ends at %zu of %u bytes",
-					  owner->ino, inum, done, value_size);
+			return e4_corrupt(fs, E4_RULE_XA5, obj,
+					  "value ends at %zu of %u bytes", done,
+					  value_size);
 		done += (size_t)n;
 	}
 	/* i_atime holds the value hash; Lustre-style EA inodes instead hold
@@ -512,8 +509,8 @@ static int xa_ea_inode_read(struct e4_fs *fs, const struct e4_inode *owner,
 	if (e4_crc32c(xa_ea_seed(fs), buf, value_size) != (uint32_t)ea.atime.sec &&
 	    !((uint32_t)ea.mtime.sec == owner->ino &&
 	      ea.generation == owner->generation))
-		return e4_corrupt(fs, "inode %u: xattr value inode %u: value hash mismatch",
-				  owner->ino, inum);
+		return e4_corrupt(fs, E4_RULE_XA5, obj,
+				  "value hash mismatch");
 	return 0;
 }
 
@@ -591,8 +588,9 @@ static ssize_t xa_get(struct e4_fs *fs, const struct e4_inode *inode,
 	if (!hit)
 		return -ENODATA;
 	if (found.value_inum && xa_is_inline_data(index, name, name_len))
-		return e4_corrupt(fs, "inode %u: inline data (system.data) held in xattr value inode %u",
-				  inode->ino, found.value_inum);
+		return e4_corrupt(fs, E4_RULE_ID1, e4_obj_inode(inode->ino),
+				  "inline data (system.data) held in xattr value inode %u",
+				  found.value_inum);
 	if (found.value_size > XA_MAX_VALUE)
 		return -E2BIG;
 	if (buf && size < found.value_size)
@@ -643,10 +641,14 @@ ssize_t e4_xattr_get(struct e4_fs *fs, const struct e4_inode *inode,
 	if (n >= 0 && n != raw_len)
 		n = -EIO;	/* changed under us: cannot happen read-only */
 	if (n >= 0) {
-		n = e4_acl_to_xattr(raw, (size_t)raw_len, buf, size);
+		const char *why;
+
+		n = e4_acl_to_xattr(raw, (size_t)raw_len, buf, size, &why);
 		if (n == -EUCLEAN)
-			n = e4_corrupt(fs, "inode %u: xattr %s: malformed POSIX ACL",
-				       inode->ino, name);
+			n = e4_corrupt(fs, E4_RULE_XA_ACL,
+				       e4_obj_inode(inode->ino),
+				       "xattr %s: malformed POSIX ACL: %s", name,
+				       why);
 	}
 	free(raw);
 	return n;

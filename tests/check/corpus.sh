@@ -1,8 +1,9 @@
 #!/bin/bash
 # e4img check over every image of the e2fsprogs corpus: no crash, no hang,
 # no sanitizer report, and the same outcome as recorded in corpus-expected.tsv
-# (clean / problems / unreadable), so a change of behaviour is seen.  Prints
-# how often the verdict agrees with e2fsck -fn (INDEX.tsv).
+# (clean / problems / unreadable, and the ids of the rules broken, as
+# docs/rules.md lists them), so a change of behaviour is seen.  Prints how
+# often the verdict agrees with e2fsck -fn (INDEX.tsv).
 #   tests/check/corpus.sh            run (as a test: E4_SRCDIR, E4_BUILDDIR)
 #   tests/check/corpus.sh --record   rewrite corpus-expected.tsv
 set -u
@@ -33,7 +34,9 @@ while IFS=$'\t' read -r img desc size bs feat verdict; do
 	0) got=clean ;; 1) got=problems ;; 2) got=unreadable ;;
 	124) got=hang ;; *) got="crash($rc)" ;;
 	esac
-	printf '%s\t%s\n' "$img" "$got" >>"$out"
+	# the rules broken: the ids that end the lines ("... [EX1]")
+	rules=$(grep -o '\[[A-Z0-9-]*\]$' "$cache/$img.check" | tr -d '[]' | sort -u | paste -sd, -)
+	printf '%s\t%s\t%s\n' "$img" "$got" "${rules:--}" >>"$out"
 	total=$((total + 1))
 	case "$verdict:$got" in
 	clean:clean | corrupt:problems | corrupt:unreadable) agree=$((agree + 1)) ;;
@@ -42,9 +45,9 @@ while IFS=$'\t' read -r img desc size bs feat verdict; do
 	hang | crash*) echo "FAIL $img: $got"; tail -20 "$cache/$img.check"; fail=1 ;;
 	esac
 	if [ $record = 0 ]; then
-		want=$(awk -F'\t' -v i="$img" '$1 == i {print $2}' "$expected")
-		if [ "$want" != "$got" ]; then
-			echo "FAIL $img: expected '$want', got '$got': $(head -2 "$cache/$img.check" | tr '\n' ' ')"
+		want=$(awk -F'\t' -v i="$img" '$1 == i {print $2 " " $3}' "$expected")
+		if [ "$want" != "$got ${rules:--}" ]; then
+			echo "FAIL $img: expected '$want', got '$got ${rules:--}': $(head -2 "$cache/$img.check" | tr '\n' ' ')"
 			fail=1
 		fi
 	fi

@@ -8,7 +8,7 @@
 # (run in the foreground so its stderr is kept) exits 0 without a sanitizer
 # report.  Outcomes are compared with corpus-mount-expected.tsv:
 #   mounted; entries=N errors=M (<first paths>)   M paths gave an error
-#   refused: <the library's messages, joined with |>
+#   refused: <the rules the library's messages name ("... [SB1]")>
 # E4_UPDATE_EXPECTED=1 rewrites the table (review its diff).
 . "$(dirname "$0")/corpus-lib.sh"
 
@@ -57,9 +57,10 @@ for name in $images; do
 		wait "$pid"
 		rc=$?
 		pid=
-		# the library's reasons; e4fuse's own summary names the image
-		msg=$(grep -vF "$img" "$log" | head -n 3 | sed 's|^e4fuse: ||' | paste -sd '|' | sed 's/|/ | /g')
-		outcome="refused: $msg"
+		# the rules of the library's reasons ("... [SB1]"); e4fuse's own
+		# summary names the image
+		msg=$(grep -vF "$img" "$log" | grep -o '\[[A-Z0-9-]*\]$' | tr -d '[]' | paste -sd ' ' -)
+		outcome="refused: ${msg:-(no rule named)}"
 		[ $rc = 0 ] && { echo "FAIL: $name: e4fuse exited 0 without mounting"; fail=1; }
 		[ $rc -gt 1 ] && { echo "FAIL: $name: e4fuse exit $rc"; cat "$log"; fail=1; }
 	else

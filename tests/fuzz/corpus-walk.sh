@@ -11,8 +11,9 @@
 #   ok; <counts>            walked without an error
 #   eio: N files (<first paths>); <counts>
 #                           N reachable inodes gave an error (EIO/EUCLEAN)
-#   refused: <message>      not opened (the first error logged), or the root
-#                           directory unreadable
+#   refused: <rule> <object>
+#                           not opened (the first error reported: the rule it
+#                           breaks and where), or the root directory unreadable
 # After an intended change of behaviour: E4_UPDATE_EXPECTED=1 make check
 # TESTS=tests/fuzz/corpus-walk.sh rewrites the table; review its diff.
 . "$(dirname "$0")/corpus-lib.sh"

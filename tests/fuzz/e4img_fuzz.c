@@ -117,14 +117,14 @@ static void stream_reset(struct stream *st, uint64_t cap)
 	st->sink.cap = cap;
 }
 
-static void harness_log(void *ctx, enum e4_log_level level, const char *msg)
+static void harness_report(void *ctx, const struct e4_report *r)
 {
 	struct harness *h = ctx;
 
 	if (h->check_sink)
-		e4_check_log(h->check_sink, level, msg);
+		e4_check_report(h->check_sink, r);
 	if (h->echo)
-		fprintf(stderr, "  log: %s\n", msg);
+		fprintf(stderr, "  log: %s\n", r->msg);
 }
 
 /* A command is one operation, its output flushed within it; ls and check
@@ -295,9 +295,12 @@ static void run_cat(struct harness *h)
 	}
 }
 
-static void print_problem(void *ctx, const char *problem)
+static void print_problem(void *ctx, const struct e4_report *problem)
 {
-	fprintf(ctx, "%s\n", problem);
+	char line[600];
+
+	e4_report_format(problem, line, sizeof(line));
+	fprintf(ctx, "%s\n", line);
 }
 
 /* `e4img check`: the checker's problems and every error the library logs
@@ -323,8 +326,8 @@ int e4_fuzz_e4img(const uint8_t *data, size_t size)
 		.read_only = true,
 		.csum = E4_CSUM_ACCEPT,
 		.cache_bytes = 256u << 10,	/* eviction runs too */
-		.log = harness_log,
-		.log_ctx = h,
+		.report = harness_report,
+		.report_ctx = h,
 		.log_level = E4_LOG_ERROR,
 	};
 	struct e4_dev *dev;

@@ -3,18 +3,19 @@
 #
 # mk-bigdir.sh OUT.img
 #
-# A hostile image for the per-request directory limit (docs/limits.md): 16
-# MiB, 4 KiB blocks, large_dir, block-mapped.  Directory /big claims 4 TiB
-# (2^30 blocks) and every block after the first is the same empty block,
-# reached through an indirect, a double- and a triple-indirect block whose
-# pointers all repeat: four blocks on disk, a billion in the directory.
-# Without a per-request limit one readdir or failed lookup there walks all
-# of them (hours).
+# A hostile image for the per-request directory limit (docs/limits.md): 8
+# GiB (sparse: a few MiB on disk), 4 KiB blocks, large_dir, block-mapped.
+# Directory /big claims 8 GiB, as many blocks as the file system has (a
+# directory larger than its file system is refused at once), and every
+# block after the first is the same empty block, reached through an
+# indirect, a double- and a triple-indirect block whose pointers all repeat:
+# four blocks on disk, two million in the directory.  Without a per-request
+# limit one readdir or failed lookup there walks all of them.
 set -euo pipefail
 out=$1
 export E2FSPROGS_FAKE_TIME=1700000000
 rm -f "$out"
-truncate -s 16M "$out"
+truncate -s 8G "$out"
 mkfs.ext4 -q -F -b 4096 -O ^extent,^64bit,^metadata_csum,^has_journal,large_dir "$out"
 debugfs -w -R "mkdir /big" "$out" >/dev/null 2>&1
 # four spare blocks near the end: the empty block, then IND, DIND, TIND
@@ -38,5 +39,5 @@ $cmds
 sif /big block[IND] $IND
 sif /big block[DIND] $DIND
 sif /big block[TIND] $TIND
-sif /big size 0x40000000000
+sif /big size 0x200000000
 EOF2

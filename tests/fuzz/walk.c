@@ -89,10 +89,27 @@ static void walk_log(void *ctx, enum e4_log_level level, const char *msg)
 {
 	struct walker *w = ctx;
 
+	(void)level;
 	if (w->lim->verbose)
 		fprintf(stderr, "  log: %s\n", msg);
-	if (w->opening && level == E4_LOG_ERROR && !w->res->refusal[0])
-		snprintf(w->res->refusal, sizeof(w->res->refusal), "%s", msg);
+}
+
+/* The refusal is the first error while opening: its rule and object
+ * ("GD1 group 0 descriptor"), or its text when it names no rule. */
+static void walk_report(void *ctx, const struct e4_report *r)
+{
+	struct walker *w = ctx;
+	char obj[160];
+
+	if (!w->opening || r->level != E4_LOG_ERROR || w->res->refusal[0])
+		return;
+	if (r->rule == E4_RULE_NONE) {
+		snprintf(w->res->refusal, sizeof(w->res->refusal), "%s", r->msg);
+		return;
+	}
+	e4_object_describe(&r->obj, obj, sizeof(obj));
+	snprintf(w->res->refusal, sizeof(w->res->refusal), "%s%s%s",
+		 e4_rule_id(r->rule), obj[0] ? " " : "", obj);
 }
 
 static void report(struct walker *w, const char *path, const char *fmt, ...)
@@ -605,7 +622,7 @@ static void walk_misc(struct walker *w)
 		(void)OP(w, "path lookup", i, e4_path_lookup(w->fs, paths[i], &ino));
 }
 
-static void ignore_problem(void *ctx, const char *problem)
+static void ignore_problem(void *ctx, const struct e4_report *problem)
 {
 	(void)ctx;
 	(void)problem;
@@ -634,6 +651,8 @@ int e4_walk_dev(struct e4_dev *dev, const struct e4_walk_limits *lim,
 		.cache_bytes = lim->cache_bytes,
 		.log = walk_log,
 		.log_ctx = &w,
+		.report = walk_report,
+		.report_ctx = &w,
 		.log_level = lim->verbose ? E4_LOG_DEBUG : E4_LOG_ERROR,
 	};
 	struct e4_inode root;

@@ -30,7 +30,7 @@ struct e4_walk_limits {
 
 struct e4_walk_result {
 	int open_err;			/* 0: opened and root readable */
-	char refusal[256];		/* first error logged while opening */
+	char refusal[256];		/* first error while opening: "RULE object" */
 	unsigned dirs, files, symlinks, others, entries;
 	unsigned bad;			/* reachable inodes with a failed read */
 	char bad_paths[3][48];		/* the first ones, printable, cut */
@@ -54,7 +54,7 @@ int e4_walk_dev(struct e4_dev *dev, const struct e4_walk_limits *lim,
 int e4_fuzz_walk(const uint8_t *data, size_t size);
 
 /* One-line outcome for the corpus table: "ok ...", "eio: N files ...",
- * "refused: <message>". */
+ * "refused: <rule> <object>" (docs/rules.md). */
 void e4_walk_outcome(const struct e4_walk_result *res, char *buf, size_t size);
 
 #endif /* E4_FUZZ_WALK_H */

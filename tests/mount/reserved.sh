@@ -103,13 +103,13 @@ if fuse_start "$img"; then
 			record "$1" 1; fi
 	}
 	log_has "log: journal entry named" \
-		"corrupt: inode 2: directory entry 'journal' names reserved inode 8"
+		"corrupt: inode 2: directory entry 'journal' names reserved inode 8 \\[IN1\\]"
 	log_has "log: entry in a subdirectory named" \
-		"directory entry 'jsub' names reserved inode 8"
+		"directory entry 'jsub' names reserved inode 8 \\[IN1\\]"
 	log_has "log: EA inode entry named" \
-		"directory entry 'eainode' names xattr value inode $ea"
+		"directory entry 'eainode' names xattr value inode $ea \\[DIR-TARGET\\]"
 	log_has "log: orphan file entry named" \
-		"directory entry 'orphanfile' names reserved inode $orphan"
+		"directory entry 'orphanfile' names reserved inode $orphan \\[IN1\\]"
 else
 	record "e4fuse mount" 1
 fi

@@ -304,10 +304,11 @@ static inline unsigned mu_check_map(struct e4_fs *fs, const struct e4_inode *ino
 }
 
 /* Open @img, map logical block @lblk of inode @ino and expect @err with
- * @needle in the log; reading the file there must fail the same way. */
+ * a report of @rule about @obj; reading the file there must fail the same
+ * way. */
 static inline void mu_expect_map_error(const char *img, uint32_t ino,
 				       uint64_t lblk, int err,
-				       const char *needle)
+				       enum e4_rule rule, struct e4_object obj)
 {
 	struct e4_fs *fs;
 	struct e4_inode inode;
@@ -318,12 +319,12 @@ static inline void mu_expect_map_error(const char *img, uint32_t ino,
 	tu_log_clear();
 	assert_int_equal(e4_inode_read(fs, ino, &inode), 0);
 	assert_int_equal(e4_map_block(fs, &inode, lblk, &m), err);
-	tu_assert_log(needle);
+	tu_assert_rule(rule, obj);
 	tu_log_clear();
 	assert_int_equal(e4_file_read(fs, &inode, lblk * tu_block_size(img),
 				      buf, sizeof(buf)),
 			 err);
-	tu_assert_log(needle);
+	tu_assert_rule(rule, obj);
 	tu_close(fs);
 }
 

@@ -204,15 +204,16 @@ static void test_truncated_image(void **state)
 		assert_int_equal(buf[i], mu_byte(i));
 	assert_int_equal(e4_file_read(fs, &inode, inode.size - 1, buf,
 				      sizeof(buf)), -EIO);
+	tu_assert_rule(E4_RULE_IO_READ, e4_obj_inode(inode.ino));
 	tu_assert_log(tu_msg("inode %u: reading 1 bytes of data at block %llu failed",
-			  inode.ino, (unsigned long long)last));
+			     inode.ino, (unsigned long long)last));
 	/* a read ending before the cut still works */
 	assert_int_equal(e4_file_read(fs, &inode, 4096, buf, 4096), 4096);
 	tu_close(fs);
 
 	tu_log_clear();
 	assert_int_equal(tu_open(img, &fs), -EIO);
-	tu_assert_log("truncated");
+	tu_assert_rule(E4_RULE_L10, e4_obj_fs());
 	free(img);
 }
 

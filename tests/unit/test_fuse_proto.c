@@ -495,13 +495,14 @@ static void test_reserved_names(void **state)
 {
 	(void)state;
 	const struct {
-		const char *name, *what;
+		const char *name;
+		enum e4_rule rule;
 		uint32_t ino;
 	} bad_names[] = {
-		{ "one", "reserved", 1 }, { "three", "reserved", 3 },
-		{ "resize", "reserved", 7 }, { "journal", "reserved", 8 },
-		{ "orphan", "reserved", orphan_ino },
-		{ "eaval", "xattr value", ea_ino },
+		{ "one", E4_RULE_IN1, 1 }, { "three", E4_RULE_IN1, 3 },
+		{ "resize", E4_RULE_IN1, 7 }, { "journal", E4_RULE_IN1, 8 },
+		{ "orphan", E4_RULE_IN1, orphan_ino },
+		{ "eaval", E4_RULE_DIR_TARGET, ea_ino },
 	};
 	struct fuse_entry_out bad, e;
 
@@ -513,10 +514,8 @@ static void test_reserved_names(void **state)
 		tu_log_clear();
 		assert_int_equal(lookup(bad.nodeid, bad_names[i].name, &e),
 				 -EUCLEAN);
-		tu_assert_log(tu_msg("corrupt: inode %u: directory entry '%s' "
-				     "names %s inode %u", bad_ino,
-				     bad_names[i].name, bad_names[i].what,
-				     bad_names[i].ino));
+		tu_assert_rule(bad_names[i].rule,
+			       e4_obj_dirent(bad_ino, bad_names[i].ino));
 	}
 
 	/* READDIRPLUS lists them as plain entries: no attributes, no node
@@ -527,7 +526,10 @@ static void test_reserved_names(void **state)
 	tu_log_clear();
 	assert_int_equal(send_req(FUSE_READDIRPLUS, bad.nodeid, &rd,
 				  sizeof(rd)), 0);
-	tu_assert_log("directory entry 'journal' names reserved inode 8");
+	tu_assert_rule(E4_RULE_IN1, e4_obj_dirent(bad_ino, 8));
+	/* the message names the directory and the entry */
+	tu_assert_log(tu_msg("corrupt: inode %u: directory entry 'journal' names reserved inode 8 [IN1]",
+			     bad_ino));
 	char named[256];
 	size_t counted, names = direntplus_count(&counted, named);
 
@@ -626,6 +628,59 @@ static void test_interrupt(void **state)
 	assert_true(found_early_interrupt(base + 50000));
 }
 
+/*
+ * errors=panic follows the library's error state, not reply codes: it fires
+ * at the first corruption found while serving, also one a request worked
+ * around (READDIRPLUS lists a name that holds a reserved inode and still
+ * succeeds), and once.
+ */
+static int panics;
+
+static void note_panic(struct e4f_session *s)
+{
+	(void)s;
+	panics++;
+}
+
+static void serve_with_panic(void)
+{
+	sess.cfg.errors = E4F_ERRORS_PANIC;
+	sess.on_panic = note_panic;
+	atomic_store(&sess.panic, false);
+	sess.errors_before = e4_fs_error_count(fs);
+	panics = 0;
+}
+
+static void test_errors_panic(void **state)
+{
+	(void)state;
+	struct fuse_getattr_in ga = { 0 };
+	struct fuse_read_in rd = { .offset = 0, .size = 8192 };
+	struct fuse_entry_out bad, e;
+
+	/* corruption found before (the earlier tests) does not count */
+	serve_with_panic();
+	assert_int_equal(send_req(FUSE_GETATTR, 1, &ga, sizeof(ga)), 0);
+	assert_int_equal(lookup(1, "bad", &bad), 0);
+	assert_int_equal(panics, 0);
+
+	assert_int_equal(send_req(FUSE_READDIRPLUS, bad.nodeid, &rd,
+				  sizeof(rd)), 0);
+	assert_int_equal(panics, 1);
+	assert_int_equal(lookup(bad.nodeid, "journal", &e), -EUCLEAN);
+	assert_int_equal(panics, 1);
+
+	/* a request failing with the corruption fires it too (a fresh
+	 * start: errors found before it do not count) */
+	serve_with_panic();
+	assert_int_equal(lookup(bad.nodeid, "one", &e), -EUCLEAN);
+	assert_int_equal(panics, 1);
+
+	sess.cfg.errors = E4F_ERRORS_CONTINUE;
+	sess.on_panic = NULL;
+	atomic_store(&sess.panic, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_read_ops),
 		cmocka_unit_test(test_reserved_names),
 		cmocka_unit_test(test_interrupt),
+		cmocka_unit_test(test_errors_panic),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -31,7 +31,9 @@ static int setup(void **state)
 	return 0;
 }
 
-static void expect_open_fails(const char *img, int err, const char *msg)
+/* The open fails with @err, reporting @rule about @obj. */
+static void expect_open_fails(const char *img, int err, enum e4_rule rule,
+			      struct e4_object obj)
 {
 	struct e4_fs *fs = NULL;
 	tu_log_clear();
@@ -39,7 +41,7 @@ static void expect_open_fails(const char *img, int err, const char *msg)
 	if (r == 0)
 		tu_close(fs);
 	assert_int_equal(r, err);
-	tu_assert_log(msg);
+	tu_assert_rule(rule, obj);
 }
 
 static void test_open_clean(void **state)
@@ -68,7 +70,9 @@ static void test_bad_magic(void **state)
 	(void)state;
 	char *img = tu_copy(base4k, "magic.img");
 	tu_patch_le16(img, SB + E4_SB_MAGIC_OFF, 0x1234);
-	expect_open_fails(img, -EINVAL, "not an ext2/ext3/ext4 file system (superblock magic 0x1234");
+	expect_open_fails(img, -EINVAL, E4_RULE_SB1, e4_obj_fs());
+	/* a refusal says why in words */
+	tu_assert_log("not an ext2/ext3/ext4 file system (superblock magic 0x1234");
 	free(img);
 }
 
@@ -78,10 +82,11 @@ static void test_not_a_filesystem(void **state)
 	char path[512];
 	snprintf(path, sizeof(path), "%s/zeros.img", tu_tmpdir());
 	tu_sh("head -c 1M /dev/zero > '%s'", path);
-	expect_open_fails(path, -EINVAL, "superblock magic 0x0000");
+	expect_open_fails(path, -EINVAL, E4_RULE_SB1, e4_obj_fs());
 	snprintf(path, sizeof(path), "%s/tiny.img", tu_tmpdir());
 	tu_sh("head -c 1500 /dev/zero > '%s'", path);
-	expect_open_fails(path, -EINVAL, "image too small (1500 bytes)");
+	expect_open_fails(path, -EINVAL, E4_RULE_L10, e4_obj_fs());
+	tu_assert_log("image too small (1500 bytes)");
 }
 
 static void test_bad_sb_checksum(void **state)
@@ -90,14 +95,15 @@ static void test_bad_sb_checksum(void **state)
 	char *img = tu_copy(base4k, "sbcsum.img");
 	/* change the volume name without fixing the checksum */
 	tu_patch(img, SB + E4_SB_VOLUME_NAME, "evil", 4);
-	expect_open_fails(img, -EUCLEAN, "superblock: checksum 0x");
+	expect_open_fails(img, -EUCLEAN, E4_RULE_SB2, e4_obj_superblock());
 
 	/* compute-but-accept lets it through */
 	struct e4_open_opts o = {.read_only = true, .csum = E4_CSUM_ACCEPT};
 	struct e4_fs *fs;
 	tu_log_clear();
 	assert_int_equal(tu_open_opts(img, &o, &fs), 0);
-	tu_assert_log("checksum accepted: superblock");
+	tu_assert_rule(E4_RULE_SB2, e4_obj_superblock());
+	tu_assert_log("checksum accepted: superblock: checksum 0x");
 	tu_close(fs);
 	free(img);
 }
@@ -109,15 +115,18 @@ static void test_unknown_incompat(void **state)
 	uint32_t inc = tu_peek_le32(img, SB + E4_SB_FEATURE_INCOMPAT);
 	tu_patch_le32(img, SB + E4_SB_FEATURE_INCOMPAT, inc | 0x800000);
 	tu_fix_sb_csum(img);
-	expect_open_fails(img, -EOPNOTSUPP, "unsupported incompatible feature: 0x800000");
+	expect_open_fails(img, -EOPNOTSUPP, E4_RULE_SB3, e4_obj_fs());
+	tu_assert_log("unsupported incompatible feature: 0x800000");
 
 	tu_patch_le32(img, SB + E4_SB_FEATURE_INCOMPAT, inc | E4_INCOMPAT_CASEFOLD);
 	tu_fix_sb_csum(img);
-	expect_open_fails(img, -EOPNOTSUPP, "unsupported incompatible feature: casefold");
+	expect_open_fails(img, -EOPNOTSUPP, E4_RULE_SB3, e4_obj_fs());
+	tu_assert_log("unsupported incompatible feature: casefold [SB3]");
 
 	tu_patch_le32(img, SB + E4_SB_FEATURE_INCOMPAT, inc | E4_INCOMPAT_JOURNAL_DEV);
 	tu_fix_sb_csum(img);
-	expect_open_fails(img, -EINVAL, "external journal device");
+	expect_open_fails(img, -EINVAL, E4_RULE_SB12, e4_obj_fs());
+	tu_assert_log("external journal device");
 	free(img);
 }
 
@@ -132,6 +141,7 @@ static void test_unknown_ro_compat(void **state)
 	struct e4_fs_info info;
 	tu_log_clear();
 	assert_int_equal(tu_open(img, &fs), 0);
+	tu_assert_rule(E4_RULE_SB3, e4_obj_fs());
 	tu_assert_log("unknown read-only-compatible feature: 0x400000: read-only");
 	e4_fs_get_info(fs, &info);
 	assert_true(info.read_only_forced);
@@ -145,32 +155,32 @@ static void test_bad_geometry(void **state)
 	char *img = tu_copy(base4k, "geom.img");
 	tu_patch_le32(img, SB + E4_SB_LOG_BLOCK_SIZE, 7);
 	tu_fix_sb_csum(img);
-	expect_open_fails(img, -EUCLEAN, "log_block_size 7 > 6");
+	expect_open_fails(img, -EUCLEAN, E4_RULE_L1, e4_obj_superblock());
 	free(img);
 
 	img = tu_copy(base4k, "geom2.img");
 	uint32_t ic = tu_peek_le32(img, SB + E4_SB_INODES_COUNT);
 	tu_patch_le32(img, SB + E4_SB_INODES_COUNT, ic + 8);
 	tu_fix_sb_csum(img);
-	expect_open_fails(img, -EUCLEAN, "inodes count");
+	expect_open_fails(img, -EUCLEAN, E4_RULE_L5, e4_obj_superblock());
 	free(img);
 
 	img = tu_copy(base4k, "geom3.img");
 	tu_patch_le32(img, SB + E4_SB_INODES_PER_GROUP, 0);
 	tu_fix_sb_csum(img);
-	expect_open_fails(img, -EUCLEAN, "inodes per group 0 invalid");
+	expect_open_fails(img, -EUCLEAN, E4_RULE_L4, e4_obj_superblock());
 	free(img);
 
 	img = tu_copy(base4k, "geom4.img");
 	tu_patch_le16(img, SB + E4_SB_INODE_SIZE, 384);
 	tu_fix_sb_csum(img);
-	expect_open_fails(img, -EUCLEAN, "inode size 384 invalid");
+	expect_open_fails(img, -EUCLEAN, E4_RULE_SB5, e4_obj_superblock());
 	free(img);
 
 	img = tu_copy(base4k, "geom5.img");
 	tu_patch_le16(img, SB + E4_SB_DESC_SIZE, 48);
 	tu_fix_sb_csum(img);
-	expect_open_fails(img, -EUCLEAN, "descriptor size 48 invalid");
+	expect_open_fails(img, -EUCLEAN, E4_RULE_SB6, e4_obj_superblock());
 	free(img);
 }
 
@@ -179,7 +189,8 @@ static void test_truncated_image(void **state)
 	(void)state;
 	char *img = tu_copy(base4k, "trunc.img");
 	tu_sh("truncate -s 40M '%s'", img);
-	expect_open_fails(img, -EIO, "image is truncated: 41943040 bytes, but the file system needs 16384 blocks");
+	expect_open_fails(img, -EIO, E4_RULE_L10, e4_obj_fs());
+	tu_assert_log("image is truncated: 41943040 bytes, but the file system needs 16384 blocks");
 	free(img);
 }
 
@@ -203,7 +214,8 @@ static void test_needs_recovery(void **state)
 	unsigned long long jsb = strtoull(out, NULL, 10);
 	free(out);
 	tu_patch_le32(img, jsb * 4096, 0x12345678);
-	expect_open_fails(img, -EUCLEAN, "journal superblock: bad magic 0x78563412");
+	expect_open_fails(img, -EUCLEAN, E4_RULE_J1,
+			  e4_obj(E4_OBJ_JOURNAL_SB, 0, 0, 0));
 	tu_assert_log("journal replay failed; the image was not changed");
 
 	/* norecovery reads the unreplayed image, with a warning */
@@ -234,7 +246,7 @@ static void test_bad_desc_checksum(void **state)
 		tu_log_clear();
 		assert_int_equal(tu_open(img, &fs), 0);	/* lazy: opens */
 		assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &root), -EUCLEAN);
-		tu_assert_log("group 0 descriptor: checksum 0x");
+		tu_assert_rule(E4_RULE_GD1, e4_obj_group(0));
 		tu_close(fs);
 		free(img);
 	}
@@ -252,7 +264,7 @@ static void test_desc_out_of_range(void **state)
 	tu_log_clear();
 	assert_int_equal(tu_open(img, &fs), 0);
 	assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &root), -EUCLEAN);
-	tu_assert_log("group 0 descriptor: inode table at block 2147483632");
+	tu_assert_rule(E4_RULE_GD2, e4_obj_group(0));
 	tu_close(fs);
 	free(img);
 }
@@ -271,7 +283,7 @@ static void test_bad_inode(void **state)
 	tu_log_clear();
 	assert_int_equal(tu_open(img, &fs), 0);
 	assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &in), -EUCLEAN);
-	tu_assert_log("inode 2: checksum 0x");
+	tu_assert_rule(E4_RULE_IN2, e4_obj_inode(E4_ROOT_INO));
 	tu_close(fs);
 
 	/* invalid type, checksum fixed so the structural check speaks */
@@ -280,7 +292,7 @@ static void test_bad_inode(void **state)
 	tu_log_clear();
 	assert_int_equal(tu_open(img, &fs), 0);
 	assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &in), -EUCLEAN);
-	tu_assert_log("inode 2: invalid file type in mode 0");
+	tu_assert_rule(E4_RULE_IN4, e4_obj_inode(E4_ROOT_INO));
 	tu_close(fs);
 
 	/* extra_isize not a multiple of 4 */
@@ -290,7 +302,7 @@ static void test_bad_inode(void **state)
 	tu_log_clear();
 	assert_int_equal(tu_open(img, &fs), 0);
 	assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &in), -EUCLEAN);
-	tu_assert_log("inode 2: extra inode size 6 invalid");
+	tu_assert_rule(E4_RULE_IN3, e4_obj_inode(E4_ROOT_INO));
 	tu_close(fs);
 
 	/* extents and inline data together */
@@ -301,7 +313,7 @@ static void test_bad_inode(void **state)
 	tu_log_clear();
 	assert_int_equal(tu_open(img, &fs), 0);
 	assert_int_equal(e4_inode_read(fs, E4_ROOT_INO, &in), -EUCLEAN);
-	tu_assert_log("inode 2: both extents and inline data flags set");
+	tu_assert_rule(E4_RULE_IN7, e4_obj_inode(E4_ROOT_INO));
 	tu_close(fs);
 	free(img);
 }

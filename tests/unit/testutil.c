@@ -293,11 +293,31 @@ void tu_log_record(void *ctx, enum e4_log_level level, const char *msg)
 		fprintf(stderr, "[e4] %s\n", msg);
 }
 
+/* The reports since the last tu_log_clear(), without their text (the log
+ * has it); the first ones, if there are very many. */
+struct recorded {
+	enum e4_log_level level;
+	enum e4_rule rule;
+	struct e4_object obj;
+};
+static struct recorded reports[1024];
+static size_t nreports;
+
+static void record_report(void *ctx, const struct e4_report *r)
+{
+	(void)ctx;
+	if (nreports < sizeof(reports) / sizeof(reports[0]))
+		reports[nreports++] = (struct recorded){ r->level, r->rule,
+							 r->obj };
+}
+
 int tu_open_dev(struct e4_dev *dev, struct e4_open_opts *opts,
 		struct e4_fs **out)
 {
 	opts->log = tu_log_record;
 	opts->log_ctx = NULL;
+	opts->report = record_report;
+	opts->report_ctx = NULL;
 	opts->log_level = E4_LOG_DEBUG;
 	return e4_fs_open(dev, opts, out);
 }
@@ -360,12 +380,44 @@ void tu_log_clear(void)
 {
 	loglen = 0;
 	logbuf[0] = '\0';
+	nreports = 0;
 }
 
 void tu_assert_log(const char *needle)
 {
 	if (!strstr(logbuf, needle))
 		fail_msg("log does not contain \"%s\"; log was:\n%s", needle, logbuf);
+}
+
+static bool rule_reported(enum e4_rule rule, const struct e4_object *obj)
+{
+	for (size_t i = 0; i < nreports; i++)
+		if (reports[i].rule == rule &&
+		    (!obj || e4_object_equal(&reports[i].obj, obj)))
+			return true;
+	return false;
+}
+
+static void rule_failed(enum e4_rule rule, const struct e4_object *obj)
+{
+	char want[160] = "any object";
+
+	if (obj)
+		e4_object_describe(obj, want, sizeof(want));
+	fail_msg("no report of %s (%s) about %s; log was:\n%s",
+		 e4_rule_id(rule), e4_rule_name(rule), want, logbuf);
+}
+
+void tu_assert_rule(enum e4_rule rule, struct e4_object obj)
+{
+	if (!rule_reported(rule, &obj))
+		rule_failed(rule, &obj);
+}
+
+void tu_assert_rule_any(enum e4_rule rule)
+{
+	if (!rule_reported(rule, NULL))
+		rule_failed(rule, NULL);
 }
 
 char *tu_slurp(const char *path, size_t *size)

@@ -95,8 +95,15 @@ const char *tu_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The recorded log since the last tu_log_clear(). */
 const char *tu_log(void);
 void tu_log_clear(void);
-/* Fail the test unless the log contains @needle. */
+/* Fail the test unless the log contains @needle: for messages whose
+ * wording is the point (refusals, information).  A broken rule is asserted
+ * with tu_assert_rule. */
 void tu_assert_log(const char *needle);
+/* Fail the test unless a report of @rule about @obj (any object:
+ * tu_assert_rule_any) was recorded since the last tu_log_clear():
+ * tu_assert_rule(E4_RULE_EX1, e4_obj_extent(ino, 0)). */
+void tu_assert_rule(enum e4_rule rule, struct e4_object obj);
+void tu_assert_rule_any(enum e4_rule rule);
 
 /*
  * Skip the running test because the machine lacks what it needs (@why:
