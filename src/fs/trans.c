@@ -255,29 +255,25 @@ static void disown_block(struct e4_handle *h, uint64_t blk)
 }
 
 static void open_copy(struct e4_handle *h, struct e4_buf *copy,
-		      const struct e4_buf_ops *ops, uint64_t owner)
+		      const struct e4_buf_ops *ops, const struct e4_owner *owner)
 {
 	h->open = copy;
 	h->open_ops = ops;
-	h->open_owner = owner;
+	h->open_owner = *owner;
 }
 
 int e4_handle_get_write_access(struct e4_handle *h, uint64_t blk,
-			       const struct e4_buf_ops *ops, uint64_t owner,
+			       const struct e4_buf_ops *ops,
+			       const struct e4_owner *owner,
 			       struct e4_buf **copy)
 {
 	struct e4_fs *fs = h->txm->fs;
-	struct e4_buf *cur;
+	struct e4_buf *cur = NULL;
 	int err = own_block(h, blk);
 
 	if (err)
 		return err;
-	err = e4_meta_get(fs, blk, &cur);
-	if (!err && !e4_buf_is_verified(fs->cache, cur, ops->kind, owner)) {
-		err = ops->verify_read ? ops->verify_read(fs, cur, owner) : 0;
-		if (!err)
-			e4_buf_set_verified(fs->cache, cur, ops->kind, owner);
-	}
+	err = e4_meta_get_verified(fs, blk, ops, owner, &cur);
 	if (!err)
 		err = e4_cache_copy(fs->cache, cur, copy);
 	if (cur)
@@ -291,7 +287,8 @@ int e4_handle_get_write_access(struct e4_handle *h, uint64_t blk,
 }
 
 int e4_handle_get_create_access(struct e4_handle *h, uint64_t blk,
-				const struct e4_buf_ops *ops, uint64_t owner,
+				const struct e4_buf_ops *ops,
+				const struct e4_owner *owner,
 				struct e4_buf **copy)
 {
 	struct e4_fs *fs = h->txm->fs;
@@ -308,7 +305,6 @@ int e4_handle_get_create_access(struct e4_handle *h, uint64_t blk,
 		disown_block(h, blk);
 		return err;
 	}
-	e4_buf_set_verified(fs->cache, *copy, ops->kind, owner);
 	open_copy(h, *copy, ops, owner);
 	return 0;
 }
@@ -348,7 +344,8 @@ int e4_handle_dirty(struct e4_handle *h, struct e4_buf *copy)
 	struct e4_txm *t = h->txm;
 	struct e4_fs *fs = t->fs;
 	const struct e4_buf_ops *ops = h->open_ops;
-	uint64_t owner = h->open_owner, blk = copy->blk;
+	const struct e4_owner *owner = &h->open_owner;
+	uint64_t blk = copy->blk;
 	bool new_block;
 	int err = 0;
 
@@ -374,7 +371,8 @@ int e4_handle_dirty(struct e4_handle *h, struct e4_buf *copy)
 	}
 	if (ops->csum_set)
 		ops->csum_set(fs, copy, owner);
-	e4_buf_set_verified(fs->cache, copy, ops->kind, owner);
+	/* readers need not verify what its writer just did */
+	e4_buf_memo_set(fs->cache, copy, ops, e4_owner_key(owner), 0);
 	err = e4_cache_publish(fs->cache, copy);
 	if (err) {
 		e4_handle_release(h, copy);

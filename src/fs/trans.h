@@ -31,30 +31,11 @@
 #include <stdint.h>
 
 #include "io/cache.h"
+#include "ondisk/verify.h"
 
 struct e4_fs;
 struct e4_txm;
 struct e4_tx;
-
-/*
- * A verifier row (xfsprogs' buf_ops): one per kind of metadata block.  A
- * handle gets write access through the block's row, and the row runs
- * before the block leaves the writer: verify_write (the structure again),
- * then csum_set.
- */
-struct e4_buf_ops {
-	const char *name;
-	enum e4_buf_kind kind;
-	/* checksum, then structure, on a block just read for @owner (the
-	 * inode, the group... whatever the kind's checksum is seeded with) */
-	int (*verify_read)(struct e4_fs *fs, const struct e4_buf *buf,
-			   uint64_t owner);
-	/* the structure again, on a block a writer changed */
-	int (*verify_write)(struct e4_fs *fs, const struct e4_buf *buf,
-			    uint64_t owner);
-	/* set the checksum (NULL: the kind has none, or not on this fs) */
-	void (*csum_set)(struct e4_fs *fs, struct e4_buf *buf, uint64_t owner);
-};
 
 struct e4_handle {
 	struct e4_txm *txm;
@@ -62,8 +43,8 @@ struct e4_handle {
 	unsigned credits;	/* blocks it may dirty */
 	unsigned used;		/* distinct blocks it dirtied */
 	struct e4_buf *open;	/* its private copy, if any */
-	const struct e4_buf_ops *open_ops;
-	uint64_t open_owner;
+	const struct e4_buf_ops *open_ops;	/* and the copy's verifier row */
+	struct e4_owner open_owner;
 };
 
 /* How a transaction reaches the disk.  Without a journal the in-place
@@ -91,14 +72,16 @@ void e4_txm_set_writer(struct e4_txm *txm, const struct e4_tx_writer *w);
  * transaction; -EROFS after an error made the file system read-only. */
 int e4_handle_start(struct e4_txm *txm, unsigned credits,
 		    struct e4_handle *h);
-/* A private copy of block @blk to change, read and verified through @ops
- * (for @owner) if not cached. */
+/* A private copy of block @blk to change, read and verified through its
+ * verifier row @ops (ondisk/verify.h) for @owner. */
 int e4_handle_get_write_access(struct e4_handle *h, uint64_t blk,
-			       const struct e4_buf_ops *ops, uint64_t owner,
+			       const struct e4_buf_ops *ops,
+			       const struct e4_owner *owner,
 			       struct e4_buf **copy);
 /* The same for a block being allocated: nothing to read, zero-filled. */
 int e4_handle_get_create_access(struct e4_handle *h, uint64_t blk,
-				const struct e4_buf_ops *ops, uint64_t owner,
+				const struct e4_buf_ops *ops,
+				const struct e4_owner *owner,
 				struct e4_buf **copy);
 /* Verify (ops->verify_write), set the checksum, publish @copy and record
  * its block in the transaction.  On a verifier failure nothing is

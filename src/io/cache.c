@@ -290,23 +290,26 @@ void e4_cache_put(struct e4_cache *c, struct e4_buf *b)
 	pthread_mutex_unlock(&c->lock);
 }
 
-bool e4_buf_is_verified(struct e4_cache *c, const struct e4_buf *b,
-			enum e4_buf_kind kind, uint64_t owner)
+bool e4_buf_memo_get(struct e4_cache *c, const struct e4_buf *b,
+		     const void *ops, uint64_t key, int *err)
 {
-	bool ok;
+	bool hit;
 
 	pthread_mutex_lock(&c->lock);
-	ok = b->verified_kind == (uint32_t)kind && b->verified_owner == owner;
+	hit = b->verified_ops == ops && b->verified_key == key;
+	if (hit)
+		*err = b->verified_err;
 	pthread_mutex_unlock(&c->lock);
-	return ok;
+	return hit;
 }
 
-void e4_buf_set_verified(struct e4_cache *c, struct e4_buf *b,
-			 enum e4_buf_kind kind, uint64_t owner)
+void e4_buf_memo_set(struct e4_cache *c, struct e4_buf *b, const void *ops,
+		     uint64_t key, int err)
 {
 	pthread_mutex_lock(&c->lock);
-	b->verified_kind = (uint32_t)kind;
-	b->verified_owner = owner;
+	b->verified_ops = ops;
+	b->verified_key = key;
+	b->verified_err = err;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -321,8 +324,9 @@ int e4_cache_copy(struct e4_cache *c, const struct e4_buf *buf,
 		return -ENOMEM;
 	memcpy(b->data, buf->data, c->block_size);
 	pthread_mutex_lock(&c->lock);
-	b->verified_kind = buf->verified_kind;
-	b->verified_owner = buf->verified_owner;
+	b->verified_ops = buf->verified_ops;
+	b->verified_key = buf->verified_key;
+	b->verified_err = buf->verified_err;
 	c->stats.retired_buffers++;	/* not current: counted with the retired */
 	pthread_mutex_unlock(&c->lock);
 	*copy = b;

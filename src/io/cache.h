@@ -32,11 +32,10 @@
 #include "e4/e4.h"
 #include "io/dev.h"
 
-/* What a verifier has established about a buffer's contents.  Verification
- * depends on the owner (an inode's checksum seed), so the owner is recorded
- * too and a different claimant verifies again. */
+/* The kinds of metadata block, one verifier row each (ondisk/verify.h). */
 enum e4_buf_kind {
 	E4_BUF_UNVERIFIED = 0,
+	E4_BUF_SUPERBLOCK,
 	E4_BUF_GDT,
 	E4_BUF_BLOCK_BITMAP,
 	E4_BUF_INODE_BITMAP,
@@ -46,6 +45,7 @@ enum e4_buf_kind {
 	E4_BUF_DX_NODE,
 	E4_BUF_XATTR,
 	E4_BUF_INDIRECT,
+	E4_BUF_ORPHAN,
 	E4_BUF_JOURNAL,
 	E4_BUF_OTHER,
 };
@@ -65,8 +65,11 @@ struct e4_buf {
 				 * published (see above) */
 	uint32_t size;		/* block_size */
 	/* everything below is owned by the cache */
-	uint32_t verified_kind;
-	uint64_t verified_owner;
+	/* the memo: the verifier row (ondisk/verify.h) that checked this
+	 * version, for which owner, and what it found */
+	const void *verified_ops;
+	uint64_t verified_key;
+	int verified_err;
 	unsigned refs;
 	unsigned pins;
 	bool dirty;		/* newer than the device */
@@ -107,10 +110,11 @@ int e4_cache_read_uncached(struct e4_cache *cache, uint64_t blk, uint8_t *buf);
 int e4_cache_get(struct e4_cache *cache, uint64_t blk, struct e4_buf **out);
 void e4_cache_put(struct e4_cache *cache, struct e4_buf *buf);
 
-bool e4_buf_is_verified(struct e4_cache *cache, const struct e4_buf *buf,
-			enum e4_buf_kind kind, uint64_t owner);
-void e4_buf_set_verified(struct e4_cache *cache, struct e4_buf *buf,
-			 enum e4_buf_kind kind, uint64_t owner);
+/* Whether row @ops checked @buf for owner @key (and *@err its result). */
+bool e4_buf_memo_get(struct e4_cache *cache, const struct e4_buf *buf,
+		     const void *ops, uint64_t key, int *err);
+void e4_buf_memo_set(struct e4_cache *cache, struct e4_buf *buf,
+		     const void *ops, uint64_t key, int err);
 
 /* ---- writers ------------------------------------------------------------ */
 

@@ -6,65 +6,91 @@
  */
 #include "ondisk/ondisk.h"
 
-/* Owner tag of a bitmap buffer whose checksum failed: reported once, and
- * known bad on every later use. */
-#define BITMAP_BAD (1ull << 63)
-
-static int verify_bitmap(struct e4_fs *fs, uint32_t g, struct e4_buf *buf,
-			 enum e4_buf_kind kind, uint32_t stored, size_t nbytes)
+/* The bytes a bitmap's checksum covers: the group's bits. */
+static size_t bitmap_bytes(const struct e4_fs *fs, enum e4_buf_kind kind)
 {
+	return kind == E4_BUF_INODE_BITMAP ? fs->inodes_per_group / 8 :
+					     fs->clusters_per_group / 8;
+}
+
+uint32_t e4_bitmap_csum(const struct e4_fs *fs, enum e4_buf_kind kind,
+			const uint8_t *data)
+{
+	uint32_t c = e4_crc32c(fs->fs_seed, data, bitmap_bytes(fs, kind));
+
+	return fs->desc_size < E4_GD_SIZE_64 ? c & 0xFFFF : c;
+}
+
+/* §11.2: the checksum is kept in the group's descriptor, so the row reads
+ * the descriptor (group @owner->pos) to compare, and sets nothing: the
+ * writer of a bitmap sets its descriptor's field (e4_bitmap_csum). */
+static int bitmap_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+			      const struct e4_owner *owner,
+			      enum e4_buf_kind kind)
+{
+	uint32_t g = (uint32_t)owner->pos;
 	enum e4_object_kind what = kind == E4_BUF_INODE_BITMAP ?
 		E4_OBJ_INODE_BITMAP : E4_OBJ_BLOCK_BITMAP;
-	uint32_t calc;
+	struct e4_group gd;
+	uint32_t stored, calc;
+	int err;
 
-	if (!fs->metadata_csum || e4_buf_is_verified(fs->cache, buf, kind, g))
+	if (!fs->metadata_csum)
 		return 0;
-	if (e4_buf_is_verified(fs->cache, buf, kind, g | BITMAP_BAD))
-		return -EUCLEAN;
-	calc = e4_crc32c(fs->fs_seed, buf->data, nbytes);
-	if (fs->desc_size < E4_GD_SIZE_64) {
-		calc &= 0xFFFF;
+	err = e4_group_get(fs, g, &gd);
+	if (err)
+		return err;
+	stored = kind == E4_BUF_INODE_BITMAP ? gd.inode_bitmap_csum :
+					       gd.block_bitmap_csum;
+	if (fs->desc_size < E4_GD_SIZE_64)
 		stored &= 0xFFFF;
-	}
-	if (calc != stored) {
-		int err = e4_csum_mismatch(fs, E4_RULE_AL1,
-					   e4_obj(what, 0, buf->blk, g),
-					   stored, calc);
-		if (err) {
-			e4_buf_set_verified(fs->cache, buf, kind, g | BITMAP_BAD);
-			return err;
-		}
-	}
-	e4_buf_set_verified(fs->cache, buf, kind, g);
+	calc = e4_bitmap_csum(fs, kind, buf->data);
+	if (calc != stored)
+		return e4_csum_mismatch(fs, E4_RULE_AL1,
+					e4_obj(what, 0, buf->blk, g), stored,
+					calc);
 	return 0;
 }
+
+static int block_bitmap_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+				    const struct e4_owner *owner)
+{
+	return bitmap_verify_read(fs, buf, owner, E4_BUF_BLOCK_BITMAP);
+}
+
+static int inode_bitmap_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+				    const struct e4_owner *owner)
+{
+	return bitmap_verify_read(fs, buf, owner, E4_BUF_INODE_BITMAP);
+}
+
+/* Any bit pattern is a valid bitmap: no structure to check on write. */
+const struct e4_buf_ops e4_bops_block_bitmap = {
+	.name = "block bitmap", .kind = E4_BUF_BLOCK_BITMAP,
+	.verify_read = block_bitmap_verify_read,
+};
+
+const struct e4_buf_ops e4_bops_inode_bitmap = {
+	.name = "inode bitmap", .kind = E4_BUF_INODE_BITMAP,
+	.verify_read = inode_bitmap_verify_read,
+};
 
 int e4_inode_bitmap_get(struct e4_fs *fs, uint32_t g, const struct e4_group *gd,
 			struct e4_buf **out)
 {
-	int err = e4_meta_get(fs, gd->inode_bitmap, out);
+	struct e4_owner owner = { .pos = g };
 
-	if (err)
-		return err;
-	err = verify_bitmap(fs, g, *out, E4_BUF_INODE_BITMAP,
-			    gd->inode_bitmap_csum, fs->inodes_per_group / 8);
-	if (err)
-		e4_meta_put(fs, *out);
-	return err;
+	return e4_meta_get_verified(fs, gd->inode_bitmap, &e4_bops_inode_bitmap,
+				    &owner, out);
 }
 
 int e4_block_bitmap_get(struct e4_fs *fs, uint32_t g, const struct e4_group *gd,
 			struct e4_buf **out)
 {
-	int err = e4_meta_get(fs, gd->block_bitmap, out);
+	struct e4_owner owner = { .pos = g };
 
-	if (err)
-		return err;
-	err = verify_bitmap(fs, g, *out, E4_BUF_BLOCK_BITMAP,
-			    gd->block_bitmap_csum, fs->clusters_per_group / 8);
-	if (err)
-		e4_meta_put(fs, *out);
-	return err;
+	return e4_meta_get_verified(fs, gd->block_bitmap, &e4_bops_block_bitmap,
+				    &owner, out);
 }
 
 bool e4_inode_in_uninit_range(const struct e4_fs *fs, const struct e4_group *gd,

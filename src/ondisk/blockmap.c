@@ -60,33 +60,37 @@ static int check_i_block_ptr(struct e4_fs *fs, const struct e4_inode *inode,
 						: level_name[slot - 11u], ptr);
 }
 
+/* BM1 on every pointer of an indirect block (no checksum: §6); @owner->pos
+ * is its level, for the report. */
+static int indirect_verify(struct e4_fs *fs, const struct e4_buf *buf,
+			   const struct e4_owner *owner)
+{
+	for (uint32_t i = 0; i < buf->size / 4u; i++) {
+		uint32_t ptr = e4_le32(buf->data, buf->size, i * 4u);
+
+		if (ptr != 0 && !e4_blocks_valid(fs, ptr, 1))
+			return e4_corrupt(fs, E4_RULE_BM1,
+					  e4_obj_indirect(owner->ino, buf->blk,
+							  (unsigned)owner->pos),
+					  "entry %u: block %u outside the file system",
+					  i, ptr);
+	}
+	return 0;
+}
+
+const struct e4_buf_ops e4_bops_indirect = {
+	.name = "indirect block", .kind = E4_BUF_INDIRECT,
+	.verify_read = indirect_verify, .verify_write = indirect_verify,
+};
+
 /* Fetch indirect block @blk at @level (3 = triple ... 1 = holds data
- * pointers) and check all its pointers once per cached buffer. */
+ * pointers), its pointers checked once per cached buffer. */
 static int get_indirect(struct e4_fs *fs, const struct e4_inode *inode,
 			uint64_t blk, unsigned level, struct e4_buf **out)
 {
-	struct e4_buf *buf;
-	int ret = e4_meta_get(fs, blk, &buf);
+	struct e4_owner owner = e4_owner_of(inode, level);
 
-	if (ret < 0)
-		return ret;
-	if (!e4_buf_is_verified(fs->cache, buf, E4_BUF_INDIRECT, inode->ino)) {
-		for (uint32_t i = 0; i < buf->size / 4u; i++) {
-			uint32_t ptr = e4_le32(buf->data, buf->size, i * 4u);
-
-			if (ptr != 0 && !e4_blocks_valid(fs, ptr, 1)) {
-				e4_meta_put(fs, buf);
-				return e4_corrupt(fs, E4_RULE_BM1,
-						  e4_obj_indirect(inode->ino, blk, level),
-						  "entry %u: block %u outside the file system",
-						  i, ptr);
-			}
-		}
-		e4_buf_set_verified(fs->cache, buf, E4_BUF_INDIRECT,
-				    inode->ino);
-	}
-	*out = buf;
-	return 0;
+	return e4_meta_get_verified(fs, blk, &e4_bops_indirect, &owner, out);
 }
 
 /*

@@ -35,7 +35,7 @@
 
 struct dir_area {
 	struct e4_fs *fs;
-	const struct e4_inode *dir;
+	uint32_t ino;		/* the directory, for messages */
 	const uint8_t *data;
 	size_t size;		/* readable bytes at data */
 	uint32_t start;		/* offset of the first entry */
@@ -91,8 +91,8 @@ static int area_corrupt(const struct dir_area *a, enum e4_rule rule,
 			const char *fmt, ...)
 {
 	struct e4_object obj = a->is_inline ?
-		e4_obj(E4_OBJ_INLINE_DIR, a->dir->ino, 0, 0) :
-		e4_obj_dir_block(a->dir->ino, a->pblk, a->lblk);
+		e4_obj(E4_OBJ_INLINE_DIR, a->ino, 0, 0) :
+		e4_obj_dir_block(a->ino, a->pblk, a->lblk);
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -340,68 +340,102 @@ int e4_dir_block_get(struct e4_fs *fs, const struct e4_inode *dir,
 	return dir_block_read(fs, dir, lblk, &map, out);
 }
 
-/* Verification results are cached per (inode, logical block): block 0 is
- * held to the "." / ".." rule, others are not. */
-static uint64_t block_owner(const struct e4_inode *dir, uint64_t lblk)
-{
-	return (lblk << 32) | dir->ino;
-}
-
-static void block_area(struct e4_fs *fs, const struct e4_inode *dir,
-		       const struct e4_buf *buf, uint64_t lblk,
-		       struct dir_area *a)
+static void block_area(struct e4_fs *fs, uint32_t ino, const struct e4_buf *buf,
+		       uint64_t lblk, struct dir_area *a)
 {
 	*a = (struct dir_area){
-		.fs = fs, .dir = dir, .data = buf->data, .size = buf->size,
+		.fs = fs, .ino = ino, .data = buf->data, .size = buf->size,
 		.start = 0, .end = fs->block_size, .dots_first = lblk == 0,
 		.pblk = buf->blk, .lblk = lblk,
 	};
+	if (fs->metadata_csum)
+		a->end = fs->block_size - E4_DIR_TAIL_SIZE;
 }
 
-/* A leaf: checksum tail first (§7.5), then the entries (DIR1-DIR4). */
+/* §7.5: crc32c(inode seed, the block up to its tail). */
+static uint32_t leaf_csum(const struct e4_fs *fs, const struct e4_owner *o,
+			  const uint8_t *data)
+{
+	return e4_crc32c(e4_inode_csum_seed(fs, o->ino, o->gen), data,
+			 fs->block_size - E4_DIR_TAIL_SIZE);
+}
+
+/* §7.5: with metadata_csum a leaf ends in a fake entry holding the
+ * checksum: inode 0, rec_len 12, name_len 0, file type 0xDE. */
+static int leaf_tail_check(const struct dir_area *a, const struct e4_buf *buf)
+{
+	uint32_t t = a->end;
+
+	if (!a->fs->metadata_csum)
+		return 0;
+	if (e4_le32(buf->data, buf->size, t) != 0 ||
+	    e4_le16(buf->data, buf->size, t + 4) != E4_DIR_TAIL_SIZE ||
+	    e4_u8(buf->data, buf->size, t + 6) != 0 ||
+	    e4_u8(buf->data, buf->size, t + 7) != E4_DIR_TAIL_FT)
+		return area_corrupt(a, E4_RULE_DIR4, "missing checksum tail");
+	return 0;
+}
+
+/* The tail's shape and the entries (DIR1-DIR4) of leaf @owner->pos. */
+static int leaf_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
+			     const struct e4_owner *owner)
+{
+	struct dir_area a;
+	int rc;
+
+	block_area(fs, owner->ino, buf, owner->pos, &a);
+	rc = leaf_tail_check(&a, buf);
+	return rc ? rc : area_verify(&a);
+}
+
+/* The tail's shape, its checksum (§7.5), then the entries. */
+static int leaf_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+			    const struct e4_owner *owner)
+{
+	struct dir_area a;
+	int rc;
+
+	block_area(fs, owner->ino, buf, owner->pos, &a);
+	rc = leaf_tail_check(&a, buf);
+	if (!rc && fs->metadata_csum) {
+		uint32_t have = e4_le32(buf->data, buf->size,
+					fs->block_size - 4);
+		uint32_t want = leaf_csum(fs, owner, buf->data);
+
+		if (want != have)
+			rc = e4_csum_mismatch(fs, E4_RULE_DIR4,
+					      e4_obj_dir_block(owner->ino,
+							       buf->blk,
+							       owner->pos),
+					      have, want);
+	}
+	return rc ? rc : area_verify(&a);
+}
+
+static void leaf_csum_set(struct e4_fs *fs, struct e4_buf *buf,
+			  const struct e4_owner *owner)
+{
+	if (fs->metadata_csum)
+		e4_put_le32(buf->data, buf->size, fs->block_size - 4,
+			    leaf_csum(fs, owner, buf->data));
+}
+
+/* Owned by (directory, logical block): block 0 is held to the "." and
+ * ".." rule, others are not. */
+const struct e4_buf_ops e4_bops_dir_leaf = {
+	.name = "directory block", .kind = E4_BUF_DIR_LEAF,
+	.verify_read = leaf_verify_read, .verify_write = leaf_verify_write,
+	.csum_set = leaf_csum_set,
+};
+
+/* A leaf, verified once per cached block: @a is the area to walk. */
 static int leaf_verify(struct e4_fs *fs, const struct e4_inode *dir,
 		       struct e4_buf *buf, uint64_t lblk, struct dir_area *a)
 {
-	uint32_t bs = fs->block_size;
-	int rc;
+	struct e4_owner owner = e4_owner_of(dir, lblk);
 
-	block_area(fs, dir, buf, lblk, a);
-	if (fs->metadata_csum) {
-		uint32_t t = bs - E4_DIR_TAIL_SIZE;
-
-		a->end = t;
-		if (e4_buf_is_verified(fs->cache, buf, E4_BUF_DIR_LEAF,
-				       block_owner(dir, lblk)))
-			return 0;
-		if (e4_le32(buf->data, buf->size, t) != 0 ||
-		    e4_le16(buf->data, buf->size, t + 4) != E4_DIR_TAIL_SIZE ||
-		    e4_u8(buf->data, buf->size, t + 6) != 0 ||
-		    e4_u8(buf->data, buf->size, t + 7) != E4_DIR_TAIL_FT)
-			return area_corrupt(a, E4_RULE_DIR4,
-					    "missing checksum tail");
-		uint32_t want = e4_crc32c(e4_inode_csum_seed(fs, dir->ino,
-							     dir->generation),
-					  buf->data, t);
-		uint32_t have = e4_le32(buf->data, buf->size, bs - 4);
-
-		if (want != have) {
-			rc = e4_csum_mismatch(fs, E4_RULE_DIR4,
-					      e4_obj_dir_block(dir->ino,
-							       buf->blk, lblk),
-					      have, want);
-			if (rc)
-				return rc;
-		}
-	} else if (e4_buf_is_verified(fs->cache, buf, E4_BUF_DIR_LEAF,
-				      block_owner(dir, lblk))) {
-		return 0;
-	}
-	rc = area_verify(a);
-	if (rc)
-		return rc;
-	e4_buf_set_verified(fs->cache, buf, E4_BUF_DIR_LEAF,
-			    block_owner(dir, lblk));
-	return 0;
+	block_area(fs, dir->ino, buf, lblk, a);
+	return e4_buf_verify(fs, buf, &e4_bops_dir_leaf, &owner);
 }
 
 /* The dx root's "." and ".." are ordinary entries; ".." covers the rest of
@@ -414,7 +448,8 @@ static int dx_root_entries(struct e4_fs *fs, const struct e4_inode *dir,
 	uint32_t dotdot_len;
 	int rc;
 
-	block_area(fs, dir, buf, 0, a);
+	block_area(fs, dir->ino, buf, 0, a);
+	a->end = bs;	/* the root has no leaf tail */
 	rc = area_verify(a);
 	if (rc)
 		return rc;
@@ -456,7 +491,7 @@ static int dir_block_prepare(struct e4_fs *fs, const struct e4_inode *dir,
 	}
 	if (dir_is_indexed(fs, dir) && looks_like_dx_node(fs, buf)) {
 		*kind = DIR_BLOCK_DX_NODE;
-		block_area(fs, dir, buf, lblk, a);
+		block_area(fs, dir->ino, buf, lblk, a);
 		a->start = a->end;	/* no entries */
 		rc = e4_dx_verify(fs, dir, lblk, buf, nblocks, true);
 		return rc == -EAGAIN ? 0 : rc;
@@ -615,7 +650,7 @@ static int inline_dir_load(struct e4_fs *fs, const struct e4_inode *dir,
 
 	*id = (struct inline_dir){ .value = NULL };
 	id->head = (struct dir_area){
-		.fs = fs, .dir = dir, .data = dir->i_block,
+		.fs = fs, .ino = dir->ino, .data = dir->i_block,
 		.size = E4_I_BLOCK_SIZE, .start = E4_INLINE_DATA_DOTDOT_SIZE,
 		.end = E4_I_BLOCK_SIZE, .is_inline = true,
 	};

@@ -106,25 +106,37 @@ static int check_header(struct e4_fs *fs, uint32_t ino, struct ext_node *n,
 	return 0;
 }
 
-/* §5.5: crc32c(inode seed, block[0 .. 12 + 12 * eh_max)). */
-static int check_tail_csum(struct e4_fs *fs, const struct e4_inode *inode,
+/* §5.5: crc32c(inode seed, block[0 .. 12 + 12 * eh_max)), kept right
+ * after the entry array. */
+static size_t tail_off(const struct ext_node *n)
+{
+	return entry_off(n->max);
+}
+
+static uint32_t tail_csum(const struct e4_fs *fs, const struct e4_owner *o,
+			  const struct ext_node *n)
+{
+	return e4_crc32c(e4_inode_csum_seed(fs, o->ino, o->gen), n->p,
+			 tail_off(n));
+}
+
+static int check_tail_csum(struct e4_fs *fs, const struct e4_owner *o,
 			   const struct ext_node *n)
 {
-	size_t tail = entry_off(n->max);
+	size_t tail = tail_off(n);
 	uint32_t want, got;
 
 	if (!fs->metadata_csum)
 		return 0;
 	if (!e4_in_bounds(n->size, tail, 4))
-		return e4_corrupt(fs, E4_RULE_EX7, node_obj(inode->ino, n),
+		return e4_corrupt(fs, E4_RULE_EX7, node_obj(o->ino, n),
 				  "no room for the checksum tail (eh_max %u)",
 				  n->max);
 	want = e4_le32(n->p, n->size, tail);
-	got = e4_crc32c(e4_inode_csum_seed(fs, inode->ino, inode->generation),
-			n->p, tail);
+	got = tail_csum(fs, o, n);
 	if (want != got)
-		return e4_csum_mismatch(fs, E4_RULE_EX7,
-					node_obj(inode->ino, n), want, got);
+		return e4_csum_mismatch(fs, E4_RULE_EX7, node_obj(o->ino, n),
+					want, got);
 	return 0;
 }
 
@@ -208,6 +220,60 @@ static int check_entries(struct e4_fs *fs, uint32_t ino,
 	return n->depth > 0 ? check_index_entries(fs, ino, n)
 			    : check_leaf_entries(fs, ino, n);
 }
+
+/* ---- the verifier row of extent tree blocks --------------------------- */
+
+static unsigned block_capacity(const struct e4_fs *fs)
+{
+	return (fs->block_size - E4_EXT_NODE_SIZE) / E4_EXT_NODE_SIZE;
+}
+
+static struct ext_node block_node(const struct e4_buf *buf)
+{
+	struct ext_node n = { .p = buf->data, .size = buf->size,
+			      .blk = buf->blk };
+	return n;
+}
+
+/* What a tree block is by itself (header, entries); what its place in the
+ * tree demands (depth, key range) is checked by the walk. */
+static int extent_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
+			       const struct e4_owner *owner)
+{
+	struct ext_node n = block_node(buf);
+	int ret = check_header(fs, owner->ino, &n, block_capacity(fs), -1);
+
+	return ret ? ret : check_entries(fs, owner->ino, &n);
+}
+
+/* EX1-EX3, the tail checksum (EX7), then the entries. */
+static int extent_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+			      const struct e4_owner *owner)
+{
+	struct ext_node n = block_node(buf);
+	int ret = check_header(fs, owner->ino, &n, block_capacity(fs), -1);
+
+	if (!ret)
+		ret = check_tail_csum(fs, owner, &n);
+	return ret ? ret : check_entries(fs, owner->ino, &n);
+}
+
+static void extent_csum_set(struct e4_fs *fs, struct e4_buf *buf,
+			    const struct e4_owner *owner)
+{
+	struct ext_node n = block_node(buf);
+
+	n.max = e4_le16(n.p, n.size, 4);
+	if (fs->metadata_csum && e4_in_bounds(n.size, tail_off(&n), 4))
+		e4_put_le32(buf->data, buf->size, tail_off(&n),
+			    tail_csum(fs, owner, &n));
+}
+
+const struct e4_buf_ops e4_bops_extent = {
+	.name = "extent block", .kind = E4_BUF_EXTENT,
+	.verify_read = extent_verify_read, .verify_write = extent_verify_write,
+	.csum_set = extent_csum_set,
+};
 
 /* EX8: a child's keys lie inside [lo, hi), the range its parent gives it. */
 static int check_child_range(struct e4_fs *fs, uint32_t ino,
@@ -308,27 +374,16 @@ static int load_child(struct e4_fs *fs, const struct e4_inode *inode,
 {
 	unsigned capacity = (fs->block_size - E4_EXT_NODE_SIZE) /
 			    E4_EXT_NODE_SIZE;
+	struct e4_owner owner = e4_owner_of(inode, 0);
 	struct e4_buf *buf;
 	int ret;
 
-	ret = e4_meta_get(fs, blk, &buf);
+	ret = e4_meta_get_verified(fs, blk, &e4_bops_extent, &owner, &buf);
 	if (ret < 0)
 		return ret;
-	n->p = buf->data;
-	n->size = buf->size;
-	n->blk = blk;
-	if (e4_buf_is_verified(fs->cache, buf, E4_BUF_EXTENT, inode->ino)) {
-		ret = check_header(fs, inode->ino, n, capacity, (int)depth);
-	} else {
-		ret = check_header(fs, inode->ino, n, capacity, (int)depth);
-		if (ret == 0)
-			ret = check_tail_csum(fs, inode, n);
-		if (ret == 0)
-			ret = check_entries(fs, inode->ino, n);
-		if (ret == 0)
-			e4_buf_set_verified(fs->cache, buf, E4_BUF_EXTENT,
-					    inode->ino);
-	}
+	*n = block_node(buf);
+	/* the header again, for the depth this place in the tree expects */
+	ret = check_header(fs, inode->ino, n, capacity, (int)depth);
 	if (ret == 0)
 		ret = check_child_range(fs, inode->ino, n, lo, hi);
 	if (ret < 0) {

@@ -114,6 +114,37 @@ static int replay_journal(struct e4_fs *fs)
 	return err;
 }
 
+int e4_buf_verify(struct e4_fs *fs, struct e4_buf *buf,
+		  const struct e4_buf_ops *ops, const struct e4_owner *owner)
+{
+	uint64_t key = e4_owner_key(owner);
+	int err;
+
+	if (e4_buf_memo_get(fs->cache, buf, ops, key, &err))
+		return err;
+	err = ops->verify_read ? ops->verify_read(fs, buf, owner) : 0;
+	/* what the image says is remembered, what the moment says is not */
+	if (err != -ENOMEM && err != -EIO)
+		e4_buf_memo_set(fs->cache, buf, ops, key, err);
+	return err;
+}
+
+int e4_meta_get_verified(struct e4_fs *fs, uint64_t blk,
+			 const struct e4_buf_ops *ops,
+			 const struct e4_owner *owner, struct e4_buf **out)
+{
+	int err = e4_meta_get(fs, blk, out);
+
+	if (err)
+		return err;
+	err = e4_buf_verify(fs, *out, ops, owner);
+	if (err) {
+		e4_meta_put(fs, *out);
+		*out = NULL;
+	}
+	return err;
+}
+
 int e4_read_data(struct e4_fs *fs, void *buf, size_t len, uint64_t off)
 {
 	int err = e4_dev_pread(fs->dev, buf, len, off);

@@ -19,11 +19,11 @@ uint64_t e4_group_desc_block(const struct e4_fs *fs, uint32_t g)
 	return sbb + 1 + meta_group;
 }
 
-static int verify_desc_csum(struct e4_fs *fs, uint32_t g, const uint8_t *d,
-			    size_t ds)
+/* §3.4: the descriptor's checksum, over @d with its checksum field taken
+ * as zero (0 when the file system keeps none). */
+static uint16_t desc_csum(const struct e4_fs *fs, uint32_t g, const uint8_t *d,
+			  size_t ds)
 {
-	uint16_t stored = e4_le16(d, ds, E4_GD_CHECKSUM);
-	uint16_t calc;
 	uint8_t le_g[4];
 
 	e4_put_le32(le_g, 4, 0, g);
@@ -33,20 +33,16 @@ static int verify_desc_csum(struct e4_fs *fs, uint32_t g, const uint8_t *d,
 		c = e4_crc32c(c, d, E4_GD_CHECKSUM);
 		c = e4_crc32c(c, zero, 2);
 		c = e4_crc32c(c, d + E4_GD_CHECKSUM + 2, ds - E4_GD_CHECKSUM - 2);
-		calc = (uint16_t)c;
-	} else if (fs->gdt_csum) {
+		return (uint16_t)c;
+	}
+	if (fs->gdt_csum) {
 		uint16_t c = e4_crc16(0xFFFF, fs->sb_raw + E4_SB_UUID, 16);
 		c = e4_crc16(c, le_g, 4);
 		c = e4_crc16(c, d, E4_GD_CHECKSUM);
 		if (ds > 32)
 			c = e4_crc16(c, d + 32, ds - 32);
-		calc = c;
-	} else {
-		return 0;
+		return c;
 	}
-	if (stored != calc)
-		return e4_csum_mismatch(fs, E4_RULE_GD1, e4_obj_group(g),
-					stored, calc);
 	return 0;
 }
 
@@ -71,30 +67,18 @@ static int check_range(struct e4_fs *fs, uint32_t g, const char *what,
 	return 0;
 }
 
-int e4_group_get(struct e4_fs *fs, uint32_t g, struct e4_group *out)
+/* Descriptor of group @g inside its descriptor block @buf. */
+static const uint8_t *desc_in(const struct e4_fs *fs, const struct e4_buf *buf,
+			      uint32_t g)
 {
-	struct e4_buf *buf;
-	size_t ds = fs->desc_size, off;
+	return buf->data + (size_t)(g % fs->descs_per_block) * fs->desc_size;
+}
+
+static void desc_decode(const struct e4_fs *fs, const uint8_t *d,
+			struct e4_group *out)
+{
+	size_t ds = fs->desc_size;
 	bool wide = ds >= E4_GD_SIZE_64;
-	uint64_t blk;
-	int err;
-
-	if (g >= fs->group_count)
-		return -EINVAL;
-	blk = e4_group_desc_block(fs, g);
-	off = (size_t)(g % fs->descs_per_block) * ds;
-	err = e4_meta_get(fs, blk, &buf);
-	if (err)
-		return err;
-
-	const uint8_t *d = buf->data + off;
-	if (!e4_buf_is_verified(fs->cache, buf, E4_BUF_GDT, g)) {
-		err = verify_desc_csum(fs, g, d, ds);
-		if (err)
-			goto out;
-		/* a descriptor block holds many groups: remember the last */
-		e4_buf_set_verified(fs->cache, buf, E4_BUF_GDT, g);
-	}
 
 #define LOHI32(lo, hi) ((uint64_t)e4_le32(d, ds, lo) | \
 			(wide ? (uint64_t)e4_le32(d, ds, hi) << 32 : 0))
@@ -112,20 +96,82 @@ int e4_group_get(struct e4_fs *fs, uint32_t g, struct e4_group *out)
 	out->flags = fs->uninit_flags_valid ? e4_le16(d, ds, E4_GD_FLAGS) : 0;
 #undef LOHI32
 #undef LOHI16
+}
 
-	err = check_range(fs, g, "block bitmap", out->block_bitmap, 1);
+/* GD2, GD4 on group @owner->pos's descriptor in @buf. */
+static int gdt_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
+			    const struct e4_owner *owner)
+{
+	uint32_t g = (uint32_t)owner->pos;
+	struct e4_group gd;
+	int err;
+
+	desc_decode(fs, desc_in(fs, buf, g), &gd);
+	err = check_range(fs, g, "block bitmap", gd.block_bitmap, 1);
 	if (!err)
-		err = check_range(fs, g, "inode bitmap", out->inode_bitmap, 1);
+		err = check_range(fs, g, "inode bitmap", gd.inode_bitmap, 1);
 	if (!err)
-		err = check_range(fs, g, "inode table", out->inode_table,
+		err = check_range(fs, g, "inode table", gd.inode_table,
 				  fs->itable_blocks);
-	if (!err && (out->free_inodes > fs->inodes_per_group ||
-		     out->itable_unused > fs->inodes_per_group))
+	if (!err && (gd.free_inodes > fs->inodes_per_group ||
+		     gd.itable_unused > fs->inodes_per_group))
 		err = e4_corrupt(fs, E4_RULE_GD4, e4_obj_group(g),
 				 "free inodes %u / unused %u exceed %u inodes per group",
-				 out->free_inodes, out->itable_unused,
+				 gd.free_inodes, gd.itable_unused,
 				 fs->inodes_per_group);
-out:
-	e4_meta_put(fs, buf);
 	return err;
+}
+
+/* GD1, then the structure. */
+static int gdt_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+			   const struct e4_owner *owner)
+{
+	uint32_t g = (uint32_t)owner->pos;
+	const uint8_t *d = desc_in(fs, buf, g);
+	uint16_t stored = e4_le16(d, fs->desc_size, E4_GD_CHECKSUM);
+	uint16_t calc = desc_csum(fs, g, d, fs->desc_size);
+
+	if ((fs->metadata_csum || fs->gdt_csum) && stored != calc) {
+		int err = e4_csum_mismatch(fs, E4_RULE_GD1, e4_obj_group(g),
+					   stored, calc);
+		if (err)
+			return err;
+	}
+	return gdt_verify_write(fs, buf, owner);
+}
+
+static void gdt_csum_set(struct e4_fs *fs, struct e4_buf *buf,
+			 const struct e4_owner *owner)
+{
+	uint32_t g = (uint32_t)owner->pos;
+	size_t off = (size_t)(g % fs->descs_per_block) * fs->desc_size;
+
+	if (fs->metadata_csum || fs->gdt_csum)
+		e4_put_le16(buf->data, buf->size, off + E4_GD_CHECKSUM,
+			    desc_csum(fs, g, buf->data + off, fs->desc_size));
+}
+
+/* One descriptor per owner (the group): a block holds many groups, each
+ * verified and checksummed on its own. */
+const struct e4_buf_ops e4_bops_gdt = {
+	.name = "group descriptor", .kind = E4_BUF_GDT,
+	.verify_read = gdt_verify_read, .verify_write = gdt_verify_write,
+	.csum_set = gdt_csum_set,
+};
+
+int e4_group_get(struct e4_fs *fs, uint32_t g, struct e4_group *out)
+{
+	struct e4_owner owner = { .pos = g };
+	struct e4_buf *buf;
+	int err;
+
+	if (g >= fs->group_count)
+		return -EINVAL;
+	err = e4_meta_get_verified(fs, e4_group_desc_block(fs, g), &e4_bops_gdt,
+				   &owner, &buf);
+	if (err)
+		return err;
+	desc_decode(fs, desc_in(fs, buf, g), out);
+	e4_meta_put(fs, buf);
+	return 0;
 }

@@ -50,11 +50,11 @@ static uint32_t dx_block(const struct e4_buf *b, uint32_t co, uint32_t i)
 
 /* A structurally broken index: reported (unless @quiet), and the caller
  * scans linearly (DIR7). */
-static int dx_unusable(struct e4_fs *fs, const struct e4_inode *dir,
+static int dx_unusable(struct e4_fs *fs, uint32_t ino,
 		       const struct e4_buf *buf, uint64_t lblk, bool quiet,
 		       enum e4_rule rule, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
-static int dx_unusable(struct e4_fs *fs, const struct e4_inode *dir,
+static int dx_unusable(struct e4_fs *fs, uint32_t ino,
 		       const struct e4_buf *buf, uint64_t lblk, bool quiet,
 		       enum e4_rule rule, const char *fmt, ...)
 {
@@ -66,60 +66,43 @@ static int dx_unusable(struct e4_fs *fs, const struct e4_inode *dir,
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	e4_corrupt(fs, rule, e4_obj_dx_node(dir->ino, buf->blk, lblk),
+	e4_corrupt(fs, rule, e4_obj_dx_node(ino, buf->blk, lblk),
 		   "%s; using linear search", what);
 	return -EAGAIN;
 }
 
-static int dx_csum_verify(struct e4_fs *fs, const struct e4_inode *dir,
-			  const struct e4_buf *buf, uint64_t lblk, uint32_t co,
-			  uint32_t count)
+/* §12.4: crc32c(inode seed, the header and count entries, then the tail
+ * with its checksum taken as zero); the tail sits right after a full-size
+ * entry array (B - 8). */
+static uint32_t dx_tail_off(const struct e4_fs *fs, uint32_t co)
 {
-	/* The tail sits right after a full-size entry array (== B - 8). */
-	uint32_t tail = co + E4_DX_ENTRY_SIZE * dx_expected_limit(fs, co);
-	uint8_t tail_in[8] = { 0 };
-	uint32_t want, have;
-
-	want = e4_crc32c(e4_inode_csum_seed(fs, dir->ino, dir->generation),
-			 buf->data, co + E4_DX_ENTRY_SIZE * count);
-	/* dt_reserved as stored (it may hold a stale leaf tail), then zeros */
-	e4_copy_out(tail_in, buf->data, buf->size, tail, 4);
-	want = e4_crc32c(want, tail_in, sizeof(tail_in));
-	have = e4_le32(buf->data, buf->size, tail + 4);
-	if (want == have)
-		return 0;
-	return e4_csum_mismatch(fs, E4_RULE_DIR5,
-				e4_obj_dx_node(dir->ino, buf->blk, lblk),
-				have, want);
+	return co + E4_DX_ENTRY_SIZE * dx_expected_limit(fs, co);
 }
 
-int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
-		 struct e4_buf *buf, uint64_t nblocks, bool quiet)
+static uint32_t dx_csum(const struct e4_fs *fs, const struct e4_owner *o,
+			const struct e4_buf *buf, uint32_t co, uint32_t count)
+{
+	uint8_t tail_in[8] = { 0 };
+	uint32_t c = e4_crc32c(e4_inode_csum_seed(fs, o->ino, o->gen),
+			       buf->data, co + E4_DX_ENTRY_SIZE * count);
+
+	/* dt_reserved as stored (it may hold a stale leaf tail), then zeros */
+	e4_copy_out(tail_in, buf->data, buf->size, dx_tail_off(fs, co), 4);
+	return e4_crc32c(c, tail_in, sizeof(tail_in));
+}
+
+/* The structure of dx root (@o->pos 0) or interior node @buf, pointers
+ * below @o->span; -EAGAIN (reported unless @quiet) when unusable. */
+static int dx_check(struct e4_fs *fs, const struct e4_owner *o,
+		    const struct e4_buf *buf, bool quiet)
 {
 	const uint8_t *d = buf->data;
 	size_t sz = buf->size;
+	uint64_t lblk = o->pos;
 	uint32_t co = dx_count_offset(lblk);
 	uint32_t expected = dx_expected_limit(fs, co);
-	uint64_t owner = (lblk << 32) | dir->ino;
-	uint32_t limit, count, prev_hash = 0;
-	int rc;
-
-	if (e4_buf_is_verified(fs->cache, buf, E4_BUF_DX_NODE, owner))
-		return 0;
-	limit = e4_le16(d, sz, co);
-	count = e4_le16(d, sz, co + 2);
-
-	if (fs->metadata_csum) {
-		/* Beyond the array the checksummed range is undefined. */
-		if (count > expected)
-			return dx_unusable(fs, dir, buf, lblk, quiet,
-					   E4_RULE_DIR5,
-					   "count %u exceeds limit %u", count,
-					   expected);
-		rc = dx_csum_verify(fs, dir, buf, lblk, co, count);
-		if (rc)
-			return rc;
-	}
+	uint32_t limit = e4_le16(d, sz, co), count = e4_le16(d, sz, co + 2);
+	uint32_t prev_hash = 0;
 
 	if (lblk == 0) {
 		uint8_t info_len = e4_u8(d, sz, E4_DX_ROOT_INFO_LENGTH);
@@ -131,22 +114,22 @@ int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
 					      E4_DX_LEVELS_MAX;
 
 		if (e4_le32(d, sz, E4_DX_ROOT_INFO_OFF) != 0)
-			return dx_unusable(fs, dir, buf, lblk, quiet,
+			return dx_unusable(fs, o->ino, buf, lblk, quiet,
 					   E4_RULE_DIR5,
 					   "reserved_zero is 0x%08x",
 					   e4_le32(d, sz,
 						   E4_DX_ROOT_INFO_OFF));
 		if (info_len != E4_DX_ROOT_INFO_SIZE)
-			return dx_unusable(fs, dir, buf, lblk, quiet,
+			return dx_unusable(fs, o->ino, buf, lblk, quiet,
 					   E4_RULE_DIR5,
 					   "info_length %u, expected %u",
 					   info_len, E4_DX_ROOT_INFO_SIZE);
 		if (hv > E4_HASH_TEA_UNSIGNED)
-			return dx_unusable(fs, dir, buf, lblk, quiet,
+			return dx_unusable(fs, o->ino, buf, lblk, quiet,
 					   E4_RULE_DIR5,
 					   "unsupported hash_version %u", hv);
 		if (levels >= max_levels)
-			return dx_unusable(fs, dir, buf, lblk, quiet,
+			return dx_unusable(fs, o->ino, buf, lblk, quiet,
 					   E4_RULE_DIR5,
 					   "indirect_levels %u, at most %u",
 					   levels, max_levels - 1);
@@ -154,38 +137,118 @@ int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
 		   e4_rec_len_decode(e4_le16(d, sz, E4_DIRENT_REC_LEN),
 				     fs->block_size) != fs->block_size ||
 		   e4_u8(d, sz, E4_DIRENT_NAME_LEN) != 0) {
-		return dx_unusable(fs, dir, buf, lblk, quiet,
+		return dx_unusable(fs, o->ino, buf, lblk, quiet,
 				   E4_RULE_DIR5,
 				   "not an index block (no fake entry "
 				   "covering the block)");
 	}
 	if (limit != expected)
-		return dx_unusable(fs, dir, buf, lblk, quiet,
+		return dx_unusable(fs, o->ino, buf, lblk, quiet,
 				   E4_RULE_DIR5,
 				   "limit %u, expected %u", limit, expected);
 	if (count == 0 || count > limit)
-		return dx_unusable(fs, dir, buf, lblk, quiet,
+		return dx_unusable(fs, o->ino, buf, lblk, quiet,
 				   E4_RULE_DIR5,
 				   "count %u exceeds limit %u", count, limit);
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t h = dx_hash(buf, co, i);
 		uint32_t b = dx_block(buf, co, i);
 
-		if (b == 0 || b >= nblocks)
-			return dx_unusable(fs, dir, buf, lblk, quiet,
+		if (b == 0 || b >= o->span)
+			return dx_unusable(fs, o->ino, buf, lblk, quiet,
 					   E4_RULE_DIR6,
 					   "entry %u points to block %u, "
 					   "directory has %llu blocks",
-					   i, b, (unsigned long long)nblocks);
+					   i, b, (unsigned long long)o->span);
 		if (h < prev_hash)
-			return dx_unusable(fs, dir, buf, lblk, quiet,
+			return dx_unusable(fs, o->ino, buf, lblk, quiet,
 					   E4_RULE_DIR6,
 					   "entry %u hash 0x%08x out of order",
 					   i, h);
 		prev_hash = h;
 	}
-	e4_buf_set_verified(fs->cache, buf, E4_BUF_DX_NODE, owner);
 	return 0;
+}
+
+/* The checksum first (a dx block failing it is not trusted at all:
+ * -EUCLEAN), then the structure. */
+static int dx_verify(struct e4_fs *fs, const struct e4_owner *o,
+		     const struct e4_buf *buf, bool quiet)
+{
+	uint32_t co = dx_count_offset(o->pos);
+	uint32_t count = e4_le16(buf->data, buf->size, co + 2);
+
+	if (fs->metadata_csum) {
+		uint32_t expected = dx_expected_limit(fs, co);
+		uint32_t have, want;
+
+		/* Beyond the array the checksummed range is undefined. */
+		if (count > expected)
+			return dx_unusable(fs, o->ino, buf, o->pos, quiet,
+					   E4_RULE_DIR5,
+					   "count %u exceeds limit %u", count,
+					   expected);
+		have = e4_le32(buf->data, buf->size, dx_tail_off(fs, co) + 4);
+		want = dx_csum(fs, o, buf, co, count);
+		if (want != have) {
+			int rc = e4_csum_mismatch(fs, E4_RULE_DIR5,
+						  e4_obj_dx_node(o->ino, buf->blk,
+								 o->pos),
+						  have, want);
+			if (rc)
+				return rc;
+		}
+	}
+	return dx_check(fs, o, buf, quiet);
+}
+
+static int dx_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+			  const struct e4_owner *owner)
+{
+	return dx_verify(fs, owner, buf, false);
+}
+
+static int dx_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
+			   const struct e4_owner *owner)
+{
+	return dx_check(fs, owner, buf, false);
+}
+
+static void dx_csum_set(struct e4_fs *fs, struct e4_buf *buf,
+			const struct e4_owner *owner)
+{
+	uint32_t co = dx_count_offset(owner->pos);
+	uint32_t count = e4_le16(buf->data, buf->size, co + 2);
+
+	if (fs->metadata_csum && count <= dx_expected_limit(fs, co))
+		e4_put_le32(buf->data, buf->size, dx_tail_off(fs, co) + 4,
+			    dx_csum(fs, owner, buf, co, count));
+}
+
+/* Owned by (directory, logical block), with the directory's block count
+ * as the reach of its pointers. */
+const struct e4_buf_ops e4_bops_dx_node = {
+	.name = "htree index block", .kind = E4_BUF_DX_NODE,
+	.verify_read = dx_verify_read, .verify_write = dx_verify_write,
+	.csum_set = dx_csum_set,
+};
+
+int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
+		 struct e4_buf *buf, uint64_t nblocks, bool quiet)
+{
+	struct e4_owner owner = e4_owner_of(dir, lblk);
+	int err;
+
+	owner.span = nblocks;
+	if (e4_buf_memo_get(fs->cache, buf, &e4_bops_dx_node,
+			    e4_owner_key(&owner), &err))
+		return err;
+	err = dx_verify(fs, &owner, buf, quiet);
+	/* an unusable index found quietly is reported by the next lookup */
+	if (!(quiet && err == -EAGAIN) && err != -ENOMEM && err != -EIO)
+		e4_buf_memo_set(fs->cache, buf, &e4_bops_dx_node,
+				e4_owner_key(&owner), err);
+	return err;
 }
 
 struct htree_walk {
@@ -204,12 +267,12 @@ static int htree_visit(struct htree_walk *w, const struct e4_buf *from,
 {
 	for (unsigned i = 0; i < w->nvisited; i++)
 		if (w->visited[i] == lblk)
-			return dx_unusable(w->fs, w->dir, from, from_lblk,
+			return dx_unusable(w->fs, w->dir->ino, from, from_lblk,
 					   false, E4_RULE_DIR6,
 					   "block %llu reached twice",
 					   (unsigned long long)lblk);
 	if (w->nvisited == HTREE_VISIT_MAX)
-		return dx_unusable(w->fs, w->dir, from, from_lblk, false,
+		return dx_unusable(w->fs, w->dir->ino, from, from_lblk, false,
 				   E4_RULE_DIR6,
 				   "more than %u blocks for one hash",
 				   HTREE_VISIT_MAX);
@@ -353,7 +416,7 @@ static int htree_search(struct htree_walk *w, const char *name, size_t len,
 		rc = e4_dir_leaf_find(w->fs, w->dir, leaf, name, len, ino,
 				      ftype);
 		if (rc == -EAGAIN)
-			return dx_unusable(w->fs, w->dir, n->buf, n->lblk,
+			return dx_unusable(w->fs, w->dir->ino, n->buf, n->lblk,
 					   false, E4_RULE_DIR6,
 					   "entry %u points to index block %u "
 					   "as a leaf", n->idx, leaf);

@@ -70,35 +70,26 @@ struct e4_time e4_time_decode(uint32_t base, uint32_t extra, bool has_extra)
 	return t;
 }
 
-static int verify_inode_csum(struct e4_fs *fs, uint32_t ino, const uint8_t *r,
-			     size_t isz)
+/* §12.3: crc32c of the record with both checksum fields taken as zero;
+ * the low 16 bits alone when the record has no room for the high half. */
+static uint32_t inode_csum(const struct e4_fs *fs, uint32_t ino,
+			   const uint8_t *r, size_t isz, bool *has_hi)
 {
 	static const uint8_t zero[2];
 	uint32_t gen = e4_le32(r, isz, E4_I_GENERATION);
-	uint32_t seed = e4_inode_csum_seed(fs, ino, gen);
-	uint32_t stored = e4_le16(r, isz, E4_I_CHECKSUM_LO);
-	bool has_hi = isz > E4_GOOD_OLD_INODE_SIZE &&
-		      e4_le16(r, isz, E4_I_EXTRA_ISIZE) >= 4;
-	uint32_t c;
+	uint32_t c = e4_crc32c(e4_inode_csum_seed(fs, ino, gen), r,
+			       E4_I_CHECKSUM_LO);
 
-	c = e4_crc32c(seed, r, E4_I_CHECKSUM_LO);
+	*has_hi = isz > E4_GOOD_OLD_INODE_SIZE &&
+		  e4_le16(r, isz, E4_I_EXTRA_ISIZE) >= 4;
 	c = e4_crc32c(c, zero, 2);
-	if (has_hi) {
-		c = e4_crc32c(c, r + E4_I_CHECKSUM_LO + 2,
-			      E4_I_CHECKSUM_HI - E4_I_CHECKSUM_LO - 2);
-		c = e4_crc32c(c, zero, 2);
-		c = e4_crc32c(c, r + E4_I_CHECKSUM_HI + 2,
-			      isz - E4_I_CHECKSUM_HI - 2);
-		stored |= (uint32_t)e4_le16(r, isz, E4_I_CHECKSUM_HI) << 16;
-	} else {
-		c = e4_crc32c(c, r + E4_I_CHECKSUM_LO + 2,
-			      isz - E4_I_CHECKSUM_LO - 2);
-		c &= 0xFFFF;
-	}
-	if (c != stored)
-		return e4_csum_mismatch(fs, E4_RULE_IN2, e4_obj_inode(ino),
-					stored, c);
-	return 0;
+	if (!*has_hi)
+		return e4_crc32c(c, r + E4_I_CHECKSUM_LO + 2,
+				 isz - E4_I_CHECKSUM_LO - 2) & 0xFFFF;
+	c = e4_crc32c(c, r + E4_I_CHECKSUM_LO + 2,
+		      E4_I_CHECKSUM_HI - E4_I_CHECKSUM_LO - 2);
+	c = e4_crc32c(c, zero, 2);
+	return e4_crc32c(c, r + E4_I_CHECKSUM_HI + 2, isz - E4_I_CHECKSUM_HI - 2);
 }
 
 static bool valid_type(uint16_t mode)
@@ -138,6 +129,95 @@ static int check_flags(struct e4_fs *fs, const struct e4_inode *in)
 				  "huge file flag without the huge_file feature");
 	return 0;
 }
+
+/* The record of inode @ino in its inode-table block @buf. */
+static const uint8_t *record_in(const struct e4_fs *fs, const struct e4_buf *buf,
+				uint32_t ino)
+{
+	uint64_t byte = (uint64_t)((ino - 1) % fs->inodes_per_group) *
+			fs->inode_size;
+
+	return buf->data + (size_t)(byte % fs->block_size);
+}
+
+/* IN3, IN4, IN7: what must hold of any inode in use, read or written. */
+static int inode_check_record(struct e4_fs *fs, uint32_t ino, const uint8_t *r)
+{
+	size_t isz = fs->inode_size;
+	struct e4_inode in = { .ino = ino };
+
+	if (isz > E4_GOOD_OLD_INODE_SIZE) {
+		uint16_t extra = e4_le16(r, isz, E4_I_EXTRA_ISIZE);
+
+		if (extra % 4 || E4_GOOD_OLD_INODE_SIZE + (size_t)extra > isz)
+			return e4_corrupt(fs, E4_RULE_IN3, e4_obj_inode(ino),
+					  "extra inode size %u invalid (inode size %zu)",
+					  extra, isz);
+	}
+	in.mode = e4_le16(r, isz, E4_I_MODE);
+	in.flags = e4_le32(r, isz, E4_I_FLAGS);
+	if (!valid_type(in.mode))
+		return e4_corrupt(fs, E4_RULE_IN4, e4_obj_inode(ino),
+				  "invalid file type in mode 0%o", in.mode);
+	return check_flags(fs, &in);
+}
+
+/* IN2, then the record's structure. */
+static int itable_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+			      const struct e4_owner *owner)
+{
+	const uint8_t *r = record_in(fs, buf, owner->ino);
+	size_t isz = fs->inode_size;
+
+	if (fs->metadata_csum) {
+		bool has_hi;
+		uint32_t calc = inode_csum(fs, owner->ino, r, isz, &has_hi);
+		uint32_t stored = e4_le16(r, isz, E4_I_CHECKSUM_LO);
+
+		if (has_hi)
+			stored |= (uint32_t)e4_le16(r, isz, E4_I_CHECKSUM_HI) << 16;
+		if (calc != stored) {
+			int err = e4_csum_mismatch(fs, E4_RULE_IN2,
+						   e4_obj_inode(owner->ino),
+						   stored, calc);
+			if (err)
+				return err;
+		}
+	}
+	return inode_check_record(fs, owner->ino, r);
+}
+
+static int itable_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
+			       const struct e4_owner *owner)
+{
+	return inode_check_record(fs, owner->ino,
+				  record_in(fs, buf, owner->ino));
+}
+
+static void itable_csum_set(struct e4_fs *fs, struct e4_buf *buf,
+			    const struct e4_owner *owner)
+{
+	size_t isz = fs->inode_size;
+	size_t off = (size_t)(record_in(fs, buf, owner->ino) - buf->data);
+	uint8_t *r = buf->data + off;
+	bool has_hi;
+	uint32_t c;
+
+	if (!fs->metadata_csum)
+		return;
+	c = inode_csum(fs, owner->ino, r, isz, &has_hi);
+	e4_put_le16(r, isz, E4_I_CHECKSUM_LO, (uint16_t)c);
+	if (has_hi)
+		e4_put_le16(r, isz, E4_I_CHECKSUM_HI, (uint16_t)(c >> 16));
+}
+
+/* One record per owner (the inode): a block holds several inodes, each
+ * checksummed on its own. */
+const struct e4_buf_ops e4_bops_inode_table = {
+	.name = "inode table", .kind = E4_BUF_INODE_TABLE,
+	.verify_read = itable_verify_read, .verify_write = itable_verify_write,
+	.csum_set = itable_csum_set,
+};
 
 static void decode(struct e4_fs *fs, const uint8_t *r, size_t isz,
 		   struct e4_inode *in)
@@ -234,37 +314,17 @@ int e4_inode_load(struct e4_fs *fs, uint32_t ino, struct e4_inode *out,
 		return err;
 
 	const uint8_t *r = buf->data + off;
-	if (fs->metadata_csum &&
-	    !e4_buf_is_verified(fs->cache, buf, E4_BUF_INODE_TABLE, ino)) {
-		err = verify_inode_csum(fs, ino, r, isz);
-		if (err)
-			goto out;
-		e4_buf_set_verified(fs->cache, buf, E4_BUF_INODE_TABLE, ino);
-	}
+	struct e4_owner owner = { .ino = ino };
 
-	memset(out, 0, sizeof(*out));
-	out->ino = ino;
-	if (isz > E4_GOOD_OLD_INODE_SIZE) {
-		out->extra_isize = e4_le16(r, isz, E4_I_EXTRA_ISIZE);
-		if (out->extra_isize % 4 ||
-		    E4_GOOD_OLD_INODE_SIZE + (size_t)out->extra_isize > isz) {
-			err = e4_corrupt(fs, E4_RULE_IN3, e4_obj_inode(ino),
-					 "extra inode size %u invalid (inode size %zu)",
-					 out->extra_isize, isz);
-			goto out;
-		}
-	}
-	decode(fs, r, isz, out);
-	out->record_digest = record_digest(fs, r);
-
-	if (!valid_type(out->mode)) {
-		err = e4_corrupt(fs, E4_RULE_IN4, e4_obj_inode(ino),
-				 "invalid file type in mode 0%o", out->mode);
-		goto out;
-	}
-	err = check_flags(fs, out);
+	err = e4_buf_verify(fs, buf, &e4_bops_inode_table, &owner);
 	if (err)
 		goto out;
+	memset(out, 0, sizeof(*out));
+	out->ino = ino;
+	if (isz > E4_GOOD_OLD_INODE_SIZE)
+		out->extra_isize = e4_le16(r, isz, E4_I_EXTRA_ISIZE);
+	decode(fs, r, isz, out);
+	out->record_digest = record_digest(fs, r);
 	if (out->links == 0 && unlinked_ok)
 		goto out;
 	if (out->links == 0 && e4_inode_is_deleted_orphan(fs, ino)) {

@@ -324,27 +324,49 @@ static uint32_t next_block(const struct e4_journal *j, uint32_t b)
 
 /* ---- per-block checks ------------------------------------------------ */
 
-/* Checksum over the whole block with the last 4 bytes zeroed (descriptor and
- * revoke tails, §12.4). */
-static bool tail_csum_ok(const struct e4_journal *j, const uint8_t *b)
+/* §12.4: descriptor and revoke tails, crc32c(j_seed, the block with its
+ * last 4 bytes zeroed). */
+static uint32_t jbd2_tail_csum(uint32_t seed, const uint8_t *b, size_t B)
 {
 	static const uint8_t zero[4];
-	size_t B = j->fs->block_size;
-	uint32_t c = e4_crc32c(j->seed, b, B - J_CSUM_TAIL);
+
+	return e4_crc32c(e4_crc32c(seed, b, B - J_CSUM_TAIL), zero, 4);
+}
+
+/* §12.4: a commit block, crc32c(j_seed, the block with h_chksum[0]
+ * zeroed). */
+static uint32_t jbd2_commit_csum(uint32_t seed, const uint8_t *b, size_t B)
+{
+	static const uint8_t zero[4];
+	uint32_t c = e4_crc32c(seed, b, JCOMMIT_CHKSUM);
 
 	c = e4_crc32c(c, zero, 4);
-	return c == e4_be32(b, B, B - J_CSUM_TAIL);
+	return e4_crc32c(c, b + JCOMMIT_CHKSUM + 4, B - JCOMMIT_CHKSUM - 4);
+}
+
+/* §13.3: the journal superblock, crc32c(~0, its 1024 bytes with the
+ * checksum zeroed). */
+static uint32_t jbd2_sb_csum(const uint8_t *b)
+{
+	static const uint8_t zero[4];
+	uint32_t c = e4_crc32c(0xFFFFFFFFu, b, JSB_CHECKSUM);
+
+	c = e4_crc32c(c, zero, 4);
+	return e4_crc32c(c, b + JSB_CHECKSUM + 4, JSB_SIZE - JSB_CHECKSUM - 4);
+}
+
+static bool tail_csum_ok(const struct e4_journal *j, const uint8_t *b)
+{
+	size_t B = j->fs->block_size;
+
+	return jbd2_tail_csum(j->seed, b, B) == e4_be32(b, B, B - J_CSUM_TAIL);
 }
 
 static bool commit_csum_ok(const struct e4_journal *j, const uint8_t *b)
 {
-	static const uint8_t zero[4];
 	size_t B = j->fs->block_size;
-	uint32_t c = e4_crc32c(j->seed, b, JCOMMIT_CHKSUM);
 
-	c = e4_crc32c(c, zero, 4);
-	c = e4_crc32c(c, b + JCOMMIT_CHKSUM + 4, B - JCOMMIT_CHKSUM - 4);
-	return c == e4_be32(b, B, JCOMMIT_CHKSUM);
+	return jbd2_commit_csum(j->seed, b, B) == e4_be32(b, B, JCOMMIT_CHKSUM);
 }
 
 static bool has_csum(const struct e4_journal *j)
@@ -395,15 +417,12 @@ static int load_superblock(struct e4_journal *j, const uint8_t *b)
 		return e4_corrupt(fs, E4_RULE_J2, jsb,
 				  "both checksum v2 and v3 set");
 	if (has_csum(j)) {
-		static const uint8_t zero[4];
 		uint8_t ct = e4_u8(b, B, JSB_CHECKSUM_TYPE);
 		if (ct != 4)
 			return e4_corrupt(fs, E4_RULE_J2, jsb,
 					  "checksum type %u, expected 4 (crc32c)",
 					  ct);
-		uint32_t c = e4_crc32c(0xFFFFFFFFu, b, JSB_CHECKSUM);
-		c = e4_crc32c(c, zero, 4);
-		c = e4_crc32c(c, b + JSB_CHECKSUM + 4, JSB_SIZE - JSB_CHECKSUM - 4);
+		uint32_t c = jbd2_sb_csum(b);
 		if (c != e4_be32(b, B, JSB_CHECKSUM)) {
 			int err = e4_csum_mismatch(fs, E4_RULE_CS1, jsb,
 						   e4_be32(b, B, JSB_CHECKSUM),
@@ -983,3 +1002,182 @@ fail:
 	e4_journal_free(j);
 	return err;
 }
+
+/* ---- the verifier rows of journal blocks ------------------------------- */
+
+/*
+ * For the journal's writer (the log is read raw by the replay above, which
+ * uses the same checksum functions).  Owner: .gen is the journal's seed
+ * (j_seed), .span its incompat features (which say whether blocks carry
+ * checksums), .pos the block's place in the log.
+ */
+static bool owner_has_csum(const struct e4_owner *o)
+{
+	return o->span & (JF_INCOMPAT_CSUM_V2 | JF_INCOMPAT_CSUM_V3);
+}
+
+static int jbd2_check_header(struct e4_fs *fs, const struct e4_buf *buf,
+			     const struct e4_owner *o, uint32_t t1, uint32_t t2)
+{
+	size_t B = buf->size;
+	uint32_t type = e4_be32(buf->data, B, JH_BLOCKTYPE);
+
+	if (e4_be32(buf->data, B, JH_MAGIC) != E4_JBD2_MAGIC ||
+	    (type != t1 && type != t2))
+		return e4_corrupt(fs, E4_RULE_J1,
+				  e4_obj_journal_block((uint32_t)o->pos, 0),
+				  "bad magic 0x%08x or block type %u",
+				  e4_be32(buf->data, B, JH_MAGIC), type);
+	return 0;
+}
+
+static int jsb_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
+			    const struct e4_owner *o)
+{
+	size_t B = buf->size;
+	int err = jbd2_check_header(fs, buf, o, JT_SB_V1, JT_SB_V2);
+
+	if (!err && (e4_be32(buf->data, B, JSB_BLOCKSIZE) != B ||
+		     e4_be32(buf->data, B, JSB_FIRST) < 1 ||
+		     e4_be32(buf->data, B, JSB_FIRST) >=
+			     e4_be32(buf->data, B, JSB_MAXLEN)))
+		err = e4_corrupt(fs, E4_RULE_J1,
+				 e4_obj(E4_OBJ_JOURNAL_SB, 0, buf->blk, 0),
+				 "block size, first or maxlen invalid");
+	return err;
+}
+
+/* Where a journal block keeps its checksum, and what it should hold. */
+struct jbd2_csum_slot {
+	size_t off;
+	uint32_t computed;
+};
+typedef struct jbd2_csum_slot (*jbd2_slot_fn)(const struct e4_owner *o,
+					      const struct e4_buf *buf);
+
+static struct jbd2_csum_slot jsb_slot(const struct e4_owner *o,
+				      const struct e4_buf *buf)
+{
+	(void)o;
+	return (struct jbd2_csum_slot){ JSB_CHECKSUM, jbd2_sb_csum(buf->data) };
+}
+
+static struct jbd2_csum_slot jtail_slot(const struct e4_owner *o,
+					const struct e4_buf *buf)
+{
+	return (struct jbd2_csum_slot){
+		buf->size - J_CSUM_TAIL,
+		jbd2_tail_csum(o->gen, buf->data, buf->size) };
+}
+
+static struct jbd2_csum_slot jcommit_slot(const struct e4_owner *o,
+					  const struct e4_buf *buf)
+{
+	return (struct jbd2_csum_slot){
+		JCOMMIT_CHKSUM, jbd2_commit_csum(o->gen, buf->data, buf->size) };
+}
+
+static int jbd2_csum_verify(struct e4_fs *fs, const struct e4_buf *buf,
+			    const struct e4_owner *o, struct e4_object obj,
+			    jbd2_slot_fn slot_of)
+{
+	if (!owner_has_csum(o))
+		return 0;
+	struct jbd2_csum_slot slot = slot_of(o, buf);
+	uint32_t want = e4_be32(buf->data, buf->size, slot.off);
+
+	return want == slot.computed ? 0 :
+		e4_csum_mismatch(fs, E4_RULE_CS1, obj, want, slot.computed);
+}
+
+static void jbd2_csum_store(struct e4_buf *buf, const struct e4_owner *o,
+			    jbd2_slot_fn slot_of)
+{
+	if (!owner_has_csum(o))
+		return;
+	struct jbd2_csum_slot slot = slot_of(o, buf);
+
+	e4_put_be32(buf->data, buf->size, slot.off, slot.computed);
+}
+
+static int jsb_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+			   const struct e4_owner *o)
+{
+	int err = jbd2_csum_verify(fs, buf, o,
+				   e4_obj(E4_OBJ_JOURNAL_SB, 0, buf->blk, 0),
+				   jsb_slot);
+
+	return err ? err : jsb_verify_write(fs, buf, o);
+}
+
+static void jsb_csum_set(struct e4_fs *fs, struct e4_buf *buf,
+			 const struct e4_owner *o)
+{
+	(void)fs;
+	jbd2_csum_store(buf, o, jsb_slot);
+}
+
+const struct e4_buf_ops e4_bops_jbd2_sb = {
+	.name = "journal superblock", .kind = E4_BUF_JOURNAL,
+	.verify_read = jsb_verify_read, .verify_write = jsb_verify_write,
+	.csum_set = jsb_csum_set,
+};
+
+/* Descriptor and revoke blocks: the header, then what the tail covers. */
+static int jtail_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
+			      const struct e4_owner *o)
+{
+	return jbd2_check_header(fs, buf, o, JT_DESCRIPTOR, JT_REVOKE);
+}
+
+static int jtail_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+			     const struct e4_owner *o)
+{
+	int err = jbd2_csum_verify(fs, buf, o,
+				   e4_obj_journal_block((uint32_t)o->pos, 0),
+				   jtail_slot);
+
+	return err ? err : jtail_verify_write(fs, buf, o);
+}
+
+static void jtail_csum_set(struct e4_fs *fs, struct e4_buf *buf,
+			   const struct e4_owner *o)
+{
+	(void)fs;
+	jbd2_csum_store(buf, o, jtail_slot);
+}
+
+const struct e4_buf_ops e4_bops_jbd2_tail = {
+	.name = "journal descriptor or revoke block", .kind = E4_BUF_JOURNAL,
+	.verify_read = jtail_verify_read, .verify_write = jtail_verify_write,
+	.csum_set = jtail_csum_set,
+};
+
+static int jcommit_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
+				const struct e4_owner *o)
+{
+	return jbd2_check_header(fs, buf, o, JT_COMMIT, JT_COMMIT);
+}
+
+static int jcommit_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+			       const struct e4_owner *o)
+{
+	int err = jbd2_csum_verify(fs, buf, o,
+				   e4_obj_journal_block((uint32_t)o->pos, 0),
+				   jcommit_slot);
+
+	return err ? err : jcommit_verify_write(fs, buf, o);
+}
+
+static void jcommit_csum_set(struct e4_fs *fs, struct e4_buf *buf,
+			     const struct e4_owner *o)
+{
+	(void)fs;
+	jbd2_csum_store(buf, o, jcommit_slot);
+}
+
+const struct e4_buf_ops e4_bops_jbd2_commit = {
+	.name = "journal commit block", .kind = E4_BUF_JOURNAL,
+	.verify_read = jcommit_verify_read, .verify_write = jcommit_verify_write,
+	.csum_set = jcommit_csum_set,
+};

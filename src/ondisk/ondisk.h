@@ -18,6 +18,7 @@
 #include "e4/e4.h"
 #include "e4/format.h"
 #include "io/cache.h"
+#include "ondisk/verify.h"
 
 #ifndef EUCLEAN
 #define EUCLEAN 117
@@ -183,6 +184,10 @@ int e4_inode_bitmap_get(struct e4_fs *fs, uint32_t g, const struct e4_group *gd,
 			struct e4_buf **out);
 int e4_block_bitmap_get(struct e4_fs *fs, uint32_t g, const struct e4_group *gd,
 			struct e4_buf **out);
+/* The checksum of bitmap @data of kind E4_BUF_BLOCK_BITMAP or
+ * E4_BUF_INODE_BITMAP, as its group descriptor stores it (§11.2). */
+uint32_t e4_bitmap_csum(const struct e4_fs *fs, enum e4_buf_kind kind,
+			const uint8_t *data);
 
 /* ---- inode.c ---------------------------------------------------------- */
 

@@ -84,40 +84,99 @@ static int walk_orphan_list(struct e4_fs *fs)
 	return ret;
 }
 
-/* One orphan-file block at device block @phys: magic, checksum, slots. */
-static int walk_orphan_block(struct e4_fs *fs, uint64_t phys, uint32_t seed)
+/* §14.2: crc32c(the orphan file inode's seed, block number, the slots
+ * and the magic). */
+static uint32_t orphan_block_csum(const struct e4_fs *fs,
+				  const struct e4_owner *o,
+				  const struct e4_buf *buf)
+{
+	uint8_t le[8];
+
+	e4_put_le64(le, 8, 0, buf->blk);
+	return e4_crc32c(e4_crc32c(e4_inode_csum_seed(fs, o->ino, o->gen), le, 8),
+			 buf->data, fs->block_size - ORPHAN_TAIL);
+}
+
+/* The magic and the slots: each empty or an ordinary inode number. */
+static int orphan_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
+			       const struct e4_owner *owner)
+{
+	uint32_t B = fs->block_size;
+	const uint8_t *b = buf->data;
+	struct e4_object obj = e4_obj(E4_OBJ_ORPHAN_BLOCK, 0, buf->blk, 0);
+
+	(void)owner;
+	if (e4_le32(b, B, B - ORPHAN_TAIL) != ORPHAN_BLOCK_MAGIC)
+		return e4_corrupt(fs, E4_RULE_OR2, obj, "bad magic 0x%08x",
+				  e4_le32(b, B, B - ORPHAN_TAIL));
+	for (uint32_t off = 0; off + 4 <= B - ORPHAN_TAIL; off += 4) {
+		uint32_t ino = e4_le32(b, B, off);
+
+		if (ino && (ino < fs->first_ino || ino > fs->inodes_count))
+			return e4_corrupt(fs, E4_RULE_OR2, obj,
+					  "slot %u names invalid inode %u",
+					  off / 4, ino);
+	}
+	return 0;
+}
+
+/* The magic, the checksum, then the slots. */
+static int orphan_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+			      const struct e4_owner *owner)
+{
+	uint32_t B = fs->block_size;
+	const uint8_t *b = buf->data;
+
+	if (e4_le32(b, B, B - ORPHAN_TAIL) == ORPHAN_BLOCK_MAGIC &&
+	    fs->metadata_csum) {
+		uint32_t c = orphan_block_csum(fs, owner, buf);
+		uint32_t want = e4_le32(b, B, B - 4);
+
+		if (c != want) {
+			int ret = e4_csum_mismatch(fs, E4_RULE_OR2,
+						   e4_obj(E4_OBJ_ORPHAN_BLOCK, 0,
+							  buf->blk, 0),
+						   want, c);
+			if (ret)
+				return ret;
+		}
+	}
+	return orphan_verify_write(fs, buf, owner);
+}
+
+static void orphan_csum_set(struct e4_fs *fs, struct e4_buf *buf,
+			    const struct e4_owner *owner)
+{
+	if (fs->metadata_csum)
+		e4_put_le32(buf->data, buf->size, fs->block_size - 4,
+			    orphan_block_csum(fs, owner, buf));
+}
+
+/* Owned by the orphan file's inode, whose seed the checksum uses. */
+const struct e4_buf_ops e4_bops_orphan = {
+	.name = "orphan file block", .kind = E4_BUF_ORPHAN,
+	.verify_read = orphan_verify_read, .verify_write = orphan_verify_write,
+	.csum_set = orphan_csum_set,
+};
+
+/* One orphan-file block at device block @phys: verified, then its slots
+ * noted. */
+static int walk_orphan_block(struct e4_fs *fs, uint64_t phys,
+			     const struct e4_owner *owner)
 {
 	uint32_t B = fs->block_size;
 	struct e4_buf *buf;
-	int ret = e4_meta_get(fs, phys, &buf);
+	int ret = e4_meta_get_verified(fs, phys, &e4_bops_orphan, owner, &buf);
 
 	if (ret)
 		return ret;
-	const uint8_t *b = buf->data;
-	struct e4_object obj = e4_obj(E4_OBJ_ORPHAN_BLOCK, 0, phys, 0);
-	if (e4_le32(b, B, B - ORPHAN_TAIL) != ORPHAN_BLOCK_MAGIC) {
-		ret = e4_corrupt(fs, E4_RULE_OR2, obj, "bad magic 0x%08x",
-				 e4_le32(b, B, B - ORPHAN_TAIL));
-	} else if (fs->metadata_csum) {
-		uint8_t le[8];
-		e4_put_le64(le, 8, 0, phys);
-		uint32_t c = e4_crc32c(e4_crc32c(seed, le, 8), b, B - ORPHAN_TAIL);
-		uint32_t want = e4_le32(b, B, B - 4);
-		if (c != want)
-			ret = e4_csum_mismatch(fs, E4_RULE_OR2, obj, want, c);
-	}
 	for (uint32_t off = 0; !ret && off + 4 <= B - ORPHAN_TAIL; off += 4) {
-		uint32_t ino = e4_le32(b, B, off);
+		uint32_t ino = e4_le32(buf->data, B, off);
 		uint16_t links;
 		uint32_t dtime;
+
 		if (!ino)
 			continue;
-		if (ino < fs->first_ino || ino > fs->inodes_count) {
-			ret = e4_corrupt(fs, E4_RULE_OR2, obj,
-					 "slot %u names invalid inode %u", off / 4,
-					 ino);
-			break;
-		}
 		ret = orphan_fields(fs, ino, &links, &dtime);
 		if (!ret)
 			ret = note_orphan(fs, ino, links);
@@ -146,7 +205,7 @@ static int walk_orphan_file(struct e4_fs *fs)
 	seen = e4_block_set_new();
 	if (!seen)
 		return -ENOMEM;
-	uint32_t seed = e4_inode_csum_seed(fs, of.ino, of.generation);
+	struct e4_owner owner = e4_owner_of(&of, 0);
 	uint64_t nblocks = of.size >> fs->log_block_size;
 	for (uint64_t l = 0; l < nblocks && !ret;) {
 		struct e4_mapping m;
@@ -169,7 +228,7 @@ static int walk_orphan_file(struct e4_fs *fs)
 						 (unsigned long long)(l + i),
 						 (unsigned long long)phys);
 			if (!ret)
-				ret = walk_orphan_block(fs, phys, seed);
+				ret = walk_orphan_block(fs, phys, &owner);
 		}
 		l += m.len;
 	}

@@ -453,3 +453,91 @@ int e4_sb_load(struct e4_fs *fs, const uint8_t *sb, size_t n)
 	}
 	return 0;
 }
+
+/* ---- the verifier row of the superblock's block ------------------------ */
+
+/* The superblock inside the block that holds it (block 0 at byte 1024, or
+ * all of block 1 with 1 KiB blocks). */
+static const uint8_t *sb_in(const struct e4_fs *fs, const struct e4_buf *buf)
+{
+	return buf->data + E4_SB_OFFSET % fs->block_size;
+}
+
+/*
+ * A superblock written back must be the file system it was opened as: the
+ * magic, the same geometry, free counts within the totals.  (e4_sb_load
+ * decodes the whole of it, once, at open.)
+ */
+static int sb_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
+			   const struct e4_owner *owner)
+{
+	const uint8_t *sb = sb_in(fs, buf);
+	size_t n = E4_SB_SIZE;
+	uint64_t blocks = e4_le32(sb, n, E4_SB_BLOCKS_COUNT_LO);
+	uint64_t free_blocks = e4_le32(sb, n, E4_SB_FREE_BLOCKS_COUNT_LO);
+
+	(void)owner;
+	if (fs->feature_incompat & E4_INCOMPAT_64BIT) {
+		blocks |= (uint64_t)e4_le32(sb, n, E4_SB_BLOCKS_COUNT_HI) << 32;
+		free_blocks |= (uint64_t)e4_le32(sb, n, E4_SB_FREE_BLOCKS_COUNT_HI) << 32;
+	}
+	if (e4_le16(sb, n, E4_SB_MAGIC_OFF) != E4_SB_MAGIC)
+		return e4_corrupt(fs, E4_RULE_SB1, e4_obj_superblock(),
+				  "bad magic 0x%04x",
+				  e4_le16(sb, n, E4_SB_MAGIC_OFF));
+	if (e4_le32(sb, n, E4_SB_LOG_BLOCK_SIZE) + 10 != fs->log_block_size ||
+	    e4_le32(sb, n, E4_SB_BLOCKS_PER_GROUP) != fs->blocks_per_group ||
+	    e4_le32(sb, n, E4_SB_INODES_PER_GROUP) != fs->inodes_per_group ||
+	    e4_le32(sb, n, E4_SB_INODES_COUNT) != fs->inodes_count ||
+	    blocks != fs->blocks_count)
+		return e4_corrupt(fs, E4_RULE_L5, e4_obj_superblock(),
+				  "geometry differs from the file system's");
+	if (free_blocks > blocks ||
+	    e4_le32(sb, n, E4_SB_FREE_INODES_COUNT) > fs->inodes_count)
+		return e4_corrupt(fs, E4_RULE_SB7, e4_obj_superblock(),
+				  "free counts exceed the totals");
+	return 0;
+}
+
+static uint32_t sb_csum(const uint8_t *sb)
+{
+	return e4_crc32c(0xFFFFFFFFu, sb, E4_SB_CHECKSUM);
+}
+
+/* SB2 (the checksum), then the structure. */
+static int sb_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+			  const struct e4_owner *owner)
+{
+	const uint8_t *sb = sb_in(fs, buf);
+
+	if (fs->metadata_csum) {
+		uint32_t want = e4_le32(sb, E4_SB_SIZE, E4_SB_CHECKSUM);
+		uint32_t got = sb_csum(sb);
+
+		if (want != got) {
+			int err = e4_csum_mismatch(fs, E4_RULE_SB2,
+						   e4_obj_superblock(), want,
+						   got);
+			if (err)
+				return err;
+		}
+	}
+	return sb_verify_write(fs, buf, owner);
+}
+
+static void sb_csum_set(struct e4_fs *fs, struct e4_buf *buf,
+			const struct e4_owner *owner)
+{
+	size_t off = E4_SB_OFFSET % fs->block_size;
+
+	(void)owner;
+	if (fs->metadata_csum)
+		e4_put_le32(buf->data + off, E4_SB_SIZE, E4_SB_CHECKSUM,
+			    sb_csum(buf->data + off));
+}
+
+const struct e4_buf_ops e4_bops_superblock = {
+	.name = "superblock", .kind = E4_BUF_SUPERBLOCK,
+	.verify_read = sb_verify_read, .verify_write = sb_verify_write,
+	.csum_set = sb_csum_set,
+};

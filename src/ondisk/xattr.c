@@ -330,45 +330,84 @@ static uint32_t xa_block_csum(const struct e4_fs *fs, uint64_t blk,
 			 size - XA_BLK_CHECKSUM - 4);
 }
 
-/* XA2 then the entry checks, once per cached buffer. */
-static int xa_block_verify(struct e4_fs *fs, const struct xa_area *a,
-			   struct e4_buf *buf)
+/* The area of xattr block @buf, reached from inode @ino (for messages). */
+static void xa_block_area(const struct e4_buf *buf, uint32_t ino,
+			  struct xa_area *a)
+{
+	a->p = buf->data;
+	a->size = buf->size;
+	a->first = E4_XATTR_BLOCK_HEADER;
+	a->value_base = 0;
+	a->report_base = 0;
+	a->ino = ino;
+	a->blk = buf->blk;
+}
+
+/* XA2 (header), then the entries and values (XA3-XA6). */
+static int xa_block_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
+				 const struct e4_owner *owner)
 {
 	uint32_t magic, refcount, blocks;
-	int rc;
+	struct xa_area a;
 
-	if (e4_buf_is_verified(fs->cache, buf, E4_BUF_XATTR, a->blk))
-		return 0;
-	magic = e4_le32(a->p, a->size, 0);
+	xa_block_area(buf, owner->ino, &a);
+	magic = e4_le32(a.p, a.size, 0);
 	if (magic != E4_XATTR_MAGIC)
-		return e4_corrupt(fs, E4_RULE_XA2, xa_area_obj(a),
+		return e4_corrupt(fs, E4_RULE_XA2, xa_area_obj(&a),
 				  "bad magic 0x%08x", magic);
-	blocks = e4_le32(a->p, a->size, XA_BLK_BLOCKS);
+	blocks = e4_le32(a.p, a.size, XA_BLK_BLOCKS);
 	if (blocks != 1)
-		return e4_corrupt(fs, E4_RULE_XA2, xa_area_obj(a),
+		return e4_corrupt(fs, E4_RULE_XA2, xa_area_obj(&a),
 				  "h_blocks is %u, not 1", blocks);
-	if (fs->metadata_csum) {
-		uint32_t stored = e4_le32(a->p, a->size, XA_BLK_CHECKSUM);
-		uint32_t calc = xa_block_csum(fs, a->blk, a->p, a->size);
+	refcount = e4_le32(a.p, a.size, XA_BLK_REFCOUNT);
+	if (refcount < 1 || refcount > XA_MAX_REFCOUNT)
+		return e4_corrupt(fs, E4_RULE_XA2, xa_area_obj(&a),
+				  "refcount %u outside 1..%u", refcount,
+				  XA_MAX_REFCOUNT);
+	return xa_area_validate(fs, &a);
+}
+
+/* The magic, the checksum (§9.3), then the rest. */
+static int xa_block_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+				const struct e4_owner *owner)
+{
+	struct xa_area a;
+	uint32_t magic;
+
+	xa_block_area(buf, owner->ino, &a);
+	magic = e4_le32(a.p, a.size, 0);
+	if (magic == E4_XATTR_MAGIC && fs->metadata_csum &&
+	    e4_le32(a.p, a.size, XA_BLK_BLOCKS) == 1) {
+		uint32_t stored = e4_le32(a.p, a.size, XA_BLK_CHECKSUM);
+		uint32_t calc = xa_block_csum(fs, a.blk, a.p, a.size);
 
 		if (stored != calc) {
-			rc = e4_csum_mismatch(fs, E4_RULE_XA2, xa_area_obj(a),
-					      stored, calc);
+			int rc = e4_csum_mismatch(fs, E4_RULE_XA2,
+						  xa_area_obj(&a), stored, calc);
 			if (rc < 0)
 				return rc;
 		}
 	}
-	refcount = e4_le32(a->p, a->size, XA_BLK_REFCOUNT);
-	if (refcount < 1 || refcount > XA_MAX_REFCOUNT)
-		return e4_corrupt(fs, E4_RULE_XA2, xa_area_obj(a),
-				  "refcount %u outside 1..%u", refcount,
-				  XA_MAX_REFCOUNT);
-	rc = xa_area_validate(fs, a);
-	if (rc < 0)
-		return rc;
-	e4_buf_set_verified(fs->cache, buf, E4_BUF_XATTR, a->blk);
-	return 0;
+	return xa_block_verify_write(fs, buf, owner);
 }
+
+static void xa_block_csum_set(struct e4_fs *fs, struct e4_buf *buf,
+			      const struct e4_owner *owner)
+{
+	(void)owner;
+	if (fs->metadata_csum)
+		e4_put_le32(buf->data, buf->size, XA_BLK_CHECKSUM,
+			    xa_block_csum(fs, buf->blk, buf->data, buf->size));
+}
+
+/* The checksum is seeded with the block number, not an owner: the block
+ * may be shared by several inodes (h_refcount). */
+const struct e4_buf_ops e4_bops_xattr = {
+	.name = "xattr block", .kind = E4_BUF_XATTR,
+	.verify_read = xa_block_verify_read,
+	.verify_write = xa_block_verify_write,
+	.csum_set = xa_block_csum_set,
+};
 
 /* Returns 1 and holds *@buf when @inode has a valid xattr block, 0 if none. */
 static int xa_block_get(struct e4_fs *fs, const struct e4_inode *inode,
@@ -382,21 +421,13 @@ static int xa_block_get(struct e4_fs *fs, const struct e4_inode *inode,
 		return e4_corrupt(fs, E4_RULE_IN8, e4_obj_inode(inode->ino),
 				  "xattr block %llu outside the file system",
 				  (unsigned long long)inode->file_acl);
-	rc = e4_meta_get(fs, inode->file_acl, buf);
+	struct e4_owner owner = e4_owner_of(inode, 0);
+
+	rc = e4_meta_get_verified(fs, inode->file_acl, &e4_bops_xattr, &owner,
+				  buf);
 	if (rc < 0)
 		return rc;
-	a->p = (*buf)->data;
-	a->size = (*buf)->size;
-	a->first = E4_XATTR_BLOCK_HEADER;
-	a->value_base = 0;
-	a->report_base = 0;
-	a->ino = inode->ino;
-	a->blk = inode->file_acl;
-	rc = xa_block_verify(fs, a, *buf);
-	if (rc < 0) {
-		e4_meta_put(fs, *buf);
-		return rc;
-	}
+	xa_block_area(*buf, inode->ino, a);
 	return 1;
 }
 

@@ -305,7 +305,8 @@ static inline unsigned mu_check_map(struct e4_fs *fs, const struct e4_inode *ino
 
 /* Open @img, map logical block @lblk of inode @ino and expect @err with
  * a report of @rule about @obj; reading the file there must fail the same
- * way. */
+ * way (a block's own verdict is remembered with it and not reported
+ * again; what its place in the tree demands is checked on every walk). */
 static inline void mu_expect_map_error(const char *img, uint32_t ino,
 				       uint64_t lblk, int err,
 				       enum e4_rule rule, struct e4_object obj)
@@ -319,12 +320,10 @@ static inline void mu_expect_map_error(const char *img, uint32_t ino,
 	tu_log_clear();
 	assert_int_equal(e4_inode_read(fs, ino, &inode), 0);
 	assert_int_equal(e4_map_block(fs, &inode, lblk, &m), err);
-	tu_assert_rule(rule, obj);
-	tu_log_clear();
+	assert_true(tu_rule_reports(rule, obj) >= 1);
 	assert_int_equal(e4_file_read(fs, &inode, lblk * tu_block_size(img),
 				      buf, sizeof(buf)),
 			 err);
-	tu_assert_rule(rule, obj);
 	tu_close(fs);
 }
 

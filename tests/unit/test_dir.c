@@ -770,11 +770,11 @@ static void break_small(const char *name, bool csum,
 	struct collect c = { 0 };
 	assert_int_equal(e4_dir_iterate(fs, &dir, 0, collect_cb, &c),
 			 -EUCLEAN);
-	tu_assert_rule(rule, obj);
-	tu_log_clear();
+	assert_int_equal(tu_rule_reports(rule, obj), 1);
+	/* the block's verdict is remembered: it fails again, unreported */
 	assert_int_equal(e4_dir_lookup(fs, &dir, "gamma", 5, &found, NULL),
 			 -EUCLEAN);
-	tu_assert_rule(rule, obj);
+	assert_int_equal(tu_rule_reports(rule, obj), 1);
 	free(c.v);
 	tu_close(fs);
 	free(img);
@@ -1052,13 +1052,13 @@ static void test_dx_bad_checksum(void **state)
 	assert_int_equal(e4_dir_lookup(fs, &dir, big_names.v[0],
 				       strlen(big_names.v[0]), &found, NULL),
 			 -EUCLEAN);
-	tu_assert_rule(E4_RULE_DIR5, root);
+	assert_int_equal(tu_rule_reports(E4_RULE_DIR5, root), 1);
 	assert_null(strstr(tu_log(), "linear search"));
-	tu_log_clear();
+	/* a listing fails on the same root, reported once */
 	struct collect c = { 0 };
 	assert_int_equal(e4_dir_iterate(fs, &dir, 0, collect_cb, &c),
 			 -EUCLEAN);
-	tu_assert_rule(E4_RULE_DIR5, root);
+	assert_int_equal(tu_rule_reports(E4_RULE_DIR5, root), 1);
 	free(c.v);
 	tu_close(fs);
 	free(img);

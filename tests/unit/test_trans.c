@@ -35,7 +35,8 @@ static int group_setup(void **state)
 static unsigned verify_reads, verify_writes, csum_sets;
 
 /* byte 0 == 0xFF is "corrupt"; the last 4 bytes hold a checksum */
-static int t_verify_read(struct e4_fs *fs, const struct e4_buf *b, uint64_t owner)
+static int t_verify_read(struct e4_fs *fs, const struct e4_buf *b,
+			 const struct e4_owner *owner)
 {
 	(void)fs;
 	(void)owner;
@@ -43,7 +44,8 @@ static int t_verify_read(struct e4_fs *fs, const struct e4_buf *b, uint64_t owne
 	return b->data[0] == 0xFF ? -EUCLEAN : 0;
 }
 
-static int t_verify_write(struct e4_fs *fs, const struct e4_buf *b, uint64_t owner)
+static int t_verify_write(struct e4_fs *fs, const struct e4_buf *b,
+			  const struct e4_owner *owner)
 {
 	(void)fs;
 	(void)owner;
@@ -51,13 +53,16 @@ static int t_verify_write(struct e4_fs *fs, const struct e4_buf *b, uint64_t own
 	return b->data[0] == 0xFF ? -EUCLEAN : 0;
 }
 
-static void t_csum_set(struct e4_fs *fs, struct e4_buf *b, uint64_t owner)
+static void t_csum_set(struct e4_fs *fs, struct e4_buf *b,
+		       const struct e4_owner *owner)
 {
 	(void)fs;
 	csum_sets++;
 	e4_put_le32(b->data, b->size, b->size - 4,
-		    e4_crc32c((uint32_t)owner, b->data, b->size - 4));
+		    e4_crc32c(owner->ino, b->data, b->size - 4));
 }
+
+static const struct e4_owner owner7 = { .ino = 7 };
 
 static const struct e4_buf_ops test_ops = {
 	.name = "test block", .kind = E4_BUF_OTHER,
@@ -121,7 +126,7 @@ static int set_byte(struct rig *r, unsigned credits, uint64_t blk, size_t off,
 
 	if (err)
 		return err;
-	err = e4_handle_get_write_access(&h, blk, &test_ops, 7, &copy);
+	err = e4_handle_get_write_access(&h, blk, &test_ops, &owner7, &copy);
 	if (!err) {
 		copy->data[off] = v;
 		err = e4_handle_dirty(&h, copy);
@@ -229,22 +234,22 @@ static void test_credits(void **state)
 	assert_int_equal(e4_handle_start(r.txm, 9, &h), -ENOSPC);
 	/* a handle dirtying more blocks than it reserved */
 	assert_int_equal(e4_handle_start(r.txm, 1, &h), 0);
-	assert_int_equal(e4_handle_get_write_access(&h, 3020, &test_ops, 7, &copy), 0);
+	assert_int_equal(e4_handle_get_write_access(&h, 3020, &test_ops, &owner7, &copy), 0);
 	copy->data[0] = 1;
 	assert_int_equal(e4_handle_dirty(&h, copy), 0);
-	assert_int_equal(e4_handle_get_write_access(&h, 3020, &test_ops, 7, &copy), 0);
+	assert_int_equal(e4_handle_get_write_access(&h, 3020, &test_ops, &owner7, &copy), 0);
 	copy->data[0] = 2;	/* the same block again: no new credit */
 	assert_int_equal(e4_handle_dirty(&h, copy), 0);
-	assert_int_equal(e4_handle_get_write_access(&h, 3021, &test_ops, 7, &copy), 0);
+	assert_int_equal(e4_handle_get_write_access(&h, 3021, &test_ops, &owner7, &copy), 0);
 	copy->data[0] = 3;
 	tu_log_clear();
 	assert_int_equal(e4_handle_dirty(&h, copy), -EIO);
 	tu_assert_log("a handle dirtied more blocks than its 1 credits (block 3021)");
 	assert_int_equal(cached_byte(&r, 3021, 0), 0);
 	/* one private copy at a time */
-	assert_int_equal(e4_handle_get_write_access(&h, 3022, &test_ops, 7, &copy), 0);
+	assert_int_equal(e4_handle_get_write_access(&h, 3022, &test_ops, &owner7, &copy), 0);
 	struct e4_buf *second;
-	assert_int_equal(e4_handle_get_write_access(&h, 3023, &test_ops, 7, &second), -EINVAL);
+	assert_int_equal(e4_handle_get_write_access(&h, 3023, &test_ops, &owner7, &second), -EINVAL);
 	e4_handle_release(&h, copy);
 	assert_int_equal(e4_handle_stop(&h), 0);
 	/* transactions fill up: the next handle commits the full one */
@@ -274,7 +279,7 @@ static void *count_up(void *arg)
 			j->errors++;
 			continue;
 		}
-		if (e4_handle_get_write_access(&h, 3060, &test_ops, 7, &copy) == 0) {
+		if (e4_handle_get_write_access(&h, 3060, &test_ops, &owner7, &copy) == 0) {
 			uint32_t v = e4_le32(copy->data, copy->size, 8);
 			e4_put_le32(copy->data, copy->size, 8, v + 1);
 			if (e4_handle_dirty(&h, copy))

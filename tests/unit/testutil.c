@@ -408,6 +408,16 @@ static void rule_failed(enum e4_rule rule, const struct e4_object *obj)
 		 e4_rule_id(rule), e4_rule_name(rule), want, logbuf);
 }
 
+size_t tu_rule_reports(enum e4_rule rule, struct e4_object obj)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nreports; i++)
+		n += reports[i].rule == rule &&
+		     e4_object_equal(&reports[i].obj, &obj);
+	return n;
+}
+
 void tu_assert_rule(enum e4_rule rule, struct e4_object obj)
 {
 	if (!rule_reported(rule, &obj))

@@ -103,6 +103,8 @@ void tu_assert_log(const char *needle);
  * tu_assert_rule_any) was recorded since the last tu_log_clear():
  * tu_assert_rule(E4_RULE_EX1, e4_obj_extent(ino, 0)). */
 void tu_assert_rule(enum e4_rule rule, struct e4_object obj);
+/* How often @rule was reported about @obj since the last tu_log_clear(). */
+size_t tu_rule_reports(enum e4_rule rule, struct e4_object obj);
 void tu_assert_rule_any(enum e4_rule rule);
 
 /*
