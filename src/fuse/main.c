@@ -325,10 +325,8 @@ int main(int argc, char **argv)
 	}
 
 	/* The connection number, for errors=panic aborts. */
-	if (stat(mp, &st) == 0) {
-		the_mount.dev = st.st_dev;
-		raise_readahead(st.st_dev);
-	}
+	if (e4f_mount_find_dev(mp, &the_mount.dev) == 0)
+		raise_readahead(the_mount.dev);
 	report(&status_fd, 0);
 	if (!o.foreground) {
 		quiet_stdio();

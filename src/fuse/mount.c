@@ -179,6 +179,56 @@ static int mount_fusermount(struct e4f_mount *m,
 	return 0;
 }
 
+/* Undo mountinfo's octal escapes (\040 for a space, ...) in place. */
+static void unescape_mountinfo(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+					(s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+int e4f_mount_find_dev(const char *mountpoint, dev_t *dev)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	/* the last match is the newest mount, the one on top */
+	while (getline(&line, &cap, f) > 0) {
+		unsigned maj, min;
+		char mp[4096], fstype[256];
+
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mp) != 3)
+			continue;
+		char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(sep, " - %255s", fstype) != 1)
+			continue;
+		unescape_mountinfo(mp);
+		if (strcmp(mp, mountpoint) == 0 &&
+		    strncmp(fstype, "fuse", 4) == 0) {
+			*dev = makedev(maj, min);
+			ret = 0;
+		}
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
 int e4f_mount(struct e4f_mount *m, const struct e4f_mount_params *p)
 {
 	int ret;

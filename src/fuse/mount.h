@@ -35,5 +35,9 @@ int e4f_unmount(struct e4f_mount *m, bool lazy);
  * the mount fail with ENOTCONN. */
 void e4f_mount_abort(struct e4f_mount *m);
 void e4f_mount_free(struct e4f_mount *m);
+/* The device number of the FUSE mount on @mountpoint (absolute), read from
+ * /proc/self/mountinfo: no request to the server, so it cannot hang on a
+ * connection that is being torn down.  -ENOENT if none is mounted there. */
+int e4f_mount_find_dev(const char *mountpoint, dev_t *dev);
 
 #endif /* E4F_MOUNT_H */
