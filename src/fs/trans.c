@@ -372,7 +372,9 @@ int e4_handle_dirty(struct e4_handle *h, struct e4_buf *copy)
 	if (ops->csum_set)
 		ops->csum_set(fs, copy, owner);
 	/* readers need not verify what its writer just did */
-	e4_buf_memo_set(fs->cache, copy, ops, e4_owner_key(owner), 0);
+	struct e4_memo_key key = e4_owner_key(owner);
+
+	e4_buf_memo_set(fs->cache, copy, ops, &key, 0);
 	err = e4_cache_publish(fs->cache, copy);
 	if (err) {
 		e4_handle_release(h, copy);

@@ -291,12 +291,13 @@ void e4_cache_put(struct e4_cache *c, struct e4_buf *b)
 }
 
 bool e4_buf_memo_get(struct e4_cache *c, const struct e4_buf *b,
-		     const void *ops, uint64_t key, int *err)
+		     const void *ops, const struct e4_memo_key *key, int *err)
 {
 	bool hit;
 
 	pthread_mutex_lock(&c->lock);
-	hit = b->verified_ops == ops && b->verified_key == key;
+	hit = b->verified_ops == ops &&
+	      memcmp(&b->verified_key, key, sizeof(*key)) == 0;
 	if (hit)
 		*err = b->verified_err;
 	pthread_mutex_unlock(&c->lock);
@@ -304,11 +305,11 @@ bool e4_buf_memo_get(struct e4_cache *c, const struct e4_buf *b,
 }
 
 void e4_buf_memo_set(struct e4_cache *c, struct e4_buf *b, const void *ops,
-		     uint64_t key, int err)
+		     const struct e4_memo_key *key, int err)
 {
 	pthread_mutex_lock(&c->lock);
 	b->verified_ops = ops;
-	b->verified_key = key;
+	b->verified_key = *key;
 	b->verified_err = err;
 	pthread_mutex_unlock(&c->lock);
 }

@@ -59,6 +59,13 @@ enum e4_buf_jstate {
 	E4_JS_CHECKPOINT,	/* logged, waiting to be written home */
 };
 
+/* What a verdict is remembered for (the verifier's owner, packed by
+ * ondisk/verify.h): opaque to the cache, compared whole, so no two owners
+ * can share a verdict. */
+struct e4_memo_key {
+	uint64_t w[3];
+};
+
 struct e4_buf {
 	uint64_t blk;		/* block number on the device */
 	uint8_t *data;		/* block_size bytes; never changed once
@@ -68,7 +75,7 @@ struct e4_buf {
 	/* the memo: the verifier row (ondisk/verify.h) that checked this
 	 * version, for which owner, and what it found */
 	const void *verified_ops;
-	uint64_t verified_key;
+	struct e4_memo_key verified_key;
 	int verified_err;
 	unsigned refs;
 	unsigned pins;
@@ -112,9 +119,10 @@ void e4_cache_put(struct e4_cache *cache, struct e4_buf *buf);
 
 /* Whether row @ops checked @buf for owner @key (and *@err its result). */
 bool e4_buf_memo_get(struct e4_cache *cache, const struct e4_buf *buf,
-		     const void *ops, uint64_t key, int *err);
+		     const void *ops, const struct e4_memo_key *key,
+		     int *err);
 void e4_buf_memo_set(struct e4_cache *cache, struct e4_buf *buf,
-		     const void *ops, uint64_t key, int err);
+		     const void *ops, const struct e4_memo_key *key, int err);
 
 /* ---- writers ------------------------------------------------------------ */
 

@@ -117,15 +117,15 @@ static int replay_journal(struct e4_fs *fs)
 int e4_buf_verify(struct e4_fs *fs, struct e4_buf *buf,
 		  const struct e4_buf_ops *ops, const struct e4_owner *owner)
 {
-	uint64_t key = e4_owner_key(owner);
+	struct e4_memo_key key = e4_owner_key(owner);
 	int err;
 
-	if (e4_buf_memo_get(fs->cache, buf, ops, key, &err))
+	if (e4_buf_memo_get(fs->cache, buf, ops, &key, &err))
 		return err;
 	err = ops->verify_read ? ops->verify_read(fs, buf, owner) : 0;
 	/* what the image says is remembered, what the moment says is not */
 	if (err != -ENOMEM && err != -EIO)
-		e4_buf_memo_set(fs->cache, buf, ops, key, err);
+		e4_buf_memo_set(fs->cache, buf, ops, &key, err);
 	return err;
 }
 

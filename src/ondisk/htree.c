@@ -240,14 +240,14 @@ int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
 	int err;
 
 	owner.span = nblocks;
-	if (e4_buf_memo_get(fs->cache, buf, &e4_bops_dx_node,
-			    e4_owner_key(&owner), &err))
+	struct e4_memo_key key = e4_owner_key(&owner);
+
+	if (e4_buf_memo_get(fs->cache, buf, &e4_bops_dx_node, &key, &err))
 		return err;
 	err = dx_verify(fs, &owner, buf, quiet);
 	/* an unusable index found quietly is reported by the next lookup */
 	if (!(quiet && err == -EAGAIN) && err != -ENOMEM && err != -EIO)
-		e4_buf_memo_set(fs->cache, buf, &e4_bops_dx_node,
-				e4_owner_key(&owner), err);
+		e4_buf_memo_set(fs->cache, buf, &e4_bops_dx_node, &key, err);
 	return err;
 }
 

@@ -7,7 +7,9 @@
  * Readers get a metadata block through its row (e4_meta_get_verified): the
  * row is attached to the cached buffer with the owner it was verified for
  * and the result, so it runs once per block read, and a block that failed
- * is reported once, not on every use.  Writers change a private copy and
+ * is reported once, not on every use.  A buffer remembers one verdict: a
+ * block several owners reach (an inode-table block holds many inodes) is
+ * verified again, and a bad part reported again, when the owner changes.  Writers change a private copy and
  * hand it to a transaction handle, which runs the row's write verifier and
  * checksum setter before the copy is published (src/fs/trans.c): a block
  * never leaves its writer unverified or with a stale checksum.
@@ -65,11 +67,13 @@ extern const struct e4_buf_ops e4_bops_jbd2_commit;	/* journal.c */
 /* Every row, for tests and tools: NULL-terminated. */
 extern const struct e4_buf_ops *const e4_bops_table[];
 
-/* What the memo on a buffer is keyed by: the owner's inode and position
- * (a block reached for another inode or position is verified again). */
-static inline uint64_t e4_owner_key(const struct e4_owner *o)
+/* What the memo on a buffer is keyed by: the whole owner (a block reached
+ * for another inode, generation, position or span is verified again). */
+static inline struct e4_memo_key e4_owner_key(const struct e4_owner *o)
 {
-	return (o->pos << 32) ^ o->ino;
+	struct e4_memo_key k = {
+		{ (uint64_t)o->gen << 32 | o->ino, o->pos, o->span } };
+	return k;
 }
 
 /* The owner of a block of @inode's at logical block @pos. */

@@ -248,10 +248,13 @@ static void test_versions(void **state)
 	assert_int_equal(e4_cache_get(c, 9, &old), 0);
 	static const int row;	/* a verifier row's address */
 	int memo_err = 1;
+	const struct e4_memo_key k9 = { { 9, 0, 0 } }, k9b = { { 9, 0, 1 } };
 
-	e4_buf_memo_set(c, old, &row, 9, 0);
+	e4_buf_memo_set(c, old, &row, &k9, 0);
 	assert_int_equal(e4_cache_copy(c, old, &copy), 0);
-	assert_true(e4_buf_memo_get(c, copy, &row, 9, &memo_err));
+	/* the whole key is compared */
+	assert_false(e4_buf_memo_get(c, copy, &row, &k9b, &memo_err));
+	assert_true(e4_buf_memo_get(c, copy, &row, &k9, &memo_err));
 	assert_int_equal(memo_err, 0);
 	memset(copy->data, 0x11, BS);
 	/* not yet published: readers see the old version */
