@@ -686,48 +686,19 @@ static void test_inline(void **state)
 
 /* ---- hand-broken blocks ------------------------------------------------------ */
 
-static uint32_t fs_seed_of(const char *img)
-{
-	uint8_t uuid[16];
-
-	if (tu_peek_le32(img, 1024 + E4_SB_FEATURE_INCOMPAT) &
-	    E4_INCOMPAT_CSUM_SEED)
-		return tu_peek_le32(img, 1024 + E4_SB_CHECKSUM_SEED);
-	tu_peek(img, 1024 + E4_SB_UUID, uuid, 16);
-	return e4_crc32c(0xFFFFFFFFu, uuid, 16);
-}
-
-static uint32_t inode_seed_of(const char *img, uint32_t ino)
-{
-	uint32_t gen = tu_peek_le32(img, tu_inode_offset(img, ino) +
-					    E4_I_GENERATION);
-	uint32_t c = e4_crc32c_le32(fs_seed_of(img), ino);
-	return e4_crc32c_le32(c, gen);
-}
-
-/* Recompute the leaf tail checksum so a structural break is what is seen. */
+/* Recompute the leaf tail checksum so a structural break is what is seen
+ * (the directory leaf row's setter). */
 static void fix_leaf_csum(const char *img, uint32_t ino, uint64_t boff,
 			  uint32_t bs)
 {
-	uint8_t *b = malloc(bs);
-	tu_peek(img, boff, b, bs);
-	tu_patch_le32(img, boff + bs - 4,
-		      e4_crc32c(inode_seed_of(img, ino), b, bs - 12));
-	free(b);
+	tu_fix_owned_csum(img, boff / bs, &e4_bops_dir_leaf, ino, 0);
 }
 
-static void fix_dx_csum(const char *img, uint32_t ino, uint64_t boff,
-			uint32_t bs, uint32_t co)
+/* The same for the dx root (the htree row's setter; logical block 0). */
+static void fix_dx_root_csum(const char *img, uint32_t ino, uint64_t boff,
+			     uint32_t bs)
 {
-	uint8_t *b = malloc(bs);
-	uint8_t zero[4] = { 0 };
-	tu_peek(img, boff, b, bs);
-	uint32_t count = e4_le16(b, bs, co + 2);
-	uint32_t c = e4_crc32c(inode_seed_of(img, ino), b, co + 8 * count);
-	c = e4_crc32c(c, b + bs - 8, 4);
-	c = e4_crc32c(c, zero, 4);
-	tu_patch_le32(img, boff + bs - 4, c);
-	free(b);
+	tu_fix_owned_csum(img, boff / bs, &e4_bops_dx_node, ino, 0);
 }
 
 static char *leaf_base;	/* 1 KiB, metadata_csum, linear directories */
@@ -985,7 +956,7 @@ static void test_dx_info_length(void **state)
 	img = dx_image("dx_info_c.img", true);
 	uint64_t boff = tu_bmap(img, "/big", 0) * 4096;
 	tu_patch_u8(img, boff + 0x1D, 9);
-	fix_dx_csum(img, tu_ino_of(img, "/big"), boff, 4096, 0x20);
+	fix_dx_root_csum(img, tu_ino_of(img, "/big"), boff, 4096);
 	expect_fallback(img, E4_RULE_DIR5);
 	free(img);
 }

@@ -405,26 +405,11 @@ static void test_logical_end_overflow(void **state)
 	expect_map_error(&b, 0, -EUCLEAN, E4_RULE_EX4, 0);
 }
 
-/* Recompute the tail checksum of extent block @blk (§5.5) after a patch. */
+/* Recompute the tail checksum of extent block @blk (§5.5) after a patch:
+ * the extent row's setter. */
 static void fix_block_csum(const char *img, uint32_t ino, uint64_t blk)
 {
-	struct e4_fs *fs;
-	struct e4_inode inode;
-	uint32_t bs = tu_block_size(img);
-	uint8_t *b = malloc(bs);
-	uint16_t max;
-	size_t tail;
-
-	assert_int_equal(tu_open(img, &fs), 0);
-	assert_int_equal(e4_inode_read(fs, ino, &inode), 0);
-	tu_peek(img, blk * bs, b, bs);
-	max = e4_le16(b, bs, 4);
-	tail = 12 + 12 * (size_t)max;
-	tu_patch_le32(img, blk * bs + tail,
-		      e4_crc32c(e4_inode_csum_seed(fs, ino, inode.generation),
-				b, tail));
-	tu_close(fs);
-	free(b);
+	tu_fix_owned_csum(img, blk, &e4_bops_extent, ino, 0);
 }
 
 static void test_block_bad_magic(void **state)

@@ -15,6 +15,10 @@
 
 #include "e4/e4.h"
 
+struct e4_buf_ops;
+struct e4_owner;
+struct e4_fs;
+
 /* A fresh scratch directory for this test program (removed at exit unless
  * E4_KEEP_TMP is set).  Returns a path valid for the whole run. */
 const char *tu_tmpdir(void);
@@ -65,13 +69,25 @@ uint32_t tu_block_size(const char *img);
 
 /*
  * Recompute checksums after a raw patch, so a test can break a structure
- * without tripping its checksum first (§12.4, computed with the library's
- * CRC; debugfs cannot do it for an inode it fails to parse).  No-ops
- * without metadata_csum.
+ * without tripping its checksum first: each runs the verifier row's own
+ * checksum setter (ondisk/verify.h) on the block and writes it back.  No-ops
+ * without metadata_csum (the setters do nothing then).
  */
 void tu_fix_inode_csum(const char *img, uint32_t ino);
 void tu_fix_sb_csum(const char *img);
 void tu_fix_xattr_block_csum(const char *img, uint64_t blk);
+/* Row @ops's setter on block @blk of @img, for @owner. */
+void tu_fix_block_csum(const char *img, uint64_t blk,
+		       const struct e4_buf_ops *ops,
+		       const struct e4_owner *owner);
+/* The same for a block of inode @ino at position @pos (the owner's
+ * generation read from the raw inode). */
+void tu_fix_owned_csum(const char *img, uint64_t blk,
+		       const struct e4_buf_ops *ops, uint32_t ino, uint64_t pos);
+/* The file system the setters see: what they use (block and inode sizes,
+ * features, the checksum seed) decoded from @img's raw superblock, without
+ * the validation an open does.  Nothing else in *@fs is set. */
+void tu_csum_fs(const char *img, struct e4_fs *fs);
 
 /* The log sink tu_open uses, for library calls that take a log callback
  * themselves: what it records is in tu_log(). */
