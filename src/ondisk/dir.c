@@ -9,6 +9,12 @@
  * entries is used, so a walk stops at a corrupt block after delivering the
  * entries of the blocks before it.
  *
+ * Listing and linear lookup share one walk over a directory's blocks
+ * (dir_walk): the rules on holes, how far a walk may go, index blocks and
+ * positions live there, and each caller only says what to do with the
+ * entries of a verified block (area_emit, area_find: the same entry steps
+ * serve the two areas of an inline directory).
+ *
  * Index blocks of an htree directory (§7.6) look like empty blocks to a
  * linear reader, but with metadata_csum they carry a dx tail instead of a
  * leaf tail, so the kind of each block must be known before verifying it.
@@ -190,6 +196,16 @@ static int area_verify(const struct dir_area *a)
 	return 0;
 }
 
+/* The entry at @off of a verified area, or false past its last one. */
+static bool area_entry(const struct dir_area *a, uint32_t off,
+		       struct raw_dirent *e)
+{
+	if (off >= a->end)
+		return false;
+	dirent_decode(a, off, e);
+	return e->rec_len >= E4_DIRENT_MIN_REC_LEN;	/* verified: always */
+}
+
 /*
  * Deliver the live entries of a verified area at offsets >= @from.  An entry
  * whose record reaches the usable end resumes at @after (the next area).
@@ -197,30 +213,25 @@ static int area_verify(const struct dir_area *a)
 static int area_emit(const struct dir_area *a, uint32_t from,
 		     uint64_t pos_base, uint64_t after, e4_dir_cb cb, void *ctx)
 {
+	struct raw_dirent e;
 	struct e4_dirent d;
 
-	for (uint32_t off = a->start; off < a->end;) {
-		struct raw_dirent e;
-		uint32_t next;
+	for (uint32_t off = a->start; area_entry(a, off, &e);
+	     off += e.rec_len) {
+		uint32_t next = off + e.rec_len;
+		int rc;
 
-		dirent_decode(a, off, &e);
-		if (e.rec_len < E4_DIRENT_MIN_REC_LEN)
-			break;	/* verified, cannot happen */
-		next = off + e.rec_len;
-		if (e.ino && off >= from) {
-			int rc;
-
-			d.ino = e.ino;
-			d.ftype = e.ftype;
-			d.name_len = e.name_len;
-			memcpy(d.name, e.name, e.name_len);
-			d.name[e.name_len] = '\0';
-			d.next_pos = next >= a->end ? after : pos_base + next;
-			rc = cb(ctx, &d);
-			if (rc)
-				return rc;
-		}
-		off = next;
+		if (!e.ino || off < from)
+			continue;
+		d.ino = e.ino;
+		d.ftype = e.ftype;
+		d.name_len = e.name_len;
+		memcpy(d.name, e.name, e.name_len);
+		d.name[e.name_len] = '\0';
+		d.next_pos = next >= a->end ? after : pos_base + next;
+		rc = cb(ctx, &d);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -229,19 +240,16 @@ static int area_emit(const struct dir_area *a, uint32_t from,
 static int area_find(const struct dir_area *a, const char *name, size_t len,
 		     uint32_t *ino, uint8_t *ftype)
 {
-	for (uint32_t off = a->start; off < a->end;) {
-		struct raw_dirent e;
+	struct raw_dirent e;
 
-		dirent_decode(a, off, &e);
-		if (e.rec_len < E4_DIRENT_MIN_REC_LEN)
-			break;
+	for (uint32_t off = a->start; area_entry(a, off, &e);
+	     off += e.rec_len) {
 		if (e.ino && name_is(&e, name, len)) {
 			*ino = e.ino;
 			if (ftype)
 				*ftype = e.ftype;
 			return 0;
 		}
-		off += e.rec_len;
 	}
 	return -ENOENT;
 }
@@ -376,28 +384,17 @@ static int leaf_tail_check(const struct dir_area *a, const struct e4_buf *buf)
 	return 0;
 }
 
-/* The tail's shape and the entries (DIR1-DIR4) of leaf @owner->pos. */
-static int leaf_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
-			     const struct e4_owner *owner)
+/* The tail's shape, with @csum its checksum (§7.5), then the entries
+ * (DIR1-DIR4) of leaf @owner->pos. */
+static int leaf_check(struct e4_fs *fs, const struct e4_buf *buf,
+		      const struct e4_owner *owner, bool csum)
 {
 	struct dir_area a;
 	int rc;
 
 	block_area(fs, owner->ino, buf, owner->pos, &a);
 	rc = leaf_tail_check(&a, buf);
-	return rc ? rc : area_verify(&a);
-}
-
-/* The tail's shape, its checksum (§7.5), then the entries. */
-static int leaf_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
-			    const struct e4_owner *owner)
-{
-	struct dir_area a;
-	int rc;
-
-	block_area(fs, owner->ino, buf, owner->pos, &a);
-	rc = leaf_tail_check(&a, buf);
-	if (!rc && fs->metadata_csum) {
+	if (!rc && csum && fs->metadata_csum) {
 		uint32_t have = e4_le32(buf->data, buf->size,
 					fs->block_size - 4);
 		uint32_t want = leaf_csum(fs, owner, buf->data);
@@ -410,6 +407,19 @@ static int leaf_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
 					      have, want);
 	}
 	return rc ? rc : area_verify(&a);
+}
+
+/* Before a write: the checksum is about to be set. */
+static int leaf_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
+			     const struct e4_owner *owner)
+{
+	return leaf_check(fs, buf, owner, false);
+}
+
+static int leaf_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+			    const struct e4_owner *owner)
+{
+	return leaf_check(fs, buf, owner, true);
 }
 
 static void leaf_csum_set(struct e4_fs *fs, struct e4_buf *buf,
@@ -477,27 +487,51 @@ static bool looks_like_dx_node(const struct e4_fs *fs, const struct e4_buf *buf)
 
 enum dir_block_kind { DIR_BLOCK_LEAF, DIR_BLOCK_DX_ROOT, DIR_BLOCK_DX_NODE };
 
-/* Classify and verify block @lblk; on success @a is the area to walk. */
+/* A directory block, read, classified and verified: the holder puts buf. */
+struct dir_block {
+	struct e4_buf *buf;
+	struct dir_area area;	/* its entries */
+	enum dir_block_kind kind;
+};
+
+/* Classify and verify the block in @b->buf. */
 static int dir_block_prepare(struct e4_fs *fs, const struct e4_inode *dir,
-			     struct e4_buf *buf, uint64_t lblk,
-			     uint64_t nblocks, struct dir_area *a,
-			     enum dir_block_kind *kind)
+			     uint64_t lblk, uint64_t nblocks,
+			     struct dir_block *b)
 {
 	int rc;
 
 	if (dir_is_indexed(fs, dir) && lblk == 0) {
-		*kind = DIR_BLOCK_DX_ROOT;
-		return dx_root_entries(fs, dir, buf, nblocks, a);
+		b->kind = DIR_BLOCK_DX_ROOT;
+		return dx_root_entries(fs, dir, b->buf, nblocks, &b->area);
 	}
-	if (dir_is_indexed(fs, dir) && looks_like_dx_node(fs, buf)) {
-		*kind = DIR_BLOCK_DX_NODE;
-		block_area(fs, dir->ino, buf, lblk, a);
-		a->start = a->end;	/* no entries */
-		rc = e4_dx_verify(fs, dir, lblk, buf, nblocks, true);
+	if (dir_is_indexed(fs, dir) && looks_like_dx_node(fs, b->buf)) {
+		b->kind = DIR_BLOCK_DX_NODE;
+		block_area(fs, dir->ino, b->buf, lblk, &b->area);
+		b->area.start = b->area.end;	/* no entries */
+		rc = e4_dx_verify(fs, dir, lblk, b->buf, nblocks, true);
 		return rc == -EAGAIN ? 0 : rc;
 	}
-	*kind = DIR_BLOCK_LEAF;
-	return leaf_verify(fs, dir, buf, lblk, a);
+	b->kind = DIR_BLOCK_LEAF;
+	return leaf_verify(fs, dir, b->buf, lblk, &b->area);
+}
+
+/* Read block @lblk of a directory of @nblocks blocks (through the last
+ * mapping run @map), classify and verify it.  The caller puts b->buf. */
+static int dir_block_load(struct e4_fs *fs, const struct e4_inode *dir,
+			  uint64_t lblk, uint64_t nblocks, struct dir_map *map,
+			  struct dir_block *b)
+{
+	int rc = dir_block_read(fs, dir, lblk, map, &b->buf);
+
+	if (rc)
+		return rc;
+	rc = dir_block_prepare(fs, dir, lblk, nblocks, b);
+	if (rc) {
+		e4_meta_put(fs, b->buf);
+		b->buf = NULL;
+	}
+	return rc;
 }
 
 /*
@@ -521,90 +555,115 @@ static int dir_walk_limit(struct e4_fs *fs, const struct e4_inode *dir,
 	return -EFBIG;
 }
 
-/* The blocks a walk goes through: at least block 0, which holds "." and
- * "..". */
-static int dir_walk_blocks(struct e4_fs *fs, const struct e4_inode *dir,
-			   uint64_t *nblocks)
-{
-	int rc = e4_dir_nblocks(fs, dir, nblocks);
+/* One block of a walk, as its visitor sees it. */
+struct dir_walk_step {
+	const struct dir_area *area;	/* the block's entries, verified */
+	uint32_t from;		/* offset of the first entry asked for */
+	uint64_t pos;		/* position (readdir cookie) of byte 0 */
+	uint64_t next_pos;	/* position of the next block */
+};
 
-	if (!rc && *nblocks == 0)
+/* 0 goes on to the next block; anything else stops the walk and is what
+ * the walk returns. */
+typedef int (*dir_visit_cb)(void *ctx, const struct dir_walk_step *s);
+
+/*
+ * The one walk over the blocks of a block directory, used by listing and
+ * by linear lookup: from the block holding position @pos to the last block
+ * i_size covers (at least block 0, which holds "." and ".."), each block
+ * mapped (a hole or an unwritten block is DIR_MAPPED corruption), read,
+ * classified and verified before @visit sees it.  A bad block stops the
+ * walk with its error after the blocks before it were visited; index blocks
+ * reach @visit as blocks without entries.  The work is bounded by i_size,
+ * which e4_dir_nblocks bounds by the file system's size, and per request by
+ * DIR_WALK_MAX_BYTES.
+ */
+static int dir_walk(struct e4_fs *fs, const struct e4_inode *dir,
+		    uint64_t pos, dir_visit_cb visit, void *ctx)
+{
+	uint32_t bs = fs->block_size;
+	uint64_t first = pos / bs;
+	struct dir_map map = { .valid = false };
+	uint64_t nblocks;
+	int rc = e4_dir_nblocks(fs, dir, &nblocks);
+
+	if (!rc && nblocks == 0)
 		rc = e4_corrupt(fs, E4_RULE_DIR2, e4_obj_inode(dir->ino),
 				"directory has no blocks");
+	for (uint64_t lblk = first; !rc && lblk < nblocks; lblk++) {
+		struct dir_block b;
+		struct dir_walk_step s = {
+			.area = &b.area,
+			.from = lblk == first ? (uint32_t)(pos % bs) : 0,
+			.pos = lblk * bs, .next_pos = (lblk + 1) * bs,
+		};
+
+		rc = dir_walk_limit(fs, dir, first, lblk);
+		if (!rc)
+			rc = dir_block_load(fs, dir, lblk, nblocks, &map, &b);
+		if (rc)
+			break;
+		rc = visit(ctx, &s);
+		e4_meta_put(fs, b.buf);
+	}
 	return rc;
+}
+
+struct dir_list {
+	e4_dir_cb cb;
+	void *ctx;
+};
+
+static int list_visit(void *ctx, const struct dir_walk_step *s)
+{
+	const struct dir_list *l = ctx;
+
+	return area_emit(s->area, s->from, s->pos, s->next_pos, l->cb, l->ctx);
 }
 
 static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 			  uint64_t pos, e4_dir_cb cb, void *ctx)
 {
-	uint32_t bs = fs->block_size;
-	struct dir_map map = { .valid = false };
-	uint64_t nblocks;
-	int rc = dir_walk_blocks(fs, dir, &nblocks);
+	struct dir_list l = { .cb = cb, .ctx = ctx };
 
-	if (rc)
-		return rc;
-	for (uint64_t lblk = pos / bs; lblk < nblocks; lblk++) {
-		uint32_t from = lblk == pos / bs ? (uint32_t)(pos % bs) : 0;
-		enum dir_block_kind kind;
-		struct dir_area a;
-		struct e4_buf *buf;
+	return dir_walk(fs, dir, pos, list_visit, &l);
+}
 
-		rc = dir_walk_limit(fs, dir, pos / bs, lblk);
-		if (rc)
-			return rc;
-		rc = dir_block_read(fs, dir, lblk, &map, &buf);
-		if (rc)
-			return rc;
-		rc = dir_block_prepare(fs, dir, buf, lblk, nblocks, &a, &kind);
-		if (!rc)
-			rc = area_emit(&a, from, lblk * bs, (lblk + 1) * bs, cb,
-				       ctx);
-		e4_meta_put(fs, buf);
-		if (rc)
-			return rc;
-	}
-	return 0;
+struct dir_find {
+	const char *name;
+	size_t len;
+	uint32_t *ino;
+	uint8_t *ftype;
+};
+
+/* 1 (stop) when the block holds the name. */
+static int find_visit(void *ctx, const struct dir_walk_step *s)
+{
+	const struct dir_find *f = ctx;
+
+	return area_find(s->area, f->name, f->len, f->ino, f->ftype) == 0;
 }
 
 static int lookup_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 			 const char *name, size_t len, uint32_t *ino,
 			 uint8_t *ftype)
 {
-	struct dir_map map = { .valid = false };
-	uint64_t nblocks;
-	int rc = dir_walk_blocks(fs, dir, &nblocks);
+	struct dir_find f = {
+		.name = name, .len = len, .ino = ino, .ftype = ftype,
+	};
+	int rc = dir_walk(fs, dir, 0, find_visit, &f);
 
-	if (rc)
-		return rc;
-	for (uint64_t lblk = 0; lblk < nblocks; lblk++) {
-		enum dir_block_kind kind;
-		struct dir_area a;
-		struct e4_buf *buf;
-
-		rc = dir_walk_limit(fs, dir, 0, lblk);
-		if (rc)
-			return rc;
-		rc = dir_block_read(fs, dir, lblk, &map, &buf);
-		if (rc)
-			return rc;
-		rc = dir_block_prepare(fs, dir, buf, lblk, nblocks, &a, &kind);
-		if (!rc)
-			rc = area_find(&a, name, len, ino, ftype);
-		e4_meta_put(fs, buf);
-		if (rc != -ENOENT)
-			return rc;
-	}
-	return -ENOENT;
+	if (rc == 1)
+		return 0;
+	return rc ? rc : -ENOENT;
 }
 
 int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
 		     uint64_t lblk, const char *name, size_t len, uint32_t *ino,
 		     uint8_t *ftype)
 {
-	enum dir_block_kind kind;
-	struct dir_area a;
-	struct e4_buf *buf;
+	struct dir_map map = { .valid = false };
+	struct dir_block b;
 	uint64_t nblocks;
 	int rc = e4_dir_nblocks(fs, dir, &nblocks);
 
@@ -612,17 +671,16 @@ int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
 		return rc;
 	if (lblk == 0 || lblk >= nblocks)
 		return -EAGAIN;	/* the index is wrong, not the leaf */
-	rc = e4_dir_block_get(fs, dir, lblk, &buf);
+	rc = dir_block_load(fs, dir, lblk, nblocks, &map, &b);
 	if (rc)
 		return rc;
-	rc = dir_block_prepare(fs, dir, buf, lblk, nblocks, &a, &kind);
 	/* Without metadata_csum an emptied leaf looks exactly like an index
 	 * node and simply holds no entries; with it, a leaf cannot. */
-	if (!rc && kind != DIR_BLOCK_LEAF && fs->metadata_csum)
+	if (b.kind != DIR_BLOCK_LEAF && fs->metadata_csum)
 		rc = -EAGAIN;
-	if (!rc)
-		rc = area_find(&a, name, len, ino, ftype);
-	e4_meta_put(fs, buf);
+	else
+		rc = area_find(&b.area, name, len, ino, ftype);
+	e4_meta_put(fs, b.buf);
 	return rc;
 }
 
