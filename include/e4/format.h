@@ -272,11 +272,31 @@
 #define E4_INLINE_DATA_DOTDOT_SIZE 4
 #define E4_MIN_INLINE_DATA_SIZE 60
 
-/* ---- xattrs (§9) ------------------------------------------------------ */
+/* ---- xattrs (§9), little-endian --------------------------------------- */
 #define E4_XATTR_MAGIC 0xEA020000u
+/* external block header (§9.3); entries start after it */
+#define E4_XATTR_H_MAGIC 0x00
+#define E4_XATTR_H_REFCOUNT 0x04
+#define E4_XATTR_H_BLOCKS 0x08
+#define E4_XATTR_H_HASH 0x0C
+#define E4_XATTR_H_CHECKSUM 0x10
+#define E4_XATTR_H_RESERVED 0x14	/* le32[3] */
+#define E4_XATTR_H_RESERVED_SIZE 12
 #define E4_XATTR_BLOCK_HEADER 32
+/* in-inode area (§9.2): le32 magic, then the entries */
 #define E4_XATTR_IBODY_HEADER 4
+/* entry (§9.1): a 16-byte header, then the name suffix */
+#define E4_XATTR_E_NAME_LEN 0x0
+#define E4_XATTR_E_NAME_INDEX 0x1
+#define E4_XATTR_E_VALUE_OFFS 0x2
+#define E4_XATTR_E_VALUE_INUM 0x4
+#define E4_XATTR_E_VALUE_SIZE 0x8
+#define E4_XATTR_E_HASH 0xC
+#define E4_XATTR_E_NAME 0x10
 #define E4_XATTR_ENTRY_HEADER 16
+#define E4_XATTR_PAD 4		/* entries and values are 4-byte aligned */
+#define E4_XATTR_END_SIZE 4	/* the entry list ends with a zero le32 */
+/* e_name_index (§9.4) */
 #define E4_XATTR_INDEX_USER 1
 #define E4_XATTR_INDEX_POSIX_ACL_ACCESS 2
 #define E4_XATTR_INDEX_POSIX_ACL_DEFAULT 3
@@ -288,8 +308,128 @@
 #define E4_XATTR_INDEX_ENCRYPTION 9
 #define E4_XATTR_INDEX_HURD 10
 
+/* ---- POSIX ACLs (§9.7), little-endian ---------------------------------- */
+/* on disk (the value of index 2 or 3): a header, then 4-byte entries, 8 for
+ * USER and GROUP (with e_id); the xattr ABI: the same header, version 2, and
+ * 8-byte entries throughout */
+#define E4_ACL_H_VERSION 0x0
+#define E4_ACL_HEADER 4
+#define E4_ACL_DISK_VERSION 1
+#define E4_ACL_XATTR_VERSION 2
+#define E4_ACL_E_TAG 0x0
+#define E4_ACL_E_PERM 0x2
+#define E4_ACL_E_ID 0x4
+#define E4_ACL_SHORT_ENTRY 4
+#define E4_ACL_FULL_ENTRY 8
+/* e_id of the xattr ABI's entries without a qualifier */
+#define E4_ACL_UNDEFINED_ID 0xFFFFFFFFu
+/* e_tag */
+#define E4_ACL_USER_OBJ 0x01
+#define E4_ACL_USER 0x02
+#define E4_ACL_GROUP_OBJ 0x04
+#define E4_ACL_GROUP 0x08
+#define E4_ACL_MASK 0x10
+#define E4_ACL_OTHER 0x20
+/* e_perm */
+#define E4_ACL_READ 0x4
+#define E4_ACL_WRITE 0x2
+#define E4_ACL_EXECUTE 0x1
+#define E4_ACL_PERM_MASK 0x7
+
 /* ---- journal (§13), big-endian ----------------------------------------- */
 #define E4_JBD2_MAGIC 0xC03B3998u
+#define E4_J_UUID_SIZE 16
+/* common block header (§13.2) */
+#define E4_JH_MAGIC 0x0
+#define E4_JH_BLOCKTYPE 0x4
+#define E4_JH_SEQUENCE 0x8
+#define E4_JH_SIZE 12
+/* h_blocktype */
+#define E4_JT_DESCRIPTOR 1
+#define E4_JT_COMMIT 2
+#define E4_JT_SB_V1 3
+#define E4_JT_SB_V2 4
+#define E4_JT_REVOKE 5
+/* journal superblock (§13.3), journal block 0; fields from
+ * E4_JSB_FEATURE_COMPAT on are v2 only */
+#define E4_JSB_BLOCKSIZE 0x0C
+#define E4_JSB_MAXLEN 0x10
+#define E4_JSB_FIRST 0x14
+#define E4_JSB_SEQUENCE 0x18
+#define E4_JSB_START 0x1C
+#define E4_JSB_ERRNO 0x20
+#define E4_JSB_FEATURE_COMPAT 0x24
+#define E4_JSB_FEATURE_INCOMPAT 0x28
+#define E4_JSB_FEATURE_RO_COMPAT 0x2C
+#define E4_JSB_UUID 0x30
+#define E4_JSB_NR_USERS 0x40
+#define E4_JSB_CHECKSUM_TYPE 0x50
+#define E4_JSB_NUM_FC_BLKS 0x54
+#define E4_JSB_HEAD 0x58
+#define E4_JSB_CHECKSUM 0xFC
+#define E4_JSB_USERS 0x100	/* u8[768]: 48 UUIDs */
+#define E4_JSB_USERS_SIZE 768
+#define E4_JSB_SIZE 1024
+#define E4_JSB_NUM_FC_BLKS_DEFAULT 256	/* s_num_fc_blks 0 with FAST_COMMIT */
+/* s_checksum_type and h_chksum_type */
+#define E4_JCSUM_CRC32 1
+#define E4_JCSUM_MD5 2
+#define E4_JCSUM_SHA1 3
+#define E4_JCSUM_CRC32C 4
+#define E4_JCSUM_CRC32_SIZE 4	/* h_chksum_size of a v1 commit */
+/* features (§13.3) */
+#define E4_JF_COMPAT_CHECKSUM 0x1
+#define E4_JF_INCOMPAT_REVOKE 0x01
+#define E4_JF_INCOMPAT_64BIT 0x02
+#define E4_JF_INCOMPAT_ASYNC_COMMIT 0x04
+#define E4_JF_INCOMPAT_CSUM_V2 0x08
+#define E4_JF_INCOMPAT_CSUM_V3 0x10
+#define E4_JF_INCOMPAT_FAST_COMMIT 0x20
+/* descriptor block (§13.4): the header, tags, and with csum v2/v3 a
+ * checksum tail in the last 4 bytes (revoke blocks too) */
+#define E4_JTAIL_SIZE 4
+/* csum v3 tag: all be32 */
+#define E4_JTAG3_BLOCKNR 0x0
+#define E4_JTAG3_FLAGS 0x4
+#define E4_JTAG3_BLOCKNR_HIGH 0x8
+#define E4_JTAG3_CHECKSUM 0xC
+#define E4_JTAG3_SIZE 16
+/* other tags: be32 blocknr, be16 checksum (v2, else 0), be16 flags, be32
+ * blocknr_high with 64BIT, and 2 unused bytes with csum v2 */
+#define E4_JTAG_BLOCKNR 0x0
+#define E4_JTAG_CHECKSUM 0x4
+#define E4_JTAG_FLAGS 0x6
+#define E4_JTAG_BLOCKNR_HIGH 0x8
+#define E4_JTAG_SIZE 8
+#define E4_JTAG_SIZE_64 12
+#define E4_JTAG_SIZE_CSUM_V2 10
+#define E4_JTAG_SIZE_CSUM_V2_64 14
+/* t_flags; a tag without SAME_UUID is followed by a 16-byte UUID */
+#define E4_JTAG_ESCAPE 0x1
+#define E4_JTAG_SAME_UUID 0x2
+#define E4_JTAG_DELETED 0x4
+#define E4_JTAG_LAST 0x8
+/* revoke block (§13.6): r_count counts the header, be32 or be64 records */
+#define E4_JREVOKE_COUNT 0x0C
+#define E4_JREVOKE_HEADER 16
+#define E4_JREVOKE_RECORD 4
+#define E4_JREVOKE_RECORD_64 8
+/* commit block (§13.7) */
+#define E4_JCOMMIT_CHKSUM_TYPE 0x0C
+#define E4_JCOMMIT_CHKSUM_SIZE 0x0D
+#define E4_JCOMMIT_CHKSUM 0x10		/* be32[8] */
+#define E4_JCOMMIT_CHKSUM_WORDS 8
+#define E4_JCOMMIT_SEC 0x30		/* be64 */
+#define E4_JCOMMIT_NSEC 0x38
+#define E4_JCOMMIT_SIZE 0x3C
+
+/* ---- orphan file (§14.2), little-endian --------------------------------- */
+/* every block: le32 slots (0 = empty), then a tail in its last 8 bytes */
+#define E4_ORPHAN_MAGIC 0x0B10CA04u
+#define E4_ORPHAN_SLOT_SIZE 4
+#define E4_ORPHAN_TAIL_SIZE 8
+#define E4_ORPHAN_TAIL_MAGIC 0x0	/* from the tail's start, B - 8 */
+#define E4_ORPHAN_TAIL_CHECKSUM 0x4
 
 /* Pinned sizes: the offsets above imply these structure sizes. */
 static_assert(E4_SB_CHECKSUM + 4 == E4_SB_SIZE, "superblock is 1024 bytes");
@@ -303,5 +443,54 @@ static_assert(E4_I_BLOCK + E4_I_BLOCK_SIZE == E4_I_GENERATION,
 static_assert(E4_I_PROJID + 4 == 0xA0, "extended inode fields end at 0xA0");
 static_assert(E4_EXT_NODE_SIZE * (E4_EXT_ROOT_CAPACITY + 1) == E4_I_BLOCK_SIZE,
 	      "extent root fills i_block");
+
+static_assert(E4_XATTR_H_RESERVED + E4_XATTR_H_RESERVED_SIZE ==
+	      E4_XATTR_BLOCK_HEADER, "32-byte xattr block header");
+static_assert(E4_XATTR_H_MAGIC + 4 == E4_XATTR_IBODY_HEADER,
+	      "4-byte in-inode xattr header: the magic");
+static_assert(E4_XATTR_E_HASH + 4 == E4_XATTR_E_NAME &&
+	      E4_XATTR_E_NAME == E4_XATTR_ENTRY_HEADER,
+	      "16-byte xattr entry header");
+static_assert(E4_XATTR_ENTRY_HEADER % E4_XATTR_PAD == 0 &&
+	      E4_XATTR_BLOCK_HEADER % E4_XATTR_PAD == 0,
+	      "xattr entries start aligned");
+
+static_assert(E4_ACL_H_VERSION + 4 == E4_ACL_HEADER, "4-byte ACL header");
+static_assert(E4_ACL_E_PERM + 2 == E4_ACL_E_ID &&
+	      E4_ACL_E_ID == E4_ACL_SHORT_ENTRY, "4-byte short ACL entry");
+static_assert(E4_ACL_E_ID + 4 == E4_ACL_FULL_ENTRY, "8-byte full ACL entry");
+
+static_assert(E4_JH_SEQUENCE + 4 == E4_JH_SIZE, "12-byte jbd2 block header");
+static_assert(E4_JH_SIZE == E4_JSB_BLOCKSIZE &&
+	      E4_JH_SIZE == E4_JREVOKE_COUNT &&
+	      E4_JH_SIZE == E4_JCOMMIT_CHKSUM_TYPE,
+	      "jbd2 blocks continue right after the header");
+static_assert(E4_JSB_UUID + E4_J_UUID_SIZE == E4_JSB_NR_USERS,
+	      "16-byte journal UUID");
+static_assert(E4_JSB_USERS + E4_JSB_USERS_SIZE == E4_JSB_SIZE,
+	      "journal superblock is 1024 bytes");
+static_assert(E4_JTAG3_CHECKSUM + 4 == E4_JTAG3_SIZE, "16-byte v3 tag");
+static_assert(E4_JTAG3_BLOCKNR == E4_JTAG_BLOCKNR &&
+	      E4_JTAG3_BLOCKNR_HIGH == E4_JTAG_BLOCKNR_HIGH,
+	      "every tag keeps its block number in the same place");
+static_assert(E4_JTAG_FLAGS + 2 == E4_JTAG_SIZE, "8-byte tag");
+static_assert(E4_JTAG_BLOCKNR_HIGH + 4 == E4_JTAG_SIZE_64,
+	      "12-byte 64-bit tag");
+static_assert(E4_JTAG_SIZE + 2 == E4_JTAG_SIZE_CSUM_V2 &&
+	      E4_JTAG_SIZE_64 + 2 == E4_JTAG_SIZE_CSUM_V2_64,
+	      "csum v2 tags end in 2 unused bytes");
+static_assert(E4_JREVOKE_COUNT + 4 == E4_JREVOKE_HEADER,
+	      "16-byte revoke header");
+static_assert(E4_JCOMMIT_CHKSUM_SIZE + 1 + 2 == E4_JCOMMIT_CHKSUM &&
+	      E4_JCOMMIT_CHKSUM + 4 * E4_JCOMMIT_CHKSUM_WORDS ==
+		      E4_JCOMMIT_SEC &&
+	      E4_JCOMMIT_SEC + 8 == E4_JCOMMIT_NSEC &&
+	      E4_JCOMMIT_NSEC + 4 == E4_JCOMMIT_SIZE,
+	      "60-byte commit header");
+
+static_assert(E4_ORPHAN_TAIL_CHECKSUM + 4 == E4_ORPHAN_TAIL_SIZE,
+	      "8-byte orphan block tail");
+static_assert(E4_ORPHAN_TAIL_SIZE % E4_ORPHAN_SLOT_SIZE == 0,
+	      "the orphan tail ends the slot array");
 
 #endif /* E4_FORMAT_H */

@@ -14,23 +14,9 @@
 
 #include "ondisk/ondisk.h"
 
-#define ACL_DISK_VERSION 1
-#define ACL_XATTR_VERSION 2
-#define ACL_HEADER 4
-#define ACL_SHORT_ENTRY 4
-#define ACL_FULL_ENTRY 8
-#define ACL_UNDEFINED_ID 0xFFFFFFFFu
-
-#define ACL_USER_OBJ 0x01
-#define ACL_USER 0x02
-#define ACL_GROUP_OBJ 0x04
-#define ACL_GROUP 0x08
-#define ACL_MASK 0x10
-#define ACL_OTHER 0x20
-
 static bool acl_tag_has_id(uint16_t tag)
 {
-	return tag == ACL_USER || tag == ACL_GROUP;
+	return tag == E4_ACL_USER || tag == E4_ACL_GROUP;
 }
 
 /*
@@ -42,45 +28,46 @@ static bool acl_tag_has_id(uint16_t tag)
 static int acl_validate(const uint8_t *disk, size_t len, size_t *count_out,
 			const char **why)
 {
-	size_t pos = ACL_HEADER, count = 0;
+	size_t pos = E4_ACL_HEADER, count = 0;
 	unsigned seen = 0;
 	uint16_t prev_tag = 0;
 	uint32_t prev_id = 0;
 
 	*why = NULL;
-	if (len < ACL_HEADER || e4_le32(disk, len, 0) != ACL_DISK_VERSION)
+	if (len < E4_ACL_HEADER ||
+	    e4_le32(disk, len, E4_ACL_H_VERSION) != E4_ACL_DISK_VERSION)
 		*why = "not version 1";
 	while (!*why && pos < len) {
 		uint16_t tag, perm;
 		uint32_t id = 0;
 
-		if (len - pos < ACL_SHORT_ENTRY) {
+		if (len - pos < E4_ACL_SHORT_ENTRY) {
 			*why = "an entry runs past the end";
 			break;
 		}
-		tag = e4_le16(disk, len, pos);
-		perm = e4_le16(disk, len, pos + 2);
+		tag = e4_le16(disk, len, pos + E4_ACL_E_TAG);
+		perm = e4_le16(disk, len, pos + E4_ACL_E_PERM);
 		switch (tag) {
-		case ACL_USER_OBJ: case ACL_USER: case ACL_GROUP_OBJ:
-		case ACL_GROUP: case ACL_MASK: case ACL_OTHER:
+		case E4_ACL_USER_OBJ: case E4_ACL_USER: case E4_ACL_GROUP_OBJ:
+		case E4_ACL_GROUP: case E4_ACL_MASK: case E4_ACL_OTHER:
 			break;
 		default:
 			*why = "unknown tag";
 			continue;
 		}
-		if (perm > 7) {
+		if (perm > E4_ACL_PERM_MASK) {
 			*why = "permissions above 7";
 			break;
 		}
 		if (acl_tag_has_id(tag)) {
-			if (len - pos < ACL_FULL_ENTRY) {
+			if (len - pos < E4_ACL_FULL_ENTRY) {
 				*why = "an entry runs past the end";
 				break;
 			}
-			id = e4_le32(disk, len, pos + 4);
-			pos += ACL_FULL_ENTRY;
+			id = e4_le32(disk, len, pos + E4_ACL_E_ID);
+			pos += E4_ACL_FULL_ENTRY;
 		} else {
-			pos += ACL_SHORT_ENTRY;
+			pos += E4_ACL_SHORT_ENTRY;
 		}
 		if (count > 0 && tag < prev_tag)
 			*why = "entries out of order";
@@ -92,10 +79,11 @@ static int acl_validate(const uint8_t *disk, size_t len, size_t *count_out,
 		seen |= tag;
 		count++;
 	}
-	if (!*why && (!(seen & ACL_USER_OBJ) || !(seen & ACL_GROUP_OBJ) ||
-		      !(seen & ACL_OTHER)))
+	if (!*why && (!(seen & E4_ACL_USER_OBJ) || !(seen & E4_ACL_GROUP_OBJ) ||
+		      !(seen & E4_ACL_OTHER)))
 		*why = "a required entry (owner, group, other) is missing";
-	if (!*why && !!(seen & (ACL_USER | ACL_GROUP)) != !!(seen & ACL_MASK))
+	if (!*why &&
+	    !!(seen & (E4_ACL_USER | E4_ACL_GROUP)) != !!(seen & E4_ACL_MASK))
 		*why = "named entries and the mask go together";
 	if (*why)
 		return -EUCLEAN;
@@ -106,7 +94,7 @@ static int acl_validate(const uint8_t *disk, size_t len, size_t *count_out,
 ssize_t e4_acl_to_xattr(const uint8_t *disk, size_t disk_len, void *buf,
 			size_t size, const char **why)
 {
-	size_t count, need, pos = ACL_HEADER, out = ACL_HEADER;
+	size_t count, need, pos = E4_ACL_HEADER, out = E4_ACL_HEADER;
 	uint8_t *dst = buf;
 	int rc;
 
@@ -114,27 +102,28 @@ ssize_t e4_acl_to_xattr(const uint8_t *disk, size_t disk_len, void *buf,
 	if (rc < 0)
 		return rc;
 	/* count <= disk_len / 4, so this cannot overflow */
-	need = ACL_HEADER + count * ACL_FULL_ENTRY;
+	need = E4_ACL_HEADER + count * E4_ACL_FULL_ENTRY;
 	if (size == 0)
 		return (ssize_t)need;
 	if (size < need)
 		return -ERANGE;
 
-	e4_put_le32(dst, size, 0, ACL_XATTR_VERSION);
+	e4_put_le32(dst, size, E4_ACL_H_VERSION, E4_ACL_XATTR_VERSION);
 	while (pos < disk_len) {
-		uint16_t tag = e4_le16(disk, disk_len, pos);
-		uint32_t id = ACL_UNDEFINED_ID;
+		uint16_t tag = e4_le16(disk, disk_len, pos + E4_ACL_E_TAG);
+		uint32_t id = E4_ACL_UNDEFINED_ID;
 
-		e4_put_le16(dst, size, out, tag);
-		e4_put_le16(dst, size, out + 2, e4_le16(disk, disk_len, pos + 2));
+		e4_put_le16(dst, size, out + E4_ACL_E_TAG, tag);
+		e4_put_le16(dst, size, out + E4_ACL_E_PERM,
+			    e4_le16(disk, disk_len, pos + E4_ACL_E_PERM));
 		if (acl_tag_has_id(tag)) {
-			id = e4_le32(disk, disk_len, pos + 4);
-			pos += ACL_FULL_ENTRY;
+			id = e4_le32(disk, disk_len, pos + E4_ACL_E_ID);
+			pos += E4_ACL_FULL_ENTRY;
 		} else {
-			pos += ACL_SHORT_ENTRY;
+			pos += E4_ACL_SHORT_ENTRY;
 		}
-		e4_put_le32(dst, size, out + 4, id);
-		out += ACL_FULL_ENTRY;
+		e4_put_le32(dst, size, out + E4_ACL_E_ID, id);
+		out += E4_ACL_FULL_ENTRY;
 	}
 	return (ssize_t)need;
 }

@@ -35,52 +35,11 @@
 #include "ondisk/ondisk.h"
 #include "util/hmap.h"
 
-/* jbd2 layout (§13.2-13.7), big-endian */
-#define JH_MAGIC 0x0
-#define JH_BLOCKTYPE 0x4
-#define JH_SEQUENCE 0x8
-#define J_HEADER_SIZE 12
-
-#define JT_DESCRIPTOR 1
-#define JT_COMMIT 2
-#define JT_SB_V1 3
-#define JT_SB_V2 4
-#define JT_REVOKE 5
-
-#define JSB_BLOCKSIZE 0x0C
-#define JSB_MAXLEN 0x10
-#define JSB_FIRST 0x14
-#define JSB_SEQUENCE 0x18
-#define JSB_START 0x1C
-#define JSB_ERRNO 0x20
-#define JSB_FEATURE_COMPAT 0x24
-#define JSB_FEATURE_INCOMPAT 0x28
-#define JSB_FEATURE_RO_COMPAT 0x2C
-#define JSB_UUID 0x30
-#define JSB_CHECKSUM_TYPE 0x50
-#define JSB_NUM_FC_BLKS 0x54
-#define JSB_CHECKSUM 0xFC
-#define JSB_SIZE 1024
-
-#define JF_COMPAT_CHECKSUM 0x1
-#define JF_INCOMPAT_REVOKE 0x01
-#define JF_INCOMPAT_64BIT 0x02
-#define JF_INCOMPAT_ASYNC_COMMIT 0x04
-#define JF_INCOMPAT_CSUM_V2 0x08
-#define JF_INCOMPAT_CSUM_V3 0x10
-#define JF_INCOMPAT_FAST_COMMIT 0x20
-#define JF_INCOMPAT_KNOWN 0x3F
-
-#define JTAG_ESCAPE 0x1
-#define JTAG_SAME_UUID 0x2
-#define JTAG_LAST 0x8
-
-#define JCOMMIT_CHKSUM_TYPE 0x0C
-#define JCOMMIT_CHKSUM_SIZE 0x0D
-#define JCOMMIT_CHKSUM 0x10
-#define JREVOKE_COUNT 0x0C
-#define JREVOKE_HEADER 16
-#define J_CSUM_TAIL 4
+/* Every incompat feature §13.3 defines (the layout is in e4/format.h). */
+#define JF_INCOMPAT_KNOWN                                                    \
+	(E4_JF_INCOMPAT_REVOKE | E4_JF_INCOMPAT_64BIT |                       \
+	 E4_JF_INCOMPAT_ASYNC_COMMIT | E4_JF_INCOMPAT_CSUM_V2 |               \
+	 E4_JF_INCOMPAT_CSUM_V3 | E4_JF_INCOMPAT_FAST_COMMIT)
 
 /* ---- the journal ----------------------------------------------------- */
 
@@ -330,7 +289,7 @@ static uint32_t jbd2_tail_csum(uint32_t seed, const uint8_t *b, size_t B)
 {
 	static const uint8_t zero[4];
 
-	return e4_crc32c(e4_crc32c(seed, b, B - J_CSUM_TAIL), zero, 4);
+	return e4_crc32c(e4_crc32c(seed, b, B - E4_JTAIL_SIZE), zero, 4);
 }
 
 /* §12.4: a commit block, crc32c(j_seed, the block with h_chksum[0]
@@ -338,10 +297,10 @@ static uint32_t jbd2_tail_csum(uint32_t seed, const uint8_t *b, size_t B)
 static uint32_t jbd2_commit_csum(uint32_t seed, const uint8_t *b, size_t B)
 {
 	static const uint8_t zero[4];
-	uint32_t c = e4_crc32c(seed, b, JCOMMIT_CHKSUM);
+	uint32_t c = e4_crc32c(seed, b, E4_JCOMMIT_CHKSUM);
 
 	c = e4_crc32c(c, zero, 4);
-	return e4_crc32c(c, b + JCOMMIT_CHKSUM + 4, B - JCOMMIT_CHKSUM - 4);
+	return e4_crc32c(c, b + E4_JCOMMIT_CHKSUM + 4, B - E4_JCOMMIT_CHKSUM - 4);
 }
 
 /* §13.3: the journal superblock, crc32c(~0, its 1024 bytes with the
@@ -349,24 +308,24 @@ static uint32_t jbd2_commit_csum(uint32_t seed, const uint8_t *b, size_t B)
 static uint32_t jbd2_sb_csum(const uint8_t *b)
 {
 	static const uint8_t zero[4];
-	uint32_t c = e4_crc32c(0xFFFFFFFFu, b, JSB_CHECKSUM);
+	uint32_t c = e4_crc32c(0xFFFFFFFFu, b, E4_JSB_CHECKSUM);
 
 	c = e4_crc32c(c, zero, 4);
-	return e4_crc32c(c, b + JSB_CHECKSUM + 4, JSB_SIZE - JSB_CHECKSUM - 4);
+	return e4_crc32c(c, b + E4_JSB_CHECKSUM + 4, E4_JSB_SIZE - E4_JSB_CHECKSUM - 4);
 }
 
 static bool tail_csum_ok(const struct e4_journal *j, const uint8_t *b)
 {
 	size_t B = j->fs->block_size;
 
-	return jbd2_tail_csum(j->seed, b, B) == e4_be32(b, B, B - J_CSUM_TAIL);
+	return jbd2_tail_csum(j->seed, b, B) == e4_be32(b, B, B - E4_JTAIL_SIZE);
 }
 
 static bool commit_csum_ok(const struct e4_journal *j, const uint8_t *b)
 {
 	size_t B = j->fs->block_size;
 
-	return jbd2_commit_csum(j->seed, b, B) == e4_be32(b, B, JCOMMIT_CHKSUM);
+	return jbd2_commit_csum(j->seed, b, B) == e4_be32(b, B, E4_JCOMMIT_CHKSUM);
 }
 
 static bool has_csum(const struct e4_journal *j)
@@ -380,29 +339,29 @@ static int load_superblock(struct e4_journal *j, const uint8_t *b)
 {
 	struct e4_fs *fs = j->fs;
 	size_t B = fs->block_size;
-	uint32_t type = e4_be32(b, B, JH_BLOCKTYPE);
+	uint32_t type = e4_be32(b, B, E4_JH_BLOCKTYPE);
 	struct e4_object jsb = e4_obj(E4_OBJ_JOURNAL_SB, 0, 0, 0);
 
-	if (e4_be32(b, B, JH_MAGIC) != E4_JBD2_MAGIC ||
-	    (type != JT_SB_V1 && type != JT_SB_V2))
+	if (e4_be32(b, B, E4_JH_MAGIC) != E4_JBD2_MAGIC ||
+	    (type != E4_JT_SB_V1 && type != E4_JT_SB_V2))
 		return e4_corrupt(fs, E4_RULE_J1, jsb,
 				  "bad magic 0x%08x or type %u",
-				  e4_be32(b, B, JH_MAGIC), type);
-	if (e4_be32(b, B, JSB_BLOCKSIZE) != B)
+				  e4_be32(b, B, E4_JH_MAGIC), type);
+	if (e4_be32(b, B, E4_JSB_BLOCKSIZE) != B)
 		return e4_corrupt(fs, E4_RULE_J1, jsb,
 				  "block size %u != file system block size %zu",
-				  e4_be32(b, B, JSB_BLOCKSIZE), B);
-	j->maxlen = e4_be32(b, B, JSB_MAXLEN);
-	j->first = e4_be32(b, B, JSB_FIRST);
-	j->sequence = e4_be32(b, B, JSB_SEQUENCE);
-	j->start = e4_be32(b, B, JSB_START);
-	if (type == JT_SB_V2) {
-		j->compat = e4_be32(b, B, JSB_FEATURE_COMPAT);
-		j->incompat = e4_be32(b, B, JSB_FEATURE_INCOMPAT);
-		if (e4_be32(b, B, JSB_FEATURE_RO_COMPAT))
+				  e4_be32(b, B, E4_JSB_BLOCKSIZE), B);
+	j->maxlen = e4_be32(b, B, E4_JSB_MAXLEN);
+	j->first = e4_be32(b, B, E4_JSB_FIRST);
+	j->sequence = e4_be32(b, B, E4_JSB_SEQUENCE);
+	j->start = e4_be32(b, B, E4_JSB_START);
+	if (type == E4_JT_SB_V2) {
+		j->compat = e4_be32(b, B, E4_JSB_FEATURE_COMPAT);
+		j->incompat = e4_be32(b, B, E4_JSB_FEATURE_INCOMPAT);
+		if (e4_be32(b, B, E4_JSB_FEATURE_RO_COMPAT))
 			return e4_corrupt(fs, E4_RULE_J2, jsb,
 					  "unknown read-only features 0x%x",
-					  e4_be32(b, B, JSB_FEATURE_RO_COMPAT));
+					  e4_be32(b, B, E4_JSB_FEATURE_RO_COMPAT));
 	}
 	if (j->incompat & ~(uint32_t)JF_INCOMPAT_KNOWN) {
 		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_J2, jsb,
@@ -410,28 +369,28 @@ static int load_superblock(struct e4_journal *j, const uint8_t *b)
 			    j->incompat & ~(uint32_t)JF_INCOMPAT_KNOWN);
 		return -EOPNOTSUPP;
 	}
-	j->csum_v2 = j->incompat & JF_INCOMPAT_CSUM_V2;
-	j->csum_v3 = j->incompat & JF_INCOMPAT_CSUM_V3;
-	j->is64 = j->incompat & JF_INCOMPAT_64BIT;
+	j->csum_v2 = j->incompat & E4_JF_INCOMPAT_CSUM_V2;
+	j->csum_v3 = j->incompat & E4_JF_INCOMPAT_CSUM_V3;
+	j->is64 = j->incompat & E4_JF_INCOMPAT_64BIT;
 	if (j->csum_v2 && j->csum_v3)
 		return e4_corrupt(fs, E4_RULE_J2, jsb,
 				  "both checksum v2 and v3 set");
 	if (has_csum(j)) {
-		uint8_t ct = e4_u8(b, B, JSB_CHECKSUM_TYPE);
-		if (ct != 4)
+		uint8_t ct = e4_u8(b, B, E4_JSB_CHECKSUM_TYPE);
+		if (ct != E4_JCSUM_CRC32C)
 			return e4_corrupt(fs, E4_RULE_J2, jsb,
 					  "checksum type %u, expected 4 (crc32c)",
 					  ct);
 		uint32_t c = jbd2_sb_csum(b);
-		if (c != e4_be32(b, B, JSB_CHECKSUM)) {
+		if (c != e4_be32(b, B, E4_JSB_CHECKSUM)) {
 			int err = e4_csum_mismatch(fs, E4_RULE_CS1, jsb,
-						   e4_be32(b, B, JSB_CHECKSUM),
+						   e4_be32(b, B, E4_JSB_CHECKSUM),
 						   c);
 			if (err)
 				return err;
 		}
 	}
-	j->seed = e4_crc32c(0xFFFFFFFFu, b + JSB_UUID, 16);
+	j->seed = e4_crc32c(0xFFFFFFFFu, b + E4_JSB_UUID, E4_J_UUID_SIZE);
 
 	uint64_t file_blocks = j->inode.size >> fs->log_block_size;
 	if (j->first < 1 || j->first >= j->maxlen || j->maxlen > file_blocks)
@@ -446,10 +405,10 @@ static int load_superblock(struct e4_journal *j, const uint8_t *b)
 				  "maxlen %u exceeds the file system's %llu blocks",
 				  j->maxlen, (unsigned long long)fs->blocks_count);
 	j->log_end = j->maxlen;
-	if (j->incompat & JF_INCOMPAT_FAST_COMMIT) {
-		uint32_t fc = e4_be32(b, B, JSB_NUM_FC_BLKS);
+	if (j->incompat & E4_JF_INCOMPAT_FAST_COMMIT) {
+		uint32_t fc = e4_be32(b, B, E4_JSB_NUM_FC_BLKS);
 		if (fc == 0)
-			fc = 256;
+			fc = E4_JSB_NUM_FC_BLKS_DEFAULT;
 		if (fc >= j->maxlen - j->first)
 			return e4_corrupt(fs, E4_RULE_J1, jsb,
 					  "fast-commit area of %u blocks leaves no log",
@@ -468,11 +427,12 @@ static int load_superblock(struct e4_journal *j, const uint8_t *b)
 	/* §13.4 tag sizes; all but v3 share be32 nr, be16 csum, be16 flags
 	 * [, be32 nr_high], and v2 adds 2 unused bytes */
 	if (j->csum_v3)
-		j->tag_bytes = 16;
+		j->tag_bytes = E4_JTAG3_SIZE;
 	else if (j->csum_v2)
-		j->tag_bytes = j->is64 ? 14 : 10;
+		j->tag_bytes = j->is64 ? E4_JTAG_SIZE_CSUM_V2_64 :
+					 E4_JTAG_SIZE_CSUM_V2;
 	else
-		j->tag_bytes = j->is64 ? 12 : 8;
+		j->tag_bytes = j->is64 ? E4_JTAG_SIZE_64 : E4_JTAG_SIZE;
 	return 0;
 }
 
@@ -522,33 +482,36 @@ static int scan_descriptor(struct e4_journal *j, struct scan *s,
 			   uint32_t *steps, uint32_t limit, struct v1_sums *v1)
 {
 	size_t B = j->fs->block_size;
-	size_t end = B - (has_csum(j) ? J_CSUM_TAIL : 0);
-	size_t off = J_HEADER_SIZE;
+	size_t end = B - (has_csum(j) ? E4_JTAIL_SIZE : 0);
+	size_t off = E4_JH_SIZE;
 	int err;
 
 	while (off + j->tag_bytes <= end) {
 		struct pending_tag t = { 0 };
 		uint32_t flags;
 
-		t.target = e4_be32(b, B, off);
 		if (j->csum_v3) {
-			flags = e4_be32(b, B, off + 4);
-			t.target |= (uint64_t)e4_be32(b, B, off + 8) << 32;
-			t.tag_csum = e4_be32(b, B, off + 12);
+			uint64_t hi = e4_be32(b, B, off + E4_JTAG3_BLOCKNR_HIGH);
+
+			t.target = e4_be32(b, B, off + E4_JTAG3_BLOCKNR) | hi << 32;
+			flags = e4_be32(b, B, off + E4_JTAG3_FLAGS);
+			t.tag_csum = e4_be32(b, B, off + E4_JTAG3_CHECKSUM);
 		} else {
-			t.tag_csum = e4_be16(b, B, off + 4);
-			flags = e4_be16(b, B, off + 6);
-			if (j->is64)
-				t.target |= (uint64_t)e4_be32(b, B, off + 8) << 32;
+			uint64_t hi = j->is64 ?
+				e4_be32(b, B, off + E4_JTAG_BLOCKNR_HIGH) : 0;
+
+			t.target = e4_be32(b, B, off + E4_JTAG_BLOCKNR) | hi << 32;
+			t.tag_csum = e4_be16(b, B, off + E4_JTAG_CHECKSUM);
+			flags = e4_be16(b, B, off + E4_JTAG_FLAGS);
 		}
-		t.escaped = flags & JTAG_ESCAPE;
+		t.escaped = flags & E4_JTAG_ESCAPE;
 		off += j->tag_bytes;
-		if (!(flags & JTAG_SAME_UUID)) {
-			if (off + 16 > end)
+		if (!(flags & E4_JTAG_SAME_UUID)) {
+			if (off + E4_J_UUID_SIZE > end)
 				return e4_corrupt(j->fs, E4_RULE_J4,
 						  e4_obj_journal_block(*pos, 0),
 						  "descriptor tag UUID runs past the block end");
-			off += 16;
+			off += E4_J_UUID_SIZE;
 		}
 		*pos = next_block(j, *pos);
 		if (++*steps > limit)
@@ -557,7 +520,7 @@ static int scan_descriptor(struct e4_journal *j, struct scan *s,
 					  "transaction %u runs longer than the log",
 					  seq);
 		t.jblk = *pos;
-		if (j->compat & JF_COMPAT_CHECKSUM) {
+		if (j->compat & E4_JF_COMPAT_CHECKSUM) {
 			err = journal_read(j, t.jblk, s->data, NULL);
 			if (err)
 				return err;
@@ -568,7 +531,7 @@ static int scan_descriptor(struct e4_journal *j, struct scan *s,
 		if (err)
 			return err;
 		s->tags[s->ntags++] = t;
-		if (flags & JTAG_LAST)
+		if (flags & E4_JTAG_LAST)
 			break;
 	}
 	*pos = next_block(j, *pos);
@@ -580,12 +543,12 @@ static int revoke_count(struct e4_journal *j, const uint8_t *b, uint32_t jblk,
 			uint32_t seq, uint32_t *count)
 {
 	size_t B = j->fs->block_size;
-	size_t rec = j->is64 ? 8 : 4;
-	size_t limit = B - (has_csum(j) ? J_CSUM_TAIL : 0);
+	size_t rec = j->is64 ? E4_JREVOKE_RECORD_64 : E4_JREVOKE_RECORD;
+	size_t limit = B - (has_csum(j) ? E4_JTAIL_SIZE : 0);
 
-	*count = e4_be32(b, B, JREVOKE_COUNT);
-	if (*count < JREVOKE_HEADER || *count > limit ||
-	    (*count - JREVOKE_HEADER) % rec)
+	*count = e4_be32(b, B, E4_JREVOKE_COUNT);
+	if (*count < E4_JREVOKE_HEADER || *count > limit ||
+	    (*count - E4_JREVOKE_HEADER) % rec)
 		return e4_corrupt(j->fs, E4_RULE_J5,
 				  e4_obj_journal_block(jblk, 0),
 				  "revoke block of transaction %u: r_count %u invalid",
@@ -689,11 +652,11 @@ static int scan_log(struct e4_journal *j, struct scan *s)
 		err = journal_read(j, pos, b, NULL);
 		if (err)
 			break;
-		if (e4_be32(b, B, JH_MAGIC) != E4_JBD2_MAGIC ||
-		    e4_be32(b, B, JH_SEQUENCE) != seq)
+		if (e4_be32(b, B, E4_JH_MAGIC) != E4_JBD2_MAGIC ||
+		    e4_be32(b, B, E4_JH_SEQUENCE) != seq)
 			break;	/* end of the log */
-		uint32_t type = e4_be32(b, B, JH_BLOCKTYPE);
-		if (type == JT_DESCRIPTOR) {
+		uint32_t type = e4_be32(b, B, E4_JH_BLOCKTYPE);
+		if (type == E4_JT_DESCRIPTOR) {
 			if (has_csum(j) && !tail_csum_ok(j, b)) {
 				e4_log(j->fs, E4_LOG_WARN,
 				       "journal: descriptor block %u of transaction %u fails its checksum: log ends here",
@@ -706,7 +669,7 @@ static int scan_log(struct e4_journal *j, struct scan *s)
 				break;
 			continue;
 		}
-		if (type == JT_REVOKE) {
+		if (type == E4_JT_REVOKE) {
 			if (has_csum(j) && !tail_csum_ok(j, b)) {
 				e4_log(j->fs, E4_LOG_WARN,
 				       "journal: revoke block %u of transaction %u fails its checksum: log ends here",
@@ -720,14 +683,16 @@ static int scan_log(struct e4_journal *j, struct scan *s)
 			pos = next_block(j, pos);
 			continue;
 		}
-		if (type == JT_COMMIT) {
+		if (type == E4_JT_COMMIT) {
 			bool ok = true;
 			if (has_csum(j)) {
 				ok = commit_csum_ok(j, b);
-			} else if ((j->compat & JF_COMPAT_CHECKSUM) &&
-				   e4_u8(b, B, JCOMMIT_CHKSUM_TYPE) == 1 &&
-				   e4_u8(b, B, JCOMMIT_CHKSUM_SIZE) == 4) {
-				uint32_t want = e4_be32(b, B, JCOMMIT_CHKSUM);
+			} else if ((j->compat & E4_JF_COMPAT_CHECKSUM) &&
+				   e4_u8(b, B, E4_JCOMMIT_CHKSUM_TYPE) ==
+					   E4_JCSUM_CRC32 &&
+				   e4_u8(b, B, E4_JCOMMIT_CHKSUM_SIZE) ==
+					   E4_JCSUM_CRC32_SIZE) {
+				uint32_t want = e4_be32(b, B, E4_JCOMMIT_CHKSUM);
 				ok = want == v1.without_revokes || want == v1.with_revokes;
 			}
 			if (!ok) {
@@ -760,7 +725,7 @@ static int scan_log(struct e4_journal *j, struct scan *s)
 static int apply_revokes(struct e4_journal *j, struct scan *s)
 {
 	size_t B = j->fs->block_size;
-	size_t rec = j->is64 ? 8 : 4;
+	size_t rec = j->is64 ? E4_JREVOKE_RECORD_64 : E4_JREVOKE_RECORD;
 	uint8_t *b = s->data;
 
 	for (size_t i = 0; i < s->nrevs; i++) {
@@ -770,9 +735,9 @@ static int apply_revokes(struct e4_journal *j, struct scan *s)
 
 		if (err)
 			return err;
-		if (e4_be32(b, B, JH_MAGIC) != E4_JBD2_MAGIC ||
-		    e4_be32(b, B, JH_BLOCKTYPE) != JT_REVOKE ||
-		    e4_be32(b, B, JH_SEQUENCE) != r->seq ||
+		if (e4_be32(b, B, E4_JH_MAGIC) != E4_JBD2_MAGIC ||
+		    e4_be32(b, B, E4_JH_BLOCKTYPE) != E4_JT_REVOKE ||
+		    e4_be32(b, B, E4_JH_SEQUENCE) != r->seq ||
 		    (has_csum(j) && !tail_csum_ok(j, b))) {
 			e4_log_rule(j->fs, E4_LOG_ERROR, E4_RULE_IO_CHANGED,
 				    e4_obj_journal_block(r->jblk, 0),
@@ -782,7 +747,7 @@ static int apply_revokes(struct e4_journal *j, struct scan *s)
 		err = revoke_count(j, b, r->jblk, r->seq, &count);
 		if (err)
 			return err;
-		for (size_t off = JREVOKE_HEADER; off < count; off += rec) {
+		for (size_t off = E4_JREVOKE_HEADER; off < count; off += rec) {
 			uint64_t target = j->is64 ? e4_be64(b, B, off) : e4_be32(b, B, off);
 			struct replay_entry *e = e4_hmap_get(j->map, target);
 
@@ -892,7 +857,7 @@ int e4_journal_overlay_read(void *ctx, uint64_t blk, uint8_t *buf)
 		return -EIO;
 	}
 	if (e->escaped)
-		e4_put_be32(buf, j->fs->block_size, 0, E4_JBD2_MAGIC);
+		e4_put_be32(buf, j->fs->block_size, E4_JH_MAGIC, E4_JBD2_MAGIC);
 	return 1;
 }
 
@@ -967,14 +932,14 @@ int e4_journal_replay(struct e4_fs *fs, struct e4_journal **out)
 	err = load_superblock(j, s.data);
 	if (err)
 		goto fail;
-	if (e4_be32(s.data, fs->block_size, JSB_ERRNO))
+	if (e4_be32(s.data, fs->block_size, E4_JSB_ERRNO))
 		e4_log(fs, E4_LOG_WARN, "journal: aborted with error %d recorded",
-		       (int32_t)e4_be32(s.data, fs->block_size, JSB_ERRNO));
+		       (int32_t)e4_be32(s.data, fs->block_size, E4_JSB_ERRNO));
 	if (j->start == 0) {
 		e4_log(fs, E4_LOG_INFO, "journal: log is empty, nothing to replay");
 		goto done;
 	}
-	if (j->incompat & JF_INCOMPAT_FAST_COMMIT) {
+	if (j->incompat & E4_JF_INCOMPAT_FAST_COMMIT) {
 		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_J6,
 			    e4_obj(E4_OBJ_JOURNAL, 0, 0, 0),
 			    "needs recovery with fast commits, which e4fuse cannot replay; use -o norecovery to read the unreplayed image");
@@ -1013,21 +978,21 @@ fail:
  */
 static bool owner_has_csum(const struct e4_owner *o)
 {
-	return o->span & (JF_INCOMPAT_CSUM_V2 | JF_INCOMPAT_CSUM_V3);
+	return o->span & (E4_JF_INCOMPAT_CSUM_V2 | E4_JF_INCOMPAT_CSUM_V3);
 }
 
 static int jbd2_check_header(struct e4_fs *fs, const struct e4_buf *buf,
 			     const struct e4_owner *o, uint32_t t1, uint32_t t2)
 {
 	size_t B = buf->size;
-	uint32_t type = e4_be32(buf->data, B, JH_BLOCKTYPE);
+	uint32_t type = e4_be32(buf->data, B, E4_JH_BLOCKTYPE);
 
-	if (e4_be32(buf->data, B, JH_MAGIC) != E4_JBD2_MAGIC ||
+	if (e4_be32(buf->data, B, E4_JH_MAGIC) != E4_JBD2_MAGIC ||
 	    (type != t1 && type != t2))
 		return e4_corrupt(fs, E4_RULE_J1,
 				  e4_obj_journal_block((uint32_t)o->pos, 0),
 				  "bad magic 0x%08x or block type %u",
-				  e4_be32(buf->data, B, JH_MAGIC), type);
+				  e4_be32(buf->data, B, E4_JH_MAGIC), type);
 	return 0;
 }
 
@@ -1035,12 +1000,12 @@ static int jsb_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
 			    const struct e4_owner *o)
 {
 	size_t B = buf->size;
-	int err = jbd2_check_header(fs, buf, o, JT_SB_V1, JT_SB_V2);
+	int err = jbd2_check_header(fs, buf, o, E4_JT_SB_V1, E4_JT_SB_V2);
 
-	if (!err && (e4_be32(buf->data, B, JSB_BLOCKSIZE) != B ||
-		     e4_be32(buf->data, B, JSB_FIRST) < 1 ||
-		     e4_be32(buf->data, B, JSB_FIRST) >=
-			     e4_be32(buf->data, B, JSB_MAXLEN)))
+	if (!err && (e4_be32(buf->data, B, E4_JSB_BLOCKSIZE) != B ||
+		     e4_be32(buf->data, B, E4_JSB_FIRST) < 1 ||
+		     e4_be32(buf->data, B, E4_JSB_FIRST) >=
+			     e4_be32(buf->data, B, E4_JSB_MAXLEN)))
 		err = e4_corrupt(fs, E4_RULE_J1,
 				 e4_obj(E4_OBJ_JOURNAL_SB, 0, buf->blk, 0),
 				 "block size, first or maxlen invalid");
@@ -1059,14 +1024,14 @@ static struct jbd2_csum_slot jsb_slot(const struct e4_owner *o,
 				      const struct e4_buf *buf)
 {
 	(void)o;
-	return (struct jbd2_csum_slot){ JSB_CHECKSUM, jbd2_sb_csum(buf->data) };
+	return (struct jbd2_csum_slot){ E4_JSB_CHECKSUM, jbd2_sb_csum(buf->data) };
 }
 
 static struct jbd2_csum_slot jtail_slot(const struct e4_owner *o,
 					const struct e4_buf *buf)
 {
 	return (struct jbd2_csum_slot){
-		buf->size - J_CSUM_TAIL,
+		buf->size - E4_JTAIL_SIZE,
 		jbd2_tail_csum(o->gen, buf->data, buf->size) };
 }
 
@@ -1074,7 +1039,7 @@ static struct jbd2_csum_slot jcommit_slot(const struct e4_owner *o,
 					  const struct e4_buf *buf)
 {
 	return (struct jbd2_csum_slot){
-		JCOMMIT_CHKSUM, jbd2_commit_csum(o->gen, buf->data, buf->size) };
+		E4_JCOMMIT_CHKSUM, jbd2_commit_csum(o->gen, buf->data, buf->size) };
 }
 
 static int jbd2_csum_verify(struct e4_fs *fs, const struct e4_buf *buf,
@@ -1127,7 +1092,7 @@ const struct e4_buf_ops e4_bops_jbd2_sb = {
 static int jtail_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
 			      const struct e4_owner *o)
 {
-	return jbd2_check_header(fs, buf, o, JT_DESCRIPTOR, JT_REVOKE);
+	return jbd2_check_header(fs, buf, o, E4_JT_DESCRIPTOR, E4_JT_REVOKE);
 }
 
 static int jtail_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
@@ -1156,7 +1121,7 @@ const struct e4_buf_ops e4_bops_jbd2_tail = {
 static int jcommit_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
 				const struct e4_owner *o)
 {
-	return jbd2_check_header(fs, buf, o, JT_COMMIT, JT_COMMIT);
+	return jbd2_check_header(fs, buf, o, E4_JT_COMMIT, E4_JT_COMMIT);
 }
 
 static int jcommit_verify_read(struct e4_fs *fs, const struct e4_buf *buf,

@@ -14,8 +14,9 @@
 
 #include "ondisk/ondisk.h"
 
-#define ORPHAN_BLOCK_MAGIC 0x0B10CA04u
-#define ORPHAN_TAIL 8	/* le32 magic, le32 checksum */
+/* The tail's fields in a block of @B bytes (§14.2, e4/format.h). */
+#define OB_MAGIC(B) ((B) - E4_ORPHAN_TAIL_SIZE + E4_ORPHAN_TAIL_MAGIC)
+#define OB_CHECKSUM(B) ((B) - E4_ORPHAN_TAIL_SIZE + E4_ORPHAN_TAIL_CHECKSUM)
 /* The largest orphan file the kernel mounts ("orphan file too big" above,
  * measured on Linux 6.18 for 1, 2 and 4 KiB blocks and 16K to 1M inodes;
  * mke2fs makes at most 2 MiB by default).  A bound from the format, not
@@ -94,7 +95,7 @@ static uint32_t orphan_block_csum(const struct e4_fs *fs,
 
 	e4_put_le64(le, 8, 0, buf->blk);
 	return e4_crc32c(e4_crc32c(e4_inode_csum_seed(fs, o->ino, o->gen), le, 8),
-			 buf->data, fs->block_size - ORPHAN_TAIL);
+			 buf->data, fs->block_size - E4_ORPHAN_TAIL_SIZE);
 }
 
 /* The magic and the slots: each empty or an ordinary inode number. */
@@ -106,16 +107,18 @@ static int orphan_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
 	struct e4_object obj = e4_obj(E4_OBJ_ORPHAN_BLOCK, 0, buf->blk, 0);
 
 	(void)owner;
-	if (e4_le32(b, B, B - ORPHAN_TAIL) != ORPHAN_BLOCK_MAGIC)
+	if (e4_le32(b, B, OB_MAGIC(B)) != E4_ORPHAN_MAGIC)
 		return e4_corrupt(fs, E4_RULE_OR2, obj, "bad magic 0x%08x",
-				  e4_le32(b, B, B - ORPHAN_TAIL));
-	for (uint32_t off = 0; off + 4 <= B - ORPHAN_TAIL; off += 4) {
+				  e4_le32(b, B, OB_MAGIC(B)));
+	for (uint32_t off = 0;
+	     off + E4_ORPHAN_SLOT_SIZE <= B - E4_ORPHAN_TAIL_SIZE;
+	     off += E4_ORPHAN_SLOT_SIZE) {
 		uint32_t ino = e4_le32(b, B, off);
 
 		if (ino && (ino < fs->first_ino || ino > fs->inodes_count))
 			return e4_corrupt(fs, E4_RULE_OR2, obj,
 					  "slot %u names invalid inode %u",
-					  off / 4, ino);
+					  off / E4_ORPHAN_SLOT_SIZE, ino);
 	}
 	return 0;
 }
@@ -127,10 +130,10 @@ static int orphan_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
 	uint32_t B = fs->block_size;
 	const uint8_t *b = buf->data;
 
-	if (e4_le32(b, B, B - ORPHAN_TAIL) == ORPHAN_BLOCK_MAGIC &&
+	if (e4_le32(b, B, OB_MAGIC(B)) == E4_ORPHAN_MAGIC &&
 	    fs->metadata_csum) {
 		uint32_t c = orphan_block_csum(fs, owner, buf);
-		uint32_t want = e4_le32(b, B, B - 4);
+		uint32_t want = e4_le32(b, B, OB_CHECKSUM(B));
 
 		if (c != want) {
 			int ret = e4_csum_mismatch(fs, E4_RULE_OR2,
@@ -148,7 +151,7 @@ static void orphan_csum_set(struct e4_fs *fs, struct e4_buf *buf,
 			    const struct e4_owner *owner)
 {
 	if (fs->metadata_csum)
-		e4_put_le32(buf->data, buf->size, fs->block_size - 4,
+		e4_put_le32(buf->data, buf->size, OB_CHECKSUM(fs->block_size),
 			    orphan_block_csum(fs, owner, buf));
 }
 
@@ -170,7 +173,9 @@ static int walk_orphan_block(struct e4_fs *fs, uint64_t phys,
 
 	if (ret)
 		return ret;
-	for (uint32_t off = 0; !ret && off + 4 <= B - ORPHAN_TAIL; off += 4) {
+	for (uint32_t off = 0;
+	     !ret && off + E4_ORPHAN_SLOT_SIZE <= B - E4_ORPHAN_TAIL_SIZE;
+	     off += E4_ORPHAN_SLOT_SIZE) {
 		uint32_t ino = e4_le32(buf->data, B, off);
 		uint16_t links;
 		uint32_t dtime;

@@ -33,17 +33,8 @@
 #define XA_MAX_VALUE 65536u			/* through the API (§16) */
 #define XA_MAX_EA_INODE_VALUE (16u << 20)	/* on disk (§16) */
 #define XA_MAX_REFCOUNT 1024u
-#define XA_MIN_IBODY 8u	/* magic and a terminator, else unused [D] */
-#define XA_BLK_CHECKSUM 0x10
-#define XA_BLK_REFCOUNT 0x04
-#define XA_BLK_BLOCKS 0x08
-
-#define XE_NAME_LEN 0x0
-#define XE_NAME_INDEX 0x1
-#define XE_VALUE_OFFS 0x2
-#define XE_VALUE_INUM 0x4
-#define XE_VALUE_SIZE 0x8
-#define XE_NAME 0x10
+/* magic and a terminator, else unused [D] */
+#define XA_MIN_IBODY (E4_XATTR_IBODY_HEADER + E4_XATTR_END_SIZE)
 
 /* One attribute area: the bytes, where entries start and what values are
  * relative to, and who owns it (for messages). */
@@ -69,19 +60,20 @@ struct xa_entry {
 
 static size_t xa_entry_size(uint8_t name_len)
 {
-	return ((size_t)XE_NAME + name_len + 3) & ~(size_t)3;
+	return ((size_t)E4_XATTR_E_NAME + name_len + E4_XATTR_PAD - 1) &
+	       ~(size_t)(E4_XATTR_PAD - 1);
 }
 
 static void xa_entry_decode(const struct xa_area *a, size_t pos,
 			    struct xa_entry *e)
 {
 	e->pos = pos;
-	e->name_len = e4_u8(a->p, a->size, pos + XE_NAME_LEN);
-	e->index = e4_u8(a->p, a->size, pos + XE_NAME_INDEX);
-	e->value_offs = e4_le16(a->p, a->size, pos + XE_VALUE_OFFS);
-	e->value_inum = e4_le32(a->p, a->size, pos + XE_VALUE_INUM);
-	e->value_size = e4_le32(a->p, a->size, pos + XE_VALUE_SIZE);
-	e->name = a->p + pos + XE_NAME;
+	e->name_len = e4_u8(a->p, a->size, pos + E4_XATTR_E_NAME_LEN);
+	e->index = e4_u8(a->p, a->size, pos + E4_XATTR_E_NAME_INDEX);
+	e->value_offs = e4_le16(a->p, a->size, pos + E4_XATTR_E_VALUE_OFFS);
+	e->value_inum = e4_le32(a->p, a->size, pos + E4_XATTR_E_VALUE_INUM);
+	e->value_size = e4_le32(a->p, a->size, pos + E4_XATTR_E_VALUE_SIZE);
+	e->name = a->p + pos + E4_XATTR_E_NAME;
 }
 
 static struct e4_object xa_area_obj(const struct xa_area *a)
@@ -144,16 +136,16 @@ static int xa_walk_table(struct e4_fs *fs, const struct xa_area *a,
 	for (;;) {
 		uint8_t name_len, index;
 
-		if (pos > a->size || a->size - pos < 4)
+		if (pos > a->size || a->size - pos < E4_XATTR_END_SIZE)
 			return xa_entry_corrupt(fs, a, E4_RULE_XA3, pos,
 						"entry table runs past the end (no terminator)");
 		if (e4_le32(a->p, a->size, pos) == 0)
 			break;
-		if (a->size - pos < XE_NAME)
+		if (a->size - pos < E4_XATTR_ENTRY_HEADER)
 			return xa_entry_corrupt(fs, a, E4_RULE_XA3, pos,
 						"entry header runs past the end");
-		name_len = e4_u8(a->p, a->size, pos + XE_NAME_LEN);
-		index = e4_u8(a->p, a->size, pos + XE_NAME_INDEX);
+		name_len = e4_u8(a->p, a->size, pos + E4_XATTR_E_NAME_LEN);
+		index = e4_u8(a->p, a->size, pos + E4_XATTR_E_NAME_INDEX);
 		if (a->size - pos < xa_entry_size(name_len))
 			return xa_entry_corrupt(fs, a, E4_RULE_XA3, pos,
 						"name runs past the end");
@@ -196,12 +188,12 @@ static int xa_check_value(struct e4_fs *fs, const struct xa_area *a,
 	}
 	if (e->value_size == 0)
 		return 0;
-	if (e->value_offs % 4 != 0)
+	if (e->value_offs % E4_XATTR_PAD != 0)
 		return xa_entry_corrupt(fs, a, E4_RULE_XA4, e->pos,
 					"value offset %u is not 4-byte aligned",
 					e->value_offs);
 	start = a->value_base + e->value_offs;	/* both < 2^17 */
-	if (start < table_end + 4)
+	if (start < table_end + E4_XATTR_END_SIZE)
 		return xa_entry_corrupt(fs, a, E4_RULE_XA4, e->pos,
 					"value offset %u overlaps the entry table",
 					e->value_offs);
@@ -324,10 +316,10 @@ static uint32_t xa_block_csum(const struct e4_fs *fs, uint64_t blk,
 
 	e4_put_le64(le, sizeof(le), 0, blk);
 	crc = e4_crc32c(fs->fs_seed, le, sizeof(le));
-	crc = e4_crc32c(crc, data, XA_BLK_CHECKSUM);
+	crc = e4_crc32c(crc, data, E4_XATTR_H_CHECKSUM);
 	crc = e4_crc32c_le32(crc, 0);
-	return e4_crc32c(crc, data + XA_BLK_CHECKSUM + 4,
-			 size - XA_BLK_CHECKSUM - 4);
+	return e4_crc32c(crc, data + E4_XATTR_H_CHECKSUM + 4,
+			 size - E4_XATTR_H_CHECKSUM - 4);
 }
 
 /* The area of xattr block @buf, reached from inode @ino (for messages). */
@@ -351,15 +343,15 @@ static int xa_block_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
 	struct xa_area a;
 
 	xa_block_area(buf, owner->ino, &a);
-	magic = e4_le32(a.p, a.size, 0);
+	magic = e4_le32(a.p, a.size, E4_XATTR_H_MAGIC);
 	if (magic != E4_XATTR_MAGIC)
 		return e4_corrupt(fs, E4_RULE_XA2, xa_area_obj(&a),
 				  "bad magic 0x%08x", magic);
-	blocks = e4_le32(a.p, a.size, XA_BLK_BLOCKS);
+	blocks = e4_le32(a.p, a.size, E4_XATTR_H_BLOCKS);
 	if (blocks != 1)
 		return e4_corrupt(fs, E4_RULE_XA2, xa_area_obj(&a),
 				  "h_blocks is %u, not 1", blocks);
-	refcount = e4_le32(a.p, a.size, XA_BLK_REFCOUNT);
+	refcount = e4_le32(a.p, a.size, E4_XATTR_H_REFCOUNT);
 	if (refcount < 1 || refcount > XA_MAX_REFCOUNT)
 		return e4_corrupt(fs, E4_RULE_XA2, xa_area_obj(&a),
 				  "refcount %u outside 1..%u", refcount,
@@ -375,10 +367,10 @@ static int xa_block_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
 	uint32_t magic;
 
 	xa_block_area(buf, owner->ino, &a);
-	magic = e4_le32(a.p, a.size, 0);
+	magic = e4_le32(a.p, a.size, E4_XATTR_H_MAGIC);
 	if (magic == E4_XATTR_MAGIC && fs->metadata_csum &&
-	    e4_le32(a.p, a.size, XA_BLK_BLOCKS) == 1) {
-		uint32_t stored = e4_le32(a.p, a.size, XA_BLK_CHECKSUM);
+	    e4_le32(a.p, a.size, E4_XATTR_H_BLOCKS) == 1) {
+		uint32_t stored = e4_le32(a.p, a.size, E4_XATTR_H_CHECKSUM);
 		uint32_t calc = xa_block_csum(fs, a.blk, a.p, a.size);
 
 		if (stored != calc) {
@@ -396,7 +388,7 @@ static void xa_block_csum_set(struct e4_fs *fs, struct e4_buf *buf,
 {
 	(void)owner;
 	if (fs->metadata_csum)
-		e4_put_le32(buf->data, buf->size, XA_BLK_CHECKSUM,
+		e4_put_le32(buf->data, buf->size, E4_XATTR_H_CHECKSUM,
 			    xa_block_csum(fs, buf->blk, buf->data, buf->size));
 }
 

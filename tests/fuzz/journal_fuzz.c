@@ -25,14 +25,6 @@
  * 1 MiB (the seeds: 30 KiB); memory that grows faster than that with the
  * log's length goes over it. */
 #define JOURNAL_HEAP_MB 8
-/* journal superblock fields (§13.3) */
-#define JSB_SEQUENCE 0x18
-#define JSB_START 0x1C
-#define JSB_COMPAT 0x24
-#define JSB_INCOMPAT 0x28
-#define JSB_CSUM_TYPE 0x50
-#define JSB_CHECKSUM 0xFC
-#define JSB_SIZE 1024
 
 static struct {
 	uint8_t *image, *work;
@@ -119,15 +111,17 @@ int e4_fuzz_journal(const uint8_t *data, size_t size)
 
 	size_t B = tpl.block_size;
 	uint8_t *jsb = img + tpl.jphys[0] * B;
-	memcpy(jsb + JSB_COMPAT, data, 4);
-	memcpy(jsb + JSB_INCOMPAT, data + 4, 4);
-	memcpy(jsb + JSB_SEQUENCE, data + 8, 4);
-	e4_put_be32(jsb, B, JSB_START, 1);
-	jsb[JSB_CSUM_TYPE] = 4;	/* crc32c, for inputs that turn on v2/v3 */
+	memcpy(jsb + E4_JSB_FEATURE_COMPAT, data, 4);
+	memcpy(jsb + E4_JSB_FEATURE_INCOMPAT, data + 4, 4);
+	memcpy(jsb + E4_JSB_SEQUENCE, data + 8, 4);
+	e4_put_be32(jsb, B, E4_JSB_START, 1);
+	/* for inputs that turn on v2/v3 */
+	jsb[E4_JSB_CHECKSUM_TYPE] = E4_JCSUM_CRC32C;
 	/* the journal superblock stays valid (§12.4): the log is what is
 	 * tested, not the superblock's checksum */
-	e4_put_be32(jsb, B, JSB_CHECKSUM, 0);
-	e4_put_be32(jsb, B, JSB_CHECKSUM, e4_crc32c(0xFFFFFFFFu, jsb, JSB_SIZE));
+	e4_put_be32(jsb, B, E4_JSB_CHECKSUM, 0);
+	e4_put_be32(jsb, B, E4_JSB_CHECKSUM,
+		    e4_crc32c(0xFFFFFFFFu, jsb, E4_JSB_SIZE));
 	size_t log = size - HEADER_BYTES;
 	if (log > LOG_BLOCKS_MAX * B)
 		log = LOG_BLOCKS_MAX * B;
@@ -169,9 +163,9 @@ static uint8_t *log_block(struct log_builder *l, uint32_t type, uint32_t seq)
 	uint8_t *b = l->s + HEADER_BYTES + l->blocks++ * l->B;
 
 	if (type) {
-		e4_put_be32(b, l->B, 0, E4_JBD2_MAGIC);
-		e4_put_be32(b, l->B, 4, type);
-		e4_put_be32(b, l->B, 8, seq);
+		e4_put_be32(b, l->B, E4_JH_MAGIC, E4_JBD2_MAGIC);
+		e4_put_be32(b, l->B, E4_JH_BLOCKTYPE, type);
+		e4_put_be32(b, l->B, E4_JH_SEQUENCE, seq);
 	}
 	return b;
 }
@@ -179,13 +173,17 @@ static uint8_t *log_block(struct log_builder *l, uint32_t type, uint32_t seq)
 /* A transaction logging @blk (one tag, the block's copy, the commit). */
 static void log_tx(struct log_builder *l, uint32_t seq, uint64_t blk, bool b64)
 {
-	uint8_t *desc = log_block(l, 1, seq);
-	e4_put_be32(desc, l->B, 12, (uint32_t)blk);
-	e4_put_be32(desc, l->B, 16, 0x8);	/* be16 0, be16 flags: LAST_TAG */
+	uint8_t *desc = log_block(l, E4_JT_DESCRIPTOR, seq);
+	size_t tag = E4_JH_SIZE;	/* one tag, without csum v2/v3 */
+
+	e4_put_be32(desc, l->B, tag + E4_JTAG_BLOCKNR, (uint32_t)blk);
+	/* be16 checksum 0, be16 flags */
+	e4_put_be32(desc, l->B, tag + E4_JTAG_CHECKSUM, E4_JTAG_LAST);
 	if (b64)
-		e4_put_be32(desc, l->B, 20, (uint32_t)(blk >> 32));
+		e4_put_be32(desc, l->B, tag + E4_JTAG_BLOCKNR_HIGH,
+			    (uint32_t)(blk >> 32));
 	memcpy(log_block(l, 0, seq), tpl.image + blk * l->B, l->B);
-	log_block(l, 2, seq);
+	log_block(l, E4_JT_COMMIT, seq);
 }
 
 static int write_seed(const char *path, const uint8_t *s, size_t size)
@@ -228,19 +226,22 @@ static int revoke_seed(const char *path, bool b64)
 	l.s = calloc(1, l.size);
 	if (!l.s)
 		return -1;
-	e4_put_be32(l.s, l.size, 4, b64 ? 0x3 : 0x1);	/* REVOKE (| 64BIT) */
+	e4_put_be32(l.s, l.size, 4, E4_JF_INCOMPAT_REVOKE |
+				    (b64 ? E4_JF_INCOMPAT_64BIT : 0));
 	e4_put_be32(l.s, l.size, 8, 1);
 	log_tx(&l, 1, blk, b64);
-	uint8_t *rv = log_block(&l, 5, 2);
+	uint8_t *rv = log_block(&l, E4_JT_REVOKE, 2);
 	if (b64) {
-		e4_put_be32(rv, l.B, 12, 16 + 8);
-		e4_put_be32(rv, l.B, 16, (uint32_t)(blk >> 32));
-		e4_put_be32(rv, l.B, 20, (uint32_t)blk);
+		e4_put_be32(rv, l.B, E4_JREVOKE_COUNT,
+			    E4_JREVOKE_HEADER + E4_JREVOKE_RECORD_64);
+		e4_put_be32(rv, l.B, E4_JREVOKE_HEADER, (uint32_t)(blk >> 32));
+		e4_put_be32(rv, l.B, E4_JREVOKE_HEADER + 4, (uint32_t)blk);
 	} else {
-		e4_put_be32(rv, l.B, 12, 16 + 4);
-		e4_put_be32(rv, l.B, 16, (uint32_t)blk);
+		e4_put_be32(rv, l.B, E4_JREVOKE_COUNT,
+			    E4_JREVOKE_HEADER + E4_JREVOKE_RECORD);
+		e4_put_be32(rv, l.B, E4_JREVOKE_HEADER, (uint32_t)blk);
 	}
-	log_block(&l, 2, 2);
+	log_block(&l, E4_JT_COMMIT, 2);
 	log_tx(&l, 3, blk + 1, b64);
 	log_tx(&l, 4, blk, b64);
 	l.size = HEADER_BYTES + l.blocks * l.B;

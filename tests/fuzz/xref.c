@@ -126,24 +126,15 @@ void e4_xref_add_fs_targets(struct e4_xref_set *s, struct e4_fs *fs)
 
 /* ---- structure parsers ------------------------------------------------------ */
 
-#define EXT_MAGIC 0xF30Au
-#define I_FLAGS 0x20
-#define I_BLOCK 0x28
-#define I_FILE_ACL_LO 0x68
-#define I_FILE_ACL_HI 0x76
-#define I_EXTENTS_FL 0x80000u
-#define I_INLINE_FL 0x10000000u
-#define XATTR_MAGIC 0xEA020000u
-
 void e4_xref_extent_node(struct e4_xref_set *s, const uint8_t *data,
 			 size_t size, uint32_t off, uint32_t len, uint16_t group)
 {
-	if (len < 12)
+	if (len < E4_EXT_NODE_SIZE)
 		return;
 	unsigned depth = (unsigned)rd(data, size, off + 6, 2, false);
-	unsigned cap = (len - 12) / 12;
+	unsigned cap = (len - E4_EXT_NODE_SIZE) / E4_EXT_NODE_SIZE;
 	for (unsigned k = 0; k < cap; k++) {
-		uint32_t e = off + 12 + 12 * k;
+		uint32_t e = off + E4_EXT_NODE_SIZE * (1 + k);
 		if (depth == 0)	/* leaf: ee_start_hi at 6, ee_start_lo at 8 */
 			e4_xref_add_field_hi(s, size, e + 8, 4, e + 6, 2,
 					     E4_XREF_BLOCK, group);
@@ -166,34 +157,42 @@ void e4_xref_xattr_entries(struct e4_xref_set *s, const uint8_t *data,
 {
 	uint32_t pos = off, end = off + len;
 
-	while (pos + 16 <= end && rd(data, size, pos, 4, false) != 0) {
-		unsigned name_len = (unsigned)rd(data, size, pos, 1, false);
-		e4_xref_add_field(s, size, pos + 4, 4, false, E4_XREF_INODE, group);
-		pos += (16 + name_len + 3) & ~3u;
+	while (pos + E4_XATTR_ENTRY_HEADER <= end &&
+	       rd(data, size, pos, 4, false) != 0) {
+		unsigned name_len = (unsigned)rd(data, size,
+						 pos + E4_XATTR_E_NAME_LEN, 1, false);
+		e4_xref_add_field(s, size, pos + E4_XATTR_E_VALUE_INUM, 4, false,
+				  E4_XREF_INODE, group);
+		pos += (E4_XATTR_ENTRY_HEADER + name_len + 3) & ~3u;
 	}
 }
 
 void e4_xref_inode_record(struct e4_xref_set *s, const uint8_t *data,
 			  size_t size, uint32_t off, uint32_t len, uint16_t group)
 {
-	uint32_t flags = (uint32_t)rd(data, size, off + I_FLAGS, 4, false);
-	uint16_t mode = (uint16_t)rd(data, size, off, 2, false);
+	uint32_t flags = (uint32_t)rd(data, size, off + E4_I_FLAGS, 4, false);
+	uint16_t mode = (uint16_t)rd(data, size, off + E4_I_MODE, 2, false);
 
 	/* i_dtime: the next orphan in the classic list */
-	e4_xref_add_field(s, size, off + 0x14, 4, false, E4_XREF_INODE, group);
-	e4_xref_add_field_hi(s, size, off + I_FILE_ACL_LO, 4, off + I_FILE_ACL_HI,
+	e4_xref_add_field(s, size, off + E4_I_DTIME, 4, false, E4_XREF_INODE, group);
+	e4_xref_add_field_hi(s, size, off + E4_I_FILE_ACL_LO, 4, off + E4_I_FILE_ACL_HIGH,
 			     2, E4_XREF_BLOCK, group);
-	if (flags & I_EXTENTS_FL)
-		e4_xref_extent_node(s, data, size, off + I_BLOCK, 60, (uint16_t)(group + 1));
-	else if (!(flags & I_INLINE_FL) && (mode & 0xF000) != 0xA000)
-		e4_xref_block_pointers(s, size, off + I_BLOCK, 60, (uint16_t)(group + 1));
-	if (len > 128 + 4) {
-		uint32_t extra = (uint32_t)rd(data, size, off + 128, 2, false);
-		uint32_t area = 128 + extra;
-		if (area + 4 < len &&
-		    rd(data, size, off + area, 4, false) == XATTR_MAGIC)
-			e4_xref_xattr_entries(s, data, size, off + area + 4,
-					      len - area - 4, (uint16_t)(group + 2));
+	if (flags & E4_EXTENTS_FL)
+		e4_xref_extent_node(s, data, size, off + E4_I_BLOCK,
+				    E4_I_BLOCK_SIZE, (uint16_t)(group + 1));
+	else if (!(flags & E4_INLINE_DATA_FL) && (mode & E4_S_IFMT) != E4_S_IFLNK)
+		e4_xref_block_pointers(s, size, off + E4_I_BLOCK,
+				       E4_I_BLOCK_SIZE, (uint16_t)(group + 1));
+	if (len > E4_GOOD_OLD_INODE_SIZE + 4) {
+		uint32_t extra = (uint32_t)rd(data, size, off + E4_I_EXTRA_ISIZE, 2,
+					      false);
+		uint32_t area = E4_GOOD_OLD_INODE_SIZE + extra;
+		if (area + E4_XATTR_IBODY_HEADER < len &&
+		    rd(data, size, off + area, 4, false) == E4_XATTR_MAGIC)
+			e4_xref_xattr_entries(s, data, size,
+					      off + area + E4_XATTR_IBODY_HEADER,
+					      len - area - E4_XATTR_IBODY_HEADER,
+					      (uint16_t)(group + 2));
 	}
 }
 
@@ -215,7 +214,7 @@ void e4_xref_superblock(struct e4_xref_set *s, size_t size, uint32_t off,
 			uint16_t group)
 {
 	static const uint16_t inode_fields[] = {
-		E4_SB_LAST_ORPHAN, 0xE0 /* s_journal_inum */, E4_SB_ORPHAN_FILE_INUM,
+		E4_SB_LAST_ORPHAN, E4_SB_JOURNAL_INUM, E4_SB_ORPHAN_FILE_INUM,
 		E4_SB_LPF_INO, E4_SB_USR_QUOTA_INUM, E4_SB_GRP_QUOTA_INUM,
 		E4_SB_PRJ_QUOTA_INUM,
 	};
@@ -248,57 +247,59 @@ void e4_xref_group_descs(struct e4_xref_set *s, size_t size, uint32_t off,
 void e4_xref_orphan_block(struct e4_xref_set *s, size_t size, uint32_t off,
 			  uint32_t len, uint16_t group)
 {
-	for (uint32_t p = 0; p + 8 + 4 <= len; p += 4)
+	for (uint32_t p = 0; p + E4_ORPHAN_SLOT_SIZE + E4_ORPHAN_TAIL_SIZE <= len;
+	     p += E4_ORPHAN_SLOT_SIZE)
 		e4_xref_add_field(s, size, off + p, 4, false, E4_XREF_INODE, group);
 }
-
-#define JBD2_MAGIC 0xC03B3998u
-#define JF_64BIT 0x2u
-#define JF_CSUM_V2 0x8u
-#define JF_CSUM_V3 0x10u
 
 void e4_xref_journal_log(struct e4_xref_set *s, const uint8_t *data,
 			 size_t size, uint32_t off, uint32_t B,
 			 uint32_t incompat, uint16_t group)
 {
-	bool b64 = incompat & JF_64BIT;
-	bool v3 = incompat & JF_CSUM_V3, v2 = !v3 && (incompat & JF_CSUM_V2);
-	uint32_t tag = v3 ? 16 : v2 ? (b64 ? 14 : 10) : (b64 ? 12 : 8);
-	uint32_t flags_at = v3 ? 4 : 6, flags_bytes = v3 ? 4 : 2;
-	uint32_t tail = v2 || v3 ? 4 : 0;
+	bool b64 = incompat & E4_JF_INCOMPAT_64BIT;
+	bool v3 = incompat & E4_JF_INCOMPAT_CSUM_V3, v2 = !v3 && (incompat & E4_JF_INCOMPAT_CSUM_V2);
+	uint32_t tag = v3 ? E4_JTAG3_SIZE :
+		       v2 ? (b64 ? E4_JTAG_SIZE_CSUM_V2_64 : E4_JTAG_SIZE_CSUM_V2) :
+			    (b64 ? E4_JTAG_SIZE_64 : E4_JTAG_SIZE);
+	uint32_t flags_at = v3 ? E4_JTAG3_FLAGS : E4_JTAG_FLAGS;
+	uint32_t flags_bytes = v3 ? 4 : 2;
+	uint32_t tail = v2 || v3 ? E4_JTAIL_SIZE : 0;
 
 	for (size_t b = off; b + B <= size; b += B, group++) {
-		if (rd(data, size, b, 4, true) != JBD2_MAGIC)
+		if (rd(data, size, b + E4_JH_MAGIC, 4, true) != E4_JBD2_MAGIC)
 			continue;
-		uint32_t type = (uint32_t)rd(data, size, b + 4, 4, true);
-		if (type == 1) {	/* descriptor: tags, each a data block */
-			uint32_t pos = 12, tags = 0;
+		uint32_t type = (uint32_t)rd(data, size, b + E4_JH_BLOCKTYPE, 4, true);
+		if (type == E4_JT_DESCRIPTOR) {	/* tags, each a data block */
+			uint32_t pos = E4_JH_SIZE, tags = 0;
 			while (pos + tag + tail <= B) {
 				uint32_t t = (uint32_t)b + pos;
 				uint32_t fl = (uint32_t)rd(data, size, t + flags_at,
 							   flags_bytes, true);
-				if (b64 || v3) {	/* be32 low, be32 high at +8 */
+				if (b64 || v3) {	/* be32 low, be32 high */
 					size_t n = s->n_fields;
-					e4_xref_add_field_hi(s, size, t, 4, t + 8, 4,
+					e4_xref_add_field_hi(s, size, t + E4_JTAG_BLOCKNR, 4,
+							     t + E4_JTAG_BLOCKNR_HIGH, 4,
 							     E4_XREF_BLOCK, group);
 					if (s->n_fields > n)
 						s->field[n].be = true;
 				} else {
-					e4_xref_add_field(s, size, t, 4, true,
+					e4_xref_add_field(s, size, t + E4_JTAG_BLOCKNR,
+							  4, true,
 							  E4_XREF_BLOCK, group);
 				}
 				tags++;
-				pos += tag + (fl & 0x2 ? 0 : 16);
-				if (fl & 0x8)
+				pos += tag + (fl & E4_JTAG_SAME_UUID ? 0 : E4_J_UUID_SIZE);
+				if (fl & E4_JTAG_LAST)
 					break;
 			}
 			b += (size_t)tags * B;	/* skip the data blocks */
-		} else if (type == 5) {	/* revoke records */
-			uint32_t count = (uint32_t)rd(data, size, b + 12, 4, true);
-			uint32_t rec = b64 ? 8 : 4;
+		} else if (type == E4_JT_REVOKE) {	/* revoke records */
+			uint32_t count = (uint32_t)rd(data, size, b + E4_JREVOKE_COUNT,
+						      4, true);
+			uint32_t rec = b64 ? E4_JREVOKE_RECORD_64 : E4_JREVOKE_RECORD;
 			if (count > B - tail)
 				count = B - tail;
-			for (uint32_t p = 16; p + rec <= count; p += rec)
+			for (uint32_t p = E4_JREVOKE_HEADER; p + rec <= count; p += rec)
 				e4_xref_add_field(s, size, (uint32_t)b + p, (uint8_t)rec,
 						  true, E4_XREF_BLOCK, group);
 		}
@@ -317,15 +318,15 @@ static void dir_first_block(struct e4_xref_set *s, const uint8_t *d,
 			    size_t size, uint64_t at, uint32_t flags, uint32_t B,
 			    uint32_t index)
 {
-	uint64_t blk = rd(d, size, at + I_BLOCK, 4, false);
+	uint64_t blk = rd(d, size, at + E4_I_BLOCK, 4, false);
 
-	if (flags & I_EXTENTS_FL) {
-		if (rd(d, size, at + I_BLOCK, 2, false) != EXT_MAGIC ||
-		    rd(d, size, at + I_BLOCK + 6, 2, false) != 0 ||
-		    rd(d, size, at + I_BLOCK + 2, 2, false) == 0)
+	if (flags & E4_EXTENTS_FL) {
+		if (rd(d, size, at + E4_I_BLOCK, 2, false) != E4_EXT_MAGIC ||
+		    rd(d, size, at + E4_I_BLOCK + 6, 2, false) != 0 ||
+		    rd(d, size, at + E4_I_BLOCK + 2, 2, false) == 0)
 			return;
-		blk = rd(d, size, at + I_BLOCK + 12 + 8, 4, false) |
-		      rd(d, size, at + I_BLOCK + 12 + 6, 2, false) << 32;
+		blk = rd(d, size, at + E4_I_BLOCK + E4_EXT_NODE_SIZE + 8, 4, false) |
+		      rd(d, size, at + E4_I_BLOCK + E4_EXT_NODE_SIZE + 6, 2, false) << 32;
 	}
 	if (blk == 0 || size < B || blk > (size - B) / B)
 		return;
@@ -338,19 +339,24 @@ void e4_xref_describe_image(const uint8_t *d, size_t size, struct e4_xref_set *s
 	const uint32_t sb = E4_SB_OFFSET;
 	if (size < sb + E4_SB_SIZE)
 		return;
-	uint32_t log = (uint32_t)rd(d, size, sb + 24, 4, false);
+	uint32_t log = (uint32_t)rd(d, size, sb + E4_SB_LOG_BLOCK_SIZE, 4, false);
 	uint32_t B = log <= 6 ? 1024u << log : 1024u;
-	uint32_t fdb = (uint32_t)rd(d, size, sb + 0x14, 4, false);
-	uint32_t inodes = (uint32_t)rd(d, size, sb + 0x00, 4, false);
-	uint64_t blocks = rd(d, size, sb + 0x04, 4, false);
-	uint32_t ipg = (uint32_t)rd(d, size, sb + 0x28, 4, false);
-	uint32_t isz = (uint32_t)rd(d, size, sb + 0x58, 2, false);
-	bool b64 = rd(d, size, sb + 0x60, 4, false) & 0x80;
-	uint32_t dsz = b64 ? (uint32_t)rd(d, size, sb + 0xFE, 2, false) : 32;
+	uint32_t fdb = (uint32_t)rd(d, size, sb + E4_SB_FIRST_DATA_BLOCK, 4, false);
+	uint32_t inodes = (uint32_t)rd(d, size, sb + E4_SB_INODES_COUNT, 4, false);
+	uint64_t blocks = rd(d, size, sb + E4_SB_BLOCKS_COUNT_LO, 4, false);
+	uint32_t ipg = (uint32_t)rd(d, size, sb + E4_SB_INODES_PER_GROUP, 4, false);
+	uint32_t isz = (uint32_t)rd(d, size, sb + E4_SB_INODE_SIZE, 2, false);
+	bool b64 = rd(d, size, sb + E4_SB_FEATURE_INCOMPAT, 4, false) &
+		   E4_INCOMPAT_64BIT;
+	uint32_t dsz = b64 ? (uint32_t)rd(d, size, sb + E4_SB_DESC_SIZE, 2, false) :
+			     E4_GD_SIZE_MIN;
 
 	for (uint32_t i = 1; i <= 11; i++)
 		e4_xref_add_target(s, E4_XREF_INODE, i);
-	static const uint16_t sb_inodes[] = { 0x54, 0xE0, 0xE8, E4_SB_ORPHAN_FILE_INUM };
+	static const uint16_t sb_inodes[] = {
+		E4_SB_FIRST_INO, E4_SB_JOURNAL_INUM, E4_SB_LAST_ORPHAN,
+		E4_SB_ORPHAN_FILE_INUM,
+	};
 	for (size_t i = 0; i < sizeof(sb_inodes) / sizeof(*sb_inodes); i++)
 		e4_xref_add_target(s, E4_XREF_INODE, rd(d, size, sb + sb_inodes[i], 4, false));
 	e4_xref_add_target(s, E4_XREF_INODE, inodes);
@@ -365,27 +371,30 @@ void e4_xref_describe_image(const uint8_t *d, size_t size, struct e4_xref_set *s
 		return;
 	uint32_t gd = (uint32_t)(gdt * B);
 	e4_xref_group_descs(s, size, gd, B, dsz, 1);
-	uint64_t itable = rd(d, size, gd + 8, 4, false);
-	e4_xref_add_target(s, E4_XREF_BLOCK, rd(d, size, gd + 0, 4, false));
-	e4_xref_add_target(s, E4_XREF_BLOCK, rd(d, size, gd + 4, 4, false));
+	uint64_t itable = rd(d, size, gd + E4_GD_INODE_TABLE_LO, 4, false);
+	e4_xref_add_target(s, E4_XREF_BLOCK,
+			   rd(d, size, gd + E4_GD_BLOCK_BITMAP_LO, 4, false));
+	e4_xref_add_target(s, E4_XREF_BLOCK,
+			   rd(d, size, gd + E4_GD_INODE_BITMAP_LO, 4, false));
 	e4_xref_add_target(s, E4_XREF_BLOCK, itable);
-	if (isz < 128 || isz > B || itable == 0 || itable * B >= size)
+	if (isz < E4_GOOD_OLD_INODE_SIZE || isz > B || itable == 0 || itable * B >= size)
 		return;
 	for (uint32_t i = 0; i < ipg && i < 64; i++) {
 		uint64_t at = itable * B + (uint64_t)i * isz;
 		if (at + isz > size)
 			break;
 		e4_xref_inode_record(s, d, size, (uint32_t)at, isz, (uint16_t)(2 + 3 * i));
-		uint32_t flags = (uint32_t)rd(d, size, at + I_FLAGS, 4, false);
-		uint16_t mode = (uint16_t)rd(d, size, at, 2, false);
-		if ((mode & 0xF000) == 0x4000 && !(flags & I_INLINE_FL))
+		uint32_t flags = (uint32_t)rd(d, size, at + E4_I_FLAGS, 4, false);
+		uint16_t mode = (uint16_t)rd(d, size, at + E4_I_MODE, 2, false);
+		if ((mode & E4_S_IFMT) == E4_S_IFDIR && !(flags & E4_INLINE_DATA_FL))
 			dir_first_block(s, d, size, at, flags, B, i);
 		/* a block-mapped file's indirect and double indirect blocks:
 		 * "every pointer names the same block" lives there */
-		if ((flags & (I_EXTENTS_FL | I_INLINE_FL)) || (mode & 0xF000) == 0xA000)
+		if ((flags & (E4_EXTENTS_FL | E4_INLINE_DATA_FL)) || (mode & E4_S_IFMT) == E4_S_IFLNK)
 			continue;
 		for (uint32_t level = 0; level < 2; level++) {
-			uint64_t blk = rd(d, size, at + I_BLOCK + 48 + 4 * level, 4, false);
+			uint64_t blk = rd(d, size, at + E4_I_BLOCK + 4 * (E4_IND_BLOCK + level),
+					  4, false);
 			if (blk && blk * B + B <= size)
 				e4_xref_block_pointers(s, size, (uint32_t)(blk * B), B,
 						       (uint16_t)(200 + 2 * i + level));

@@ -36,11 +36,10 @@
 #include <unistd.h>
 
 #include "e4/e4.h"
+#include "e4/format.h"
 #include "e4/tree.h"
 
 #define MAX_REPORTED 300
-#define INCOMPAT_FILETYPE 0x0002u
-#define INODE_FL_INLINE_DATA 0x10000000u
 
 enum ref_kind { REF_SRC, REF_KERNEL };
 
@@ -685,7 +684,7 @@ static bool compare_entry(struct walk *w, const char *path, const char *refpath,
 		 * none.  Compare the on-disk count. */
 		uint64_t want_blocks = st.stx_blocks;
 
-		if ((in.flags & INODE_FL_INLINE_DATA) && ref_type == S_IFREG)
+		if ((in.flags & E4_INLINE_DATA_FL) && ref_type == S_IFREG)
 			want_blocks -= (in.size + 511) >> 9;
 		if (in.blocks_512 != want_blocks)
 			mismatch(w, path, "blocks", "expected %" PRIu64 " (kernel st_blocks %llu), got %" PRIu64,
@@ -1084,7 +1083,7 @@ int main(int argc, char **argv)
 	if (open_fs(image, &w, &w.fs) < 0)
 		return 1;
 	e4_fs_get_info(w.fs, &info);
-	w.has_filetype = info.feature_incompat & INCOMPAT_FILETYPE;
+	w.has_filetype = info.feature_incompat & E4_INCOMPAT_FILETYPE;
 	w.buf_img = xmalloc(CHUNK_MAX);
 	w.buf_ref = xmalloc(CHUNK_MAX);
 

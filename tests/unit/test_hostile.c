@@ -27,12 +27,6 @@
 #include "ondisk/ondisk.h"
 #include "testutil.h"
 
-#define E_NAME_LEN 0x0
-#define E_NAME_INDEX 0x1
-#define E_VALUE_OFFS 0x2
-#define E_VALUE_INUM 0x4
-#define E_VALUE_SIZE 0x8
-
 static char *inline_img;	/* inline_data + ea_inode, /f inline, /g too */
 static char *orphan_img;	/* orphan_file without metadata_csum */
 
@@ -57,16 +51,20 @@ static int group_setup(void **state)
 static uint64_t system_data_entry(const char *img, uint32_t ino)
 {
 	uint64_t rec = tu_inode_offset(img, ino);
-	uint64_t pos = 128 + tu_peek_le16(img, rec + E4_I_EXTRA_ISIZE) + 4;
+	uint64_t pos = E4_GOOD_OLD_INODE_SIZE +
+		       tu_peek_le16(img, rec + E4_I_EXTRA_ISIZE) +
+		       E4_XATTR_IBODY_HEADER;
 
 	for (int i = 0; i < 8; i++) {
 		uint8_t hdr[20];
 
 		tu_peek(img, rec + pos, hdr, sizeof(hdr));
-		if (hdr[E_NAME_LEN] == 4 && hdr[E_NAME_INDEX] == E4_XATTR_INDEX_SYSTEM &&
-		    memcmp(hdr + 16, "data", 4) == 0)
+		if (hdr[E4_XATTR_E_NAME_LEN] == 4 &&
+		    hdr[E4_XATTR_E_NAME_INDEX] == E4_XATTR_INDEX_SYSTEM &&
+		    memcmp(hdr + E4_XATTR_E_NAME, "data", 4) == 0)
 			return rec + pos;
-		pos += (16u + hdr[E_NAME_LEN] + 3u) & ~3u;
+		pos += (E4_XATTR_ENTRY_HEADER + hdr[E4_XATTR_E_NAME_LEN] + 3u) &
+		       ~3u;
 	}
 	fail_msg("inode %u: no system.data entry", ino);
 	return 0;
@@ -78,9 +76,9 @@ static void data_in_ea_inode(const char *img, uint32_t ino, uint32_t target,
 {
 	uint64_t e = system_data_entry(img, ino);
 
-	tu_patch_le16(img, e + E_VALUE_OFFS, 0);
-	tu_patch_le32(img, e + E_VALUE_INUM, target);
-	tu_patch_le32(img, e + E_VALUE_SIZE, size);
+	tu_patch_le16(img, e + E4_XATTR_E_VALUE_OFFS, 0);
+	tu_patch_le32(img, e + E4_XATTR_E_VALUE_INUM, target);
+	tu_patch_le32(img, e + E4_XATTR_E_VALUE_SIZE, size);
 	tu_fix_inode_csum(img, ino);
 }
 
@@ -198,8 +196,10 @@ static char *aliased_file(const char *name, uint64_t size, bool orphan_tail)
 	for (uint32_t off = 0; off < bs; off += 4)
 		e4_put_le32(b, bs, off, y);
 	if (orphan_tail) {
-		e4_put_le32(b, bs, bs - 8, 0x0B10CA04u);
-		e4_put_le32(b, bs, bs - 4, 0);
+		uint32_t tail = bs - E4_ORPHAN_TAIL_SIZE;
+
+		e4_put_le32(b, bs, tail + E4_ORPHAN_TAIL_MAGIC, E4_ORPHAN_MAGIC);
+		e4_put_le32(b, bs, tail + E4_ORPHAN_TAIL_CHECKSUM, 0);
 	}
 	tu_patch(img, (uint64_t)y * bs, b, bs);
 	free(b);

@@ -26,19 +26,12 @@
 #include "ondisk/ondisk.h"
 #include "testutil.h"
 
-#define SB 1024
-#define JMAGIC 0xC03B3998u
-#define J_DESC 1
-#define J_COMMIT 2
-#define J_SB2 4
-#define J_REVOKE 5
-#define JF_REVOKE 0x01
-#define JF_64BIT 0x02
-#define JF_V2 0x08
-#define JF_V3 0x10
-#define TAG_ESCAPE 0x1
-#define TAG_SAME_UUID 0x2
-#define TAG_LAST 0x8
+#define SB E4_SB_OFFSET
+/* short names for the jbd2 incompat features the journals are built with */
+#define JF_REVOKE E4_JF_INCOMPAT_REVOKE
+#define JF_64BIT E4_JF_INCOMPAT_64BIT
+#define JF_V2 E4_JF_INCOMPAT_CSUM_V2
+#define JF_V3 E4_JF_INCOMPAT_CSUM_V3
 #define FILE_A_BYTES (4 * 4096)
 
 static char *clean4k;	/* mkfs -d image with /a (4 blocks of 'A') */
@@ -156,9 +149,9 @@ static void jw_write(struct jw *j, uint32_t jblk, const uint8_t *b)
 static void jw_header(uint8_t *b, uint32_t bs, uint32_t type, uint32_t seq)
 {
 	memset(b, 0, bs);
-	e4_put_be32(b, bs, 0, JMAGIC);
-	e4_put_be32(b, bs, 4, type);
-	e4_put_be32(b, bs, 8, seq);
+	e4_put_be32(b, bs, E4_JH_MAGIC, E4_JBD2_MAGIC);
+	e4_put_be32(b, bs, E4_JH_BLOCKTYPE, type);
+	e4_put_be32(b, bs, E4_JH_SEQUENCE, seq);
 }
 
 /* Seal journal block @jblk in @b with row @ops's checksum setter: the
@@ -183,7 +176,7 @@ static void jw_tail(const struct jw *j, uint8_t *b)
 /* The journal superblock's checksum, when its own features ask for one. */
 static void jw_sb_csum(uint8_t *b, uint32_t bs)
 {
-	struct e4_owner o = { .span = e4_be32(b, bs, 0x28) };
+	struct e4_owner o = { .span = e4_be32(b, bs, E4_JSB_FEATURE_INCOMPAT) };
 	struct e4_buf buf = { .data = b, .size = bs };
 
 	e4_bops_jbd2_sb.csum_set(NULL, &buf, &o);
@@ -227,17 +220,17 @@ static void jw_begin_from(struct jw *j, const char *base, const char *name,
 
 	uint8_t *b = malloc(j->bs);
 	jw_read(j, 0, b);
-	assert_int_equal(e4_be32(b, j->bs, 0), JMAGIC);
-	j->maxlen = e4_be32(b, j->bs, 0x10);
-	j->first = e4_be32(b, j->bs, 0x14);
+	assert_int_equal(e4_be32(b, j->bs, E4_JH_MAGIC), E4_JBD2_MAGIC);
+	j->maxlen = e4_be32(b, j->bs, E4_JSB_MAXLEN);
+	j->first = e4_be32(b, j->bs, E4_JSB_FIRST);
 	assert_true(j->maxlen <= 1024 && j->first == 1);
-	e4_put_be32(b, j->bs, 4, J_SB2);
-	e4_put_be32(b, j->bs, 0x18, 100);
-	e4_put_be32(b, j->bs, 0x1C, start);
-	e4_put_be32(b, j->bs, 0x24, 0);
-	e4_put_be32(b, j->bs, 0x28, incompat);
-	b[0x50] = jw_csum(j) ? 4 : 0;
-	j->seed = e4_crc32c(0xFFFFFFFFu, b + 0x30, 16);
+	e4_put_be32(b, j->bs, E4_JH_BLOCKTYPE, E4_JT_SB_V2);
+	e4_put_be32(b, j->bs, E4_JSB_SEQUENCE, 100);
+	e4_put_be32(b, j->bs, E4_JSB_START, start);
+	e4_put_be32(b, j->bs, E4_JSB_FEATURE_COMPAT, 0);
+	e4_put_be32(b, j->bs, E4_JSB_FEATURE_INCOMPAT, incompat);
+	b[E4_JSB_CHECKSUM_TYPE] = jw_csum(j) ? E4_JCSUM_CRC32C : 0;
+	j->seed = e4_crc32c(0xFFFFFFFFu, b + E4_JSB_UUID, E4_J_UUID_SIZE);
 	jw_sb_csum(b, j->bs);
 	jw_write(j, 0, b);
 	/* a fresh log: nothing from mkfs may look like a continuation */
@@ -262,10 +255,11 @@ static void jw_begin(struct jw *j, const char *name, uint32_t incompat,
 static size_t jw_tag_bytes(const struct jw *j)
 {
 	if (j->incompat & JF_V3)
-		return 16;
+		return E4_JTAG3_SIZE;
 	if (j->incompat & JF_V2)
-		return j->incompat & JF_64BIT ? 14 : 10;
-	return j->incompat & JF_64BIT ? 12 : 8;
+		return j->incompat & JF_64BIT ? E4_JTAG_SIZE_CSUM_V2_64 :
+							     E4_JTAG_SIZE_CSUM_V2;
+	return j->incompat & JF_64BIT ? E4_JTAG_SIZE_64 : E4_JTAG_SIZE;
 }
 
 /*
@@ -279,36 +273,41 @@ static uint32_t jw_desc(struct jw *j, int n, const uint64_t *targets,
 {
 	uint32_t bs = j->bs, djblk = j->pos;
 	uint8_t *d = malloc(bs), *copy = malloc(bs);
-	size_t off = 12, tb = jw_tag_bytes(j);
+	size_t off = E4_JH_SIZE, tb = jw_tag_bytes(j);
 
-	jw_header(d, bs, J_DESC, j->seq);
+	jw_header(d, bs, E4_JT_DESCRIPTOR, j->seq);
 	j->pos = jw_next(j, j->pos);
 	for (int i = 0; i < n; i++) {
-		uint32_t flags = i ? TAG_SAME_UUID : 0;
+		uint32_t flags = i ? E4_JTAG_SAME_UUID : 0;
 		memcpy(copy, datas[i], bs);
-		if (e4_be32(copy, bs, 0) == JMAGIC) {
+		if (e4_be32(copy, bs, E4_JH_MAGIC) == E4_JBD2_MAGIC) {
 			e4_put_be32(copy, bs, 0, 0);
-			flags |= TAG_ESCAPE;
+			flags |= E4_JTAG_ESCAPE;
 		}
 		if (i == n - 1)
-			flags |= TAG_LAST;
+			flags |= E4_JTAG_LAST;
 		uint8_t seqbe[4];
 		e4_put_be32(seqbe, 4, 0, j->seq);
 		uint32_t c = e4_crc32c(e4_crc32c(j->seed, seqbe, 4), copy, bs);
 
-		assert_true(off + tb + (i ? 0 : 16) <= bs - (jw_csum(j) ? 4 : 0));
-		e4_put_be32(d, bs, off, (uint32_t)targets[i]);
+		assert_true(off + tb + (i ? 0 : E4_J_UUID_SIZE) <=
+			    bs - (jw_csum(j) ? E4_JTAIL_SIZE : 0));
 		if (j->incompat & JF_V3) {
-			e4_put_be32(d, bs, off + 4, flags);
-			e4_put_be32(d, bs, off + 8, (uint32_t)(targets[i] >> 32));
-			e4_put_be32(d, bs, off + 12, c);
+			e4_put_be32(d, bs, off + E4_JTAG3_BLOCKNR, (uint32_t)targets[i]);
+			e4_put_be32(d, bs, off + E4_JTAG3_FLAGS, flags);
+			e4_put_be32(d, bs, off + E4_JTAG3_BLOCKNR_HIGH,
+				    (uint32_t)(targets[i] >> 32));
+			e4_put_be32(d, bs, off + E4_JTAG3_CHECKSUM, c);
 		} else {
-			put_be16(d, off + 4, jw_csum(j) ? (uint16_t)c : 0);
-			put_be16(d, off + 6, (uint16_t)flags);
+			e4_put_be32(d, bs, off + E4_JTAG_BLOCKNR, (uint32_t)targets[i]);
+			put_be16(d, off + E4_JTAG_CHECKSUM, jw_csum(j) ? (uint16_t)c : 0);
+			put_be16(d, off + E4_JTAG_FLAGS, (uint16_t)flags);
 			if (j->incompat & JF_64BIT)
-				e4_put_be32(d, bs, off + 8, (uint32_t)(targets[i] >> 32));
+				e4_put_be32(d, bs, off + E4_JTAG_BLOCKNR_HIGH,
+					    (uint32_t)(targets[i] >> 32));
 		}
-		off += tb + (i ? 0 : 16);	/* the first tag carries a (zero) UUID */
+		/* the first tag carries a (zero) UUID */
+		off += tb + (i ? 0 : E4_J_UUID_SIZE);
 		if (data_jblk)
 			data_jblk[i] = j->pos;
 		jw_write(j, j->pos, copy);
@@ -325,16 +324,20 @@ static uint32_t jw_revoke(struct jw *j, int n, const uint64_t *targets)
 {
 	uint32_t bs = j->bs, at = j->pos;
 	uint8_t *b = malloc(bs);
-	size_t rec = j->incompat & JF_64BIT ? 8 : 4;
+	size_t rec = j->incompat & JF_64BIT ? E4_JREVOKE_RECORD_64 :
+							   E4_JREVOKE_RECORD;
 
-	jw_header(b, bs, J_REVOKE, j->seq);
-	e4_put_be32(b, bs, 12, (uint32_t)(16 + rec * (size_t)n));
+	jw_header(b, bs, E4_JT_REVOKE, j->seq);
+	e4_put_be32(b, bs, E4_JREVOKE_COUNT,
+		    (uint32_t)(E4_JREVOKE_HEADER + rec * (size_t)n));
 	for (int i = 0; i < n; i++) {
-		if (rec == 8) {
-			e4_put_be32(b, bs, 16 + 8 * (size_t)i, (uint32_t)(targets[i] >> 32));
-			e4_put_be32(b, bs, 20 + 8 * (size_t)i, (uint32_t)targets[i]);
+		size_t r = E4_JREVOKE_HEADER + rec * (size_t)i;
+
+		if (rec == E4_JREVOKE_RECORD_64) {
+			e4_put_be32(b, bs, r, (uint32_t)(targets[i] >> 32));
+			e4_put_be32(b, bs, r + 4, (uint32_t)targets[i]);
 		} else {
-			e4_put_be32(b, bs, 16 + 4 * (size_t)i, (uint32_t)targets[i]);
+			e4_put_be32(b, bs, r, (uint32_t)targets[i]);
 		}
 	}
 	jw_tail(j, b);
@@ -349,9 +352,9 @@ static uint32_t jw_commit(struct jw *j)
 	uint32_t bs = j->bs, at = j->pos;
 	uint8_t *b = malloc(bs);
 
-	jw_header(b, bs, J_COMMIT, j->seq);
-	e4_put_be32(b, bs, 0x30, 0);
-	e4_put_be32(b, bs, 0x34, 1700000000u);
+	jw_header(b, bs, E4_JT_COMMIT, j->seq);
+	e4_put_be32(b, bs, E4_JCOMMIT_SEC, 0);		/* be64 */
+	e4_put_be32(b, bs, E4_JCOMMIT_SEC + 4, 1700000000u);
 	jw_seal(j, &e4_bops_jbd2_commit, b, at);
 	jw_write(j, at, b);
 	free(b);
@@ -452,7 +455,7 @@ static void test_escape_restored(void **state)
 	uint8_t buf[8];
 
 	jw_begin(&j, "escape.img", JF_64BIT | JF_V3, 1);
-	e4_put_be32(d, j.bs, 0, JMAGIC);
+	e4_put_be32(d, j.bs, 0, E4_JBD2_MAGIC);
 	uint32_t data_jblk;
 	jw_desc(&j, 1, &j.a_blk[2], &d, &data_jblk);
 	jw_commit(&j);
@@ -465,7 +468,7 @@ static void test_escape_restored(void **state)
 	tu_log_clear();
 	assert_int_equal(tu_open(j.img, &fs), 0);
 	read_path(fs, "/a", 2 * 4096, buf, sizeof(buf));
-	assert_int_equal(e4_be32(buf, 8, 0), JMAGIC);
+	assert_int_equal(e4_be32(buf, 8, 0), E4_JBD2_MAGIC);
 	assert_int_equal(buf[4], 'E');
 	tu_close(fs);
 	free(d);
@@ -515,9 +518,9 @@ static void test_wrap(void **state)
 	char got[4], want[4];
 
 	jw_begin(&j, "wrap.img", JF_64BIT | JF_V3, 1);
-	jw_sb_set(&j, 0x10, 12, true);		/* s_maxlen 12 */
+	jw_sb_set(&j, E4_JSB_MAXLEN, 12, true);
 	j.maxlen = 12;
-	jw_sb_set(&j, 0x1C, 9, true);		/* s_start 9 */
+	jw_sb_set(&j, E4_JSB_START, 9, true);
 	j.pos = 9;
 	uint8_t *d[3] = {filled(j.bs, 'P'), filled(j.bs, 'Q'), filled(j.bs, 'R')};
 	uint64_t t[3] = {j.a_blk[0], j.a_blk[1], j.a_blk[2]};
@@ -533,7 +536,7 @@ static void test_wrap(void **state)
 	/* one descriptor with more tags than the log has blocks */
 	struct jw k;
 	jw_begin(&k, "toolong.img", JF_64BIT | JF_V3, 1);
-	jw_sb_set(&k, 0x10, 12, true);
+	jw_sb_set(&k, E4_JSB_MAXLEN, 12, true);
 	k.maxlen = 12;
 	uint8_t *dd[20];
 	uint64_t tt[20];
@@ -803,59 +806,61 @@ static void test_bad_jsb(void **state)
 	} while (0)
 
 	FRESH();
-	jw_sb_set(&j, 0, 0x12345678, true);
+	jw_sb_set(&j, E4_JH_MAGIC, 0x12345678, true);
 	expect_open_fails(j.img, -EUCLEAN, E4_RULE_J1, jsb);
 	free(j.img);
 
 	FRESH();
-	jw_sb_set(&j, 4, 2, true);	/* a commit block where the sb belongs */
+	/* a commit block where the sb belongs */
+	jw_sb_set(&j, E4_JH_BLOCKTYPE, E4_JT_COMMIT, true);
 	expect_open_fails(j.img, -EUCLEAN, E4_RULE_J1, jsb);
 	free(j.img);
 
 	FRESH();
-	jw_sb_set(&j, 0x0C, 1024, true);
+	jw_sb_set(&j, E4_JSB_BLOCKSIZE, 1024, true);
 	expect_open_fails(j.img, -EUCLEAN, E4_RULE_J1, jsb);
 	free(j.img);
 
 	FRESH();
-	jw_sb_set(&j, 0x14, 0, true);
+	jw_sb_set(&j, E4_JSB_FIRST, 0, true);
 	expect_open_fails(j.img, -EUCLEAN, E4_RULE_J1, jsb);
 	free(j.img);
 
 	FRESH();
-	jw_sb_set(&j, 0x14, 1024, true);
+	jw_sb_set(&j, E4_JSB_FIRST, 1024, true);
 	expect_open_fails(j.img, -EUCLEAN, E4_RULE_J1, jsb);
 	free(j.img);
 
 	FRESH();
-	jw_sb_set(&j, 0x10, 1025, true);
+	jw_sb_set(&j, E4_JSB_MAXLEN, 1025, true);
 	expect_open_fails(j.img, -EUCLEAN, E4_RULE_J1, jsb);
 	free(j.img);
 
 	FRESH();
-	jw_sb_set(&j, 0x1C, 1024, true);
+	jw_sb_set(&j, E4_JSB_START, 1024, true);
 	expect_open_fails(j.img, -EUCLEAN, E4_RULE_J1, jsb);
 	free(j.img);
 
 	FRESH();
-	jw_sb_set(&j, 0x18, 7, false);	/* changed without fixing the checksum */
+	/* changed without fixing the checksum */
+	jw_sb_set(&j, E4_JSB_SEQUENCE, 7, false);
 	expect_open_fails(j.img, -EUCLEAN, E4_RULE_CS1, jsb);
 	free(j.img);
 
 	FRESH();
-	jw_sb_set(&j, 0x28, JF_64BIT | JF_V2 | JF_V3, true);
+	jw_sb_set(&j, E4_JSB_FEATURE_INCOMPAT, JF_64BIT | JF_V2 | JF_V3, true);
 	expect_open_fails(j.img, -EUCLEAN, E4_RULE_J2, jsb);
 	free(j.img);
 
 	FRESH();
-	jw_sb_set(&j, 0x28, JF_64BIT | JF_V3 | 0x40, true);
+	jw_sb_set(&j, E4_JSB_FEATURE_INCOMPAT, JF_64BIT | JF_V3 | 0x40, true);
 	expect_open_fails(j.img, -EOPNOTSUPP, E4_RULE_J2, jsb);
 	/* a refusal says what is not supported */
 	tu_assert_log("unsupported incompatible features 0x40");
 	free(j.img);
 
 	FRESH();
-	jw_sb_set(&j, 0x2C, 1, true);
+	jw_sb_set(&j, E4_JSB_FEATURE_RO_COMPAT, 1, true);
 	expect_open_fails(j.img, -EUCLEAN, E4_RULE_J2, jsb);
 	free(j.img);
 
@@ -864,7 +869,7 @@ static void test_bad_jsb(void **state)
 	{
 		uint8_t b[4096];
 		jw_read(&j, 0, b);
-		b[0x50] = 1;
+		b[E4_JSB_CHECKSUM_TYPE] = E4_JCSUM_CRC32;
 		jw_sb_csum(b, 4096);
 		jw_write(&j, 0, b);
 	}
@@ -873,7 +878,7 @@ static void test_bad_jsb(void **state)
 
 	/* s_start 0 with needs_recovery: nothing to replay, the open works */
 	FRESH();
-	jw_sb_set(&j, 0x1C, 0, true);
+	jw_sb_set(&j, E4_JSB_START, 0, true);
 	char got[4];
 	a_block_bytes(j.img, got);
 	tu_assert_log("journal: log is empty, nothing to replay");
@@ -981,7 +986,7 @@ static void test_bad_revoke(void **state)
 		jw_commit(&j);
 		uint8_t cnt[4];
 		e4_put_be32(cnt, 4, 0, cases[i].count);
-		patch_block(&j, r, 12, cnt, 4, true);
+		patch_block(&j, r, E4_JREVOKE_COUNT, cnt, 4, true);
 		expect_open_fails(j.img, -EUCLEAN, E4_RULE_J5,
 				  e4_obj_journal_block(r, 0));
 		free(j.img);
@@ -1009,7 +1014,7 @@ static void test_bad_targets(void **state)
 	uint8_t *d = filled(4096, 'T');
 	uint64_t blocks = 4096;	/* 16 MiB image of 4 KiB blocks */
 
-	assert_int_equal(tu_peek_le32(clean4k, SB + 0x04), blocks);
+	assert_int_equal(tu_peek_le32(clean4k, SB + E4_SB_BLOCKS_COUNT_LO), blocks);
 	const uint64_t outside[] = {blocks, blocks + 1000, (1ull << 32) | 5};
 	for (int i = 0; i < 3; i++) {
 		char name[32];
@@ -1093,15 +1098,20 @@ static void test_cycle_terminates(void **state)
 		uint8_t *b = malloc(j.bs);
 		for (uint32_t n = j.first; n < j.maxlen; n++) {
 			if (kind == 0) {
-				jw_header(b, j.bs, J_REVOKE, 100);
-				e4_put_be32(b, j.bs, 12, 24);
-				e4_put_be32(b, j.bs, 20, (uint32_t)j.a_blk[0]);
+				jw_header(b, j.bs, E4_JT_REVOKE, 100);
+				e4_put_be32(b, j.bs, E4_JREVOKE_COUNT,
+					    E4_JREVOKE_HEADER + E4_JREVOKE_RECORD_64);
+				/* one be64 record, its high half 0 */
+				e4_put_be32(b, j.bs, E4_JREVOKE_HEADER + 4,
+					    (uint32_t)j.a_blk[0]);
 			} else {
 				/* one tag per descriptor: its data block is
 				 * the next descriptor, and so on round */
-				jw_header(b, j.bs, J_DESC, 100);
-				e4_put_be32(b, j.bs, 12, (uint32_t)j.a_blk[0]);
-				e4_put_be32(b, j.bs, 16, TAG_LAST);
+				jw_header(b, j.bs, E4_JT_DESCRIPTOR, 100);
+				e4_put_be32(b, j.bs, E4_JH_SIZE + E4_JTAG3_BLOCKNR,
+					    (uint32_t)j.a_blk[0]);
+				e4_put_be32(b, j.bs, E4_JH_SIZE + E4_JTAG3_FLAGS,
+					    E4_JTAG_LAST);
 			}
 			jw_tail(&j, b);
 			jw_write(&j, n, b);

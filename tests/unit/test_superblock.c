@@ -18,7 +18,7 @@
 #include "ondisk/ondisk.h"
 #include "testutil.h"
 
-#define SB 1024
+#define SB E4_SB_OFFSET
 
 static char *base4k;	/* mkfs.ext4 defaults (metadata_csum, 64bit) */
 static char *base_gdtcsum;	/* uninit_bg, no metadata_csum */
