@@ -118,24 +118,6 @@ void e4_fs_describe_features(const struct e4_fs *fs, char *buf, size_t size)
 		 part[1][0] && part[2][0] ? ", " : "", part[2]);
 }
 
-bool e4_group_has_super(const struct e4_fs *fs, uint32_t g)
-{
-	if (g == 0)
-		return true;
-	if (fs->feature_compat & E4_COMPAT_SPARSE_SUPER2)
-		return g == fs->backup_bgs[0] || g == fs->backup_bgs[1];
-	if (g == 1 || !(fs->feature_ro_compat & E4_RO_COMPAT_SPARSE_SUPER))
-		return true;
-	for (uint32_t base = 3; base <= 7; base += 2) {
-		uint64_t p = base;
-		while (p < g)
-			p *= base;
-		if (p == g)
-			return true;
-	}
-	return false;
-}
-
 /* s_maxbytes (§16). */
 static uint64_t compute_max_file_size(const struct e4_fs *fs, bool extents)
 {
