@@ -262,37 +262,26 @@ static int claim_owned(void *ctx, uint64_t pblk, uint64_t count, bool map_block)
 	return 0;
 }
 
-/* The fixed metadata of every group: superblock and descriptor copies,
- * reserved descriptor blocks, bitmaps and inode tables (§1.4-1.6). */
+static int claim_meta_run(void *ctx, uint32_t owner, enum e4_meta_kind kind,
+			  uint64_t start, uint64_t count)
+{
+	(void)owner;
+	(void)kind;
+	claim(ctx, start, count);
+	return 0;
+}
+
+/* The fixed metadata of every group, each block once (E4_META_OWNED):
+ * superblock and descriptor copies, reserved descriptor blocks, bitmaps
+ * and inode tables (§1.4-1.6); then the MMP block, the file system's. */
 static void claim_metadata(struct checker *c)
 {
 	struct e4_fs *fs = c->fs;
-	bool meta_bg = fs->feature_incompat & E4_INCOMPAT_META_BG;
-	uint32_t classic = meta_bg ? fs->first_meta_bg : fs->gdt_blocks;
 
 	if (!c->claimed)
 		return;
-	for (uint32_t g = 0; g < fs->group_count; g++) {
-		uint64_t first = e4_group_first_block(fs, g);
-		bool super = e4_group_has_super(fs, g);
-		struct e4_group gd;
-
-		if (g == 0 && fs->block_size == 1024)
-			first = 1;	/* group 0 of 1 KiB (non-bigalloc) starts at 1 */
-		if (super)
-			claim(c, first, 1 + (uint64_t)classic + fs->reserved_gdt_blocks);
-		if (meta_bg) {
-			uint32_t idx = g % fs->descs_per_block;
-			if (g / fs->descs_per_block >= fs->first_meta_bg &&
-			    (idx == 0 || idx == 1 || idx == fs->descs_per_block - 1))
-				claim(c, first + (super ? 1 : 0), 1);
-		}
-		if (e4_group_get(fs, g, &gd))
-			continue;
-		claim(c, gd.block_bitmap, 1);
-		claim(c, gd.inode_bitmap, 1);
-		claim(c, gd.inode_table, fs->itable_blocks);
-	}
+	for (uint32_t g = 0; g < fs->group_count; g++)	/* errors: reported */
+		(void)e4_group_metadata(fs, g, E4_META_OWNED, claim_meta_run, c);
 	if (fs->feature_incompat & E4_INCOMPAT_MMP)
 		claim(c, e4_le64(fs->sb_raw, E4_SB_SIZE, E4_SB_MMP_BLOCK), 1);
 	claim_done(c, e4_obj_fs());

@@ -5,18 +5,71 @@
  */
 #include "ondisk/ondisk.h"
 
+bool e4_group_has_super(const struct e4_fs *fs, uint32_t g)
+{
+	if (g == 0)
+		return true;
+	if (fs->feature_compat & E4_COMPAT_SPARSE_SUPER2)
+		return g == fs->backup_bgs[0] || g == fs->backup_bgs[1];
+	if (g == 1 || !(fs->feature_ro_compat & E4_RO_COMPAT_SPARSE_SUPER))
+		return true;
+	for (uint32_t base = 3; base <= 7; base += 2) {
+		uint64_t p = base;
+		while (p < g)
+			p *= base;
+		if (p == g)
+			return true;
+	}
+	return false;
+}
+
+uint64_t e4_group_super_block(const struct e4_fs *fs, uint32_t g)
+{
+	return g == 0 ? E4_SB_OFFSET / fs->block_size :
+			e4_group_first_block(fs, g);
+}
+
+/*
+ * Each group follows the layout of its own meta group: below
+ * s_first_meta_bg (or without meta_bg) the classic one, a copy of the
+ * table's classic part and the reserved blocks after each superblock
+ * copy; from it on one descriptor block per meta group, in its first,
+ * second and last group, after the superblock copy if there is one.
+ * (Both at once would put two blocks at the same place.)
+ */
+uint32_t e4_group_gdt_blocks(const struct e4_fs *fs, uint32_t g,
+			     uint64_t *start, uint32_t *reserved)
+{
+	bool super = e4_group_has_super(fs, g);
+	uint32_t d = fs->descs_per_block;
+	uint32_t idx = g % d;
+
+	*start = e4_group_super_block(fs, g) + (super ? 1 : 0);
+	*reserved = 0;
+	if (!(fs->feature_incompat & E4_INCOMPAT_META_BG) ||
+	    g / d < fs->first_meta_bg) {
+		if (!super)
+			return 0;
+		*reserved = fs->reserved_gdt_blocks;
+		return (fs->feature_incompat & E4_INCOMPAT_META_BG) ?
+			fs->first_meta_bg : fs->gdt_blocks;
+	}
+	return (idx == 0 || idx == 1 || idx == d - 1) ? 1 : 0;
+}
+
 uint64_t e4_group_desc_block(const struct e4_fs *fs, uint32_t g)
 {
 	uint32_t meta_group = g / fs->descs_per_block;
-	uint64_t sbb = 1024 / fs->block_size;
+	uint64_t blk;
+	uint32_t reserved;
 
 	if ((fs->feature_incompat & E4_INCOMPAT_META_BG) &&
 	    meta_group >= fs->first_meta_bg) {
-		uint32_t first = meta_group * fs->descs_per_block;
-		return e4_group_first_block(fs, first) +
-		       (e4_group_has_super(fs, first) ? 1 : 0);
+		(void)e4_group_gdt_blocks(fs, meta_group * fs->descs_per_block,
+					  &blk, &reserved);
+		return blk;
 	}
-	return sbb + 1 + meta_group;
+	return E4_SB_OFFSET / fs->block_size + 1 + meta_group;
 }
 
 /* §3.4: the descriptor's checksum, over @d with its checksum field taken
@@ -174,4 +227,90 @@ int e4_group_get(struct e4_fs *fs, uint32_t g, struct e4_group *out)
 	desc_decode(fs, desc_in(fs, buf, g), out);
 	e4_meta_put(fs, buf);
 	return 0;
+}
+
+/* ---- the fixed metadata of a group -------------------------------------- */
+
+/* Report [start, start+count) of group @g's fixed metadata, clipped to the
+ * file system (a backup in a last group too short for it: FS-RANGE). */
+static int fixed_run(struct e4_fs *fs, uint32_t g, enum e4_meta_kind kind,
+		     uint64_t start, uint64_t count, e4_meta_cb cb, void *ctx)
+{
+	if (count == 0)
+		return 0;
+	if (start + count > fs->blocks_count) {
+		(void)e4_corrupt(fs, E4_RULE_FS_RANGE, e4_obj_group(g),
+				 "superblock or descriptor copy at %llu (+%llu) past the end of the file system",
+				 (unsigned long long)start,
+				 (unsigned long long)count);
+		if (start >= fs->blocks_count)
+			return 0;
+		count = fs->blocks_count - start;
+	}
+	return cb(ctx, g, kind, start, count);
+}
+
+/* Report the part of [start, start+count) inside [lo, hi). */
+static int clipped_run(uint32_t owner, enum e4_meta_kind kind, uint64_t start,
+		       uint64_t count, uint64_t lo, uint64_t hi, e4_meta_cb cb,
+		       void *ctx)
+{
+	uint64_t end = start + count;
+
+	if (start < lo)
+		start = lo;
+	if (end > hi)
+		end = hi;
+	return start < end ? cb(ctx, owner, kind, start, end - start) : 0;
+}
+
+int e4_group_metadata(struct e4_fs *fs, uint32_t g, enum e4_meta_scope scope,
+		      e4_meta_cb cb, void *ctx)
+{
+	uint64_t lo = 0, hi = UINT64_MAX, gdt;
+	uint32_t first = g, n = 1, ngdt, reserved;
+	int err = 0;
+
+	if (g >= fs->group_count)
+		return -EINVAL;
+	ngdt = e4_group_gdt_blocks(fs, g, &gdt, &reserved);
+	if (e4_group_has_super(fs, g))
+		err = fixed_run(fs, g, E4_META_SUPERBLOCK,
+				e4_group_super_block(fs, g), 1, cb, ctx);
+	if (!err)
+		err = fixed_run(fs, g, E4_META_GDT, gdt, ngdt, cb, ctx);
+	if (!err)
+		err = fixed_run(fs, g, E4_META_RESERVED_GDT, gdt + ngdt,
+				reserved, cb, ctx);
+	if (err)
+		return err;
+
+	if (scope == E4_META_INSIDE) {
+		lo = e4_group_first_block(fs, g);
+		hi = lo + fs->blocks_per_group;
+		if (fs->feature_incompat & E4_INCOMPAT_FLEX_BG) {
+			/* g's flex group, cut at the last group */
+			uint64_t size = 1ull << fs->log_groups_per_flex;
+			first = (uint32_t)(g / size * size);
+			n = (uint32_t)(fs->group_count - first < size ?
+				       fs->group_count - first : size);
+		}
+	}
+	for (uint32_t i = 0; i < n && !err; i++) {
+		uint32_t h = first + i;
+		struct e4_group gd;
+
+		err = e4_group_get(fs, h, &gd);
+		if (!err)
+			err = clipped_run(h, E4_META_BLOCK_BITMAP,
+					  gd.block_bitmap, 1, lo, hi, cb, ctx);
+		if (!err)
+			err = clipped_run(h, E4_META_INODE_BITMAP,
+					  gd.inode_bitmap, 1, lo, hi, cb, ctx);
+		if (!err)
+			err = clipped_run(h, E4_META_INODE_TABLE,
+					  gd.inode_table, fs->itable_blocks,
+					  lo, hi, cb, ctx);
+	}
+	return err;
 }

@@ -141,8 +141,6 @@ uint32_t e4_inode_csum_seed(const struct e4_fs *fs, uint32_t ino,
 /* Validate and decode the primary superblock into @fs (SB1-SB16, L1-L10)
  * and apply the feature policy (§2.4).  Logs why on refusal. */
 int e4_sb_load(struct e4_fs *fs, const uint8_t *sb, size_t size);
-/* True if group @g holds a superblock backup (§1.5). */
-bool e4_group_has_super(const struct e4_fs *fs, uint32_t g);
 static inline uint64_t e4_group_first_block(const struct e4_fs *fs, uint32_t g)
 {
 	return (uint64_t)fs->first_data_block +
@@ -166,6 +164,71 @@ struct e4_group {
 
 /* Block holding the descriptor of group @g (§1.6). */
 uint64_t e4_group_desc_block(const struct e4_fs *fs, uint32_t g);
+
+/* True if group @g holds a superblock copy: the primary for group 0,
+ * else a backup by sparse_super / sparse_super2 (§1.5). */
+bool e4_group_has_super(const struct e4_fs *fs, uint32_t g);
+/* The block of group @g's superblock copy if it has one: the group's
+ * first block, but the primary's (1024 / B) for group 0 (§1.2: 1 KiB
+ * bigalloc starts group 0 at block 0, the superblock still in block 1). */
+uint64_t e4_group_super_block(const struct e4_fs *fs, uint32_t g);
+/*
+ * The descriptor blocks group @g holds (§1.4-1.6), from *@start: the
+ * classic table's copy after its superblock copy (without meta_bg, or
+ * the first s_first_meta_bg blocks of it when g's meta group is below
+ * s_first_meta_bg), or under meta_bg the one copy of its meta group's
+ * block (g first, second or last of its meta group).  0 if none.
+ * *@reserved: the reserved GDT blocks that follow (classic copies only).
+ * Fixed positions: not clipped to the file system (e4_group_metadata is).
+ */
+uint32_t e4_group_gdt_blocks(const struct e4_fs *fs, uint32_t g,
+			     uint64_t *start, uint32_t *reserved);
+
+/* What a run of fixed metadata blocks is. */
+enum e4_meta_kind {
+	E4_META_SUPERBLOCK,	/* the primary superblock's block or a backup */
+	E4_META_GDT,		/* descriptor blocks (a copy of them) */
+	E4_META_RESERVED_GDT,	/* reserved for descriptor growth */
+	E4_META_BLOCK_BITMAP,
+	E4_META_INODE_BITMAP,
+	E4_META_INODE_TABLE,
+};
+
+/* Which runs e4_group_metadata reports for group g. */
+enum e4_meta_scope {
+	/* The metadata *of* g: its superblock and descriptor copies and
+	 * reserved GDT blocks (fixed, inside g), and the bitmaps and inode
+	 * table g's descriptor names, wherever flex_bg put them.  Over all
+	 * groups each block is reported once on a sound image: the
+	 * checker's view ("claim each metadata block once"). */
+	E4_META_OWNED,
+	/* The metadata physically *inside* g's block range: g's fixed runs,
+	 * and the bitmaps and inode tables of every group of g's flex group
+	 * (g alone without flex_bg: GD2 keeps them inside), each clipped to
+	 * g's range: the allocator's view.  A group's tables placed outside
+	 * its flex group are not seen (mkfs and the kernel never do that);
+	 * the block bitmap still marks them in use. */
+	E4_META_INSIDE,
+};
+
+/* Called per run: @owner is the group whose metadata it is (differs from
+ * g under flex_bg).  Non-zero stops the walk and is returned. */
+typedef int (*e4_meta_cb)(void *ctx, uint32_t owner, enum e4_meta_kind kind,
+			  uint64_t start, uint64_t count);
+/*
+ * Enumerate the fixed metadata of group @g (@scope), in the order
+ * superblock, descriptors, reserved GDT, then per group block bitmap,
+ * inode bitmap, inode table; runs are not sorted by block.  Fixed runs
+ * past the end of the file system are reported (FS-RANGE) and clipped;
+ * bitmaps and tables come from the validated descriptors (GD2: inside the
+ * file system).  Work is bounded by the group count (bounded by the
+ * device at open).  Returns 0, the callback's non-zero value, -EINVAL for
+ * @g out of range, or a descriptor read error (after the fixed runs; the
+ * runs of groups read before it were reported).  Not the journal or the
+ * MMP block: those are per file system.
+ */
+int e4_group_metadata(struct e4_fs *fs, uint32_t g, enum e4_meta_scope scope,
+		      e4_meta_cb cb, void *ctx);
 /* Read, checksum and validate the descriptor of group @g (GD1-GD5). */
 int e4_group_get(struct e4_fs *fs, uint32_t g, struct e4_group *out);
 

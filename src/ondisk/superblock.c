@@ -118,24 +118,6 @@ void e4_fs_describe_features(const struct e4_fs *fs, char *buf, size_t size)
 		 part[1][0] && part[2][0] ? ", " : "", part[2]);
 }
 
-bool e4_group_has_super(const struct e4_fs *fs, uint32_t g)
-{
-	if (g == 0)
-		return true;
-	if (fs->feature_compat & E4_COMPAT_SPARSE_SUPER2)
-		return g == fs->backup_bgs[0] || g == fs->backup_bgs[1];
-	if (g == 1 || !(fs->feature_ro_compat & E4_RO_COMPAT_SPARSE_SUPER))
-		return true;
-	for (uint32_t base = 3; base <= 7; base += 2) {
-		uint64_t p = base;
-		while (p < g)
-			p *= base;
-		if (p == g)
-			return true;
-	}
-	return false;
-}
-
 /* s_maxbytes (§16). */
 static uint64_t compute_max_file_size(const struct e4_fs *fs, bool extents)
 {
@@ -289,25 +271,20 @@ static int check_geometry(struct e4_fs *fs, const uint8_t *sb, size_t n)
 		return e4_corrupt(fs, E4_RULE_L7, e4_obj_superblock(),
 				  "%u reserved GDT blocks exceed %u",
 				  fs->reserved_gdt_blocks, B / 4);
-	uint64_t sbb = 1024 / B;
-	if (fs->feature_incompat & E4_INCOMPAT_META_BG) {
-		if (fs->first_meta_bg > fs->gdt_blocks)
-			return e4_corrupt(fs, E4_RULE_L8, e4_obj_superblock(),
-					  "first_meta_bg %u beyond %u descriptor blocks",
-					  fs->first_meta_bg, fs->gdt_blocks);
-		uint64_t classic_end = sbb + 1 + fs->first_meta_bg + fs->reserved_gdt_blocks;
-		if (classic_end > fs->first_data_block + (uint64_t)fs->blocks_per_group ||
-		    classic_end > fs->blocks_count)
-			return e4_corrupt(fs, E4_RULE_L6, e4_obj_superblock(),
-					  "descriptor table does not fit in group 0");
-	} else {
-		uint64_t end = sbb + 1 + fs->gdt_blocks + fs->reserved_gdt_blocks;
-		if (end > fs->first_data_block + (uint64_t)fs->blocks_per_group ||
-		    end > fs->blocks_count)
-			return e4_corrupt(fs, E4_RULE_L6, e4_obj_superblock(),
-					  "descriptor table (%u blocks + %u reserved) does not fit in group 0",
-					  fs->gdt_blocks, fs->reserved_gdt_blocks);
-	}
+	if ((fs->feature_incompat & E4_INCOMPAT_META_BG) &&
+	    fs->first_meta_bg > fs->gdt_blocks)
+		return e4_corrupt(fs, E4_RULE_L8, e4_obj_superblock(),
+				  "first_meta_bg %u beyond %u descriptor blocks",
+				  fs->first_meta_bg, fs->gdt_blocks);
+	/* group 0's copy of what every backup holds (group.c) */
+	uint64_t gdt;
+	uint32_t reserved, ngdt = e4_group_gdt_blocks(fs, 0, &gdt, &reserved);
+	uint64_t end = gdt + ngdt + reserved;
+	if (end > fs->first_data_block + (uint64_t)fs->blocks_per_group ||
+	    end > fs->blocks_count)
+		return e4_corrupt(fs, E4_RULE_L6, e4_obj_superblock(),
+				  "descriptor table (%u blocks + %u reserved) does not fit in group 0",
+				  ngdt, reserved);
 	if (fs->feature_compat & E4_COMPAT_SPARSE_SUPER2) {
 		for (int i = 0; i < 2; i++) {
 			fs->backup_bgs[i] = e4_le32(sb, n, E4_SB_BACKUP_BGS + 4 * (size_t)i);
