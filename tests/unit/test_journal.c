@@ -1193,10 +1193,15 @@ static char *make_dirty(const char *name, const char *mkfs_args,
 #define PHASE1                                                               \
 	"mkdir d && for i in $(seq 1 40); do echo file $i > d/f$i; done && "  \
 	"head -c 300000 /dev/zero | tr '\\0' 'q' > d/big && echo keep > keep"
+/* fsync commits the transaction of the file's last change, and with it
+ * every earlier one: so the file fsync'd is the one changed last.  (An
+ * fsync of a file whose changes a timer commit already took commits
+ * nothing, leaving later changes of other files out of the log: on a
+ * loaded machine that lost the symlink.) */
 #define PHASE2                                                                \
 	"cp d/f1 d/c1 && mv d/f2 d/moved && rm d/f3 && "                      \
 	"setfattr -n user.x -v hello d/f4 && truncate -s 5 d/big && "         \
-	"mkdir new && echo late > new/late && ln -s ../keep new/link && "      \
+	"mkdir new && ln -s ../keep new/link && echo late > new/late && "      \
 	"xfs_io -c fsync d/c1 new/late"
 
 static void expect_content(struct e4_fs *fs, const char *path, const char *want)
