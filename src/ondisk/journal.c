@@ -335,12 +335,19 @@ static bool has_csum(const struct e4_journal *j)
 
 /* ---- the journal superblock (J1, J2) -------------------------------- */
 
+/* How every report names the journal superblock: journal block 0, as
+ * other journal blocks are named by their place in the log. */
+static struct e4_object jsb_object(void)
+{
+	return e4_obj(E4_OBJ_JOURNAL_SB, 0, 0, 0);
+}
+
 static int load_superblock(struct e4_journal *j, const uint8_t *b)
 {
 	struct e4_fs *fs = j->fs;
 	size_t B = fs->block_size;
 	uint32_t type = e4_be32(b, B, E4_JH_BLOCKTYPE);
-	struct e4_object jsb = e4_obj(E4_OBJ_JOURNAL_SB, 0, 0, 0);
+	struct e4_object jsb = jsb_object();
 
 	if (e4_be32(b, B, E4_JH_MAGIC) != E4_JBD2_MAGIC ||
 	    (type != E4_JT_SB_V1 && type != E4_JT_SB_V2))
@@ -981,16 +988,20 @@ static bool owner_has_csum(const struct e4_owner *o)
 	return o->span & (E4_JF_INCOMPAT_CSUM_V2 | E4_JF_INCOMPAT_CSUM_V3);
 }
 
+static struct e4_object jblock_object(const struct e4_owner *o)
+{
+	return e4_obj_journal_block((uint32_t)o->pos, 0);
+}
+
 static int jbd2_check_header(struct e4_fs *fs, const struct e4_buf *buf,
-			     const struct e4_owner *o, uint32_t t1, uint32_t t2)
+			     struct e4_object obj, uint32_t t1, uint32_t t2)
 {
 	size_t B = buf->size;
 	uint32_t type = e4_be32(buf->data, B, E4_JH_BLOCKTYPE);
 
 	if (e4_be32(buf->data, B, E4_JH_MAGIC) != E4_JBD2_MAGIC ||
 	    (type != t1 && type != t2))
-		return e4_corrupt(fs, E4_RULE_J1,
-				  e4_obj_journal_block((uint32_t)o->pos, 0),
+		return e4_corrupt(fs, E4_RULE_J1, obj,
 				  "bad magic 0x%08x or block type %u",
 				  e4_be32(buf->data, B, E4_JH_MAGIC), type);
 	return 0;
@@ -1000,14 +1011,16 @@ static int jsb_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
 			    const struct e4_owner *o)
 {
 	size_t B = buf->size;
-	int err = jbd2_check_header(fs, buf, o, E4_JT_SB_V1, E4_JT_SB_V2);
+	int err = jbd2_check_header(fs, buf, jsb_object(), E4_JT_SB_V1,
+				    E4_JT_SB_V2);
+
+	(void)o;
 
 	if (!err && (e4_be32(buf->data, B, E4_JSB_BLOCKSIZE) != B ||
 		     e4_be32(buf->data, B, E4_JSB_FIRST) < 1 ||
 		     e4_be32(buf->data, B, E4_JSB_FIRST) >=
 			     e4_be32(buf->data, B, E4_JSB_MAXLEN)))
-		err = e4_corrupt(fs, E4_RULE_J1,
-				 e4_obj(E4_OBJ_JOURNAL_SB, 0, buf->blk, 0),
+		err = e4_corrupt(fs, E4_RULE_J1, jsb_object(),
 				 "block size, first or maxlen invalid");
 	return err;
 }
@@ -1068,9 +1081,7 @@ static void jbd2_csum_store(struct e4_buf *buf, const struct e4_owner *o,
 static int jsb_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
 			   const struct e4_owner *o)
 {
-	int err = jbd2_csum_verify(fs, buf, o,
-				   e4_obj(E4_OBJ_JOURNAL_SB, 0, buf->blk, 0),
-				   jsb_slot);
+	int err = jbd2_csum_verify(fs, buf, o, jsb_object(), jsb_slot);
 
 	return err ? err : jsb_verify_write(fs, buf, o);
 }
@@ -1092,14 +1103,15 @@ const struct e4_buf_ops e4_bops_jbd2_sb = {
 static int jtail_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
 			      const struct e4_owner *o)
 {
-	return jbd2_check_header(fs, buf, o, E4_JT_DESCRIPTOR, E4_JT_REVOKE);
+	return jbd2_check_header(fs, buf, jblock_object(o), E4_JT_DESCRIPTOR,
+				 E4_JT_REVOKE);
 }
 
 static int jtail_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
 			     const struct e4_owner *o)
 {
 	int err = jbd2_csum_verify(fs, buf, o,
-				   e4_obj_journal_block((uint32_t)o->pos, 0),
+				   jblock_object(o),
 				   jtail_slot);
 
 	return err ? err : jtail_verify_write(fs, buf, o);
@@ -1121,14 +1133,15 @@ const struct e4_buf_ops e4_bops_jbd2_tail = {
 static int jcommit_verify_write(struct e4_fs *fs, const struct e4_buf *buf,
 				const struct e4_owner *o)
 {
-	return jbd2_check_header(fs, buf, o, E4_JT_COMMIT, E4_JT_COMMIT);
+	return jbd2_check_header(fs, buf, jblock_object(o), E4_JT_COMMIT,
+				 E4_JT_COMMIT);
 }
 
 static int jcommit_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
 			       const struct e4_owner *o)
 {
 	int err = jbd2_csum_verify(fs, buf, o,
-				   e4_obj_journal_block((uint32_t)o->pos, 0),
+				   jblock_object(o),
 				   jcommit_slot);
 
 	return err ? err : jcommit_verify_write(fs, buf, o);

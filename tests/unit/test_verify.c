@@ -581,8 +581,9 @@ static void check_journal_row(const struct e4_buf_ops *ops, uint32_t jblk,
 	c.flip = flip;
 	c.mask = 1;
 	c.brk = brk;
+	/* the superblock is named as one object by every report */
 	if (ops == &e4_bops_jbd2_sb)
-		c.csum_obj = e4_obj(E4_OBJ_JOURNAL_SB, 0, c.blk, 0);
+		c.csum_obj = c.brk_obj = e4_obj(E4_OBJ_JOURNAL_SB, 0, 0, 0);
 	check_row(r.fs, &c);
 	tu_close(r.fs);
 }
