@@ -85,8 +85,8 @@ static int walk_orphan_list(struct e4_fs *fs)
 	return ret;
 }
 
-/* §14.2: crc32c(the orphan file inode's seed, block number, the slots
- * and the magic). */
+/* §12.4: crc32c(the orphan file inode's seed, le64 block number, the
+ * slots); the magic is not covered. */
 static uint32_t orphan_block_csum(const struct e4_fs *fs,
 				  const struct e4_owner *o,
 				  const struct e4_buf *buf)
