@@ -228,6 +228,25 @@
 #define E4_EXT_INIT_MAX_LEN 32768u
 #define E4_EXT_UNWRITTEN_MAX_LEN 32767u
 #define E4_EXT_ROOT_CAPACITY 4
+#define E4_EXT_UNWRITTEN_FLAG 32768u	/* added to ee_len */
+/* header (§5.1) */
+#define E4_EH_MAGIC 0x0
+#define E4_EH_ENTRIES 0x2
+#define E4_EH_MAX 0x4
+#define E4_EH_DEPTH 0x6
+#define E4_EH_GENERATION 0x8
+/* index entry (§5.2) */
+#define E4_EI_BLOCK 0x0
+#define E4_EI_LEAF_LO 0x4
+#define E4_EI_LEAF_HI 0x8
+#define E4_EI_UNUSED 0xA
+/* leaf entry (§5.3) */
+#define E4_EE_BLOCK 0x0
+#define E4_EE_LEN 0x4
+#define E4_EE_START_HI 0x6
+#define E4_EE_START_LO 0x8
+/* the checksum tail after eh_max entries of a tree block (§5.5) */
+#define E4_EXT_TAIL_SIZE 4
 
 /* ---- block maps (§6) -------------------------------------------------- */
 #define E4_NDIR_BLOCKS 12
@@ -441,6 +460,13 @@ static_assert(E4_I_CHECKSUM_LO + 4 == E4_GOOD_OLD_INODE_SIZE,
 static_assert(E4_I_BLOCK + E4_I_BLOCK_SIZE == E4_I_GENERATION,
 	      "i_block is 60 bytes");
 static_assert(E4_I_PROJID + 4 == 0xA0, "extended inode fields end at 0xA0");
+static_assert(E4_EH_GENERATION + 4 == E4_EXT_NODE_SIZE, "extent header is 12 bytes");
+static_assert(E4_EI_UNUSED + 2 == E4_EXT_NODE_SIZE, "extent index is 12 bytes");
+static_assert(E4_EI_BLOCK == E4_EE_BLOCK, "index and leaf keys share an offset");
+static_assert(E4_EE_START_LO + 4 == E4_EXT_NODE_SIZE, "extent leaf is 12 bytes");
+static_assert(E4_EXT_INIT_MAX_LEN == E4_EXT_UNWRITTEN_FLAG &&
+	      E4_EXT_UNWRITTEN_MAX_LEN + 1 == E4_EXT_UNWRITTEN_FLAG,
+	      "ee_len: up to 32768 initialised, 1..32767 unwritten");
 static_assert(E4_EXT_NODE_SIZE * (E4_EXT_ROOT_CAPACITY + 1) == E4_I_BLOCK_SIZE,
 	      "extent root fills i_block");
 

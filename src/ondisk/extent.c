@@ -15,7 +15,6 @@
 
 /* Logical blocks are 0 .. 2^32 - 2: a tree covers [0, E4_EXT_LBLK_END). */
 #define E4_EXT_LBLK_END 0xFFFFFFFFull
-#define E4_EXT_UNWRITTEN_FLAG 32768u
 
 /* One node of the tree as it is being looked at. */
 struct ext_node {
@@ -46,28 +45,28 @@ static size_t entry_off(unsigned i)
 
 static uint32_t entry_key(const struct ext_node *n, unsigned i)
 {
-	return e4_le32(n->p, n->size, entry_off(i));
+	return e4_le32(n->p, n->size, entry_off(i) + E4_EE_BLOCK);
 }
 
 static uint64_t index_child(const struct ext_node *n, unsigned i)
 {
 	size_t off = entry_off(i);
 
-	return (uint64_t)e4_le32(n->p, n->size, off + 4) |
-	       ((uint64_t)e4_le16(n->p, n->size, off + 8) << 32);
+	return (uint64_t)e4_le32(n->p, n->size, off + E4_EI_LEAF_LO) |
+	       ((uint64_t)e4_le16(n->p, n->size, off + E4_EI_LEAF_HI) << 32);
 }
 
 static void leaf_decode(const struct ext_node *n, unsigned i,
 			struct ext_leaf *out)
 {
 	size_t off = entry_off(i);
-	uint16_t raw_len = e4_le16(n->p, n->size, off + 4);
+	uint16_t raw_len = e4_le16(n->p, n->size, off + E4_EE_LEN);
 
-	out->lblk = e4_le32(n->p, n->size, off);
+	out->lblk = e4_le32(n->p, n->size, off + E4_EE_BLOCK);
 	out->unwritten = raw_len > E4_EXT_INIT_MAX_LEN;
 	out->len = out->unwritten ? raw_len - E4_EXT_UNWRITTEN_FLAG : raw_len;
-	out->pblk = (uint64_t)e4_le32(n->p, n->size, off + 8) |
-		    ((uint64_t)e4_le16(n->p, n->size, off + 6) << 32);
+	out->pblk = (uint64_t)e4_le32(n->p, n->size, off + E4_EE_START_LO) |
+		    ((uint64_t)e4_le16(n->p, n->size, off + E4_EE_START_HI) << 32);
 }
 
 /*
@@ -77,11 +76,11 @@ static void leaf_decode(const struct ext_node *n, unsigned i,
 static int check_header(struct e4_fs *fs, uint32_t ino, struct ext_node *n,
 			unsigned capacity, int expected_depth)
 {
-	uint16_t magic = e4_le16(n->p, n->size, 0);
+	uint16_t magic = e4_le16(n->p, n->size, E4_EH_MAGIC);
 
-	n->entries = e4_le16(n->p, n->size, 2);
-	n->max = e4_le16(n->p, n->size, 4);
-	n->depth = e4_le16(n->p, n->size, 6);
+	n->entries = e4_le16(n->p, n->size, E4_EH_ENTRIES);
+	n->max = e4_le16(n->p, n->size, E4_EH_MAX);
+	n->depth = e4_le16(n->p, n->size, E4_EH_DEPTH);
 
 	if (magic != E4_EXT_MAGIC)
 		return e4_corrupt(fs, E4_RULE_EX1, node_obj(ino, n),
@@ -128,7 +127,7 @@ static int check_tail_csum(struct e4_fs *fs, const struct e4_owner *o,
 
 	if (!fs->metadata_csum)
 		return 0;
-	if (!e4_in_bounds(n->size, tail, 4))
+	if (!e4_in_bounds(n->size, tail, E4_EXT_TAIL_SIZE))
 		return e4_corrupt(fs, E4_RULE_EX7, node_obj(o->ino, n),
 				  "no room for the checksum tail (eh_max %u)",
 				  n->max);
@@ -263,8 +262,9 @@ static void extent_csum_set(struct e4_fs *fs, struct e4_buf *buf,
 {
 	struct ext_node n = block_node(buf);
 
-	n.max = e4_le16(n.p, n.size, 4);
-	if (fs->metadata_csum && e4_in_bounds(n.size, tail_off(&n), 4))
+	n.max = e4_le16(n.p, n.size, E4_EH_MAX);
+	if (fs->metadata_csum &&
+	    e4_in_bounds(n.size, tail_off(&n), E4_EXT_TAIL_SIZE))
 		e4_put_le32(buf->data, buf->size, tail_off(&n),
 			    tail_csum(fs, owner, &n));
 }
