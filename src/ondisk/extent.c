@@ -6,8 +6,8 @@
  * The root lives in i_block and is checked on every lookup (it is at most
  * four entries).  Tree blocks come from the metadata cache; their
  * self-contained checks (header, tail checksum, entry order, lengths,
- * physical ranges) run once per cached buffer and are remembered with
- * e4_buf_set_verified().  What depends on the path taken to reach a block
+ * physical ranges) are the extent-block verifier row, run once per cached
+ * buffer (e4_meta_get_verified).  What depends on the path taken to reach a block
  * (its expected depth, the key range its parent gives it) is checked on
  * every visit, which is cheap.
  */
