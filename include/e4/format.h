@@ -31,6 +31,7 @@
 #define E4_SB_MTIME 0x02C
 #define E4_SB_WTIME 0x030
 #define E4_SB_MAGIC_OFF 0x038
+#define E4_SB_MNT_COUNT 0x034
 #define E4_SB_STATE 0x03A
 #define E4_SB_ERRORS 0x03C
 #define E4_SB_CREATOR_OS 0x048
@@ -163,6 +164,7 @@
 /* ---- inodes (§4) ------------------------------------------------------ */
 #define E4_GOOD_OLD_INODE_SIZE 128
 #define E4_GOOD_OLD_FIRST_INO 11
+#define E4_RESIZE_INO 7	/* reserved GDT blocks (§1.8) */
 #define E4_I_MODE 0x00
 #define E4_I_UID 0x02
 #define E4_I_SIZE_LO 0x04
@@ -205,18 +207,28 @@
 #define E4_S_IFSOCK 0xC000
 
 /* i_flags (§4.6) */
+#define E4_SECRM_FL 0x00000001
+#define E4_UNRM_FL 0x00000002
 #define E4_COMPR_FL 0x00000004
+#define E4_SYNC_FL 0x00000008
 #define E4_IMMUTABLE_FL 0x00000010
 #define E4_APPEND_FL 0x00000020
 #define E4_NODUMP_FL 0x00000040
+#define E4_NOATIME_FL 0x00000080
+#define E4_NOCOMPR_FL 0x00000400
 #define E4_ENCRYPT_FL 0x00000800
 #define E4_INDEX_FL 0x00001000
 #define E4_JOURNAL_DATA_FL 0x00004000
+#define E4_NOTAIL_FL 0x00008000
+#define E4_DIRSYNC_FL 0x00010000
+#define E4_TOPDIR_FL 0x00020000
 #define E4_HUGE_FILE_FL 0x00040000
 #define E4_EXTENTS_FL 0x00080000
 #define E4_VERITY_FL 0x00100000
 #define E4_EA_INODE_FL 0x00200000
+#define E4_DAX_FL 0x02000000
 #define E4_INLINE_DATA_FL 0x10000000
+#define E4_PROJINHERIT_FL 0x20000000
 #define E4_CASEFOLD_FL 0x40000000
 
 #define E4_LINK_MAX 65000

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The read-only operations, mapped onto the on-disk library (e4/e4.h only).
- * Every modifying request is answered EROFS by the dispatcher.
+ * The operations that read, mapped onto the on-disk library (e4/e4.h; the
+ * write side only to sync and to end a writer's reservation).
  */
 #include <errno.h>
 #include <dirent.h>
@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "e4/write.h"
 #include "fuse/ops.h"
 #include "fuse/proto.h"
 
@@ -61,7 +62,7 @@ static uint32_t shown_gid(const struct e4f_session *s, const struct e4_stat *st)
 	return s->cfg.gid_set ? s->cfg.gid : st->gid;
 }
 
-static void fill_attr(const struct e4f_session *s, const struct e4_inode *in,
+void e4f_fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 		      struct fuse_attr *a)
 {
 	struct e4_stat st;
@@ -86,7 +87,7 @@ static void fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 	a->blksize = s->block_size;
 }
 
-static void fill_entry(const struct e4f_session *s, const struct e4_inode *in,
+void e4f_fill_entry(const struct e4f_session *s, const struct e4_inode *in,
 		       struct fuse_entry_out *e)
 {
 	memset(e, 0, sizeof(*e));
@@ -94,7 +95,7 @@ static void fill_entry(const struct e4f_session *s, const struct e4_inode *in,
 	e->generation = in->generation;
 	e->entry_valid = E4F_TIMEOUT_SEC;
 	e->attr_valid = E4F_TIMEOUT_SEC;
-	fill_attr(s, in, &e->attr);
+	e4f_fill_attr(s, in, &e->attr);
 }
 
 /* ---- lookup and attributes ------------------------------------------------ */
@@ -125,7 +126,7 @@ void e4f_op_lookup(struct e4f_req *r)
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	e4_ino_snapshot(ip, &in);
-	fill_entry(r->s, &in, &e);
+	e4f_fill_entry(r->s, &in, &e);
 	ret = e4f_nodes_ref(&r->s->nodes, e.nodeid, ip);	/* takes ip */
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
@@ -142,7 +143,7 @@ void e4f_op_getattr(struct e4f_req *r)
 		return e4f_reply_err(r, ret);
 	memset(&out, 0, sizeof(out));
 	out.attr_valid = E4F_TIMEOUT_SEC;
-	fill_attr(r->s, &in, &out.attr);
+	e4f_fill_attr(r->s, &in, &out.attr);
 	e4f_reply_buf(r, &out, sizeof(out));
 }
 
@@ -274,7 +275,7 @@ static bool append_entry(struct e4f_req *r, uint32_t dir,
 			/* the table takes ip */
 			if (e4f_nodes_ref(&r->s->nodes,
 					  e4f_ino_to_nodeid(in.ino), ip) == 0) {
-				fill_entry(r->s, &in, &e);
+				e4f_fill_entry(r->s, &in, &e);
 				de.type = (in.mode >> 12) & 0xf;	/* IFTODT */
 			}
 		}
@@ -390,14 +391,20 @@ void e4f_op_read(struct e4f_req *r)
 
 void e4f_op_release(struct e4f_req *r)
 {
-	/* nothing is kept per open file */
+	uint32_t ino;
+
+	/* the file's reservation of free space goes with its writer (FLUSH
+	 * and RELEASEDIR keep nothing) */
+	if (r->h.opcode == FUSE_RELEASE &&
+	    e4f_nodeid_to_ino(r->h.nodeid, &ino) == 0)
+		e4_file_release(r->s->fs, ino);
 	e4f_reply_err(r, 0);
 }
 
 void e4f_op_fsync(struct e4f_req *r)
 {
-	/* nothing is ever dirty on a read-only mount */
-	e4f_reply_err(r, 0);
+	/* read-only: nothing is ever dirty */
+	e4f_reply_err(r, e4_fs_writable(r->s->fs) ? e4_fs_sync(r->s->fs) : 0);
 }
 
 void e4f_op_lseek(struct e4f_req *r)
@@ -598,7 +605,7 @@ void e4f_op_access(struct e4f_req *r)
 
 	if (want == 0)
 		return e4f_reply_err(r, 0);
-	fill_attr(r->s, &inode, &a);
+	e4f_fill_attr(r->s, &inode, &a);
 	uint32_t mode = a.mode;
 
 	if (r->h.uid == 0) {
@@ -618,7 +625,7 @@ void e4f_op_access(struct e4f_req *r)
 	e4f_reply_err(r, (bits & want) == want ? 0 : -EACCES);
 }
 
-void e4f_op_erofs(struct e4f_req *r)
+void e4f_op_unwritten(struct e4f_req *r)
 {
-	e4f_reply_err(r, -EROFS);
+	e4f_reply_err(r, -EOPNOTSUPP);
 }

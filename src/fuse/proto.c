@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "e4/write.h"
 #include "fuse/ops.h"
 #include "fuse/proto.h"
 
@@ -24,7 +25,7 @@ struct e4f_inflight {
 #define RO_OP(code, fn, min) \
 	[code] = { .name = &(#code)[5], .min_arg = (min), .handler = (fn) }
 #define MOD_OP(code) \
-	[code] = { .name = &(#code)[5], .handler = e4f_op_erofs, \
+	[code] = { .name = &(#code)[5], .handler = e4f_op_unwritten, \
 		   .flags = E4F_OP_MODIFIES }
 
 /*
@@ -65,20 +66,31 @@ static const struct e4f_op op_table[] = {
 	RO_OP(FUSE_STATFS, e4f_op_statfs, 0),
 	RO_OP(FUSE_ACCESS, e4f_op_access, sizeof(struct fuse_access_in)),
 	RO_OP(FUSE_LSEEK, e4f_op_lseek, sizeof(struct fuse_lseek_in)),
-	MOD_OP(FUSE_SETATTR),
-	MOD_OP(FUSE_SYMLINK),
-	MOD_OP(FUSE_MKNOD),
-	MOD_OP(FUSE_MKDIR),
-	MOD_OP(FUSE_UNLINK),
-	MOD_OP(FUSE_RMDIR),
-	MOD_OP(FUSE_RENAME),
-	MOD_OP(FUSE_LINK),
-	MOD_OP(FUSE_WRITE),
+	OP(FUSE_SETATTR, e4f_op_setattr,
+	   sizeof(struct fuse_setattr_in), E4F_OP_MODIFIES),
+	OP(FUSE_SYMLINK, e4f_op_symlink,
+	   2, E4F_OP_MODIFIES),
+	OP(FUSE_MKNOD, e4f_op_mknod,
+	   sizeof(struct fuse_mknod_in) + 1, E4F_OP_MODIFIES),
+	OP(FUSE_MKDIR, e4f_op_mkdir,
+	   sizeof(struct fuse_mkdir_in) + 1, E4F_OP_MODIFIES),
+	OP(FUSE_UNLINK, e4f_op_unlink,
+	   1, E4F_OP_MODIFIES),
+	OP(FUSE_RMDIR, e4f_op_rmdir,
+	   1, E4F_OP_MODIFIES),
+	OP(FUSE_RENAME, e4f_op_rename,
+	   sizeof(struct fuse_rename_in) + 2, E4F_OP_MODIFIES),
+	OP(FUSE_LINK, e4f_op_link,
+	   sizeof(struct fuse_link_in) + 1, E4F_OP_MODIFIES),
+	OP(FUSE_WRITE, e4f_op_write,
+	   sizeof(struct fuse_write_in), E4F_OP_MODIFIES),
 	MOD_OP(FUSE_SETXATTR),
 	MOD_OP(FUSE_REMOVEXATTR),
-	MOD_OP(FUSE_CREATE),
+	OP(FUSE_CREATE, e4f_op_create,
+	   sizeof(struct fuse_create_in) + 1, E4F_OP_MODIFIES),
 	MOD_OP(FUSE_FALLOCATE),
-	MOD_OP(FUSE_RENAME2),
+	OP(FUSE_RENAME2, e4f_op_rename2,
+	   sizeof(struct fuse_rename2_in) + 2, E4F_OP_MODIFIES),
 	MOD_OP(FUSE_COPY_FILE_RANGE),
 	MOD_OP(FUSE_TMPFILE),
 	MOD_OP(FUSE_COPY_FILE_RANGE_64),
@@ -389,7 +401,7 @@ int e4f_process_request(struct e4f_session *s, const void *req, size_t len,
 			e4f_reply_none(&r);
 		else
 			e4f_reply_err(&r, -EINVAL);
-	} else if (op->flags & E4F_OP_MODIFIES) {
+	} else if ((op->flags & E4F_OP_MODIFIES) && !e4_fs_writable(s->fs)) {
 		e4f_reply_err(&r, -EROFS);
 	} else {
 		struct e4f_inflight f;

@@ -386,20 +386,27 @@ static uint32_t htree_leaf(const struct htree_walk *w)
 	return dx_block(n->buf, n->entries, n->idx);
 }
 
-static int htree_search(struct htree_walk *w, const char *name, size_t len,
-			uint32_t *ino, uint8_t *ftype)
+/* The name's hash as the directory's index orders it. */
+static int htree_hash(const struct htree_walk *w, const char *name, size_t len,
+		      uint32_t *hash)
 {
 	const struct dx_node *root = &w->path[0];
 	unsigned version = e4_u8(root->buf->data, root->buf->size,
 				 E4_DX_ROOT_HASH_VERSION);
-	uint32_t hash, stored;
-	int rc;
 
 	/* §7.7.1: the root stores the base version; s_flags picks the
 	 * unsigned-char variant. */
 	if (version <= E4_HASH_TEA && w->fs->hash_unsigned)
 		version += E4_HASH_LEGACY_UNSIGNED;
-	rc = e4_dirhash(name, len, version, w->fs->hash_seed, &hash, NULL);
+	return e4_dirhash(name, len, version, w->fs->hash_seed, hash, NULL);
+}
+
+static int htree_search(struct htree_walk *w, const char *name, size_t len,
+			uint32_t *ino, uint8_t *ftype)
+{
+	uint32_t hash, stored;
+	int rc = htree_hash(w, name, len, &hash);
+
 	if (rc)
 		return rc == -EINVAL ? -ENOENT : rc;
 
@@ -431,29 +438,64 @@ static int htree_search(struct htree_walk *w, const char *name, size_t len,
 	}
 }
 
-int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
-		    const char *name, size_t len, uint32_t *ino,
-		    uint8_t *ftype)
+/* Start a walk of @dir's index at its root; -EAGAIN when it has none. */
+static int htree_begin(struct htree_walk *w)
 {
-	struct htree_walk w = { .fs = fs, .dir = dir };
+	struct e4_fs *fs = w->fs;
+	const struct e4_inode *dir = w->dir;
 	int rc;
 
 	if (!(dir->flags & E4_INDEX_FL) ||
 	    !(fs->feature_compat & E4_COMPAT_DIR_INDEX) ||
 	    (dir->flags & E4_INLINE_DATA_FL))
 		return -EAGAIN;
-	rc = e4_dir_nblocks(fs, dir, &w.nblocks);
+	rc = e4_dir_nblocks(fs, dir, &w->nblocks);
 	if (rc)
 		return rc;
-	w.visited[w.nvisited++] = 0;
-	rc = htree_load(&w, 0, 0);
+	w->visited[w->nvisited++] = 0;
+	rc = htree_load(w, 0, 0);
 	if (rc)
 		return rc;
-	w.levels = e4_u8(w.path[0].buf->data, w.path[0].buf->size,
-			 E4_DX_ROOT_LEVELS);
+	w->levels = e4_u8(w->path[0].buf->data, w->path[0].buf->size,
+			  E4_DX_ROOT_LEVELS);
+	return 0;
+}
+
+static void htree_end(struct htree_walk *w)
+{
+	for (unsigned l = 0; l <= w->levels; l++)
+		if (w->path[l].buf)
+			e4_meta_put(w->fs, w->path[l].buf);
+}
+
+int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
+		    const char *name, size_t len, uint32_t *ino,
+		    uint8_t *ftype)
+{
+	struct htree_walk w = { .fs = fs, .dir = dir };
+	int rc = htree_begin(&w);
+
+	if (rc)
+		return rc;
 	rc = htree_search(&w, name, len, ino, ftype);
-	for (unsigned l = 0; l <= w.levels; l++)
-		if (w.path[l].buf)
-			e4_meta_put(fs, w.path[l].buf);
+	htree_end(&w);
+	return rc;
+}
+
+int e4_htree_insert_leaf(struct e4_fs *fs, const struct e4_inode *dir,
+			 const char *name, size_t len, uint64_t *leaf)
+{
+	struct htree_walk w = { .fs = fs, .dir = dir };
+	uint32_t hash;
+	int rc = htree_begin(&w);
+
+	if (rc)
+		return rc;
+	rc = htree_hash(&w, name, len, &hash);
+	if (!rc)
+		rc = htree_descend(&w, 0, hash, false);
+	if (!rc)
+		*leaf = htree_leaf(&w);
+	htree_end(&w);
 	return rc;
 }

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a writable file system adds to struct e4_fs (fs->writer): the
+ * transaction manager and the allocator, and the helpers every operation
+ * of the write side shares.
+ */
+#ifndef E4_FS_WRITER_H
+#define E4_FS_WRITER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alloc/alloc.h"
+#include "e4/write.h"
+#include "fs/icache.h"
+#include "fs/mapping.h"
+#include "ondisk/ondisk.h"
+#include "tx/trans.h"
+
+struct e4_writer {
+	struct e4_txm *txm;
+	struct e4_alloc *alloc;
+	pthread_mutex_t rename_lock;	/* one rename at a time */
+};
+
+/* The writer of @fs, or NULL (-EROFS to the caller) when it is not
+ * writable or no longer (an aborted transaction). */
+struct e4_writer *e4_writer_get(struct e4_fs *fs);
+
+/* Write @in into its inode-table record through @h: @fresh for an inode
+ * just allocated (its old record is neither read nor kept).  Updates
+ * in->record_digest to the record written. */
+int e4_inode_write(struct e4_fs *fs, struct e4_handle *h,
+		   struct e4_inode *in, bool fresh);
+
+/* The time now, as inodes store it. */
+struct e4_time e4_now(void);
+
+/* A change of @in's mapping in @h. */
+static inline struct e4_map_change e4_map_change_of(struct e4_fs *fs,
+						    struct e4_writer *w,
+						    struct e4_handle *h,
+						    struct e4_inode *in)
+{
+	struct e4_map_change c = { fs, w->alloc, h, in, false };
+	return c;
+}
+
+/* ---- dir_write.c ---------------------------------------------------------- */
+
+/* Credits e4_dir_add may need: a leaf, or a new block mapped (extent
+ * insert) and allocated. */
+#define E4_DIR_ADD_CREDITS (1u + E4_ALLOC_BLOCK_CREDITS + E4_EXT_INSERT_CREDITS)
+#define E4_DIR_REMOVE_CREDITS 1u
+
+/* Add entry (@name, @ino, @ftype) to directory @dir (in-core copy: its
+ * size and blocks change when it grows).  The caller checked the name is
+ * not there. */
+int e4_dir_add(struct e4_map_change *c, const char *name, size_t len,
+	       uint32_t ino, uint8_t ftype);
+/* Remove the entry at @slot (from e4_dir_find_slot) of @dir. */
+int e4_dir_remove(struct e4_fs *fs, struct e4_handle *h,
+		  const struct e4_inode *dir, const struct e4_dir_slot *slot);
+/* Point the entry at @slot to @ino (rename over an existing name). */
+int e4_dir_retarget(struct e4_fs *fs, struct e4_handle *h,
+		    const struct e4_inode *dir, const struct e4_dir_slot *slot,
+		    uint32_t ino, uint8_t ftype);
+/* The first block of a new directory @dir (".", ".." -> @parent),
+ * allocated and mapped through @c. */
+int e4_dir_init(struct e4_map_change *c, uint32_t parent);
+/* 1 if @dir holds no names but "." and "..", 0 if it does. */
+int e4_dir_is_empty(struct e4_fs *fs, const struct e4_inode *dir);
+
+/* ---- file_write.c ---------------------------------------------------------- */
+
+/* Free every block of @in from logical block @from on, in as many
+ * handles as it takes (the inode written back after each); the caller
+ * holds the inode's lock and no handle. */
+int e4_file_free_from(struct e4_fs *fs, struct e4_writer *w,
+		      struct e4_inode *in, uint64_t from);
+
+/* ---- namei_write.c -------------------------------------------------------- */
+
+/* Free everything inode @in holds and the inode itself: its last link and
+ * last reference are gone (e4_iput calls it). */
+int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in);
+
+#endif /* E4_FS_WRITER_H */
