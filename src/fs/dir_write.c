@@ -6,10 +6,9 @@
  * slack at the end of a live one (its rec_len beyond what its name needs),
  * which is split off.  A removed entry is merged into the one before it in
  * its block, as the kernel does (the first entry of a block is marked
- * unused instead).  A directory with no gap grows by a block.  In an
- * indexed directory the entry goes to the leaf its hash belongs in; a full
- * leaf there would need splitting, which is not written yet (-ENOSPC with
- * the reason logged, nothing changed).
+ * unused instead).  A directory with no gap grows by a block, or, when its
+ * one block is full, gets an index (htree_write.c); in an indexed
+ * directory the entry goes to the leaf its hash belongs in.
  */
 #include <errno.h>
 #include <string.h>
@@ -38,11 +37,9 @@ static int dir_pblk(struct e4_fs *fs, const struct e4_inode *dir,
 	return 0;
 }
 
-/* Put the entry into leaf @lblk if it has a gap: 1 done, 0 no room. */
-static int add_to_leaf(struct e4_fs *fs, struct e4_handle *h,
-		       const struct e4_inode *dir, uint64_t lblk,
-		       const char *name, size_t len, uint32_t ino,
-		       uint8_t ftype)
+int e4_dir_leaf_add(struct e4_fs *fs, struct e4_handle *h,
+		    const struct e4_inode *dir, uint64_t lblk,
+		    const char *name, size_t len, uint32_t ino, uint8_t ftype)
 {
 	uint32_t need = e4_dirent_size((uint32_t)len);
 	uint32_t end = e4_dir_leaf_end(fs);
@@ -78,18 +75,15 @@ static int add_to_leaf(struct e4_fs *fs, struct e4_handle *h,
 	return 0;
 }
 
-/* A new last block holding just the entry. */
-static int add_block(struct e4_map_change *c, const char *name, size_t len,
-		     uint32_t ino, uint8_t ftype)
+int e4_dir_append_block(struct e4_map_change *c, uint64_t *lblk,
+			uint64_t *pblk)
 {
 	struct e4_fs *fs = c->fs;
 	struct e4_inode *dir = c->inode;
-	uint64_t nblocks, pblk, count, goal = 0;
+	uint64_t nblocks, count, goal = 0;
 	struct e4_alloc_req req = { .ino = dir->ino, .len = 1,
 				    .metadata = true,
 				    .use_reserved = c->use_reserved };
-	struct e4_owner owner;
-	struct e4_buf *copy;
 	int err = e4_dir_nblocks(fs, dir, &nblocks);
 
 	if (err)
@@ -102,26 +96,51 @@ static int add_block(struct e4_map_change *c, const char *name, size_t len,
 	if (nblocks && !dir_pblk(fs, dir, nblocks - 1, &goal))
 		goal++;
 	req.goal = goal;
-	err = e4_alloc_blocks(c->alloc, c->h, &req, &pblk, &count);
+	err = e4_alloc_blocks(c->alloc, c->h, &req, pblk, &count);
 	if (err)
 		return err;
 	dir->blocks_512 += e4_blocks_to_512(fs, count);
-	err = e4_ext_insert(c, &(struct e4_extent){ (uint32_t)nblocks, 1, pblk,
+	err = e4_ext_insert(c, &(struct e4_extent){ (uint32_t)nblocks, 1, *pblk,
 						    false });
+	if (err) {
+		e4_handle_abort(c->h, err);
+		return err;
+	}
+	dir->size += fs->block_size;
+	*lblk = nblocks;
+	return 0;
+}
+
+/* A new last block holding just the entry. */
+static int add_block(struct e4_map_change *c, const char *name, size_t len,
+		     uint32_t ino, uint8_t ftype)
+{
+	struct e4_fs *fs = c->fs;
+	struct e4_owner owner;
+	struct e4_buf *copy;
+	uint64_t lblk, pblk;
+	int err = e4_dir_append_block(c, &lblk, &pblk);
+
 	if (err)
 		return err;
-	owner = leaf_owner(dir, nblocks);
+	owner = leaf_owner(c->inode, lblk);
 	err = e4_handle_get_create_access(c->h, pblk, &e4_bops_dir_leaf,
 					  &owner, &copy);
+	if (!err) {
+		e4_dir_leaf_init(fs, copy->data);
+		e4_dirent_put(fs, copy->data, 0, ino, e4_dir_leaf_end(fs), name,
+			      (uint8_t)len, ftype);
+		err = e4_handle_dirty(c->h, copy);
+	}
 	if (err)
-		return err;
-	e4_dir_leaf_init(fs, copy->data);
-	e4_dirent_put(fs, copy->data, 0, ino, e4_dir_leaf_end(fs), name,
-		      (uint8_t)len, ftype);
-	err = e4_handle_dirty(c->h, copy);
-	if (!err)
-		dir->size += fs->block_size;
+		e4_handle_abort(c->h, err);
 	return err;
+}
+
+static bool dir_indexed(const struct e4_fs *fs, const struct e4_inode *dir)
+{
+	return (dir->flags & E4_INDEX_FL) &&
+	       (fs->feature_compat & E4_COMPAT_DIR_INDEX);
 }
 
 int e4_dir_add(struct e4_map_change *c, const char *name, size_t len,
@@ -129,35 +148,32 @@ int e4_dir_add(struct e4_map_change *c, const char *name, size_t len,
 {
 	struct e4_fs *fs = c->fs;
 	const struct e4_inode *dir = c->inode;
-	uint64_t nblocks, leaf;
+	uint64_t nblocks;
 	int err;
 
 	if (len == 0 || len > E4_NAME_MAX)
 		return -ENAMETOOLONG;
 	if (dir->flags & E4_INLINE_DATA_FL)
 		return -EOPNOTSUPP;
-	err = e4_htree_insert_leaf(fs, dir, name, len, &leaf);
-	if (!err) {
-		err = add_to_leaf(fs, c->h, dir, leaf, name, len, ino, ftype);
-		if (err == 0) {
-			e4_log(fs, E4_LOG_ERROR,
-			       "inode %u: directory index leaf %llu is full; splitting it is not written yet",
-			       dir->ino, (unsigned long long)leaf);
-			return -ENOSPC;
-		}
-		return err < 0 ? err : 0;
-	}
-	if (err != -EAGAIN)
-		return err;
-	if (dir->flags & E4_INDEX_FL)
-		return -EUCLEAN;	/* an unusable index (reported) */
+	if (dir_indexed(fs, dir))
+		return e4_htree_add(c, name, len, ino, ftype);
 	err = e4_dir_nblocks(fs, dir, &nblocks);
 	for (uint64_t lblk = 0; !err && lblk < nblocks; lblk++) {
-		err = add_to_leaf(fs, c->h, dir, lblk, name, len, ino, ftype);
+		err = e4_dir_leaf_add(fs, c->h, dir, lblk, name, len, ino,
+				      ftype);
 		if (err == 1)
 			return 0;
 	}
-	return err ? err : add_block(c, name, len, ino, ftype);
+	if (err)
+		return err;
+	/* a full one-block directory gets an index, as the kernel's ext4
+	 * gives it, so that big directories stay fast */
+	if (nblocks == 1 && (fs->feature_compat & E4_COMPAT_DIR_INDEX) &&
+	    (dir->flags & E4_EXTENTS_FL)) {
+		err = e4_htree_make_indexed(c);
+		return err ? err : e4_htree_add(c, name, len, ino, ftype);
+	}
+	return add_block(c, name, len, ino, ftype);
 }
 
 /* Open the leaf holding @slot for change. */

@@ -49,9 +49,10 @@ static inline struct e4_map_change e4_map_change_of(struct e4_fs *fs,
 
 /* ---- dir_write.c ---------------------------------------------------------- */
 
-/* Credits e4_dir_add may need: a leaf, or a new block mapped (extent
- * insert) and allocated. */
-#define E4_DIR_ADD_CREDITS (1u + E4_ALLOC_BLOCK_CREDITS + E4_EXT_INSERT_CREDITS)
+/* Credits e4_dir_add may need: a leaf split at every index level and the
+ * root grown, each a new block mapped (extent insert) and allocated. */
+#define E4_DIR_ADD_CREDITS \
+	(4u * (3u + E4_ALLOC_BLOCK_CREDITS + E4_EXT_INSERT_CREDITS))
 #define E4_DIR_REMOVE_CREDITS 1u
 
 /* Add entry (@name, @ino, @ftype) to directory @dir (in-core copy: its
@@ -59,6 +60,27 @@ static inline struct e4_map_change e4_map_change_of(struct e4_fs *fs,
  * not there. */
 int e4_dir_add(struct e4_map_change *c, const char *name, size_t len,
 	       uint32_t ino, uint8_t ftype);
+/* Put the entry into leaf @lblk of @dir if it has a gap: 1 done, 0 no
+ * room, or -errno. */
+int e4_dir_leaf_add(struct e4_fs *fs, struct e4_handle *h,
+		    const struct e4_inode *dir, uint64_t lblk,
+		    const char *name, size_t len, uint32_t ino, uint8_t ftype);
+/* A new last block of @c's directory, allocated and mapped (the caller
+ * fills it); its logical and physical numbers. */
+int e4_dir_append_block(struct e4_map_change *c, uint64_t *lblk,
+			uint64_t *pblk);
+
+/* ---- htree_write.c ---------------------------------------------------------- */
+
+/* Add the entry to indexed directory @c->inode: the leaf its hash belongs
+ * in, split when full (and the index nodes above it, the root growing a
+ * level while the format allows: then -ENOSPC, the directory is full). */
+int e4_htree_add(struct e4_map_change *c, const char *name, size_t len,
+		 uint32_t ino, uint8_t ftype);
+/* Turn one-block linear directory @c->inode into an indexed one: block 0
+ * becomes the root, its names move to a new leaf. */
+int e4_htree_make_indexed(struct e4_map_change *c);
+
 /* Remove the entry at @slot (from e4_dir_find_slot) of @dir. */
 int e4_dir_remove(struct e4_fs *fs, struct e4_handle *h,
 		  const struct e4_inode *dir, const struct e4_dir_slot *slot);

@@ -11,6 +11,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ondisk.h"
 
@@ -482,20 +483,75 @@ int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 	return rc;
 }
 
-int e4_htree_insert_leaf(struct e4_fs *fs, const struct e4_inode *dir,
-			 const char *name, size_t len, uint64_t *leaf)
+int e4_htree_find_path(struct e4_fs *fs, const struct e4_inode *dir,
+		       const char *name, size_t len, struct e4_dx_path *p)
 {
 	struct htree_walk w = { .fs = fs, .dir = dir };
-	uint32_t hash;
 	int rc = htree_begin(&w);
 
 	if (rc)
 		return rc;
-	rc = htree_hash(&w, name, len, &hash);
+	memset(p, 0, sizeof(*p));
+	rc = htree_hash(&w, name, len, &p->hash);
 	if (!rc)
-		rc = htree_descend(&w, 0, hash, false);
-	if (!rc)
-		*leaf = htree_leaf(&w);
+		rc = htree_descend(&w, 0, p->hash, false);
+	if (!rc) {
+		p->levels = w.levels;
+		p->nblocks = w.nblocks;
+		p->version = e4_u8(w.path[0].buf->data, w.path[0].buf->size,
+				   E4_DX_ROOT_HASH_VERSION);
+		if (p->version <= E4_HASH_TEA && fs->hash_unsigned)
+			p->version += E4_HASH_LEGACY_UNSIGNED;
+		for (unsigned l = 0; l <= w.levels; l++) {
+			const struct dx_node *n = &w.path[l];
+
+			p->lblk[l] = n->lblk;
+			p->at[l] = n->idx;
+			p->count[l] = n->count;
+			p->limit[l] = dx_expected_limit(fs, n->entries);
+		}
+		p->leaf = htree_leaf(&w);
+	}
 	htree_end(&w);
 	return rc;
+}
+
+/* ---- entries, for the writer ------------------------------------------------ */
+
+uint32_t e4_dx_count_offset(uint64_t lblk)
+{
+	return dx_count_offset(lblk);
+}
+
+uint32_t e4_dx_limit(const struct e4_fs *fs, uint64_t lblk)
+{
+	return dx_expected_limit(fs, dx_count_offset(lblk));
+}
+
+void e4_dx_entry_get(const uint8_t *blk, size_t size, uint64_t lblk,
+		     uint32_t i, uint32_t *hash, uint32_t *block)
+{
+	uint32_t co = dx_count_offset(lblk);
+
+	*hash = i ? e4_le32(blk, size, co + E4_DX_ENTRY_SIZE * i) : 0;
+	*block = e4_le32(blk, size, co + E4_DX_ENTRY_SIZE * i + 4);
+}
+
+void e4_dx_entry_put(uint8_t *blk, size_t size, uint64_t lblk, uint32_t i,
+		     uint32_t hash, uint32_t block)
+{
+	uint32_t co = dx_count_offset(lblk);
+
+	if (i)	/* entry 0's hash slot is limit and count */
+		e4_put_le32(blk, size, co + E4_DX_ENTRY_SIZE * i, hash);
+	e4_put_le32(blk, size, co + E4_DX_ENTRY_SIZE * i + 4, block);
+}
+
+void e4_dx_set_counts(uint8_t *blk, size_t size, uint64_t lblk,
+		      uint16_t limit, uint16_t count)
+{
+	uint32_t co = dx_count_offset(lblk);
+
+	e4_put_le16(blk, size, co, limit);
+	e4_put_le16(blk, size, co + 2, count);
 }

@@ -511,11 +511,35 @@ int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
 int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 		    const char *name, size_t len, uint32_t *ino,
 		    uint8_t *ftype);
-/* The leaf of indexed directory @dir where @name belongs (the writer adds
- * it there).  -EAGAIN when the directory is not indexed or its index is
+/* The path through indexed directory @dir's index to the leaf where @name
+ * belongs (the writer adds it there), every index block verified: the
+ * index blocks from the root (lblk 0) down, the entry followed in each,
+ * their counts and limits, the name's hash and the effective hash
+ * version.  -EAGAIN when the directory is not indexed or its index is
  * unusable (reported). */
-int e4_htree_insert_leaf(struct e4_fs *fs, const struct e4_inode *dir,
-			 const char *name, size_t len, uint64_t *leaf);
+struct e4_dx_path {
+	unsigned levels;	/* indirect_levels: lblk[0..levels] */
+	uint64_t lblk[E4_DX_LEVELS_MAX_LARGEDIR];
+	uint32_t at[E4_DX_LEVELS_MAX_LARGEDIR];
+	uint32_t count[E4_DX_LEVELS_MAX_LARGEDIR];
+	uint32_t limit[E4_DX_LEVELS_MAX_LARGEDIR];
+	uint64_t leaf;
+	uint64_t nblocks;	/* the directory's blocks */
+	uint32_t hash;
+	unsigned version;
+};
+int e4_htree_find_path(struct e4_fs *fs, const struct e4_inode *dir,
+		       const char *name, size_t len, struct e4_dx_path *p);
+/* dx entries of the index block at logical block @lblk (the root at 0):
+ * entry 0's hash is 0 (its slot holds limit and count). */
+uint32_t e4_dx_count_offset(uint64_t lblk);
+uint32_t e4_dx_limit(const struct e4_fs *fs, uint64_t lblk);
+void e4_dx_entry_get(const uint8_t *blk, size_t size, uint64_t lblk,
+		     uint32_t i, uint32_t *hash, uint32_t *block);
+void e4_dx_entry_put(uint8_t *blk, size_t size, uint64_t lblk, uint32_t i,
+		     uint32_t hash, uint32_t block);
+void e4_dx_set_counts(uint8_t *blk, size_t size, uint64_t lblk,
+		      uint16_t limit, uint16_t count);
 
 /* ---- acl.c -------------------------------------------------------------- */
 
