@@ -229,8 +229,9 @@ int e4_dir_retarget(struct e4_fs *fs, struct e4_handle *h,
 		e4_handle_release(h, copy);
 		return -EAGAIN;
 	}
-	e4_dirent_put(fs, copy->data, slot->off, ino, e.rec_len, e.name,
-		      e.name_len, ftype);
+	e4_put_le32(copy->data, copy->size, slot->off + E4_DIRENT_INODE, ino);
+	if (fs->feature_incompat & E4_INCOMPAT_FILETYPE)
+		copy->data[slot->off + E4_DIRENT_FILE_TYPE] = ftype;
 	return e4_handle_dirty(h, copy);
 }
 

@@ -183,7 +183,7 @@ static int insert_in_leaf(struct change *x, const struct e4_ext_path *path,
 {
 	unsigned d = path->depth;
 	int i = path->idx[d];
-	struct e4_extent left, right;
+	struct e4_extent left = { 0 }, right = { 0 };
 	bool has_left, has_right;
 	struct node n;
 	int err = node_open(x, path, d, &n);

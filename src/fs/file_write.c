@@ -85,6 +85,7 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 	struct e4_map_change c;
 	struct e4_handle h;
 	uint64_t pblk, n, bytes;
+	bool changed = false;	/* a failure from here on aborts */
 	int err = e4_handle_start(w->txm, WRITE_STEP_CREDITS, &h);
 
 	if (err)
@@ -110,11 +111,13 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 		bytes = len;
 	err = write_fresh(fs, pblk, n, in_blk, buf, (size_t)bytes);
 	if (err) {
+		/* a device error: the blocks go back, nothing else changed */
 		if (m->kind == E4_MAP_HOLE &&
 		    e4_free_blocks(w->alloc, &h, pblk, n))
 			e4_handle_abort(&h, err);
 		goto out;
 	}
+	changed = true;
 	if (m->kind == E4_MAP_UNWRITTEN) {
 		uint64_t cursor = lblk;
 
@@ -134,11 +137,11 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 		in->size = pos + bytes;
 	in->mtime = in->ctime = e4_now();
 	err = e4_inode_write(fs, &h, in, false);
-	if (err)
-		e4_handle_abort(&h, err);
-	else
+	if (!err)
 		*done = (size_t)bytes;
 out:
+	if (err && changed)
+		e4_handle_abort(&h, err);
 	{
 		int e2 = e4_handle_stop(&h);
 

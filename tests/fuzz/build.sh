@@ -96,7 +96,7 @@ if [ -n "$driver" ]; then
 	objs="$objs $out/obj/driver.o"
 fi
 
-harnesses="walk sb gdt inode extent dirblock htree xattr journal orphan"
+harnesses="walk sb gdt inode extent dirblock htree xattr journal orphan write"
 for h in $harnesses; do
 	$CC $cflags -c "$here/fuzz_$h.c" -o "$out/obj/fuzz_$h.o"
 	$CC $ldflags -o "$out/fuzz_$h" "$out/obj/fuzz_$h.o" $objs $libs
