@@ -102,6 +102,17 @@ void e4_file_release(struct e4_fs *fs, uint32_t ino);
 /* Set the size: blocks past it are freed, a partial last block zeroed. */
 int e4_truncate(struct e4_fs *fs, struct e4_ino *ip, uint64_t size);
 
+/* setxattr(2)'s flags (the values of <sys/xattr.h>). */
+#define E4_XATTR_CREATE 0x1u
+#define E4_XATTR_REPLACE 0x2u
+/* Set attribute @name (a full name: "user.x", "system.posix_acl_access"
+ * in the xattr ABI) to @size bytes of @value; -EEXIST, -ENODATA as the
+ * flags say, -EOPNOTSUPP for a namespace ext4 does not keep, -ENOSPC when
+ * it does not fit, -EPERM on immutable or append-only inodes. */
+int e4_setxattr(struct e4_fs *fs, struct e4_ino *ip, const char *name,
+		const void *value, size_t size, unsigned flags);
+int e4_removexattr(struct e4_fs *fs, struct e4_ino *ip, const char *name);
+
 /* What e4_setattr changes (struct e4_setattr.valid). */
 #define E4_SET_MODE (1u << 0)
 #define E4_SET_UID (1u << 1)

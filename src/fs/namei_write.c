@@ -444,43 +444,6 @@ int e4_rmdir(struct e4_fs *fs, struct e4_ino *dir, const char *name,
 
 /* ---- deleting an inode ------------------------------------------------------ */
 
-/* Drop the inode's xattr block: freed with its last user, else one user
- * less (§9.3). */
-static int release_xattr_block(struct e4_fs *fs, struct e4_writer *w,
-			       struct e4_handle *h, struct e4_inode *in)
-{
-	struct e4_owner owner = e4_owner_of(in, 0);
-	struct e4_buf *copy;
-	uint32_t refs;
-	int err;
-
-	if (!in->file_acl)
-		return 0;
-	err = e4_handle_get_write_access(h, in->file_acl, &e4_bops_xattr,
-					 &owner, &copy);
-	if (err)
-		return err;
-	refs = e4_le32(copy->data, copy->size, E4_XATTR_H_REFCOUNT);
-	if (refs <= 1) {
-		uint64_t blk = in->file_acl;
-
-		e4_handle_release(h, copy);
-		e4_handle_forget(h, blk);
-		err = e4_free_blocks(w->alloc, h, blk, fs->cluster_ratio);
-		if (!err)
-			in->blocks_512 -= e4_blocks_to_512(fs, fs->cluster_ratio);
-	} else {
-		e4_put_le32(copy->data, copy->size, E4_XATTR_H_REFCOUNT,
-			    refs - 1);
-		err = e4_handle_dirty(h, copy);
-		if (!err)
-			in->blocks_512 -= e4_blocks_to_512(fs, fs->cluster_ratio);
-	}
-	if (!err)
-		in->file_acl = 0;
-	return err;
-}
-
 int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in)
 {
 	struct e4_writer *w = e4_writer_get(fs);
@@ -501,7 +464,7 @@ int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in)
 				      E4_ALLOC_INODE_CREDITS, &h);
 	if (err)
 		return err;
-	err = release_xattr_block(fs, w, &h, in);
+	err = e4_xattr_block_release(fs, w, &h, in);
 	if (!err) {
 		in->dtime = (uint32_t)e4_now().sec;
 		in->size = 0;

@@ -206,8 +206,26 @@ int e4_fs_end_write(struct e4_fs *fs)
 	return err;
 }
 
+static int inode_write(struct e4_fs *fs, struct e4_handle *h,
+		       struct e4_inode *in, bool fresh, const uint8_t *ibody,
+		       size_t ibody_len);
+
 int e4_inode_write(struct e4_fs *fs, struct e4_handle *h,
 		   struct e4_inode *in, bool fresh)
+{
+	return inode_write(fs, h, in, fresh, NULL, 0);
+}
+
+int e4_inode_write_ibody(struct e4_fs *fs, struct e4_handle *h,
+			 struct e4_inode *in, const uint8_t *ibody,
+			 size_t len)
+{
+	return inode_write(fs, h, in, false, ibody, len);
+}
+
+static int inode_write(struct e4_fs *fs, struct e4_handle *h,
+		       struct e4_inode *in, bool fresh, const uint8_t *ibody,
+		       size_t ibody_len)
 {
 	struct e4_owner owner = { .ino = in->ino };
 	struct e4_buf *rec;
@@ -227,6 +245,14 @@ int e4_inode_write(struct e4_fs *fs, struct e4_handle *h,
 	if (fresh)
 		memset(copy->data + off, 0, fs->inode_size);
 	err = e4_inode_encode(fs, in, copy->data + off);
+	if (!err && ibody) {
+		size_t start = E4_GOOD_OLD_INODE_SIZE + in->extra_isize;
+
+		if (start + ibody_len != fs->inode_size)
+			err = -EINVAL;
+		else
+			memcpy(copy->data + off + start, ibody, ibody_len);
+	}
 	if (err) {
 		e4_handle_release(h, copy);
 		return err;

@@ -34,6 +34,12 @@ struct e4_writer *e4_writer_get(struct e4_fs *fs);
 int e4_inode_write(struct e4_fs *fs, struct e4_handle *h,
 		   struct e4_inode *in, bool fresh);
 
+/* The same, with the in-inode xattr area (@len bytes from 128 +
+ * extra_isize to the record's end) replaced by @ibody. */
+int e4_inode_write_ibody(struct e4_fs *fs, struct e4_handle *h,
+			 struct e4_inode *in, const uint8_t *ibody,
+			 size_t len);
+
 /* The time now, as inodes store it. */
 struct e4_time e4_now(void);
 
@@ -107,5 +113,15 @@ int e4_file_free_from(struct e4_fs *fs, struct e4_writer *w,
 /* Free everything inode @in holds and the inode itself: its last link and
  * last reference are gone (e4_iput calls it). */
 int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in);
+
+/* ---- xattr_write.c ------------------------------------------------------- */
+
+/* Credits of a change of attributes: the inode, the old and the new block,
+ * an allocation and a free. */
+#define E4_XATTR_SET_CREDITS (3u + 2u * E4_ALLOC_BLOCK_CREDITS)
+/* Let go of @in's xattr block: freed with its last user, else one user
+ * less (§9.3); in->file_acl and i_blocks follow. */
+int e4_xattr_block_release(struct e4_fs *fs, struct e4_writer *w,
+			   struct e4_handle *h, struct e4_inode *in);
 
 #endif /* E4_FS_WRITER_H */

@@ -407,3 +407,53 @@ void e4f_op_setattr(struct e4f_req *r)
 	e4f_fill_attr(r->s, &snap, &out.attr);
 	e4f_reply_buf(r, &out, sizeof(out));
 }
+
+/* ---- extended attributes ------------------------------------------------------ */
+
+void e4f_op_setxattr(struct e4f_req *r)
+{
+	/* without FUSE_SETXATTR_EXT (not asked for) the head is the old
+	 * 8 bytes: size, flags */
+	size_t head = FUSE_COMPAT_SETXATTR_IN_SIZE, nlen;
+	struct fuse_setxattr_in in = { 0 };
+	const char *name;
+	struct e4_ino *ip;
+	int ret;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, head);
+	name = e4f_arg_string(r, head, &nlen);
+	if (!name || nlen == 0)
+		return e4f_reply_err(r, -EINVAL);
+	if (r->arglen - head - nlen - 1 < in.size)
+		return e4f_reply_err(r, -EINVAL);
+	ret = node_ino(r, r->h.nodeid, &ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = e4_setxattr(r->s->fs, ip, name, r->arg + head + nlen + 1,
+			  in.size, in.flags & (E4_XATTR_CREATE |
+					       E4_XATTR_REPLACE));
+	e4_iput(r->s->fs, ip);
+	e4f_reply_err(r, ret);
+}
+
+void e4f_op_removexattr(struct e4f_req *r)
+{
+	const char *name;
+	struct e4_ino *ip;
+	size_t nlen;
+	int ret;
+
+	if (!writable(r))
+		return;
+	name = e4f_arg_string(r, 0, &nlen);
+	if (!name || nlen == 0)
+		return e4f_reply_err(r, -EINVAL);
+	ret = node_ino(r, r->h.nodeid, &ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = e4_removexattr(r->s->fs, ip, name);
+	e4_iput(r->s->fs, ip);
+	e4f_reply_err(r, ret);
+}

@@ -548,5 +548,49 @@ void e4_dx_set_counts(uint8_t *blk, size_t size, uint64_t lblk,
  * *@why saying what is wrong. */
 ssize_t e4_acl_to_xattr(const uint8_t *disk, size_t disk_len, void *buf,
 			size_t size, const char **why);
+/* The other way (setxattr): -EINVAL for a value that is not a valid ACL
+ * (the kernel's answer), -ERANGE if @size is too small (it needs at most
+ * @len bytes). */
+ssize_t e4_acl_from_xattr(const uint8_t *x, size_t len, uint8_t *disk,
+			  size_t size);
+
+/* ---- xattr.c: the writer's side ------------------------------------------ */
+
+/* One attribute as the writer keeps it. */
+struct e4_xattr_item {
+	uint8_t index;
+	uint8_t name_len;
+	char name[E4_NAME_MAX];
+	uint32_t value_len;
+	uint8_t *value;		/* malloc'd (NULL when empty) */
+	uint32_t value_inum;	/* an EA inode holds the value */
+};
+struct e4_xattr_items {
+	struct e4_xattr_item *v;
+	size_t n, cap;
+	bool ibody_has_room;	/* the inode has an in-inode area */
+};
+/* Every attribute of @inode, both areas (system.data too), values copied,
+ * each area validated as a read validates it. */
+int e4_xattr_collect(struct e4_fs *fs, const struct e4_inode *inode,
+		     struct e4_xattr_items *out);
+void e4_xattr_items_free(struct e4_xattr_items *it);
+/* Split a full name into (index, suffix) as getxattr does. */
+int e4_xattr_name_parse(const char *name, uint8_t *index,
+			const char **suffix, size_t *suffix_len);
+/* Bytes @it takes in an area: its entry and its padded value. */
+size_t e4_xattr_item_size(const struct e4_xattr_item *it);
+/* Lay @n items out in the in-inode area @area (@size bytes: from 128 +
+ * extra_isize to the record's end): magic, entries, values from the end.
+ * -ENOSPC if they do not fit. */
+int e4_xattr_ibody_encode(const struct e4_fs *fs,
+			  struct e4_xattr_item *const *items, size_t n,
+			  uint8_t *area, size_t size);
+/* Lay @n items out in xattr block @blk (refcount 1), sorted as the
+ * format wants, with entry and block hashes; the row's setter does the
+ * checksum.  -ENOSPC if they do not fit. */
+int e4_xattr_block_encode(const struct e4_fs *fs,
+			  struct e4_xattr_item **items, size_t n,
+			  uint8_t *blk);
 
 #endif /* E4_ONDISK_H */
