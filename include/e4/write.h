@@ -102,6 +102,18 @@ void e4_file_release(struct e4_fs *fs, uint32_t ino);
 /* Set the size: blocks past it are freed, a partial last block zeroed. */
 int e4_truncate(struct e4_fs *fs, struct e4_ino *ip, uint64_t size);
 
+/* fallocate(2)'s modes (the values of <linux/falloc.h>). */
+#define E4_FALLOC_KEEP_SIZE 0x01u
+#define E4_FALLOC_PUNCH_HOLE 0x02u
+#define E4_FALLOC_COLLAPSE_RANGE 0x08u
+#define E4_FALLOC_ZERO_RANGE 0x10u
+#define E4_FALLOC_INSERT_RANGE 0x20u
+/* fallocate(2) as ext4 does it: preallocation (unwritten extents), holes
+ * punched, ranges zeroed, whole blocks collapsed or inserted; the kernel's
+ * errno for each misuse. */
+int e4_fallocate(struct e4_fs *fs, struct e4_ino *ip, unsigned mode,
+		 uint64_t off, uint64_t len);
+
 /* setxattr(2)'s flags (the values of <sys/xattr.h>). */
 #define E4_XATTR_CREATE 0x1u
 #define E4_XATTR_REPLACE 0x2u

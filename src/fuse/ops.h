@@ -53,5 +53,6 @@ void e4f_op_write(struct e4f_req *r);
 void e4f_op_setattr(struct e4f_req *r);
 void e4f_op_setxattr(struct e4f_req *r);
 void e4f_op_removexattr(struct e4f_req *r);
+void e4f_op_fallocate(struct e4f_req *r);
 
 #endif /* E4F_OPS_H */

@@ -457,3 +457,20 @@ void e4f_op_removexattr(struct e4f_req *r)
 	e4_iput(r->s->fs, ip);
 	e4f_reply_err(r, ret);
 }
+
+void e4f_op_fallocate(struct e4f_req *r)
+{
+	struct fuse_fallocate_in in;
+	struct e4_ino *ip;
+	int ret;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, sizeof(in));
+	ret = node_ino(r, r->h.nodeid, &ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = e4_fallocate(r->s->fs, ip, in.mode, in.offset, in.length);
+	e4_iput(r->s->fs, ip);
+	e4f_reply_err(r, ret);
+}
