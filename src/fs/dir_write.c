@@ -88,8 +88,6 @@ int e4_dir_append_block(struct e4_map_change *c, uint64_t *lblk,
 
 	if (err)
 		return err;
-	if (!(dir->flags & E4_EXTENTS_FL))
-		return -EOPNOTSUPP;	/* block-mapped directories: later */
 	if ((nblocks + 1) << fs->log_block_size > UINT32_MAX &&
 	    !(fs->feature_incompat & E4_INCOMPAT_LARGEDIR))
 		return -ENOSPC;	/* i_size is 32 bits without large_dir */
@@ -100,8 +98,7 @@ int e4_dir_append_block(struct e4_map_change *c, uint64_t *lblk,
 	if (err)
 		return err;
 	dir->blocks_512 += e4_blocks_to_512(fs, count);
-	err = e4_ext_insert(c, &(struct e4_extent){ (uint32_t)nblocks, 1, *pblk,
-						    false });
+	err = e4_map_insert(c, nblocks, 1, *pblk);
 	if (err) {
 		e4_handle_abort(c->h, err);
 		return err;
@@ -168,8 +165,7 @@ int e4_dir_add(struct e4_map_change *c, const char *name, size_t len,
 		return err;
 	/* a full one-block directory gets an index, as the kernel's ext4
 	 * gives it, so that big directories stay fast */
-	if (nblocks == 1 && (fs->feature_compat & E4_COMPAT_DIR_INDEX) &&
-	    (dir->flags & E4_EXTENTS_FL)) {
+	if (nblocks == 1 && (fs->feature_compat & E4_COMPAT_DIR_INDEX)) {
 		err = e4_htree_make_indexed(c);
 		return err ? err : e4_htree_add(c, name, len, ino, ftype);
 	}
@@ -251,7 +247,7 @@ int e4_dir_init(struct e4_map_change *c, uint32_t parent)
 	if (err)
 		return err;
 	dir->blocks_512 += e4_blocks_to_512(fs, count);
-	err = e4_ext_insert(c, &(struct e4_extent){ 0, 1, pblk, false });
+	err = e4_map_insert(c, 0, 1, pblk);
 	if (!err)
 		err = e4_handle_get_create_access(c->h, pblk, &e4_bops_dir_leaf,
 						  &owner, &copy);

@@ -129,8 +129,7 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 	} else {
 		in->blocks_512 += e4_blocks_to_512(fs, n);
 	}
-	err = e4_ext_insert(&c, &(struct e4_extent){ (uint32_t)lblk,
-						     (uint32_t)n, pblk, false });
+	err = e4_map_insert(&c, lblk, n, pblk);
 	if (err)
 		goto out;
 	if (pos + bytes > in->size)
@@ -166,6 +165,13 @@ static int write_times(struct e4_fs *fs, struct e4_writer *w,
 	return err ? err : e2;
 }
 
+/* s_maxbytes for the file's kind of mapping (§16). */
+static uint64_t max_size(const struct e4_fs *fs, const struct e4_inode *in)
+{
+	return (in->flags & E4_EXTENTS_FL) ? fs->max_file_size :
+					     fs->max_file_size_blockmap;
+}
+
 static int check_writable_file(struct e4_fs *fs, const struct e4_inode *in)
 {
 	if (e4_inode_is_dir(in))
@@ -174,10 +180,9 @@ static int check_writable_file(struct e4_fs *fs, const struct e4_inode *in)
 		return -EINVAL;
 	if (in->flags & (E4_IMMUTABLE_FL))
 		return -EPERM;
-	if (!(in->flags & E4_EXTENTS_FL) ||
-	    (in->flags & E4_INLINE_DATA_FL)) {
+	if (in->flags & E4_INLINE_DATA_FL) {
 		e4_log(fs, E4_LOG_WARN,
-		       "inode %u: writing block-mapped and inline files is not supported yet",
+		       "inode %u: writing inline files is not supported yet",
 		       in->ino);
 		return -EOPNOTSUPP;
 	}
@@ -201,10 +206,10 @@ ssize_t e4_write(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 	err = check_writable_file(fs, &in);
 	if (!err && (in.flags & E4_APPEND_FL) && off != in.size)
 		err = -EPERM;
-	if (!err && off >= fs->max_file_size)
+	if (!err && off >= max_size(fs, &in))
 		err = -EFBIG;
-	if (!err && len > fs->max_file_size - off)
-		len = (size_t)(fs->max_file_size - off);
+	if (!err && len > max_size(fs, &in) - off)
+		len = (size_t)(max_size(fs, &in) - off);
 	while (!err && done < len) {
 		uint64_t pos = off + done;
 		uint64_t lblk = pos >> fs->log_block_size;
@@ -270,89 +275,12 @@ void e4_file_release(struct e4_fs *fs, uint32_t ino)
 		e4_alloc_release(w->alloc, ino);
 }
 
-struct owned_runs {
-	struct e4_extent *v;	/* lblk unused: pblk, len */
-	size_t n, cap;
-};
-
-static int collect_owned(void *ctx, uint64_t pblk, uint64_t count,
-			 bool map_block)
-{
-	struct owned_runs *o = ctx;
-
-	(void)map_block;
-	while (count) {
-		uint32_t n = count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
-
-		if (o->n == o->cap) {
-			size_t cap = o->cap ? o->cap * 2 : 64;
-			struct e4_extent *v = realloc(o->v, cap * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			o->v = v;
-			o->cap = cap;
-		}
-		o->v[o->n++] = (struct e4_extent){ 0, n, pblk, false };
-		pblk += n;
-		count -= n;
-	}
-	return 0;
-}
-
-/* A block-mapped file (ext2/ext3 style) emptied: every data and indirect
- * block it owns freed, in as many handles as it takes, then its map
- * cleared.  (Truncating one to a non-zero size is not written yet.) */
-static int blockmap_free_all(struct e4_fs *fs, struct e4_writer *w,
-			     struct e4_inode *in)
-{
-	struct owned_runs o = { 0 };
-	size_t i = 0;
-	int err = e4_map_for_each_owned(fs, in, collect_owned, &o);
-
-	while (!err) {
-		struct e4_handle h;
-		int e2;
-
-		err = e4_handle_start(w->txm, FREE_CREDITS, &h);
-		if (err)
-			break;
-		for (; !err && i < o.n &&
-		       h.credits >= h.used + 4u * E4_ALLOC_BLOCK_CREDITS; i++) {
-			/* indirect blocks are metadata the cache holds */
-			for (uint64_t b = 0; b < o.v[i].len; b++)
-				e4_handle_forget(&h, o.v[i].pblk + b);
-			err = e4_free_blocks(w->alloc, &h, o.v[i].pblk,
-					     o.v[i].len);
-			if (!err)
-				in->blocks_512 -= e4_blocks_to_512(fs, o.v[i].len);
-		}
-		if (!err && i == o.n) {
-			memset(in->i_block, 0, sizeof(in->i_block));
-			in->blocks_512 = 0;
-		}
-		if (!err)
-			err = e4_inode_write(fs, &h, in, false);
-		if (err)
-			e4_handle_abort(&h, err);
-		e2 = e4_handle_stop(&h);
-		if (!err)
-			err = e2;
-		if (i == o.n)
-			break;
-	}
-	free(o.v);
-	return err;
-}
-
 int e4_file_free_from(struct e4_fs *fs, struct e4_writer *w,
 		      struct e4_inode *in, uint64_t from)
 {
 	uint64_t cursor = from;
 	int err;
 
-	if (!(in->flags & E4_EXTENTS_FL))
-		return from == 0 ? blockmap_free_all(fs, w, in) : -EOPNOTSUPP;
 	do {
 		struct e4_handle h;
 		struct e4_map_change c;
@@ -362,7 +290,7 @@ int e4_file_free_from(struct e4_fs *fs, struct e4_writer *w,
 		if (err)
 			return err;
 		c = e4_map_change_of(fs, w, &h, in);
-		err = e4_ext_remove(&c, &cursor, LBLK_END, true);
+		err = e4_map_remove(&c, &cursor, LBLK_END);
 		if (!err || err == -EAGAIN) {
 			e2 = e4_inode_write(fs, &h, in, false);
 			if (e2) {
@@ -391,7 +319,7 @@ int e4_truncate(struct e4_fs *fs, struct e4_ino *ip, uint64_t size)
 	err = check_writable_file(fs, &in);
 	if (!err && (in.flags & E4_APPEND_FL))
 		err = -EPERM;
-	if (!err && size > fs->max_file_size)
+	if (!err && size > max_size(fs, &in))
 		err = -EFBIG;
 	if (!err && size < in.size) {
 		uint32_t tail = (uint32_t)(size & (fs->block_size - 1));

@@ -63,6 +63,26 @@ int e4_ext_insert(struct e4_map_change *c, const struct e4_extent *ext);
 int e4_ext_remove(struct e4_map_change *c, uint64_t *cursor, uint64_t end,
 		  bool free_blocks);
 
+/* Block maps (blockmap_write.c): map logical block @lblk, a hole, to
+ * @pblk (indirect blocks allocated on the way; -EFBIG past the map's
+ * reach or a block above 2^32). */
+int e4_bmap_set(struct e4_map_change *c, uint64_t lblk, uint64_t pblk);
+/* Unmap from *@cursor towards @end, at most one indirect block's worth of
+ * pointers: the data blocks freed, indirect blocks left empty freed up to
+ * i_block.  *@cursor moves past what was done (holes skipped whole). */
+int e4_bmap_unmap_step(struct e4_map_change *c, uint64_t *cursor,
+		       uint64_t end);
+/* Credits an unmap step keeps in hand: the blocks of its path and the
+ * frees of a few groups (it stops early when its pointers reach more). */
+#define E4_BMAP_STEP_CREDITS (8u + 4u * E4_ALLOC_BLOCK_CREDITS)
+
+/* Whichever mapping the file has (mapping.c): map [lblk, lblk+count), a
+ * hole, to the physical run at @pblk; unmap and free from *@cursor to
+ * @end (-EAGAIN: the handle's credits ran short, go on in a new one). */
+int e4_map_insert(struct e4_map_change *c, uint64_t lblk, uint64_t count,
+		  uint64_t pblk);
+int e4_map_remove(struct e4_map_change *c, uint64_t *cursor, uint64_t end);
+
 /* Bytes of i_blocks (512-byte units) @blocks file-system blocks count. */
 static inline uint64_t e4_blocks_to_512(const struct e4_fs *fs,
 					uint64_t blocks)

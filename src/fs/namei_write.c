@@ -262,8 +262,6 @@ static int fill_symlink(struct e4_fs *fs, struct e4_map_change *c, void *ctx)
 		in->flags &= ~(uint32_t)E4_EXTENTS_FL;
 		return 0;
 	}
-	if (!(in->flags & E4_EXTENTS_FL))
-		return -EOPNOTSUPP;	/* block-mapped: later */
 	err = e4_alloc_blocks(c->alloc, c->h, &req, &pblk, &count);
 	if (err)
 		return err;
@@ -277,8 +275,7 @@ static int fill_symlink(struct e4_fs *fs, struct e4_map_change *c, void *ctx)
 		err = e4_dev_pwrite(fs->dev, zero, 1,
 				    (pblk << fs->log_block_size) + t->len);
 	}
-	return err ? err : e4_ext_insert(c, &(struct e4_extent){ 0, 1, pblk,
-								  false });
+	return err ? err : e4_map_insert(c, 0, 1, pblk);
 }
 
 int e4_symlink(struct e4_fs *fs, struct e4_ino *dir, const char *name,

@@ -61,8 +61,6 @@ static int check_writable(struct e4_fs *fs)
 		return refuse(fs, "the journal needs recovery (e4fuse replays it in memory only; mount it with the kernel or run e2fsck)");
 	if (!(state & E4_STATE_VALID))
 		return refuse(fs, "it was not unmounted cleanly (run e2fsck)");
-	if (!(fs->feature_incompat & E4_INCOMPAT_EXTENTS))
-		return refuse(fs, "e4fuse does not write block-mapped file systems (ext2, ext3: no extents feature) yet");
 	if (fs->last_orphan)
 		return refuse(fs, "orphan inodes wait to be deleted (s_last_orphan; mount it with the kernel or run e2fsck)");
 	for (size_t i = 0; i < sizeof(unwritten_features) /
