@@ -29,7 +29,7 @@
 #define CREATE_CREDITS \
 	(E4_ALLOC_INODE_CREDITS + 1u + E4_DIR_ADD_CREDITS + 1u + \
 	 E4_ALLOC_BLOCK_CREDITS + E4_EXT_INSERT_CREDITS + 1u)
-#define UNLINK_CREDITS (E4_DIR_REMOVE_CREDITS + 2u)
+#define UNLINK_CREDITS (E4_DIR_REMOVE_CREDITS + 2u + E4_ORPHAN_CREDITS)
 
 static uint8_t ftype_of(uint16_t mode)
 {
@@ -405,7 +405,11 @@ static int remove_name(struct e4_fs *fs, struct e4_ino *dir_ip,
 		} else if (in.links > 0) {
 			in.links--;
 		}
-		err = e4_inode_write(fs, &h, &in, false);
+		/* until its last reference goes (e4_iput deletes it) */
+		if (in.links == 0)
+			err = e4_orphan_add(fs, w, &h, in.ino);
+		if (!err)
+			err = e4_inode_write(fs, &h, &in, false);
 		if (!err)
 			err = e4_inode_write(fs, &h, &dir, false);
 		if (err)
@@ -458,10 +462,13 @@ int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in)
 	if (err)
 		return err;
 	err = e4_handle_start(w->txm, E4_ALLOC_BLOCK_CREDITS + 2u +
-				      E4_ALLOC_INODE_CREDITS, &h);
+				      E4_ALLOC_INODE_CREDITS + E4_ORPHAN_CREDITS,
+			      &h);
 	if (err)
 		return err;
-	err = e4_xattr_block_release(fs, w, &h, in);
+	err = e4_orphan_del(fs, w, &h, in->ino);
+	if (!err)
+		err = e4_xattr_block_release(fs, w, &h, in);
 	if (!err) {
 		in->dtime = (uint32_t)e4_now().sec;
 		in->size = 0;
@@ -479,7 +486,7 @@ int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in)
 
 #define RENAME_CREDITS \
 	(2u * E4_DIR_ADD_CREDITS + 4u * E4_DIR_REMOVE_CREDITS + 6u + \
-	 E4_ALLOC_INODE_CREDITS)
+	 E4_ALLOC_INODE_CREDITS + E4_ORPHAN_CREDITS)
 /* How far up ".." a rename looks for its source among the target's
  * ancestors: the deepest tree a path can name (PATH_MAX / 2). */
 #define ANCESTRY_MAX 2048u
@@ -732,6 +739,8 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir_ip, const char *oname,
 			dst.links = 0;	/* its "." and its name */
 		else if (dst.links)
 			dst.links--;
+		if (dst.links == 0)
+			err = e4_orphan_add(fs, w, &h, dst.ino);
 	}
 	if (!err) {
 		src.ctime = now;

@@ -27,8 +27,6 @@ static const struct {
 	{ 2, E4_RO_COMPAT_QUOTA, "quota" },
 	{ 2, E4_RO_COMPAT_PROJECT, "project" },
 	{ 2, E4_RO_COMPAT_VERITY, "verity" },
-	/* orphans the kernel left to process at the next mount */
-	{ 2, E4_RO_COMPAT_ORPHAN_PRESENT, "orphan_present" },
 };
 
 struct e4_time e4_now(void)
@@ -61,8 +59,6 @@ static int check_writable(struct e4_fs *fs)
 		return refuse(fs, "the journal needs recovery (e4fuse replays it in memory only; mount it with the kernel or run e2fsck)");
 	if (!(state & E4_STATE_VALID))
 		return refuse(fs, "it was not unmounted cleanly (run e2fsck)");
-	if (fs->last_orphan)
-		return refuse(fs, "orphan inodes wait to be deleted (s_last_orphan; mount it with the kernel or run e2fsck)");
 	for (size_t i = 0; i < sizeof(unwritten_features) /
 			       sizeof(unwritten_features[0]); i++) {
 		if (words[unwritten_features[i].word] &
@@ -101,6 +97,15 @@ static int write_state(struct e4_fs *fs, struct e4_writer *w, bool valid)
 
 		sb = copy->data + off;
 		state = e4_le16(sb, E4_SB_SIZE, E4_SB_STATE);
+		if (fs->feature_compat & E4_COMPAT_ORPHAN_FILE) {
+			/* as the kernel keeps it: set while mounted */
+			uint32_t ro = e4_le32(sb, E4_SB_SIZE,
+					      E4_SB_FEATURE_RO_COMPAT);
+
+			ro = valid ? ro & ~(uint32_t)E4_RO_COMPAT_ORPHAN_PRESENT :
+				     ro | E4_RO_COMPAT_ORPHAN_PRESENT;
+			e4_put_le32(sb, E4_SB_SIZE, E4_SB_FEATURE_RO_COMPAT, ro);
+		}
 		if (valid) {
 			state |= E4_STATE_VALID;
 		} else {
@@ -160,6 +165,20 @@ int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts)
 	}
 	pthread_mutex_init(&w->rename_lock, NULL);
 	fs->writer = w;
+	/* what a crash left to delete goes first, as at a kernel mount */
+	err = e4_orphans_start(fs, w);
+	if (err) {
+		e4_log(fs, E4_LOG_ERROR,
+		       "cleaning up orphan inodes failed (%d): not writing (run e2fsck)",
+		       err);
+		e4_orphans_stop(w);
+		e4_txm_destroy(w->txm);
+		e4_alloc_destroy(w->alloc);
+		pthread_mutex_destroy(&w->rename_lock);
+		free(w);
+		fs->writer = NULL;
+		return -EROFS;
+	}
 	return 0;
 }
 
@@ -197,6 +216,7 @@ int e4_fs_end_write(struct e4_fs *fs)
 		if (!err)
 			err = e2;
 	}
+	e4_orphans_stop(w);
 	e4_alloc_destroy(w->alloc);
 	pthread_mutex_destroy(&w->rename_lock);
 	free(w);
@@ -229,8 +249,13 @@ static int inode_write(struct e4_fs *fs, struct e4_handle *h,
 	struct e4_buf *rec;
 	struct e4_buf *copy;
 	size_t off;
-	int err = e4_inode_raw_get(fs, in->ino, &rec, &off);
+	int err;
 
+	/* an orphan's i_dtime is the list's (taken before any copy is
+	 * held: the list's lock is never taken with one) */
+	if (fs->writer && in->links == 0 && !fresh)
+		in->dtime = e4_orphan_dtime(fs->writer, in->ino, in->dtime);
+	err = e4_inode_raw_get(fs, in->ino, &rec, &off);
 	if (err)
 		return err;
 	err = e4_handle_get_write_access(h, rec->blk,

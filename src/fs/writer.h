@@ -18,9 +18,12 @@
 #include "ondisk/ondisk.h"
 #include "tx/trans.h"
 
+struct e4_orphans;
+
 struct e4_writer {
 	struct e4_txm *txm;
 	struct e4_alloc *alloc;
+	struct e4_orphans *orphans;	/* orphan_write.c */
 	pthread_mutex_t rename_lock;	/* one rename at a time */
 };
 
@@ -123,5 +126,24 @@ int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in);
  * less (§9.3); in->file_acl and i_blocks follow. */
 int e4_xattr_block_release(struct e4_fs *fs, struct e4_writer *w,
 			   struct e4_handle *h, struct e4_inode *in);
+
+/* ---- orphan_write.c ------------------------------------------------------- */
+
+/* Credits of adding or removing an orphan: the superblock, an orphan-file
+ * block or a neighbour's record. */
+#define E4_ORPHAN_CREDITS 1u
+/* At the start of a session: the orphan file mapped, the orphans a crash
+ * left processed (deleted, or cut to their size). */
+int e4_orphans_start(struct e4_fs *fs, struct e4_writer *w);
+void e4_orphans_stop(struct e4_writer *w);
+/* Inode @ino (its last name just went) becomes an orphan, in @h. */
+int e4_orphan_add(struct e4_fs *fs, struct e4_writer *w, struct e4_handle *h,
+		  uint32_t ino);
+/* ... and stops being one (it is being deleted). */
+int e4_orphan_del(struct e4_fs *fs, struct e4_writer *w, struct e4_handle *h,
+		  uint32_t ino);
+/* The i_dtime @ino's record must hold: the next orphan of the classic
+ * list when it is on it, 0 in the orphan file, else @dtime. */
+uint32_t e4_orphan_dtime(struct e4_writer *w, uint32_t ino, uint32_t dtime);
 
 #endif /* E4_FS_WRITER_H */
