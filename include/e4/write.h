@@ -149,4 +149,11 @@ struct e4_setattr {
  * mode, times nor size; ctime is now unless given. */
 int e4_setattr(struct e4_fs *fs, struct e4_ino *ip, const struct e4_setattr *a);
 
+/* The inode flags chattr sees (FS_IOC_GETFLAGS), and setting the ones it
+ * may change (FS_IOC_SETFLAGS; the caller checked the capability for
+ * immutable and append-only).  -EOPNOTSUPP for a change ext4 does not do
+ * this way (the mapping kind, feature flags). */
+uint32_t e4_get_flags(struct e4_fs *fs, struct e4_ino *ip);
+int e4_set_flags(struct e4_fs *fs, struct e4_ino *ip, uint32_t flags);
+
 #endif /* E4_WRITE_H */

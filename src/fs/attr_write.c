@@ -73,3 +73,61 @@ int e4_setattr(struct e4_fs *fs, struct e4_ino *ip, const struct e4_setattr *a)
 	e4_ino_unlock(ip);
 	return err;
 }
+
+/* The flags chattr sees and may change (the kernel's EXT4_FL_USER_VISIBLE
+ * and EXT4_FL_USER_MODIFIABLE). */
+#define FL_USER_VISIBLE 0x705BDFFFu
+#define FL_USER_MODIFIABLE 0x604BC0FFu
+
+uint32_t e4_get_flags(struct e4_fs *fs, struct e4_ino *ip)
+{
+	struct e4_inode in;
+
+	(void)fs;
+	e4_ino_snapshot(ip, &in);
+	return in.flags & FL_USER_VISIBLE;
+}
+
+int e4_set_flags(struct e4_fs *fs, struct e4_ino *ip, uint32_t flags)
+{
+	struct e4_writer *w = e4_writer_get(fs);
+	struct e4_inode in;
+	struct e4_handle h;
+	uint32_t changed;
+	int err, e2;
+
+	if (!w)
+		return -EROFS;
+	e4_ino_lock(ip);
+	in = ip->inode;
+	changed = (in.flags ^ flags) & FL_USER_MODIFIABLE;
+	/* what ext4 does not change through this call: the mapping kind
+	 * (a migration), and the flags of features */
+	if (changed & (E4_EXTENTS_FL | E4_CASEFOLD_FL | E4_DAX_FL |
+		       E4_JOURNAL_DATA_FL))
+		err = -EOPNOTSUPP;
+	/* an immutable or append-only inode changes only those two */
+	else if ((in.flags & (E4_IMMUTABLE_FL | E4_APPEND_FL)) &&
+		 (changed & ~(uint32_t)(E4_IMMUTABLE_FL | E4_APPEND_FL)))
+		err = -EPERM;
+	else
+		err = changed ? 0 : 1;
+	if (err) {
+		e4_ino_unlock(ip);
+		return err < 0 ? err : 0;
+	}
+	in.flags = (in.flags & ~FL_USER_MODIFIABLE) |
+		   (flags & FL_USER_MODIFIABLE);
+	in.ctime = e4_now();
+	err = e4_handle_start(w->txm, 1, &h);
+	if (!err) {
+		err = e4_inode_write(fs, &h, &in, false);
+		e2 = e4_handle_stop(&h);
+		if (!err)
+			err = e2;
+	}
+	if (!err)
+		ip->inode = in;
+	e4_ino_unlock(ip);
+	return err;
+}

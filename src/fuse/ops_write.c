@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/fs.h>
 
 #include "e4/write.h"
 #include "fuse/ops.h"
@@ -473,4 +474,46 @@ void e4f_op_fallocate(struct e4f_req *r)
 	ret = e4_fallocate(r->s->fs, ip, in.mode, in.offset, in.length);
 	e4_iput(r->s->fs, ip);
 	e4f_reply_err(r, ret);
+}
+
+/* FS_IOC_GETFLAGS and FS_IOC_SETFLAGS (chattr, lsattr): the kernel's
+ * fileattr calls send them with an int, whatever the command's encoded
+ * size says. */
+void e4f_op_ioctl(struct e4f_req *r)
+{
+	struct fuse_ioctl_in in;
+	struct {
+		struct fuse_ioctl_out o;
+		uint32_t flags;
+	} out;
+	struct e4_ino *ip;
+	uint32_t flags;
+	int ret;
+
+	e4f_arg_get(r, &in, sizeof(in));
+	if (in.cmd != (uint32_t)FS_IOC_GETFLAGS &&
+	    in.cmd != (uint32_t)FS_IOC_SETFLAGS)
+		return e4f_reply_err(r, -ENOTTY);
+	if (in.cmd == (uint32_t)FS_IOC_SETFLAGS &&
+	    (in.in_size < sizeof(flags) ||
+	     r->arglen - sizeof(in) < sizeof(flags)))
+		return e4f_reply_err(r, -EINVAL);
+	ret = node_ino(r, r->h.nodeid, &ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	memset(&out, 0, sizeof(out));
+	if (in.cmd == (uint32_t)FS_IOC_GETFLAGS) {
+		out.flags = e4_get_flags(r->s->fs, ip);
+		e4_iput(r->s->fs, ip);
+		return e4f_reply_buf(r, &out, sizeof(out.o) +
+				     (in.out_size < sizeof(flags) ?
+				      in.out_size : sizeof(flags)));
+	}
+	memcpy(&flags, r->arg + sizeof(in), sizeof(flags));
+	ret = e4_fs_writable(r->s->fs) ? e4_set_flags(r->s->fs, ip, flags) :
+					  -EROFS;
+	e4_iput(r->s->fs, ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	e4f_reply_buf(r, &out.o, sizeof(out.o));
 }

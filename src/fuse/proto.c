@@ -66,6 +66,7 @@ static const struct e4f_op op_table[] = {
 	RO_OP(FUSE_STATFS, e4f_op_statfs, 0),
 	RO_OP(FUSE_ACCESS, e4f_op_access, sizeof(struct fuse_access_in)),
 	RO_OP(FUSE_LSEEK, e4f_op_lseek, sizeof(struct fuse_lseek_in)),
+	RO_OP(FUSE_IOCTL, e4f_op_ioctl, sizeof(struct fuse_ioctl_in)),
 	OP(FUSE_SETATTR, e4f_op_setattr,
 	   sizeof(struct fuse_setattr_in), E4F_OP_MODIFIES),
 	OP(FUSE_SYMLINK, e4f_op_symlink,
@@ -117,7 +118,6 @@ const char *e4f_op_name(uint32_t opcode)
 	case FUSE_GETLK: return "GETLK";
 	case FUSE_SETLK: return "SETLK";
 	case FUSE_SETLKW: return "SETLKW";
-	case FUSE_IOCTL: return "IOCTL";
 	case FUSE_POLL: return "POLL";
 	case FUSE_NOTIFY_REPLY: return "NOTIFY_REPLY";
 	case FUSE_BMAP: return "BMAP";
