@@ -49,6 +49,13 @@ int e4_fs_sync(struct e4_fs *fs);
  * unmount.  The file system stays open, read-only. */
 int e4_fs_end_write(struct e4_fs *fs);
 
+/* errors=remount-ro: corruption was found while writing.  What the
+ * session changed and did not commit yet is dropped, nothing more is
+ * written (the file system stays readable), and the error is recorded in
+ * the superblock (the error bit, count, first and last error), as the
+ * kernel records it. */
+int e4_fs_error_remount_ro(struct e4_fs *fs);
+
 /* Who makes a new inode: its owner, and the group it gets unless the
  * directory is setgid. */
 struct e4_cred {

@@ -72,6 +72,48 @@ static int check_writable(struct e4_fs *fs)
 	return 0;
 }
 
+/* One error record of the superblock (§2.1): when, the inode and block,
+ * the broken rule's id where the kernel puts its function name. */
+static void put_error(uint8_t *sb, const struct e4_error_record *e,
+		      size_t time, size_t time_hi, size_t ino, size_t blk,
+		      size_t func, size_t errcode)
+{
+	char name[E4_SB_ERROR_FUNC_SIZE] = { 0 };
+
+	e4_put_le32(sb, E4_SB_SIZE, time, (uint32_t)e->time);
+	sb[time_hi] = (uint8_t)(e->time >> 32);
+	e4_put_le32(sb, E4_SB_SIZE, ino, e->obj.ino);
+	e4_put_le64(sb, E4_SB_SIZE, blk, e->obj.blk);
+	snprintf(name, sizeof(name), "e4fuse %s", e4_rule_id(e->rule));
+	memcpy(sb + func, name, sizeof(name));
+	sb[errcode] = E4_SB_ERRCODE_EFSCORRUPTED;
+}
+
+/* The corruption found while writable, recorded as the kernel records it:
+ * the error bit, the count, the first and the last error. */
+static void encode_errors(struct e4_fs *fs, uint8_t *sb)
+{
+	struct e4_error_state st;
+	uint32_t before = e4_le32(fs->sb_raw, E4_SB_SIZE, E4_SB_ERROR_COUNT);
+
+	e4_fs_get_error_state(fs, &st);
+	if (!st.count)
+		return;
+	e4_put_le16(sb, E4_SB_SIZE, E4_SB_STATE,
+		    e4_le16(sb, E4_SB_SIZE, E4_SB_STATE) | E4_STATE_ERROR);
+	e4_put_le32(sb, E4_SB_SIZE, E4_SB_ERROR_COUNT,
+		    before + (uint32_t)st.count);
+	if (!e4_le32(sb, E4_SB_SIZE, E4_SB_FIRST_ERROR_TIME))
+		put_error(sb, &st.first, E4_SB_FIRST_ERROR_TIME,
+			  E4_SB_FIRST_ERROR_TIME_HI, E4_SB_FIRST_ERROR_INO,
+			  E4_SB_FIRST_ERROR_BLOCK, E4_SB_FIRST_ERROR_FUNC,
+			  E4_SB_FIRST_ERROR_ERRCODE);
+	put_error(sb, &st.last, E4_SB_LAST_ERROR_TIME,
+		  E4_SB_LAST_ERROR_TIME_HI, E4_SB_LAST_ERROR_INO,
+		  E4_SB_LAST_ERROR_BLOCK, E4_SB_LAST_ERROR_FUNC,
+		  E4_SB_LAST_ERROR_ERRCODE);
+}
+
 /* Set (@valid) or clear the valid bit of s_state, with the times and
  * the mount count as the kernel keeps them, and commit it. */
 static int write_state(struct e4_fs *fs, struct e4_writer *w, bool valid)
@@ -117,6 +159,8 @@ static int write_state(struct e4_fs *fs, struct e4_writer *w, bool valid)
 		}
 		e4_put_le16(sb, E4_SB_SIZE, E4_SB_STATE, state);
 		e4_put_le32(sb, E4_SB_SIZE, E4_SB_WTIME, now);
+		if (valid)
+			encode_errors(fs, sb);
 		err = e4_handle_dirty(&h, copy);
 	}
 	if (err) {
@@ -180,6 +224,39 @@ int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts)
 		return -EROFS;
 	}
 	return 0;
+}
+
+int e4_fs_error_remount_ro(struct e4_fs *fs)
+{
+	struct e4_writer *w = fs->writer;
+	uint64_t sb_blk = E4_SB_OFFSET / fs->block_size;
+	struct e4_owner owner = { 0 };
+	struct e4_buf b = { .blk = sb_blk, .size = fs->block_size };
+	int err;
+
+	if (!w || e4_txm_aborted(w->txm))
+		return 0;
+	/* nothing more reaches the image from this session */
+	e4_txm_abort(w->txm, -EUCLEAN);
+	e4_log(fs, E4_LOG_ERROR,
+	       "errors=remount-ro: corruption found while writing; the file system is read-only now (run e2fsck)");
+	/* the error recorded as the kernel records it, in the superblock as
+	 * the image has it (what the aborted session changed stays out) */
+	b.data = malloc(fs->block_size);
+	if (!b.data)
+		return -ENOMEM;
+	err = e4_dev_pread(fs->dev, b.data, fs->block_size,
+			   sb_blk << fs->log_block_size);
+	if (!err) {
+		encode_errors(fs, b.data + E4_SB_OFFSET % fs->block_size);
+		e4_bops_superblock.csum_set(fs, &b, &owner);
+		err = e4_dev_pwrite(fs->dev, b.data + E4_SB_OFFSET % fs->block_size,
+				    E4_SB_SIZE, E4_SB_OFFSET);
+	}
+	if (!err)
+		err = e4_dev_flush(fs->dev);
+	free(b.data);
+	return err;
 }
 
 struct e4_writer *e4_writer_get(struct e4_fs *fs)

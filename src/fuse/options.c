@@ -46,7 +46,8 @@ void e4f_print_usage(const char *prog)
 "                          exactly one ext partition is found by itself)\n"
 "  errors=continue|remount-ro|panic\n"
 "                          on corruption found while mounted: report it to\n"
-"                          the caller (continue, remount-ro) or unmount\n"
+"                          the caller and go on (continue), also stop\n"
+"                          writing (remount-ro, the default), or unmount\n"
 "                          (panic)\n"
 "  norecovery, noload      do not replay the journal\n"
 "  replay_mem=SIZE         memory the in-memory journal replay may use\n"
@@ -296,7 +297,7 @@ int e4f_parse_args(int argc, char **argv, struct e4f_options *o)
 	memset(o, 0, sizeof(*o));
 	o->default_permissions = true;
 	o->mount_flags = MS_NOSUID | MS_NODEV;
-	o->errors = E4F_ERRORS_CONTINUE;
+	o->errors = E4F_ERRORS_REMOUNT_RO;
 	o->rw = true;
 	o->commit_seconds = 5;
 

@@ -153,8 +153,16 @@ static void apply_errors_policy(struct e4f_session *s)
 	struct e4_error_state st;
 	char what[160];
 
-	if (s->cfg.errors != E4F_ERRORS_PANIC || !s->fs ||
-	    e4_fs_error_count(s->fs) <= s->errors_before ||
+	if (!s->fs || e4_fs_error_count(s->fs) <= s->errors_before)
+		return;
+	/* remount-ro: stop writing, keep serving reads (read-only mounts
+	 * have nothing to stop) */
+	if (s->cfg.errors == E4F_ERRORS_REMOUNT_RO) {
+		if (e4_fs_writable(s->fs))
+			(void)e4_fs_error_remount_ro(s->fs);
+		return;
+	}
+	if (s->cfg.errors != E4F_ERRORS_PANIC ||
 	    atomic_exchange(&s->panic, true))
 		return;
 	e4_fs_get_error_state(s->fs, &st);

@@ -242,18 +242,22 @@ void e4_handle_forget(struct e4_handle *h, uint64_t blk)
 	e4_cache_forget(t->fs->cache, blk);
 }
 
-void e4_handle_abort(struct e4_handle *h, int err)
+void e4_txm_abort(struct e4_txm *t, int err)
 {
-	struct e4_txm *t = h->txm;
-
 	pthread_mutex_lock(&t->lock);
 	if (!t->aborted)
 		e4_log(t->fs, E4_LOG_ERROR,
 		       "transaction %llu aborted (%d): it is not written, the file system is read-only from now on",
-		       (unsigned long long)h->tx->tid, err);
+		       (unsigned long long)(t->running ? t->running->tid :
+					    t->next_tid), err);
 	t->aborted = true;
 	t->failed = true;
 	pthread_mutex_unlock(&t->lock);
+}
+
+void e4_handle_abort(struct e4_handle *h, int err)
+{
+	e4_txm_abort(h->txm, err);
 }
 
 bool e4_txm_aborted(struct e4_txm *t)

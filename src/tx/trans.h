@@ -103,6 +103,8 @@ void e4_handle_forget(struct e4_handle *h, uint64_t blk);
  * file system goes read-only, as the kernel's does when jbd2 aborts.
  */
 void e4_handle_abort(struct e4_handle *h, int err);
+/* The same from outside any handle (errors=remount-ro). */
+void e4_txm_abort(struct e4_txm *txm, int err);
 bool e4_txm_aborted(struct e4_txm *txm);
 /* End the handle; commits when the dirty limit is passed.  Returns the
  * commit's error, if it ran. */
