@@ -85,7 +85,8 @@ enum e4_csum_policy {
 };
 
 struct e4_open_opts {
-	bool read_only;			/* only true is supported for now */
+	bool read_only;			/* false: may be made writable
+					 * (e4/write.h) on a writable device */
 	enum e4_csum_policy csum;
 	size_t cache_bytes;		/* metadata cache bound; 0 = default */
 	e4_log_fn log;			/* NULL = stderr (unless @report is set) */

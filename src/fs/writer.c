@@ -51,6 +51,8 @@ static int check_writable(struct e4_fs *fs)
 	uint16_t state = e4_le16(fs->sb_raw, E4_SB_SIZE, E4_SB_STATE);
 	char why[128];
 
+	if (fs->opts.read_only)
+		return refuse(fs, "it was opened read-only");
 	if (!e4_dev_writable(fs->dev))
 		return refuse(fs, "the device is read-only");
 	if (fs->read_only_forced)

@@ -453,6 +453,285 @@ static void test_refusals_and_state(void **state)
 	free(plain);
 }
 
+/* Twenty thousand names on 1 KiB blocks: the directory gets an index,
+ * its leaves split, the root grows a level; e2fsck checks the index, the
+ * kernel finds every name; then most names go again. */
+static void test_big_directory(void **state)
+{
+	char *img = tu_mkfs("w9.img", "-b 1024 -N 30000", NULL, "128M");
+	struct e4_fs *fs = w_open(img);
+	struct e4_ino *root = root_of(fs), *dir;
+	struct e4_inode snap;
+	char name[64];
+
+	(void)state;
+	assert_int_equal(e4_mkdir(fs, root, "big", 3, 0755, &root_cred, &dir), 0);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "entry-%06d-with-padding", i);
+		assert_int_equal(e4_mknod(fs, dir, name, strlen(name), 0100644,
+					  0, 0, &root_cred, NULL), 0);
+	}
+	e4_ino_snapshot(dir, &snap);
+	assert_true(snap.flags & E4_INDEX_FL);
+	e4_iput(fs, dir);
+	e4_iput(fs, root);
+	w_close(fs);
+	assert_fsck_clean(img);
+	kernel_expect(img, "test \"$(ls \"$m/big\" | wc -l)\" = 20000; "
+		      "test -e \"$m/big/entry-012345-with-padding\"");
+
+	fs = w_open(img);
+	dir = lookup_root(fs, "big");
+	for (int i = 0; i < 20000; i++) {
+		if (i % 4 == 0)
+			continue;
+		snprintf(name, sizeof(name), "entry-%06d-with-padding", i);
+		assert_int_equal(e4_unlink(fs, dir, name, strlen(name)), 0);
+	}
+	e4_iput(fs, dir);
+	w_close(fs);
+	assert_fsck_clean(img);
+	kernel_expect(img, "test \"$(ls \"$m/big\" | wc -l)\" = 5000; "
+		      "test -e \"$m/big/entry-012344-with-padding\"; "
+		      "test ! -e \"$m/big/entry-012345-with-padding\"");
+	free(img);
+}
+
+/* Attributes small and large, an ACL, replaced and removed; a block the
+ * kernel shares between two files is copied before it changes. */
+static void test_xattrs(void **state)
+{
+	char *img = tu_mkfs("w10.img", "-b 4096 -I 256", NULL, "32M");
+	static const uint8_t acl[] = {	/* u::rw, u:1000:r, g::r, m::r, o::- */
+		2, 0, 0, 0, 1, 0, 6, 0, 0xff, 0xff, 0xff, 0xff,
+		2, 0, 4, 0, 0xe8, 3, 0, 0,  4, 0, 4, 0, 0xff, 0xff, 0xff, 0xff,
+		0x10, 0, 4, 0, 0xff, 0xff, 0xff, 0xff,
+		0x20, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+	};
+	char big[3000];
+	struct e4_fs *fs;
+	struct e4_ino *a, *b;
+
+	(void)state;
+	if (have_mount)	/* two files sharing one xattr block, by the kernel */
+		tu_sh("set -e; m='%s/kmnt'; mkdir -p \"$m\"; mount -o loop '%s' \"$m\"; "
+		      "touch \"$m/s1\"; setfattr -n user.shared -v \"$(head -c 2000 /dev/zero | tr '\\0' S)\" \"$m/s1\"; "
+		      "cp --preserve=xattr \"$m/s1\" \"$m/s2\"; umount \"$m\"",
+		      tu_tmpdir(), img);
+	fs = w_open(img);
+	a = new_file(fs, root_of(fs), "x");
+	memset(big, 'B', sizeof(big));
+	assert_int_equal(e4_setxattr(fs, a, "user.small", "v1", 2, 0), 0);
+	assert_int_equal(e4_setxattr(fs, a, "user.small", "v2", 2,
+				     E4_XATTR_CREATE), -EEXIST);
+	assert_int_equal(e4_setxattr(fs, a, "user.none", "v", 1,
+				     E4_XATTR_REPLACE), -ENODATA);
+	assert_int_equal(e4_setxattr(fs, a, "user.big", big, sizeof(big), 0), 0);
+	assert_int_equal(e4_setxattr(fs, a, "system.posix_acl_access", acl,
+				     sizeof(acl), 0), 0);
+	assert_int_equal(e4_setxattr(fs, a, "user.small", "changed", 7,
+				     E4_XATTR_REPLACE), 0);
+	assert_int_equal(e4_setxattr(fs, a, "user.gone", "x", 1, 0), 0);
+	assert_int_equal(e4_removexattr(fs, a, "user.gone"), 0);
+	assert_int_equal(e4_removexattr(fs, a, "user.gone"), -ENODATA);
+	assert_int_equal(e4_setxattr(fs, a, "bogus.name", "x", 1, 0),
+			 -EOPNOTSUPP);
+	e4_iput(fs, a);
+	if (have_mount) {
+		b = lookup_root(fs, "s2");
+		assert_int_equal(e4_setxattr(fs, b, "user.shared", "own", 3,
+					     E4_XATTR_REPLACE), 0);
+		e4_iput(fs, b);
+	}
+	w_close(fs);
+	assert_fsck_clean(img);
+	kernel_expect(img,
+		      "test \"$(getfattr --only-values -n user.small \"$m/x\")\" = changed; "
+		      "test \"$(getfattr --only-values -n user.big \"$m/x\" | wc -c)\" = 3000; "
+		      "getfacl -n \"$m/x\" | grep -q '^user:1000:r--'; "
+		      "! getfattr -n user.gone \"$m/x\" 2>/dev/null; "
+		      "if [ -e \"$m/s1\" ]; then "
+		      "test \"$(getfattr --only-values -n user.shared \"$m/s2\")\" = own; "
+		      "test \"$(getfattr --only-values -n user.shared \"$m/s1\" | wc -c)\" = 2000; fi");
+	free(img);
+}
+
+/* Every fallocate mode, checked against the same operations on a buffer. */
+static void test_fallocate(void **state)
+{
+	char *img = tu_mkfs("w11.img", "-b 4096", NULL, "64M");
+	struct e4_fs *fs = w_open(img);
+	struct e4_ino *ip;
+	size_t size = 64 * 4096;
+	uint8_t *model = malloc(size * 2);
+	struct e4_inode snap;
+
+	(void)state;
+	ip = new_file(fs, root_of(fs), "fa");
+	pattern(model, size, 0, 11);
+	assert_int_equal(e4_write(fs, ip, 0, model, size), (ssize_t)size);
+	/* preallocate past the end, keeping the size */
+	assert_int_equal(e4_fallocate(fs, ip, E4_FALLOC_KEEP_SIZE, size,
+				      8 * 4096), 0);
+	e4_ino_snapshot(ip, &snap);
+	assert_int_equal(snap.size, size);
+	/* punch a hole across blocks, partial at both ends */
+	assert_int_equal(e4_fallocate(fs, ip, E4_FALLOC_PUNCH_HOLE |
+				      E4_FALLOC_KEEP_SIZE, 3 * 4096 + 100,
+				      5 * 4096), 0);
+	memset(model + 3 * 4096 + 100, 0, 5 * 4096);
+	/* zero a range */
+	assert_int_equal(e4_fallocate(fs, ip, E4_FALLOC_ZERO_RANGE,
+				      20 * 4096 + 7, 3 * 4096), 0);
+	memset(model + 20 * 4096 + 7, 0, 3 * 4096);
+	/* collapse 4 blocks at block 30 */
+	assert_int_equal(e4_fallocate(fs, ip, E4_FALLOC_COLLAPSE_RANGE,
+				      30 * 4096, 4 * 4096), 0);
+	memmove(model + 30 * 4096, model + 34 * 4096, size - 34 * 4096);
+	size -= 4 * 4096;
+	/* insert 2 blocks at block 10 */
+	assert_int_equal(e4_fallocate(fs, ip, E4_FALLOC_INSERT_RANGE,
+				      10 * 4096, 2 * 4096), 0);
+	memmove(model + 12 * 4096, model + 10 * 4096, size - 10 * 4096);
+	memset(model + 10 * 4096, 0, 2 * 4096);
+	size += 2 * 4096;
+	/* the kernel's answers to misuse */
+	assert_int_equal(e4_fallocate(fs, ip, E4_FALLOC_COLLAPSE_RANGE,
+				      100, 4096), -EINVAL);
+	assert_int_equal(e4_fallocate(fs, ip, E4_FALLOC_PUNCH_HOLE, 0, 4096),
+			 -EOPNOTSUPP);
+	/* data written into preallocated blocks */
+	assert_int_equal(e4_write(fs, ip, size + 4096, "tail", 4), 4);
+	memset(model + size, 0, 4096);
+	memcpy(model + size + 4096, "tail", 4);
+	size += 4096 + 4;
+	expect_truncate("fa", 0);
+	expect_write("fa", model, size, 0);
+	e4_iput(fs, ip);
+	w_close(fs);
+	assert_fsck_clean(img);
+	kernel_cmp(img, "fa", "fa");
+	free(model);
+	free(img);
+}
+
+/* ext2: block maps through the direct, indirect and double-indirect
+ * blocks, truncated and deleted. */
+static void test_ext2(void **state)
+{
+	char *img = tu_mkfs("w12.img", "-t ext2 -b 1024", NULL, "32M");
+	struct e4_fs *fs = w_open(img);
+	struct e4_ino *root = root_of(fs), *ip, *d;
+
+	(void)state;
+	ip = new_file(fs, root, "map");
+	write_both(fs, ip, "map", 0, 5000, 12);		/* direct */
+	write_both(fs, ip, "map", 20 * 1024, 3000, 13);	/* indirect */
+	write_both(fs, ip, "map", 600 * 1024, 70000, 14);	/* double */
+	assert_int_equal(e4_truncate(fs, ip, 300 * 1024), 0);
+	expect_truncate("map", 300 * 1024);
+	e4_iput(fs, ip);
+	ip = new_file(fs, root, "gone");
+	write_both(fs, ip, "gone", 0, 400000, 15);
+	e4_iput(fs, ip);
+	assert_int_equal(e4_unlink(fs, root, "gone", 4), 0);
+	assert_int_equal(e4_mkdir(fs, root, "d", 1, 0755, &root_cred, &d), 0);
+	for (int i = 0; i < 200; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "f%03d", i);
+		assert_int_equal(e4_mknod(fs, d, name, strlen(name), 0100644,
+					  0, 0, &root_cred, NULL), 0);
+	}
+	e4_iput(fs, d);
+	e4_iput(fs, root);
+	w_close(fs);
+	assert_fsck_clean(img);
+	kernel_cmp(img, "map", "map");
+	kernel_expect(img, "test \"$(ls \"$m/d\" | wc -l)\" = 200; test ! -e \"$m/gone\"");
+	free(img);
+}
+
+/* Renames of every kind, and the kernel's answers to the impossible ones. */
+static void test_renames(void **state)
+{
+	char *img = tu_mkfs("w13.img", "-b 4096", NULL, "32M");
+	struct e4_fs *fs = w_open(img);
+	struct e4_ino *root = root_of(fs), *a, *b, *sub, *ip;
+
+	(void)state;
+	assert_int_equal(e4_mkdir(fs, root, "a", 1, 0755, &root_cred, &a), 0);
+	assert_int_equal(e4_mkdir(fs, root, "b", 1, 0755, &root_cred, &b), 0);
+	assert_int_equal(e4_mkdir(fs, a, "sub", 3, 0755, &root_cred, &sub), 0);
+	ip = new_file(fs, a, "f");
+	write_both(fs, ip, "f", 0, 10, 16);
+	e4_iput(fs, ip);
+	ip = new_file(fs, b, "g");
+	e4_iput(fs, ip);
+	ip = new_file(fs, b, "h");
+	e4_iput(fs, ip);
+	/* within a directory, across, over a file */
+	assert_int_equal(e4_rename(fs, a, "f", 1, a, "f2", 2, 0), 0);
+	assert_int_equal(e4_rename(fs, a, "f2", 2, b, "g", 1,
+				   E4_RENAME_NOREPLACE), -EEXIST);
+	assert_int_equal(e4_rename(fs, a, "f2", 2, b, "g", 1, 0), 0);
+	/* exchange a file and a directory across directories */
+	assert_int_equal(e4_rename(fs, b, "h", 1, a, "sub", 3,
+				   E4_RENAME_EXCHANGE), 0);
+	/* a directory into itself */
+	assert_int_equal(e4_rename(fs, root, "b", 1, sub, "x", 1, 0), -EINVAL);
+	/* a directory over an empty one, and a whiteout */
+	assert_int_equal(e4_mkdir(fs, root, "empty", 5, 0755, &root_cred, NULL), 0);
+	assert_int_equal(e4_rename(fs, root, "b", 1, root, "empty", 5, 0), 0);
+	assert_int_equal(e4_rename(fs, root, "a", 1, root, "a2", 2,
+				   E4_RENAME_WHITEOUT), 0);
+	assert_int_equal(e4_rename(fs, root, "a2", 2, root, "empty", 5, 0),
+			 -ENOTEMPTY);
+	e4_iput(fs, sub);
+	e4_iput(fs, b);
+	e4_iput(fs, a);
+	e4_iput(fs, root);
+	w_close(fs);
+	assert_fsck_clean(img);
+	kernel_expect(img,
+		      "test -d \"$m/a2/h\" || true; "
+		      "test \"$(stat -c %F \"$m/a\")\" = 'character special file'; "
+		      "test -d \"$m/empty/sub\"; test -f \"$m/empty/g\"; "
+		      "test -f \"$m/a2/h\"; test ! -e \"$m/b\"; "
+		      "test \"$(stat -c %h \"$m/empty\")\" = 3");
+	free(img);
+}
+
+/* A file unlinked while open and then a crash: the orphan is on disk, and
+ * the next session deletes it. */
+static void test_orphan_after_crash(void **state)
+{
+	char *img = tu_mkfs("w14.img", "-b 4096", NULL, "32M");
+	char *crash = NULL;
+	struct e4_fs *fs = w_open(img);
+	struct e4_ino *root = root_of(fs), *ip;
+
+	(void)state;
+	ip = new_file(fs, root, "open");
+	write_both(fs, ip, "open", 0, 50000, 17);
+	assert_int_equal(e4_unlink(fs, root, "open", 4), 0);
+	assert_int_equal(e4_fs_sync(fs), 0);
+	crash = tu_copy(img, "w14-crash.img");	/* the power goes here */
+	e4_iput(fs, ip);
+	e4_iput(fs, root);
+	w_close(fs);
+	assert_fsck_clean(img);
+
+	/* the crashed image: not clean, so e2fsck would run; e4fuse cleans
+	 * up the orphan at its next session */
+	tu_debugfs(crash, "ssv state 1");
+	fs = w_open(crash);
+	w_close(fs);
+	assert_fsck_clean(crash);
+	free(crash);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +742,12 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_full_disk),
 		cmocka_unit_test(test_refusals_and_state),
+		cmocka_unit_test(test_big_directory),
+		cmocka_unit_test(test_xattrs),
+		cmocka_unit_test(test_fallocate),
+		cmocka_unit_test(test_ext2),
+		cmocka_unit_test(test_renames),
+		cmocka_unit_test(test_orphan_after_crash),
 	};
 
 	return tu_result(cmocka_run_group_tests(tests, group_setup, NULL));
