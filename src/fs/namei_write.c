@@ -146,6 +146,25 @@ static void dir_link_down(struct e4_inode *dir)
 		dir->links--;
 }
 
+/* A create that failed before its name was added: the blocks the new
+ * inode got and the inode itself go back, in the same handle; if even that
+ * fails, the transaction cannot stand. */
+static void undo_create(struct e4_fs *fs, struct e4_writer *w,
+			struct e4_handle *h, struct e4_map_change *ic,
+			bool is_dir, int why)
+{
+	uint64_t cursor = 0;
+	int err = 0;
+
+	(void)fs;
+	if (ic->inode->blocks_512)
+		err = e4_map_remove(ic, &cursor, 0xFFFFFFFFull);
+	if (!err)
+		err = e4_free_inode(w->alloc, h, ic->inode->ino, is_dir);
+	if (err)
+		e4_handle_abort(h, why);
+}
+
 /*
  * The one body of mknod, mkdir and symlink: a new inode of @mode named
  * @name in @dir_ip; @fill completes it (a symlink's target) in the same
@@ -181,7 +200,6 @@ static int create(struct e4_fs *fs, struct e4_ino *dir_ip, const char *name,
 	err = e4_alloc_inode(w->alloc, &h, dir.ino, is_dir, &ino);
 	if (err)
 		goto stop;
-	/* from here on a failure leaves the bitmaps ahead: abort */
 	new_inode_fields(fs, &dir, ino, mode, cred, &in);
 	in.rdev_major = rdev_major;
 	in.rdev_minor = rdev_minor;
@@ -191,16 +209,20 @@ static int create(struct e4_fs *fs, struct e4_ino *dir_ip, const char *name,
 		err = e4_dir_init(&ic, dir.ino);
 	if (!err && fill)
 		err = fill(fs, &ic, ctx);
-	if (!err)
-		err = e4_inode_write(fs, &h, &in, true);
+	/* the name last of what may run out of space: until it is there,
+	 * a failure (no room for a block, a full directory) is undone */
 	if (!err)
 		err = e4_dir_add(&dc, name, len, ino, ftype_of(in.mode));
-	if (!err) {
+	if (err && !e4_txm_aborted(w->txm))
+		undo_create(fs, w, &h, &ic, is_dir, err);
+	else if (!err) {
+		err = e4_inode_write(fs, &h, &in, true);
 		dir.mtime = dir.ctime = in.ctime;
-		err = e4_inode_write(fs, &h, &dir, false);
+		if (!err)
+			err = e4_inode_write(fs, &h, &dir, false);
+		if (err)
+			e4_handle_abort(&h, err);
 	}
-	if (err)
-		e4_handle_abort(&h, err);
 stop:
 	e2 = e4_handle_stop(&h);
 	if (!err)
