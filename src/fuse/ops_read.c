@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "e4/format.h"
 #include "e4/write.h"
 #include "fuse/ops.h"
 #include "fuse/proto.h"
@@ -350,17 +351,28 @@ void e4f_op_open(struct e4f_req *r)
 	struct e4_inode inode;
 	int ret;
 
+	bool wr;
+
 	e4f_arg_get(r, &in, sizeof(in));
-	if ((in.flags & O_ACCMODE) != O_RDONLY || (in.flags & O_TRUNC))
+	wr = (in.flags & O_ACCMODE) != O_RDONLY || (in.flags & O_TRUNC);
+	if (wr && !e4_fs_writable(r->s->fs))
 		return e4f_reply_err(r, -EROFS);
 	ret = node_inode(r, r->h.nodeid, &inode);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	if (e4_inode_is_dir(&inode))
 		return e4f_reply_err(r, -EISDIR);
+	/* ext4's rules: an immutable file is not written, an append-only one
+	 * only appended to */
+	if (wr && (inode.flags & E4_IMMUTABLE_FL))
+		return e4f_reply_err(r, -EPERM);
+	if (wr && (inode.flags & E4_APPEND_FL) &&
+	    (!(in.flags & O_APPEND) || (in.flags & O_TRUNC)))
+		return e4f_reply_err(r, -EPERM);
 	memset(&out, 0, sizeof(out));
-	/* the image does not change: keep the page cache across opens; and
-	 * nothing is ever dirty, so close() need not wait for a FLUSH */
+	/* only this mount changes the image, through the kernel: keep the
+	 * page cache across opens; nothing is kept per open file, so close()
+	 * need not wait for a FLUSH */
 	out.open_flags = FOPEN_KEEP_CACHE | FOPEN_NOFLUSH;
 	e4f_reply_buf(r, &out, sizeof(out));
 }
