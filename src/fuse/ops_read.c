@@ -611,9 +611,11 @@ void e4f_op_access(struct e4f_req *r)
 	ret = node_inode(r, r->h.nodeid, &inode);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
-	if (in.mask & W_OK)
+	if ((in.mask & W_OK) && !e4_fs_writable(r->s->fs))
 		return e4f_reply_err(r, -EROFS);
-	uint32_t want = in.mask & (R_OK | X_OK);
+	if ((in.mask & W_OK) && (inode.flags & E4_IMMUTABLE_FL))
+		return e4f_reply_err(r, -EPERM);
+	uint32_t want = in.mask & (R_OK | W_OK | X_OK);
 
 	if (want == 0)
 		return e4f_reply_err(r, 0);
