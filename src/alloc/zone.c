@@ -34,7 +34,7 @@ static int run_add(struct run_list *l, uint64_t start, uint64_t count)
 	l->covered += count;
 	/* an inode can own no more blocks than the file system has: this
 	 * bounds the list by the device, not by what the image claims */
-	return l->covered > l->limit ? -EUCLEAN : 0;
+	return l->covered > l->limit ? -E2BIG : 0;
 }
 
 static int owned_cb(void *ctx, uint64_t pblk, uint64_t count, bool map_block)
@@ -81,6 +81,9 @@ static int add_inode_blocks(struct e4_alloc *a, struct run_list *l,
 
 	if (!err)
 		err = e4_map_for_each_owned(a->fs, &inode, owned_cb, l);
+	if (err == -E2BIG)
+		err = e4_corrupt(a->fs, E4_RULE_AL3, e4_obj_inode(ino),
+				 "owns more blocks than the file system has");
 	if (err == -EUCLEAN)
 		e4_log(a->fs, E4_LOG_ERROR,
 		       "the %s (inode %u) cannot be mapped: the file system cannot be written",
