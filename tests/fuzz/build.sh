@@ -75,7 +75,7 @@ if [ -d "$top/src/util" ] || grep -qs 'xxhash\.h' $lib_srcs; then
 fi
 # the harnesses' own code, linked into every harness (it is small)
 fuzz_srcs="walk.c splice.c resource.c xref.c journal_fuzz.c orphan_fuzz.c
-	template_io.c"
+	template_io.c write_fuzz.c"
 objs=
 for s in $lib_srcs; do
 	o=$out/obj/lib_$(basename "$(dirname "$s")")_$(basename "${s%.c}").o
