@@ -23,7 +23,7 @@ loop_tests='tests/mount/* tests/integration/tree-compare-*.sh
 root_tests="$loop_tests tests/fuzz/corpus-mount.sh"
 fuse_tests='tests/mount/* tests/fuzz/corpus-mount.sh'
 corpus_tests='tests/check/corpus.sh tests/fuzz/corpus-walk.sh
-	tests/fuzz/corpus-mount.sh'
+	tests/fuzz/corpus-mount.sh tests/fuzz/corpus-write.sh'
 allow=${E4_ALLOW_SKIP:-}
 why_allowed=""
 allow_for() {	# allow_for REASON TESTS

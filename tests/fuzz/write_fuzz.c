@@ -128,14 +128,14 @@ static void changes(struct e4_fs *fs, struct e4_ino *dir, struct judge *j)
 		e4_iput(fs, f);
 	}
 	if (e4_mkdir(fs, dir, "fz-dir", 6, 0755, &cred, &sub) == 0) {
-		for (int i = 0; i < 300; i++) {
+		for (int i = 0; i < 150; i++) {
 			snprintf(name, sizeof(name), "n-%04d-padding-name", i);
 			if (e4_mknod(fs, sub, name, strlen(name), 0100600, 0, 0,
 				     &cred, NULL) < 0)
 				break;
 		}
 		judge_inode(fs, j, sub);
-		for (int i = 0; i < 300; i += 2) {
+		for (int i = 0; i < 150; i += 2) {
 			snprintf(name, sizeof(name), "n-%04d-padding-name", i);
 			(void)e4_unlink(fs, sub, name, strlen(name));
 		}
