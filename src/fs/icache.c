@@ -188,6 +188,17 @@ void e4_ino_snapshot(struct e4_ino *ip, struct e4_inode *out)
 	pthread_rwlock_unlock(&ip->lock);
 }
 
+void e4_ino_read_begin(struct e4_ino *ip, struct e4_inode *out)
+{
+	pthread_rwlock_rdlock(&ip->lock);
+	*out = ip->inode;
+}
+
+void e4_ino_read_end(struct e4_ino *ip)
+{
+	pthread_rwlock_unlock(&ip->lock);
+}
+
 uint32_t e4_ino_number(const struct e4_ino *ip)
 {
 	return ip->ino;

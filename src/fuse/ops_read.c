@@ -45,6 +45,36 @@ static int node_inode(struct e4f_req *r, uint64_t nodeid, struct e4_inode *out)
 	return ret;
 }
 
+/* The node's in-core inode, referenced and held still for reading: a
+ * snapshot in *@out whose blocks stay its own until node_read_end (a read
+ * beside a truncate of the same file on a writable mount).  The root,
+ * which the kernel holds without a lookup, is taken from the in-core
+ * inode cache too. */
+static int node_read_begin(struct e4f_req *r, uint64_t nodeid,
+			   struct e4_ino **ip, struct e4_inode *out)
+{
+	uint32_t ino;
+	int ret = e4f_nodeid_to_ino(nodeid, &ino);
+
+	if (ret < 0)
+		return ret;
+	if (!e4f_nodes_ino(&r->s->nodes, nodeid, ip)) {
+		ret = e4_iget_named(r->s->fs, 0, NULL, ino, ip);
+		if (ret == -EINVAL || ret == -ENOENT)
+			return -ESTALE;
+		if (ret < 0)
+			return ret;
+	}
+	e4_ino_read_begin(*ip, out);
+	return 0;
+}
+
+static void node_read_end(struct e4f_req *r, struct e4_ino *ip)
+{
+	e4_ino_read_end(ip);
+	e4_iput(r->s->fs, ip);
+}
+
 static uint32_t encode_rdev(uint32_t major, uint32_t minor)
 {
 	/* the kernel's new_decode_dev() layout */
@@ -381,19 +411,22 @@ void e4f_op_read(struct e4f_req *r)
 {
 	struct fuse_read_in in;
 	struct e4_inode inode;
+	struct e4_ino *ip;
+	ssize_t n;
+	size_t size;
 	int ret;
 
 	e4f_arg_get(r, &in, sizeof(in));
-	ret = node_inode(r, r->h.nodeid, &inode);
+	ret = node_read_begin(r, r->h.nodeid, &ip, &inode);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
+	size = in.size < E4F_MAX_IO ? in.size : E4F_MAX_IO;
 	if (!e4_inode_is_reg(&inode))
-		return e4f_reply_err(r, e4_inode_is_dir(&inode) ? -EISDIR
-								 : -EINVAL);
-	size_t size = in.size < E4F_MAX_IO ? in.size : E4F_MAX_IO;
-	ssize_t n = e4_file_read(r->s->fs, &inode, in.offset, r->scratch,
+		n = e4_inode_is_dir(&inode) ? -EISDIR : -EINVAL;
+	else
+		n = e4_file_read(r->s->fs, &inode, in.offset, r->scratch,
 				 size);
-
+	node_read_end(r, ip);
 	if (n < 0)
 		return e4f_reply_err(r, (int)n);
 	if ((size_t)n > size)
@@ -421,6 +454,7 @@ void e4f_op_fsync(struct e4f_req *r)
 
 void e4f_op_lseek(struct e4f_req *r)
 {
+	struct e4_ino *ip;
 	struct fuse_lseek_in in;
 	struct fuse_lseek_out out;
 	struct e4_inode inode;
@@ -438,12 +472,13 @@ void e4f_op_lseek(struct e4f_req *r)
 		return e4f_reply_err(r, -EINVAL);
 	if ((int64_t)in.offset < 0)
 		return e4f_reply_err(r, -ENXIO);
-	ret = node_inode(r, r->h.nodeid, &inode);
+	ret = node_read_begin(r, r->h.nodeid, &ip, &inode);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
-	if (!e4_inode_is_reg(&inode))
-		return e4f_reply_err(r, -EINVAL);
-	ret = e4_file_seek(r->s->fs, &inode, in.offset, whence, &result);
+	ret = e4_inode_is_reg(&inode) ?
+		e4_file_seek(r->s->fs, &inode, in.offset, whence, &result) :
+		-EINVAL;
+	node_read_end(r, ip);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	out.offset = result;
@@ -473,6 +508,7 @@ void e4f_op_readlink(struct e4f_req *r)
 
 void e4f_op_getxattr(struct e4f_req *r)
 {
+	struct e4_ino *ip;
 	struct fuse_getxattr_in in;
 	struct e4_inode inode;
 	size_t len;
@@ -486,21 +522,22 @@ void e4f_op_getxattr(struct e4f_req *r)
 		return e4f_reply_err(r, -EINVAL);
 	if (len > E4F_XATTR_NAME_MAX)
 		return e4f_reply_err(r, -ERANGE);
-	ret = node_inode(r, r->h.nodeid, &inode);
+	ret = node_read_begin(r, r->h.nodeid, &ip, &inode);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
+	size_t cap = in.size < E4F_REPLY_BUFSIZE ? in.size : E4F_REPLY_BUFSIZE;
+
+	n = e4_xattr_get(r->s->fs, &inode, name, in.size ? r->scratch : NULL,
+			 in.size ? cap : 0);
+	node_read_end(r, ip);
 	if (in.size == 0) {
 		struct fuse_getxattr_out out = { 0 };
 
-		n = e4_xattr_get(r->s->fs, &inode, name, NULL, 0);
 		if (n < 0)
 			return e4f_reply_err(r, (int)n);
 		out.size = (uint32_t)n;
 		return e4f_reply_buf(r, &out, sizeof(out));
 	}
-	size_t cap = in.size < E4F_REPLY_BUFSIZE ? in.size : E4F_REPLY_BUFSIZE;
-
-	n = e4_xattr_get(r->s->fs, &inode, name, r->scratch, cap);
 	if (n < 0)
 		return e4f_reply_err(r, (int)n);
 	if ((size_t)n > cap)
@@ -546,6 +583,7 @@ static int list_one(void *ctx, const char *name, size_t len)
 
 void e4f_op_listxattr(struct e4f_req *r)
 {
+	struct e4_ino *ip;
 	struct fuse_getxattr_in in;
 	struct e4_inode inode;
 	struct xattr_list l = {
@@ -555,10 +593,11 @@ void e4f_op_listxattr(struct e4f_req *r)
 	int ret;
 
 	e4f_arg_get(r, &in, sizeof(in));
-	ret = node_inode(r, r->h.nodeid, &inode);
+	ret = node_read_begin(r, r->h.nodeid, &ip, &inode);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	ret = e4_xattr_list(r->s->fs, &inode, list_one, &l);
+	node_read_end(r, ip);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	if (l.err < 0)
