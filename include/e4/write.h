@@ -103,6 +103,11 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir, const char *oname,
  * error: -ENOSPC, -EFBIG past the largest file). */
 ssize_t e4_write(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 		 const void *buf, size_t len);
+/* copy_file_range(2): @len bytes from @src at @off_in to @dst at @off_out
+ * (the data read and written again); returns the bytes copied (short at
+ * the source's end). */
+ssize_t e4_copy_range(struct e4_fs *fs, struct e4_ino *src, uint64_t off_in,
+		      struct e4_ino *dst, uint64_t off_out, uint64_t len);
 /* A writer of inode @ino closed it: the free space kept ahead of its
  * writes goes back to everyone. */
 void e4_file_release(struct e4_fs *fs, uint32_t ino);

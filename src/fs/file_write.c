@@ -360,3 +360,45 @@ int e4_truncate(struct e4_fs *fs, struct e4_ino *ip, uint64_t size)
 	e4_ino_unlock(ip);
 	return err;
 }
+
+ssize_t e4_copy_range(struct e4_fs *fs, struct e4_ino *src, uint64_t off_in,
+		      struct e4_ino *dst, uint64_t off_out, uint64_t len)
+{
+	const size_t chunk = 1u << 20;
+	uint8_t *buf;
+	uint64_t done = 0;
+	ssize_t err = 0;
+
+	if (!e4_writer_get(fs))
+		return -EROFS;
+	buf = malloc(chunk);
+	if (!buf)
+		return -ENOMEM;
+	while (done < len) {
+		struct e4_inode in;
+		size_t want = len - done < chunk ? (size_t)(len - done) : chunk;
+		ssize_t n, w;
+
+		/* the source held still while it is read (it may be the
+		 * destination too: never both locks at once) */
+		e4_ino_read_begin(src, &in);
+		n = e4_inode_is_reg(&in) ?
+			e4_file_read(fs, &in, off_in + done, buf, want) :
+			-EINVAL;
+		e4_ino_read_end(src);
+		if (n <= 0) {
+			err = n;
+			break;
+		}
+		w = e4_write(fs, dst, off_out + done, buf, (size_t)n);
+		if (w <= 0) {
+			err = w ? w : -EIO;
+			break;
+		}
+		done += (uint64_t)w;
+		if (w < n)
+			break;
+	}
+	free(buf);
+	return done ? (ssize_t)done : err;
+}

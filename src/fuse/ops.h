@@ -55,5 +55,6 @@ void e4f_op_setxattr(struct e4f_req *r);
 void e4f_op_removexattr(struct e4f_req *r);
 void e4f_op_fallocate(struct e4f_req *r);
 void e4f_op_ioctl(struct e4f_req *r);	/* the flags, read and written */
+void e4f_op_copy_file_range(struct e4f_req *r);	/* both opcodes */
 
 #endif /* E4F_OPS_H */

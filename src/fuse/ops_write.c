@@ -517,3 +517,40 @@ void e4f_op_ioctl(struct e4f_req *r)
 		return e4f_reply_err(r, ret);
 	e4f_reply_buf(r, &out.o, sizeof(out.o));
 }
+
+/* COPY_FILE_RANGE (47) and COPY_FILE_RANGE_64 (53): one body, two reply
+ * shapes (a 32-bit count for the old one, whose length the kernel clamps). */
+void e4f_op_copy_file_range(struct e4f_req *r)
+{
+	struct fuse_copy_file_range_in in;
+	struct e4_ino *src, *dst;
+	ssize_t n;
+	int ret;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, sizeof(in));
+	if (r->h.opcode == FUSE_COPY_FILE_RANGE && in.len > 0xFFFFF000u)
+		in.len = 0xFFFFF000u;
+	ret = node_ino(r, r->h.nodeid, &src);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = node_ino(r, in.nodeid_out, &dst);
+	if (ret < 0) {
+		e4_iput(r->s->fs, src);
+		return e4f_reply_err(r, ret);
+	}
+	n = e4_copy_range(r->s->fs, src, in.off_in, dst, in.off_out, in.len);
+	e4_iput(r->s->fs, dst);
+	e4_iput(r->s->fs, src);
+	if (n < 0)
+		return e4f_reply_err(r, (int)n);
+	if (r->h.opcode == FUSE_COPY_FILE_RANGE) {
+		struct fuse_write_out out = { .size = (uint32_t)n };
+
+		return e4f_reply_buf(r, &out, sizeof(out));
+	}
+	uint64_t copied = (uint64_t)n;	/* fuse_copy_file_range_out */
+
+	e4f_reply_buf(r, &copied, sizeof(copied));
+}

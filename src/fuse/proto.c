@@ -94,9 +94,11 @@ static const struct e4f_op op_table[] = {
 	   sizeof(struct fuse_fallocate_in), E4F_OP_MODIFIES),
 	OP(FUSE_RENAME2, e4f_op_rename2,
 	   sizeof(struct fuse_rename2_in) + 2, E4F_OP_MODIFIES),
-	MOD_OP(FUSE_COPY_FILE_RANGE),
+	OP(FUSE_COPY_FILE_RANGE, e4f_op_copy_file_range,
+	   sizeof(struct fuse_copy_file_range_in), E4F_OP_MODIFIES),
 	MOD_OP(FUSE_TMPFILE),
-	MOD_OP(FUSE_COPY_FILE_RANGE_64),
+	OP(FUSE_COPY_FILE_RANGE_64, e4f_op_copy_file_range,
+	   sizeof(struct fuse_copy_file_range_in), E4F_OP_MODIFIES),
 };
 
 const struct e4f_op *e4f_op_find(uint32_t opcode)
