@@ -150,8 +150,9 @@ int e4_dir_add(struct e4_map_change *c, const char *name, size_t len,
 
 	if (len == 0 || len > E4_NAME_MAX)
 		return -ENAMETOOLONG;
-	if (dir->flags & E4_INLINE_DATA_FL)
-		return -EOPNOTSUPP;
+	err = e4_inline_convert(c);	/* an inline directory gets a block */
+	if (err)
+		return err;
 	if (dir_indexed(fs, dir))
 		return e4_htree_add(c, name, len, ino, ftype);
 	err = e4_dir_nblocks(fs, dir, &nblocks);

@@ -275,6 +275,9 @@ int e4_fallocate(struct e4_fs *fs, struct e4_ino *ip, unsigned mode,
 		err = -EISDIR;
 	else if (!e4_inode_is_reg(&in))
 		err = -ENODEV;
+	else if ((in.flags & E4_INLINE_DATA_FL) &&
+		 (err = e4_convert_if_inline(fs, w, ip, &in)))
+		;	/* (its error) */
 	else if (!(in.flags & E4_EXTENTS_FL))
 		err = -EOPNOTSUPP;
 	else if (in.flags & E4_IMMUTABLE_FL)

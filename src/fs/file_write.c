@@ -180,13 +180,29 @@ static int check_writable_file(struct e4_fs *fs, const struct e4_inode *in)
 		return -EINVAL;
 	if (in->flags & (E4_IMMUTABLE_FL))
 		return -EPERM;
-	if (in->flags & E4_INLINE_DATA_FL) {
-		e4_log(fs, E4_LOG_WARN,
-		       "inode %u: writing inline files is not supported yet",
-		       in->ino);
-		return -EOPNOTSUPP;
-	}
 	return 0;
+}
+
+int e4_convert_if_inline(struct e4_fs *fs, struct e4_writer *w,
+			 struct e4_ino *ip, struct e4_inode *in)
+{
+	struct e4_map_change c;
+	struct e4_handle h;
+	int err, e2;
+
+	if (!(in->flags & E4_INLINE_DATA_FL))
+		return 0;
+	err = e4_handle_start(w->txm, E4_INLINE_CONVERT_CREDITS, &h);
+	if (err)
+		return err;
+	c = e4_map_change_of(fs, w, &h, in);
+	err = e4_inline_convert(&c);
+	e2 = e4_handle_stop(&h);
+	if (!err)
+		err = e2;
+	if (!err)
+		ip->inode = *in;
+	return err;
 }
 
 ssize_t e4_write(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
@@ -206,6 +222,8 @@ ssize_t e4_write(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 	err = check_writable_file(fs, &in);
 	if (!err && (in.flags & E4_APPEND_FL) && off != in.size)
 		err = -EPERM;
+	if (!err)
+		err = e4_convert_if_inline(fs, w, ip, &in);
 	if (!err && off >= max_size(fs, &in))
 		err = -EFBIG;
 	if (!err && len > max_size(fs, &in) - off)
@@ -319,6 +337,8 @@ int e4_truncate(struct e4_fs *fs, struct e4_ino *ip, uint64_t size)
 	err = check_writable_file(fs, &in);
 	if (!err && (in.flags & E4_APPEND_FL))
 		err = -EPERM;
+	if (!err)
+		err = e4_convert_if_inline(fs, w, ip, &in);
 	if (!err && size > max_size(fs, &in))
 		err = -EFBIG;
 	if (!err && size < in.size) {

@@ -34,6 +34,10 @@ int e4_map_remove(struct e4_map_change *c, uint64_t *cursor, uint64_t end)
 {
 	int err = 0;
 
+	if (c->inode->flags & E4_INLINE_DATA_FL) {
+		*cursor = end;	/* its data is in the inode: nothing mapped */
+		return 0;
+	}
 	if (c->inode->flags & E4_EXTENTS_FL)
 		return e4_ext_remove(c, cursor, end, true);
 	while (!err && *cursor < end) {

@@ -397,6 +397,8 @@ static int remove_name(struct e4_fs *fs, struct e4_ino *dir_ip,
 	if (!err && (dir.flags & (E4_IMMUTABLE_FL | E4_APPEND_FL)))
 		err = -EPERM;
 	if (!err)
+		err = e4_convert_if_inline(fs, w, dir_ip, &dir);
+	if (!err)
 		err = e4_dir_find_slot(fs, &dir, name, len, &slot);
 	if (!err)
 		err = e4_iget_named(fs, dir.ino, name, slot.ino, &ip);
@@ -703,6 +705,10 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir_ip, const char *oname,
 
 	err = e4_inode_is_dir(od) && e4_inode_is_dir(nd) ? 0 : -ENOTDIR;
 	if (!err)
+		err = e4_convert_if_inline(fs, w, odir_ip, od);
+	if (!err && cross)
+		err = e4_convert_if_inline(fs, w, ndir_ip, nd);
+	if (!err)
 		err = e4_dir_find_slot(fs, od, oname, olen, &oslot);
 	if (!err)
 		err = e4_iget_named(fs, od->ino, oname, oslot.ino, &src_ip);
@@ -720,6 +726,13 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir_ip, const char *oname,
 	src = src_ip->inode;
 	if (dst_ip)
 		dst = dst_ip->inode;
+	/* a directory changing parents gets its ".." rewritten: in a block */
+	if (cross && e4_inode_is_dir(&src))
+		err = e4_convert_if_inline(fs, w, src_ip, &src);
+	if (!err && cross && dst_ip && e4_inode_is_dir(&dst))
+		err = e4_convert_if_inline(fs, w, dst_ip, &dst);
+	if (err)
+		goto unlock;
 	err = rename_allowed(fs, od, nd, &src, dst_ip ? &dst : NULL, flags);
 	/* a directory may not go inside itself */
 	if (!err && cross && e4_inode_is_dir(&src)) {

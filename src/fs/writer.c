@@ -17,7 +17,6 @@ static const struct {
 	uint32_t mask;
 	const char *name;
 } unwritten_features[] = {
-	{ 1, E4_INCOMPAT_INLINE_DATA, "inline_data" },
 	{ 1, E4_INCOMPAT_EA_INODE, "ea_inode" },
 	{ 1, E4_INCOMPAT_ENCRYPT, "encrypt" },
 	{ 1, E4_INCOMPAT_CASEFOLD, "casefold" },

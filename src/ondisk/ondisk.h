@@ -564,6 +564,7 @@ struct e4_xattr_item {
 	uint32_t value_len;
 	uint8_t *value;		/* malloc'd (NULL when empty) */
 	uint32_t value_inum;	/* an EA inode holds the value */
+	bool in_block;		/* where it was read from */
 };
 struct e4_xattr_items {
 	struct e4_xattr_item *v;

@@ -750,6 +750,8 @@ void e4_xattr_items_free(struct e4_xattr_items *it)
 /* Copy the entries of validated area @a into @out. */
 static int xa_area_collect(const struct xa_area *a, struct e4_xattr_items *out)
 {
+	bool in_block = a->blk != 0;
+
 	size_t pos = a->first;
 
 	while (e4_le32(a->p, a->size, pos) != 0) {
@@ -771,6 +773,7 @@ static int xa_area_collect(const struct xa_area *a, struct e4_xattr_items *out)
 		it = &out->v[out->n];
 		memset(it, 0, sizeof(*it));
 		it->index = e.index;
+		it->in_block = in_block;
 		it->name_len = e.name_len;
 		memcpy(it->name, e.name, e.name_len);
 		it->value_inum = e.value_inum;
