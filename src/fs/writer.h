@@ -59,9 +59,11 @@ static inline struct e4_map_change e4_map_change_of(struct e4_fs *fs,
 /* ---- dir_write.c ---------------------------------------------------------- */
 
 /* Credits e4_dir_add may need: a leaf split at every index level and the
- * root grown, each a new block mapped (extent insert) and allocated. */
+ * root grown, each a new block mapped (extent insert) and allocated; an
+ * inline directory converted first. */
 #define E4_DIR_ADD_CREDITS \
-	(4u * (3u + E4_ALLOC_BLOCK_CREDITS + E4_EXT_INSERT_CREDITS))
+	(4u * (3u + E4_ALLOC_BLOCK_CREDITS + E4_EXT_INSERT_CREDITS) + \
+	 E4_INLINE_CONVERT_CREDITS)
 #define E4_DIR_REMOVE_CREDITS 1u
 
 /* Add entry (@name, @ino, @ftype) to directory @dir (in-core copy: its
