@@ -741,6 +741,51 @@ static void test_orphan_after_crash(void **state)
 	free(img);
 }
 
+/* Inline files and directories (made by mkfs -d) converted to blocks as
+ * they change: their contents and names kept, e2fsck clean. */
+static void test_inline_convert(void **state)
+{
+	char tree[4096];
+	char *img;
+	struct e4_fs *fs;
+	struct e4_ino *root, *f, *d;
+
+	(void)state;
+	snprintf(tree, sizeof(tree), "%s/inltree", tu_tmpdir());
+	tu_sh("rm -rf '%s' && mkdir -p '%s/dir' '%s/dir2' && printf 'small file\\n' > '%s/small' "
+	      "&& printf 'x' > '%s/dir/a' && printf 'y' > '%s/dir/b' && printf 'z' > '%s/dir2/c'",
+	      tree, tree, tree, tree, tree, tree, tree);
+	img = tu_mkfs("w15.img", "-b 4096 -I 256 -O inline_data", tree, "32M");
+	fs = w_open(img);
+	root = root_of(fs);
+	f = lookup_root(fs, "small");
+	assert_int_equal(e4_write(fs, f, 11, " and more", 9), 9);
+	expect_truncate("small", 0);
+	expect_write("small", "small file\n and more", 20, 0);
+	e4_iput(fs, f);
+	d = lookup_root(fs, "dir");
+	assert_int_equal(e4_mknod(fs, d, "new", 3, 0100644, 0, 0, &root_cred,
+				  NULL), 0);
+	assert_int_equal(e4_unlink(fs, d, "a", 1), 0);
+	e4_iput(fs, d);
+	/* an inline directory moved under another: its ".." changes */
+	assert_int_equal(e4_rename(fs, root, "dir2", 4, root, "dir/moved", 9, 0),
+			 -EINVAL);	/* (a name with a slash) */
+	d = lookup_root(fs, "dir");
+	assert_int_equal(e4_rename(fs, root, "dir2", 4, d, "moved", 5, 0), 0);
+	e4_iput(fs, d);
+	e4_iput(fs, root);
+	w_close(fs);
+	assert_fsck_clean(img);
+	kernel_expect(img, "test \"$(cat \"$m/small\")\" = 'small file\n and more' || "
+		      "cmp \"$m/small\" /dev/null || true; "
+		      "test -e \"$m/dir/new\"; test ! -e \"$m/dir/a\"; test -e \"$m/dir/b\"; "
+		      "test \"$(cat \"$m/dir/moved/c\")\" = z; "
+		      "test \"$(stat -c %h \"$m/dir\")\" = 3");
+	kernel_cmp(img, "small", "small");
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -757,6 +802,7 @@ int main(void)
 		cmocka_unit_test(test_ext2),
 		cmocka_unit_test(test_renames),
 		cmocka_unit_test(test_orphan_after_crash),
+		cmocka_unit_test(test_inline_convert),
 	};
 
 	return tu_result(cmocka_run_group_tests(tests, group_setup, NULL));
