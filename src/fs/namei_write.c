@@ -686,6 +686,8 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir_ip, const char *oname,
 		return -EINVAL;
 	if (olen > E4_NAME_MAX || nlen > E4_NAME_MAX)
 		return -ENAMETOOLONG;
+	if (!olen || !nlen || memchr(nname, '/', nlen) || memchr(nname, '\0', nlen))
+		return -EINVAL;
 	if (is_dot_or_dotdot(oname, olen) || is_dot_or_dotdot(nname, nlen))
 		return -EBUSY;
 	pthread_mutex_lock(&w->rename_lock);
