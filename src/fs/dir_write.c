@@ -80,10 +80,7 @@ int e4_dir_append_block(struct e4_map_change *c, uint64_t *lblk,
 {
 	struct e4_fs *fs = c->fs;
 	struct e4_inode *dir = c->inode;
-	uint64_t nblocks, count, goal = 0;
-	struct e4_alloc_req req = { .ino = dir->ino, .len = 1,
-				    .metadata = true,
-				    .use_reserved = c->use_reserved };
+	uint64_t nblocks, n, goal = 0;
 	int err = e4_dir_nblocks(fs, dir, &nblocks);
 
 	if (err)
@@ -93,11 +90,9 @@ int e4_dir_append_block(struct e4_map_change *c, uint64_t *lblk,
 		return -ENOSPC;	/* i_size is 32 bits without large_dir */
 	if (nblocks && !dir_pblk(fs, dir, nblocks - 1, &goal))
 		goal++;
-	req.goal = goal;
-	err = e4_alloc_blocks(c->alloc, c->h, &req, pblk, &count);
+	err = e4_alloc_for_hole(c, nblocks, 1, 1, goal, true, pblk, &n);
 	if (err)
 		return err;
-	dir->blocks_512 += e4_blocks_to_512(fs, count);
 	err = e4_map_insert(c, nblocks, 1, *pblk);
 	if (err) {
 		e4_handle_abort(c->h, err);
@@ -236,18 +231,14 @@ int e4_dir_init(struct e4_map_change *c, uint32_t parent)
 {
 	struct e4_fs *fs = c->fs;
 	struct e4_inode *dir = c->inode;
-	struct e4_alloc_req req = { .ino = dir->ino, .len = 1,
-				    .metadata = true,
-				    .use_reserved = c->use_reserved };
 	struct e4_owner owner = leaf_owner(dir, 0);
 	struct e4_buf *copy;
-	uint64_t pblk, count;
+	uint64_t pblk, n;
 	uint32_t dot = e4_dirent_size(1);
-	int err = e4_alloc_blocks(c->alloc, c->h, &req, &pblk, &count);
+	int err = e4_alloc_for_hole(c, 0, 1, 1, 0, true, &pblk, &n);
 
 	if (err)
 		return err;
-	dir->blocks_512 += e4_blocks_to_512(fs, count);
 	err = e4_map_insert(c, 0, 1, pblk);
 	if (!err)
 		err = e4_handle_get_create_access(c->h, pblk, &e4_bops_dir_leaf,

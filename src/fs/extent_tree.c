@@ -567,6 +567,41 @@ static int free_data(struct change *x, uint64_t pblk, uint64_t count)
 	return err;
 }
 
+/* Free what unmapping logical [lblk, lblk+count) (at @pblk) left unused:
+ * every block without bigalloc; on bigalloc each physical cluster whose
+ * logical cluster no longer maps any block (the rest of the tree is
+ * already as it will be: the caller unmapped and re-inserted first). */
+static int free_unmapped(struct change *x, uint64_t lblk, uint64_t pblk,
+			 uint64_t count)
+{
+	struct e4_map_change *c = x->c;
+	struct e4_fs *fs = c->fs;
+	uint64_t r = fs->cluster_ratio;
+	int err = 0;
+
+	if (r == 1)
+		return free_data(x, pblk, count);
+	for (uint64_t lc = lblk / r; !err && lc <= (lblk + count - 1) / r;
+	     lc++) {
+		uint64_t l = lc * r > lblk ? lc * r : lblk, other;
+		uint64_t pc = pblk + (l - lblk) - l % r;
+		int used = e4_cluster_sibling(fs, c->inode, l, &other);
+
+		if (used < 0)
+			return used;
+		if (used)
+			continue;	/* the cluster still holds the file's */
+		if (e4_inode_is_dir(c->inode))
+			for (uint64_t b = pc; b < pc + r; b++)
+				e4_handle_forget(c->h, b);
+		err = e4_free_blocks(c->alloc, c->h, pc, r);
+		x->dirtied = true;
+		if (!err)
+			c->inode->blocks_512 -= e4_blocks_to_512(fs, r);
+	}
+	return err;
+}
+
 static bool credits_left(const struct e4_handle *h, unsigned need)
 {
 	return h->credits >= h->used + need;
@@ -635,12 +670,14 @@ static int remove_step(struct change *x, uint64_t *cursor, uint64_t end,
 		if (err)
 			return err;
 	}
-	if (free_blocks)
-		err = free_data(x, e.pblk + (a - e.lblk), b - a);
-	if (!err && right.len)
+	/* the tree as it will stay first (what is left of a split extent,
+	 * an emptied leaf gone), then the blocks nothing maps any more */
+	if (right.len)
 		err = insert(x, right);
 	if (!err && emptied)
 		err = remove_empty_leaf(x, &path);
+	if (!err && free_blocks)
+		err = free_unmapped(x, a, e.pblk + (a - e.lblk), b - a);
 	if (!err)
 		*cursor = b;
 	return err;

@@ -60,8 +60,7 @@ static int preallocate(struct e4_fs *fs, struct e4_writer *w,
 		struct e4_mapping m;
 		struct e4_handle h;
 		struct e4_map_change c;
-		uint64_t want, pblk, n;
-		struct e4_alloc_req req = { .ino = in->ino };
+		uint64_t want, pblk, n, goal = 0;
 		int err = e4_map_block(fs, in, lblk, &m), e2;
 
 		if (err)
@@ -76,20 +75,17 @@ static int preallocate(struct e4_fs *fs, struct e4_writer *w,
 		err = e4_handle_start(w->txm, STEP_CREDITS, &h);
 		if (err)
 			return err;
-		req.len = want;
 		if (lblk) {
 			struct e4_mapping prev;
 
 			if (!e4_map_block(fs, in, lblk - 1, &prev) &&
 			    prev.kind != E4_MAP_HOLE)
-				req.goal = prev.pblk + 1;
+				goal = prev.pblk + 1;
 		}
-		err = e4_alloc_blocks(w->alloc, &h, &req, &pblk, &n);
+		c = e4_map_change_of(fs, w, &h, in);
+		err = e4_alloc_for_hole(&c, lblk, want, m.len, goal, false,
+					&pblk, &n);
 		if (!err) {
-			if (n > want)
-				n = want;
-			c = e4_map_change_of(fs, w, &h, in);
-			in->blocks_512 += e4_blocks_to_512(fs, n);
 			err = e4_ext_insert(&c, &(struct e4_extent){
 				(uint32_t)lblk, (uint32_t)n, pblk, true });
 			if (!err)
@@ -294,7 +290,10 @@ int e4_fallocate(struct e4_fs *fs, struct e4_ino *ip, unsigned mode,
 	last = end / bs;
 
 	if (mode & (E4_FALLOC_COLLAPSE_RANGE | E4_FALLOC_INSERT_RANGE)) {
-		if (off % bs || len % bs) {
+		/* whole clusters on bigalloc: blocks keep their offsets */
+		uint64_t unit = bs * fs->cluster_ratio;
+
+		if (off % unit || len % unit) {
 			err = -EINVAL;
 		} else if (mode & E4_FALLOC_COLLAPSE_RANGE) {
 			if (end >= in.size) {

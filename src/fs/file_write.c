@@ -92,16 +92,12 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 		return err;
 	c = e4_map_change_of(fs, w, &h, in);
 	if (m->kind == E4_MAP_HOLE) {
-		struct e4_alloc_req req = {
-			.ino = in->ino, .goal = data_goal(fs, in, lblk),
-			.len = want,
-		};
-
-		err = e4_alloc_blocks(w->alloc, &h, &req, &pblk, &n);
+		err = e4_alloc_for_hole(&c, lblk, want, m->len,
+					data_goal(fs, in, lblk), false, &pblk,
+					&n);
 		if (err)
 			goto out;
-		if (n > want)	/* (whole clusters: not with bigalloc yet) */
-			n = want;
+		changed = true;	/* the bitmaps and i_blocks moved on */
 	} else {
 		pblk = m->pblk;
 		n = want;
@@ -110,13 +106,8 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 	if (bytes > len)
 		bytes = len;
 	err = write_fresh(fs, pblk, n, in_blk, buf, (size_t)bytes);
-	if (err) {
-		/* a device error: the blocks go back, nothing else changed */
-		if (m->kind == E4_MAP_HOLE &&
-		    e4_free_blocks(w->alloc, &h, pblk, n))
-			e4_handle_abort(&h, err);
+	if (err)
 		goto out;
-	}
 	changed = true;
 	if (m->kind == E4_MAP_UNWRITTEN) {
 		uint64_t cursor = lblk;
@@ -126,8 +117,6 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 			err = -EIO;	/* one step always fits */
 		if (err)
 			goto out;
-	} else {
-		in->blocks_512 += e4_blocks_to_512(fs, n);
 	}
 	err = e4_map_insert(&c, lblk, n, pblk);
 	if (err)

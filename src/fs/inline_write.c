@@ -89,10 +89,8 @@ int e4_inline_convert(struct e4_map_change *c)
 {
 	struct e4_fs *fs = c->fs;
 	struct e4_inode *in = c->inode, before;
-	struct e4_alloc_req req = { .ino = in->ino, .len = 1, .metadata = true,
-				    .use_reserved = c->use_reserved };
 	bool dir = e4_inode_is_dir(in);
-	uint64_t pblk = 0, count = 0, len = 0;
+	uint64_t pblk = 0, n = 0, len = 0;
 	uint8_t *data = NULL;
 	size_t cap;
 	int err;
@@ -130,8 +128,6 @@ int e4_inline_convert(struct e4_map_change *c)
 			err = (int)got;
 		len = got > 0 ? 1 : 0;
 	}
-	if (!err && len)
-		err = e4_alloc_blocks(c->alloc, c->h, &req, &pblk, &count);
 	if (err)
 		goto out;
 	/* from here on a failure cannot be undone in this handle */
@@ -139,8 +135,9 @@ int e4_inline_convert(struct e4_map_change *c)
 	memset(in->i_block, 0, sizeof(in->i_block));
 	if (fs->feature_incompat & E4_INCOMPAT_EXTENTS)
 		e4_ext_tree_init(in);
-	if (len) {
-		in->blocks_512 += e4_blocks_to_512(fs, count);
+	if (len)
+		err = e4_alloc_for_hole(c, 0, 1, 1, 0, true, &pblk, &n);
+	if (len && !err) {
 		if (dir) {
 			struct e4_owner o = e4_owner_of(in, 0);
 			struct e4_buf *copy;

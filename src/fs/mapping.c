@@ -49,3 +49,68 @@ int e4_map_remove(struct e4_map_change *c, uint64_t *cursor, uint64_t end)
 		e4_handle_abort(c->h, err);
 	return err;
 }
+
+/* ---- bigalloc: one logical cluster, one physical cluster (§11.5) ------- */
+
+int e4_cluster_sibling(struct e4_fs *fs, const struct e4_inode *in,
+		       uint64_t lblk, uint64_t *pblk)
+{
+	uint64_t r = fs->cluster_ratio, first = lblk - lblk % r;
+
+	for (uint64_t l = first; r > 1 && l < first + r;) {
+		struct e4_mapping m;
+		int err = e4_map_block(fs, in, l, &m);
+
+		if (err)
+			return err;
+		if (m.kind == E4_MAP_MAPPED || m.kind == E4_MAP_UNWRITTEN) {
+			/* congruent: the cluster's blocks keep their order */
+			*pblk = m.pblk - (l - first) + (lblk - first);
+			return 1;
+		}
+		l += m.len;
+	}
+	return 0;
+}
+
+int e4_alloc_for_hole(struct e4_map_change *c, uint64_t lblk, uint64_t want,
+		      uint64_t hole_len, uint64_t goal, bool metadata,
+		      uint64_t *pblk, uint64_t *n)
+{
+	struct e4_fs *fs = c->fs;
+	uint64_t r = fs->cluster_ratio, in_cluster = lblk % r, got;
+	struct e4_alloc_req req = { .ino = c->inode->ino, .goal = goal,
+				    .metadata = metadata,
+				    .use_reserved = c->use_reserved };
+	int err;
+
+	if (want > hole_len)
+		want = hole_len;
+	if (r > 1) {
+		uint64_t next = lblk + hole_len;	/* the next mapped block */
+
+		err = e4_cluster_sibling(fs, c->inode, lblk, pblk);
+		if (err < 0)
+			return err;
+		if (err == 1) {	/* the cluster is the file's already */
+			*n = want < r - in_cluster ? want : r - in_cluster;
+			return 0;
+		}
+		/* not into the cluster of the next mapped block: that one
+		 * has its physical cluster */
+		if (next % r && next / r * r > lblk &&
+		    lblk + want > next / r * r)
+			want = next / r * r - lblk;
+		req.goal = goal ? goal - goal % r : 0;
+	}
+	req.len = want + in_cluster;
+	if (metadata && r == 1)
+		req.len = 1;
+	err = e4_alloc_blocks(c->alloc, c->h, &req, pblk, &got);
+	if (err)
+		return err;
+	c->inode->blocks_512 += e4_blocks_to_512(fs, got);
+	*pblk += in_cluster;
+	*n = got - in_cluster < want ? got - in_cluster : want;
+	return 0;
+}

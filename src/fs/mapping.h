@@ -83,6 +83,22 @@ int e4_map_insert(struct e4_map_change *c, uint64_t lblk, uint64_t count,
 		  uint64_t pblk);
 int e4_map_remove(struct e4_map_change *c, uint64_t *cursor, uint64_t end);
 
+/* Bigalloc (§11.5): when another block of @lblk's logical cluster is
+ * mapped, the physical block @lblk must map to (1), else 0. */
+int e4_cluster_sibling(struct e4_fs *fs, const struct e4_inode *in,
+		       uint64_t lblk, uint64_t *pblk);
+/*
+ * Physical blocks for the hole at @lblk (@hole_len blocks long, at most
+ * @want of them asked): on bigalloc the cluster the file owns there
+ * already, else fresh clusters (i_blocks counts them whole) placed so the
+ * logical block keeps its offset in the cluster, and never reaching into
+ * the logical cluster of the next mapped block.  *@pblk and *@n: the run
+ * for [lblk, lblk + n).  @metadata: a directory's or symlink's block.
+ */
+int e4_alloc_for_hole(struct e4_map_change *c, uint64_t lblk, uint64_t want,
+		      uint64_t hole_len, uint64_t goal, bool metadata,
+		      uint64_t *pblk, uint64_t *n);
+
 /* Bytes of i_blocks (512-byte units) @blocks file-system blocks count. */
 static inline uint64_t e4_blocks_to_512(const struct e4_fs *fs,
 					uint64_t blocks)

@@ -271,10 +271,7 @@ static int fill_symlink(struct e4_fs *fs, struct e4_map_change *c, void *ctx)
 {
 	const struct symlink_target *t = ctx;
 	struct e4_inode *in = c->inode;
-	/* one block, no reservation window (nobody writes on) */
-	struct e4_alloc_req req = { .ino = in->ino, .len = 1,
-				    .metadata = true };
-	uint64_t pblk, count;
+	uint64_t pblk, n;
 	int err;
 
 	in->size = t->len;
@@ -284,10 +281,10 @@ static int fill_symlink(struct e4_fs *fs, struct e4_map_change *c, void *ctx)
 		in->flags &= ~(uint32_t)E4_EXTENTS_FL;
 		return 0;
 	}
-	err = e4_alloc_blocks(c->alloc, c->h, &req, &pblk, &count);
+	/* one block, no reservation window (nobody writes on) */
+	err = e4_alloc_for_hole(c, 0, 1, 1, 0, true, &pblk, &n);
 	if (err)
 		return err;
-	in->blocks_512 += e4_blocks_to_512(fs, count);
 	/* the data before the mapping that points at it */
 	err = e4_dev_pwrite(fs->dev, t->target, t->len,
 			    pblk << fs->log_block_size);

@@ -22,7 +22,6 @@ static const struct {
 	{ 1, E4_INCOMPAT_CASEFOLD, "casefold" },
 	{ 1, E4_INCOMPAT_MMP, "mmp" },
 	{ 1, E4_INCOMPAT_JOURNAL_DEV, "journal_dev" },
-	{ 2, E4_RO_COMPAT_BIGALLOC, "bigalloc" },
 	{ 2, E4_RO_COMPAT_QUOTA, "quota" },
 	{ 2, E4_RO_COMPAT_PROJECT, "project" },
 	{ 2, E4_RO_COMPAT_VERITY, "verity" },

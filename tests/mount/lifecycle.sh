@@ -113,8 +113,8 @@ mkfs.vfat -C "$W/vfat.img" 8192 >/dev/null 2>&1 && refuse "vfat image" "vfat.img
 head -c 64M "$img" > "$W/trunc.img"
 refuse "truncated image" "truncated" "$W/trunc.img"
 # read-write (the default) is refused, naming why, where it cannot be
-mkfs.ext4 -q -F -O bigalloc "$W/bigalloc.img" 16M
-refuse "rw: feature not written yet" "bigalloc" "$W/bigalloc.img"
+mkfs.ext4 -q -F -O quota "$W/quota.img" 16M
+refuse "rw: feature not written yet" "quota" "$W/quota.img"
 mkfs.ext4 -q -F "$W/plain.img" 16M
 if rodev=$(losetup -r -f --show "$W/plain.img" 2>/dev/null); then
 	refuse "rw: read-only device" "-o ro" -o rw "$rodev"

@@ -422,7 +422,7 @@ static void test_full_disk(void **state)
  * on working; the valid bit is clear while writable and set after. */
 static void test_refusals_and_state(void **state)
 {
-	char *inl = tu_mkfs("w7.img", "-b 4096 -O bigalloc", NULL, "16M");
+	char *inl = tu_mkfs("w7.img", "-b 4096 -O quota", NULL, "16M");
 	char *plain = tu_mkfs("w8.img", "-b 4096", NULL, "16M");
 	struct e4_open_opts o = { .read_only = false };
 	struct e4_dev *dev;
@@ -433,7 +433,7 @@ static void test_refusals_and_state(void **state)
 	assert_int_equal(tu_open_dev(dev, &o, &fs), 0);
 	tu_log_clear();
 	assert_int_equal(e4_fs_begin_write(fs, NULL), -EROFS);
-	tu_assert_log("bigalloc");
+	tu_assert_log("quota");
 	tu_close(fs);
 
 	assert_int_equal(e4_dev_open_file(plain, 0, 0, false, &dev), 0);
