@@ -144,6 +144,11 @@ one ext4-1k "-b 1024" 256M
 one ext4-nocsum "-b 4096 -O ^metadata_csum" 256M
 one ext4-metabg "-b 4096 -O meta_bg,^resize_inode" 256M
 one ext4-largedir "-b 4096 -O large_dir" 256M
+one ext4-bigalloc "-b 4096 -O bigalloc -C 16384" 256M
+one ext4-inline "-b 4096 -I 256 -O inline_data" 256M
+one ext4-64k "-b 65536" 512M
+one ext3 "-t ext3 -b 4096" 256M
+one ext2 "-t ext2 -b 1024" 256M
 
 # ---- a full disk: every writer gets ENOSPC, nothing written before is lost
 img=$W/full.img

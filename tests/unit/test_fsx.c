@@ -262,6 +262,13 @@ static void test_fsx_nocsum(void **state)
 	run("fsxnc.img", "-b 4096 -O ^metadata_csum", 21, 1500);
 }
 
+/* bigalloc: 4 blocks a cluster; partial clusters at every edge */
+static void test_fsx_bigalloc(void **state)
+{
+	(void)state;
+	run("fsxba.img", "-b 4096 -O bigalloc -C 16384", 31, 1500);
+}
+
 /* By hand, one long campaign instead of the fixed seeds:
  * E4_FSX_OPS=1000000 E4_FSX_SEED=7 [E4_FSX_MKFS="-b 1024"] test_fsx */
 static void test_fsx_long(void **state)
@@ -281,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_fsx_4k),
 		cmocka_unit_test(test_fsx_1k),
 		cmocka_unit_test(test_fsx_nocsum),
+		cmocka_unit_test(test_fsx_bigalloc),
 	};
 	const struct CMUnitTest campaign[] = {
 		cmocka_unit_test(test_fsx_long),
