@@ -148,4 +148,20 @@ int e4_orphan_del(struct e4_fs *fs, struct e4_writer *w, struct e4_handle *h,
  * list when it is on it, 0 in the orphan file, else @dtime. */
 uint32_t e4_orphan_dtime(struct e4_writer *w, uint32_t ino, uint32_t dtime);
 
+/* ---- inline_write.c ------------------------------------------------------ */
+
+/* Credits of converting an inline file or directory: a block allocated,
+ * mapped and written, the inode. */
+#define E4_INLINE_CONVERT_CREDITS \
+	(E4_ALLOC_BLOCK_CREDITS + E4_EXT_INSERT_CREDITS + 2u)
+/* Convert @c->inode from inline data to a mapped file (or block
+ * directory) in @c's handle before it changes; 0 at once when it is not
+ * inline.  The in-inode attributes without system.data are written here;
+ * the caller writes the inode again afterwards as usual. */
+int e4_inline_convert(struct e4_map_change *c);
+/* The same in a handle of its own, for an operation about to change the
+ * inline inode @ip (locked; @in its working copy, installed in @ip). */
+int e4_convert_if_inline(struct e4_fs *fs, struct e4_writer *w,
+			 struct e4_ino *ip, struct e4_inode *in);
+
 #endif /* E4_FS_WRITER_H */
