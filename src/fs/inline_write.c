@@ -49,8 +49,7 @@ static int drop_inline_attr(struct e4_fs *fs, struct e4_handle *h,
 {
 	struct e4_xattr_items it;
 	struct e4_xattr_item **keep = NULL;
-	size_t area = fs->inode_size > E4_GOOD_OLD_INODE_SIZE + in->extra_isize ?
-		fs->inode_size - E4_GOOD_OLD_INODE_SIZE - in->extra_isize : 0;
+	size_t area = e4_xattr_ibody_size(fs, in);
 	uint8_t *buf = NULL;
 	size_t nk = 0;
 	int err = e4_xattr_collect(fs, in, &it);
@@ -107,17 +106,18 @@ int e4_inline_convert(struct e4_map_change *c)
 		return -ENOMEM;
 	before = *in;
 	if (dir) {
-		struct inline_names n = { fs, data, 0, 0,
-					  e4_dir_leaf_end(fs), 0, 0 };
+		struct inline_names names = { fs, data, 0, 0,
+					      e4_dir_leaf_end(fs), 0, 0 };
 
 		e4_dir_leaf_init(fs, data);
-		err = e4_dir_iterate(fs, in, 0, add_name, &n);
+		err = e4_dir_iterate(fs, in, 0, add_name, &names);
 		if (err >= 0)
-			err = n.err;
-		if (!err && n.off == 0)
+			err = names.err;
+		if (!err && names.off == 0)
 			err = -EUCLEAN;	/* no "." even: reported by iterate */
 		if (!err)	/* the last entry reaches the end */
-			e4_dirent_set_rec_len(fs, data, n.last, n.end - n.last);
+			e4_dirent_set_rec_len(fs, data, names.last,
+					      names.end - names.last);
 		len = 1;
 	} else {
 		ssize_t got = e4_inline_read(fs, in, 0, data,

@@ -80,9 +80,8 @@ static int patch_dtime(struct e4_fs *fs, struct e4_handle *h, uint32_t ino,
 
 /* ---- the orphan file ---------------------------------------------------------- */
 
-static int file_slot_set(struct e4_fs *fs, struct e4_orphans *o,
-			 struct e4_handle *h, size_t bi, uint32_t slot,
-			 uint32_t ino)
+static int file_slot_set(struct e4_orphans *o, struct e4_handle *h,
+			 size_t bi, uint32_t slot, uint32_t ino)
 {
 	struct e4_owner owner = e4_owner_of(&o->ofile, 0);
 	struct e4_buf *copy;
@@ -182,15 +181,15 @@ int e4_orphan_add(struct e4_fs *fs, struct e4_writer *w, struct e4_handle *h,
 
 	pthread_mutex_lock(&o->lock);
 	if (o->use_file) {
-		size_t bi;
-		uint32_t slot;
+		size_t bi = 0;
+		uint32_t slot = 0;
 
 		err = file_find_free(fs, o, &bi, &slot);
 		if (err == 1) {
 			bool added;
 			uint64_t *v = e4_hmap_put(o->slots, ino, &added);
 
-			err = v ? file_slot_set(fs, o, h, bi, slot, ino) :
+			err = v ? file_slot_set(o, h, bi, slot, ino) :
 				  -ENOMEM;
 			if (!err)
 				*v = (uint64_t)bi << 16 | slot;
@@ -234,7 +233,7 @@ int e4_orphan_del(struct e4_fs *fs, struct e4_writer *w, struct e4_handle *h,
 	pthread_mutex_lock(&o->lock);
 	where = o->slots ? e4_hmap_get(o->slots, ino) : NULL;
 	if (where) {
-		err = file_slot_set(fs, o, h, (size_t)(*where >> 16),
+		err = file_slot_set(o, h, (size_t)(*where >> 16),
 				    (uint32_t)(*where & 0xFFFF), 0);
 		if (!err)
 			e4_hmap_remove(o->slots, ino);

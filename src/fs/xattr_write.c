@@ -126,7 +126,7 @@ static int place(struct e4_fs *fs, const struct e4_inode *in,
 	size_t bused = E4_XATTR_BLOCK_HEADER + E4_XATTR_END_SIZE;
 
 	if (it->ibody_has_room)
-		room = fs->inode_size - E4_GOOD_OLD_INODE_SIZE - in->extra_isize;
+		room = e4_xattr_ibody_size(fs, in);
 	*ni = *nb = 0;
 	for (size_t k = 0; k < it->n; k++) {
 		struct e4_xattr_item *x = &it->v[k];
@@ -242,8 +242,7 @@ static int set(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 	}
 	ibody = malloc((it.n + 1) * sizeof(*ibody));
 	block = malloc((it.n + 1) * sizeof(*block));
-	area = fs->inode_size > E4_GOOD_OLD_INODE_SIZE + in.extra_isize ?
-		fs->inode_size - E4_GOOD_OLD_INODE_SIZE - in.extra_isize : 0;
+	area = e4_xattr_ibody_size(fs, &in);
 	area_buf = malloc(area ? area : 1);
 	if (!ibody || !block || !area_buf) {
 		err = -ENOMEM;

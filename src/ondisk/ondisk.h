@@ -581,6 +581,9 @@ int e4_xattr_name_parse(const char *name, uint8_t *index,
 			const char **suffix, size_t *suffix_len);
 /* Bytes @it takes in an area: its entry and its padded value. */
 size_t e4_xattr_item_size(const struct e4_xattr_item *it);
+/* Bytes of @inode's in-inode attribute area: from 128 + i_extra_isize to
+ * the record's end (0 when the record has no room past its fixed part). */
+size_t e4_xattr_ibody_size(const struct e4_fs *fs, const struct e4_inode *inode);
 /* Lay @n items out in the in-inode area @area (@size bytes: from 128 +
  * extra_isize to the record's end): magic, entries, values from the end.
  * -ENOSPC if they do not fit. */

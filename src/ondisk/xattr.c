@@ -264,6 +264,13 @@ out:
 
 /* ---- the two areas ----------------------------------------------------- */
 
+size_t e4_xattr_ibody_size(const struct e4_fs *fs, const struct e4_inode *inode)
+{
+	size_t start = E4_GOOD_OLD_INODE_SIZE + (size_t)inode->extra_isize;
+
+	return fs->inode_size > start ? fs->inode_size - start : 0;
+}
+
 /*
  * Get the in-inode area of @inode.  Returns 1 and holds *@buf when the area
  * exists and validated, 0 when the inode has none.

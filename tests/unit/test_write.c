@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,7 +260,7 @@ static struct e4_ino *lookup_root(struct e4_fs *fs, const char *name)
 
 static void kernel_cmp(const char *img, const char *path, const char *name)
 {
-	char checks[1024];
+	char checks[PATH_MAX + 1024];
 
 	snprintf(checks, sizeof(checks), "cmp \"$m/%s\" '%s'", path,
 		 expect_file(name));
