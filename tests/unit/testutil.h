@@ -53,7 +53,8 @@ void tu_peek(const char *img, uint64_t off, void *bytes, size_t n);
 uint32_t tu_peek_le32(const char *img, uint64_t off);
 uint16_t tu_peek_le16(const char *img, uint64_t off);
 
-/* Run `debugfs -w -R '<cmd>' img` (fails the test on error). */
+/* Run debugfs -w on img with <cmd>'s lines as its commands, all in one
+ * open (fails the test on error). */
 void tu_debugfs(const char *img, const char *cmd);
 /* Run `debugfs -R '<cmd>' img` and return its output (malloc'd). */
 char *tu_debugfs_out(const char *img, const char *cmd);
