@@ -253,33 +253,40 @@ int e4_bmap_unmap_step(struct e4_map_change *c, uint64_t *cursor,
 			return 0;
 		}
 	}
-	/* the data pointers of the last block */
+	/* the data pointers of the last block: freed first (a free takes
+	 * private copies of a bitmap and a descriptor, and a handle holds one
+	 * copy at a time), then zeroed in one copy of the block; the inode's
+	 * lock keeps every other handle off this file's map meanwhile */
 	{
 		struct e4_owner o = e4_owner_of(c->inode, 1);
 		uint64_t leaf = p.blk[p.depth];
-		struct e4_buf *copy;
+		uint32_t first = p.slot[p.depth], i;
+		struct e4_buf *b, *copy;
 
-		err = e4_handle_get_write_access(c->h, leaf, &e4_bops_indirect,
-						 &o, &copy);
+		err = e4_meta_get_verified(fs, leaf, &e4_bops_indirect, &o, &b);
 		if (err)
 			return err;
-		for (uint32_t i = p.slot[p.depth]; i < p.slot[p.depth] + n; i++) {
-			uint32_t b = e4_le32(copy->data, copy->size, i * 4u);
+		for (i = first; i < first + n; i++) {
+			uint32_t ptr = e4_le32(b->data, b->size, i * 4u);
 
 			/* the data may lie in as many groups as there are
 			 * pointers: stop while the handle can still finish
 			 * the path (the next step goes on from here) */
-			if (i > p.slot[p.depth] &&
-			    c->h->credits < c->h->used + E4_BMAP_STEP_CREDITS) {
-				n = i - p.slot[p.depth];
+			if (i > first &&
+			    c->h->credits < c->h->used + E4_BMAP_STEP_CREDITS)
 				break;
-			}
-			if (b && (err = free_block(c, b, dir))) {
-				e4_handle_release(c->h, copy);
-				return err;
-			}
-			e4_put_le32(copy->data, copy->size, i * 4u, 0);
+			if (ptr && (err = free_block(c, ptr, dir)))
+				break;
 		}
+		e4_meta_put(fs, b);
+		if (err)
+			return err;	/* the caller aborts the handle */
+		n = i - first;
+		err = e4_handle_get_write_access(c->h, leaf, &e4_bops_indirect,
+						 &o, &copy);
+		if (err)
+			return err;
+		memset(copy->data + (size_t)first * 4u, 0, (size_t)n * 4u);
 		err = e4_handle_dirty(c->h, copy);
 		if (err)
 			return err;

@@ -97,7 +97,10 @@ static void unmap(struct model *m, uint64_t l, uint64_t end)
 		assert_int_equal(e4_handle_start(m->w->txm, 600, &h), 0);
 		c = e4_map_change_of(m->fs, m->w, &h, &m->in);
 		err = e4_map_remove(&c, &cursor, end);
-		assert_true(err == 0 || err == -EAGAIN);
+		if (err && err != -EAGAIN)
+			fail_msg("remove [%llu, %llu) at %llu: %d",
+				 (unsigned long long)l, (unsigned long long)end,
+				 (unsigned long long)cursor, err);
 		assert_int_equal(e4_inode_write(m->fs, &h, &m->in, false), 0);
 		assert_int_equal(e4_handle_stop(&h), 0);
 	} while (err == -EAGAIN);
