@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "e4/write.h"
+#include "ondisk/ondisk.h"
 #include "testutil.h"
 
 #define MAX_SIZE (4u << 20)
@@ -30,7 +31,7 @@ struct fsx {
 	struct e4_ino *ip;
 	uint8_t *model;
 	uint64_t size;
-	uint32_t bs;
+	uint32_t unit;		/* collapse/insert granule: the cluster */
 	uint64_t rng, seed;
 	unsigned long op;
 };
@@ -58,6 +59,7 @@ static void fsx_open(struct fsx *f)
 	assert_int_equal(e4_dev_open_file(f->img, 0, 0, true, &dev), 0);
 	assert_int_equal(tu_open_dev(dev, &o, &f->fs), 0);
 	assert_int_equal(e4_fs_begin_write(f->fs, NULL), 0);
+	f->unit = f->fs->block_size * f->fs->cluster_ratio;
 	assert_int_equal(e4_iget(f->fs, E4_ROOT_INO, &root), 0);
 	e4_ino_snapshot(root, &rin);
 	if (e4_lookup(f->fs, &rin, "fsx", 3, &f->ip) == -ENOENT) {
@@ -154,8 +156,8 @@ static void op_fallocate(struct fsx *f)
 	int err;
 
 	if (mode & (E4_FALLOC_COLLAPSE_RANGE | E4_FALLOC_INSERT_RANGE)) {
-		off -= off % f->bs;
-		len = (len + f->bs - 1) / f->bs * f->bs;
+		off -= off % f->unit;
+		len = (len + f->unit - 1) / f->unit * f->unit;
 	}
 	if (off + len > MAX_SIZE)
 		return;
@@ -204,6 +206,21 @@ static void op_fallocate(struct fsx *f)
 	}
 }
 
+/* The kernel reads the file as the model has it. */
+static void kernel_reads_model(const struct fsx *f)
+{
+	char path[4096], checks[8192];
+	FILE *out;
+
+	snprintf(path, sizeof(path), "%s/fsx.model", tu_tmpdir());
+	out = fopen(path, "wb");
+	assert_non_null(out);
+	assert_int_equal(fwrite(f->model, 1, f->size, out), f->size);
+	assert_int_equal(fclose(out), 0);
+	snprintf(checks, sizeof(checks), "cmp \"$m/fsx\" '%s'", path);
+	tu_kernel_expect(f->img, checks);
+}
+
 static void run(const char *name, const char *mkfs_args, uint64_t seed,
 		unsigned long ops)
 {
@@ -213,7 +230,6 @@ static void run(const char *name, const char *mkfs_args, uint64_t seed,
 	f.model = calloc(1, MAX_SIZE * 2);
 	f.seed = seed;
 	f.rng = seed * 2654435761u + 1;
-	f.bs = tu_block_size(f.img);
 	fsx_open(&f);
 	for (f.op = 0; f.op < ops; f.op++) {
 		uint64_t r = below(&f, 100);
@@ -238,6 +254,7 @@ static void run(const char *name, const char *mkfs_args, uint64_t seed,
 	fsx_close(&f);
 	tu_sh("e2fsck -fn '%s' >/dev/null 2>&1 || { e2fsck -fn '%s'; exit 1; }",
 	      f.img, f.img);
+	kernel_reads_model(&f);
 	free(f.model);
 	free((char *)f.img);
 }

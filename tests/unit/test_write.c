@@ -24,23 +24,7 @@
 #include "ondisk/ondisk.h"
 #include "testutil.h"
 
-static bool have_mount;
 static const struct e4_cred root_cred = { 0, 0 };
-
-static int group_setup(void **state)
-{
-	char *probe, *r;
-
-	(void)state;
-	probe = tu_mkfs("probe.img", "-b 4096", NULL, "8M");
-	r = tu_sh_out("mkdir -p '%s/mnt' && mount -o loop,ro '%s' '%s/mnt' "
-		      ">/dev/null 2>&1 && umount '%s/mnt' && echo yes",
-		      tu_tmpdir(), probe, tu_tmpdir(), tu_tmpdir());
-	have_mount = strncmp(r, "yes", 3) == 0;
-	free(r);
-	free(probe);
-	return 0;
-}
 
 static struct e4_fs *w_open(const char *img)
 {
@@ -64,18 +48,6 @@ static void assert_fsck_clean(const char *img)
 {
 	tu_sh("e2fsck -fn '%s' >/dev/null 2>&1 || { e2fsck -fn '%s'; exit 1; }",
 	      img, img);
-}
-
-/* Run shell @checks with $m the image mounted read-only by the kernel. */
-static void kernel_expect(const char *img, const char *checks)
-{
-	if (!have_mount) {
-		tu_note_skip("no loop mounts: the kernel read-back was not run");
-		return;
-	}
-	tu_sh("set -e; m='%s/kmnt'; mkdir -p \"$m\"; mount -o loop,ro '%s' \"$m\"; "
-	      "( set -e; %s ) || { umount \"$m\"; exit 1; }; umount \"$m\"",
-	      tu_tmpdir(), img, checks);
 }
 
 /* A deterministic pattern: byte i of stream @seed. */
@@ -208,7 +180,7 @@ static void test_create_and_write(void **state)
 		 "test \"$(stat -c %%s \"$m/sparse\")\" = %u; "
 		 "test \"$(stat -c %%a \"$m/dir\")\" = 755",
 		 tu_tmpdir(), longtarget, (10u << 20) + 10);
-	kernel_expect(img, checks);
+	tu_kernel_expect(img, checks);
 	free(img);
 }
 
@@ -238,7 +210,7 @@ static void test_many_names(void **state)
 	e4_iput(fs, root);
 	w_close(fs);
 	assert_fsck_clean(img);
-	kernel_expect(img,
+	tu_kernel_expect(img,
 		      "test \"$(ls \"$m/d\" | wc -l)\" = 300; "
 		      "test -e \"$m/d/file-with-a-longish-name-0001\"; "
 		      "test ! -e \"$m/d/file-with-a-longish-name-0000\"; "
@@ -264,7 +236,7 @@ static void kernel_cmp(const char *img, const char *path, const char *name)
 
 	snprintf(checks, sizeof(checks), "cmp \"$m/%s\" '%s'", path,
 		 expect_file(name));
-	kernel_expect(img, checks);
+	tu_kernel_expect(img, checks);
 }
 
 /* One block in every other: thousands of extents, a tree two levels
@@ -340,7 +312,7 @@ static void test_unlink_held(void **state)
 	e4_iput(fs, root);
 	w_close(fs);
 	assert_fsck_clean(img);
-	kernel_expect(img, "test ! -e \"$m/victim\"; test \"$(ls -A \"$m\" | grep -v lost+found | wc -l)\" = 0");
+	tu_kernel_expect(img, "test ! -e \"$m/victim\"; test \"$(ls -A \"$m\" | grep -v lost+found | wc -l)\" = 0");
 	free(img);
 }
 
@@ -383,7 +355,7 @@ static void test_errors(void **state)
 	e4_iput(fs, root);
 	w_close(fs);
 	assert_fsck_clean(img);
-	kernel_expect(img, "test -f \"$m/f\"; test ! -e \"$m/d\"; "
+	tu_kernel_expect(img, "test -f \"$m/f\"; test ! -e \"$m/d\"; "
 		      "test \"$(stat -c %h \"$m\")\" = 3");
 	free(img);
 }
@@ -478,7 +450,7 @@ static void test_big_directory(void **state)
 	e4_iput(fs, root);
 	w_close(fs);
 	assert_fsck_clean(img);
-	kernel_expect(img, "test \"$(ls \"$m/big\" | wc -l)\" = 20000; "
+	tu_kernel_expect(img, "test \"$(ls \"$m/big\" | wc -l)\" = 20000; "
 		      "test -e \"$m/big/entry-012345-with-padding\"");
 
 	fs = w_open(img);
@@ -492,7 +464,7 @@ static void test_big_directory(void **state)
 	e4_iput(fs, dir);
 	w_close(fs);
 	assert_fsck_clean(img);
-	kernel_expect(img, "test \"$(ls \"$m/big\" | wc -l)\" = 5000; "
+	tu_kernel_expect(img, "test \"$(ls \"$m/big\" | wc -l)\" = 5000; "
 		      "test -e \"$m/big/entry-012344-with-padding\"; "
 		      "test ! -e \"$m/big/entry-012345-with-padding\"");
 	free(img);
@@ -514,7 +486,7 @@ static void test_xattrs(void **state)
 	struct e4_ino *a, *b;
 
 	(void)state;
-	if (have_mount)	/* two files sharing one xattr block, by the kernel */
+	if (tu_can_loop_mount())	/* two files sharing one xattr block, by the kernel */
 		tu_sh("set -e; m='%s/kmnt'; mkdir -p \"$m\"; mount -o loop '%s' \"$m\"; "
 		      "touch \"$m/s1\"; setfattr -n user.shared -v \"$(head -c 2000 /dev/zero | tr '\\0' S)\" \"$m/s1\"; "
 		      "cp --preserve=xattr \"$m/s1\" \"$m/s2\"; umount \"$m\"",
@@ -540,7 +512,7 @@ static void test_xattrs(void **state)
 	assert_int_equal(e4_setxattr(fs, a, "bogus.name", "x", 1, 0),
 			 -EOPNOTSUPP);
 	e4_iput(fs, a);
-	if (have_mount) {
+	if (tu_can_loop_mount()) {
 		b = lookup_root(fs, "s2");
 		assert_int_equal(e4_setxattr(fs, b, "user.shared", "own", 3,
 					     E4_XATTR_REPLACE), 0);
@@ -548,7 +520,7 @@ static void test_xattrs(void **state)
 	}
 	w_close(fs);
 	assert_fsck_clean(img);
-	kernel_expect(img,
+	tu_kernel_expect(img,
 		      "test \"$(getfattr --only-values -n user.small \"$m/x\")\" = changed; "
 		      "test \"$(getfattr --only-values -n user.big \"$m/x\" | wc -c)\" = 3000; "
 		      "getfacl -n \"$m/x\" | grep -q '^user:1000:r--'; "
@@ -656,7 +628,7 @@ static void test_ext2(void **state)
 	w_close(fs);
 	assert_fsck_clean(img);
 	kernel_cmp(img, "map", "map");
-	kernel_expect(img, "test \"$(ls \"$m/d\" | wc -l)\" = 200; test ! -e \"$m/gone\"");
+	tu_kernel_expect(img, "test \"$(ls \"$m/d\" | wc -l)\" = 200; test ! -e \"$m/gone\"");
 	free(img);
 }
 
@@ -701,7 +673,7 @@ static void test_renames(void **state)
 	e4_iput(fs, root);
 	w_close(fs);
 	assert_fsck_clean(img);
-	kernel_expect(img,
+	tu_kernel_expect(img,
 		      "test -d \"$m/a2/h\" || true; "
 		      "test \"$(stat -c %F \"$m/a\")\" = 'character special file'; "
 		      "test -d \"$m/empty/sub\"; test -f \"$m/empty/g\"; "
@@ -778,7 +750,7 @@ static void test_inline_convert(void **state)
 	e4_iput(fs, root);
 	w_close(fs);
 	assert_fsck_clean(img);
-	kernel_expect(img, "test -e \"$m/dir/new\"; test ! -e \"$m/dir/a\"; test -e \"$m/dir/b\"; "
+	tu_kernel_expect(img, "test -e \"$m/dir/new\"; test ! -e \"$m/dir/a\"; test -e \"$m/dir/b\"; "
 		      "test \"$(cat \"$m/dir/moved/c\")\" = z; "
 		      "test \"$(stat -c %h \"$m/dir\")\" = 3");
 	kernel_cmp(img, "small", "small");
@@ -804,5 +776,5 @@ int main(void)
 		cmocka_unit_test(test_inline_convert),
 	};
 
-	return tu_result(cmocka_run_group_tests(tests, group_setup, NULL));
+	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -488,3 +488,32 @@ char *tu_slurp(const char *path, size_t *size)
 	*size = (size_t)n;
 	return bytes;
 }
+
+bool tu_can_loop_mount(void)
+{
+	static int cached = -1;
+
+	if (cached < 0) {
+		char *img = tu_mkfs("probe.img", "-b 4096", NULL, "8M");
+		char *r = tu_sh_out("mkdir -p '%s/probe' && mount -o loop,ro '%s' "
+				    "'%s/probe' >/dev/null 2>&1 && "
+				    "umount '%s/probe' && echo yes",
+				    tu_tmpdir(), img, tu_tmpdir(), tu_tmpdir());
+
+		cached = strncmp(r, "yes", 3) == 0;
+		free(r);
+		free(img);
+	}
+	return cached;
+}
+
+void tu_kernel_expect(const char *img, const char *checks)
+{
+	if (!tu_can_loop_mount()) {
+		tu_note_skip("no loop mounts: the kernel read-back was not run");
+		return;
+	}
+	tu_sh("set -e; m='%s/kmnt'; mkdir -p \"$m\"; mount -o loop,ro '%s' \"$m\"; "
+	      "( set -e; %s ) || { umount \"$m\"; exit 1; }; umount \"$m\"",
+	      tu_tmpdir(), img, checks);
+}

@@ -136,6 +136,11 @@ void tu_assert_rule_any(enum e4_rule rule);
 		skip();               \
 	} while (0)
 void tu_note_skip(const char *why);
+/* Whether this machine loop-mounts an ext4 image (probed once). */
+bool tu_can_loop_mount(void);
+/* Run shell @checks with $m the kernel's read-only loop mount of @img; the
+ * test fails if they do.  Noted as skipped without loop mounts. */
+void tu_kernel_expect(const char *img, const char *checks);
 /* main's status: return tu_result(cmocka_run_group_tests(...)); */
 int tu_result(int failed);
 
