@@ -171,10 +171,14 @@ img=$W/full.img
 mkfs.ext4 -q -F -b 4096 -m 0 "$img" 32M
 rc=0
 if fuse_start "$img" -o rw; then
+	pids=
 	for i in 1 2 3; do
 		( head -c 64M /dev/zero | tr '\0' "$i" > "$FDIR/w$i" ) 2> "$W/err$i" &
+		pids="$pids $!"
 	done
-	wait
+	# these three only: a bare wait would wait for the watchdog too
+	# shellcheck disable=SC2086
+	wait $pids
 	grep -q 'No space left' "$W/err1" "$W/err2" "$W/err3" ||
 		{ echo "full: no ENOSPC reported"; rc=1; }
 	sizes=$(total $(stat -c %s "$FDIR"/w1 "$FDIR"/w2 "$FDIR"/w3))
