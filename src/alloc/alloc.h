@@ -95,6 +95,9 @@ int e4_free_blocks(struct e4_alloc *a, struct e4_handle *h, uint64_t start,
 /* Transaction @tid (and every one before it) is on disk: what they freed
  * may be handed out again.  (e4_txm_on_commit.) */
 void e4_alloc_committed(struct e4_alloc *a, uint64_t tid);
+/* Whether blocks freed by transactions not yet on disk are waiting: a
+ * commit would let an allocation that failed have them. */
+bool e4_alloc_frees_pending(struct e4_alloc *a);
 /* Drop the reservation window of @ino (its last writer closed it). */
 void e4_alloc_release(struct e4_alloc *a, uint32_t ino);
 

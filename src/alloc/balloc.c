@@ -128,6 +128,16 @@ void e4_alloc_committed(struct e4_alloc *a, uint64_t tid)
 	pthread_mutex_unlock(&a->lock);
 }
 
+bool e4_alloc_frees_pending(struct e4_alloc *a)
+{
+	bool any;
+
+	pthread_mutex_lock(&a->lock);
+	any = a->npending > 0;
+	pthread_mutex_unlock(&a->lock);
+	return any;
+}
+
 /* Set, in a->scratch (group @g from block @first to @end), the clusters of
  * [from, to) that lie in it. */
 static void view_mark(struct e4_alloc *a, uint64_t first, uint64_t end,

@@ -55,12 +55,13 @@ static int preallocate(struct e4_fs *fs, struct e4_writer *w,
 		       uint64_t end)
 {
 	uint64_t lblk = first;
+	unsigned retries = 0;
 
 	while (lblk < end) {
 		struct e4_mapping m;
 		struct e4_handle h;
 		struct e4_map_change c;
-		uint64_t want, pblk, n, goal = 0;
+		uint64_t want, pblk, n, goal = 0, before;
 		int err = e4_map_block(fs, in, lblk, &m), e2;
 
 		if (err)
@@ -83,19 +84,27 @@ static int preallocate(struct e4_fs *fs, struct e4_writer *w,
 				goal = prev.pblk + 1;
 		}
 		c = e4_map_change_of(fs, w, &h, in);
+		before = in->blocks_512;
 		err = e4_alloc_for_hole(&c, lblk, want, m.len, goal, false,
 					&pblk, &n);
 		if (!err) {
+			bool undone = false;
+
 			err = e4_ext_insert(&c, &(struct e4_extent){
 				(uint32_t)lblk, (uint32_t)n, pblk, true });
 			if (!err)
 				err = e4_inode_write(fs, &h, in, false);
-			if (err)
+			else if (!e4_txm_aborted(w->txm) &&
+				 !e4_alloc_for_hole_undo(&c, lblk, pblk, before))
+				undone = true;	/* may be retried */
+			if (err && !undone)
 				e4_handle_abort(&h, err);
 		}
 		e2 = e4_handle_stop(&h);
 		if (!err)
 			err = e2;
+		if (e4_writer_retry_alloc(w, err, &retries))
+			continue;	/* the step failed before it changed any */
 		if (err)
 			return err;
 		ip->inode = *in;	/* committed step by step */

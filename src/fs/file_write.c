@@ -84,7 +84,7 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 	uint32_t in_blk = (uint32_t)(pos & (fs->block_size - 1));
 	struct e4_map_change c;
 	struct e4_handle h;
-	uint64_t pblk, n, bytes;
+	uint64_t pblk, n, bytes, blocks_before = 0;
 	bool changed = false;	/* a failure from here on aborts */
 	int err = e4_handle_start(w->txm, WRITE_STEP_CREDITS, &h);
 
@@ -92,6 +92,7 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 		return err;
 	c = e4_map_change_of(fs, w, &h, in);
 	if (m->kind == E4_MAP_HOLE) {
+		blocks_before = in->blocks_512;
 		err = e4_alloc_for_hole(&c, lblk, want, m->len,
 					data_goal(fs, in, lblk), false, &pblk,
 					&n);
@@ -119,6 +120,9 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 			goto out;
 	}
 	err = e4_map_insert(&c, lblk, n, pblk);
+	if (err && m->kind == E4_MAP_HOLE && !e4_txm_aborted(w->txm) &&
+	    !e4_alloc_for_hole_undo(&c, lblk, pblk, blocks_before))
+		changed = false;	/* as if never begun: may be retried */
 	if (err)
 		goto out;
 	if (pos + bytes > in->size)
@@ -202,6 +206,7 @@ ssize_t e4_write(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 	struct e4_inode in;
 	size_t done = 0;
 	bool mapped_write = false;
+	unsigned retries = 0;
 	int err;
 
 	if (!w)
@@ -258,6 +263,8 @@ ssize_t e4_write(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 		if (!err) {
 			done += step;
 			ip->inode = in;	/* each step is committed on its own */
+		} else if (e4_writer_retry_alloc(w, err, &retries)) {
+			err = 0;	/* the step failed before it changed any */
 		}
 	}
 	if (mapped_write && (!err || done)) {

@@ -114,3 +114,20 @@ int e4_alloc_for_hole(struct e4_map_change *c, uint64_t lblk, uint64_t want,
 	*n = got - in_cluster < want ? got - in_cluster : want;
 	return 0;
 }
+
+int e4_alloc_for_hole_undo(struct e4_map_change *c, uint64_t lblk,
+			   uint64_t pblk, uint64_t blocks_512_before)
+{
+	struct e4_fs *fs = c->fs;
+	uint64_t fresh_512 = c->inode->blocks_512 - blocks_512_before;
+	uint64_t count = fresh_512 / e4_blocks_to_512(fs, 1);
+	int err;
+
+	if (c->inode->blocks_512 <= blocks_512_before)
+		return 0;
+	err = e4_free_blocks(c->alloc, c->h, pblk - lblk % fs->cluster_ratio,
+			     count);
+	if (!err)
+		c->inode->blocks_512 = blocks_512_before;
+	return err;
+}

@@ -99,6 +99,17 @@ int e4_alloc_for_hole(struct e4_map_change *c, uint64_t lblk, uint64_t want,
 		      uint64_t hole_len, uint64_t goal, bool metadata,
 		      uint64_t *pblk, uint64_t *n);
 
+/*
+ * Give back what e4_alloc_for_hole took for [lblk, ...) at @pblk when the
+ * mapping could not take it and changed nothing (no room for a tree
+ * block, the handle not aborted): i_blocks past @blocks_512_before says
+ * how many clusters were fresh (none when the file owned the cluster).
+ * The handle then stands as if the step had not begun, so its caller may
+ * commit and try again (e4_writer_retry_alloc).
+ */
+int e4_alloc_for_hole_undo(struct e4_map_change *c, uint64_t lblk,
+			   uint64_t pblk, uint64_t blocks_512_before);
+
 /* Bytes of i_blocks (512-byte units) @blocks file-system blocks count. */
 static inline uint64_t e4_blocks_to_512(const struct e4_fs *fs,
 					uint64_t blocks)

@@ -183,11 +183,13 @@ static int create(struct e4_fs *fs, struct e4_ino *dir_ip, const char *name,
 	struct e4_map_change dc, ic;
 	struct e4_handle h;
 	uint32_t ino = 0;
+	unsigned retries = 0;
 	int err, e2;
 
 	if (!w)
 		return -EROFS;
 	e4_ino_lock(dir_ip);
+retry:
 	dir = dir_ip->inode;
 	err = check_new_name(fs, &dir, name, len);
 	if (!err && is_dir)
@@ -229,6 +231,8 @@ stop:
 		err = e2;
 	if (!err)
 		dir_ip->inode = dir;
+	else if (e4_writer_retry_alloc(w, err, &retries))
+		goto retry;
 unlock:
 	e4_ino_unlock(dir_ip);
 	if (!err && out)
@@ -318,6 +322,7 @@ int e4_link(struct e4_fs *fs, struct e4_ino *ip, struct e4_ino *dir_ip,
 	struct e4_inode dir, in;
 	struct e4_map_change dc;
 	struct e4_handle h;
+	unsigned retries = 0;
 	int err, e2;
 
 	if (!w)
@@ -326,6 +331,7 @@ int e4_link(struct e4_fs *fs, struct e4_ino *ip, struct e4_ino *dir_ip,
 		return -EPERM;
 	e4_ino_lock(dir_ip);
 	e4_ino_lock(ip);
+retry:
 	dir = dir_ip->inode;
 	in = ip->inode;
 	err = check_new_name(fs, &dir, name, len);
@@ -360,6 +366,8 @@ int e4_link(struct e4_fs *fs, struct e4_ino *ip, struct e4_ino *dir_ip,
 	if (!err) {
 		dir_ip->inode = dir;
 		ip->inode = in;
+	} else if (e4_writer_retry_alloc(w, err, &retries)) {
+		goto retry;
 	}
 unlock:
 	e4_ino_unlock(ip);

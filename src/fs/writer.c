@@ -259,6 +259,14 @@ int e4_fs_error_remount_ro(struct e4_fs *fs)
 	return err;
 }
 
+bool e4_writer_retry_alloc(struct e4_writer *w, int err, unsigned *retries)
+{
+	if (err != -ENOSPC || *retries >= 3 || !e4_alloc_frees_pending(w->alloc))
+		return false;
+	++*retries;
+	return e4_txm_commit(w->txm) == 0;
+}
+
 struct e4_writer *e4_writer_get(struct e4_fs *fs)
 {
 	struct e4_writer *w = fs->writer;

@@ -31,6 +31,12 @@ struct e4_writer {
  * writable or no longer (an aborted transaction). */
 struct e4_writer *e4_writer_get(struct e4_fs *fs);
 
+/* After an operation failed with @err and stopped its handle: whether to
+ * run it again.  On ENOSPC while blocks freed by uncommitted transactions
+ * wait, commits them and says yes, at most three times per operation
+ * (*@retries counts), as kernel ext4 retries its allocations. */
+bool e4_writer_retry_alloc(struct e4_writer *w, int err, unsigned *retries);
+
 /* Write @in into its inode-table record through @h: @fresh for an inode
  * just allocated (its old record is neither read nor kept).  Updates
  * in->record_digest to the record written. */

@@ -34,7 +34,28 @@ int e4_inode_raw_get(struct e4_fs *fs, uint32_t ino, struct e4_buf **out,
 
 uint64_t e4_inode_record_digest(const struct e4_fs *fs, const uint8_t *r)
 {
-	return XXH3_64bits_withSeed(r, fs->inode_size, fs->record_seed);
+	/* all but i_dtime and the checksum: the classic orphan list patches
+	 * a neighbour's i_dtime (its checksum with it) in place, and that
+	 * link is the list's, not a field the in-core inode is read from */
+	static const struct { size_t from, to; } parts[] = {
+		{ 0, E4_I_DTIME },
+		{ E4_I_DTIME + 4, E4_I_CHECKSUM_LO },
+		{ E4_I_CHECKSUM_LO + 2, E4_I_CHECKSUM_HI },
+		{ E4_I_CHECKSUM_HI + 2, SIZE_MAX },
+	};
+	XXH3_state_t st;
+
+	memset(&st, 0, sizeof(st));	/* (gcc cannot see reset fill it) */
+	XXH3_64bits_reset_withSeed(&st, fs->record_seed);
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		size_t to = parts[i].to < fs->inode_size ? parts[i].to :
+							   fs->inode_size;
+
+		if (parts[i].from < to)
+			XXH3_64bits_update(&st, r + parts[i].from,
+					   to - parts[i].from);
+	}
+	return XXH3_64bits_digest(&st);
 }
 
 int e4_inode_record_get(struct e4_fs *fs, const struct e4_inode *inode,

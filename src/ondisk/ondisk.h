@@ -274,7 +274,8 @@ uint32_t e4_bitmap_csum(const struct e4_fs *fs, enum e4_buf_kind kind,
  * inode (for the xattr code, which runs after e4_inode_read validated it). */
 int e4_inode_raw_get(struct e4_fs *fs, uint32_t ino, struct e4_buf **buf,
 		     size_t *off);
-/* The seeded digest of raw record @r (e4_inode.record_digest). */
+/* The seeded digest of raw record @r (e4_inode.record_digest): every byte
+ * but i_dtime and the checksum. */
 uint64_t e4_inode_record_digest(const struct e4_fs *fs, const uint8_t *r);
 /* The raw record @inode was decoded from, as e4_inode_raw_get; -EIO
  * (logged) when the device now holds different bytes there. */
