@@ -183,9 +183,13 @@ void e4_iput(struct e4_fs *fs, struct e4_ino *ip)
 
 void e4_ino_snapshot(struct e4_ino *ip, struct e4_inode *out)
 {
-	pthread_rwlock_rdlock(&ip->lock);
+	/* EDEADLK: this thread holds it for writing (a name found in the
+	 * directory being changed); unlocking would drop the writer's lock */
+	bool locked = pthread_rwlock_rdlock(&ip->lock) == 0;
+
 	*out = ip->inode;
-	pthread_rwlock_unlock(&ip->lock);
+	if (locked)
+		pthread_rwlock_unlock(&ip->lock);
 }
 
 void e4_ino_read_begin(struct e4_ino *ip, struct e4_inode *out)

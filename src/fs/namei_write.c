@@ -405,6 +405,10 @@ static int remove_name(struct e4_fs *fs, struct e4_ino *dir_ip,
 		err = e4_convert_if_inline(fs, w, dir_ip, &dir);
 	if (!err)
 		err = e4_dir_find_slot(fs, &dir, name, len, &slot);
+	if (!err && slot.ino == dir.ino)	/* its lock is held: refuse */
+		err = e4_name_refused(fs, dir.ino, name, slot.ino,
+				      "its own directory,", E4_RULE_DIR_TARGET,
+				      -EUCLEAN);
 	if (!err)
 		err = e4_iget_named(fs, dir.ino, name, slot.ino, &ip);
 	if (err)
@@ -717,11 +721,26 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir_ip, const char *oname,
 		err = e4_convert_if_inline(fs, w, ndir_ip, nd);
 	if (!err)
 		err = e4_dir_find_slot(fs, od, oname, olen, &oslot);
+	/* before an inode is taken whose lock is held already: a directory
+	 * into itself, over its own parent (the kernel's answers; its VFS
+	 * never sends these), or an entry naming its own directory */
+	if (!err && oslot.ino == nd->ino)
+		err = -EINVAL;
+	if (!err && oslot.ino == od->ino)
+		err = e4_name_refused(fs, od->ino, oname, oslot.ino,
+				      "its own directory,", E4_RULE_DIR_TARGET,
+				      -EUCLEAN);
 	if (!err)
 		err = e4_iget_named(fs, od->ino, oname, oslot.ino, &src_ip);
 	if (!err) {
 		err = e4_dir_find_slot(fs, nd, nname, nlen, &nslot);
-		if (!err)
+		if (!err && nslot.ino == od->ino)
+			err = -ENOTEMPTY;
+		else if (!err && nslot.ino == nd->ino)
+			err = e4_name_refused(fs, nd->ino, nname, nslot.ino,
+					      "its own directory,",
+					      E4_RULE_DIR_TARGET, -EUCLEAN);
+		else if (!err)
 			err = e4_iget_named(fs, nd->ino, nname, nslot.ino,
 					    &dst_ip);
 		else if (err == -ENOENT)

@@ -513,7 +513,9 @@ void tu_kernel_expect(const char *img, const char *checks)
 		tu_note_skip("no loop mounts: the kernel read-back was not run");
 		return;
 	}
+	/* the checks' subshell must not be the left side of a || (that
+	 * turns its set -e off and only the last check would count) */
 	tu_sh("set -e; m='%s/kmnt'; mkdir -p \"$m\"; mount -o loop,ro '%s' \"$m\"; "
-	      "( set -e; %s ) || { umount \"$m\"; exit 1; }; umount \"$m\"",
+	      "set +e; ( set -e; %s ); rc=$?; umount \"$m\"; exit $rc",
 	      tu_tmpdir(), img, checks);
 }
