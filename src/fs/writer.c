@@ -333,6 +333,7 @@ static int inode_write(struct e4_fs *fs, struct e4_handle *h,
 	struct e4_owner owner = { .ino = in->ino };
 	struct e4_buf *rec;
 	struct e4_buf *copy;
+	uint64_t digest;
 	size_t off;
 	int err;
 
@@ -365,8 +366,13 @@ static int inode_write(struct e4_fs *fs, struct e4_handle *h,
 		e4_handle_release(h, copy);
 		return err;
 	}
+	/* before the copy is handed over: once dirty it is the
+	 * transaction's, and the next handle to change a record of this
+	 * block replaces (and frees) it.  The checksum the dirtying sets is
+	 * not part of the digest. */
+	digest = e4_inode_record_digest(fs, copy->data + off);
 	err = e4_handle_dirty(h, copy);
-	if (!err)	/* the copy is the transaction's now, and stable */
-		in->record_digest = e4_inode_record_digest(fs, copy->data + off);
+	if (!err)
+		in->record_digest = digest;
 	return err;
 }
