@@ -202,8 +202,10 @@ int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts)
 	if (!err)
 		err = write_state(fs, w, false);
 	if (err) {
-		e4_alloc_destroy(w->alloc);
+		/* the transactions first: their last commit tells the
+		 * allocator */
 		e4_txm_destroy(w->txm);
+		e4_alloc_destroy(w->alloc);
 		free(w);
 		return err == -EROFS ? err : refuse(fs, "its metadata could not be prepared (see above)");
 	}
