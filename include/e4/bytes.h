@@ -98,6 +98,18 @@ static inline int e4_copy_out(void *dst, const uint8_t *p, size_t size,
 }
 
 /* Writers (for the write path and for building test inputs). */
+/* Copy n bytes into a region; returns 0 or -1 when out of range. */
+static inline int e4_copy_in(uint8_t *p, size_t size, size_t off,
+			     const void *src, size_t n)
+{
+	if (!e4_in_bounds(size, off, n)) {
+		E4_BOUNDS_FAIL();
+		return -1;
+	}
+	memcpy(p + off, src, n);
+	return 0;
+}
+
 static inline void e4_put_le16(uint8_t *p, size_t size, size_t off, uint16_t v)
 {
 	if (!e4_in_bounds(size, off, 2)) {

@@ -85,7 +85,8 @@ enum e4_csum_policy {
 };
 
 struct e4_open_opts {
-	bool read_only;			/* only true is supported for now */
+	bool read_only;			/* false: may be made writable
+					 * (e4/write.h) on a writable device */
 	enum e4_csum_policy csum;
 	size_t cache_bytes;		/* metadata cache bound; 0 = default */
 	e4_log_fn log;			/* NULL = stderr (unless @report is set) */
@@ -240,6 +241,11 @@ void e4_iput(struct e4_fs *fs, struct e4_ino *ip);
 /* Another reference to an inode already held. */
 struct e4_ino *e4_ino_ref(struct e4_fs *fs, struct e4_ino *ip);
 void e4_ino_snapshot(struct e4_ino *ip, struct e4_inode *out);
+/* A snapshot of @ip held still: writers of the inode wait until
+ * e4_ino_read_end, so the blocks the snapshot maps stay its own while
+ * they are read (a read beside a truncate on a writable mount). */
+void e4_ino_read_begin(struct e4_ino *ip, struct e4_inode *out);
+void e4_ino_read_end(struct e4_ino *ip);
 uint32_t e4_ino_number(const struct e4_ino *ip);
 
 /* What stat shows of an inode, as the kernel's ext4 reports it. */

@@ -96,7 +96,8 @@
 	X(SL2, "SL2", "slow symlink")                                          \
 	/* §11, §12 allocation and checksums */                                \
 	X(AL1, "AL1", "bitmap checksum")                                       \
-	X(AL3, "AL3", "each block claimed once")                               \
+	X(AL2, "AL2", "free counts agree with the bitmaps")                    \
+	X(AL3, "AL3", "metadata in use, each block claimed once")              \
 	X(CS1, "CS1", "checksum")                                              \
 	/* §13 journal */                                                      \
 	X(J1, "J1", "journal superblock geometry")                             \

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fs/icache.h"
+#include "fs/writer.h"
 #include "ondisk/ondisk.h"
 #include "util/hmap.h"
 
@@ -164,14 +165,41 @@ void e4_iput(struct e4_fs *fs, struct e4_ino *ip)
 		gone = true;
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (gone)
-		ino_free(ip);
+	if (!gone)
+		return;
+	/* an unlinked inode's last reference: it goes now (its name went
+	 * before, so nobody can look it up again meanwhile) */
+	if (ip->inode.links == 0 && fs->writer &&
+	    !(ip->inode.flags & E4_EA_INODE_FL)) {
+		int err = e4_inode_delete(fs, &ip->inode);
+
+		if (err)
+			e4_log(fs, E4_LOG_ERROR,
+			       "inode %u: unlinked, but freeing it failed (%d): e2fsck will find it",
+			       ip->ino, err);
+	}
+	ino_free(ip);
 }
 
 void e4_ino_snapshot(struct e4_ino *ip, struct e4_inode *out)
 {
+	/* EDEADLK: this thread holds it for writing (a name found in the
+	 * directory being changed); unlocking would drop the writer's lock */
+	bool locked = pthread_rwlock_rdlock(&ip->lock) == 0;
+
+	*out = ip->inode;
+	if (locked)
+		pthread_rwlock_unlock(&ip->lock);
+}
+
+void e4_ino_read_begin(struct e4_ino *ip, struct e4_inode *out)
+{
 	pthread_rwlock_rdlock(&ip->lock);
 	*out = ip->inode;
+}
+
+void e4_ino_read_end(struct e4_ino *ip)
+{
 	pthread_rwlock_unlock(&ip->lock);
 }
 

@@ -18,9 +18,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "e4/partition.h"
+#include "e4/write.h"
 #include "fuse/fuse_kernel.h"
 #include "fuse/mount.h"
 #include "fuse/options.h"
@@ -56,7 +58,13 @@ static int open_fs(const struct e4f_options *o, struct e4_fs **fsp)
 		.log_ctx = (void *)o->image,
 	};
 	struct e4_dev *image, *dev;
-	int ret = e4_dev_open_file(o->image, 0, 0, false, &image);
+	int ret = e4_dev_open_file(o->image, 0, 0, o->rw, &image);
+
+	if (o->rw && (ret == -EACCES || ret == -EROFS || ret == -EPERM)) {
+		fprintf(stderr, "e4fuse: %s: cannot be written (%s): mount it "
+			"with -o ro\n", o->image, strerror(-ret));
+		return ret;
+	}
 
 	if (ret == -ENOTBLK) {
 		fprintf(stderr, "e4fuse: %s: not a regular file or block "
@@ -75,7 +83,7 @@ static int open_fs(const struct e4f_options *o, struct e4_fs **fsp)
 	}
 
 	struct e4_open_opts oo = {
-		.read_only = true,
+		.read_only = !o->rw,
 		.csum = E4_CSUM_VERIFY,
 		.log = e4f_lib_log,
 		.log_level = o->debug ? E4_LOG_DEBUG : E4_LOG_INFO,
@@ -92,7 +100,65 @@ static int open_fs(const struct e4f_options *o, struct e4_fs **fsp)
 		e4_dev_close(dev);
 		return ret;
 	}
+	if (o->rw) {
+		struct e4_write_opts wo = { 0 };
+
+		ret = e4_fs_begin_write(*fsp, &wo);
+		if (ret < 0) {
+			/* the library has said why */
+			fprintf(stderr, "e4fuse: %s: cannot mount read-write; "
+				"-o ro mounts it read-only\n", o->image);
+			e4_fs_close(*fsp);
+			return ret;
+		}
+	}
 	return 0;
+}
+
+/* ---- the commit timer ------------------------------------------------------------ */
+
+/* Metadata written within commit= seconds, as the kernel's journal commits
+ * (file data is written at once: it does not wait for this). */
+struct committer {
+	struct e4_fs *fs;
+	unsigned seconds;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+};
+
+static void *commit_thread(void *arg)
+{
+	struct committer *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	while (!c->stop) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += c->seconds;
+		if (pthread_cond_timedwait(&c->cond, &c->lock, &until) ==
+		    ETIMEDOUT && !c->stop) {
+			pthread_mutex_unlock(&c->lock);
+			int ret = e4_fs_sync(c->fs);
+
+			if (ret < 0 && ret != -EROFS)
+				e4f_log(E4_LOG_ERROR, "commit: %s",
+					strerror(-ret));
+			pthread_mutex_lock(&c->lock);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+static void commit_stop(struct committer *c, pthread_t thr)
+{
+	pthread_mutex_lock(&c->lock);
+	c->stop = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(thr, NULL);
 }
 
 /* ---- detaching ----------------------------------------------------------------- */
@@ -236,11 +302,6 @@ int main(int argc, char **argv)
 		       E4F_PROTO_MINOR);
 		return 0;
 	}
-	if (o.rw) {
-		fprintf(stderr, "e4fuse: read-write mounts are not supported "
-			"yet; mount with -o ro\n");
-		return 1;
-	}
 	if (!realpath(o.mountpoint, mp)) {
 		fprintf(stderr, "e4fuse: mount point %s: %s\n", o.mountpoint,
 			strerror(errno));
@@ -288,7 +349,7 @@ int main(int argc, char **argv)
 		.fsname = fsname,
 		.rootmode = root.mode,
 		.flags = o.mount_flags,
-		.read_only = true,
+		.read_only = !o.rw,
 		.allow_other = o.allow_other,
 		.default_permissions = o.default_permissions,
 	};
@@ -337,6 +398,15 @@ int main(int argc, char **argv)
 	pthread_t sigthr;
 	bool have_sigthr = pthread_create(&sigthr, NULL, signal_thread,
 					  &sigs) == 0;
+	struct committer committer = {
+		.fs = fs, .seconds = o.commit_seconds,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.cond = PTHREAD_COND_INITIALIZER,
+	};
+	pthread_t committhr;
+	bool have_committer = o.rw && o.commit_seconds &&
+		pthread_create(&committhr, NULL, commit_thread,
+			       &committer) == 0;
 
 	ret = e4f_session_join(&s);
 	if (have_sigthr) {
@@ -349,8 +419,19 @@ int main(int argc, char **argv)
 	}
 	int code = (ret < 0 || atomic_load(&s.panic)) ? 1 : 0;
 
+	if (have_committer)
+		commit_stop(&committer, committhr);
+	/* the nodes' last references first: unlinked open files go now */
 	e4f_session_destroy(&s);
 	e4f_mount_free(&the_mount);
+	if (o.rw) {
+		ret = e4_fs_end_write(fs);
+		if (ret < 0) {
+			e4f_log(E4_LOG_ERROR, "%s: not unmounted cleanly: %s "
+				"(run e2fsck)", o.image, strerror(-ret));
+			code = 1;
+		}
+	}
 	e4_fs_close(fs);
 	free(image_abs);
 	e4f_options_free(&o);

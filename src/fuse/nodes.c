@@ -102,18 +102,25 @@ void e4f_nodes_forget(struct e4f_nodes *t, uint64_t nodeid, uint64_t n)
 	e4_iput(t->fs, gone);
 }
 
-bool e4f_nodes_get(struct e4f_nodes *t, uint64_t nodeid, struct e4_inode *out)
+bool e4f_nodes_ino(struct e4f_nodes *t, uint64_t nodeid, struct e4_ino **out)
 {
 	struct e4f_node_shard *sh = shard_of(t, nodeid);
 	struct e4f_node *node;
-	struct e4_ino *ip = NULL;
 
+	*out = NULL;
 	pthread_mutex_lock(&sh->lock);
 	node = e4_hmap_get(sh->map, nodeid);
 	if (node)
-		ip = e4_ino_ref(t->fs, node->ip);
+		*out = e4_ino_ref(t->fs, node->ip);
 	pthread_mutex_unlock(&sh->lock);
-	if (!ip)
+	return *out != NULL;
+}
+
+bool e4f_nodes_get(struct e4f_nodes *t, uint64_t nodeid, struct e4_inode *out)
+{
+	struct e4_ino *ip;
+
+	if (!e4f_nodes_ino(t, nodeid, &ip))
 		return false;
 	e4_ino_snapshot(ip, out);
 	e4_iput(t->fs, ip);

@@ -41,6 +41,9 @@ int e4f_nodes_ref(struct e4f_nodes *t, uint64_t nodeid, struct e4_ino *ip);
 void e4f_nodes_forget(struct e4f_nodes *t, uint64_t nodeid, uint64_t n);
 /* A snapshot of @nodeid's inode; false if the node is not known. */
 bool e4f_nodes_get(struct e4f_nodes *t, uint64_t nodeid, struct e4_inode *out);
+/* A reference to @nodeid's in-core inode (put it with e4_iput); false if
+ * the node is not known. */
+bool e4f_nodes_ino(struct e4f_nodes *t, uint64_t nodeid, struct e4_ino **out);
 /* Nodes currently referenced (for tests and debug). */
 size_t e4f_nodes_count(struct e4f_nodes *t);
 

@@ -29,6 +29,32 @@ void e4f_op_listxattr(struct e4f_req *r);
 void e4f_op_statfs(struct e4f_req *r);
 void e4f_op_access(struct e4f_req *r);
 void e4f_op_lseek(struct e4f_req *r);
-void e4f_op_erofs(struct e4f_req *r);	/* every modifying request */
+/* modifying requests not served yet: EOPNOTSUPP (EROFS on a read-only
+ * mount, answered by the dispatcher) */
+void e4f_op_unwritten(struct e4f_req *r);
+/* The attributes and the entry a reply carries (shared with ops_write.c). */
+void e4f_fill_attr(const struct e4f_session *s, const struct e4_inode *in,
+		   struct fuse_attr *a);
+void e4f_fill_entry(const struct e4f_session *s, const struct e4_inode *in,
+		    struct fuse_entry_out *e);
+
+/* ops_write.c: the modifying operations on top of e4/write.h (EROFS on a
+ * read-only mount) */
+void e4f_op_mknod(struct e4f_req *r);
+void e4f_op_mkdir(struct e4f_req *r);
+void e4f_op_symlink(struct e4f_req *r);
+void e4f_op_link(struct e4f_req *r);
+void e4f_op_unlink(struct e4f_req *r);
+void e4f_op_rmdir(struct e4f_req *r);
+void e4f_op_rename(struct e4f_req *r);
+void e4f_op_rename2(struct e4f_req *r);
+void e4f_op_create(struct e4f_req *r);
+void e4f_op_write(struct e4f_req *r);
+void e4f_op_setattr(struct e4f_req *r);
+void e4f_op_setxattr(struct e4f_req *r);
+void e4f_op_removexattr(struct e4f_req *r);
+void e4f_op_fallocate(struct e4f_req *r);
+void e4f_op_ioctl(struct e4f_req *r);	/* the flags, read and written */
+void e4f_op_copy_file_range(struct e4f_req *r);	/* both opcodes */
 
 #endif /* E4F_OPS_H */

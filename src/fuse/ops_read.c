@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The read-only operations, mapped onto the on-disk library (e4/e4.h only).
- * Every modifying request is answered EROFS by the dispatcher.
+ * The operations that read, mapped onto the on-disk library (e4/e4.h; the
+ * write side only to sync and to end a writer's reservation).
  */
 #include <errno.h>
 #include <dirent.h>
@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "e4/format.h"
+#include "e4/write.h"
 #include "fuse/ops.h"
 #include "fuse/proto.h"
 
@@ -43,6 +45,36 @@ static int node_inode(struct e4f_req *r, uint64_t nodeid, struct e4_inode *out)
 	return ret;
 }
 
+/* The node's in-core inode, referenced and held still for reading: a
+ * snapshot in *@out whose blocks stay its own until node_read_end (a read
+ * beside a truncate of the same file on a writable mount).  The root,
+ * which the kernel holds without a lookup, is taken from the in-core
+ * inode cache too. */
+static int node_read_begin(struct e4f_req *r, uint64_t nodeid,
+			   struct e4_ino **ip, struct e4_inode *out)
+{
+	uint32_t ino;
+	int ret = e4f_nodeid_to_ino(nodeid, &ino);
+
+	if (ret < 0)
+		return ret;
+	if (!e4f_nodes_ino(&r->s->nodes, nodeid, ip)) {
+		ret = e4_iget_named(r->s->fs, 0, NULL, ino, ip);
+		if (ret == -EINVAL || ret == -ENOENT)
+			return -ESTALE;
+		if (ret < 0)
+			return ret;
+	}
+	e4_ino_read_begin(*ip, out);
+	return 0;
+}
+
+static void node_read_end(struct e4f_req *r, struct e4_ino *ip)
+{
+	e4_ino_read_end(ip);
+	e4_iput(r->s->fs, ip);
+}
+
 static uint32_t encode_rdev(uint32_t major, uint32_t minor)
 {
 	/* the kernel's new_decode_dev() layout */
@@ -61,7 +93,7 @@ static uint32_t shown_gid(const struct e4f_session *s, const struct e4_stat *st)
 	return s->cfg.gid_set ? s->cfg.gid : st->gid;
 }
 
-static void fill_attr(const struct e4f_session *s, const struct e4_inode *in,
+void e4f_fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 		      struct fuse_attr *a)
 {
 	struct e4_stat st;
@@ -86,7 +118,7 @@ static void fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 	a->blksize = s->block_size;
 }
 
-static void fill_entry(const struct e4f_session *s, const struct e4_inode *in,
+void e4f_fill_entry(const struct e4f_session *s, const struct e4_inode *in,
 		       struct fuse_entry_out *e)
 {
 	memset(e, 0, sizeof(*e));
@@ -94,7 +126,7 @@ static void fill_entry(const struct e4f_session *s, const struct e4_inode *in,
 	e->generation = in->generation;
 	e->entry_valid = E4F_TIMEOUT_SEC;
 	e->attr_valid = E4F_TIMEOUT_SEC;
-	fill_attr(s, in, &e->attr);
+	e4f_fill_attr(s, in, &e->attr);
 }
 
 /* ---- lookup and attributes ------------------------------------------------ */
@@ -125,7 +157,7 @@ void e4f_op_lookup(struct e4f_req *r)
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	e4_ino_snapshot(ip, &in);
-	fill_entry(r->s, &in, &e);
+	e4f_fill_entry(r->s, &in, &e);
 	ret = e4f_nodes_ref(&r->s->nodes, e.nodeid, ip);	/* takes ip */
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
@@ -142,7 +174,7 @@ void e4f_op_getattr(struct e4f_req *r)
 		return e4f_reply_err(r, ret);
 	memset(&out, 0, sizeof(out));
 	out.attr_valid = E4F_TIMEOUT_SEC;
-	fill_attr(r->s, &in, &out.attr);
+	e4f_fill_attr(r->s, &in, &out.attr);
 	e4f_reply_buf(r, &out, sizeof(out));
 }
 
@@ -274,7 +306,7 @@ static bool append_entry(struct e4f_req *r, uint32_t dir,
 			/* the table takes ip */
 			if (e4f_nodes_ref(&r->s->nodes,
 					  e4f_ino_to_nodeid(in.ino), ip) == 0) {
-				fill_entry(r->s, &in, &e);
+				e4f_fill_entry(r->s, &in, &e);
 				de.type = (in.mode >> 12) & 0xf;	/* IFTODT */
 			}
 		}
@@ -349,17 +381,28 @@ void e4f_op_open(struct e4f_req *r)
 	struct e4_inode inode;
 	int ret;
 
+	bool wr;
+
 	e4f_arg_get(r, &in, sizeof(in));
-	if ((in.flags & O_ACCMODE) != O_RDONLY || (in.flags & O_TRUNC))
+	wr = (in.flags & O_ACCMODE) != O_RDONLY || (in.flags & O_TRUNC);
+	if (wr && !e4_fs_writable(r->s->fs))
 		return e4f_reply_err(r, -EROFS);
 	ret = node_inode(r, r->h.nodeid, &inode);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	if (e4_inode_is_dir(&inode))
 		return e4f_reply_err(r, -EISDIR);
+	/* ext4's rules: an immutable file is not written, an append-only one
+	 * only appended to */
+	if (wr && (inode.flags & E4_IMMUTABLE_FL))
+		return e4f_reply_err(r, -EPERM);
+	if (wr && (inode.flags & E4_APPEND_FL) &&
+	    (!(in.flags & O_APPEND) || (in.flags & O_TRUNC)))
+		return e4f_reply_err(r, -EPERM);
 	memset(&out, 0, sizeof(out));
-	/* the image does not change: keep the page cache across opens; and
-	 * nothing is ever dirty, so close() need not wait for a FLUSH */
+	/* only this mount changes the image, through the kernel: keep the
+	 * page cache across opens; nothing is kept per open file, so close()
+	 * need not wait for a FLUSH */
 	out.open_flags = FOPEN_KEEP_CACHE | FOPEN_NOFLUSH;
 	e4f_reply_buf(r, &out, sizeof(out));
 }
@@ -368,19 +411,22 @@ void e4f_op_read(struct e4f_req *r)
 {
 	struct fuse_read_in in;
 	struct e4_inode inode;
+	struct e4_ino *ip;
+	ssize_t n;
+	size_t size;
 	int ret;
 
 	e4f_arg_get(r, &in, sizeof(in));
-	ret = node_inode(r, r->h.nodeid, &inode);
+	ret = node_read_begin(r, r->h.nodeid, &ip, &inode);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
+	size = in.size < E4F_MAX_IO ? in.size : E4F_MAX_IO;
 	if (!e4_inode_is_reg(&inode))
-		return e4f_reply_err(r, e4_inode_is_dir(&inode) ? -EISDIR
-								 : -EINVAL);
-	size_t size = in.size < E4F_MAX_IO ? in.size : E4F_MAX_IO;
-	ssize_t n = e4_file_read(r->s->fs, &inode, in.offset, r->scratch,
+		n = e4_inode_is_dir(&inode) ? -EISDIR : -EINVAL;
+	else
+		n = e4_file_read(r->s->fs, &inode, in.offset, r->scratch,
 				 size);
-
+	node_read_end(r, ip);
 	if (n < 0)
 		return e4f_reply_err(r, (int)n);
 	if ((size_t)n > size)
@@ -390,18 +436,25 @@ void e4f_op_read(struct e4f_req *r)
 
 void e4f_op_release(struct e4f_req *r)
 {
-	/* nothing is kept per open file */
+	uint32_t ino;
+
+	/* the file's reservation of free space goes with its writer (FLUSH
+	 * and RELEASEDIR keep nothing) */
+	if (r->h.opcode == FUSE_RELEASE &&
+	    e4f_nodeid_to_ino(r->h.nodeid, &ino) == 0)
+		e4_file_release(r->s->fs, ino);
 	e4f_reply_err(r, 0);
 }
 
 void e4f_op_fsync(struct e4f_req *r)
 {
-	/* nothing is ever dirty on a read-only mount */
-	e4f_reply_err(r, 0);
+	/* read-only: nothing is ever dirty */
+	e4f_reply_err(r, e4_fs_writable(r->s->fs) ? e4_fs_sync(r->s->fs) : 0);
 }
 
 void e4f_op_lseek(struct e4f_req *r)
 {
+	struct e4_ino *ip;
 	struct fuse_lseek_in in;
 	struct fuse_lseek_out out;
 	struct e4_inode inode;
@@ -419,12 +472,13 @@ void e4f_op_lseek(struct e4f_req *r)
 		return e4f_reply_err(r, -EINVAL);
 	if ((int64_t)in.offset < 0)
 		return e4f_reply_err(r, -ENXIO);
-	ret = node_inode(r, r->h.nodeid, &inode);
+	ret = node_read_begin(r, r->h.nodeid, &ip, &inode);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
-	if (!e4_inode_is_reg(&inode))
-		return e4f_reply_err(r, -EINVAL);
-	ret = e4_file_seek(r->s->fs, &inode, in.offset, whence, &result);
+	ret = e4_inode_is_reg(&inode) ?
+		e4_file_seek(r->s->fs, &inode, in.offset, whence, &result) :
+		-EINVAL;
+	node_read_end(r, ip);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	out.offset = result;
@@ -454,6 +508,7 @@ void e4f_op_readlink(struct e4f_req *r)
 
 void e4f_op_getxattr(struct e4f_req *r)
 {
+	struct e4_ino *ip;
 	struct fuse_getxattr_in in;
 	struct e4_inode inode;
 	size_t len;
@@ -467,21 +522,22 @@ void e4f_op_getxattr(struct e4f_req *r)
 		return e4f_reply_err(r, -EINVAL);
 	if (len > E4F_XATTR_NAME_MAX)
 		return e4f_reply_err(r, -ERANGE);
-	ret = node_inode(r, r->h.nodeid, &inode);
+	ret = node_read_begin(r, r->h.nodeid, &ip, &inode);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
+	size_t cap = in.size < E4F_REPLY_BUFSIZE ? in.size : E4F_REPLY_BUFSIZE;
+
+	n = e4_xattr_get(r->s->fs, &inode, name, in.size ? r->scratch : NULL,
+			 in.size ? cap : 0);
+	node_read_end(r, ip);
 	if (in.size == 0) {
 		struct fuse_getxattr_out out = { 0 };
 
-		n = e4_xattr_get(r->s->fs, &inode, name, NULL, 0);
 		if (n < 0)
 			return e4f_reply_err(r, (int)n);
 		out.size = (uint32_t)n;
 		return e4f_reply_buf(r, &out, sizeof(out));
 	}
-	size_t cap = in.size < E4F_REPLY_BUFSIZE ? in.size : E4F_REPLY_BUFSIZE;
-
-	n = e4_xattr_get(r->s->fs, &inode, name, r->scratch, cap);
 	if (n < 0)
 		return e4f_reply_err(r, (int)n);
 	if ((size_t)n > cap)
@@ -527,6 +583,7 @@ static int list_one(void *ctx, const char *name, size_t len)
 
 void e4f_op_listxattr(struct e4f_req *r)
 {
+	struct e4_ino *ip;
 	struct fuse_getxattr_in in;
 	struct e4_inode inode;
 	struct xattr_list l = {
@@ -536,10 +593,11 @@ void e4f_op_listxattr(struct e4f_req *r)
 	int ret;
 
 	e4f_arg_get(r, &in, sizeof(in));
-	ret = node_inode(r, r->h.nodeid, &inode);
+	ret = node_read_begin(r, r->h.nodeid, &ip, &inode);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	ret = e4_xattr_list(r->s->fs, &inode, list_one, &l);
+	node_read_end(r, ip);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	if (l.err < 0)
@@ -592,13 +650,15 @@ void e4f_op_access(struct e4f_req *r)
 	ret = node_inode(r, r->h.nodeid, &inode);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
-	if (in.mask & W_OK)
+	if ((in.mask & W_OK) && !e4_fs_writable(r->s->fs))
 		return e4f_reply_err(r, -EROFS);
-	uint32_t want = in.mask & (R_OK | X_OK);
+	if ((in.mask & W_OK) && (inode.flags & E4_IMMUTABLE_FL))
+		return e4f_reply_err(r, -EPERM);
+	uint32_t want = in.mask & (R_OK | W_OK | X_OK);
 
 	if (want == 0)
 		return e4f_reply_err(r, 0);
-	fill_attr(r->s, &inode, &a);
+	e4f_fill_attr(r->s, &inode, &a);
 	uint32_t mode = a.mode;
 
 	if (r->h.uid == 0) {
@@ -618,7 +678,7 @@ void e4f_op_access(struct e4f_req *r)
 	e4f_reply_err(r, (bits & want) == want ? 0 : -EACCES);
 }
 
-void e4f_op_erofs(struct e4f_req *r)
+void e4f_op_unwritten(struct e4f_req *r)
 {
-	e4f_reply_err(r, -EROFS);
+	e4f_reply_err(r, -EOPNOTSUPP);
 }

@@ -30,7 +30,9 @@ void e4f_print_usage(const char *prog)
 "  -V, --version, -o version\n"
 "\n"
 "Options (numbers are decimal):\n"
-"  ro                      read-only (the default and, for now, the only mode)\n"
+"  ro, rw                  read-only, or read-write (the default)\n"
+"  commit=SECONDS          write changed metadata at least this often\n"
+"                          (default 5; 0: only on fsync and unmount)\n"
 "  allow_other             let other users access the mount\n"
 "  default_permissions     the kernel checks permissions (default on;\n"
 "                          no_default_permissions turns it off)\n"
@@ -44,7 +46,8 @@ void e4f_print_usage(const char *prog)
 "                          exactly one ext partition is found by itself)\n"
 "  errors=continue|remount-ro|panic\n"
 "                          on corruption found while mounted: report it to\n"
-"                          the caller (continue, remount-ro) or unmount\n"
+"                          the caller and go on (continue), also stop\n"
+"                          writing (remount-ro, the default), or unmount\n"
 "                          (panic)\n"
 "  norecovery, noload      do not replay the journal\n"
 "  replay_mem=SIZE         memory the in-memory journal replay may use\n"
@@ -163,6 +166,12 @@ static int parse_one(struct e4f_options *o, char *opt)
 	} else if (IS("rw")) {
 		NOVAL();
 		o->rw = true;
+	} else if (IS("commit")) {
+		NEEDVAL();
+		ret = parse_number(opt, val, false, 0, 86400, &v);
+		if (ret < 0)
+			return ret;
+		o->commit_seconds = (unsigned)v;
 	} else if (IS("allow_other")) {
 		NOVAL();
 		o->allow_other = true;
@@ -288,7 +297,9 @@ int e4f_parse_args(int argc, char **argv, struct e4f_options *o)
 	memset(o, 0, sizeof(*o));
 	o->default_permissions = true;
 	o->mount_flags = MS_NOSUID | MS_NODEV;
-	o->errors = E4F_ERRORS_CONTINUE;
+	o->errors = E4F_ERRORS_REMOUNT_RO;
+	o->rw = true;
+	o->commit_seconds = 5;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];

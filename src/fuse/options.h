@@ -15,7 +15,8 @@ struct e4f_options {
 	bool foreground;
 	bool debug;
 	bool help, version;
-	bool rw;			/* asked for; refused until writes */
+	bool rw;			/* the default; -o ro turns it off */
+	unsigned commit_seconds;	/* commit=: metadata durable within */
 	bool allow_other;
 	bool default_permissions;	/* on unless no_default_permissions */
 	bool uid_set, gid_set;

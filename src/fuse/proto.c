@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "e4/write.h"
 #include "fuse/ops.h"
 #include "fuse/proto.h"
 
@@ -24,7 +25,7 @@ struct e4f_inflight {
 #define RO_OP(code, fn, min) \
 	[code] = { .name = &(#code)[5], .min_arg = (min), .handler = (fn) }
 #define MOD_OP(code) \
-	[code] = { .name = &(#code)[5], .handler = e4f_op_erofs, \
+	[code] = { .name = &(#code)[5], .handler = e4f_op_unwritten, \
 		   .flags = E4F_OP_MODIFIES }
 
 /*
@@ -65,23 +66,39 @@ static const struct e4f_op op_table[] = {
 	RO_OP(FUSE_STATFS, e4f_op_statfs, 0),
 	RO_OP(FUSE_ACCESS, e4f_op_access, sizeof(struct fuse_access_in)),
 	RO_OP(FUSE_LSEEK, e4f_op_lseek, sizeof(struct fuse_lseek_in)),
-	MOD_OP(FUSE_SETATTR),
-	MOD_OP(FUSE_SYMLINK),
-	MOD_OP(FUSE_MKNOD),
-	MOD_OP(FUSE_MKDIR),
-	MOD_OP(FUSE_UNLINK),
-	MOD_OP(FUSE_RMDIR),
-	MOD_OP(FUSE_RENAME),
-	MOD_OP(FUSE_LINK),
-	MOD_OP(FUSE_WRITE),
-	MOD_OP(FUSE_SETXATTR),
-	MOD_OP(FUSE_REMOVEXATTR),
-	MOD_OP(FUSE_CREATE),
-	MOD_OP(FUSE_FALLOCATE),
-	MOD_OP(FUSE_RENAME2),
-	MOD_OP(FUSE_COPY_FILE_RANGE),
+	RO_OP(FUSE_IOCTL, e4f_op_ioctl, sizeof(struct fuse_ioctl_in)),
+	OP(FUSE_SETATTR, e4f_op_setattr,
+	   sizeof(struct fuse_setattr_in), E4F_OP_MODIFIES),
+	OP(FUSE_SYMLINK, e4f_op_symlink,
+	   2, E4F_OP_MODIFIES),
+	OP(FUSE_MKNOD, e4f_op_mknod,
+	   sizeof(struct fuse_mknod_in) + 1, E4F_OP_MODIFIES),
+	OP(FUSE_MKDIR, e4f_op_mkdir,
+	   sizeof(struct fuse_mkdir_in) + 1, E4F_OP_MODIFIES),
+	OP(FUSE_UNLINK, e4f_op_unlink,
+	   1, E4F_OP_MODIFIES),
+	OP(FUSE_RMDIR, e4f_op_rmdir,
+	   1, E4F_OP_MODIFIES),
+	OP(FUSE_RENAME, e4f_op_rename,
+	   sizeof(struct fuse_rename_in) + 2, E4F_OP_MODIFIES),
+	OP(FUSE_LINK, e4f_op_link,
+	   sizeof(struct fuse_link_in) + 1, E4F_OP_MODIFIES),
+	OP(FUSE_WRITE, e4f_op_write,
+	   sizeof(struct fuse_write_in), E4F_OP_MODIFIES),
+	OP(FUSE_SETXATTR, e4f_op_setxattr,
+	   FUSE_COMPAT_SETXATTR_IN_SIZE + 2, E4F_OP_MODIFIES),
+	OP(FUSE_REMOVEXATTR, e4f_op_removexattr, 2, E4F_OP_MODIFIES),
+	OP(FUSE_CREATE, e4f_op_create,
+	   sizeof(struct fuse_create_in) + 1, E4F_OP_MODIFIES),
+	OP(FUSE_FALLOCATE, e4f_op_fallocate,
+	   sizeof(struct fuse_fallocate_in), E4F_OP_MODIFIES),
+	OP(FUSE_RENAME2, e4f_op_rename2,
+	   sizeof(struct fuse_rename2_in) + 2, E4F_OP_MODIFIES),
+	OP(FUSE_COPY_FILE_RANGE, e4f_op_copy_file_range,
+	   sizeof(struct fuse_copy_file_range_in), E4F_OP_MODIFIES),
 	MOD_OP(FUSE_TMPFILE),
-	MOD_OP(FUSE_COPY_FILE_RANGE_64),
+	OP(FUSE_COPY_FILE_RANGE_64, e4f_op_copy_file_range,
+	   sizeof(struct fuse_copy_file_range_in), E4F_OP_MODIFIES),
 };
 
 const struct e4f_op *e4f_op_find(uint32_t opcode)
@@ -103,7 +120,6 @@ const char *e4f_op_name(uint32_t opcode)
 	case FUSE_GETLK: return "GETLK";
 	case FUSE_SETLK: return "SETLK";
 	case FUSE_SETLKW: return "SETLKW";
-	case FUSE_IOCTL: return "IOCTL";
 	case FUSE_POLL: return "POLL";
 	case FUSE_NOTIFY_REPLY: return "NOTIFY_REPLY";
 	case FUSE_BMAP: return "BMAP";
@@ -139,8 +155,16 @@ static void apply_errors_policy(struct e4f_session *s)
 	struct e4_error_state st;
 	char what[160];
 
-	if (s->cfg.errors != E4F_ERRORS_PANIC || !s->fs ||
-	    e4_fs_error_count(s->fs) <= s->errors_before ||
+	if (!s->fs || e4_fs_error_count(s->fs) <= s->errors_before)
+		return;
+	/* remount-ro: stop writing, keep serving reads (read-only mounts
+	 * have nothing to stop) */
+	if (s->cfg.errors == E4F_ERRORS_REMOUNT_RO) {
+		if (e4_fs_writable(s->fs))
+			(void)e4_fs_error_remount_ro(s->fs);
+		return;
+	}
+	if (s->cfg.errors != E4F_ERRORS_PANIC ||
 	    atomic_exchange(&s->panic, true))
 		return;
 	e4_fs_get_error_state(s->fs, &st);
@@ -389,7 +413,7 @@ int e4f_process_request(struct e4f_session *s, const void *req, size_t len,
 			e4f_reply_none(&r);
 		else
 			e4f_reply_err(&r, -EINVAL);
-	} else if (op->flags & E4F_OP_MODIFIES) {
+	} else if ((op->flags & E4F_OP_MODIFIES) && !e4_fs_writable(s->fs)) {
 		e4f_reply_err(&r, -EROFS);
 	} else {
 		struct e4f_inflight f;

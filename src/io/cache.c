@@ -375,6 +375,19 @@ void e4_cache_discard(struct e4_cache *c, struct e4_buf *copy)
 	buf_free(copy);
 }
 
+void e4_cache_forget(struct e4_cache *c, uint64_t blk)
+{
+	struct e4_buf *b;
+
+	pthread_mutex_lock(&c->lock);
+	b = find_locked(c, blk);
+	if (b) {
+		b->dirty = false;
+		retire_locked(c, b);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 void e4_cache_pin(struct e4_cache *c, struct e4_buf *b)
 {
 	pthread_mutex_lock(&c->lock);

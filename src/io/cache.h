@@ -142,6 +142,11 @@ int e4_cache_publish(struct e4_cache *cache, struct e4_buf *copy);
 /* Drop a private copy without publishing it (with its one reference). */
 void e4_cache_discard(struct e4_cache *cache, struct e4_buf *copy);
 
+/* Forget block @blk: it was freed and may come back as anything (file
+ * data too), so its current version, dirty or not, leaves the cache
+ * without being written home.  Whoever holds that version keeps it. */
+void e4_cache_forget(struct e4_cache *cache, uint64_t blk);
+
 void e4_cache_pin(struct e4_cache *cache, struct e4_buf *buf);
 void e4_cache_unpin(struct e4_cache *cache, struct e4_buf *buf);
 

@@ -153,8 +153,8 @@ int e4_dev_open_file(const char *path, uint64_t offset, uint64_t length,
 	uint64_t total;
 	int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 
-	if (fd < 0)
-		return -errno;
+	if (fd < 0)	/* a directory fails a writable open by its kind */
+		return errno == EISDIR ? -ENOTBLK : -errno;
 	if (fstat(fd, &st) < 0) {
 		int err = -errno;
 		close(fd);

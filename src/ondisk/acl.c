@@ -127,3 +127,39 @@ ssize_t e4_acl_to_xattr(const uint8_t *disk, size_t disk_len, void *buf,
 	}
 	return (ssize_t)need;
 }
+
+/* ---- the writer's way: the xattr ABI to the disk form -------------------- */
+
+ssize_t e4_acl_from_xattr(const uint8_t *x, size_t len, uint8_t *disk,
+			  size_t size)
+{
+	size_t pos = E4_ACL_HEADER, out = E4_ACL_HEADER, count;
+	const char *why;
+	ssize_t rc;
+
+	if (len < E4_ACL_HEADER ||
+	    e4_le32(x, len, E4_ACL_H_VERSION) != E4_ACL_XATTR_VERSION ||
+	    (len - E4_ACL_HEADER) % E4_ACL_FULL_ENTRY)
+		return -EINVAL;
+	count = (len - E4_ACL_HEADER) / E4_ACL_FULL_ENTRY;
+	if (size < E4_ACL_HEADER + count * E4_ACL_FULL_ENTRY)
+		return -ERANGE;
+	e4_put_le32(disk, size, E4_ACL_H_VERSION, E4_ACL_DISK_VERSION);
+	for (; pos < len; pos += E4_ACL_FULL_ENTRY) {
+		uint16_t tag = e4_le16(x, len, pos + E4_ACL_E_TAG);
+
+		e4_put_le16(disk, size, out + E4_ACL_E_TAG, tag);
+		e4_put_le16(disk, size, out + E4_ACL_E_PERM,
+			    e4_le16(x, len, pos + E4_ACL_E_PERM));
+		if (acl_tag_has_id(tag)) {
+			e4_put_le32(disk, size, out + E4_ACL_E_ID,
+				    e4_le32(x, len, pos + E4_ACL_E_ID));
+			out += E4_ACL_FULL_ENTRY;
+		} else {
+			out += E4_ACL_SHORT_ENTRY;
+		}
+	}
+	/* what is stored must read back: the rules of §9.7 */
+	rc = acl_validate(disk, out, &count, &why);
+	return rc < 0 ? -EINVAL : (ssize_t)out;
+}

@@ -4,7 +4,10 @@
  * verified (§11.2).  The read side needs "is this inode in use"; the
  * checker reads whole bitmaps.
  */
+#include <string.h>
+
 #include "ondisk/ondisk.h"
+#include "util/bits.h"
 
 /* The bytes a bitmap's checksum covers: the group's bits. */
 static size_t bitmap_bytes(const struct e4_fs *fs, enum e4_buf_kind kind)
@@ -131,4 +134,65 @@ int e4_inode_bitmap_test(struct e4_fs *fs, uint32_t ino, bool *allocated)
 	*allocated = e4_u8(buf->data, buf->size, index / 8) & (1u << (index % 8));
 	e4_meta_put(fs, buf);
 	return 0;
+}
+
+/* ---- fresh bitmaps for uninitialised groups (§11.3) ---------------------- */
+
+/* Past the group's bits a bitmap block is padding, all ones (§11.1). */
+static void pad_bitmap(uint8_t *data, size_t size, size_t bytes)
+{
+	if (bytes < size)
+		memset(data + bytes, 0xFF, size - bytes);
+}
+
+void e4_inode_bitmap_init(const struct e4_fs *fs, uint8_t *data)
+{
+	size_t bytes = bitmap_bytes(fs, E4_BUF_INODE_BITMAP);
+
+	memset(data, 0, fs->block_size);
+	pad_bitmap(data, fs->block_size, bytes);
+}
+
+struct synth_ctx {
+	const struct e4_fs *fs;
+	uint8_t *data;
+	uint64_t first;		/* the group's first block */
+};
+
+static int synth_mark(void *p, uint32_t owner, enum e4_meta_kind kind,
+		      uint64_t start, uint64_t count)
+{
+	struct synth_ctx *c = p;
+	uint32_t shift = (uint32_t)__builtin_ctz(c->fs->cluster_ratio);
+	uint64_t from, to;
+
+	(void)owner;
+	(void)kind;
+	if (start + count <= c->first)
+		return 0;	/* group 0's superblock block on 1 KiB bigalloc */
+	if (start < c->first) {
+		count -= c->first - start;
+		start = c->first;
+	}
+	from = (start - c->first) >> shift;
+	to = (start + count - 1 - c->first) >> shift;
+	e4_bits_set(c->data, from, to - from + 1);
+	return 0;
+}
+
+int e4_block_bitmap_synth(struct e4_fs *fs, uint32_t g, uint8_t *data)
+{
+	size_t bytes = bitmap_bytes(fs, E4_BUF_BLOCK_BITMAP);
+	struct synth_ctx c = { fs, data, e4_group_first_block(fs, g) };
+	uint64_t blocks = fs->blocks_count - c.first;
+	uint64_t clusters;
+
+	memset(data, 0, fs->block_size);
+	pad_bitmap(data, fs->block_size, bytes);
+	/* the last group: clusters past the end of the file system */
+	if (blocks < fs->blocks_per_group) {
+		clusters = (blocks + fs->cluster_ratio - 1) / fs->cluster_ratio;
+		e4_bits_set(data, clusters, fs->clusters_per_group - clusters);
+	}
+	return e4_group_metadata(fs, g, E4_META_INSIDE, synth_mark, &c);
 }

@@ -36,6 +36,7 @@
  */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ondisk.h"
 
@@ -658,6 +659,47 @@ static int lookup_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 	return rc ? rc : -ENOENT;
 }
 
+struct dir_slot_find {
+	const char *name;
+	size_t len;
+	struct e4_dir_slot *slot;
+};
+
+/* 1 (stop) when the block holds the name: where, and the entry before. */
+static int slot_visit(void *ctx, const struct dir_walk_step *s)
+{
+	const struct dir_slot_find *f = ctx;
+	const struct dir_area *a = s->area;
+	uint32_t prev = UINT32_MAX;
+	struct raw_dirent e;
+
+	for (uint32_t off = a->start; area_entry(a, off, &e);
+	     prev = off, off += e.rec_len) {
+		if (!e.ino || !name_is(&e, f->name, f->len))
+			continue;
+		*f->slot = (struct e4_dir_slot){
+			.lblk = s->pos / a->fs->block_size, .off = off,
+			.prev = prev, .ino = e.ino, .ftype = e.ftype,
+		};
+		return 1;
+	}
+	return 0;
+}
+
+int e4_dir_find_slot(struct e4_fs *fs, const struct e4_inode *dir,
+		     const char *name, size_t len, struct e4_dir_slot *slot)
+{
+	struct dir_slot_find f = { name, len, slot };
+	int rc;
+
+	if (dir_is_inline(dir))
+		return -EOPNOTSUPP;
+	rc = dir_walk(fs, dir, 0, slot_visit, &f);
+	if (rc == 1)
+		return 0;
+	return rc ? rc : -ENOENT;
+}
+
 int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
 		     uint64_t lblk, const char *name, size_t len, uint32_t *ino,
 		     uint8_t *ftype)
@@ -895,4 +937,74 @@ int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 			return rc;
 	}
 	return lookup_blocks(fs, dir, name, name_len, ino, ftype);
+}
+
+/* ---- the writer's side: entries and empty leaves (src/fs/dir_write.c) ---- */
+
+uint16_t e4_rec_len_encode(uint32_t len, uint32_t block_size)
+{
+	if (len < 65536)
+		return (uint16_t)len;
+	/* 64 KiB blocks: a whole-block entry cannot be stored as is */
+	return len == block_size ? 0xFFFF :
+	       (uint16_t)((len & 0xFFFC) | ((len >> 16) & 3));
+}
+
+uint32_t e4_dir_leaf_end(const struct e4_fs *fs)
+{
+	return fs->metadata_csum ? fs->block_size - E4_DIR_TAIL_SIZE :
+				   fs->block_size;
+}
+
+void e4_dirent_get(const struct e4_fs *fs, const uint8_t *blk, uint32_t off,
+		   struct e4_dirent_rec *e)
+{
+	size_t size = fs->block_size;
+
+	e->ino = e4_le32(blk, size, off + E4_DIRENT_INODE);
+	e->rec_len = e4_rec_len_decode(e4_le16(blk, size, off + E4_DIRENT_REC_LEN),
+				       fs->block_size);
+	e->name_len = e4_u8(blk, size, off + E4_DIRENT_NAME_LEN);
+	e->ftype = has_filetype(fs) ?
+		   e4_u8(blk, size, off + E4_DIRENT_FILE_TYPE) : 0;
+	e->name = (const char *)blk + off + E4_DIRENT_HEADER;
+}
+
+void e4_dirent_put(const struct e4_fs *fs, uint8_t *blk, uint32_t off,
+		   uint32_t ino, uint32_t rec_len, const char *name,
+		   uint8_t name_len, uint8_t ftype)
+{
+	size_t size = fs->block_size;
+
+	e4_put_le32(blk, size, off + E4_DIRENT_INODE, ino);
+	e4_put_le16(blk, size, off + E4_DIRENT_REC_LEN,
+		    e4_rec_len_encode(rec_len, fs->block_size));
+	blk[off + E4_DIRENT_NAME_LEN] = name_len;
+	/* without the filetype feature the byte is the name length's high
+	 * half, always 0 for names of at most 255 bytes */
+	blk[off + E4_DIRENT_FILE_TYPE] = has_filetype(fs) ? ftype : 0;
+	if (name_len)
+		e4_copy_in(blk, size, off + E4_DIRENT_HEADER, name, name_len);
+}
+
+/* Rewrite only the rec_len of the entry at @off. */
+void e4_dirent_set_rec_len(const struct e4_fs *fs, uint8_t *blk, uint32_t off,
+			   uint32_t rec_len)
+{
+	e4_put_le16(blk, fs->block_size, off + E4_DIRENT_REC_LEN,
+		    e4_rec_len_encode(rec_len, fs->block_size));
+}
+
+void e4_dir_leaf_init(const struct e4_fs *fs, uint8_t *blk)
+{
+	uint32_t end = e4_dir_leaf_end(fs);
+
+	memset(blk, 0, fs->block_size);
+	e4_dirent_put(fs, blk, 0, 0, end, NULL, 0, 0);
+	if (fs->metadata_csum) {
+		/* §7.5: the tail, a fake entry; the row's setter fills in
+		 * its checksum */
+		e4_put_le16(blk, fs->block_size, end + 4, E4_DIR_TAIL_SIZE);
+		blk[end + 7] = E4_DIR_TAIL_FT;
+	}
 }

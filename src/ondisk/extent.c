@@ -11,6 +11,8 @@
  * (its expected depth, the key range its parent gives it) is checked on
  * every visit, which is cheap.
  */
+#include <string.h>
+
 #include "ondisk/ondisk.h"
 
 /* Logical blocks are 0 .. 2^32 - 2: a tree covers [0, E4_EXT_LBLK_END). */
@@ -24,13 +26,6 @@ struct ext_node {
 	uint16_t entries, max, depth;
 };
 
-/* One decoded leaf entry. */
-struct ext_leaf {
-	uint32_t lblk;
-	uint32_t len;
-	uint64_t pblk;
-	bool unwritten;
-};
 
 /* The node as reports name it. */
 static struct e4_object node_obj(uint32_t ino, const struct ext_node *n)
@@ -43,30 +38,105 @@ static size_t entry_off(unsigned i)
 	return E4_EXT_NODE_SIZE + (size_t)i * E4_EXT_NODE_SIZE;
 }
 
+/* ---- entries, both ways (the tree writer, src/fs/extent_tree.c, uses
+ * the same encoders) ------------------------------------------------------- */
+
+uint32_t e4_ext_key(const uint8_t *node, size_t size, unsigned i)
+{
+	return e4_le32(node, size, entry_off(i) + E4_EE_BLOCK);
+}
+
+uint64_t e4_ext_index_child(const uint8_t *node, size_t size, unsigned i)
+{
+	size_t off = entry_off(i);
+
+	return (uint64_t)e4_le32(node, size, off + E4_EI_LEAF_LO) |
+	       ((uint64_t)e4_le16(node, size, off + E4_EI_LEAF_HI) << 32);
+}
+
+void e4_ext_index_put(uint8_t *node, size_t size, unsigned i, uint32_t key,
+		      uint64_t child)
+{
+	size_t off = entry_off(i);
+
+	e4_put_le32(node, size, off + E4_EI_BLOCK, key);
+	e4_put_le32(node, size, off + E4_EI_LEAF_LO, (uint32_t)child);
+	e4_put_le16(node, size, off + E4_EI_LEAF_HI, (uint16_t)(child >> 32));
+	e4_put_le16(node, size, off + E4_EI_UNUSED, 0);
+}
+
+void e4_ext_leaf_get(const uint8_t *node, size_t size, unsigned i,
+		     struct e4_extent *out)
+{
+	size_t off = entry_off(i);
+	uint16_t raw_len = e4_le16(node, size, off + E4_EE_LEN);
+
+	out->lblk = e4_le32(node, size, off + E4_EE_BLOCK);
+	out->unwritten = raw_len > E4_EXT_INIT_MAX_LEN;
+	out->len = out->unwritten ? raw_len - E4_EXT_UNWRITTEN_FLAG : raw_len;
+	out->pblk = (uint64_t)e4_le32(node, size, off + E4_EE_START_LO) |
+		    ((uint64_t)e4_le16(node, size, off + E4_EE_START_HI) << 32);
+}
+
+void e4_ext_leaf_put(uint8_t *node, size_t size, unsigned i,
+		     const struct e4_extent *e)
+{
+	size_t off = entry_off(i);
+
+	e4_put_le32(node, size, off + E4_EE_BLOCK, e->lblk);
+	e4_put_le16(node, size, off + E4_EE_LEN,
+		    (uint16_t)(e->unwritten ? e->len + E4_EXT_UNWRITTEN_FLAG :
+					      e->len));
+	e4_put_le16(node, size, off + E4_EE_START_HI, (uint16_t)(e->pblk >> 32));
+	e4_put_le32(node, size, off + E4_EE_START_LO, (uint32_t)e->pblk);
+}
+
+void e4_ext_header_get(const uint8_t *node, size_t size,
+		       struct e4_ext_header *h)
+{
+	h->entries = e4_le16(node, size, E4_EH_ENTRIES);
+	h->max = e4_le16(node, size, E4_EH_MAX);
+	h->depth = e4_le16(node, size, E4_EH_DEPTH);
+}
+
+void e4_ext_header_put(uint8_t *node, size_t size,
+		       const struct e4_ext_header *h)
+{
+	e4_put_le16(node, size, E4_EH_MAGIC, E4_EXT_MAGIC);
+	e4_put_le16(node, size, E4_EH_ENTRIES, h->entries);
+	e4_put_le16(node, size, E4_EH_MAX, h->max);
+	e4_put_le16(node, size, E4_EH_DEPTH, h->depth);
+}
+
+/* Move entries [from, from+n) to [to, to+n) inside one node. */
+void e4_ext_move(uint8_t *node, size_t size, unsigned to, unsigned from,
+		 unsigned n)
+{
+	if (n && e4_in_bounds(size, entry_off(to), (size_t)n * E4_EXT_NODE_SIZE) &&
+	    e4_in_bounds(size, entry_off(from), (size_t)n * E4_EXT_NODE_SIZE))
+		memmove(node + entry_off(to), node + entry_off(from),
+			(size_t)n * E4_EXT_NODE_SIZE);
+}
+
+unsigned e4_ext_block_capacity(const struct e4_fs *fs)
+{
+	return (fs->block_size - E4_EXT_NODE_SIZE) / E4_EXT_NODE_SIZE;
+}
+
 static uint32_t entry_key(const struct ext_node *n, unsigned i)
 {
-	return e4_le32(n->p, n->size, entry_off(i) + E4_EE_BLOCK);
+	return e4_ext_key(n->p, n->size, i);
 }
 
 static uint64_t index_child(const struct ext_node *n, unsigned i)
 {
-	size_t off = entry_off(i);
-
-	return (uint64_t)e4_le32(n->p, n->size, off + E4_EI_LEAF_LO) |
-	       ((uint64_t)e4_le16(n->p, n->size, off + E4_EI_LEAF_HI) << 32);
+	return e4_ext_index_child(n->p, n->size, i);
 }
 
 static void leaf_decode(const struct ext_node *n, unsigned i,
-			struct ext_leaf *out)
+			struct e4_extent *out)
 {
-	size_t off = entry_off(i);
-	uint16_t raw_len = e4_le16(n->p, n->size, off + E4_EE_LEN);
-
-	out->lblk = e4_le32(n->p, n->size, off + E4_EE_BLOCK);
-	out->unwritten = raw_len > E4_EXT_INIT_MAX_LEN;
-	out->len = out->unwritten ? raw_len - E4_EXT_UNWRITTEN_FLAG : raw_len;
-	out->pblk = (uint64_t)e4_le32(n->p, n->size, off + E4_EE_START_LO) |
-		    ((uint64_t)e4_le16(n->p, n->size, off + E4_EE_START_HI) << 32);
+	e4_ext_leaf_get(n->p, n->size, i, out);
 }
 
 /*
@@ -179,7 +249,7 @@ static int check_leaf_entries(struct e4_fs *fs, uint32_t ino,
 	uint64_t prev_end = 0;
 
 	for (unsigned i = 0; i < n->entries; i++) {
-		struct ext_leaf e;
+		struct e4_extent e;
 		uint64_t end;
 
 		leaf_decode(n, i, &e);
@@ -224,7 +294,7 @@ static int check_entries(struct e4_fs *fs, uint32_t ino,
 
 static unsigned block_capacity(const struct e4_fs *fs)
 {
-	return (fs->block_size - E4_EXT_NODE_SIZE) / E4_EXT_NODE_SIZE;
+	return e4_ext_block_capacity(fs);
 }
 
 static struct ext_node block_node(const struct e4_buf *buf)
@@ -292,7 +362,7 @@ static int check_child_range(struct e4_fs *fs, uint32_t ino,
 	if (n->depth > 0) {
 		last_end = (uint64_t)entry_key(n, last) + 1;
 	} else {
-		struct ext_leaf e;
+		struct e4_extent e;
 
 		leaf_decode(n, last, &e);
 		last_end = (uint64_t)e.lblk + e.len;
@@ -338,7 +408,7 @@ static void leaf_lookup(const struct ext_node *n, uint64_t lblk, uint64_t hi,
 			struct e4_mapping *out)
 {
 	int i = find_last_le(n, lblk);
-	struct ext_leaf e, next;
+	struct e4_extent e, next;
 	uint64_t end;
 
 	if (i < 0) {
@@ -372,8 +442,7 @@ static int load_child(struct e4_fs *fs, const struct e4_inode *inode,
 		      uint64_t blk, unsigned depth, uint64_t lo, uint64_t hi,
 		      struct e4_buf **bufp, struct ext_node *n)
 {
-	unsigned capacity = (fs->block_size - E4_EXT_NODE_SIZE) /
-			    E4_EXT_NODE_SIZE;
+	unsigned capacity = block_capacity(fs);
 	struct e4_owner owner = e4_owner_of(inode, 0);
 	struct e4_buf *buf;
 	int ret;
@@ -454,6 +523,70 @@ out:
 	return ret;
 }
 
+/* ---- the path to a leaf, for the tree writer ------------------------------ */
+
+int e4_ext_path_find(struct e4_fs *fs, const struct e4_inode *inode,
+		     uint64_t lblk, struct e4_ext_path *path)
+{
+	struct ext_node n = { .p = inode->i_block,
+			      .size = sizeof(inode->i_block) };
+	struct e4_buf *buf = NULL;
+	uint64_t lo = 0, hi = E4_EXT_LBLK_END;
+	unsigned level = 0;
+	int ret;
+
+	ret = check_header(fs, inode->ino, &n, E4_EXT_ROOT_CAPACITY, -1);
+	if (ret == 0)
+		ret = check_entries(fs, inode->ino, &n);
+	if (ret < 0)
+		return ret;
+	memset(path, 0, sizeof(*path));
+	path->depth = n.depth;
+	for (;;) {
+		int i = find_last_le(&n, lblk);
+
+		path->idx[level] = i;
+		path->hi[level] = hi;
+		if (n.depth == 0 || n.entries == 0)
+			break;
+		/* before the first key: the first child, whose first key the
+		 * writer lowers when it inserts there */
+		unsigned at = i < 0 ? 0u : (unsigned)i;
+		uint64_t child = index_child(&n, at);
+		struct e4_buf *child_buf;
+		struct ext_node child_node;
+
+		lo = entry_key(&n, at);
+		if (at + 1u < n.entries)
+			hi = entry_key(&n, at + 1u);
+		for (unsigned k = 1; k <= level; k++) {
+			if (path->blk[k] == child) {
+				ret = e4_corrupt(fs, E4_RULE_EX7,
+						 e4_obj_extent(inode->ino, child),
+						 "index loop (block already on the path)");
+				goto out;
+			}
+		}
+		ret = load_child(fs, inode, child, n.depth - 1u, lo, hi,
+				 &child_buf, &child_node);
+		if (ret < 0)
+			goto out;
+		if (buf)
+			e4_meta_put(fs, buf);
+		buf = child_buf;
+		n = child_node;
+		path->blk[++level] = child;
+	}
+	if (level != path->depth)	/* an index node with no entries */
+		ret = e4_corrupt(fs, E4_RULE_EX2,
+				 e4_obj_extent(inode->ino, path->blk[level]),
+				 "index node with no entries");
+out:
+	if (buf)
+		e4_meta_put(fs, buf);
+	return ret;
+}
+
 /* ---- walking the whole tree (the checker) ------------------------------ */
 
 struct ext_walk {
@@ -479,7 +612,7 @@ static int walk_node(struct ext_walk *w, const struct ext_node *n,
 		int ret;
 
 		if (n->depth == 0) {
-			struct ext_leaf e;
+			struct e4_extent e;
 			leaf_decode(n, i, &e);
 			ret = w->cb(w->ctx, e.pblk, e.len, false);
 			if (ret)

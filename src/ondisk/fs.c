@@ -299,24 +299,3 @@ void e4_fs_get_info(const struct e4_fs *fs, struct e4_fs_info *out)
 	out->max_file_size = fs->max_file_size;
 	out->read_only_forced = fs->read_only_forced;
 }
-
-int e4_fs_statfs(struct e4_fs *fs, struct e4_statfs *out)
-{
-	/* Counters from the superblock are advisory (§11.4) but they are
-	 * what the kernel reports too; clamp so a hostile image cannot make
-	 * free exceed total. */
-	uint64_t bfree = fs->free_blocks_count;
-
-	if (bfree > fs->blocks_count)
-		bfree = fs->blocks_count;
-	memset(out, 0, sizeof(*out));
-	out->block_size = fs->block_size;
-	out->blocks = fs->blocks_count - fs->first_data_block;
-	out->bfree = bfree;
-	out->bavail = bfree > fs->r_blocks_count ? bfree - fs->r_blocks_count : 0;
-	out->files = fs->inodes_count;
-	out->ffree = fs->free_inodes_count > fs->inodes_count ?
-		fs->inodes_count : fs->free_inodes_count;
-	out->name_max = E4_NAME_MAX;
-	return 0;
-}

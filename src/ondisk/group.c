@@ -124,7 +124,7 @@ static int check_range(struct e4_fs *fs, uint32_t g, const char *what,
 static const uint8_t *desc_in(const struct e4_fs *fs, const struct e4_buf *buf,
 			      uint32_t g)
 {
-	return buf->data + (size_t)(g % fs->descs_per_block) * fs->desc_size;
+	return buf->data + e4_group_desc_offset(fs, g);
 }
 
 static void desc_decode(const struct e4_fs *fs, const uint8_t *d,
@@ -149,6 +149,41 @@ static void desc_decode(const struct e4_fs *fs, const uint8_t *d,
 	out->flags = fs->uninit_flags_valid ? e4_le16(d, ds, E4_GD_FLAGS) : 0;
 #undef LOHI32
 #undef LOHI16
+}
+
+size_t e4_group_desc_offset(const struct e4_fs *fs, uint32_t g)
+{
+	return (size_t)(g % fs->descs_per_block) * fs->desc_size;
+}
+
+/* The inverse of desc_decode for what a writer changes: counters, flags
+ * and bitmap checksums.  The locations, the exclude bitmap and the
+ * reserved bytes stay as they are; the row's setter does the checksum. */
+void e4_group_encode(const struct e4_fs *fs, const struct e4_group *gd,
+		     uint8_t *d)
+{
+	size_t ds = fs->desc_size;
+	bool wide = ds >= E4_GD_SIZE_64;
+
+#define PUT16(lo, hi, v) do {						\
+		e4_put_le16(d, ds, lo, (uint16_t)(v));			\
+		if (wide)						\
+			e4_put_le16(d, ds, hi, (uint16_t)((v) >> 16));	\
+	} while (0)
+	PUT16(E4_GD_FREE_BLOCKS_LO, E4_GD_FREE_BLOCKS_HI, gd->free_blocks);
+	PUT16(E4_GD_FREE_INODES_LO, E4_GD_FREE_INODES_HI, gd->free_inodes);
+	PUT16(E4_GD_USED_DIRS_LO, E4_GD_USED_DIRS_HI, gd->used_dirs);
+	PUT16(E4_GD_ITABLE_UNUSED_LO, E4_GD_ITABLE_UNUSED_HI, gd->itable_unused);
+	if (fs->metadata_csum) {
+		PUT16(E4_GD_BLOCK_BITMAP_CSUM_LO, E4_GD_BLOCK_BITMAP_CSUM_HI,
+		      gd->block_bitmap_csum);
+		PUT16(E4_GD_INODE_BITMAP_CSUM_LO, E4_GD_INODE_BITMAP_CSUM_HI,
+		      gd->inode_bitmap_csum);
+	}
+#undef PUT16
+	/* without a checksum feature the flags mean nothing: keep them */
+	if (fs->uninit_flags_valid)
+		e4_put_le16(d, ds, E4_GD_FLAGS, gd->flags);
 }
 
 /* GD2, GD4 on group @owner->pos's descriptor in @buf. */
@@ -197,7 +232,7 @@ static void gdt_csum_set(struct e4_fs *fs, struct e4_buf *buf,
 			 const struct e4_owner *owner)
 {
 	uint32_t g = (uint32_t)owner->pos;
-	size_t off = (size_t)(g % fs->descs_per_block) * fs->desc_size;
+	size_t off = e4_group_desc_offset(fs, g);
 
 	if (fs->metadata_csum || fs->gdt_csum)
 		e4_put_le16(buf->data, buf->size, off + E4_GD_CHECKSUM,

@@ -11,6 +11,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ondisk.h"
 
@@ -386,20 +387,27 @@ static uint32_t htree_leaf(const struct htree_walk *w)
 	return dx_block(n->buf, n->entries, n->idx);
 }
 
-static int htree_search(struct htree_walk *w, const char *name, size_t len,
-			uint32_t *ino, uint8_t *ftype)
+/* The name's hash as the directory's index orders it. */
+static int htree_hash(const struct htree_walk *w, const char *name, size_t len,
+		      uint32_t *hash)
 {
 	const struct dx_node *root = &w->path[0];
 	unsigned version = e4_u8(root->buf->data, root->buf->size,
 				 E4_DX_ROOT_HASH_VERSION);
-	uint32_t hash, stored;
-	int rc;
 
 	/* §7.7.1: the root stores the base version; s_flags picks the
 	 * unsigned-char variant. */
 	if (version <= E4_HASH_TEA && w->fs->hash_unsigned)
 		version += E4_HASH_LEGACY_UNSIGNED;
-	rc = e4_dirhash(name, len, version, w->fs->hash_seed, &hash, NULL);
+	return e4_dirhash(name, len, version, w->fs->hash_seed, hash, NULL);
+}
+
+static int htree_search(struct htree_walk *w, const char *name, size_t len,
+			uint32_t *ino, uint8_t *ftype)
+{
+	uint32_t hash, stored;
+	int rc = htree_hash(w, name, len, &hash);
+
 	if (rc)
 		return rc == -EINVAL ? -ENOENT : rc;
 
@@ -431,29 +439,119 @@ static int htree_search(struct htree_walk *w, const char *name, size_t len,
 	}
 }
 
-int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
-		    const char *name, size_t len, uint32_t *ino,
-		    uint8_t *ftype)
+/* Start a walk of @dir's index at its root; -EAGAIN when it has none. */
+static int htree_begin(struct htree_walk *w)
 {
-	struct htree_walk w = { .fs = fs, .dir = dir };
+	struct e4_fs *fs = w->fs;
+	const struct e4_inode *dir = w->dir;
 	int rc;
 
 	if (!(dir->flags & E4_INDEX_FL) ||
 	    !(fs->feature_compat & E4_COMPAT_DIR_INDEX) ||
 	    (dir->flags & E4_INLINE_DATA_FL))
 		return -EAGAIN;
-	rc = e4_dir_nblocks(fs, dir, &w.nblocks);
+	rc = e4_dir_nblocks(fs, dir, &w->nblocks);
 	if (rc)
 		return rc;
-	w.visited[w.nvisited++] = 0;
-	rc = htree_load(&w, 0, 0);
+	w->visited[w->nvisited++] = 0;
+	rc = htree_load(w, 0, 0);
 	if (rc)
 		return rc;
-	w.levels = e4_u8(w.path[0].buf->data, w.path[0].buf->size,
-			 E4_DX_ROOT_LEVELS);
+	w->levels = e4_u8(w->path[0].buf->data, w->path[0].buf->size,
+			  E4_DX_ROOT_LEVELS);
+	return 0;
+}
+
+static void htree_end(struct htree_walk *w)
+{
+	for (unsigned l = 0; l <= w->levels; l++)
+		if (w->path[l].buf)
+			e4_meta_put(w->fs, w->path[l].buf);
+}
+
+int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
+		    const char *name, size_t len, uint32_t *ino,
+		    uint8_t *ftype)
+{
+	struct htree_walk w = { .fs = fs, .dir = dir };
+	int rc = htree_begin(&w);
+
+	if (rc)
+		return rc;
 	rc = htree_search(&w, name, len, ino, ftype);
-	for (unsigned l = 0; l <= w.levels; l++)
-		if (w.path[l].buf)
-			e4_meta_put(fs, w.path[l].buf);
+	htree_end(&w);
 	return rc;
+}
+
+int e4_htree_find_path(struct e4_fs *fs, const struct e4_inode *dir,
+		       const char *name, size_t len, struct e4_dx_path *p)
+{
+	struct htree_walk w = { .fs = fs, .dir = dir };
+	int rc = htree_begin(&w);
+
+	if (rc)
+		return rc;
+	memset(p, 0, sizeof(*p));
+	rc = htree_hash(&w, name, len, &p->hash);
+	if (!rc)
+		rc = htree_descend(&w, 0, p->hash, false);
+	if (!rc) {
+		p->levels = w.levels;
+		p->nblocks = w.nblocks;
+		p->version = e4_u8(w.path[0].buf->data, w.path[0].buf->size,
+				   E4_DX_ROOT_HASH_VERSION);
+		if (p->version <= E4_HASH_TEA && fs->hash_unsigned)
+			p->version += E4_HASH_LEGACY_UNSIGNED;
+		for (unsigned l = 0; l <= w.levels; l++) {
+			const struct dx_node *n = &w.path[l];
+
+			p->lblk[l] = n->lblk;
+			p->at[l] = n->idx;
+			p->count[l] = n->count;
+			p->limit[l] = dx_expected_limit(fs, n->entries);
+		}
+		p->leaf = htree_leaf(&w);
+	}
+	htree_end(&w);
+	return rc;
+}
+
+/* ---- entries, for the writer ------------------------------------------------ */
+
+uint32_t e4_dx_count_offset(uint64_t lblk)
+{
+	return dx_count_offset(lblk);
+}
+
+uint32_t e4_dx_limit(const struct e4_fs *fs, uint64_t lblk)
+{
+	return dx_expected_limit(fs, dx_count_offset(lblk));
+}
+
+void e4_dx_entry_get(const uint8_t *blk, size_t size, uint64_t lblk,
+		     uint32_t i, uint32_t *hash, uint32_t *block)
+{
+	uint32_t co = dx_count_offset(lblk);
+
+	*hash = i ? e4_le32(blk, size, co + E4_DX_ENTRY_SIZE * i) : 0;
+	*block = e4_le32(blk, size, co + E4_DX_ENTRY_SIZE * i + 4);
+}
+
+void e4_dx_entry_put(uint8_t *blk, size_t size, uint64_t lblk, uint32_t i,
+		     uint32_t hash, uint32_t block)
+{
+	uint32_t co = dx_count_offset(lblk);
+
+	if (i)	/* entry 0's hash slot is limit and count */
+		e4_put_le32(blk, size, co + E4_DX_ENTRY_SIZE * i, hash);
+	e4_put_le32(blk, size, co + E4_DX_ENTRY_SIZE * i + 4, block);
+}
+
+void e4_dx_set_counts(uint8_t *blk, size_t size, uint64_t lblk,
+		      uint16_t limit, uint16_t count)
+{
+	uint32_t co = dx_count_offset(lblk);
+
+	e4_put_le16(blk, size, co, limit);
+	e4_put_le16(blk, size, co + 2, count);
 }

@@ -32,9 +32,30 @@ int e4_inode_raw_get(struct e4_fs *fs, uint32_t ino, struct e4_buf **out,
 	return 0;
 }
 
-static uint64_t record_digest(const struct e4_fs *fs, const uint8_t *r)
+uint64_t e4_inode_record_digest(const struct e4_fs *fs, const uint8_t *r)
 {
-	return XXH3_64bits_withSeed(r, fs->inode_size, fs->record_seed);
+	/* all but i_dtime and the checksum: the classic orphan list patches
+	 * a neighbour's i_dtime (its checksum with it) in place, and that
+	 * link is the list's, not a field the in-core inode is read from */
+	static const struct { size_t from, to; } parts[] = {
+		{ 0, E4_I_DTIME },
+		{ E4_I_DTIME + 4, E4_I_CHECKSUM_LO },
+		{ E4_I_CHECKSUM_LO + 2, E4_I_CHECKSUM_HI },
+		{ E4_I_CHECKSUM_HI + 2, SIZE_MAX },
+	};
+	XXH3_state_t st;
+
+	memset(&st, 0, sizeof(st));	/* (gcc cannot see reset fill it) */
+	XXH3_64bits_reset_withSeed(&st, fs->record_seed);
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		size_t to = parts[i].to < fs->inode_size ? parts[i].to :
+							   fs->inode_size;
+
+		if (parts[i].from < to)
+			XXH3_64bits_update(&st, r + parts[i].from,
+					   to - parts[i].from);
+	}
+	return XXH3_64bits_digest(&st);
 }
 
 int e4_inode_record_get(struct e4_fs *fs, const struct e4_inode *inode,
@@ -45,7 +66,7 @@ int e4_inode_record_get(struct e4_fs *fs, const struct e4_inode *inode,
 	if (err)
 		return err;
 	if (*off > (*buf)->size || (*buf)->size - *off < fs->inode_size ||
-	    record_digest(fs, (*buf)->data + *off) != inode->record_digest) {
+	    e4_inode_record_digest(fs, (*buf)->data + *off) != inode->record_digest) {
 		e4_meta_put(fs, *buf);
 		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_IO_CHANGED,
 			    e4_obj_inode(inode->ino),
@@ -219,6 +240,25 @@ const struct e4_buf_ops e4_bops_inode_table = {
 	.csum_set = itable_csum_set,
 };
 
+/* A record being given to a new inode was free: whatever it holds (a
+ * deleted inode, or garbage where the table was never zeroed) is not read,
+ * so there is nothing to verify on read; what is written is checked as
+ * every record is. */
+static int inode_new_verify_read(struct e4_fs *fs, const struct e4_buf *buf,
+				 const struct e4_owner *owner)
+{
+	(void)fs;
+	(void)buf;
+	(void)owner;
+	return 0;	/* what a free record holds is nobody's */
+}
+
+const struct e4_buf_ops e4_bops_inode_new = {
+	.name = "new inode", .kind = E4_BUF_INODE_TABLE,
+	.verify_read = inode_new_verify_read,
+	.verify_write = itable_verify_write, .csum_set = itable_csum_set,
+};
+
 static void decode(struct e4_fs *fs, const uint8_t *r, size_t isz,
 		   struct e4_inode *in)
 {
@@ -289,6 +329,133 @@ static void decode(struct e4_fs *fs, const uint8_t *r, size_t isz,
 	}
 }
 
+/* ---- encoding ------------------------------------------------------------ */
+
+/* §4.9: the low 32 bits in the base field; with an extra field its two
+ * epoch bits extend the range to 2446, nanoseconds above them.  Times out
+ * of range are clamped, as the kernel clamps to s_time_min/max. */
+void e4_time_encode(struct e4_time t, bool has_extra, uint32_t *base,
+		    uint32_t *extra)
+{
+	int64_t min = INT32_MIN;
+	int64_t max = has_extra ? ((int64_t)1 << 34) - 1 + INT32_MIN : INT32_MAX;
+	int64_t sec = t.sec < min ? min : t.sec > max ? max : t.sec;
+	int64_t epoch = (sec - (int64_t)(int32_t)(uint32_t)sec) >> 32;
+
+	*base = (uint32_t)sec;
+	*extra = has_extra ? (uint32_t)(epoch & 3) |
+			     (t.nsec > 999999999u ? 999999999u : t.nsec) << 2 : 0;
+}
+
+/* §4.8: i_blocks in 512-byte units, or in blocks with HUGE_FILE_FL when
+ * it needs more than 48 bits.  -EFBIG when the file system cannot count
+ * that many. */
+static int encode_blocks(const struct e4_fs *fs, uint64_t blocks,
+			 uint32_t *flags, uint8_t *r, size_t isz)
+{
+	bool huge = fs->feature_ro_compat & E4_RO_COMPAT_HUGE_FILE;
+
+	*flags &= ~(uint32_t)E4_HUGE_FILE_FL;
+	if (blocks > UINT32_MAX && !huge)
+		return -EFBIG;
+	if (blocks >> 48) {
+		blocks >>= fs->log_block_size - 9;
+		if (blocks >> 48)
+			return -EFBIG;
+		*flags |= E4_HUGE_FILE_FL;
+	}
+	e4_put_le32(r, isz, E4_I_BLOCKS_LO, (uint32_t)blocks);
+	if (huge)
+		e4_put_le16(r, isz, E4_I_BLOCKS_HIGH, (uint16_t)(blocks >> 32));
+	return 0;
+}
+
+/* §4.12: the old 16-bit form when both numbers fit in a byte, as the
+ * kernel writes it, else the new form in the second word. */
+static void encode_rdev(const struct e4_inode *in, uint8_t *r, size_t isz)
+{
+	uint32_t ma = in->rdev_major, mi = in->rdev_minor;
+
+	if (ma < 256 && mi < 256) {
+		e4_put_le32(r, isz, E4_I_BLOCK, ma << 8 | mi);
+		e4_put_le32(r, isz, E4_I_BLOCK + 4, 0);
+	} else {
+		e4_put_le32(r, isz, E4_I_BLOCK, 0);
+		e4_put_le32(r, isz, E4_I_BLOCK + 4,
+			    (mi & 0xFF) | (ma & 0xFFF) << 8 | (mi & ~0xFFu) << 12);
+		e4_put_le32(r, isz, E4_I_BLOCK + 8, 0);
+	}
+}
+
+int e4_inode_encode(const struct e4_fs *fs, const struct e4_inode *in,
+		    uint8_t *r)
+{
+	size_t isz = fs->inode_size;
+	size_t fits = E4_GOOD_OLD_INODE_SIZE;
+	uint32_t flags = in->flags, base, extra;
+	uint16_t type = in->mode & E4_S_IFMT;
+	int err;
+
+	if (isz > E4_GOOD_OLD_INODE_SIZE) {
+		if (in->extra_isize % 4 ||
+		    E4_GOOD_OLD_INODE_SIZE + (size_t)in->extra_isize > isz)
+			return -EINVAL;
+		e4_put_le16(r, isz, E4_I_EXTRA_ISIZE, in->extra_isize);
+		fits += in->extra_isize;
+	}
+#define FITS(off) ((size_t)(off) + 4 <= fits)
+	err = encode_blocks(fs, in->blocks_512, &flags, r, isz);
+	if (err)
+		return err;
+	if (in->file_acl >> 32 && !(fs->feature_incompat & E4_INCOMPAT_64BIT))
+		return -EINVAL;
+	e4_put_le16(r, isz, E4_I_MODE, in->mode);
+	e4_put_le16(r, isz, E4_I_UID, (uint16_t)in->uid);
+	e4_put_le16(r, isz, E4_I_UID_HIGH, (uint16_t)(in->uid >> 16));
+	e4_put_le16(r, isz, E4_I_GID, (uint16_t)in->gid);
+	e4_put_le16(r, isz, E4_I_GID_HIGH, (uint16_t)(in->gid >> 16));
+	e4_put_le16(r, isz, E4_I_LINKS_COUNT, (uint16_t)in->links);
+	e4_put_le32(r, isz, E4_I_FLAGS, flags);
+	e4_put_le32(r, isz, E4_I_GENERATION, in->generation);
+	e4_put_le32(r, isz, E4_I_DTIME, in->dtime);
+	e4_put_le32(r, isz, E4_I_SIZE_LO, (uint32_t)in->size);
+	e4_put_le32(r, isz, E4_I_SIZE_HIGH, (uint32_t)(in->size >> 32));
+	e4_put_le32(r, isz, E4_I_FILE_ACL_LO, (uint32_t)in->file_acl);
+	if (fs->feature_incompat & E4_INCOMPAT_64BIT)
+		e4_put_le16(r, isz, E4_I_FILE_ACL_HIGH,
+			    (uint16_t)(in->file_acl >> 32));
+
+	e4_time_encode(in->atime, FITS(E4_I_ATIME_EXTRA), &base, &extra);
+	e4_put_le32(r, isz, E4_I_ATIME, base);
+	if (FITS(E4_I_ATIME_EXTRA))
+		e4_put_le32(r, isz, E4_I_ATIME_EXTRA, extra);
+	e4_time_encode(in->mtime, FITS(E4_I_MTIME_EXTRA), &base, &extra);
+	e4_put_le32(r, isz, E4_I_MTIME, base);
+	if (FITS(E4_I_MTIME_EXTRA))
+		e4_put_le32(r, isz, E4_I_MTIME_EXTRA, extra);
+	e4_time_encode(in->ctime, FITS(E4_I_CTIME_EXTRA), &base, &extra);
+	e4_put_le32(r, isz, E4_I_CTIME, base);
+	if (FITS(E4_I_CTIME_EXTRA))
+		e4_put_le32(r, isz, E4_I_CTIME_EXTRA, extra);
+	if (FITS(E4_I_CRTIME)) {
+		e4_time_encode(in->crtime, FITS(E4_I_CRTIME_EXTRA), &base,
+			       &extra);
+		e4_put_le32(r, isz, E4_I_CRTIME, base);
+		if (FITS(E4_I_CRTIME_EXTRA))
+			e4_put_le32(r, isz, E4_I_CRTIME_EXTRA, extra);
+	}
+	e4_put_le32(r, isz, E4_I_VERSION_LO, (uint32_t)in->version);
+	if (FITS(E4_I_VERSION_HI))
+		e4_put_le32(r, isz, E4_I_VERSION_HI, (uint32_t)(in->version >> 32));
+	if (FITS(E4_I_PROJID))
+		e4_put_le32(r, isz, E4_I_PROJID, in->projid);
+#undef FITS
+	e4_copy_in(r, isz, E4_I_BLOCK, in->i_block, E4_I_BLOCK_SIZE);
+	if (type == E4_S_IFCHR || type == E4_S_IFBLK)
+		encode_rdev(in, r, isz);
+	return 0;
+}
+
 int e4_inode_read(struct e4_fs *fs, uint32_t ino, struct e4_inode *out)
 {
 	return e4_inode_load(fs, ino, out, false);
@@ -324,7 +491,7 @@ int e4_inode_load(struct e4_fs *fs, uint32_t ino, struct e4_inode *out,
 	if (isz > E4_GOOD_OLD_INODE_SIZE)
 		out->extra_isize = e4_le16(r, isz, E4_I_EXTRA_ISIZE);
 	decode(fs, r, isz, out);
-	out->record_digest = record_digest(fs, r);
+	out->record_digest = e4_inode_record_digest(fs, r);
 	if (out->links == 0 && unlinked_ok)
 		goto out;
 	if (out->links == 0 && e4_inode_is_deleted_orphan(fs, ino)) {

@@ -77,6 +77,7 @@ struct e4_fs {
 
 	struct e4_journal *journal;	/* replayed journal overlay, or NULL */
 	struct e4_icache *icache;	/* in-core inodes (src/fs/icache.c) */
+	struct e4_writer *writer;	/* while writable (src/fs/writer.c) */
 	uint64_t record_seed;		/* of e4_inode.record_digest */
 	struct e4_block_set *orphans;	/* deleted orphans, hidden (orphan.c) */
 
@@ -231,6 +232,13 @@ int e4_group_metadata(struct e4_fs *fs, uint32_t g, enum e4_meta_scope scope,
 		      e4_meta_cb cb, void *ctx);
 /* Read, checksum and validate the descriptor of group @g (GD1-GD5). */
 int e4_group_get(struct e4_fs *fs, uint32_t g, struct e4_group *out);
+/* Where group @g's descriptor sits in its descriptor block. */
+size_t e4_group_desc_offset(const struct e4_fs *fs, uint32_t g);
+/* Write @gd's counters, flags (when meaningful) and bitmap checksums (with
+ * metadata_csum) into the raw descriptor @d; the rest of it is kept.  The
+ * gdt row's setter sets its checksum. */
+void e4_group_encode(const struct e4_fs *fs, const struct e4_group *gd,
+		     uint8_t *d);
 
 /* ---- bitmap.c --------------------------------------------------------- */
 
@@ -247,6 +255,13 @@ int e4_inode_bitmap_get(struct e4_fs *fs, uint32_t g, const struct e4_group *gd,
 			struct e4_buf **out);
 int e4_block_bitmap_get(struct e4_fs *fs, uint32_t g, const struct e4_group *gd,
 			struct e4_buf **out);
+/* A fresh inode bitmap for an INODE_UNINIT group: all free, padded. */
+void e4_inode_bitmap_init(const struct e4_fs *fs, uint8_t *data);
+/* The block bitmap a BLOCK_UNINIT group @g stands for (§11.3): its fixed
+ * metadata (e4_group_metadata's INSIDE view) and the clusters past the end
+ * of the file system in use, the rest free, padded.  @data is block_size
+ * bytes.  Fails only as reading descriptors fails. */
+int e4_block_bitmap_synth(struct e4_fs *fs, uint32_t g, uint8_t *data);
 /* The checksum of bitmap @data of kind E4_BUF_BLOCK_BITMAP or
  * E4_BUF_INODE_BITMAP, as its group descriptor stores it (§11.2). */
 uint32_t e4_bitmap_csum(const struct e4_fs *fs, enum e4_buf_kind kind,
@@ -259,6 +274,9 @@ uint32_t e4_bitmap_csum(const struct e4_fs *fs, enum e4_buf_kind kind,
  * inode (for the xattr code, which runs after e4_inode_read validated it). */
 int e4_inode_raw_get(struct e4_fs *fs, uint32_t ino, struct e4_buf **buf,
 		     size_t *off);
+/* The seeded digest of raw record @r (e4_inode.record_digest): every byte
+ * but i_dtime and the checksum. */
+uint64_t e4_inode_record_digest(const struct e4_fs *fs, const uint8_t *r);
 /* The raw record @inode was decoded from, as e4_inode_raw_get; -EIO
  * (logged) when the device now holds different bytes there. */
 int e4_inode_record_get(struct e4_fs *fs, const struct e4_inode *inode,
@@ -282,6 +300,17 @@ int e4_name_refused(struct e4_fs *fs, uint32_t dir, const char *name,
 		    int read_err);
 /* Decode a timestamp pair (§4.9). */
 struct e4_time e4_time_decode(uint32_t base, uint32_t extra, bool has_extra);
+/* Encode one, clamped to what the fields can hold (@extra 0 without the
+ * extra field). */
+void e4_time_encode(struct e4_time t, bool has_extra, uint32_t *base,
+		    uint32_t *extra);
+/* Write @in into its raw record @r (inode_size bytes): every field struct
+ * e4_inode holds, devices in the kernel's encoding; the rest of the record
+ * (osd fields, in-inode xattrs) is kept.  The inode-table row's setter
+ * does the checksum.  -EFBIG when i_blocks cannot be stored, -EINVAL for
+ * an extra_isize that does not fit or a 48-bit xattr block without 64bit. */
+int e4_inode_encode(const struct e4_fs *fs, const struct e4_inode *in,
+		    uint8_t *r);
 
 /* ---- block reads -------------------------------------------------------- */
 
@@ -299,6 +328,52 @@ int e4_read_data(struct e4_fs *fs, void *buf, size_t len, uint64_t off);
 bool e4_blocks_valid(const struct e4_fs *fs, uint64_t blk, uint64_t count);
 
 /* ---- extent.c / blockmap.c (called by e4_map_block in map.c) ---------- */
+
+/* Extent tree nodes, decoded and encoded entry by entry (§5.1); @node is a
+ * tree block or i_block, @size its bytes.  The writer of trees
+ * (src/fs/extent_tree.c) keeps to these. */
+struct e4_extent {
+	uint32_t lblk;
+	uint32_t len;		/* blocks, without the unwritten flag */
+	uint64_t pblk;
+	bool unwritten;
+};
+struct e4_ext_header {
+	uint16_t entries, max, depth;
+};
+void e4_ext_header_get(const uint8_t *node, size_t size,
+		       struct e4_ext_header *h);
+/* With the magic; eh_generation is left as it is. */
+void e4_ext_header_put(uint8_t *node, size_t size,
+		       const struct e4_ext_header *h);
+uint32_t e4_ext_key(const uint8_t *node, size_t size, unsigned i);
+uint64_t e4_ext_index_child(const uint8_t *node, size_t size, unsigned i);
+void e4_ext_index_put(uint8_t *node, size_t size, unsigned i, uint32_t key,
+		      uint64_t child);
+void e4_ext_leaf_get(const uint8_t *node, size_t size, unsigned i,
+		     struct e4_extent *out);
+void e4_ext_leaf_put(uint8_t *node, size_t size, unsigned i,
+		     const struct e4_extent *e);
+void e4_ext_move(uint8_t *node, size_t size, unsigned to, unsigned from,
+		 unsigned n);
+/* Entries a tree block holds (its eh_max), leaving room for the tail. */
+unsigned e4_ext_block_capacity(const struct e4_fs *fs);
+/*
+ * The path from the root to the leaf where @lblk is or would go, every node
+ * validated as a lookup validates it: level 0 is the root (in i_block),
+ * level path->depth the leaf.  At each level the entry whose key is the
+ * last <= @lblk (-1: @lblk is below the first key; the path then goes
+ * through the first child), and the end of the key range the level's node
+ * may cover.
+ */
+struct e4_ext_path {
+	unsigned depth;
+	uint64_t blk[E4_EXT_MAX_DEPTH + 1];	/* [0] unused: the root */
+	int idx[E4_EXT_MAX_DEPTH + 1];
+	uint64_t hi[E4_EXT_MAX_DEPTH + 1];
+};
+int e4_ext_path_find(struct e4_fs *fs, const struct e4_inode *inode,
+		     uint64_t lblk, struct e4_ext_path *path);
 
 int e4_extent_map(struct e4_fs *fs, const struct e4_inode *inode,
 		  uint64_t lblk, struct e4_mapping *out);
@@ -371,6 +446,46 @@ static inline uint32_t e4_rec_len_decode(uint16_t v, uint32_t block_size)
 	return (uint32_t)(v & 0xFFFC) | ((uint32_t)(v & 3) << 16);
 }
 
+/* Directory entries for the writer (src/fs/dir_write.c).  Offsets are
+ * inside one leaf block (block_size bytes); the caller keeps entries
+ * inside it. */
+struct e4_dirent_rec {
+	uint32_t ino;
+	uint32_t rec_len;	/* decoded */
+	uint8_t name_len;
+	uint8_t ftype;		/* 0 without the filetype feature */
+	const char *name;	/* in the block, not NUL-terminated */
+};
+/* The bytes an entry with a @name_len-byte name needs (§7.1). */
+static inline uint32_t e4_dirent_size(uint32_t name_len)
+{
+	return (E4_DIRENT_HEADER + name_len + 3u) & ~3u;
+}
+uint16_t e4_rec_len_encode(uint32_t len, uint32_t block_size);
+/* Where a leaf's entries end: its checksum tail, or the block's end. */
+uint32_t e4_dir_leaf_end(const struct e4_fs *fs);
+void e4_dirent_get(const struct e4_fs *fs, const uint8_t *blk, uint32_t off,
+		   struct e4_dirent_rec *e);
+void e4_dirent_put(const struct e4_fs *fs, uint8_t *blk, uint32_t off,
+		   uint32_t ino, uint32_t rec_len, const char *name,
+		   uint8_t name_len, uint8_t ftype);
+void e4_dirent_set_rec_len(const struct e4_fs *fs, uint8_t *blk, uint32_t off,
+			   uint32_t rec_len);
+/* An empty leaf: one unused entry over the area, and the tail. */
+void e4_dir_leaf_init(const struct e4_fs *fs, uint8_t *blk);
+/* Where entry @name is in block directory @dir: its logical block, its
+ * offset, and the offset of the entry before it in the block (UINT32_MAX
+ * when it is the first).  -ENOENT; -EOPNOTSUPP for an inline directory.
+ * The same walk as a linear lookup (every block verified). */
+struct e4_dir_slot {
+	uint64_t lblk;
+	uint32_t off, prev;
+	uint32_t ino;
+	uint8_t ftype;
+};
+int e4_dir_find_slot(struct e4_fs *fs, const struct e4_inode *dir,
+		     const char *name, size_t len, struct e4_dir_slot *slot);
+
 /* Blocks of a block-mapped directory: i_size / B (i_size_high counts only with
  * large_dir).  -EUCLEAN if the size is not a whole number of blocks. */
 int e4_dir_nblocks(struct e4_fs *fs, const struct e4_inode *dir,
@@ -397,6 +512,35 @@ int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
 int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 		    const char *name, size_t len, uint32_t *ino,
 		    uint8_t *ftype);
+/* The path through indexed directory @dir's index to the leaf where @name
+ * belongs (the writer adds it there), every index block verified: the
+ * index blocks from the root (lblk 0) down, the entry followed in each,
+ * their counts and limits, the name's hash and the effective hash
+ * version.  -EAGAIN when the directory is not indexed or its index is
+ * unusable (reported). */
+struct e4_dx_path {
+	unsigned levels;	/* indirect_levels: lblk[0..levels] */
+	uint64_t lblk[E4_DX_LEVELS_MAX_LARGEDIR];
+	uint32_t at[E4_DX_LEVELS_MAX_LARGEDIR];
+	uint32_t count[E4_DX_LEVELS_MAX_LARGEDIR];
+	uint32_t limit[E4_DX_LEVELS_MAX_LARGEDIR];
+	uint64_t leaf;
+	uint64_t nblocks;	/* the directory's blocks */
+	uint32_t hash;
+	unsigned version;
+};
+int e4_htree_find_path(struct e4_fs *fs, const struct e4_inode *dir,
+		       const char *name, size_t len, struct e4_dx_path *p);
+/* dx entries of the index block at logical block @lblk (the root at 0):
+ * entry 0's hash is 0 (its slot holds limit and count). */
+uint32_t e4_dx_count_offset(uint64_t lblk);
+uint32_t e4_dx_limit(const struct e4_fs *fs, uint64_t lblk);
+void e4_dx_entry_get(const uint8_t *blk, size_t size, uint64_t lblk,
+		     uint32_t i, uint32_t *hash, uint32_t *block);
+void e4_dx_entry_put(uint8_t *blk, size_t size, uint64_t lblk, uint32_t i,
+		     uint32_t hash, uint32_t block);
+void e4_dx_set_counts(uint8_t *blk, size_t size, uint64_t lblk,
+		      uint16_t limit, uint16_t count);
 
 /* ---- acl.c -------------------------------------------------------------- */
 
@@ -405,5 +549,53 @@ int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
  * *@why saying what is wrong. */
 ssize_t e4_acl_to_xattr(const uint8_t *disk, size_t disk_len, void *buf,
 			size_t size, const char **why);
+/* The other way (setxattr): -EINVAL for a value that is not a valid ACL
+ * (the kernel's answer), -ERANGE if @size is too small (it needs at most
+ * @len bytes). */
+ssize_t e4_acl_from_xattr(const uint8_t *x, size_t len, uint8_t *disk,
+			  size_t size);
+
+/* ---- xattr.c: the writer's side ------------------------------------------ */
+
+/* One attribute as the writer keeps it. */
+struct e4_xattr_item {
+	uint8_t index;
+	uint8_t name_len;
+	char name[E4_NAME_MAX];
+	uint32_t value_len;
+	uint8_t *value;		/* malloc'd (NULL when empty) */
+	uint32_t value_inum;	/* an EA inode holds the value */
+	bool in_block;		/* where it was read from */
+};
+struct e4_xattr_items {
+	struct e4_xattr_item *v;
+	size_t n, cap;
+	bool ibody_has_room;	/* the inode has an in-inode area */
+};
+/* Every attribute of @inode, both areas (system.data too), values copied,
+ * each area validated as a read validates it. */
+int e4_xattr_collect(struct e4_fs *fs, const struct e4_inode *inode,
+		     struct e4_xattr_items *out);
+void e4_xattr_items_free(struct e4_xattr_items *it);
+/* Split a full name into (index, suffix) as getxattr does. */
+int e4_xattr_name_parse(const char *name, uint8_t *index,
+			const char **suffix, size_t *suffix_len);
+/* Bytes @it takes in an area: its entry and its padded value. */
+size_t e4_xattr_item_size(const struct e4_xattr_item *it);
+/* Bytes of @inode's in-inode attribute area: from 128 + i_extra_isize to
+ * the record's end (0 when the record has no room past its fixed part). */
+size_t e4_xattr_ibody_size(const struct e4_fs *fs, const struct e4_inode *inode);
+/* Lay @n items out in the in-inode area @area (@size bytes: from 128 +
+ * extra_isize to the record's end): magic, entries, values from the end.
+ * -ENOSPC if they do not fit. */
+int e4_xattr_ibody_encode(const struct e4_fs *fs,
+			  struct e4_xattr_item *const *items, size_t n,
+			  uint8_t *area, size_t size);
+/* Lay @n items out in xattr block @blk (refcount 1), sorted as the
+ * format wants, with entry and block hashes; the row's setter does the
+ * checksum.  -ENOSPC if they do not fit. */
+int e4_xattr_block_encode(const struct e4_fs *fs,
+			  struct e4_xattr_item **items, size_t n,
+			  uint8_t *blk);
 
 #endif /* E4_ONDISK_H */

@@ -8,6 +8,7 @@ const struct e4_buf_ops *const e4_bops_table[] = {
 	&e4_bops_block_bitmap,
 	&e4_bops_inode_bitmap,
 	&e4_bops_inode_table,
+	&e4_bops_inode_new,
 	&e4_bops_extent,
 	&e4_bops_indirect,
 	&e4_bops_dir_leaf,

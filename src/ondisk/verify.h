@@ -11,7 +11,7 @@
  * block several owners reach (an inode-table block holds many inodes) is
  * verified again, and a bad part reported again, when the owner changes.  Writers change a private copy and
  * hand it to a transaction handle, which runs the row's write verifier and
- * checksum setter before the copy is published (src/fs/trans.c): a block
+ * checksum setter before the copy is published (src/tx/trans.c): a block
  * never leaves its writer unverified or with a stale checksum.
  */
 #ifndef E4_ONDISK_VERIFY_H
@@ -54,6 +54,8 @@ extern const struct e4_buf_ops e4_bops_gdt;		/* group.c */
 extern const struct e4_buf_ops e4_bops_block_bitmap;	/* bitmap.c */
 extern const struct e4_buf_ops e4_bops_inode_bitmap;	/* bitmap.c */
 extern const struct e4_buf_ops e4_bops_inode_table;	/* inode.c */
+extern const struct e4_buf_ops e4_bops_inode_new;	/* inode.c: a free
+							 * record taken */
 extern const struct e4_buf_ops e4_bops_extent;		/* extent.c */
 extern const struct e4_buf_ops e4_bops_indirect;	/* blockmap.c */
 extern const struct e4_buf_ops e4_bops_dir_leaf;	/* dir.c */

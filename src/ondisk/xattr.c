@@ -264,6 +264,13 @@ out:
 
 /* ---- the two areas ----------------------------------------------------- */
 
+size_t e4_xattr_ibody_size(const struct e4_fs *fs, const struct e4_inode *inode)
+{
+	size_t start = E4_GOOD_OLD_INODE_SIZE + (size_t)inode->extra_isize;
+
+	return fs->inode_size > start ? fs->inode_size - start : 0;
+}
+
 /*
  * Get the in-inode area of @inode.  Returns 1 and holds *@buf when the area
  * exists and validated, 0 when the inode has none.
@@ -728,4 +735,218 @@ int e4_xattr_list(struct e4_fs *fs, const struct e4_inode *inode,
 	rc = xa_area_list(&a, cb, ctx);
 	e4_meta_put(fs, b);
 	return rc;
+}
+
+/* ---- the writer's side ------------------------------------------------------ */
+
+int e4_xattr_name_parse(const char *name, uint8_t *index,
+			const char **suffix, size_t *suffix_len)
+{
+	return xa_parse_name(name, index, suffix, suffix_len);
+}
+
+void e4_xattr_items_free(struct e4_xattr_items *it)
+{
+	for (size_t i = 0; i < it->n; i++)
+		free(it->v[i].value);
+	free(it->v);
+	it->v = NULL;
+	it->n = it->cap = 0;
+}
+
+/* Copy the entries of validated area @a into @out. */
+static int xa_area_collect(const struct xa_area *a, struct e4_xattr_items *out)
+{
+	bool in_block = a->blk != 0;
+
+	size_t pos = a->first;
+
+	while (e4_le32(a->p, a->size, pos) != 0) {
+		struct e4_xattr_item *it;
+		struct xa_entry e;
+
+		xa_entry_decode(a, pos, &e);
+		pos += xa_entry_size(e.name_len);
+		if (out->n == out->cap) {
+			size_t cap = out->cap ? out->cap * 2 : 8;
+			struct e4_xattr_item *v = realloc(out->v,
+							  cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			out->v = v;
+			out->cap = cap;
+		}
+		it = &out->v[out->n];
+		memset(it, 0, sizeof(*it));
+		it->index = e.index;
+		it->in_block = in_block;
+		it->name_len = e.name_len;
+		memcpy(it->name, e.name, e.name_len);
+		it->value_inum = e.value_inum;
+		it->value_len = e.value_size;
+		if (!e.value_inum && e.value_size) {
+			it->value = malloc(e.value_size);
+			if (!it->value)
+				return -ENOMEM;
+			/* the area was validated: the value lies inside */
+			memcpy(it->value, a->p + a->value_base + e.value_offs,
+			       e.value_size);
+		}
+		out->n++;
+	}
+	return 0;
+}
+
+int e4_xattr_collect(struct e4_fs *fs, const struct e4_inode *inode,
+		     struct e4_xattr_items *out)
+{
+	struct xa_area a;
+	struct e4_buf *b;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->ibody_has_room = fs->inode_size > E4_GOOD_OLD_INODE_SIZE &&
+		inode->extra_isize &&
+		fs->inode_size - E4_GOOD_OLD_INODE_SIZE - inode->extra_isize >=
+			XA_MIN_IBODY;
+	rc = xa_ibody_get(fs, inode, &b, &a);
+	if (rc > 0) {
+		rc = xa_area_collect(&a, out);
+		e4_meta_put(fs, b);
+	}
+	if (rc >= 0) {
+		rc = xa_block_get(fs, inode, &b, &a);
+		if (rc > 0) {
+			rc = xa_area_collect(&a, out);
+			e4_meta_put(fs, b);
+		}
+	}
+	if (rc < 0)
+		e4_xattr_items_free(out);
+	return rc < 0 ? rc : 0;
+}
+
+static size_t xa_value_size(uint32_t len)
+{
+	return ((size_t)len + E4_XATTR_PAD - 1) & ~(size_t)(E4_XATTR_PAD - 1);
+}
+
+size_t e4_xattr_item_size(const struct e4_xattr_item *it)
+{
+	return xa_entry_size(it->name_len) +
+	       (it->value_inum ? 0 : xa_value_size(it->value_len));
+}
+
+/* §9.5 */
+static uint32_t xa_entry_hash(const struct e4_xattr_item *it)
+{
+	uint32_t h = 0;
+
+	for (size_t i = 0; i < it->name_len; i++)
+		h = (h << 5) ^ (h >> 27) ^ (uint8_t)it->name[i];
+	for (size_t i = 0; !it->value_inum && i < it->value_len; i += 4) {
+		uint8_t w[4] = { 0 };
+
+		memcpy(w, it->value + i, it->value_len - i < 4 ?
+					 it->value_len - i : 4);
+		h = (h << 16) ^ (h >> 16) ^ e4_le32(w, 4, 0);
+	}
+	return h;
+}
+
+/* Entries from @first, values down from @size (relative to @base); the
+ * terminator after the last entry. */
+static int xa_layout(struct e4_xattr_item *const *items, size_t n,
+		     uint8_t *p, size_t size, size_t first, size_t base,
+		     bool hashes)
+{
+	size_t pos = first, vend = size;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct e4_xattr_item *it = items[i];
+		size_t esz = xa_entry_size(it->name_len);
+		size_t vsz = it->value_inum ? 0 : xa_value_size(it->value_len);
+		size_t voff = 0;
+
+		if (vend < vsz || pos + esz + E4_XATTR_END_SIZE > vend - vsz)
+			return -ENOSPC;
+		if (vsz) {
+			vend -= vsz;
+			memset(p + vend, 0, vsz);
+			memcpy(p + vend, it->value, it->value_len);
+			voff = vend - base;
+		}
+		memset(p + pos, 0, esz);
+		p[pos + E4_XATTR_E_NAME_LEN] = it->name_len;
+		p[pos + E4_XATTR_E_NAME_INDEX] = it->index;
+		e4_put_le16(p, size, pos + E4_XATTR_E_VALUE_OFFS, (uint16_t)voff);
+		e4_put_le32(p, size, pos + E4_XATTR_E_VALUE_INUM, it->value_inum);
+		e4_put_le32(p, size, pos + E4_XATTR_E_VALUE_SIZE, it->value_len);
+		e4_put_le32(p, size, pos + E4_XATTR_E_HASH,
+			    hashes || it->value_inum ? xa_entry_hash(it) : 0);
+		memcpy(p + pos + E4_XATTR_E_NAME, it->name, it->name_len);
+		pos += esz;
+	}
+	e4_put_le32(p, size, pos, 0);	/* the terminator */
+	return 0;
+}
+
+int e4_xattr_ibody_encode(const struct e4_fs *fs,
+			  struct e4_xattr_item *const *items, size_t n,
+			  uint8_t *area, size_t size)
+{
+	(void)fs;
+	if (size < XA_MIN_IBODY)
+		return n ? -ENOSPC : 0;
+	memset(area, 0, size);
+	if (n == 0)
+		return 0;	/* no magic: no attributes (mkfs leaves it so) */
+	e4_put_le32(area, size, E4_XATTR_H_MAGIC, E4_XATTR_MAGIC);
+	/* in-inode values are relative to the first entry (§9.2); the
+	 * kernel writes hash 0 there */
+	return xa_layout(items, n, area, size, E4_XATTR_IBODY_HEADER,
+			 E4_XATTR_IBODY_HEADER, false);
+}
+
+static int xa_item_cmp(const void *x, const void *y)
+{
+	const struct e4_xattr_item *a = *(struct e4_xattr_item *const *)x;
+	const struct e4_xattr_item *b = *(struct e4_xattr_item *const *)y;
+
+	if (a->index != b->index)
+		return a->index - b->index;
+	if (a->name_len != b->name_len)
+		return a->name_len - b->name_len;
+	return memcmp(a->name, b->name, a->name_len);
+}
+
+int e4_xattr_block_encode(const struct e4_fs *fs,
+			  struct e4_xattr_item **items, size_t n, uint8_t *blk)
+{
+	size_t size = fs->block_size, pos = E4_XATTR_BLOCK_HEADER;
+	uint32_t h = 0;
+	int rc;
+
+	qsort(items, n, sizeof(*items), xa_item_cmp);
+	memset(blk, 0, size);
+	e4_put_le32(blk, size, E4_XATTR_H_MAGIC, E4_XATTR_MAGIC);
+	e4_put_le32(blk, size, E4_XATTR_H_REFCOUNT, 1);
+	e4_put_le32(blk, size, E4_XATTR_H_BLOCKS, 1);
+	rc = xa_layout(items, n, blk, size, E4_XATTR_BLOCK_HEADER, 0, true);
+	if (rc < 0)
+		return rc;
+	/* §9.5: the block hash over the entries' hashes in table order */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t eh = e4_le32(blk, size, pos + E4_XATTR_E_HASH);
+
+		if (eh == 0) {
+			h = 0;
+			break;
+		}
+		h = (h << 16) ^ (h >> 16) ^ eh;
+		pos += xa_entry_size(items[i]->name_len);
+	}
+	e4_put_le32(blk, size, E4_XATTR_H_HASH, h);
+	return 0;
 }

@@ -3,7 +3,7 @@
  * The cross-reference mutator (xref.h) as an AFL++ custom mutator library:
  *   AFL_CUSTOM_MUTATOR_LIBRARY=BUILD/xref-mutator.so E4_XREF_HARNESS=inode \
  *       afl-fuzz ... -- BUILD/fuzz_inode
- * $E4_XREF_HARNESS names the harness (walk, e4img, sb, gdt, inode,
+ * $E4_XREF_HARNESS names the harness (walk, e4img, write, sb, gdt, inode,
  * extent, dirblock, htree, xattr, journal, orphan): its input format says
  * where the reference fields are.  AFL++ runs its own mutations as well
  * (unless AFL_CUSTOM_MUTATOR_ONLY), so every call here is a cross-reference
@@ -43,7 +43,8 @@ void *afl_custom_init(void *afl, unsigned int seed)
 		return NULL;
 	}
 	m->rng = seed | 1;
-	if (!strcmp(h, "walk") || !strcmp(h, "e4img")) {	/* whole images */
+	if (!strcmp(h, "walk") || !strcmp(h, "e4img") ||
+	    !strcmp(h, "write")) {	/* whole images */
 		m->describe = e4_xref_describe_image;
 	} else if (!strcmp(h, "journal")) {
 		e4_fuzz_journal_init();

@@ -11,7 +11,7 @@
 #
 # Every mode compiles the library from source with E4_STRICT_BOUNDS (an
 # out-of-range accessor traps) and links it alone: every .c of src/io,
-# src/ondisk, src/check and, where they exist, src/util and src/fs (so a new
+# src/ondisk, src/check and, where they exist, src/util, src/tx, src/alloc and src/fs (so a new
 # library file needs no edit here); no FUSE, except the fuse harness, which
 # links the front end's request engine when present, and the e4img harness,
 # which links e4img's commands (src/e4img/ls.c and show.c, not main.c).  Every harness runs
@@ -64,7 +64,7 @@ zstd -q -d -f "$here/journal-template.img.zst" -o "$out/journal-template.img"
 zstd -q -d -f "$here/orphan-template.img.zst" -o "$out/orphan-template.img"
 
 lib_srcs=
-for d in io ondisk check util fs; do
+for d in io ondisk check util tx alloc fs; do
 	[ -d "$top/src/$d" ] || continue
 	lib_srcs="$lib_srcs $(ls "$top/src/$d"/*.c)"
 done
@@ -75,7 +75,7 @@ if [ -d "$top/src/util" ] || grep -qs 'xxhash\.h' $lib_srcs; then
 fi
 # the harnesses' own code, linked into every harness (it is small)
 fuzz_srcs="walk.c splice.c resource.c xref.c journal_fuzz.c orphan_fuzz.c
-	template_io.c"
+	template_io.c write_fuzz.c"
 objs=
 for s in $lib_srcs; do
 	o=$out/obj/lib_$(basename "$(dirname "$s")")_$(basename "${s%.c}").o
@@ -96,7 +96,7 @@ if [ -n "$driver" ]; then
 	objs="$objs $out/obj/driver.o"
 fi
 
-harnesses="walk sb gdt inode extent dirblock htree xattr journal orphan"
+harnesses="walk sb gdt inode extent dirblock htree xattr journal orphan write"
 for h in $harnesses; do
 	$CC $cflags -c "$here/fuzz_$h.c" -o "$out/obj/fuzz_$h.o"
 	$CC $ldflags -o "$out/fuzz_$h" "$out/obj/fuzz_$h.o" $objs $libs

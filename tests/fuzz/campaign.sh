@@ -8,7 +8,8 @@
 #          FUZZER=libfuzzer)
 #   SEEDS  a `mk-seeds.sh` output (plus BUILD/seeds for the structures,
 #          the journal and the orphan harness; tests/fuzz/seeds/fuse); the
-#          e4img harness takes the walk harness's seeds (whole images)
+#          e4img and write harnesses take the walk harness's seeds (whole
+#          images)
 #   OUT    fuzzer output, one directory per harness
 # Environment:
 #   FUZZER=afl|libfuzzer   (default afl)
@@ -35,7 +36,8 @@ mkdir -p "$out"
 for h in "$@"; do
 	in=$seeds/$h
 	[ -d "$in" ] || in=$build/seeds/$h
-	[ "$h" = e4img ] && [ ! -d "$in" ] && in=$seeds/walk
+	# e4img and write take whole images, as walk does
+	case $h in e4img|write) [ -d "$in" ] || in=$seeds/walk ;; esac
 	echo "=== $h ($fuzzer, xref=$xref): $secs s from $in"
 	case $fuzzer in
 	afl)

@@ -3,7 +3,11 @@
  * fsdiff: compare two mounted trees entry by entry with ordinary system
  * calls, the way any program sees them.
  *
- *   fsdiff [-q] [-n] TREE REFERENCE     (-q: quiet, -n: no SEEK_HOLE map)
+ *   fsdiff [-q] [-n] [-w] TREE REFERENCE
+ *   (-q: quiet, -n: no SEEK_HOLE map, -w: the two trees were written
+ *   independently, by the same workload: what two allocators and two
+ *   clocks decide is not compared: inode numbers, st_blocks, ctime and
+ *   birth time, and the size of directories)
  *
  * TREE is an e4fuse mount, REFERENCE the kernel's `mount -o loop,ro` of the
  * same image.  For every entry: the set of names and their d_type, type and
@@ -33,6 +37,7 @@ static unsigned mismatches;
 static unsigned long entries;
 static bool quiet;
 static bool check_seek = true;
+static bool independent;
 static char *buf_a, *buf_b;
 
 static void mismatch(const char *path, const char *fmt, ...)
@@ -147,15 +152,20 @@ static void cmp_attrs(const char *rel, const struct statx *a,
 	CMPF(stx_mode, "mode");
 	CMPF(stx_uid, "uid");
 	CMPF(stx_gid, "gid");
-	CMPF(stx_size, "size");
+	if (!independent || !S_ISDIR(a->stx_mode))
+		CMPF(stx_size, "size");
 	CMPF(stx_nlink, "nlink");
-	CMPF(stx_ino, "ino");
-	CMPF(stx_blocks, "blocks");
+	if (!independent) {
+		CMPF(stx_ino, "ino");
+		CMPF(stx_blocks, "blocks");
+	}
 	CMPF(stx_rdev_major, "rdev major");
 	CMPF(stx_rdev_minor, "rdev minor");
 #undef CMPF
 	cmp_time(rel, "atime", a->stx_atime, b->stx_atime);
 	cmp_time(rel, "mtime", a->stx_mtime, b->stx_mtime);
+	if (independent)
+		return;
 	cmp_time(rel, "ctime", a->stx_ctime, b->stx_ctime);
 	if ((a->stx_mask & STATX_BTIME) != (b->stx_mask & STATX_BTIME))
 		mismatch(rel, "birth time %s vs %s",
@@ -425,11 +435,13 @@ int main(int argc, char **argv)
 			quiet = true;
 		else if (!strcmp(argv[i], "-n"))
 			check_seek = false;
+		else if (!strcmp(argv[i], "-w"))
+			independent = true;
 		else
 			break;
 	}
 	if (argc - i != 2) {
-		fprintf(stderr, "usage: fsdiff [-q] [-n] TREE REFERENCE\n");
+		fprintf(stderr, "usage: fsdiff [-q] [-n] [-w] TREE REFERENCE\n");
 		return 2;
 	}
 	buf_a = malloc(CHUNK);

@@ -32,7 +32,7 @@ server_pids() {
 
 # ---- detach: the parent returns 0 with the mount live ----------------------
 D=$(new_dir)
-if timeout 30 "$E4FUSE" "$img" "$D"; then
+if timeout 30 "$E4FUSE" -o ro "$img" "$D"; then
 	check "daemon: mounted when the parent returns" is_mounted "$D"
 	check "daemon: file readable at once" cmp -s "$D/$file" "$D/$file"
 	pid=$(server_pids "$D")
@@ -112,7 +112,16 @@ refuse "random image" "random.img" "$W/random.img"
 mkfs.vfat -C "$W/vfat.img" 8192 >/dev/null 2>&1 && refuse "vfat image" "vfat.img" "$W/vfat.img"
 head -c 64M "$img" > "$W/trunc.img"
 refuse "truncated image" "truncated" "$W/trunc.img"
-refuse "rw refused" "read-write" -o rw "$img"
+# read-write (the default) is refused, naming why, where it cannot be
+mkfs.ext4 -q -F -O quota "$W/quota.img" 16M
+refuse "rw: feature not written yet" "quota" "$W/quota.img"
+mkfs.ext4 -q -F "$W/plain.img" 16M
+if rodev=$(losetup -r -f --show "$W/plain.img" 2>/dev/null); then
+	refuse "rw: read-only device" "-o ro" -o rw "$rodev"
+	losetup -d "$rodev"
+else
+	record "rw: read-only device (losetup -r)" 1
+fi
 refuse "unknown option" "unknown option" -o frobnicate "$img"
 refuse "directory as image" "not a regular file or block device" "$W"
 out=$(timeout 10 "$E4FUSE" "$img" "$W/no-such-dir" 2>&1)

@@ -76,12 +76,13 @@ wait_for() {
 
 # fuse_start IMAGE [e4fuse options...]: mount in the foreground mode in the
 # background; sets FDIR (mount point) and FPID.  Returns 1 if not mounted
-# within 10 s.
+# within 10 s.  Read-only unless the options say rw (the tests that read
+# must not change their images).
 fuse_start() {
 	local img=$1
 	shift
 	FDIR=$(new_dir)
-	"$E4FUSE" -f "$@" "$img" "$FDIR" 2>> "${FUSE_LOG:-/dev/stderr}" &
+	"$E4FUSE" -f -o ro "$@" "$img" "$FDIR" 2>> "${FUSE_LOG:-/dev/stderr}" &
 	FPID=$!
 	m_pids="$m_pids $FPID"
 	wait_for 100 is_mounted "$FDIR" && return 0

@@ -2,12 +2,12 @@
 # The layers depend one way (docs/architecture.md): a file includes headers
 # of its own layer and of the layers below it, and nothing of FUSE is
 # included below src/fuse/.  Layers, lowest first:
-#   util io ondisk fs check e4img   (libe4 and its tool)
+#   util io ondisk tx alloc fs check e4img   (libe4 and its tool)
 #   fuse                            (the front end, over libe4)
 # include/e4/ is libe4's public interface and may be included anywhere.
 set -eu
 src=${E4_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-order="util io ondisk fs check e4img fuse"
+order="util io ondisk tx alloc fs check e4img fuse"
 # The one allowed upward include: the file system object owns the in-core
 # inode cache's lifetime (created at open, freed at close).
 allowed="src/ondisk/fs.c:fs/icache.h"

@@ -86,6 +86,31 @@ static void test_changes_seen_everywhere(void **state)
 	tu_close(fs);	/* frees it */
 }
 
+/* A snapshot by the thread that holds the inode for writing (a name in
+ * the directory it changes naming that directory) reads it and leaves
+ * the writer's lock held, released once. */
+static void test_snapshot_by_writer(void **state)
+{
+	struct e4_fs *fs;
+	struct e4_ino *ip;
+	struct e4_inode snap;
+
+	(void)state;
+	assert_int_equal(tu_open(img, &fs), 0);
+	assert_int_equal(e4_iget(fs, E4_ROOT_INO, &ip), 0);
+	e4_ino_lock(ip);
+	ip->inode.size = 8192;
+	e4_ino_snapshot(ip, &snap);
+	assert_int_equal(snap.size, 8192);
+	/* still held: another thread could not take it now */
+	assert_int_equal(pthread_rwlock_tryrdlock(&ip->lock), EBUSY);
+	e4_ino_unlock(ip);
+	assert_int_equal(pthread_rwlock_trywrlock(&ip->lock), 0);
+	assert_int_equal(pthread_rwlock_unlock(&ip->lock), 0);
+	e4_iput(fs, ip);
+	tu_close(fs);
+}
+
 static void test_named(void **state)
 {
 	struct e4_fs *fs;
@@ -160,6 +185,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_and_freed),
 		cmocka_unit_test(test_changes_seen_everywhere),
+		cmocka_unit_test(test_snapshot_by_writer),
 		cmocka_unit_test(test_named),
 		cmocka_unit_test(test_concurrent),
 	};

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Transaction handles (src/fs/trans.c) on a real image: what a handle
+ * Transaction handles (src/tx/trans.c) on a real image: what a handle
  * dirties is published at once, reaches the device only at commit, in
  * block order, once per block; verifiers run before a block leaves the
  * writer; credits are enforced; two handles never change one block at
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/trans.h"
+#include "tx/trans.h"
 #include "ondisk/ondisk.h"
 #include "testutil.h"
 

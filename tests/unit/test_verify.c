@@ -376,6 +376,37 @@ static void test_inode_table(void **state)
 	tu_close(fs);
 }
 
+/* A record being given to a new inode: whatever the free record holds is
+ * accepted on read (it is never read), what is written is held to the
+ * inode-table rules, and its checksum is the one the inode-table row
+ * then accepts. */
+static void test_inode_new(void **state)
+{
+	uint32_t ino = tu_ino_of(img, "/a");
+	uint64_t off = tu_inode_offset(img, ino);
+	struct e4_fs *fs = open_img(img);
+	struct e4_owner o = { .ino = ino };
+	struct e4_buf *b = load(fs, off / fs->block_size);
+	size_t r = (size_t)(off % fs->block_size);
+
+	(void)state;
+	memset(b->data + r, 0xA5, fs->inode_size);	/* garbage */
+	assert_int_equal(e4_bops_inode_new.verify_read(fs, b, &o), 0);
+	tu_log_clear();
+	assert_int_equal(e4_bops_inode_new.verify_write(fs, b, &o), -EUCLEAN);
+	tu_assert_rule_any(E4_RULE_IN3);
+	memset(b->data + r, 0, fs->inode_size);
+	e4_put_le16(b->data, b->size, r + E4_I_MODE, 0100644);
+	e4_put_le16(b->data, b->size, r + E4_I_EXTRA_ISIZE, 32);
+	assert_int_equal(e4_bops_inode_new.verify_write(fs, b, &o), 0);
+	e4_bops_inode_new.csum_set(fs, b, &o);
+	tu_log_clear();
+	assert_int_equal(e4_bops_inode_table.verify_read(fs, b, &o), 0);
+	assert_no_csum_report();
+	unload(b);
+	tu_close(fs);
+}
+
 static void test_extent(void **state)
 {
 	uint32_t ino;
@@ -622,7 +653,8 @@ static void test_every_row(void **state)
 {
 	static const struct e4_buf_ops *const tested[] = {
 		&e4_bops_superblock, &e4_bops_gdt, &e4_bops_block_bitmap,
-		&e4_bops_inode_bitmap, &e4_bops_inode_table, &e4_bops_extent,
+		&e4_bops_inode_bitmap, &e4_bops_inode_table,
+		&e4_bops_inode_new, &e4_bops_extent,
 		&e4_bops_indirect, &e4_bops_dir_leaf, &e4_bops_dx_node,
 		&e4_bops_xattr, &e4_bops_orphan, &e4_bops_jbd2_sb,
 		&e4_bops_jbd2_tail, &e4_bops_jbd2_commit,
@@ -695,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_block_bitmap),
 		cmocka_unit_test(test_inode_bitmap),
 		cmocka_unit_test(test_inode_table),
+		cmocka_unit_test(test_inode_new),
 		cmocka_unit_test(test_extent),
 		cmocka_unit_test(test_indirect),
 		cmocka_unit_test(test_dir_leaf),

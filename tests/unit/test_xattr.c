@@ -25,22 +25,6 @@ static char *oracle_dir;
 
 /* ---- image building ------------------------------------------------------ */
 
-static bool can_loop_mount(void)
-{
-	static int cached = -1;
-
-	if (cached < 0) {
-		char *img = tu_mkfs("probe.img", "-b 4096", NULL, "8M");
-		char *r = tu_sh_out("mkdir -p '%s/mnt' && mount -o loop '%s' '%s/mnt' "
-				    ">/dev/null 2>&1 && umount '%s/mnt' && echo yes",
-				    tu_tmpdir(), img, tu_tmpdir(), tu_tmpdir());
-		cached = strncmp(r, "yes", 3) == 0;
-		free(r);
-		free(img);
-	}
-	return cached;
-}
-
 /* Mount @img, run @script inside the mount point ($O = oracle dir), save the
  * getfattr output of @files, unmount. */
 static void kernel_populate(const char *img, const char *tag,
@@ -72,7 +56,7 @@ static const char basic_files[] = "small ns blk many s1 s2 acl dacl plain";
 static int group_setup(void **state)
 {
 	(void)state;
-	if (!can_loop_mount())
+	if (!tu_can_loop_mount())
 		return 0;
 	oracle_dir = tu_sh_out("d='%s/oracle'; mkdir -p \"$d\"; printf %%s \"$d\"",
 			       tu_tmpdir());
@@ -93,7 +77,7 @@ static int group_setup(void **state)
 
 #define NEED_MOUNT()                                                    \
 	do {                                                            \
-		if (!can_loop_mount())                                  \
+		if (!tu_can_loop_mount())                                  \
 			tu_skip("no loop mounts");                      \
 	} while (0)
 

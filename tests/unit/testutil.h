@@ -53,7 +53,8 @@ void tu_peek(const char *img, uint64_t off, void *bytes, size_t n);
 uint32_t tu_peek_le32(const char *img, uint64_t off);
 uint16_t tu_peek_le16(const char *img, uint64_t off);
 
-/* Run `debugfs -w -R '<cmd>' img` (fails the test on error). */
+/* Run debugfs -w on img with <cmd>'s lines as its commands, all in one
+ * open (fails the test on error). */
 void tu_debugfs(const char *img, const char *cmd);
 /* Run `debugfs -R '<cmd>' img` and return its output (malloc'd). */
 char *tu_debugfs_out(const char *img, const char *cmd);
@@ -135,6 +136,11 @@ void tu_assert_rule_any(enum e4_rule rule);
 		skip();               \
 	} while (0)
 void tu_note_skip(const char *why);
+/* Whether this machine loop-mounts an ext4 image (probed once). */
+bool tu_can_loop_mount(void);
+/* Run shell @checks with $m the kernel's read-only loop mount of @img; the
+ * test fails if they do.  Noted as skipped without loop mounts. */
+void tu_kernel_expect(const char *img, const char *checks);
 /* main's status: return tu_result(cmocka_run_group_tests(...)); */
 int tu_result(int failed);
 

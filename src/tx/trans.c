@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/trans.h"
+#include "tx/trans.h"
 #include "ondisk/ondisk.h"
 #include "util/hmap.h"
 
@@ -27,11 +27,14 @@ struct e4_txm {
 	uint64_t next_tid;
 	bool committing;	/* one commit at a time, in order */
 	bool failed;		/* a commit failed: no more changes */
+	bool aborted;		/* the running transaction is never written */
 	struct e4_hmap *owned;	/* blk -> handle holding a private copy */
 	unsigned max_credits;
 	size_t dirty_limit;
 	struct e4_tx_writer writer;
 	struct e4_txm_stats stats;
+	void (*on_commit)(void *ctx, uint64_t tid);
+	void *on_commit_ctx;
 };
 
 /* ---- writing a transaction in place (no journal) -------------------- */
@@ -78,6 +81,8 @@ int e4_txm_create(struct e4_fs *fs, const struct e4_txm_opts *opts,
 	return 0;
 }
 
+static void drop_tx(struct e4_txm *t, struct e4_tx *tx);
+
 void e4_txm_set_writer(struct e4_txm *t, const struct e4_tx_writer *w)
 {
 	pthread_mutex_lock(&t->lock);
@@ -92,11 +97,27 @@ int e4_txm_destroy(struct e4_txm *t)
 	if (!t)
 		return 0;
 	err = e4_txm_commit(t);
+	if (t->aborted && t->running)
+		drop_tx(t, t->running);	/* never written */
 	e4_hmap_free(t->owned);
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 	return err;
+}
+
+void e4_txm_on_commit(struct e4_txm *t, void (*fn)(void *ctx, uint64_t tid),
+		      void *ctx)
+{
+	pthread_mutex_lock(&t->lock);
+	t->on_commit = fn;
+	t->on_commit_ctx = ctx;
+	pthread_mutex_unlock(&t->lock);
+}
+
+uint64_t e4_handle_tid(const struct e4_handle *h)
+{
+	return h->tx->tid;
 }
 
 void e4_txm_get_stats(struct e4_txm *t, struct e4_txm_stats *out)
@@ -106,6 +127,23 @@ void e4_txm_get_stats(struct e4_txm *t, struct e4_txm_stats *out)
 	out->running_blocks = t->running ? e4_hmap_count(t->running->blocks) : 0;
 	out->running_tid = t->running ? t->running->tid : 0;
 	pthread_mutex_unlock(&t->lock);
+}
+
+/* Let go of @tx's versions without writing them. */
+static void drop_tx(struct e4_txm *t, struct e4_tx *tx)
+{
+	size_t pos = 0;
+	uint64_t blk;
+	void *slot;
+
+	while (e4_hmap_next(tx->blocks, &pos, &blk, &slot)) {
+		struct e4_buf *b = *(struct e4_buf **)slot;
+
+		e4_cache_unpin(t->fs->cache, b);
+		e4_cache_put(t->fs->cache, b);
+	}
+	e4_hmap_free(tx->blocks);
+	free(tx);
 }
 
 /* ---- commit ------------------------------------------------------------ */
@@ -132,14 +170,13 @@ static int commit_tx(struct e4_txm *t, struct e4_tx *tx)
 	while (e4_hmap_next(tx->blocks, &pos, &blk, &slot))
 		bufs[i++] = *(struct e4_buf **)slot;
 	qsort(bufs, n, sizeof(*bufs), by_block);
+	uint64_t tid = tx->tid;
+
 	err = n ? t->writer.commit(t->writer.ctx, bufs, n) : 0;
-	for (i = 0; i < n; i++) {
-		e4_cache_unpin(t->fs->cache, bufs[i]);
-		e4_cache_put(t->fs->cache, bufs[i]);
-	}
 	free(bufs);
-	e4_hmap_free(tx->blocks);
-	free(tx);
+	drop_tx(t, tx);
+	if (!err && t->on_commit)
+		t->on_commit(t->on_commit_ctx, tid);
 	pthread_mutex_lock(&t->lock);
 	t->stats.commits++;
 	t->stats.blocks_committed += n;
@@ -156,6 +193,8 @@ static int commit_locked(struct e4_txm *t)
 
 	if (!tx)
 		return 0;
+	if (t->aborted)
+		return -EROFS;
 	t->running = NULL;
 	while (tx->handles > 0 || t->committing)
 		pthread_cond_wait(&t->cond, &t->lock);
@@ -184,6 +223,52 @@ int e4_txm_commit(struct e4_txm *t)
 }
 
 /* ---- handles ------------------------------------------------------------ */
+
+void e4_handle_forget(struct e4_handle *h, uint64_t blk)
+{
+	struct e4_txm *t = h->txm;
+	struct e4_buf **slot;
+
+	pthread_mutex_lock(&t->lock);
+	slot = e4_hmap_get(h->tx->blocks, blk);
+	if (slot) {
+		struct e4_buf *b = *slot;
+
+		e4_hmap_remove(h->tx->blocks, blk);
+		e4_cache_unpin(t->fs->cache, b);
+		e4_cache_put(t->fs->cache, b);
+	}
+	pthread_mutex_unlock(&t->lock);
+	e4_cache_forget(t->fs->cache, blk);
+}
+
+void e4_txm_abort(struct e4_txm *t, int err)
+{
+	pthread_mutex_lock(&t->lock);
+	if (!t->aborted)
+		e4_log(t->fs, E4_LOG_ERROR,
+		       "transaction %llu aborted (%d): it is not written, the file system is read-only from now on",
+		       (unsigned long long)(t->running ? t->running->tid :
+					    t->next_tid), err);
+	t->aborted = true;
+	t->failed = true;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void e4_handle_abort(struct e4_handle *h, int err)
+{
+	e4_txm_abort(h->txm, err);
+}
+
+bool e4_txm_aborted(struct e4_txm *t)
+{
+	bool aborted;
+
+	pthread_mutex_lock(&t->lock);
+	aborted = t->aborted;
+	pthread_mutex_unlock(&t->lock);
+	return aborted;
+}
 
 int e4_handle_start(struct e4_txm *t, unsigned credits, struct e4_handle *h)
 {

@@ -90,9 +90,32 @@ int e4_handle_get_create_access(struct e4_handle *h, uint64_t blk,
 int e4_handle_dirty(struct e4_handle *h, struct e4_buf *copy);
 /* Drop the open copy unchanged. */
 void e4_handle_release(struct e4_handle *h, struct e4_buf *copy);
+/* Block @blk was freed by this handle's change: the version the running
+ * transaction holds is not written, and the cache forgets the block (a
+ * freed tree or directory block may come back as file data). */
+void e4_handle_forget(struct e4_handle *h, uint64_t blk);
+/*
+ * Abort: a change could not be completed and what its handle dirtied so far
+ * would leave the metadata inconsistent (a bitmap changed, its descriptor
+ * not).  The running transaction is never written (its versions stay
+ * pinned in the cache until the manager is destroyed), no handle starts
+ * again (-EROFS), and the image stays as the last commit left it: the
+ * file system goes read-only, as the kernel's does when jbd2 aborts.
+ */
+void e4_handle_abort(struct e4_handle *h, int err);
+/* The same from outside any handle (errors=remount-ro). */
+void e4_txm_abort(struct e4_txm *txm, int err);
+bool e4_txm_aborted(struct e4_txm *txm);
 /* End the handle; commits when the dirty limit is passed.  Returns the
  * commit's error, if it ran. */
 int e4_handle_stop(struct e4_handle *h);
+
+/* The transaction @h belongs to (ids grow with time). */
+uint64_t e4_handle_tid(const struct e4_handle *h);
+/* Call @fn(ctx, tid) after transaction @tid is durable (the allocator
+ * reuses what it freed only then). */
+void e4_txm_on_commit(struct e4_txm *txm, void (*fn)(void *ctx, uint64_t tid),
+		      void *ctx);
 
 /* Commit the running transaction now (fsync, unmount).  Waits for its
  * handles to stop. */

@@ -1,0 +1,200 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# bench/write-bench.sh [--reps N] [--servers "kernel fuse2fs e4fuse"]
+#                      [--out FILE]
+#
+# The write path against two references, in one run, each workload on a
+# fresh image (mkfs.ext4, 4 GiB, default features) per server and round:
+#
+#   kernel   the kernel's ext4 driver     mount -o loop IMAGE DIR
+#   fuse2fs  Debian's fuse2fs (libext2fs) fuse2fs IMAGE DIR -o fakeroot
+#   e4fuse   ./e4fuse                     ./e4fuse IMAGE DIR
+#
+# Workloads (the time includes the final sync and unmount: what is not on
+# the image yet is not written):
+#
+#   seq-write     fio, 1 GiB sequential buffered 1 MiB writes    MiB/s
+#   rand-4k       fio, 4 KiB random buffered writes in a 256 MiB
+#                 file, 10 s                                    IOPS
+#   rand-4k-direct  the same with O_DIRECT                      IOPS
+#   create-50k    create 50,000 empty files (10 directories)    seconds
+#   stat-50k      stat them                                     seconds
+#   unlink-50k    remove them                                   seconds
+#   cp-a          cp -a of a source tree (/usr/include)         seconds
+#   tar-x         tar x of the same tree                        seconds
+#   extents       extents of the 1 GiB file (filefrag, kernel)  count
+#
+# The median of the repetitions (3 by default) is kept.  Results go to
+# bench/results/YYYY-MM-DD-write.md; an existing file keeps everything
+# below its "<!-- analysis -->" line.  Needs root, fio, fuse2fs, e2fsprogs
+# and tar; installs nothing.  About 20 minutes on 2 cores.
+set -eu
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+reps=3
+servers="kernel fuse2fs e4fuse"
+out=""
+work=${E4_BENCH_DIR:-/var/tmp/e4bench-w}
+e4fuse=${E4FUSE:-$top/e4fuse}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--reps) reps=$2; shift 2 ;;
+	--servers) servers=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	-h|--help) sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "write-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
+	esac
+done
+
+for t in fio fuse2fs mkfs.ext4 filefrag tar; do
+	command -v "$t" >/dev/null 2>&1 ||
+		{ echo "write-bench: missing $t" >&2; exit 1; }
+done
+[ "$(id -u)" = 0 ] || { echo "write-bench: must run as root" >&2; exit 1; }
+[ -x "$e4fuse" ] || { echo "write-bench: no $e4fuse (run make first)" >&2; exit 1; }
+
+mkdir -p "$work"
+cp "$e4fuse" "$work/e4fuse"
+e4fuse=$work/e4fuse
+img=$work/write-bench.img
+mnt=$work/mnt
+mkdir -p "$mnt"
+log=$work/server.log
+server_pid=""
+src=/usr/include
+tarball=$work/src.tar
+[ -s "$tarball" ] || tar -C "$(dirname "$src")" -cf "$tarball" "$(basename "$src")"
+
+cleanup() {
+	if mountpoint -q "$mnt"; then
+		umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+	fi
+	[ -n "$server_pid" ] && wait "$server_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+fresh_image() {
+	rm -f "$img"
+	truncate -s 4G "$img"
+	mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=0 "$img"
+}
+
+wait_mounted() {
+	for _ in $(seq 1 200); do
+		mountpoint -q "$mnt" && return 0
+		if [ -n "$server_pid" ] && ! kill -0 "$server_pid" 2>/dev/null; then
+			break
+		fi
+		sleep 0.05
+	done
+	echo "write-bench: $1 did not mount; its log:" >&2
+	cat "$log" >&2
+	exit 1
+}
+
+do_mount() {
+	case $1 in
+	kernel) mount -o loop "$img" "$mnt" ;;
+	fuse2fs)
+		fuse2fs -f "$img" "$mnt" -o fakeroot >"$log" 2>&1 &
+		server_pid=$!
+		wait_mounted fuse2fs ;;
+	e4fuse)
+		"$e4fuse" -f "$img" "$mnt" >"$log" 2>&1 &
+		server_pid=$!
+		wait_mounted e4fuse ;;
+	esac
+}
+
+do_umount() {
+	umount "$mnt"
+	if [ -n "$server_pid" ]; then
+		wait "$server_pid" 2>/dev/null || true
+		server_pid=""
+	fi
+}
+
+# run SERVER SETUP CMD: seconds for CMD on a fresh mount, sync and unmount
+# included; SETUP runs first, untimed
+timed() {
+	local server=$1 setup=$2 cmd=$3 t0 t1
+	fresh_image
+	do_mount "$server"
+	(cd "$mnt" && eval "$setup")
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	t0=$(date +%s%N)
+	(cd "$mnt" && eval "$cmd")
+	sync
+	do_umount
+	t1=$(date +%s%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }' 
+}
+
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+declare -A result
+mkfiles='for d in $(seq 0 9); do mkdir d$d; (cd d$d && seq 1 5000 | sed "s/^/f/" | xargs touch); done'
+for server in $servers; do
+	for w in seq-write rand-4k rand-4k-direct create-50k stat-50k unlink-50k cp-a tar-x; do
+		vals=""
+		for _ in $(seq 1 "$reps"); do
+			case $w in
+			seq-write)
+				s=$(timed "$server" : "fio --name=w --filename=big --rw=write --bs=1M --size=1G --ioengine=psync --end_fsync=1 >/dev/null")
+				v=$(awk -v s="$s" 'BEGIN { printf "%.1f\n", 1024 / s }') ;;
+			rand-4k|rand-4k-direct)
+				d=0; [ $w = rand-4k-direct ] && d=1
+				fresh_image; do_mount "$server"
+				fio --name=p --filename="$mnt/r" --rw=write --bs=1M --size=256M --ioengine=psync >/dev/null
+				v=$(fio --minimal --name=r --filename="$mnt/r" --rw=randwrite --bs=4k --size=256M --direct=$d --ioengine=psync --runtime=10 --time_based | awk -F';' '{ print $49 }')
+				do_umount ;;
+			create-50k) v=$(timed "$server" : "$mkfiles") ;;
+			stat-50k) v=$(timed "$server" "$mkfiles" "find . -type f | xargs stat >/dev/null") ;;
+			unlink-50k) v=$(timed "$server" "$mkfiles" "rm -r d*") ;;
+			cp-a) v=$(timed "$server" : "cp -a $src tree") ;;
+			tar-x) v=$(timed "$server" : "tar xf $tarball") ;;
+			esac
+			vals="$vals $v"
+		done
+		result[$server,$w]=$(echo $vals | tr ' ' '\n' | median)
+		echo "write-bench: $server $w: ${result[$server,$w]} (runs:$vals)"
+	done
+	# how the 1 GiB file was laid out, as the kernel sees it
+	fresh_image
+	do_mount "$server"
+	fio --name=w --filename="$mnt/big" --rw=write --bs=1M --size=1G --ioengine=psync --end_fsync=1 >/dev/null
+	do_umount
+	mount -o loop,ro "$img" "$mnt"
+	result[$server,extents]=$(filefrag "$mnt/big" | sed -n 's/.*: \([0-9]*\) extents\{0,1\} found/\1/p')
+	umount "$mnt"
+	echo "write-bench: $server extents: ${result[$server,extents]}"
+done
+
+out=${out:-$top/bench/results/$(date +%F)-write.md}
+analysis=""
+[ -f "$out" ] && analysis=$(sed -n '/<!-- analysis -->/,$p' "$out")
+{
+	echo "# Write benchmark, $(date +%F)"
+	echo
+	echo "$(uname -r), $(nproc) CPUs; image: 4 GiB mkfs.ext4 defaults, fresh per run; median of $reps."
+	echo
+	printf '| workload |'; for s in $servers; do printf ' %s |' "$s"; done; echo
+	printf '|---|'; for s in $servers; do printf -- '---|'; done; echo
+	for w in seq-write rand-4k rand-4k-direct create-50k stat-50k unlink-50k cp-a tar-x extents; do
+		printf '| %s |' "$w"
+		for s in $servers; do printf ' %s |' "${result[$s,$w]:-}"; done
+		echo
+	done
+	echo
+	echo "seq-write in MiB/s, rand-4k in IOPS, extents a count; the rest in seconds (sync and unmount included)."
+	echo
+	if [ -n "$analysis" ]; then echo "$analysis"; else echo "<!-- analysis -->"; fi
+} > "$out"
+echo "write-bench: wrote $out"

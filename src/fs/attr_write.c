@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* Changing an inode's attributes (see e4/write.h). */
+#include <errno.h>
+
+#include "fs/writer.h"
+
+#define OWNER_OR_MODE (E4_SET_MODE | E4_SET_UID | E4_SET_GID)
+#define TIMES_SET (E4_SET_ATIME | E4_SET_MTIME)
+
+/* The kernel's should_remove_suid(): setuid always, setgid when the group
+ * may execute (else it marks mandatory locking). */
+static uint16_t kill_suidgid(uint16_t mode)
+{
+	mode &= (uint16_t)~04000;
+	if (mode & 0010)
+		mode &= (uint16_t)~02000;
+	return mode;
+}
+
+int e4_setattr(struct e4_fs *fs, struct e4_ino *ip, const struct e4_setattr *a)
+{
+	struct e4_writer *w = e4_writer_get(fs);
+	struct e4_inode in;
+	struct e4_handle h;
+	struct e4_time now = e4_now();
+	int err, e2;
+
+	if (!w)
+		return -EROFS;
+	e4_ino_lock(ip);
+	in = ip->inode;
+	e4_ino_unlock(ip);
+	if (in.flags & E4_IMMUTABLE_FL)
+		return -EPERM;
+	if ((in.flags & E4_APPEND_FL) &&
+	    (a->valid & (OWNER_OR_MODE | TIMES_SET | E4_SET_SIZE)))
+		return -EPERM;
+	if (a->valid & E4_SET_SIZE) {
+		err = e4_truncate(fs, ip, a->size);
+		if (err)
+			return err;
+	}
+	if (!(a->valid & ~(unsigned)E4_SET_SIZE))
+		return 0;
+	e4_ino_lock(ip);
+	in = ip->inode;
+	if (a->valid & E4_SET_MODE)
+		in.mode = (uint16_t)((in.mode & E4_S_IFMT) | (a->mode & 07777));
+	if (a->valid & E4_SET_UID)
+		in.uid = a->uid;
+	if (a->valid & E4_SET_GID)
+		in.gid = a->gid;
+	if ((a->valid & E4_SET_KILL_SUIDGID) && !e4_inode_is_dir(&in))
+		in.mode = kill_suidgid(in.mode);
+	if (a->valid & E4_SET_ATIME)
+		in.atime = a->atime;
+	if (a->valid & E4_SET_MTIME)
+		in.mtime = a->mtime;
+	if (a->valid & E4_SET_ATIME_NOW)
+		in.atime = now;
+	if (a->valid & E4_SET_MTIME_NOW)
+		in.mtime = now;
+	in.ctime = (a->valid & E4_SET_CTIME) ? a->ctime : now;
+	err = e4_handle_start(w->txm, 1, &h);
+	if (!err) {
+		err = e4_inode_write(fs, &h, &in, false);
+		e2 = e4_handle_stop(&h);
+		if (!err)
+			err = e2;
+	}
+	if (!err)
+		ip->inode = in;
+	e4_ino_unlock(ip);
+	return err;
+}
+
+/* The flags chattr sees and may change (the kernel's EXT4_FL_USER_VISIBLE
+ * and EXT4_FL_USER_MODIFIABLE). */
+#define FL_USER_VISIBLE 0x705BDFFFu
+#define FL_USER_MODIFIABLE 0x604BC0FFu
+
+uint32_t e4_get_flags(struct e4_fs *fs, struct e4_ino *ip)
+{
+	struct e4_inode in;
+
+	(void)fs;
+	e4_ino_snapshot(ip, &in);
+	return in.flags & FL_USER_VISIBLE;
+}
+
+int e4_set_flags(struct e4_fs *fs, struct e4_ino *ip, uint32_t flags)
+{
+	struct e4_writer *w = e4_writer_get(fs);
+	struct e4_inode in;
+	struct e4_handle h;
+	uint32_t changed;
+	int err, e2;
+
+	if (!w)
+		return -EROFS;
+	e4_ino_lock(ip);
+	in = ip->inode;
+	changed = (in.flags ^ flags) & FL_USER_MODIFIABLE;
+	/* what ext4 does not change through this call: the mapping kind
+	 * (a migration), and the flags of features */
+	if (changed & (E4_EXTENTS_FL | E4_CASEFOLD_FL | E4_DAX_FL |
+		       E4_JOURNAL_DATA_FL))
+		err = -EOPNOTSUPP;
+	/* an immutable or append-only inode changes only those two */
+	else if ((in.flags & (E4_IMMUTABLE_FL | E4_APPEND_FL)) &&
+		 (changed & ~(uint32_t)(E4_IMMUTABLE_FL | E4_APPEND_FL)))
+		err = -EPERM;
+	else
+		err = changed ? 0 : 1;
+	if (err) {
+		e4_ino_unlock(ip);
+		return err < 0 ? err : 0;
+	}
+	in.flags = (in.flags & ~FL_USER_MODIFIABLE) |
+		   (flags & FL_USER_MODIFIABLE);
+	in.ctime = e4_now();
+	err = e4_handle_start(w->txm, 1, &h);
+	if (!err) {
+		err = e4_inode_write(fs, &h, &in, false);
+		e2 = e4_handle_stop(&h);
+		if (!err)
+			err = e2;
+	}
+	if (!err)
+		ip->inode = in;
+	e4_ino_unlock(ip);
+	return err;
+}

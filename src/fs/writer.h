@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a writable file system adds to struct e4_fs (fs->writer): the
+ * transaction manager and the allocator, and the helpers every operation
+ * of the write side shares.
+ */
+#ifndef E4_FS_WRITER_H
+#define E4_FS_WRITER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alloc/alloc.h"
+#include "e4/write.h"
+#include "fs/icache.h"
+#include "fs/mapping.h"
+#include "ondisk/ondisk.h"
+#include "tx/trans.h"
+
+struct e4_orphans;
+
+struct e4_writer {
+	struct e4_txm *txm;
+	struct e4_alloc *alloc;
+	struct e4_orphans *orphans;	/* orphan_write.c */
+	pthread_mutex_t rename_lock;	/* one rename at a time */
+};
+
+/* The writer of @fs, or NULL (-EROFS to the caller) when it is not
+ * writable or no longer (an aborted transaction). */
+struct e4_writer *e4_writer_get(struct e4_fs *fs);
+
+/* After an operation failed with @err and stopped its handle: whether to
+ * run it again.  On ENOSPC while blocks freed by uncommitted transactions
+ * wait, commits them and says yes, at most three times per operation
+ * (*@retries counts), as kernel ext4 retries its allocations. */
+bool e4_writer_retry_alloc(struct e4_writer *w, int err, unsigned *retries);
+
+/* Write @in into its inode-table record through @h: @fresh for an inode
+ * just allocated (its old record is neither read nor kept).  Updates
+ * in->record_digest to the record written. */
+int e4_inode_write(struct e4_fs *fs, struct e4_handle *h,
+		   struct e4_inode *in, bool fresh);
+
+/* The same, with the in-inode xattr area (@len bytes from 128 +
+ * extra_isize to the record's end) replaced by @ibody. */
+int e4_inode_write_ibody(struct e4_fs *fs, struct e4_handle *h,
+			 struct e4_inode *in, const uint8_t *ibody,
+			 size_t len);
+
+/* The time now, as inodes store it. */
+struct e4_time e4_now(void);
+
+/* A change of @in's mapping in @h. */
+static inline struct e4_map_change e4_map_change_of(struct e4_fs *fs,
+						    struct e4_writer *w,
+						    struct e4_handle *h,
+						    struct e4_inode *in)
+{
+	struct e4_map_change c = { fs, w->alloc, h, in, false };
+	return c;
+}
+
+/* ---- dir_write.c ---------------------------------------------------------- */
+
+/* Credits e4_dir_add may need: a leaf split at every index level and the
+ * root grown, each a new block mapped (extent insert) and allocated; an
+ * inline directory converted first. */
+#define E4_DIR_ADD_CREDITS \
+	(4u * (3u + E4_ALLOC_BLOCK_CREDITS + E4_EXT_INSERT_CREDITS) + \
+	 E4_INLINE_CONVERT_CREDITS)
+#define E4_DIR_REMOVE_CREDITS 1u
+
+/* Add entry (@name, @ino, @ftype) to directory @dir (in-core copy: its
+ * size and blocks change when it grows).  The caller checked the name is
+ * not there. */
+int e4_dir_add(struct e4_map_change *c, const char *name, size_t len,
+	       uint32_t ino, uint8_t ftype);
+/* Put the entry into leaf @lblk of @dir if it has a gap: 1 done, 0 no
+ * room, or -errno. */
+int e4_dir_leaf_add(struct e4_fs *fs, struct e4_handle *h,
+		    const struct e4_inode *dir, uint64_t lblk,
+		    const char *name, size_t len, uint32_t ino, uint8_t ftype);
+/* A new last block of @c's directory, allocated and mapped (the caller
+ * fills it); its logical and physical numbers. */
+int e4_dir_append_block(struct e4_map_change *c, uint64_t *lblk,
+			uint64_t *pblk);
+
+/* ---- htree_write.c ---------------------------------------------------------- */
+
+/* Add the entry to indexed directory @c->inode: the leaf its hash belongs
+ * in, split when full (and the index nodes above it, the root growing a
+ * level while the format allows: then -ENOSPC, the directory is full). */
+int e4_htree_add(struct e4_map_change *c, const char *name, size_t len,
+		 uint32_t ino, uint8_t ftype);
+/* Turn one-block linear directory @c->inode into an indexed one: block 0
+ * becomes the root, its names move to a new leaf. */
+int e4_htree_make_indexed(struct e4_map_change *c);
+
+/* Remove the entry at @slot (from e4_dir_find_slot) of @dir. */
+int e4_dir_remove(struct e4_fs *fs, struct e4_handle *h,
+		  const struct e4_inode *dir, const struct e4_dir_slot *slot);
+/* Point the entry at @slot to @ino (rename over an existing name). */
+int e4_dir_retarget(struct e4_fs *fs, struct e4_handle *h,
+		    const struct e4_inode *dir, const struct e4_dir_slot *slot,
+		    uint32_t ino, uint8_t ftype);
+/* The first block of a new directory @dir (".", ".." -> @parent),
+ * allocated and mapped through @c. */
+int e4_dir_init(struct e4_map_change *c, uint32_t parent);
+/* 1 if @dir holds no names but "." and "..", 0 if it does. */
+int e4_dir_is_empty(struct e4_fs *fs, const struct e4_inode *dir);
+
+/* ---- file_write.c ---------------------------------------------------------- */
+
+/* Free every block of @in from logical block @from on, in as many
+ * handles as it takes (the inode written back after each); the caller
+ * holds the inode's lock and no handle. */
+int e4_file_free_from(struct e4_fs *fs, struct e4_writer *w,
+		      struct e4_inode *in, uint64_t from);
+
+/* ---- namei_write.c -------------------------------------------------------- */
+
+/* Free everything inode @in holds and the inode itself: its last link and
+ * last reference are gone (e4_iput calls it). */
+int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in);
+
+/* ---- xattr_write.c ------------------------------------------------------- */
+
+/* Credits of a change of attributes: the inode, the old and the new block,
+ * an allocation and a free. */
+#define E4_XATTR_SET_CREDITS (3u + 2u * E4_ALLOC_BLOCK_CREDITS)
+/* Let go of @in's xattr block: freed with its last user, else one user
+ * less (§9.3); in->file_acl and i_blocks follow. */
+int e4_xattr_block_release(struct e4_fs *fs, struct e4_writer *w,
+			   struct e4_handle *h, struct e4_inode *in);
+
+/* ---- orphan_write.c ------------------------------------------------------- */
+
+/* Credits of adding or removing an orphan: the superblock, an orphan-file
+ * block or a neighbour's record. */
+#define E4_ORPHAN_CREDITS 1u
+/* At the start of a session: the orphan file mapped, the orphans a crash
+ * left processed (deleted, or cut to their size). */
+int e4_orphans_start(struct e4_fs *fs, struct e4_writer *w);
+void e4_orphans_stop(struct e4_writer *w);
+/* Inode @ino (its last name just went) becomes an orphan, in @h. */
+int e4_orphan_add(struct e4_fs *fs, struct e4_writer *w, struct e4_handle *h,
+		  uint32_t ino);
+/* ... and stops being one (it is being deleted). */
+int e4_orphan_del(struct e4_fs *fs, struct e4_writer *w, struct e4_handle *h,
+		  uint32_t ino);
+/* The i_dtime @ino's record must hold: the next orphan of the classic
+ * list when it is on it, 0 in the orphan file, else @dtime. */
+uint32_t e4_orphan_dtime(struct e4_writer *w, uint32_t ino, uint32_t dtime);
+
+/* ---- inline_write.c ------------------------------------------------------ */
+
+/* Credits of converting an inline file or directory: a block allocated,
+ * mapped and written, the inode. */
+#define E4_INLINE_CONVERT_CREDITS \
+	(E4_ALLOC_BLOCK_CREDITS + E4_EXT_INSERT_CREDITS + 2u)
+/* Convert @c->inode from inline data to a mapped file (or block
+ * directory) in @c's handle before it changes; 0 at once when it is not
+ * inline.  The in-inode attributes without system.data are written here;
+ * the caller writes the inode again afterwards as usual. */
+int e4_inline_convert(struct e4_map_change *c);
+/* The same in a handle of its own, for an operation about to change the
+ * inline inode @ip (locked; @in its working copy, installed in @ip). */
+int e4_convert_if_inline(struct e4_fs *fs, struct e4_writer *w,
+			 struct e4_ino *ip, struct e4_inode *in);
+
+#endif /* E4_FS_WRITER_H */

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Setting and removing extended attributes (§9; see e4/write.h).
+ *
+ * A change reads every attribute of the inode (both areas, validated as a
+ * read validates them), changes the list, and lays it out again: the
+ * in-inode area first (the attributes that were there, then the changed
+ * one, then those of the block, as long as they fit), the rest in the
+ * block, sorted as the format wants.  A block shared with other inodes
+ * (h_refcount > 1) is never changed in place: the inode gets a block of its
+ * own and the shared one a user less (copy on write).  Values held in EA
+ * inodes are not written yet (the ea_inode feature is refused for writing).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/writer.h"
+
+int e4_xattr_block_release(struct e4_fs *fs, struct e4_writer *w,
+			   struct e4_handle *h, struct e4_inode *in)
+{
+	struct e4_owner owner = e4_owner_of(in, 0);
+	uint64_t blk = in->file_acl;
+	struct e4_buf *copy;
+	uint32_t refs;
+	int err;
+
+	if (!blk)
+		return 0;
+	err = e4_handle_get_write_access(h, blk, &e4_bops_xattr, &owner,
+					 &copy);
+	if (err)
+		return err;
+	refs = e4_le32(copy->data, copy->size, E4_XATTR_H_REFCOUNT);
+	if (refs <= 1) {
+		e4_handle_release(h, copy);
+		e4_handle_forget(h, blk);
+		err = e4_free_blocks(w->alloc, h, blk, fs->cluster_ratio);
+	} else {
+		e4_put_le32(copy->data, copy->size, E4_XATTR_H_REFCOUNT,
+			    refs - 1);
+		err = e4_handle_dirty(h, copy);
+	}
+	if (!err) {
+		in->blocks_512 -= e4_blocks_to_512(fs, fs->cluster_ratio);
+		in->file_acl = 0;
+	}
+	return err;
+}
+
+/* The users of xattr block @blk (0 for none). */
+static int block_refs(struct e4_fs *fs, const struct e4_inode *in,
+		      uint32_t *refs)
+{
+	struct e4_owner owner = e4_owner_of(in, 0);
+	struct e4_buf *b;
+	int err;
+
+	*refs = 0;
+	if (!in->file_acl)
+		return 0;
+	err = e4_meta_get_verified(fs, in->file_acl, &e4_bops_xattr, &owner,
+				   &b);
+	if (err)
+		return err;
+	*refs = e4_le32(b->data, b->size, E4_XATTR_H_REFCOUNT);
+	e4_meta_put(fs, b);
+	return 0;
+}
+
+/* Write @items (n, already sorted out for the block) as @in's block: in
+ * place when only @in uses it, else in a new block of its own. */
+static int write_block(struct e4_fs *fs, struct e4_writer *w,
+		       struct e4_handle *h, struct e4_inode *in,
+		       struct e4_xattr_item **items, size_t n)
+{
+	struct e4_owner owner = e4_owner_of(in, 0);
+	struct e4_buf *copy;
+	uint32_t refs;
+	int err = block_refs(fs, in, &refs);
+
+	if (err)
+		return err;
+	if (refs == 1) {
+		err = e4_handle_get_write_access(h, in->file_acl,
+						 &e4_bops_xattr, &owner,
+						 &copy);
+	} else {
+		struct e4_alloc_req req = { .ino = in->ino, .len = 1,
+					    .metadata = true };
+		uint64_t blk, count;
+
+		/* a shared block keeps its other users; ours is new */
+		err = e4_xattr_block_release(fs, w, h, in);
+		if (!err)
+			err = e4_alloc_blocks(w->alloc, h, &req, &blk, &count);
+		if (!err) {
+			in->file_acl = blk;
+			in->blocks_512 += e4_blocks_to_512(fs, count);
+			err = e4_handle_get_create_access(h, blk,
+							  &e4_bops_xattr,
+							  &owner, &copy);
+		}
+	}
+	if (err)
+		return err;
+	err = e4_xattr_block_encode(fs, items, n, copy->data);
+	if (err) {
+		e4_handle_release(h, copy);
+		return err;
+	}
+	return e4_handle_dirty(h, copy);
+}
+
+/* Where each attribute goes: the in-inode area as far as it holds them, in
+ * order, the block for the rest.  -ENOSPC when the rest do not fit in a
+ * block either. */
+static int place(struct e4_fs *fs, const struct e4_inode *in,
+		 struct e4_xattr_items *it, struct e4_xattr_item **ibody, size_t *ni,
+		 struct e4_xattr_item **block, size_t *nb)
+{
+	/* (items come in area order: the in-inode ones first, a new one
+	 * last, so an attribute keeps its area when it still fits) */
+	size_t room = 0, used = 2 * E4_XATTR_END_SIZE;	/* magic, end */
+	size_t bused = E4_XATTR_BLOCK_HEADER + E4_XATTR_END_SIZE;
+
+	if (it->ibody_has_room)
+		room = e4_xattr_ibody_size(fs, in);
+	*ni = *nb = 0;
+	for (size_t k = 0; k < it->n; k++) {
+		struct e4_xattr_item *x = &it->v[k];
+		size_t sz = e4_xattr_item_size(x);
+
+		if (used + sz <= room) {
+			ibody[(*ni)++] = x;
+			used += sz;
+		} else {
+			block[(*nb)++] = x;
+			bused += sz;
+		}
+	}
+	return bused > fs->block_size ? -ENOSPC : 0;
+}
+
+static int set(struct e4_fs *fs, struct e4_ino *ip, const char *name,
+	       const void *value, size_t size, bool remove, unsigned flags)
+{
+	struct e4_writer *w = e4_writer_get(fs);
+	struct e4_xattr_items it;
+	struct e4_xattr_item **ibody = NULL, **block = NULL;
+	struct e4_inode in;
+	struct e4_handle h;
+	const char *suffix;
+	size_t suffix_len, ni, nb, found, area;
+	uint8_t index, *disk = NULL, *area_buf = NULL;
+	int err, e2;
+
+	if (!w)
+		return -EROFS;
+	err = e4_xattr_name_parse(name, &index, &suffix, &suffix_len);
+	if (err)
+		return err;
+	if (!remove && size > 65536)
+		return -E2BIG;
+	if (!remove && (index == E4_XATTR_INDEX_POSIX_ACL_ACCESS ||
+			index == E4_XATTR_INDEX_POSIX_ACL_DEFAULT)) {
+		ssize_t n;
+
+		disk = malloc(size ? size : 1);
+		if (!disk)
+			return -ENOMEM;
+		n = e4_acl_from_xattr(value, size, disk, size);
+		if (n < 0) {
+			free(disk);
+			return (int)n;
+		}
+		value = disk;
+		size = (size_t)n;
+	}
+	e4_ino_lock(ip);
+	in = ip->inode;
+	err = e4_xattr_collect(fs, &in, &it);
+	if (err)
+		goto unlock;
+	if (in.flags & (E4_IMMUTABLE_FL | E4_APPEND_FL)) {
+		err = -EPERM;
+		goto out;
+	}
+	for (found = 0; found < it.n; found++)
+		if (it.v[found].index == index &&
+		    it.v[found].name_len == suffix_len &&
+		    memcmp(it.v[found].name, suffix, suffix_len) == 0)
+			break;
+	if ((flags & E4_XATTR_CREATE) && found < it.n)
+		err = -EEXIST;
+	else if ((remove || (flags & E4_XATTR_REPLACE)) && found == it.n)
+		err = -ENODATA;
+	else if (found < it.n && it.v[found].value_inum)
+		err = -EOPNOTSUPP;	/* EA inode values: not written yet */
+	if (err)
+		goto out;
+	if (remove) {
+		free(it.v[found].value);
+		memmove(&it.v[found], &it.v[found + 1],
+			(it.n - found - 1) * sizeof(*it.v));
+		it.n--;
+	} else {
+		uint8_t *copy = NULL;
+
+		if (size) {
+			copy = malloc(size);
+			if (!copy) {
+				err = -ENOMEM;
+				goto out;
+			}
+			memcpy(copy, value, size);
+		}
+		if (found == it.n) {
+			if (it.n == it.cap) {
+				size_t cap = it.cap ? it.cap * 2 : 8;
+				struct e4_xattr_item *v = realloc(it.v,
+						cap * sizeof(*v));
+
+				if (!v) {
+					free(copy);
+					err = -ENOMEM;
+					goto out;
+				}
+				it.v = v;
+				it.cap = cap;
+			}
+			memset(&it.v[it.n], 0, sizeof(*it.v));
+			it.v[it.n].index = index;
+			it.v[it.n].name_len = (uint8_t)suffix_len;
+			memcpy(it.v[it.n].name, suffix, suffix_len);
+			it.n++;
+		}
+		free(it.v[found].value);
+		it.v[found].value = copy;
+		it.v[found].value_len = (uint32_t)size;
+	}
+	ibody = malloc((it.n + 1) * sizeof(*ibody));
+	block = malloc((it.n + 1) * sizeof(*block));
+	area = e4_xattr_ibody_size(fs, &in);
+	area_buf = malloc(area ? area : 1);
+	if (!ibody || !block || !area_buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = place(fs, &in, &it, ibody, &ni, block, &nb);
+	if (!err && area)
+		err = e4_xattr_ibody_encode(fs, ibody, ni, area_buf, area);
+	if (err)
+		goto out;
+	err = e4_handle_start(w->txm, E4_XATTR_SET_CREDITS, &h);
+	if (err)
+		goto out;
+	if (nb)
+		err = write_block(fs, w, &h, &in, block, nb);
+	else
+		err = e4_xattr_block_release(fs, w, &h, &in);
+	if (!err) {
+		in.ctime = e4_now();
+		err = area ? e4_inode_write_ibody(fs, &h, &in, area_buf, area) :
+			     e4_inode_write(fs, &h, &in, false);
+	}
+	/* a failure before anything changed (no space for a block of our
+	 * own) changes nothing; after, the transaction cannot stand */
+	if (err && h.used)
+		e4_handle_abort(&h, err);
+	e2 = e4_handle_stop(&h);
+	if (!err)
+		err = e2;
+	if (!err)
+		ip->inode = in;
+out:
+	e4_xattr_items_free(&it);
+unlock:
+	e4_ino_unlock(ip);
+	free(ibody);
+	free(block);
+	free(area_buf);
+	free(disk);
+	return err;
+}
+
+int e4_setxattr(struct e4_fs *fs, struct e4_ino *ip, const char *name,
+		const void *value, size_t size, unsigned flags)
+{
+	return set(fs, ip, name, value, size, false, flags);
+}
+
+int e4_removexattr(struct e4_fs *fs, struct e4_ino *ip, const char *name)
+{
+	return set(fs, ip, name, NULL, 0, true, 0);
+}

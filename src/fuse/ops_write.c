@@ -1,0 +1,556 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The modifying operations, mapped onto the library's write side
+ * (e4/write.h).  Each handler decodes its request, takes references to the
+ * in-core inodes of the nodes involved, calls one library operation and
+ * answers; permissions are the kernel's (default_permissions).  On a
+ * read-only mount, or once the library went read-only (an aborted
+ * transaction, errors=remount-ro), every one answers EROFS.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
+
+#include "e4/write.h"
+#include "fuse/ops.h"
+#include "fuse/proto.h"
+
+#define E4F_NAME_MAX 255u
+
+/* The in-core inode of @nodeid, referenced: the node table's, or (the
+ * root, which the kernel holds without a lookup) read. */
+static int node_ino(struct e4f_req *r, uint64_t nodeid, struct e4_ino **out)
+{
+	uint32_t ino;
+	int ret = e4f_nodeid_to_ino(nodeid, &ino);
+
+	if (ret < 0)
+		return ret;
+	if (e4f_nodes_ino(&r->s->nodes, nodeid, out))
+		return 0;
+	ret = e4_iget_named(r->s->fs, 0, NULL, ino, out);
+	if (ret == -EINVAL || ret == -ENOENT)
+		return -ESTALE;
+	return ret;
+}
+
+static bool writable(struct e4f_req *r)
+{
+	if (e4_fs_writable(r->s->fs))
+		return true;
+	e4f_reply_err(r, -EROFS);
+	return false;
+}
+
+/* A name at payload offset @off: NULL (and the reply sent) if missing or
+ * malformed. */
+static const char *req_name(struct e4f_req *r, size_t off, size_t *len)
+{
+	const char *name = e4f_arg_string(r, off, len);
+
+	if (!name || *len == 0 || memchr(name, '/', *len)) {
+		e4f_reply_err(r, -EINVAL);
+		return NULL;
+	}
+	if (*len > E4F_NAME_MAX) {
+		e4f_reply_err(r, -ENAMETOOLONG);
+		return NULL;
+	}
+	return name;
+}
+
+/* Answer with the entry of @ip; the node table takes the reference. */
+static void reply_entry(struct e4f_req *r, struct e4_ino *ip)
+{
+	struct fuse_entry_out e;
+	struct e4_inode in;
+	int ret;
+
+	e4_ino_snapshot(ip, &in);
+	e4f_fill_entry(r->s, &in, &e);
+	ret = e4f_nodes_ref(&r->s->nodes, e.nodeid, ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	e4f_reply_buf(r, &e, sizeof(e));
+}
+
+static struct e4_cred req_cred(const struct e4f_req *r)
+{
+	return (struct e4_cred){ r->h.uid, r->h.gid };
+}
+
+/* The kernel's new_decode_dev(). */
+static void decode_rdev(uint32_t dev, uint32_t *major, uint32_t *minor)
+{
+	*major = (dev & 0xfff00u) >> 8;
+	*minor = (dev & 0xffu) | ((dev >> 12) & 0xfff00u);
+}
+
+/* ---- creating --------------------------------------------------------------- */
+
+void e4f_op_mknod(struct e4f_req *r)
+{
+	struct fuse_mknod_in in;
+	struct e4_cred cred = req_cred(r);
+	struct e4_ino *dir, *ip;
+	uint32_t major, minor;
+	size_t len;
+	const char *name;
+	int ret;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, sizeof(in));
+	name = req_name(r, sizeof(in), &len);
+	if (!name)
+		return;
+	ret = node_ino(r, r->h.nodeid, &dir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	decode_rdev(in.rdev, &major, &minor);
+	ret = e4_mknod(r->s->fs, dir, name, len, in.mode, major, minor, &cred,
+		       &ip);
+	e4_iput(r->s->fs, dir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	reply_entry(r, ip);
+}
+
+void e4f_op_mkdir(struct e4f_req *r)
+{
+	struct fuse_mkdir_in in;
+	struct e4_cred cred = req_cred(r);
+	struct e4_ino *dir, *ip;
+	size_t len;
+	const char *name;
+	int ret;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, sizeof(in));
+	name = req_name(r, sizeof(in), &len);
+	if (!name)
+		return;
+	ret = node_ino(r, r->h.nodeid, &dir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = e4_mkdir(r->s->fs, dir, name, len, in.mode, &cred, &ip);
+	e4_iput(r->s->fs, dir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	reply_entry(r, ip);
+}
+
+void e4f_op_symlink(struct e4f_req *r)
+{
+	struct e4_cred cred = req_cred(r);
+	struct e4_ino *dir, *ip;
+	size_t len, tlen;
+	const char *name, *target;
+	int ret;
+
+	if (!writable(r))
+		return;
+	name = req_name(r, 0, &len);
+	if (!name)
+		return;
+	target = e4f_arg_string(r, len + 1, &tlen);
+	if (!target)
+		return e4f_reply_err(r, -EINVAL);
+	ret = node_ino(r, r->h.nodeid, &dir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = e4_symlink(r->s->fs, dir, name, len, target, tlen, &cred, &ip);
+	e4_iput(r->s->fs, dir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	reply_entry(r, ip);
+}
+
+void e4f_op_link(struct e4f_req *r)
+{
+	struct fuse_link_in in;
+	struct e4_ino *dir, *ip;
+	size_t len;
+	const char *name;
+	int ret;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, sizeof(in));
+	name = req_name(r, sizeof(in), &len);
+	if (!name)
+		return;
+	ret = node_ino(r, r->h.nodeid, &dir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = node_ino(r, in.oldnodeid, &ip);
+	if (ret == 0) {
+		ret = e4_link(r->s->fs, ip, dir, name, len);
+		if (ret < 0)
+			e4_iput(r->s->fs, ip);
+	}
+	e4_iput(r->s->fs, dir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	reply_entry(r, ip);	/* a lookup of the new name: one more ref */
+}
+
+void e4f_op_create(struct e4f_req *r)
+{
+	struct fuse_create_in in;
+	struct e4_cred cred = req_cred(r);
+	struct {
+		struct fuse_entry_out e;
+		struct fuse_open_out o;
+	} out;
+	struct e4_ino *dir, *ip;
+	struct e4_inode snap;
+	size_t len;
+	const char *name;
+	int ret;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, sizeof(in));
+	name = req_name(r, sizeof(in), &len);
+	if (!name)
+		return;
+	if ((in.mode & S_IFMT) != S_IFREG)
+		in.mode = (in.mode & 07777) | S_IFREG;
+	ret = node_ino(r, r->h.nodeid, &dir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = e4_mknod(r->s->fs, dir, name, len, in.mode, 0, 0, &cred, &ip);
+	e4_iput(r->s->fs, dir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	e4_ino_snapshot(ip, &snap);
+	e4f_fill_entry(r->s, &snap, &out.e);
+	memset(&out.o, 0, sizeof(out.o));
+	ret = e4f_nodes_ref(&r->s->nodes, out.e.nodeid, ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	e4f_reply_buf(r, &out, sizeof(out));
+}
+
+/* ---- removing and renaming ---------------------------------------------------- */
+
+static void remove_common(struct e4f_req *r, bool dir_too)
+{
+	struct e4_ino *dir;
+	size_t len;
+	const char *name;
+	int ret;
+
+	if (!writable(r))
+		return;
+	name = req_name(r, 0, &len);
+	if (!name)
+		return;
+	ret = node_ino(r, r->h.nodeid, &dir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = dir_too ? e4_rmdir(r->s->fs, dir, name, len) :
+			e4_unlink(r->s->fs, dir, name, len);
+	e4_iput(r->s->fs, dir);
+	e4f_reply_err(r, ret);
+}
+
+void e4f_op_unlink(struct e4f_req *r)
+{
+	remove_common(r, false);
+}
+
+void e4f_op_rmdir(struct e4f_req *r)
+{
+	remove_common(r, true);
+}
+
+static void rename_common(struct e4f_req *r, uint64_t newdir, unsigned flags,
+			  size_t head)
+{
+	struct e4_ino *odir, *ndir;
+	size_t olen, nlen;
+	const char *oname, *nname;
+	int ret;
+
+	oname = req_name(r, head, &olen);
+	if (!oname)
+		return;
+	nname = req_name(r, head + olen + 1, &nlen);
+	if (!nname)
+		return;
+	ret = node_ino(r, r->h.nodeid, &odir);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = node_ino(r, newdir, &ndir);
+	if (ret == 0) {
+		ret = e4_rename(r->s->fs, odir, oname, olen, ndir, nname,
+				nlen, flags);
+		e4_iput(r->s->fs, ndir);
+	}
+	e4_iput(r->s->fs, odir);
+	e4f_reply_err(r, ret);
+}
+
+void e4f_op_rename(struct e4f_req *r)
+{
+	struct fuse_rename_in in;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, sizeof(in));
+	rename_common(r, in.newdir, 0, sizeof(in));
+}
+
+void e4f_op_rename2(struct e4f_req *r)
+{
+	struct fuse_rename2_in in;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, sizeof(in));
+	rename_common(r, in.newdir, in.flags, sizeof(in));
+}
+
+/* ---- data and attributes --------------------------------------------------------- */
+
+void e4f_op_write(struct e4f_req *r)
+{
+	struct fuse_write_in in;
+	struct fuse_write_out out;
+	struct e4_ino *ip;
+	ssize_t n;
+	int ret;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, sizeof(in));
+	if (r->arglen - sizeof(in) < in.size)
+		return e4f_reply_err(r, -EINVAL);
+	ret = node_ino(r, r->h.nodeid, &ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	if (in.write_flags & FUSE_WRITE_KILL_SUIDGID) {
+		struct e4_setattr a = { .valid = E4_SET_KILL_SUIDGID };
+
+		ret = e4_setattr(r->s->fs, ip, &a);
+	}
+	n = ret < 0 ? ret :
+	    e4_write(r->s->fs, ip, in.offset, r->arg + sizeof(in), in.size);
+	e4_iput(r->s->fs, ip);
+	if (n < 0)
+		return e4f_reply_err(r, (int)n);
+	memset(&out, 0, sizeof(out));
+	out.size = (uint32_t)n;
+	e4f_reply_buf(r, &out, sizeof(out));
+}
+
+void e4f_op_setattr(struct e4f_req *r)
+{
+	struct fuse_setattr_in in;
+	struct fuse_attr_out out;
+	struct e4_setattr a = { 0 };
+	struct e4_inode snap;
+	struct e4_ino *ip;
+	int ret;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, sizeof(in));
+	if (in.valid & FATTR_MODE) {
+		a.valid |= E4_SET_MODE;
+		a.mode = in.mode & 07777;
+	}
+	if (in.valid & FATTR_UID) {
+		a.valid |= E4_SET_UID;
+		a.uid = in.uid;
+	}
+	if (in.valid & FATTR_GID) {
+		a.valid |= E4_SET_GID;
+		a.gid = in.gid;
+	}
+	if (in.valid & FATTR_SIZE) {
+		a.valid |= E4_SET_SIZE;
+		a.size = in.size;
+	}
+	if (in.valid & FATTR_ATIME) {
+		a.valid |= E4_SET_ATIME;
+		a.atime = (struct e4_time){ (int64_t)in.atime, in.atimensec };
+	}
+	if (in.valid & FATTR_MTIME) {
+		a.valid |= E4_SET_MTIME;
+		a.mtime = (struct e4_time){ (int64_t)in.mtime, in.mtimensec };
+	}
+	if (in.valid & FATTR_ATIME_NOW)
+		a.valid |= E4_SET_ATIME_NOW;
+	if (in.valid & FATTR_MTIME_NOW)
+		a.valid |= E4_SET_MTIME_NOW;
+	if (in.valid & FATTR_CTIME) {
+		a.valid |= E4_SET_CTIME;
+		a.ctime = (struct e4_time){ (int64_t)in.ctime, in.ctimensec };
+	}
+	if (in.valid & FATTR_KILL_SUIDGID)
+		a.valid |= E4_SET_KILL_SUIDGID;
+	ret = node_ino(r, r->h.nodeid, &ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = e4_setattr(r->s->fs, ip, &a);
+	e4_ino_snapshot(ip, &snap);
+	e4_iput(r->s->fs, ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	memset(&out, 0, sizeof(out));
+	out.attr_valid = E4F_TIMEOUT_SEC;
+	e4f_fill_attr(r->s, &snap, &out.attr);
+	e4f_reply_buf(r, &out, sizeof(out));
+}
+
+/* ---- extended attributes ------------------------------------------------------ */
+
+void e4f_op_setxattr(struct e4f_req *r)
+{
+	/* without FUSE_SETXATTR_EXT (not asked for) the head is the old
+	 * 8 bytes: size, flags */
+	size_t head = FUSE_COMPAT_SETXATTR_IN_SIZE, nlen;
+	struct fuse_setxattr_in in = { 0 };
+	const char *name;
+	struct e4_ino *ip;
+	int ret;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, head);
+	name = e4f_arg_string(r, head, &nlen);
+	if (!name || nlen == 0)
+		return e4f_reply_err(r, -EINVAL);
+	if (r->arglen - head - nlen - 1 < in.size)
+		return e4f_reply_err(r, -EINVAL);
+	ret = node_ino(r, r->h.nodeid, &ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = e4_setxattr(r->s->fs, ip, name, r->arg + head + nlen + 1,
+			  in.size, in.flags & (E4_XATTR_CREATE |
+					       E4_XATTR_REPLACE));
+	e4_iput(r->s->fs, ip);
+	e4f_reply_err(r, ret);
+}
+
+void e4f_op_removexattr(struct e4f_req *r)
+{
+	const char *name;
+	struct e4_ino *ip;
+	size_t nlen;
+	int ret;
+
+	if (!writable(r))
+		return;
+	name = e4f_arg_string(r, 0, &nlen);
+	if (!name || nlen == 0)
+		return e4f_reply_err(r, -EINVAL);
+	ret = node_ino(r, r->h.nodeid, &ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = e4_removexattr(r->s->fs, ip, name);
+	e4_iput(r->s->fs, ip);
+	e4f_reply_err(r, ret);
+}
+
+void e4f_op_fallocate(struct e4f_req *r)
+{
+	struct fuse_fallocate_in in;
+	struct e4_ino *ip;
+	int ret;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, sizeof(in));
+	ret = node_ino(r, r->h.nodeid, &ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = e4_fallocate(r->s->fs, ip, in.mode, in.offset, in.length);
+	e4_iput(r->s->fs, ip);
+	e4f_reply_err(r, ret);
+}
+
+/* FS_IOC_GETFLAGS and FS_IOC_SETFLAGS (chattr, lsattr): the kernel's
+ * fileattr calls send them with an int, whatever the command's encoded
+ * size says. */
+void e4f_op_ioctl(struct e4f_req *r)
+{
+	struct fuse_ioctl_in in;
+	struct {
+		struct fuse_ioctl_out o;
+		uint32_t flags;
+	} out;
+	struct e4_ino *ip;
+	uint32_t flags;
+	int ret;
+
+	e4f_arg_get(r, &in, sizeof(in));
+	if (in.cmd != (uint32_t)FS_IOC_GETFLAGS &&
+	    in.cmd != (uint32_t)FS_IOC_SETFLAGS)
+		return e4f_reply_err(r, -ENOTTY);
+	if (in.cmd == (uint32_t)FS_IOC_SETFLAGS &&
+	    (in.in_size < sizeof(flags) ||
+	     r->arglen - sizeof(in) < sizeof(flags)))
+		return e4f_reply_err(r, -EINVAL);
+	ret = node_ino(r, r->h.nodeid, &ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	memset(&out, 0, sizeof(out));
+	if (in.cmd == (uint32_t)FS_IOC_GETFLAGS) {
+		out.flags = e4_get_flags(r->s->fs, ip);
+		e4_iput(r->s->fs, ip);
+		return e4f_reply_buf(r, &out, sizeof(out.o) +
+				     (in.out_size < sizeof(flags) ?
+				      in.out_size : sizeof(flags)));
+	}
+	memcpy(&flags, r->arg + sizeof(in), sizeof(flags));
+	ret = e4_fs_writable(r->s->fs) ? e4_set_flags(r->s->fs, ip, flags) :
+					  -EROFS;
+	e4_iput(r->s->fs, ip);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	e4f_reply_buf(r, &out.o, sizeof(out.o));
+}
+
+/* COPY_FILE_RANGE (47) and COPY_FILE_RANGE_64 (53): one body, two reply
+ * shapes (a 32-bit count for the old one, whose length the kernel clamps). */
+void e4f_op_copy_file_range(struct e4f_req *r)
+{
+	struct fuse_copy_file_range_in in;
+	struct e4_ino *src, *dst;
+	ssize_t n;
+	int ret;
+
+	if (!writable(r))
+		return;
+	e4f_arg_get(r, &in, sizeof(in));
+	if (r->h.opcode == FUSE_COPY_FILE_RANGE && in.len > 0xFFFFF000u)
+		in.len = 0xFFFFF000u;
+	ret = node_ino(r, r->h.nodeid, &src);
+	if (ret < 0)
+		return e4f_reply_err(r, ret);
+	ret = node_ino(r, in.nodeid_out, &dst);
+	if (ret < 0) {
+		e4_iput(r->s->fs, src);
+		return e4f_reply_err(r, ret);
+	}
+	n = e4_copy_range(r->s->fs, src, in.off_in, dst, in.off_out, in.len);
+	e4_iput(r->s->fs, dst);
+	e4_iput(r->s->fs, src);
+	if (n < 0)
+		return e4f_reply_err(r, (int)n);
+	if (r->h.opcode == FUSE_COPY_FILE_RANGE) {
+		struct fuse_write_out out = { .size = (uint32_t)n };
+
+		return e4f_reply_buf(r, &out, sizeof(out));
+	}
+	uint64_t copied = (uint64_t)n;	/* fuse_copy_file_range_out */
+
+	e4f_reply_buf(r, &copied, sizeof(copied));
+}

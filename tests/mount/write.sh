@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Read-write mounts: one scripted workload (files of many sizes, sparse
+# files, appends, truncates both ways, renames of every kind, hard links,
+# symlinks short and long, chmod/chown/utimes with nanoseconds, a directory
+# of many names then most of them removed, unlink of an open file) run on
+# an e4fuse mount and on the kernel's ext4 from identical images.  After
+# each: e2fsck -fn clean, and the two trees, both read back by the kernel,
+# compare equal (fsdiff -w: all but what two allocators and two clocks
+# decide).  Then the same with the image's free space used up.
+. "$(dirname "$0")/mountlib.sh"
+require_mount_env
+
+W=$(new_dir)
+
+# rw_loop_mount IMAGE DIR: the kernel's ext4, read-write (the loop device
+# goes with the umount).
+rw_loop_mount() {
+	local dev
+	dev=$(losetup --find --show "$1") || return 1
+	if ! mount "$dev" "$2"; then
+		losetup -d "$dev"
+		return 1
+	fi
+	losetup -d "$dev"
+}
+
+# total SIZE...: their sum
+total() {
+	local t=0 n
+	for n in "$@"; do t=$((t + n)); done
+	echo $t
+}
+
+# A deterministic file of @2 bytes at @1 (no /dev/urandom: both runs must
+# write the same bytes).
+pattern() {
+	python3 -c 'import sys
+n = int(sys.argv[2]); out = open(sys.argv[1], "wb")
+b = bytes((i * 2654435761 >> 13) & 255 for i in range(min(n, 1 << 20)))
+while n > 0:
+    out.write(b[:n]); n -= len(b)' "$1" "$2"
+}
+
+for n in 0 1 4095 4096 4097 65536 1048579 10485760; do
+	pattern "$W/src-$n" "$n"
+done
+
+# workload DIR: the same changes, whoever serves DIR
+workload() {
+	local d=$1 i
+	set -e
+	cd "$d"
+	mkdir -p a/b/c deep/1/2/3/4/5/6/7/8
+	for n in 0 1 4095 4096 4097 65536 1048579 10485760; do
+		cp "$W/src-$n" "a/f$n"
+	done
+	# appends, and a write in the middle
+	cat "$W/src-4097" >> a/f4096
+	printf 'appended\n' >> a/f1
+	dd if="$W/src-65536" of=a/f1048579 bs=1000 seek=77 count=3 \
+		conv=notrunc status=none
+	# sparse: data far out, a hole before it
+	dd if="$W/src-4096" of=a/sparse bs=4096 seek=2560 status=none
+	# truncates down and up
+	truncate -s 100 a/f65536
+	truncate -s 3000000 a/f4097
+	truncate -s 0 a/f4095
+	# links
+	ln a/f1 a/b/hard1
+	ln -s f1 a/short
+	ln -s "$(printf 'long/%.0s' $(seq 60))target" a/b/long
+	# renames: within a directory, across, over a file, over an empty
+	# directory, a directory across
+	mv a/f0 a/f0-renamed
+	mv a/f1048579 a/b/c/moved
+	printf 'old\n' > a/victim
+	mv a/f4096 a/victim
+	mkdir a/emptydir
+	mkdir x
+	mv x a/emptydir
+	mv a/b/c deep/c-moved
+	# modes, owners, times
+	chmod 0600 a/victim
+	chmod 4755 a/f1
+	chown 1234:5678 a/f0-renamed
+	mkdir sgid && chmod 2775 sgid && touch sgid/inherits
+	# many names, then most of them gone
+	mkdir many
+	for i in $(seq 1 600); do : > "many/entry-with-a-long-name-$i"; done
+	for i in $(seq 1 600); do
+		[ $((i % 5)) = 0 ] || rm "many/entry-with-a-long-name-$i"
+	done
+	# a file unlinked while open keeps its data until closed
+	cp "$W/src-65536" a/open
+	exec 7< a/open
+	rm a/open
+	cmp - "$W/src-65536" <&7
+	exec 7<&-
+	rmdir deep/1/2/3/4/5/6/7/8
+	# the same times everywhere, so both trees compare on them
+	find . -exec touch -h -d @1600000000.123456789 {} +
+	touch -d @4102444800.5 a/f1	# after 2038
+	cd /
+}
+
+one() {	# one NAME MKFS_ARGS SIZE [KERNEL_MKFS_ARGS]
+	local name=$1 args=$2 size=$3 kargs=${4:-} rc=0 fimg kimg kd fd2
+	echo "---- $name ($args)"
+	fimg=$W/$name-fuse.img
+	kimg=$W/$name-kernel.img
+	mkfs.ext4 -q -F $args "$fimg" "$size" || { record "$name (mkfs)" 1; return; }
+	# blocks larger than a page: the kernel runs the workload on a 4 KiB
+	# image, and e4fuse reads its own image back
+	if [ -n "$kargs" ]; then
+		mkfs.ext4 -q -F $kargs "$kimg" "$size" || { record "$name (mkfs)" 1; return; }
+	else
+		cp "$fimg" "$kimg"
+	fi
+	if fuse_start "$fimg" -o rw; then
+		( workload "$FDIR" ) || { echo "$name: workload failed on e4fuse"; rc=1; }
+		fuse_stop || rc=1
+	else
+		rc=1
+	fi
+	kd=$(new_dir)
+	if rw_loop_mount "$kimg" "$kd"; then
+		( workload "$kd" ) || { echo "$name: workload failed on the kernel"; rc=1; }
+		umount "$kd" || rc=1
+	else
+		rc=1
+	fi
+	e2fsck -fn "$fimg" > "$W/fsck.out" 2>&1 || {
+		echo "$name: e2fsck -fn on the e4fuse image:"; cat "$W/fsck.out"; rc=1; }
+	kd=$(new_dir)
+	if [ -n "$kargs" ]; then
+		fuse_start "$fimg" && fd2=$FDIR || fd2=
+	else
+		fd2=$(new_dir)
+		private_loop_mount "$fimg" "$fd2" || fd2=
+	fi
+	if [ -n "$fd2" ] && private_loop_mount "$kimg" "$kd"; then
+		# (holes are block-sized: not compared across block sizes)
+		timeout 600 "$FSDIFF" -w ${kargs:+-n} "$fd2" "$kd" || rc=1
+	else
+		rc=1
+	fi
+	if [ -n "$kargs" ]; then
+		fuse_stop || rc=1
+	else
+		umount "$fd2" 2>/dev/null
+	fi
+	umount "$kd" 2>/dev/null
+	record "$name" $rc
+}
+
+one ext4-4k "-b 4096" 256M
+one ext4-1k "-b 1024" 256M
+one ext4-nocsum "-b 4096 -O ^metadata_csum" 256M
+one ext4-metabg "-b 4096 -O meta_bg,^resize_inode" 256M
+one ext4-largedir "-b 4096 -O large_dir" 256M
+one ext4-bigalloc "-b 4096 -O bigalloc -C 16384" 256M
+one ext4-inline "-b 4096 -I 256 -O inline_data" 256M
+one ext4-64k "-b 65536" 512M "-b 4096"
+one ext3 "-t ext3 -b 4096" 256M
+one ext2 "-t ext2 -b 1024" 256M
+
+# ---- a full disk: every writer gets ENOSPC, nothing written before is lost
+img=$W/full.img
+mkfs.ext4 -q -F -b 4096 -m 0 "$img" 32M
+rc=0
+if fuse_start "$img" -o rw; then
+	pids=
+	for i in 1 2 3; do
+		( head -c 64M /dev/zero | tr '\0' "$i" > "$FDIR/w$i" ) 2> "$W/err$i" &
+		pids="$pids $!"
+	done
+	# these three only: a bare wait would wait for the watchdog too
+	# shellcheck disable=SC2086
+	wait $pids
+	grep -q 'No space left' "$W/err1" "$W/err2" "$W/err3" ||
+		{ echo "full: no ENOSPC reported"; rc=1; }
+	sizes=$(total $(stat -c %s "$FDIR"/w1 "$FDIR"/w2 "$FDIR"/w3))
+	fuse_stop || rc=1
+	e2fsck -fn "$img" > "$W/fsck.out" 2>&1 || { cat "$W/fsck.out"; rc=1; }
+	kd=$(new_dir)
+	if private_loop_mount "$img" "$kd"; then
+		for i in 1 2 3; do
+			n=$(stat -c %s "$kd/w$i")
+			cmp <(head -c "$n" /dev/zero | tr '\0' "$i") "$kd/w$i" ||
+				{ echo "full: w$i reads back wrong"; rc=1; }
+		done
+		ksizes=$(total $(stat -c %s "$kd"/w1 "$kd"/w2 "$kd"/w3))
+		[ "$ksizes" = "$sizes" ] || { echo "full: sizes $sizes vs $ksizes"; rc=1; }
+		umount "$kd"
+	else
+		rc=1
+	fi
+else
+	rc=1
+fi
+record "full disk, three writers" $rc
+summary

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The extent tree writer (src/fs/extent_tree.c) against a model: runs
+ * mapped into holes in random order (splits in the middle of leaves and
+ * index nodes, keys lowered, the tree three levels deep on 1 KiB blocks),
+ * ranges removed (extents trimmed and split, leaves and index blocks freed,
+ * the tree shrinking back), every mapping compared with the model, and
+ * e2fsck -fn clean after the file is emptied.  The same on a block-mapped
+ * file (src/fs/blockmap_write.c) through the one mapping dispatch.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/writer.h"
+#include "testutil.h"
+
+#define NBLK 24000u
+
+struct model {
+	struct e4_fs *fs;
+	struct e4_writer *w;
+	struct e4_ino *ip;
+	struct e4_inode in;
+	uint64_t *pblk;	/* NBLK: 0 = hole */
+	uint64_t rng;
+};
+
+static uint64_t rnd(struct model *m)
+{
+	m->rng ^= m->rng << 13;
+	m->rng ^= m->rng >> 7;
+	m->rng ^= m->rng << 17;
+	return m->rng;
+}
+
+static void check_all(struct model *m)
+{
+	for (uint64_t l = 0; l < NBLK;) {
+		struct e4_mapping map;
+
+		assert_int_equal(e4_map_block(m->fs, &m->in, l, &map), 0);
+		assert_int_equal(map.lblk, l);
+		for (uint64_t i = 0; i < map.len && l + i < NBLK; i++) {
+			if (map.kind == E4_MAP_HOLE) {
+				if (m->pblk[l + i])
+					fail_msg("block %llu: a hole, model %llu",
+						 (unsigned long long)(l + i),
+						 (unsigned long long)m->pblk[l + i]);
+			} else if (m->pblk[l + i] != map.pblk + i) {
+				fail_msg("block %llu: mapped to %llu, model %llu",
+					 (unsigned long long)(l + i),
+					 (unsigned long long)(map.pblk + i),
+					 (unsigned long long)m->pblk[l + i]);
+			}
+		}
+		l += map.len;
+	}
+}
+
+/* Map [l, l+n) (a hole in the model) to fresh blocks. */
+static void map_run(struct model *m, uint64_t l, uint64_t n)
+{
+	struct e4_alloc_req req = { .ino = m->in.ino, .len = n };
+	struct e4_map_change c;
+	struct e4_handle h;
+	uint64_t pblk, got;
+
+	assert_int_equal(e4_handle_start(m->w->txm, 400, &h), 0);
+	assert_int_equal(e4_alloc_blocks(m->w->alloc, &h, &req, &pblk, &got), 0);
+	if (got > n)
+		got = n;
+	c = e4_map_change_of(m->fs, m->w, &h, &m->in);
+	m->in.blocks_512 += e4_blocks_to_512(m->fs, got);
+	assert_int_equal(e4_map_insert(&c, l, got, pblk), 0);
+	assert_int_equal(e4_inode_write(m->fs, &h, &m->in, false), 0);
+	assert_int_equal(e4_handle_stop(&h), 0);
+	for (uint64_t i = 0; i < got; i++)
+		m->pblk[l + i] = pblk + i;
+}
+
+static void unmap(struct model *m, uint64_t l, uint64_t end)
+{
+	uint64_t cursor = l;
+	int err;
+
+	do {
+		struct e4_map_change c;
+		struct e4_handle h;
+
+		assert_int_equal(e4_handle_start(m->w->txm, 600, &h), 0);
+		c = e4_map_change_of(m->fs, m->w, &h, &m->in);
+		err = e4_map_remove(&c, &cursor, end);
+		if (err && err != -EAGAIN)
+			fail_msg("remove [%llu, %llu) at %llu: %d",
+				 (unsigned long long)l, (unsigned long long)end,
+				 (unsigned long long)cursor, err);
+		assert_int_equal(e4_inode_write(m->fs, &h, &m->in, false), 0);
+		assert_int_equal(e4_handle_stop(&h), 0);
+	} while (err == -EAGAIN);
+	for (uint64_t i = l; i < end && i < NBLK; i++)
+		m->pblk[i] = 0;
+}
+
+static void run(const char *name, const char *mkfs_args, uint64_t seed)
+{
+	char *img = tu_mkfs(name, mkfs_args, NULL, "256M");
+	struct e4_open_opts o = { .read_only = false };
+	static const struct e4_cred cred = { 0, 0 };
+	struct model m = { .rng = seed };
+	struct e4_ino *root;
+	struct e4_dev *dev;
+
+	m.pblk = calloc(NBLK, sizeof(*m.pblk));
+	assert_int_equal(e4_dev_open_file(img, 0, 0, true, &dev), 0);
+	assert_int_equal(tu_open_dev(dev, &o, &m.fs), 0);
+	assert_int_equal(e4_fs_begin_write(m.fs, NULL), 0);
+	m.w = e4_writer_get(m.fs);
+	assert_int_equal(e4_iget(m.fs, E4_ROOT_INO, &root), 0);
+	assert_int_equal(e4_mknod(m.fs, root, "t", 1, 0100644, 0, 0, &cred,
+				  &m.ip), 0);
+	e4_iput(m.fs, root);
+	e4_ino_snapshot(m.ip, &m.in);
+
+	/* every other block first, in random order: ~12,000 extents */
+	for (unsigned k = 0; k < NBLK / 2; k++) {
+		uint64_t l = (rnd(&m) % (NBLK / 2)) * 2;
+
+		if (!m.pblk[l])
+			map_run(&m, l, 1);
+	}
+	check_all(&m);
+	/* runs into the gaps, merging with neighbours where they continue */
+	for (unsigned k = 0; k < 3000; k++) {
+		uint64_t l = rnd(&m) % NBLK, n = 1 + rnd(&m) % 6;
+
+		while (n && (l + n > NBLK || m.pblk[l + n - 1]))
+			n--;
+		for (uint64_t i = 0; i < n; i++)
+			if (m.pblk[l + i])
+				n = i;
+		if (n)
+			map_run(&m, l, n);
+	}
+	check_all(&m);
+	/* random ranges removed, splitting extents in two */
+	for (unsigned k = 0; k < 800; k++) {
+		uint64_t l = rnd(&m) % NBLK, n = 1 + rnd(&m) % 40;
+
+		unmap(&m, l, l + n);
+	}
+	check_all(&m);
+	/* everything: the tree goes back to an empty root */
+	unmap(&m, 0, 0xFFFFFFFFull);
+	check_all(&m);
+	assert_int_equal(m.in.blocks_512, 0);
+	m.ip->inode = m.in;	/* (the in-core inode: written with each step) */
+	e4_iput(m.fs, m.ip);
+	assert_int_equal(e4_fs_end_write(m.fs), 0);
+	tu_close(m.fs);
+	tu_sh("e2fsck -fn '%s' >/dev/null 2>&1 || { e2fsck -fn '%s'; exit 1; }",
+	      img, img);
+	free(m.pblk);
+	free(img);
+}
+
+static void test_extents_1k(void **state)
+{
+	(void)state;
+	run("ew1k.img", "-b 1024", 7);
+}
+
+static void test_extents_4k(void **state)
+{
+	(void)state;
+	run("ew4k.img", "-b 4096", 8);
+}
+
+static void test_blockmap_1k(void **state)
+{
+	(void)state;
+	run("bm1k.img", "-t ext3 -b 1024", 9);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_extents_1k),
+		cmocka_unit_test(test_extents_4k),
+		cmocka_unit_test(test_blockmap_1k),
+	};
+
+	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
+}
