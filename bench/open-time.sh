@@ -6,8 +6,11 @@
 # Opening reads the superblock only: no descriptors, bitmaps or inodes.  Make
 # a 4 GiB and a 4 TiB sparse image and time e4_fs_open + e4_fs_close on each
 # (cold: the image's pages are dropped from the page cache before every
-# open).  With --check, fail unless the 4 TiB open is under 50 ms and within
-# 10x (+2 ms of timer noise) of the 4 GiB one.
+# open), then a read-write session (open, begin and end writing, close: a
+# mount and an unmount with nothing written).  With --check, fail unless
+# the 4 TiB open is under 50 ms and within 10x (+2 ms of timer noise) of the
+# 4 GiB one, and the 4 TiB read-write session within 10% (+2 ms) of the
+# 4 GiB one.
 set -eu
 export LC_ALL=C
 check=0
@@ -36,11 +39,23 @@ echo "$huge"
 us_small=$(echo "$small" | sed -n 's/.*median \([0-9]*\) us.*/\1/p')
 us_huge=$(echo "$huge" | sed -n 's/.*median \([0-9]*\) us.*/\1/p')
 echo "open-time: 4 GiB ${us_small} us, 4 TiB ${us_huge} us (median of 21 cold opens)"
+small_rw=$("$tc" --open-time-rw "$dir/small.img" 21)
+huge_rw=$("$tc" --open-time-rw "$dir/huge.img" 21)
+echo "$small_rw"
+echo "$huge_rw"
+rw_small=$(echo "$small_rw" | sed -n 's/.*median \([0-9]*\) us.*/\1/p')
+rw_huge=$(echo "$huge_rw" | sed -n 's/.*median \([0-9]*\) us.*/\1/p')
+echo "open-time: read-write, 4 GiB ${rw_small} us, 4 TiB ${rw_huge} us (median of 21)"
 if [ $check = 1 ]; then
 	limit=$((us_small * 10 + 2000))
 	[ $limit -gt 50000 ] && limit=50000
 	if [ "$us_huge" -gt $limit ] || [ "$us_huge" -gt 50000 ]; then
 		echo "FAIL: opening 4 TiB took ${us_huge} us (limit ${limit} us: 10x 4 GiB + 2 ms, at most 50 ms)"
+		exit 1
+	fi
+	rw_limit=$((rw_small * 11 / 10 + 2000))
+	if [ "$rw_huge" -gt $rw_limit ]; then
+		echo "FAIL: a read-write session on 4 TiB took ${rw_huge} us (limit ${rw_limit} us: 4 GiB's + 10% + 2 ms)"
 		exit 1
 	fi
 	echo "PASS: open time does not grow with the image size"

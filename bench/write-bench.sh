@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# bench/write-bench.sh [--reps N] [--servers "kernel fuse2fs e4fuse"]
+# bench/write-bench.sh [--reps N] [--servers "kernel fuse2fs e4fuse e4fuse-wbc"]
 #                      [--out FILE]
 #
 # The write path against two references, in one run, each workload on a
@@ -10,6 +10,8 @@
 #   kernel   the kernel's ext4 driver     mount -o loop IMAGE DIR
 #   fuse2fs  Debian's fuse2fs (libext2fs) fuse2fs IMAGE DIR -o fakeroot
 #   e4fuse   ./e4fuse                     ./e4fuse IMAGE DIR
+#   e4fuse-wbc  the same with the kernel's writeback cache
+#                                         ./e4fuse -o writeback_cache ...
 #
 # Workloads (the time includes the final sync and unmount: what is not on
 # the image yet is not written):
@@ -35,7 +37,7 @@ export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 reps=3
-servers="kernel fuse2fs e4fuse"
+servers="kernel fuse2fs e4fuse e4fuse-wbc"
 out=""
 work=${E4_BENCH_DIR:-/var/tmp/e4bench-w}
 e4fuse=${E4FUSE:-$top/e4fuse}
@@ -45,7 +47,7 @@ while [ $# -gt 0 ]; do
 	--reps) reps=$2; shift 2 ;;
 	--servers) servers=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	-h|--help) sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "write-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -107,6 +109,10 @@ do_mount() {
 		"$e4fuse" -f "$img" "$mnt" >"$log" 2>&1 &
 		server_pid=$!
 		wait_mounted e4fuse ;;
+	e4fuse-wbc)
+		"$e4fuse" -f -o writeback_cache "$img" "$mnt" >"$log" 2>&1 &
+		server_pid=$!
+		wait_mounted e4fuse-wbc ;;
 	esac
 }
 

@@ -60,6 +60,7 @@ int e4_fs_error_remount_ro(struct e4_fs *fs);
  * directory is setgid. */
 struct e4_cred {
 	uint32_t uid, gid;
+	uint32_t umask;		/* applied unless a default ACL applies */
 };
 
 /* A new inode named @name in @dir: a regular file, fifo, socket or device
@@ -76,7 +77,13 @@ int e4_mkdir(struct e4_fs *fs, struct e4_ino *dir, const char *name,
 int e4_symlink(struct e4_fs *fs, struct e4_ino *dir, const char *name,
 	       size_t len, const char *target, size_t target_len,
 	       const struct e4_cred *cred, struct e4_ino **out);
-/* Another name for @ip (not a directory: -EPERM). */
+/* An O_TMPFILE inode (@mode a regular file's) in @dir: no name, no links,
+ * an orphan until e4_link gives it a name; it goes with its last reference
+ * if none does. */
+int e4_tmpfile(struct e4_fs *fs, struct e4_ino *dir, uint32_t mode,
+	       const struct e4_cred *cred, struct e4_ino **out);
+/* Another name for @ip (not a directory: -EPERM; no links and not an
+ * O_TMPFILE inode: -ENOENT). */
 int e4_link(struct e4_fs *fs, struct e4_ino *ip, struct e4_ino *dir,
 	    const char *name, size_t len);
 /* Remove a name; the inode goes when its last link and last reference do
@@ -129,10 +136,17 @@ int e4_fallocate(struct e4_fs *fs, struct e4_ino *ip, unsigned mode,
 /* setxattr(2)'s flags (the values of <sys/xattr.h>). */
 #define E4_XATTR_CREATE 0x1u
 #define E4_XATTR_REPLACE 0x2u
+/* Setting an access ACL clears the setgid bit (the caller is not in the
+ * file's group: the kernel's FUSE_SETXATTR_ACL_KILL_SGID). */
+#define E4_XATTR_KILL_SGID 0x100u
 /* Set attribute @name (a full name: "user.x", "system.posix_acl_access"
  * in the xattr ABI) to @size bytes of @value; -EEXIST, -ENODATA as the
  * flags say, -EOPNOTSUPP for a namespace ext4 does not keep, -ENOSPC when
- * it does not fit, -EPERM on immutable or append-only inodes. */
+ * it does not fit, -EPERM on immutable or append-only inodes.  POSIX ACLs
+ * as ext4 keeps them: an access ACL sets the permission bits of the mode
+ * and is not stored when it says no more than they do; the flags CREATE
+ * and REPLACE do not apply to them, and removing one that is not there
+ * succeeds; a default ACL only on a directory (-EACCES). */
 int e4_setxattr(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 		const void *value, size_t size, unsigned flags);
 int e4_removexattr(struct e4_fs *fs, struct e4_ino *ip, const char *name);
@@ -148,6 +162,9 @@ int e4_removexattr(struct e4_fs *fs, struct e4_ino *ip, const char *name);
 #define E4_SET_MTIME_NOW (1u << 7)
 #define E4_SET_CTIME (1u << 8)
 #define E4_SET_KILL_SUIDGID (1u << 9)	/* a write by someone else */
+/* The times given are those writes implied (a page cache writing back),
+ * not a utimes: allowed on an append-only inode. */
+#define E4_SET_WRITE_TIMES (1u << 10)
 
 struct e4_setattr {
 	unsigned valid;

@@ -33,7 +33,8 @@ int e4_setattr(struct e4_fs *fs, struct e4_ino *ip, const struct e4_setattr *a)
 	if (in.flags & E4_IMMUTABLE_FL)
 		return -EPERM;
 	if ((in.flags & E4_APPEND_FL) &&
-	    (a->valid & (OWNER_OR_MODE | TIMES_SET | E4_SET_SIZE)))
+	    (a->valid & (OWNER_OR_MODE | E4_SET_SIZE |
+			 ((a->valid & E4_SET_WRITE_TIMES) ? 0u : TIMES_SET))))
 		return -EPERM;
 	if (a->valid & E4_SET_SIZE) {
 		err = e4_truncate(fs, ip, a->size);
@@ -71,6 +72,10 @@ int e4_setattr(struct e4_fs *fs, struct e4_ino *ip, const struct e4_setattr *a)
 	if (!err)
 		ip->inode = in;
 	e4_ino_unlock(ip);
+	/* the access ACL follows the new mode (ext4_setattr's
+	 * posix_acl_chmod, after the mode is written) */
+	if (!err && (a->valid & E4_SET_MODE))
+		err = e4_acl_chmod(fs, ip);
 	return err;
 }
 

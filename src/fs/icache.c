@@ -77,27 +77,19 @@ static struct e4_ino *find_ref(struct e4_icache *c, uint32_t ino)
 	return ip;
 }
 
-/* Read inode @ino and enter it (unless another thread did first). */
-static int load(struct e4_fs *fs, uint32_t ino, struct e4_ino **out)
+/* Enter @ip (refs 1, not shared yet) unless another thread entered the
+ * same inode first: *@out is the one in the cache. */
+static int enter(struct e4_icache *c, struct e4_ino *ip, struct e4_ino **out)
 {
-	struct e4_icache *c = fs->icache;
-	struct e4_ino *ip = calloc(1, sizeof(*ip)), **slot;
+	struct e4_ino **slot;
 	bool added;
-	int err;
+	int err = 0;
 
-	if (!ip)
-		return -ENOMEM;
-	err = e4_inode_read(fs, ino, &ip->inode);
-	if (err) {
-		free(ip);
-		return err;
-	}
-	ip->ino = ino;
 	ip->disksize = ip->inode.size;
 	ip->refs = 1;
 	pthread_rwlock_init(&ip->lock, NULL);
 	pthread_mutex_lock(&c->lock);
-	slot = e4_hmap_put(c->map, ino, &added);
+	slot = e4_hmap_put(c->map, ip->ino, &added);
 	if (!slot) {
 		err = -ENOMEM;
 	} else if (!added) {		/* another thread read it too */
@@ -112,6 +104,35 @@ static int load(struct e4_fs *fs, uint32_t ino, struct e4_ino **out)
 	if (ip)
 		ino_free(ip);
 	return err;
+}
+
+/* Read inode @ino and enter it. */
+static int load(struct e4_fs *fs, uint32_t ino, struct e4_ino **out)
+{
+	struct e4_ino *ip = calloc(1, sizeof(*ip));
+	int err;
+
+	if (!ip)
+		return -ENOMEM;
+	err = e4_inode_read(fs, ino, &ip->inode);
+	if (err) {
+		free(ip);
+		return err;
+	}
+	ip->ino = ino;
+	return enter(fs->icache, ip, out);
+}
+
+int e4_iget_made(struct e4_fs *fs, const struct e4_inode *in,
+		 struct e4_ino **out)
+{
+	struct e4_ino *ip = calloc(1, sizeof(*ip));
+
+	if (!ip)
+		return -ENOMEM;
+	ip->inode = *in;
+	ip->ino = in->ino;
+	return enter(fs->icache, ip, out);
 }
 
 int e4_iget(struct e4_fs *fs, uint32_t ino, struct e4_ino **out)

@@ -29,6 +29,8 @@ struct e4_ino {
 	struct e4_inode inode;	/* as it is now, in memory */
 	uint64_t disksize;	/* i_size as the inode table holds it */
 	bool dirty;		/* differs from the inode table */
+	bool linkable;		/* O_TMPFILE, no name yet: LINK may give it
+				 * its first (the kernel's I_LINKABLE) */
 	/* owned by the cache */
 	unsigned refs;
 };
@@ -39,6 +41,11 @@ int e4_icache_create(struct e4_icache **out);
 void e4_icache_destroy(struct e4_icache *c);
 /* In-core inodes held now (for tests and the resource oracle). */
 size_t e4_icache_count(struct e4_icache *c);
+
+/* The in-core inode of @in, an inode just made (as its record was
+ * written: nothing to read, and an O_TMPFILE inode has no links). */
+int e4_iget_made(struct e4_fs *fs, const struct e4_inode *in,
+		 struct e4_ino **out);
 
 /* Take the inode's lock exclusively to change it; the caller marks it
  * dirty (e4_ino_mark_dirty) when it did. */

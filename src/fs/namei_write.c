@@ -78,6 +78,18 @@ static int check_new_name(struct e4_fs *fs, const struct e4_inode *dir,
 	return err == -ENOENT ? 0 : err;
 }
 
+/* A directory an O_TMPFILE inode may be made in. */
+static int check_tmpfile_dir(const struct e4_inode *dir)
+{
+	if (!e4_inode_is_dir(dir))
+		return -ENOTDIR;
+	if (dir->links == 0)
+		return -ENOENT;
+	if (dir->flags & E4_IMMUTABLE_FL)
+		return -EPERM;
+	return 0;
+}
+
 /* The fields of a new inode @ino of kind @mode in @dir. */
 static void new_inode_fields(struct e4_fs *fs, const struct e4_inode *dir,
 			     uint32_t ino, uint32_t mode,
@@ -166,11 +178,16 @@ static void undo_create(struct e4_fs *fs, struct e4_writer *w,
 }
 
 /*
- * The one body of mknod, mkdir and symlink: a new inode of @mode named
- * @name in @dir_ip; @fill completes it (a symlink's target) in the same
- * handle before its record is written.
+ * The one body of mknod, mkdir, symlink and tmpfile: a new inode of @mode
+ * named @name in @dir_ip (with no name, an O_TMPFILE inode: no links, an
+ * orphan from the start); @fill completes it (a symlink's target) in the
+ * same handle before its record is written.  The ACLs it inherits are set
+ * once it exists; if that fails, its name goes again.
  */
 typedef int (*fill_fn)(struct e4_fs *fs, struct e4_map_change *c, void *ctx);
+
+static int remove_name(struct e4_fs *fs, struct e4_ino *dir_ip,
+		       const char *name, size_t len, bool rmdir);
 
 static int create(struct e4_fs *fs, struct e4_ino *dir_ip, const char *name,
 		  size_t len, uint32_t mode, const struct e4_cred *cred,
@@ -179,9 +196,12 @@ static int create(struct e4_fs *fs, struct e4_ino *dir_ip, const char *name,
 {
 	struct e4_writer *w = e4_writer_get(fs);
 	bool is_dir = (mode & E4_S_IFMT) == E4_S_IFDIR;
+	bool tmpfile = name == NULL;
+	struct e4_acl_inherit acls;
 	struct e4_inode dir, in;
 	struct e4_map_change dc, ic;
 	struct e4_handle h;
+	struct e4_ino *ip = NULL;
 	uint32_t ino = 0;
 	unsigned retries = 0;
 	int err, e2;
@@ -189,20 +209,27 @@ static int create(struct e4_fs *fs, struct e4_ino *dir_ip, const char *name,
 	if (!w)
 		return -EROFS;
 	e4_ino_lock(dir_ip);
+	err = e4_acl_inherit_prepare(fs, &dir_ip->inode, &mode, cred->umask,
+				     &acls);
+	if (err)
+		goto unlock;
 retry:
 	dir = dir_ip->inode;
-	err = check_new_name(fs, &dir, name, len);
+	err = tmpfile ? check_tmpfile_dir(&dir) :
+			check_new_name(fs, &dir, name, len);
 	if (!err && is_dir)
 		err = dir_link_up(fs, &dir);
 	if (err)
 		goto unlock;
-	err = e4_handle_start(w->txm, CREATE_CREDITS, &h);
+	err = e4_handle_start(w->txm, CREATE_CREDITS + E4_ORPHAN_CREDITS, &h);
 	if (err)
 		goto unlock;
 	err = e4_alloc_inode(w->alloc, &h, dir.ino, is_dir, &ino);
 	if (err)
 		goto stop;
 	new_inode_fields(fs, &dir, ino, mode, cred, &in);
+	if (tmpfile)
+		in.links = 0;
 	in.rdev_major = rdev_major;
 	in.rdev_minor = rdev_minor;
 	ic = e4_map_change_of(fs, w, &h, &in);
@@ -214,13 +241,15 @@ retry:
 	/* the name last of what may run out of space: until it is there,
 	 * a failure (no room for a block, a full directory) is undone */
 	if (!err)
-		err = e4_dir_add(&dc, name, len, ino, ftype_of(in.mode));
+		err = tmpfile ? e4_orphan_add(fs, w, &h, ino) :
+				e4_dir_add(&dc, name, len, ino,
+					   ftype_of(in.mode));
 	if (err && !e4_txm_aborted(w->txm))
 		undo_create(fs, w, &h, &ic, is_dir, err);
 	else if (!err) {
 		err = e4_inode_write(fs, &h, &in, true);
 		dir.mtime = dir.ctime = in.ctime;
-		if (!err)
+		if (!err && !tmpfile)
 			err = e4_inode_write(fs, &h, &dir, false);
 		if (err)
 			e4_handle_abort(&h, err);
@@ -229,14 +258,32 @@ stop:
 	e2 = e4_handle_stop(&h);
 	if (!err)
 		err = e2;
-	if (!err)
+	if (!err && !tmpfile)
 		dir_ip->inode = dir;
-	else if (e4_writer_retry_alloc(w, err, &retries))
+	else if (err && e4_writer_retry_alloc(w, err, &retries))
 		goto retry;
 unlock:
 	e4_ino_unlock(dir_ip);
+	if (!err && (out || acls.access || acls.def || tmpfile))
+		err = e4_iget_made(fs, &in, &ip);
+	if (!err && tmpfile) {
+		e4_ino_lock(ip);
+		ip->linkable = true;
+		e4_ino_unlock(ip);
+	}
+	if (!err && ip) {
+		err = e4_acl_inherit_apply(fs, ip, &acls);
+		if (err && !tmpfile && remove_name(fs, dir_ip, name, len,
+						   is_dir) < 0)
+			e4_log(fs, E4_LOG_ERROR,
+			       "inode %u: made, but neither its ACLs nor its removal went through",
+			       ino);
+	}
+	e4_acl_inherit_free(&acls);
 	if (!err && out)
-		err = e4_iget(fs, ino, out);
+		*out = ip;
+	else
+		e4_iput(fs, ip);	/* a tmpfile nobody holds goes */
 	return err;
 }
 
@@ -254,6 +301,14 @@ int e4_mknod(struct e4_fs *fs, struct e4_ino *dir, const char *name,
 	}
 	return create(fs, dir, name, len, mode, cred, NULL, NULL, rdev_major,
 		      rdev_minor, out);
+}
+
+int e4_tmpfile(struct e4_fs *fs, struct e4_ino *dir, uint32_t mode,
+	       const struct e4_cred *cred, struct e4_ino **out)
+{
+	if ((mode & E4_S_IFMT) != E4_S_IFREG)
+		return -EINVAL;
+	return create(fs, dir, NULL, 0, mode, cred, NULL, NULL, 0, 0, out);
 }
 
 int e4_mkdir(struct e4_fs *fs, struct e4_ino *dir, const char *name,
@@ -339,17 +394,26 @@ retry:
 		err = -EPERM;
 	if (!err && (in.flags & (E4_IMMUTABLE_FL | E4_APPEND_FL)))
 		err = -EPERM;
-	if (!err && in.links == 0)
+	/* no links: only an O_TMPFILE inode gets a first name (the
+	 * kernel's I_LINKABLE); an unlinked open file does not */
+	if (!err && in.links == 0 && !ip->linkable)
 		err = -ENOENT;
 	if (!err && in.links >= E4_LINK_MAX)
 		err = -EMLINK;
 	if (err)
 		goto unlock;
-	err = e4_handle_start(w->txm, E4_DIR_ADD_CREDITS + 2u, &h);
+	err = e4_handle_start(w->txm, E4_DIR_ADD_CREDITS + 2u +
+				      E4_ORPHAN_CREDITS, &h);
 	if (err)
 		goto unlock;
 	dc = e4_map_change_of(fs, w, &h, &dir);
 	err = e4_dir_add(&dc, name, len, in.ino, ftype_of(in.mode));
+	if (!err && in.links == 0) {
+		err = e4_orphan_del(fs, w, &h, in.ino);
+		in.dtime = 0;	/* it held the next orphan */
+		if (err)
+			e4_handle_abort(&h, err);
+	}
 	if (!err) {
 		in.links++;
 		in.ctime = e4_now();
@@ -366,6 +430,7 @@ retry:
 	if (!err) {
 		dir_ip->inode = dir;
 		ip->inode = in;
+		ip->linkable = false;
 	} else if (e4_writer_retry_alloc(w, err, &retries)) {
 		goto retry;
 	}
@@ -635,7 +700,7 @@ static int old_name_goes(struct e4_fs *fs, struct e4_writer *w,
 		return err ? err : e4_dir_remove(fs, h, od, &slot);
 	err = e4_alloc_inode(w->alloc, h, od->ino, false, &ino);
 	if (!err) {
-		struct e4_cred c = { src->uid, src->gid };
+		struct e4_cred c = { src->uid, src->gid, 0 };
 
 		new_inode_fields(fs, od, ino, E4_S_IFCHR, &c, &wh);
 		err = e4_inode_write(fs, h, &wh, true);
@@ -683,6 +748,8 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir_ip, const char *oname,
 	struct e4_map_change nc;
 	struct e4_handle h;
 	struct e4_time now;
+	unsigned retries = 0;
+	bool untouched;
 	int err, e2;
 
 	if (!w)
@@ -749,6 +816,10 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir_ip, const char *oname,
 	if (err || src_ip == dst_ip)	/* two names of one inode: done */
 		goto unlock_dirs;
 	lock_pair(src_ip, dst_ip);
+again:
+	/* (again: the working copies afresh, after a commit) */
+	odir = odir_ip->inode;
+	ndir = ndir_ip->inode;
 	src = src_ip->inode;
 	if (dst_ip)
 		dst = dst_ip->inode;
@@ -816,11 +887,17 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir_ip, const char *oname,
 		if (!err && cross)
 			err = e4_inode_write(fs, &h, nd, false);
 	}
-	if (err)
+	/* a failure before anything changed (the new name needing a block
+	 * while the free ones wait for a commit) has nothing to undo: it
+	 * may be tried again once they are free */
+	untouched = h.used == 0;
+	if (err && !untouched)
 		e4_handle_abort(&h, err);
 	e2 = e4_handle_stop(&h);
 	if (!err)
 		err = e2;
+	if (err && untouched && e4_writer_retry_alloc(w, err, &retries))
+		goto again;
 	if (!err) {
 		src_ip->inode = src;
 		if (dst_ip)

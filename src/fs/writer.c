@@ -340,8 +340,9 @@ static int inode_write(struct e4_fs *fs, struct e4_handle *h,
 	int err;
 
 	/* an orphan's i_dtime is the list's (taken before any copy is
-	 * held: the list's lock is never taken with one) */
-	if (fs->writer && in->links == 0 && !fresh)
+	 * held: the list's lock is never taken with one); an O_TMPFILE
+	 * inode is one from the start */
+	if (fs->writer && in->links == 0)
 		in->dtime = e4_orphan_dtime(fs->writer, in->ino, in->dtime);
 	err = e4_inode_raw_get(fs, in->ino, &rec, &off);
 	if (err)

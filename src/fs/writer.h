@@ -170,4 +170,33 @@ int e4_inline_convert(struct e4_map_change *c);
 int e4_convert_if_inline(struct e4_fs *fs, struct e4_writer *w,
 			 struct e4_ino *ip, struct e4_inode *in);
 
+/* ---- acl_write.c -------------------------------------------------------- */
+
+#define E4_XATTR_NAME_ACL_ACCESS "system.posix_acl_access"
+#define E4_XATTR_NAME_ACL_DEFAULT "system.posix_acl_default"
+/* The permission bits ACL @x (xattr ABI form, @len bytes) says, into the
+ * low 9 bits of *@mode (the kernel's posix_acl_equiv_mode): 1 if it says
+ * more than they can (named entries, a mask), 0 if not, -EINVAL for an
+ * unknown tag. */
+int e4_acl_equiv_mode(const uint8_t *x, size_t len, uint32_t *mode);
+/* What a new inode inherits from its directory (posix_acl_create). */
+struct e4_acl_inherit {
+	uint8_t *access, *def;	/* xattr ABI form; NULL: none */
+	size_t access_len, def_len;
+};
+/* Before a new inode of *@mode is made in @dir: with a default ACL on
+ * @dir, *@mode masked by it and @out the ACLs the inode gets (the access
+ * ACL when it says more than the mode, the default ACL again for a
+ * directory); without one, *@mode masked by @umask.  Symlinks: nothing. */
+int e4_acl_inherit_prepare(struct e4_fs *fs, const struct e4_inode *dir,
+			   uint32_t *mode, uint32_t umask,
+			   struct e4_acl_inherit *out);
+/* ... and once it is made, @a set on it. */
+int e4_acl_inherit_apply(struct e4_fs *fs, struct e4_ino *ip,
+			 const struct e4_acl_inherit *a);
+void e4_acl_inherit_free(struct e4_acl_inherit *a);
+/* After a chmod of @ip: its access ACL, if any, says the new permission
+ * bits (posix_acl_chmod). */
+int e4_acl_chmod(struct e4_fs *fs, struct e4_ino *ip);
+
 #endif /* E4_FS_WRITER_H */

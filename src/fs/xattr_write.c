@@ -91,10 +91,11 @@ static int write_block(struct e4_fs *fs, struct e4_writer *w,
 					    .metadata = true };
 		uint64_t blk, count;
 
-		/* a shared block keeps its other users; ours is new */
-		err = e4_xattr_block_release(fs, w, h, in);
+		/* a shared block keeps its other users; ours is new, and
+		 * found first: without it nothing has changed */
+		err = e4_alloc_blocks(w->alloc, h, &req, &blk, &count);
 		if (!err)
-			err = e4_alloc_blocks(w->alloc, h, &req, &blk, &count);
+			err = e4_xattr_block_release(fs, w, h, in);
 		if (!err) {
 			in->file_acl = blk;
 			in->blocks_512 += e4_blocks_to_512(fs, count);
@@ -154,6 +155,9 @@ static int set(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 	const char *suffix;
 	size_t suffix_len, ni, nb, found, area;
 	uint8_t index, *disk = NULL, *area_buf = NULL;
+	uint32_t acl_mode = 0;
+	bool is_acl, sets_mode = false, untouched;
+	unsigned retries = 0;
 	int err, e2;
 
 	if (!w)
@@ -163,14 +167,26 @@ static int set(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 		return err;
 	if (!remove && size > 65536)
 		return -E2BIG;
-	if (!remove && (index == E4_XATTR_INDEX_POSIX_ACL_ACCESS ||
-			index == E4_XATTR_INDEX_POSIX_ACL_DEFAULT)) {
+	is_acl = index == E4_XATTR_INDEX_POSIX_ACL_ACCESS ||
+		 index == E4_XATTR_INDEX_POSIX_ACL_DEFAULT;
+	if (is_acl)	/* the VFS's set_acl path takes no flags */
+		flags &= ~(unsigned)(E4_XATTR_CREATE | E4_XATTR_REPLACE);
+	if (!remove && is_acl) {
 		ssize_t n;
 
 		disk = malloc(size ? size : 1);
 		if (!disk)
 			return -ENOMEM;
 		n = e4_acl_from_xattr(value, size, disk, size);
+		if (n >= 0 && index == E4_XATTR_INDEX_POSIX_ACL_ACCESS) {
+			/* posix_acl_update_mode(): the ACL sets the mode
+			 * and, saying no more than it, is not kept */
+			int more = e4_acl_equiv_mode(value, size, &acl_mode);
+
+			n = more < 0 ? more : n;
+			sets_mode = true;
+			remove = more == 0;
+		}
 		if (n < 0) {
 			free(disk);
 			return (int)n;
@@ -187,6 +203,11 @@ static int set(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 		err = -EPERM;
 		goto out;
 	}
+	if (index == E4_XATTR_INDEX_POSIX_ACL_DEFAULT && !remove &&
+	    !e4_inode_is_dir(&in)) {
+		err = -EACCES;
+		goto out;
+	}
 	for (found = 0; found < it.n; found++)
 		if (it.v[found].index == index &&
 		    it.v[found].name_len == suffix_len &&
@@ -194,17 +215,28 @@ static int set(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 			break;
 	if ((flags & E4_XATTR_CREATE) && found < it.n)
 		err = -EEXIST;
-	else if ((remove || (flags & E4_XATTR_REPLACE)) && found == it.n)
+	else if ((remove || (flags & E4_XATTR_REPLACE)) && found == it.n &&
+		 !is_acl)
 		err = -ENODATA;
 	else if (found < it.n && it.v[found].value_inum)
 		err = -EOPNOTSUPP;	/* EA inode values: not written yet */
 	if (err)
 		goto out;
+	/* an ACL that is not there, removed: nothing changes (ext4) */
+	if (remove && found == it.n && !sets_mode)
+		goto out;
+	if (sets_mode) {
+		in.mode = (uint16_t)((in.mode & ~0777u) | (acl_mode & 0777u));
+		if (flags & E4_XATTR_KILL_SGID)
+			in.mode &= (uint16_t)~02000u;
+	}
 	if (remove) {
-		free(it.v[found].value);
-		memmove(&it.v[found], &it.v[found + 1],
-			(it.n - found - 1) * sizeof(*it.v));
-		it.n--;
+		if (found < it.n) {
+			free(it.v[found].value);
+			memmove(&it.v[found], &it.v[found + 1],
+				(it.n - found - 1) * sizeof(*it.v));
+			it.n--;
+		}
 	} else {
 		uint8_t *copy = NULL;
 
@@ -253,6 +285,7 @@ static int set(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 		err = e4_xattr_ibody_encode(fs, ibody, ni, area_buf, area);
 	if (err)
 		goto out;
+retry:
 	err = e4_handle_start(w->txm, E4_XATTR_SET_CREDITS, &h);
 	if (err)
 		goto out;
@@ -266,12 +299,17 @@ static int set(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 			     e4_inode_write(fs, &h, &in, false);
 	}
 	/* a failure before anything changed (no space for a block of our
-	 * own) changes nothing; after, the transaction cannot stand */
-	if (err && h.used)
+	 * own) changes nothing, and may be tried again once blocks freed
+	 * by uncommitted transactions are free; after, the transaction
+	 * cannot stand */
+	untouched = h.used == 0;
+	if (err && !untouched)
 		e4_handle_abort(&h, err);
 	e2 = e4_handle_stop(&h);
 	if (!err)
 		err = e2;
+	if (err && untouched && e4_writer_retry_alloc(w, err, &retries))
+		goto retry;
 	if (!err)
 		ip->inode = in;
 out:

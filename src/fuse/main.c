@@ -363,6 +363,7 @@ int main(int argc, char **argv)
 	struct e4f_session_config cfg = {
 		.debug = o.debug,
 		.default_permissions = o.default_permissions,
+		.writeback_cache = o.writeback_cache,
 		.uid_set = o.uid_set, .uid = o.uid,
 		.gid_set = o.gid_set, .gid = o.gid,
 		.errors = o.errors,

@@ -29,9 +29,6 @@ void e4f_op_listxattr(struct e4f_req *r);
 void e4f_op_statfs(struct e4f_req *r);
 void e4f_op_access(struct e4f_req *r);
 void e4f_op_lseek(struct e4f_req *r);
-/* modifying requests not served yet: EOPNOTSUPP (EROFS on a read-only
- * mount, answered by the dispatcher) */
-void e4f_op_unwritten(struct e4f_req *r);
 /* The attributes and the entry a reply carries (shared with ops_write.c). */
 void e4f_fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 		   struct fuse_attr *a);
@@ -49,6 +46,7 @@ void e4f_op_rmdir(struct e4f_req *r);
 void e4f_op_rename(struct e4f_req *r);
 void e4f_op_rename2(struct e4f_req *r);
 void e4f_op_create(struct e4f_req *r);
+void e4f_op_tmpfile(struct e4f_req *r);
 void e4f_op_write(struct e4f_req *r);
 void e4f_op_setattr(struct e4f_req *r);
 void e4f_op_setxattr(struct e4f_req *r);

@@ -677,8 +677,3 @@ void e4f_op_access(struct e4f_req *r)
 		bits = mode & 7;
 	e4f_reply_err(r, (bits & want) == want ? 0 : -EACCES);
 }
-
-void e4f_op_unwritten(struct e4f_req *r)
-{
-	e4f_reply_err(r, -EOPNOTSUPP);
-}

@@ -76,9 +76,13 @@ static void reply_entry(struct e4f_req *r, struct e4_ino *ip)
 	e4f_reply_buf(r, &e, sizeof(e));
 }
 
-static struct e4_cred req_cred(const struct e4f_req *r)
+/* The creator of a new inode; @umask the request's, which the kernel
+ * left to us (FUSE_DONT_MASK) or already applied. */
+static struct e4_cred req_cred(const struct e4f_req *r, uint32_t umask)
 {
-	return (struct e4_cred){ r->h.uid, r->h.gid };
+	bool ours = r->s->init_flags & FUSE_DONT_MASK;
+
+	return (struct e4_cred){ r->h.uid, r->h.gid, ours ? umask : 0 };
 }
 
 /* The kernel's new_decode_dev(). */
@@ -93,7 +97,7 @@ static void decode_rdev(uint32_t dev, uint32_t *major, uint32_t *minor)
 void e4f_op_mknod(struct e4f_req *r)
 {
 	struct fuse_mknod_in in;
-	struct e4_cred cred = req_cred(r);
+	struct e4_cred cred;
 	struct e4_ino *dir, *ip;
 	uint32_t major, minor;
 	size_t len;
@@ -103,6 +107,7 @@ void e4f_op_mknod(struct e4f_req *r)
 	if (!writable(r))
 		return;
 	e4f_arg_get(r, &in, sizeof(in));
+	cred = req_cred(r, in.umask);
 	name = req_name(r, sizeof(in), &len);
 	if (!name)
 		return;
@@ -121,7 +126,7 @@ void e4f_op_mknod(struct e4f_req *r)
 void e4f_op_mkdir(struct e4f_req *r)
 {
 	struct fuse_mkdir_in in;
-	struct e4_cred cred = req_cred(r);
+	struct e4_cred cred;
 	struct e4_ino *dir, *ip;
 	size_t len;
 	const char *name;
@@ -130,6 +135,7 @@ void e4f_op_mkdir(struct e4f_req *r)
 	if (!writable(r))
 		return;
 	e4f_arg_get(r, &in, sizeof(in));
+	cred = req_cred(r, in.umask);
 	name = req_name(r, sizeof(in), &len);
 	if (!name)
 		return;
@@ -145,7 +151,7 @@ void e4f_op_mkdir(struct e4f_req *r)
 
 void e4f_op_symlink(struct e4f_req *r)
 {
-	struct e4_cred cred = req_cred(r);
+	struct e4_cred cred = req_cred(r, 0);
 	struct e4_ino *dir, *ip;
 	size_t len, tlen;
 	const char *name, *target;
@@ -198,32 +204,39 @@ void e4f_op_link(struct e4f_req *r)
 	reply_entry(r, ip);	/* a lookup of the new name: one more ref */
 }
 
-void e4f_op_create(struct e4f_req *r)
+/* CREATE and TMPFILE: a regular file and its open reply (no name for
+ * TMPFILE: the kernel sends its placeholder "/"). */
+static void create_open(struct e4f_req *r, bool tmpfile)
 {
 	struct fuse_create_in in;
-	struct e4_cred cred = req_cred(r);
+	struct e4_cred cred;
 	struct {
 		struct fuse_entry_out e;
 		struct fuse_open_out o;
 	} out;
 	struct e4_ino *dir, *ip;
 	struct e4_inode snap;
-	size_t len;
-	const char *name;
+	size_t len = 0;
+	const char *name = NULL;
 	int ret;
 
 	if (!writable(r))
 		return;
 	e4f_arg_get(r, &in, sizeof(in));
-	name = req_name(r, sizeof(in), &len);
-	if (!name)
-		return;
+	cred = req_cred(r, in.umask);
+	if (!tmpfile) {
+		name = req_name(r, sizeof(in), &len);
+		if (!name)
+			return;
+	}
 	if ((in.mode & S_IFMT) != S_IFREG)
 		in.mode = (in.mode & 07777) | S_IFREG;
 	ret = node_ino(r, r->h.nodeid, &dir);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
-	ret = e4_mknod(r->s->fs, dir, name, len, in.mode, 0, 0, &cred, &ip);
+	ret = tmpfile ? e4_tmpfile(r->s->fs, dir, in.mode, &cred, &ip) :
+			e4_mknod(r->s->fs, dir, name, len, in.mode, 0, 0, &cred,
+				 &ip);
 	e4_iput(r->s->fs, dir);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
@@ -234,6 +247,16 @@ void e4f_op_create(struct e4f_req *r)
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	e4f_reply_buf(r, &out, sizeof(out));
+}
+
+void e4f_op_create(struct e4f_req *r)
+{
+	create_open(r, false);
+}
+
+void e4f_op_tmpfile(struct e4f_req *r)
+{
+	create_open(r, true);
 }
 
 /* ---- removing and renaming ---------------------------------------------------- */
@@ -395,6 +418,15 @@ void e4f_op_setattr(struct e4f_req *r)
 	}
 	if (in.valid & FATTR_KILL_SUIDGID)
 		a.valid |= E4_SET_KILL_SUIDGID;
+	/* with the writeback cache the kernel keeps a regular file's mtime
+	 * and ctime and sends exactly these two when it writes them back.
+	 * A utimes of mtime alone looks the same: on an append-only file
+	 * one with an explicit time goes through where ext4 says EPERM
+	 * (the kernel does not tell the two apart) */
+	if ((r->s->init_flags & FUSE_WRITEBACK_CACHE) &&
+	    (in.valid & ~(uint32_t)(FATTR_FH | FATTR_LOCKOWNER)) ==
+	    (FATTR_MTIME | FATTR_CTIME))
+		a.valid |= E4_SET_WRITE_TIMES;
 	ret = node_ino(r, r->h.nodeid, &ip);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
@@ -413,10 +445,13 @@ void e4f_op_setattr(struct e4f_req *r)
 
 void e4f_op_setxattr(struct e4f_req *r)
 {
-	/* without FUSE_SETXATTR_EXT (not asked for) the head is the old
+	/* without FUSE_SETXATTR_EXT (an older kernel) the head is the old
 	 * 8 bytes: size, flags */
-	size_t head = FUSE_COMPAT_SETXATTR_IN_SIZE, nlen;
+	bool ext = r->s->init_flags & FUSE_SETXATTR_EXT;
+	size_t head = ext ? sizeof(struct fuse_setxattr_in) :
+			    FUSE_COMPAT_SETXATTR_IN_SIZE, nlen;
 	struct fuse_setxattr_in in = { 0 };
+	unsigned flags;
 	const char *name;
 	struct e4_ino *ip;
 	int ret;
@@ -424,6 +459,9 @@ void e4f_op_setxattr(struct e4f_req *r)
 	if (!writable(r))
 		return;
 	e4f_arg_get(r, &in, head);
+	flags = in.flags & (E4_XATTR_CREATE | E4_XATTR_REPLACE);
+	if (in.setxattr_flags & FUSE_SETXATTR_ACL_KILL_SGID)
+		flags |= E4_XATTR_KILL_SGID;
 	name = e4f_arg_string(r, head, &nlen);
 	if (!name || nlen == 0)
 		return e4f_reply_err(r, -EINVAL);
@@ -433,8 +471,7 @@ void e4f_op_setxattr(struct e4f_req *r)
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	ret = e4_setxattr(r->s->fs, ip, name, r->arg + head + nlen + 1,
-			  in.size, in.flags & (E4_XATTR_CREATE |
-					       E4_XATTR_REPLACE));
+			  in.size, flags);
 	e4_iput(r->s->fs, ip);
 	e4f_reply_err(r, ret);
 }

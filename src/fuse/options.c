@@ -36,6 +36,10 @@ void e4f_print_usage(const char *prog)
 "  allow_other             let other users access the mount\n"
 "  default_permissions     the kernel checks permissions (default on;\n"
 "                          no_default_permissions turns it off)\n"
+"  writeback_cache         on a read-write mount, the kernel caches written\n"
+"                          data and writes it back later: faster, but a\n"
+"                          full disk shows only at fsync or close (default\n"
+"                          off: nowriteback_cache)\n"
 "  uid=N, gid=N            show every file as owned by this user / group\n"
 "                          (a name or a decimal id)\n"
 "  fsname=NAME             source name shown in /proc/mounts\n"
@@ -181,6 +185,12 @@ static int parse_one(struct e4f_options *o, char *opt)
 	} else if (IS("no_default_permissions")) {
 		NOVAL();
 		o->default_permissions = false;
+	} else if (IS("writeback_cache")) {
+		NOVAL();
+		o->writeback_cache = true;
+	} else if (IS("nowriteback_cache")) {
+		NOVAL();
+		o->writeback_cache = false;
 	} else if (IS("debug")) {
 		NOVAL();
 		o->debug = true;

@@ -19,6 +19,7 @@ struct e4f_options {
 	unsigned commit_seconds;	/* commit=: metadata durable within */
 	bool allow_other;
 	bool default_permissions;	/* on unless no_default_permissions */
+	bool writeback_cache;		/* -o writeback_cache: off by default */
 	bool uid_set, gid_set;
 	uint32_t uid, gid;
 	char *fsname;			/* NULL: the image path */

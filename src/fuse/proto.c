@@ -24,9 +24,6 @@ struct e4f_inflight {
 		   .flags = (fl) }
 #define RO_OP(code, fn, min) \
 	[code] = { .name = &(#code)[5], .min_arg = (min), .handler = (fn) }
-#define MOD_OP(code) \
-	[code] = { .name = &(#code)[5], .handler = e4f_op_unwritten, \
-		   .flags = E4F_OP_MODIFIES }
 
 /*
  * Dispatch table.  min_arg is the fixed part of each request; handlers
@@ -96,7 +93,8 @@ static const struct e4f_op op_table[] = {
 	   sizeof(struct fuse_rename2_in) + 2, E4F_OP_MODIFIES),
 	OP(FUSE_COPY_FILE_RANGE, e4f_op_copy_file_range,
 	   sizeof(struct fuse_copy_file_range_in), E4F_OP_MODIFIES),
-	MOD_OP(FUSE_TMPFILE),
+	OP(FUSE_TMPFILE, e4f_op_tmpfile,
+	   sizeof(struct fuse_create_in), E4F_OP_MODIFIES),
 	OP(FUSE_COPY_FILE_RANGE_64, e4f_op_copy_file_range,
 	   sizeof(struct fuse_copy_file_range_in), E4F_OP_MODIFIES),
 };

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "e4/write.h"
 #include "fuse/ops.h"
 #include "fuse/proto.h"
 #include "fuse/session.h"
@@ -136,6 +137,15 @@ static uint64_t wanted_init_flags(const struct e4f_session *s)
 			FUSE_MAX_PAGES | FUSE_CACHE_SYMLINKS | FUSE_ASYNC_DIO |
 			FUSE_INIT_EXT;
 
+	/* the umask ours to apply (a default ACL replaces it), and the
+	 * setgid kill of setting an ACL the kernel's to decide */
+	want |= FUSE_DONT_MASK | FUSE_SETXATTR_EXT;
+
+	/* the kernel keeps written data (and the size and times it
+	 * implies) in its page cache and writes back later: only while
+	 * e4fuse writes (a read-only mount has nothing to cache) */
+	if (s->cfg.writeback_cache && s->fs && e4_fs_writable(s->fs))
+		want |= FUSE_WRITEBACK_CACHE;
 	/* The kernel turns default_permissions on with POSIX ACLs. */
 	if (s->cfg.default_permissions)
 		want |= FUSE_POSIX_ACL;

@@ -47,6 +47,7 @@ enum e4f_errors_policy {
 struct e4f_session_config {
 	bool debug;			/* one log line per request */
 	bool default_permissions;	/* kernel checks permissions */
+	bool writeback_cache;		/* asked for when writable */
 	bool uid_set, gid_set;
 	uint32_t uid, gid;		/* ownership override */
 	enum e4f_errors_policy errors;

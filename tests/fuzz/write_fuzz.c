@@ -112,7 +112,7 @@ static void judge_inode(struct e4_fs *fs, struct judge *j, struct e4_ino *ip)
 /* The sequence in directory @dir. */
 static void changes(struct e4_fs *fs, struct e4_ino *dir, struct judge *j)
 {
-	static const struct e4_cred cred = { 1000, 1000 };
+	static const struct e4_cred cred = { 1000, 1000, 0 };
 	static uint8_t buf[65536];
 	struct e4_ino *f = NULL, *sub = NULL;
 	char name[32];

@@ -15,6 +15,10 @@
  *   tree_compare --open-time IMAGE [REPS]
  *       time e4_fs_open + e4_fs_close with the image's page cache dropped
  *       before each open; prints the median and minimum in microseconds.
+ *   tree_compare --open-time-rw IMAGE [REPS]
+ *       the same for a read-write session: open, e4_fs_begin_write,
+ *       e4_fs_end_write, close (what a mount and an unmount with nothing
+ *       written cost; the image's state is written twice each time).
  *
  * Every mismatch is printed as "MISMATCH <path>: <field>: ..." and the exit
  * status is 1 if there was any (2 for usage or setup errors).  An error the
@@ -38,6 +42,7 @@
 #include "e4/e4.h"
 #include "e4/format.h"
 #include "e4/tree.h"
+#include "e4/write.h"
 
 #define MAX_REPORTED 300
 
@@ -973,17 +978,18 @@ static void compare_tree(struct walk *w, const char *refdir)
 
 /* ---- main ------------------------------------------------------------- */
 
-static int open_fs(const char *image, struct walk *w, struct e4_fs **fs)
+static int open_fs_mode(const char *image, struct walk *w, bool rw,
+			struct e4_fs **fs)
 {
 	struct e4_dev *dev;
 	struct e4_open_opts opts = {
-		.read_only = true,
+		.read_only = !rw,
 		.csum = E4_CSUM_VERIFY,
 		.log = log_sink,
 		.log_ctx = w,
 		.log_level = E4_LOG_WARN,
 	};
-	int rc = e4_dev_open_file(image, 0, 0, false, &dev);
+	int rc = e4_dev_open_file(image, 0, 0, rw, &dev);
 
 	if (rc < 0) {
 		fprintf(stderr, "tree_compare: %s: e4_dev_open_file: %s\n", image, strerror(-rc));
@@ -993,8 +999,21 @@ static int open_fs(const char *image, struct walk *w, struct e4_fs **fs)
 	if (rc < 0) {
 		fprintf(stderr, "tree_compare: %s: e4_fs_open: %s\n", image, strerror(-rc));
 		e4_dev_close(dev);
+		return rc;
+	}
+	if (rw) {
+		rc = e4_fs_begin_write(*fs, NULL);
+		if (rc < 0) {
+			fprintf(stderr, "tree_compare: %s: e4_fs_begin_write: %s\n", image, strerror(-rc));
+			e4_fs_close(*fs);
+		}
 	}
 	return rc;
+}
+
+static int open_fs(const char *image, struct walk *w, struct e4_fs **fs)
+{
+	return open_fs_mode(image, w, false, fs);
 }
 
 static uint64_t now_ns(void)
@@ -1012,7 +1031,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int open_time(const char *image, int reps)
+static int open_time(const char *image, bool rw, int reps)
 {
 	uint64_t *t = xmalloc((size_t)reps * sizeof(*t));
 	int fd = open(image, O_RDONLY);
@@ -1029,15 +1048,20 @@ static int open_time(const char *image, int reps)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 		uint64_t t0 = now_ns();
 
-		if (open_fs(image, NULL, &fs) < 0)
+		if (open_fs_mode(image, NULL, rw, &fs) < 0)
 			return 2;
+		if (rw && e4_fs_end_write(fs) < 0) {
+			fprintf(stderr, "tree_compare: %s: e4_fs_end_write failed\n", image);
+			return 2;
+		}
 		e4_fs_close(fs);
 		t[i] = now_ns() - t0;
 	}
 	close(fd);
 	qsort(t, (size_t)reps, sizeof(*t), cmp_u64);
-	printf("open-time %s: median %" PRIu64 " us, min %" PRIu64 " us, max %" PRIu64 " us (%d cold opens)\n",
-	       image, t[reps / 2] / 1000, t[0] / 1000, t[reps - 1] / 1000, reps);
+	printf("open-time%s %s: median %" PRIu64 " us, min %" PRIu64 " us, max %" PRIu64 " us (%d cold opens)\n",
+	       rw ? "-rw" : "", image, t[reps / 2] / 1000, t[0] / 1000,
+	       t[reps - 1] / 1000, reps);
 	free(t);
 	return 0;
 }
@@ -1046,7 +1070,8 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: tree_compare [--ref=src|kernel] [-v] IMAGE REFDIR\n"
-		"       tree_compare --open-time IMAGE [REPS]\n");
+		"       tree_compare --open-time IMAGE [REPS]\n"
+		"       tree_compare --open-time-rw IMAGE [REPS]\n");
 	return 2;
 }
 
@@ -1056,8 +1081,10 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc >= 3 && !strcmp(argv[1], "--open-time"))
-		return open_time(argv[2], argc > 3 ? atoi(argv[3]) > 0 ? atoi(argv[3]) : 1 : 21);
+	if (argc >= 3 && (!strcmp(argv[1], "--open-time") ||
+			  !strcmp(argv[1], "--open-time-rw")))
+		return open_time(argv[2], !strcmp(argv[1], "--open-time-rw"),
+				 argc > 3 ? atoi(argv[3]) > 0 ? atoi(argv[3]) : 1 : 21);
 	if (argc == 1) {
 		/* Run by `make check` through TESTS = $(check_PROGRAMS): this
 		 * program is the helper of tests/integration/tree-compare-*.sh. */

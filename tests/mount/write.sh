@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# Read-write mounts: one scripted workload (files of many sizes, sparse
-# files, appends, truncates both ways, renames of every kind, hard links,
-# symlinks short and long, chmod/chown/utimes with nanoseconds, a directory
-# of many names then most of them removed, unlink of an open file) run on
-# an e4fuse mount and on the kernel's ext4 from identical images.  After
-# each: e2fsck -fn clean, and the two trees, both read back by the kernel,
-# compare equal (fsdiff -w: all but what two allocators and two clocks
-# decide).  Then the same with the image's free space used up.
+# Read-write mounts: one scripted workload (files from 0 bytes to 100 MiB,
+# sparse files, appends, truncates both ways, renames of every kind, hard
+# links, symlinks short and long, chmod/chown/utimes with nanoseconds, setgid
+# directories, the umask, inherited and changed POSIX ACLs, O_TMPFILE, a
+# directory of 50,000 names then most of them removed, unlink of an open
+# file) run on an e4fuse mount and on the kernel's ext4 from identical
+# images.  After each: e2fsck -fn clean, and the two trees, both read back
+# by the kernel, compare equal (fsdiff -w: all but what two allocators and
+# two clocks decide).  Then the same with the image's free space used up.
 . "$(dirname "$0")/mountlib.sh"
 require_mount_env
 
@@ -43,7 +44,8 @@ while n > 0:
     out.write(b[:n]); n -= len(b)' "$1" "$2"
 }
 
-for n in 0 1 4095 4096 4097 65536 1048579 10485760; do
+SIZES="0 1 4095 4096 4097 65536 1048579 10485760 104857600"
+for n in $SIZES; do
 	pattern "$W/src-$n" "$n"
 done
 
@@ -53,7 +55,7 @@ workload() {
 	set -e
 	cd "$d"
 	mkdir -p a/b/c deep/1/2/3/4/5/6/7/8
-	for n in 0 1 4095 4096 4097 65536 1048579 10485760; do
+	for n in $SIZES; do
 		cp "$W/src-$n" "a/f$n"
 	done
 	# appends, and a write in the middle
@@ -85,13 +87,63 @@ workload() {
 	chmod 0600 a/victim
 	chmod 4755 a/f1
 	chown 1234:5678 a/f0-renamed
-	mkdir sgid && chmod 2775 sgid && touch sgid/inherits
-	# many names, then most of them gone
+	# a setgid directory: new inodes take its group, directories its bit
+	mkdir sgid && chgrp 5678 sgid && chmod 2775 sgid
+	touch sgid/inherits && mkdir sgid/subdir && mknod sgid/fifo p
+	mkdir sticky && chmod 1777 sticky && : > sticky/file
+	# the umask, and POSIX ACLs kept in step with the mode: a default
+	# ACL inherited (it, not the umask, masks the new modes), an access
+	# ACL that sets the mode, chmod that rewrites an ACL, an ACL the
+	# mode says in full (not kept), removing ACLs that are not there
+	( umask 027; : > umask-file; mkdir umask-dir; mknod umask-fifo p )
+	mkdir acl
+	setfacl -m u:1234:rwx,g:5678:rx acl
+	setfacl -d -m u::rwx,g::rx,o::-,u:1234:rw,m::rwx acl
+	( umask 077; : > acl/file; mkdir acl/sub; mknod acl/fifo p
+	  ln -s file acl/link; : > acl/sub/deeper )
+	setfacl -k acl/sub
+	: > acl/chmodded
+	setfacl -m u:42:rwx acl/chmodded
+	chmod 0604 acl/chmodded
+	: > acl/equiv
+	setfacl -m u::rw,g::r,o::- acl/equiv
+	setfacl -b a/victim
+	setfacl -k a
+	# O_TMPFILE: one named by linkat, one never named (gone at its
+	# close), one opened O_EXCL (no name may be given to it)
+	python3 - "$d" <<'EOF_TMPFILE'
+import errno, os, sys
+a = sys.argv[1] + "/a"
+fd = os.open(a, os.O_TMPFILE | os.O_WRONLY, 0o640)
+os.write(fd, b"written before it had a name\n" * 200)
+os.link("/proc/self/fd/%d" % fd, a + "/from-tmpfile")
+os.write(fd, b"and after\n")
+os.close(fd)
+fd = os.open(a, os.O_TMPFILE | os.O_RDWR, 0o600)
+os.write(fd, b"x" * 300000)
+os.close(fd)
+fd = os.open(a, os.O_TMPFILE | os.O_RDWR | os.O_EXCL, 0o600)
+try:
+    os.link("/proc/self/fd/%d" % fd, a + "/never")
+    sys.exit("an O_EXCL tmpfile got a name")
+except OSError as e:
+    if e.errno != errno.ENOENT:
+        raise
+os.close(fd)
+EOF_TMPFILE
+	# many names (an htree of two levels on 1 KiB blocks), then most
+	# of them gone
 	mkdir many
-	for i in $(seq 1 600); do : > "many/entry-with-a-long-name-$i"; done
-	for i in $(seq 1 600); do
-		[ $((i % 5)) = 0 ] || rm "many/entry-with-a-long-name-$i"
-	done
+	python3 - many <<'EOF_MANY'
+import os, sys
+d = sys.argv[1]
+names = ["%s/entry-with-a-long-name-%d" % (d, i) for i in range(1, 50001)]
+for n in names:
+    os.close(os.open(n, os.O_CREAT | os.O_WRONLY, 0o644))
+for i, n in enumerate(names, 1):
+    if i % 5:
+        os.unlink(n)
+EOF_MANY
 	# a file unlinked while open keeps its data until closed
 	cp "$W/src-65536" a/open
 	exec 7< a/open
@@ -110,11 +162,12 @@ one() {	# one NAME MKFS_ARGS SIZE [KERNEL_MKFS_ARGS]
 	echo "---- $name ($args)"
 	fimg=$W/$name-fuse.img
 	kimg=$W/$name-kernel.img
-	mkfs.ext4 -q -F $args "$fimg" "$size" || { record "$name (mkfs)" 1; return; }
+	# (-N: room for the 50,000 names whatever the inode ratio)
+	mkfs.ext4 -q -F $args -N 60000 "$fimg" "$size" || { record "$name (mkfs)" 1; return; }
 	# blocks larger than a page: the kernel runs the workload on a 4 KiB
 	# image, and e4fuse reads its own image back
 	if [ -n "$kargs" ]; then
-		mkfs.ext4 -q -F $kargs "$kimg" "$size" || { record "$name (mkfs)" 1; return; }
+		mkfs.ext4 -q -F $kargs -N 60000 "$kimg" "$size" || { record "$name (mkfs)" 1; return; }
 	else
 		cp "$fimg" "$kimg"
 	fi
@@ -155,16 +208,21 @@ one() {	# one NAME MKFS_ARGS SIZE [KERNEL_MKFS_ARGS]
 	record "$name" $rc
 }
 
+# the sanitizer build's run (E4_MATRIX=quick) takes one layout per
+# mapping and directory format: extents on 4 KiB and 1 KiB blocks,
+# clusters, inline data, block maps
 one ext4-4k "-b 4096" 256M
 one ext4-1k "-b 1024" 256M
-one ext4-nocsum "-b 4096 -O ^metadata_csum" 256M
-one ext4-metabg "-b 4096 -O meta_bg,^resize_inode" 256M
-one ext4-largedir "-b 4096 -O large_dir" 256M
-one ext4-bigalloc "-b 4096 -O bigalloc -C 16384" 256M
+one ext4-bigalloc "-b 4096 -O bigalloc -C 16384" 1G
 one ext4-inline "-b 4096 -I 256 -O inline_data" 256M
-one ext4-64k "-b 65536" 512M "-b 4096"
-one ext3 "-t ext3 -b 4096" 256M
 one ext2 "-t ext2 -b 1024" 256M
+if [ "${E4_MATRIX:-full}" = full ]; then
+	one ext4-nocsum "-b 4096 -O ^metadata_csum" 256M
+	one ext4-metabg "-b 4096 -O meta_bg,^resize_inode" 256M
+	one ext4-largedir "-b 4096 -O large_dir" 256M
+	one ext4-64k "-b 65536" 512M "-b 4096"
+	one ext3 "-t ext3 -b 4096" 256M
+fi
 
 # ---- a full disk: every writer gets ENOSPC, nothing written before is lost
 img=$W/full.img

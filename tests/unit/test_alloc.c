@@ -88,13 +88,6 @@ static void free_run(struct rig *r, uint64_t start, uint64_t count)
 	assert_int_equal(e4_handle_stop(&h), 0);
 }
 
-/* e2fsck -fn must find nothing to fix. */
-static void assert_fsck_clean(const char *img)
-{
-	tu_sh("e2fsck -fn '%s' >/dev/null 2>&1 || { e2fsck -fn '%s'; exit 1; }",
-	      img, img);
-}
-
 /* debugfs's word on whether block @blk is in use. */
 static bool block_in_use(const char *img, uint64_t blk)
 {
@@ -166,7 +159,7 @@ static void test_alloc_free_clean(void **state)
 	for (size_t i = 0; i < 7; i++)
 		free_run(&r, start[i], count[i]);
 	rig_close(&r);
-	assert_fsck_clean(r.img);
+	tu_fsck_clean(r.img);
 	free(r.img);
 }
 
@@ -186,7 +179,7 @@ static void test_goal_and_contiguity(void **state)
 	free_run(&r, s1, n1);
 	free_run(&r, s2, n2);
 	rig_close(&r);
-	assert_fsck_clean(r.img);
+	tu_fsck_clean(r.img);
 	free(r.img);
 }
 
@@ -216,7 +209,7 @@ static void test_windows_keep_files_apart(void **state)
 		free_run(&r, sb[i], nb[i]);
 	}
 	rig_close(&r);
-	assert_fsck_clean(r.img);
+	tu_fsck_clean(r.img);
 	free(r.img);
 }
 
@@ -244,7 +237,7 @@ static void test_uninit_group(void **state)
 	 * and check the group stays initialised and consistent */
 	free_run(&r, s, n);
 	rig_close(&r);
-	assert_fsck_clean(r.img);
+	tu_fsck_clean(r.img);
 	free(r.img);
 }
 
@@ -352,7 +345,7 @@ static void test_fill_to_enospc(void **state)
 	for (size_t i = 0; i < nruns; i++)
 		free_run(&r, runs[i][0], runs[i][1]);
 	rig_close(&r);
-	assert_fsck_clean(r.img);
+	tu_fsck_clean(r.img);
 	free(runs);
 	free(r.img);
 }
@@ -377,7 +370,7 @@ static void test_bad_frees(void **state)
 	assert_int_equal(e4_handle_stop(&h), 0);
 	tu_assert_rule_any(E4_RULE_AL3);
 	rig_close(&r);
-	assert_fsck_clean(r.img);
+	tu_fsck_clean(r.img);
 	free(r.img);
 }
 
@@ -413,7 +406,7 @@ static void test_inodes(void **state)
 		assert_int_equal(e4_handle_stop(&h), 0);
 	}
 	rig_close(&r);
-	assert_fsck_clean(r.img);
+	tu_fsck_clean(r.img);
 	free(r.img);
 }
 
@@ -458,7 +451,7 @@ static void test_freed_waits_for_commit(void **state)
 	assert_int_equal(s2, s1);
 	free_run(&r, s2, n2);
 	rig_close(&r);
-	assert_fsck_clean(r.img);
+	tu_fsck_clean(r.img);
 	free(r.img);
 }
 

@@ -63,7 +63,7 @@ static void fsx_open(struct fsx *f)
 	assert_int_equal(e4_iget(f->fs, E4_ROOT_INO, &root), 0);
 	e4_ino_snapshot(root, &rin);
 	if (e4_lookup(f->fs, &rin, "fsx", 3, &f->ip) == -ENOENT) {
-		static const struct e4_cred cred = { 0, 0 };
+		static const struct e4_cred cred = { 0, 0, 0 };
 
 		assert_int_equal(e4_mknod(f->fs, root, "fsx", 3, 0100644, 0, 0,
 					  &cred, &f->ip), 0);
@@ -244,16 +244,14 @@ static void run(const char *name, const char *mkfs_args, uint64_t seed,
 		if (f.op % 500 == 499) {
 			check_range(&f, 0, f.size);
 			fsx_close(&f);
-			tu_sh("e2fsck -fn '%s' >/dev/null 2>&1 || { e2fsck -fn '%s'; exit 1; }",
-			      f.img, f.img);
+			tu_fsck_clean(f.img);
 			fsx_open(&f);
 			check_range(&f, 0, f.size);
 		}
 	}
 	check_range(&f, 0, f.size);
 	fsx_close(&f);
-	tu_sh("e2fsck -fn '%s' >/dev/null 2>&1 || { e2fsck -fn '%s'; exit 1; }",
-	      f.img, f.img);
+	tu_fsck_clean(f.img);
 	kernel_reads_model(&f);
 	free(f.model);
 	free((char *)f.img);

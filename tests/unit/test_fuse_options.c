@@ -111,6 +111,19 @@ static void test_suffixes(void **state)
 	refused("threads=2s", "threads", "not a decimal number");
 }
 
+/* Switches, their defaults and their no- forms. */
+static void test_switches(void **state)
+{
+	(void)state;
+	assert_false(good("rw").writeback_cache);
+	assert_true(good("writeback_cache").writeback_cache);
+	assert_false(good("writeback_cache,nowriteback_cache").writeback_cache);
+	assert_true(good("nowriteback_cache,writeback_cache").writeback_cache);
+	assert_true(good("rw").default_permissions);
+	assert_false(good("no_default_permissions").default_permissions);
+	refused("writeback_cache=1", "writeback_cache", "");
+}
+
 static void test_refused(void **state)
 {
 	(void)state;
@@ -166,6 +179,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decimal),
+		cmocka_unit_test(test_switches),
 		cmocka_unit_test(test_suffixes),
 		cmocka_unit_test(test_refused),
 	};

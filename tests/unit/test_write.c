@@ -24,31 +24,7 @@
 #include "ondisk/ondisk.h"
 #include "testutil.h"
 
-static const struct e4_cred root_cred = { 0, 0 };
-
-static struct e4_fs *w_open(const char *img)
-{
-	struct e4_open_opts o = { .read_only = false };
-	struct e4_dev *dev;
-	struct e4_fs *fs;
-
-	assert_int_equal(e4_dev_open_file(img, 0, 0, true, &dev), 0);
-	assert_int_equal(tu_open_dev(dev, &o, &fs), 0);
-	assert_int_equal(e4_fs_begin_write(fs, NULL), 0);
-	return fs;
-}
-
-static void w_close(struct e4_fs *fs)
-{
-	assert_int_equal(e4_fs_end_write(fs), 0);
-	tu_close(fs);
-}
-
-static void assert_fsck_clean(const char *img)
-{
-	tu_sh("e2fsck -fn '%s' >/dev/null 2>&1 || { e2fsck -fn '%s'; exit 1; }",
-	      img, img);
-}
+static const struct e4_cred root_cred = { 0, 0, 0 };
 
 /* A deterministic pattern: byte i of stream @seed. */
 static void pattern(uint8_t *buf, size_t len, uint64_t from, unsigned seed)
@@ -125,7 +101,7 @@ static void write_both(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 static void test_create_and_write(void **state)
 {
 	char *img = tu_mkfs("w1.img", "-b 4096", NULL, "64M");
-	struct e4_fs *fs = w_open(img);
+	struct e4_fs *fs = tu_open_rw(img);
 	struct e4_ino *root = root_of(fs), *ip, *dir;
 	char longtarget[301];
 
@@ -166,8 +142,8 @@ static void test_create_and_write(void **state)
 	e4_iput(fs, ip);
 	e4_iput(fs, dir);
 	e4_iput(fs, root);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	char checks[4096];
 	snprintf(checks, sizeof(checks),
 		 "e='%s/exp_'; for f in empty small block big sparse; do cmp \"$m/$f\" \"$e$f\"; done; "
@@ -189,7 +165,7 @@ static void test_create_and_write(void **state)
 static void test_many_names(void **state)
 {
 	char *img = tu_mkfs("w2.img", "-b 1024", NULL, "32M");
-	struct e4_fs *fs = w_open(img);
+	struct e4_fs *fs = tu_open_rw(img);
 	struct e4_ino *root = root_of(fs), *dir, *ip;
 	char name[64];
 
@@ -208,8 +184,8 @@ static void test_many_names(void **state)
 	assert_int_equal(e4_unlink(fs, dir, name, strlen(name)), -ENOENT);
 	e4_iput(fs, dir);
 	e4_iput(fs, root);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	tu_kernel_expect(img,
 		      "test \"$(ls \"$m/d\" | wc -l)\" = 300; "
 		      "test -e \"$m/d/file-with-a-longish-name-0001\"; "
@@ -244,7 +220,7 @@ static void kernel_cmp(const char *img, const char *path, const char *name)
 static void test_extent_tree(void **state)
 {
 	char *img = tu_mkfs("w3.img", "-b 1024", NULL, "64M");
-	struct e4_fs *fs = w_open(img);
+	struct e4_fs *fs = tu_open_rw(img);
 	struct e4_ino *root = root_of(fs), *ip;
 	struct e4_inode snap;
 
@@ -256,20 +232,20 @@ static void test_extent_tree(void **state)
 	assert_true(e4_le16(snap.i_block, 60, E4_EH_DEPTH) >= 2);
 	e4_iput(fs, ip);
 	e4_iput(fs, root);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	kernel_cmp(img, "holes", "holes");
 
-	fs = w_open(img);
+	fs = tu_open_rw(img);
 	ip = lookup_root(fs, "holes");
 	assert_int_equal(e4_truncate(fs, ip, 2001 * 1024), 0);
 	expect_truncate("holes", 2001 * 1024);
 	e4_iput(fs, ip);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	kernel_cmp(img, "holes", "holes");
 
-	fs = w_open(img);
+	fs = tu_open_rw(img);
 	ip = lookup_root(fs, "holes");
 	assert_int_equal(e4_truncate(fs, ip, 0), 0);
 	e4_ino_snapshot(ip, &snap);
@@ -280,8 +256,8 @@ static void test_extent_tree(void **state)
 	expect_truncate("holes", 0);
 	expect_truncate("holes", 12345);
 	e4_iput(fs, ip);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	kernel_cmp(img, "holes", "holes");
 	free(img);
 }
@@ -291,7 +267,7 @@ static void test_extent_tree(void **state)
 static void test_unlink_held(void **state)
 {
 	char *img = tu_mkfs("w4.img", "-b 4096", NULL, "32M");
-	struct e4_fs *fs = w_open(img);
+	struct e4_fs *fs = tu_open_rw(img);
 	struct e4_ino *root = root_of(fs), *ip;
 
 	(void)state;
@@ -310,8 +286,8 @@ static void test_unlink_held(void **state)
 	}
 	e4_iput(fs, ip);	/* deletes it */
 	e4_iput(fs, root);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	tu_kernel_expect(img, "test ! -e \"$m/victim\"; test \"$(ls -A \"$m\" | grep -v lost+found | wc -l)\" = 0");
 	free(img);
 }
@@ -320,7 +296,7 @@ static void test_unlink_held(void **state)
 static void test_errors(void **state)
 {
 	char *img = tu_mkfs("w5.img", "-b 4096", NULL, "32M");
-	struct e4_fs *fs = w_open(img);
+	struct e4_fs *fs = tu_open_rw(img);
 	struct e4_ino *root = root_of(fs), *ip, *dir, *sub;
 	char longname[300];
 
@@ -353,8 +329,8 @@ static void test_errors(void **state)
 	e4_iput(fs, dir);
 	e4_iput(fs, ip);
 	e4_iput(fs, root);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	tu_kernel_expect(img, "test -f \"$m/f\"; test ! -e \"$m/d\"; "
 		      "test \"$(stat -c %h \"$m\")\" = 3");
 	free(img);
@@ -365,7 +341,7 @@ static void test_errors(void **state)
 static void test_full_disk(void **state)
 {
 	char *img = tu_mkfs("w6.img", "-b 1024 -m 0", NULL, "8M");
-	struct e4_fs *fs = w_open(img);
+	struct e4_fs *fs = tu_open_rw(img);
 	struct e4_ino *root = root_of(fs), *ip;
 	uint8_t buf[65536];
 	uint64_t off = 0;
@@ -385,8 +361,8 @@ static void test_full_disk(void **state)
 	assert_true(off > (4u << 20));
 	e4_iput(fs, ip);
 	e4_iput(fs, root);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	kernel_cmp(img, "fill", "fill");
 	free(img);
 }
@@ -416,12 +392,12 @@ static void test_refusals_and_state(void **state)
 	tu_assert_log("read-only");
 	tu_close(fs);
 
-	fs = w_open(plain);
+	fs = tu_open_rw(plain);
 	assert_int_equal(tu_peek_le16(plain, 1024 + E4_SB_STATE) & E4_STATE_VALID, 0);
-	w_close(fs);
+	tu_close_rw(fs);
 	assert_int_equal(tu_peek_le16(plain, 1024 + E4_SB_STATE) & E4_STATE_VALID,
 			 E4_STATE_VALID);
-	assert_fsck_clean(plain);
+	tu_fsck_clean(plain);
 	free(inl);
 	free(plain);
 }
@@ -432,7 +408,7 @@ static void test_refusals_and_state(void **state)
 static void test_big_directory(void **state)
 {
 	char *img = tu_mkfs("w9.img", "-b 1024 -N 30000", NULL, "128M");
-	struct e4_fs *fs = w_open(img);
+	struct e4_fs *fs = tu_open_rw(img);
 	struct e4_ino *root = root_of(fs), *dir;
 	struct e4_inode snap;
 	char name[64];
@@ -448,12 +424,12 @@ static void test_big_directory(void **state)
 	assert_true(snap.flags & E4_INDEX_FL);
 	e4_iput(fs, dir);
 	e4_iput(fs, root);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	tu_kernel_expect(img, "test \"$(ls \"$m/big\" | wc -l)\" = 20000; "
 		      "test -e \"$m/big/entry-012345-with-padding\"");
 
-	fs = w_open(img);
+	fs = tu_open_rw(img);
 	dir = lookup_root(fs, "big");
 	for (int i = 0; i < 20000; i++) {
 		if (i % 4 == 0)
@@ -462,8 +438,8 @@ static void test_big_directory(void **state)
 		assert_int_equal(e4_unlink(fs, dir, name, strlen(name)), 0);
 	}
 	e4_iput(fs, dir);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	tu_kernel_expect(img, "test \"$(ls \"$m/big\" | wc -l)\" = 5000; "
 		      "test -e \"$m/big/entry-012344-with-padding\"; "
 		      "test ! -e \"$m/big/entry-012345-with-padding\"");
@@ -491,7 +467,7 @@ static void test_xattrs(void **state)
 		      "touch \"$m/s1\"; setfattr -n user.shared -v \"$(head -c 2000 /dev/zero | tr '\\0' S)\" \"$m/s1\"; "
 		      "cp --preserve=xattr \"$m/s1\" \"$m/s2\"; umount \"$m\"",
 		      tu_tmpdir(), img);
-	fs = w_open(img);
+	fs = tu_open_rw(img);
 	b = root_of(fs);
 	a = new_file(fs, b, "x");
 	e4_iput(fs, b);
@@ -518,13 +494,13 @@ static void test_xattrs(void **state)
 					     E4_XATTR_REPLACE), 0);
 		e4_iput(fs, b);
 	}
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	tu_kernel_expect(img,
 		      "test \"$(getfattr --only-values -n user.small \"$m/x\")\" = changed; "
 		      "test \"$(getfattr --only-values -n user.big \"$m/x\" | wc -c)\" = 3000; "
 		      "getfacl -n \"$m/x\" | grep -q '^user:1000:r--'; "
-		      "! getfattr -n user.gone \"$m/x\" 2>/dev/null; "
+		      "if getfattr -n user.gone \"$m/x\" 2>/dev/null; then exit 1; fi; "
 		      "if [ -e \"$m/s1\" ]; then "
 		      "test \"$(getfattr --only-values -n user.shared \"$m/s2\")\" = own; "
 		      "test \"$(getfattr --only-values -n user.shared \"$m/s1\" | wc -c)\" = 2000; fi");
@@ -535,7 +511,7 @@ static void test_xattrs(void **state)
 static void test_fallocate(void **state)
 {
 	char *img = tu_mkfs("w11.img", "-b 4096", NULL, "64M");
-	struct e4_fs *fs = w_open(img);
+	struct e4_fs *fs = tu_open_rw(img);
 	struct e4_ino *ip;
 	size_t size = 64 * 4096;
 	uint8_t *model = malloc(size * 2);
@@ -588,8 +564,8 @@ static void test_fallocate(void **state)
 	expect_truncate("fa", 0);
 	expect_write("fa", model, size, 0);
 	e4_iput(fs, ip);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	kernel_cmp(img, "fa", "fa");
 	free(model);
 	free(img);
@@ -600,7 +576,7 @@ static void test_fallocate(void **state)
 static void test_ext2(void **state)
 {
 	char *img = tu_mkfs("w12.img", "-t ext2 -b 1024", NULL, "32M");
-	struct e4_fs *fs = w_open(img);
+	struct e4_fs *fs = tu_open_rw(img);
 	struct e4_ino *root = root_of(fs), *ip, *d;
 
 	(void)state;
@@ -625,8 +601,8 @@ static void test_ext2(void **state)
 	}
 	e4_iput(fs, d);
 	e4_iput(fs, root);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	kernel_cmp(img, "map", "map");
 	tu_kernel_expect(img, "test \"$(ls \"$m/d\" | wc -l)\" = 200; test ! -e \"$m/gone\"");
 	free(img);
@@ -636,7 +612,7 @@ static void test_ext2(void **state)
 static void test_renames(void **state)
 {
 	char *img = tu_mkfs("w13.img", "-b 4096", NULL, "32M");
-	struct e4_fs *fs = w_open(img);
+	struct e4_fs *fs = tu_open_rw(img);
 	struct e4_ino *root = root_of(fs), *a, *b, *sub, *ip;
 
 	(void)state;
@@ -674,8 +650,8 @@ static void test_renames(void **state)
 	e4_iput(fs, b);
 	e4_iput(fs, a);
 	e4_iput(fs, root);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	tu_kernel_expect(img,
 		      "test \"$(stat -c %F \"$m/a\")\" = 'character special file'; "
 		      "test -d \"$m/empty/h\"; test -f \"$m/empty/g\"; "
@@ -691,7 +667,7 @@ static void test_orphan_after_crash(void **state)
 {
 	char *img = tu_mkfs("w14.img", "-b 4096", NULL, "32M");
 	char *crash = NULL;
-	struct e4_fs *fs = w_open(img);
+	struct e4_fs *fs = tu_open_rw(img);
 	struct e4_ino *root = root_of(fs), *ip;
 
 	(void)state;
@@ -702,17 +678,17 @@ static void test_orphan_after_crash(void **state)
 	crash = tu_copy(img, "w14-crash.img");	/* the power goes here */
 	e4_iput(fs, ip);
 	e4_iput(fs, root);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 
 	/* the crashed image is marked not clean (e4fuse would refuse it and
 	 * e2fsck would run); marked clean, as a kernel leaves an image whose
 	 * orphans it did not process, e4fuse's next session deletes the
 	 * orphan */
 	tu_debugfs(crash, "ssv state 1");
-	fs = w_open(crash);
-	w_close(fs);
-	assert_fsck_clean(crash);
+	fs = tu_open_rw(crash);
+	tu_close_rw(fs);
+	tu_fsck_clean(crash);
 	free(crash);
 	free(img);
 }
@@ -732,7 +708,7 @@ static void test_inline_convert(void **state)
 	      "&& printf 'x' > '%s/dir/a' && printf 'y' > '%s/dir/b' && printf 'z' > '%s/dir2/c'",
 	      tree, tree, tree, tree, tree, tree, tree);
 	img = tu_mkfs("w15.img", "-b 4096 -I 256 -O inline_data", tree, "32M");
-	fs = w_open(img);
+	fs = tu_open_rw(img);
 	root = root_of(fs);
 	f = lookup_root(fs, "small");
 	assert_int_equal(e4_write(fs, f, 11, " and more", 9), 9);
@@ -751,12 +727,171 @@ static void test_inline_convert(void **state)
 	assert_int_equal(e4_rename(fs, root, "dir2", 4, d, "moved", 5, 0), 0);
 	e4_iput(fs, d);
 	e4_iput(fs, root);
-	w_close(fs);
-	assert_fsck_clean(img);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
 	tu_kernel_expect(img, "test -e \"$m/dir/new\"; test ! -e \"$m/dir/a\"; test -e \"$m/dir/b\"; "
 		      "test \"$(cat \"$m/dir/moved/c\")\" = z; "
 		      "test \"$(stat -c %h \"$m/dir\")\" = 3");
 	kernel_cmp(img, "small", "small");
+	free(img);
+}
+
+
+/* O_TMPFILE: an inode with no name, an orphan from the start; one given a
+ * name by e4_link keeps its data, one never named goes with its last
+ * reference, and an unlinked open file cannot be named again. */
+static void test_tmpfile(void **state)
+{
+	char *img = tu_mkfs("w16.img", "-b 4096 -O ^orphan_file", NULL, "32M");
+	struct e4_fs *fs = tu_open_rw(img);
+	struct e4_ino *root = root_of(fs), *t1, *t2, *gone, *held;
+	struct e4_inode snap;
+	struct e4_statfs before, after;
+
+	(void)state;
+	assert_int_equal(e4_fs_statfs(fs, &before), 0);
+	assert_int_equal(e4_tmpfile(fs, root, 0100640, &root_cred, &t1), 0);
+	assert_int_equal(e4_tmpfile(fs, root, 0040755, &root_cred, &gone),
+			 -EINVAL);
+	assert_int_equal(e4_tmpfile(fs, root, 0100600, &root_cred, &t2), 0);
+	e4_ino_snapshot(t1, &snap);
+	assert_int_equal(snap.links, 0);
+	write_both(fs, t1, "tmp1", 0, 70000, 21);
+	write_both(fs, t2, "tmp2", 0, 300000, 22);
+	assert_int_equal(e4_link(fs, t1, root, "named", 5), 0);
+	e4_ino_snapshot(t1, &snap);
+	assert_int_equal(snap.links, 1);
+	assert_int_equal(snap.dtime, 0);
+	write_both(fs, t1, "tmp1", 70000, 5000, 23);
+	e4_iput(fs, t1);
+	e4_iput(fs, t2);	/* never named: deleted */
+	/* an unlinked open file is no tmpfile: no new name for it */
+	held = new_file(fs, root, "held");
+	assert_int_equal(e4_unlink(fs, root, "held", 4), 0);
+	assert_int_equal(e4_link(fs, held, root, "again", 5), -ENOENT);
+	e4_iput(fs, held);
+	assert_int_equal(e4_fs_sync(fs), 0);
+	assert_int_equal(e4_fs_statfs(fs, &after), 0);
+	/* what is left: the named file's 19 blocks and its inode */
+	assert_int_equal(before.ffree - after.ffree, 1);
+	assert_int_equal(before.bfree - after.bfree, 19);
+	e4_iput(fs, root);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	kernel_cmp(img, "named", "tmp1");
+	tu_kernel_expect(img, "test \"$(stat -c '%a %h' \"$m/named\")\" = '640 1'; "
+			 "test ! -e \"$m/again\"; test ! -e \"$m/held\"");
+	free(img);
+}
+
+/* A directory entry naming its own directory (a crafted image): removing
+ * or renaming it would lock the directory twice; it is refused as
+ * corruption, and nothing changes. */
+static void test_entry_naming_own_directory(void **state)
+{
+	char *img = tu_mkfs("w17.img", "-b 4096", NULL, "16M");
+	struct e4_fs *fs;
+	struct e4_ino *root, *d;
+
+	(void)state;
+	tu_debugfs(img, "mkdir d\nln d d/loop\nwrite /dev/null x");
+	fs = tu_open_rw(img);
+	root = root_of(fs);
+	d = lookup_root(fs, "d");
+	assert_int_equal(e4_unlink(fs, d, "loop", 4), -EUCLEAN);
+	assert_int_equal(e4_rmdir(fs, d, "loop", 4), -EUCLEAN);
+	assert_int_equal(e4_rename(fs, d, "loop", 4, root, "y", 1, 0),
+			 -EUCLEAN);
+	assert_int_equal(e4_rename(fs, root, "x", 1, d, "loop", 4, 0),
+			 -EUCLEAN);
+	e4_iput(fs, d);
+	e4_iput(fs, root);
+	tu_close_rw(fs);
+	/* the entry is still there, and nothing else moved */
+	tu_sh("debugfs -R 'ls -l /d' '%s' 2>/dev/null | grep -q ' loop' && "
+	      "debugfs -R 'ls -l /' '%s' 2>/dev/null | grep -q ' x *$'",
+	      img, img);
+	free(img);
+}
+
+/* The classic orphan list patches a neighbour's i_dtime in place: the
+ * record another holder decoded changes under it, and its attributes must
+ * still read (the record's digest leaves i_dtime out). */
+static void test_orphan_neighbour_dtime(void **state)
+{
+	char *img = tu_mkfs("w18.img", "-b 4096 -I 256 -O ^orphan_file",
+			    NULL, "16M");
+	struct e4_fs *fs = tu_open_rw(img);
+	struct e4_ino *root = root_of(fs), *a, *b;
+	struct e4_inode snap;
+	char v[8];
+
+	(void)state;
+	a = new_file(fs, root, "a");
+	b = new_file(fs, root, "b");
+	assert_int_equal(e4_setxattr(fs, b, "user.x", "kept", 4, 0), 0);
+	assert_int_equal(e4_unlink(fs, root, "a", 1), 0);
+	assert_int_equal(e4_unlink(fs, root, "b", 1), 0);
+	/* the list: b -> a; deleting a patches b's i_dtime */
+	e4_iput(fs, a);
+	e4_ino_snapshot(b, &snap);
+	assert_int_equal(e4_xattr_get(fs, &snap, "user.x", v, sizeof(v)), 4);
+	assert_memory_equal(v, "kept", 4);
+	e4_iput(fs, b);
+	e4_iput(fs, root);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	free(img);
+}
+
+/* A write into a hole whose block was found but whose extent did not fit
+ * (a full in-inode root, and the only block left for a leaf freed in the
+ * running transaction): the data block goes back in the same handle, the
+ * transaction commits and the write is tried again, and then fits.  Before,
+ * the handle was aborted and the file system went read-only. */
+static void test_enospc_extent_split(void **state)
+{
+	/* 64 blocks: the metadata reserve is one block */
+	char *img = tu_mkfs("w19.img", "-b 1024 -m 0 -N 16 "
+			    "-O ^has_journal,^resize_inode", NULL, "64K");
+	struct e4_fs *fs;
+	struct e4_ino *root, *frag, *fill;
+	struct e4_statfs st;
+	uint8_t buf[1024];
+	uint64_t off = 0;
+	ssize_t n;
+
+	(void)state;
+	/* (mkfs writes nothing near the end of so small a file system) */
+	tu_sh("truncate -s 64K '%s'", img);
+	fs = tu_open_rw(img);
+	root = root_of(fs);
+	frag = new_file(fs, root, "frag");
+	for (uint64_t b = 0; b < 8; b += 2)	/* four extents: a full root */
+		write_both(fs, frag, "frag", b * 1024, 1024, 24);
+	fill = new_file(fs, root, "fill");
+	memset(buf, 'f', sizeof(buf));
+	while ((n = e4_write(fs, fill, off, buf, sizeof(buf))) > 0)
+		off += (uint64_t)n;
+	assert_int_equal(n, -ENOSPC);
+	assert_int_equal(e4_fs_sync(fs), 0);
+	assert_int_equal(e4_fs_statfs(fs, &st), 0);
+	assert_int_equal(st.bfree, 1);		/* the reserve */
+	/* one block more, freed in the running transaction */
+	assert_int_equal(e4_truncate(fs, fill, off - 1024), 0);
+	assert_int_equal(e4_fs_statfs(fs, &st), 0);
+	assert_int_equal(st.bfree, 2);
+	write_both(fs, frag, "frag", 10 * 1024, 1024, 25);
+	assert_true(e4_fs_writable(fs));
+	assert_int_equal(e4_fs_sync(fs), 0);
+	assert_int_equal(e4_fs_statfs(fs, &st), 0);
+	assert_int_equal(st.bfree, 0);
+	e4_iput(fs, fill);
+	e4_iput(fs, frag);
+	e4_iput(fs, root);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	kernel_cmp(img, "frag", "frag");
 	free(img);
 }
 
@@ -777,6 +912,10 @@ int main(void)
 		cmocka_unit_test(test_renames),
 		cmocka_unit_test(test_orphan_after_crash),
 		cmocka_unit_test(test_inline_convert),
+		cmocka_unit_test(test_tmpfile),
+		cmocka_unit_test(test_entry_naming_own_directory),
+		cmocka_unit_test(test_orphan_neighbour_dtime),
+		cmocka_unit_test(test_enospc_extent_split),
 	};
 
 	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));

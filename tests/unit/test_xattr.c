@@ -30,8 +30,11 @@ static char *oracle_dir;
 static void kernel_populate(const char *img, const char *tag,
 			    const char *script, const char *files)
 {
+	/* (the script's subshell stands alone, not left of an ||, so that
+	 * set -e holds in it) */
 	tu_sh("set -e; m='%s/mnt'; O='%s'; mkdir -p \"$m\"; mount -o loop '%s' \"$m\"; "
-	      "cd \"$m\"; ( %s ) >/dev/null 2>&1 || { cd /; umount \"$m\"; exit 1; }; "
+	      "cd \"$m\"; set +e; ( set -e; %s ) >/dev/null 2>&1; rc=$?; set -e; "
+	      "if [ $rc != 0 ]; then cd /; umount \"$m\"; exit 1; fi; "
 	      "for f in %s; do getfattr --absolute-names -h -d -m - -e hex \"$f\" 2>/dev/null | "
 	      "grep -v '^#' | grep -v '^$' | LC_ALL=C sort > \"$O/%s.$f\"; done; "
 	      "cd /; umount \"$m\"",

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "e4/write.h"
 #include "ondisk/ondisk.h"
 #include "testutil.h"
 
@@ -376,6 +377,30 @@ int tu_open(const char *img, struct e4_fs **out)
 {
 	struct e4_open_opts opts = {.read_only = true};
 	return tu_open_opts(img, &opts, out);
+}
+
+struct e4_fs *tu_open_rw(const char *img)
+{
+	struct e4_open_opts o = { .read_only = false };
+	struct e4_dev *dev;
+	struct e4_fs *fs;
+
+	assert_int_equal(e4_dev_open_file(img, 0, 0, true, &dev), 0);
+	assert_int_equal(tu_open_dev(dev, &o, &fs), 0);
+	assert_int_equal(e4_fs_begin_write(fs, NULL), 0);
+	return fs;
+}
+
+void tu_close_rw(struct e4_fs *fs)
+{
+	assert_int_equal(e4_fs_end_write(fs), 0);
+	tu_close(fs);
+}
+
+void tu_fsck_clean(const char *img)
+{
+	tu_sh("e2fsck -fn '%s' >/dev/null 2>&1 || { e2fsck -fn '%s'; exit 1; }",
+	      img, img);
 }
 
 void tu_close(struct e4_fs *fs)

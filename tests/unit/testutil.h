@@ -96,6 +96,12 @@ void tu_log_record(void *ctx, enum e4_log_level level, const char *msg);
 
 /* Open an image file with a log sink that records every message. */
 int tu_open(const char *img, struct e4_fs **out);
+/* Open @img read-write and begin writing (every step must succeed); and
+ * end writing and close it. */
+struct e4_fs *tu_open_rw(const char *img);
+void tu_close_rw(struct e4_fs *fs);
+/* e2fsck -fn must find nothing to fix in @img (its output shown if so). */
+void tu_fsck_clean(const char *img);
 /* Open with explicit options (log fields are overridden by the recorder). */
 int tu_open_opts(const char *img, struct e4_open_opts *opts,
 		 struct e4_fs **out);
