@@ -53,6 +53,8 @@ struct e4_alloc {
 	uint32_t known_groups;
 	/* sums over the groups whose descriptor was read */
 	uint64_t known_free_clusters, known_free_inodes, known_dirs;
+	/* what this session's writes changed the free counts by */
+	int64_t changed_free_clusters, changed_free_inodes;
 	/* the journal's blocks, sorted and merged; the MMP block (0: none) */
 	struct e4_run *journal;
 	size_t njournal;

@@ -110,6 +110,8 @@ int e4_alloc_group_put(struct e4_alloc *a, struct e4_handle *h, uint32_t g,
 	a->known_free_inodes -= s->free_inodes;
 	a->known_dirs += gd->used_dirs;
 	a->known_dirs -= s->used_dirs;
+	a->changed_free_clusters += (int64_t)gd->free_blocks - s->free_clusters;
+	a->changed_free_inodes += (int64_t)gd->free_inodes - s->free_inodes;
 	s->free_clusters = gd->free_blocks;
 	s->free_inodes = gd->free_inodes;
 	s->used_dirs = gd->used_dirs;
@@ -156,33 +158,70 @@ int e4_alloc_counts(struct e4_alloc *a, uint64_t *free_blocks,
 	return err;
 }
 
+/*
+ * The counts a clean unmount leaves in the superblock.  Writing needs a
+ * cleanly unmounted image, whose superblock counts are exact (the kernel
+ * and mkfs leave them so); so unless every descriptor has been read
+ * anyway, the counts the session started with plus what it changed are the
+ * exact ones, and unmounting does not read every descriptor of a large
+ * file system.  Counts that could not be right (past the file system's
+ * size) are recounted from the descriptors.
+ */
+static int super_counts(struct e4_alloc *a, const uint8_t *sb,
+			uint64_t *free_clusters, uint64_t *free_inodes)
+{
+	struct e4_fs *fs = a->fs;
+	uint64_t blocks = e4_le32(sb, E4_SB_SIZE, E4_SB_FREE_BLOCKS_COUNT_LO);
+	uint64_t inodes = e4_le32(sb, E4_SB_SIZE, E4_SB_FREE_INODES_COUNT);
+	int64_t c, i;
+	int err;
+
+	if (fs->feature_incompat & E4_INCOMPAT_64BIT)
+		blocks |= (uint64_t)e4_le32(sb, E4_SB_SIZE,
+					    E4_SB_FREE_BLOCKS_COUNT_HI) << 32;
+	if (a->known_groups < fs->group_count &&
+	    blocks <= fs->blocks_count && inodes <= fs->inodes_count) {
+		c = (int64_t)(blocks / fs->cluster_ratio) + a->changed_free_clusters;
+		i = (int64_t)inodes + a->changed_free_inodes;
+		if (c >= 0 && (uint64_t)c * fs->cluster_ratio <= fs->blocks_count &&
+		    i >= 0 && (uint64_t)i <= fs->inodes_count) {
+			*free_clusters = (uint64_t)c;
+			*free_inodes = (uint64_t)i;
+			return 0;
+		}
+	}
+	err = e4_alloc_know_all(a);
+	*free_clusters = a->known_free_clusters;
+	*free_inodes = a->known_free_inodes;
+	return err;
+}
+
 int e4_alloc_sync_super(struct e4_alloc *a, struct e4_handle *h)
 {
 	struct e4_fs *fs = a->fs;
 	uint64_t sb_block = E4_SB_OFFSET / fs->block_size;
 	size_t off = E4_SB_OFFSET % fs->block_size;
 	struct e4_owner owner = { 0 };
-	uint64_t blocks;
+	uint64_t blocks, clusters, inodes;
 	struct e4_buf *copy;
 	uint8_t *sb;
 	int err;
 
 	pthread_mutex_lock(&a->lock);
-	err = e4_alloc_know_all(a);
-	if (err)
-		goto out;
 	err = e4_handle_get_write_access(h, sb_block, &e4_bops_superblock,
 					 &owner, &copy);
 	if (err)
 		goto out;
 	sb = copy->data + off;
-	blocks = a->known_free_clusters * fs->cluster_ratio;
+	err = super_counts(a, sb, &clusters, &inodes);
+	if (err)
+		goto out;
+	blocks = clusters * fs->cluster_ratio;
 	e4_put_le32(sb, E4_SB_SIZE, E4_SB_FREE_BLOCKS_COUNT_LO, (uint32_t)blocks);
 	if (fs->feature_incompat & E4_INCOMPAT_64BIT)
 		e4_put_le32(sb, E4_SB_SIZE, E4_SB_FREE_BLOCKS_COUNT_HI,
 			    (uint32_t)(blocks >> 32));
-	e4_put_le32(sb, E4_SB_SIZE, E4_SB_FREE_INODES_COUNT,
-		    (uint32_t)a->known_free_inodes);
+	e4_put_le32(sb, E4_SB_SIZE, E4_SB_FREE_INODES_COUNT, (uint32_t)inodes);
 	err = e4_handle_dirty(h, copy);
 out:
 	pthread_mutex_unlock(&a->lock);

@@ -3,8 +3,8 @@
  * The system zone (§11.6): blocks the allocator never hands out, whatever
  * a bitmap says.  A group's fixed metadata comes from the descriptors
  * (ondisk/group.c, the INSIDE view: what lies in the group's range); the
- * blocks of the journal and of the resize inode, and the MMP block, are
- * mapped once into a sorted list of runs.
+ * blocks of the journal, the resize inode's double-indirect block and the
+ * MMP block are mapped once into a sorted list of runs.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -91,6 +91,38 @@ static int add_inode_blocks(struct e4_alloc *a, struct run_list *l,
 	return err;
 }
 
+/*
+ * The resize inode's map names the reserved descriptor blocks of group 0
+ * and of every backup group, which the group layout already keeps out of
+ * reach: only its double-indirect block is its own.  Walking the whole
+ * map would read one block per reserved descriptor block (a thousand on a
+ * large file system) and make a read-write open cost more the larger the
+ * file system is.
+ */
+static int add_resize_dind(struct e4_alloc *a, struct run_list *l)
+{
+	struct e4_inode inode;
+	uint32_t dind;
+	int err = e4_inode_load(a->fs, E4_RESIZE_INO, &inode, true);
+
+	if (err) {
+		if (err == -EUCLEAN)
+			e4_log(a->fs, E4_LOG_ERROR,
+			       "the resize inode (inode %u) cannot be read: the file system cannot be written",
+			       E4_RESIZE_INO);
+		return err;
+	}
+	dind = e4_le32(inode.i_block, sizeof(inode.i_block), 4 * E4_DIND_BLOCK);
+	if (!dind)
+		return 0;
+	if (!e4_blocks_valid(a->fs, dind, 1))
+		return e4_corrupt(a->fs, E4_RULE_FS_RANGE,
+				  e4_obj_inode(E4_RESIZE_INO),
+				  "double-indirect block %u outside the file system",
+				  dind);
+	return run_add(l, dind, 1);
+}
+
 int e4_zone_load(struct e4_alloc *a)
 {
 	struct e4_fs *fs = a->fs;
@@ -102,7 +134,7 @@ int e4_zone_load(struct e4_alloc *a)
 	if (fs->journal_inum)
 		err = add_inode_blocks(a, &l, fs->journal_inum, "journal");
 	if (!err && (fs->feature_compat & E4_COMPAT_RESIZE_INODE))
-		err = add_inode_blocks(a, &l, E4_RESIZE_INO, "resize inode");
+		err = add_resize_dind(a, &l);
 	if (!err && (fs->feature_incompat & E4_INCOMPAT_MMP)) {
 		uint64_t mmp = e4_le64(fs->sb_raw, E4_SB_SIZE, E4_SB_MMP_BLOCK);
 

@@ -106,6 +106,13 @@ image_get() {
 	echo "$img"
 }
 
+# fsck_clean IMAGE OUT: e2fsck -fn finds nothing, its report in OUT.  Its
+# exit status alone is not enough: a wrong free count in the superblock is
+# reported ("Free blocks count wrong ... Fix? no") with status 0.
+fsck_clean() {
+	e2fsck -fn "$1" > "$2" 2>&1 && ! grep -q '? no$' "$2"
+}
+
 # kmount IMAGE -> mounts it read-only, prints the mount point.
 # `mount -o loop` reuses a loop device already attached to the same image,
 # so two tests mounting one cached image would share one file system and

@@ -185,7 +185,7 @@ EOF
 	else
 		rc=1
 	fi
-	e2fsck -fn "$img" > "$W/fsck.out" 2>&1 || {
+	fsck_clean "$img" "$W/fsck.out" || {
 		echo "$name: e2fsck -fn:"; cat "$W/fsck.out"; rc=1; }
 	kd=$(new_dir)
 	if [ $rc = 0 ] && private_loop_mount "$img" "$kd"; then

@@ -64,7 +64,7 @@ EOF
 else
 	rc=1
 fi
-e2fsck -fn "$img" > "$W/fsck.out" 2>&1 || { cat "$W/fsck.out"; rc=1; }
+fsck_clean "$img" "$W/fsck.out" || { cat "$W/fsck.out"; rc=1; }
 kd=$(new_dir)
 if private_loop_mount "$img" "$kd"; then
 	for f in "$kd"/*/f* "$kd"/*/l*; do

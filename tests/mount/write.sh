@@ -184,7 +184,7 @@ one() {	# one NAME MKFS_ARGS SIZE [KERNEL_MKFS_ARGS]
 	else
 		rc=1
 	fi
-	e2fsck -fn "$fimg" > "$W/fsck.out" 2>&1 || {
+	fsck_clean "$fimg" "$W/fsck.out" || {
 		echo "$name: e2fsck -fn on the e4fuse image:"; cat "$W/fsck.out"; rc=1; }
 	kd=$(new_dir)
 	if [ -n "$kargs" ]; then
@@ -241,7 +241,7 @@ if fuse_start "$img" -o rw; then
 		{ echo "full: no ENOSPC reported"; rc=1; }
 	sizes=$(total $(stat -c %s "$FDIR"/w1 "$FDIR"/w2 "$FDIR"/w3))
 	fuse_stop || rc=1
-	e2fsck -fn "$img" > "$W/fsck.out" 2>&1 || { cat "$W/fsck.out"; rc=1; }
+	fsck_clean "$img" "$W/fsck.out" || { cat "$W/fsck.out"; rc=1; }
 	kd=$(new_dir)
 	if private_loop_mount "$img" "$kd"; then
 		for i in 1 2 3; do

@@ -895,6 +895,53 @@ static void test_enospc_extent_split(void **state)
 	free(img);
 }
 
+/*
+ * The free counts a clean unmount writes to the superblock: exact (strict
+ * e2fsck: a wrong superblock count is reported with exit status 0), and
+ * without reading the descriptors of groups the session never used (the
+ * counts it started with plus what it changed).  Once every descriptor has
+ * been read (statfs), the counts are their sums, whatever the superblock
+ * said before.
+ */
+static void test_super_counts_at_unmount(void **state)
+{
+	struct e4_fs_counters before, after;
+	uint8_t buf[4096];
+
+	(void)state;
+	memset(buf, 'c', sizeof(buf));
+	for (int statfs_first = 0; statfs_first < 2; statfs_first++) {
+		/* 64 groups, their descriptors in four blocks */
+		char *img = tu_mkfs(tu_msg("w20-%d.img", statfs_first),
+				    "-b 1024", NULL, "512M");
+		struct e4_fs *fs;
+		struct e4_ino *root, *ip;
+		struct e4_statfs st;
+
+		if (statfs_first)	/* wrong, but not impossibly so */
+			tu_debugfs(img, "ssv free_blocks_count 1000");
+		fs = tu_open_rw(img);
+		if (statfs_first)
+			assert_int_equal(e4_fs_statfs(fs, &st), 0);
+		root = root_of(fs);
+		ip = new_file(fs, root, "f");
+		for (uint64_t off = 0; off < 300 * 1024; off += sizeof(buf))
+			assert_int_equal(e4_write(fs, ip, off, buf, sizeof(buf)),
+					 (ssize_t)sizeof(buf));
+		e4_iput(fs, ip);
+		e4_iput(fs, root);
+		assert_int_equal(e4_fs_sync(fs), 0);
+		e4_fs_get_counters(fs, &before);
+		assert_int_equal(e4_fs_end_write(fs), 0);
+		e4_fs_get_counters(fs, &after);
+		/* the superblock at most, no descriptor */
+		assert_true(after.dev_reads - before.dev_reads <= 1);
+		tu_close(fs);
+		tu_fsck_clean(img);
+		free(img);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -916,6 +963,7 @@ int main(void)
 		cmocka_unit_test(test_entry_naming_own_directory),
 		cmocka_unit_test(test_orphan_neighbour_dtime),
 		cmocka_unit_test(test_enospc_extent_split),
+		cmocka_unit_test(test_super_counts_at_unmount),
 	};
 
 	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
