@@ -18,6 +18,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # ---- which tests may skip here, and why ------------------------------------
 loop_tests='tests/mount/* tests/integration/tree-compare-*.sh
 	tests/integration/open-time.sh tests/integration/journal.sh
+	tests/integration/e4img-extract.sh
 	tests/unit/test_symlink tests/unit/test_inline tests/unit/test_xattr
 	tests/unit/test_journal tests/unit/test_write tests/unit/test_acl_write'
 root_tests="$loop_tests tests/fuzz/corpus-mount.sh"

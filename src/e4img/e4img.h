@@ -30,6 +30,18 @@ int e4img_cat(struct e4_fs *fs, const char *path, const struct e4img_io *io);
 int e4img_stat(struct e4_fs *fs, const char *path, const struct e4img_io *io);
 int e4img_info(struct e4_fs *fs, const struct e4img_io *io);
 
+enum e4img_extract_flags {
+	E4IMG_X_DEVICES = 1u << 0,	/* make device nodes (needs root) */
+	E4IMG_X_SETID = 1u << 1,	/* keep setuid and setgid bits */
+	E4IMG_X_XATTRS = 1u << 2,	/* user.* attributes and POSIX ACLs */
+	E4IMG_X_OWNERS = 1u << 3,	/* owners and groups (as root) */
+	E4IMG_X_PROGRESS = 1u << 4,	/* a progress line on io->err */
+};
+/* Copy @path of the image (a directory's contents, or one file) into the
+ * existing directory @dest, never writing outside it (extract.c). */
+int e4img_extract(struct e4_fs *fs, const char *path, const char *dest,
+		  unsigned flags, const struct e4img_io *io);
+
 /* Resolve @path to its inode, printing why not (exit status 1). */
 int e4img_resolve(struct e4_fs *fs, const char *path, struct e4_inode *in,
 		  const struct e4img_io *io);

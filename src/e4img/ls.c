@@ -117,16 +117,10 @@ int e4img_ls(struct e4_fs *fs, const char *path, unsigned flags,
 	struct e4_tree_opts opts = { .flags = E4_TREE_SORTED };
 	struct ls c = { .fs = fs, .io = io, .flags = flags, .start = path };
 	struct e4_inode in;
-	uint32_t ino;
 	int err;
 
-	err = e4_path_lookup(fs, path, &ino);
-	if (!err)
-		err = e4_inode_read(fs, ino, &in);
-	if (err) {
-		fprintf(io->err, "%s: %s: %s\n", io->prog, path, strerror(-err));
+	if (e4img_resolve(fs, path, &in, io))
 		return 1;
-	}
 	if (!e4_inode_is_dir(&in)) {
 		if (flags & E4IMG_LS_LONG)
 			print_long(&c, &in, path);

@@ -3,12 +3,13 @@
  * e4img: read an ext2/3/4 image with the on-disk library alone: no mount,
  * no FUSE.  It is both a forensic tool and the proof that the library
  * stands on its own.  This file holds the command line; the commands are
- * in ls.c and show.c, the checker in the library.
+ * in ls.c, show.c and extract.c, the checker in the library.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "e4/check.h"
 #include "e4/partition.h"
@@ -28,6 +29,14 @@ static void usage(FILE *f)
 		"       %s stat IMAGE PATH\n"
 		"       %s info IMAGE\n"
 		"       %s check IMAGE      (exit 0 clean, 1 problems found, 2 unreadable)\n"
+		"       %s extract [--devices] [--setid] [--xattrs] [--owners]\n"
+		"                     [--progress|--no-progress] IMAGE [PATH] DEST\n"
+		"                           copy PATH (default /) into the existing\n"
+		"                           directory DEST, never outside it; device\n"
+		"                           nodes, setuid/setgid bits, user.* xattrs\n"
+		"                           and ACLs, and owners (as root) only when\n"
+		"                           asked (exit 0, 1 something skipped, 2 failed)\n"
+		"       %s --help | --version\n"
 		"options for every command:\n"
 		"       --offset=BYTES      file system starts at BYTES in IMAGE\n"
 		"       --partition=N       file system is partition N of an MBR or GPT\n"
@@ -36,7 +45,7 @@ static void usage(FILE *f)
 		"       --norecovery        do not replay the journal\n"
 		"       --replay-mem=SIZE   memory the in-memory journal replay may use\n"
 		"                           (K, M, G suffixes; default %lluM)\n",
-		PROG, PROG, PROG, PROG, PROG,
+		PROG, PROG, PROG, PROG, PROG, PROG, PROG,
 		(unsigned long long)(E4_REPLAY_MEM_DEFAULT >> 20));
 }
 
@@ -191,6 +200,43 @@ static int cmd_info(int argc, char **argv)
 	return status;
 }
 
+static int cmd_extract(int argc, char **argv)
+{
+	unsigned flags = isatty(STDERR_FILENO) ? E4IMG_X_PROGRESS : 0;
+	struct e4_fs *fs;
+	int i = 1, status;
+
+	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
+		if (!strcmp(argv[i], "--devices"))
+			flags |= E4IMG_X_DEVICES;
+		else if (!strcmp(argv[i], "--setid"))
+			flags |= E4IMG_X_SETID;
+		else if (!strcmp(argv[i], "--xattrs"))
+			flags |= E4IMG_X_XATTRS;
+		else if (!strcmp(argv[i], "--owners"))
+			flags |= E4IMG_X_OWNERS;
+		else if (!strcmp(argv[i], "--progress"))
+			flags |= E4IMG_X_PROGRESS;
+		else if (!strcmp(argv[i], "--no-progress"))
+			flags &= ~(unsigned)E4IMG_X_PROGRESS;
+		else {
+			fprintf(stderr, "%s: extract: unknown option %s\n",
+				PROG, argv[i]);
+			return 2;
+		}
+	}
+	if (argc - i != 2 && argc - i != 3) {
+		usage(stderr);
+		return 2;
+	}
+	if (open_image(argv[i], &fs))
+		return 2;
+	status = e4img_extract(fs, argc - i == 3 ? argv[i + 1] : "/",
+			       argv[argc - 1], flags, &std_io);
+	e4_fs_close(fs);
+	return status;
+}
+
 /* One line per problem, the rule last: "inode 12: ... [CK-LINKS]". */
 static void print_problem(void *ctx, const struct e4_report *problem)
 {
@@ -257,6 +303,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("%s %s\n", PROG, PACKAGE_VERSION);
+			return 0;
 		} else {
 			fprintf(stderr, "%s: unknown option %s\n", PROG, argv[i]);
 			usage(stderr);
@@ -285,6 +334,8 @@ int main(int argc, char **argv)
 		return cmd_info(argc, argv);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(argc, argv);
+	if (!strcmp(cmd, "extract"))
+		return cmd_extract(argc, argv);
 	fprintf(stderr, "%s: unknown command '%s'\n", PROG, cmd);
 	usage(stderr);
 	return 2;
