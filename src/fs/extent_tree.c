@@ -144,10 +144,14 @@ static bool mergeable(const struct e4_extent *a, const struct e4_extent *b)
 	       (uint64_t)a->len + b->len <= max_len(a->unwritten);
 }
 
-/* The leaf's first key went down to @key: lower the index keys above it
- * that were above it (only the first entries of their nodes can be). */
-static int lower_keys(struct change *x, const struct e4_ext_path *path,
-		      unsigned level, uint32_t key)
+/*
+ * The first key of the node at @level is @key now (an extent inserted in
+ * front, or the first one removed or cut at its start): the index entry
+ * above it says so too, and so on up while that entry is its node's
+ * first.  e2fsck wants each index key equal to its child's first key.
+ */
+static int update_first_key(struct change *x, const struct e4_ext_path *path,
+			    unsigned level, uint32_t key)
 {
 	for (int k = (int)level - 1; k >= 0; k--) {
 		unsigned at = at_least_zero(path->idx[k]);
@@ -156,7 +160,7 @@ static int lower_keys(struct change *x, const struct e4_ext_path *path,
 
 		if (err)
 			return err;
-		if (e4_ext_key(n.p, n.size, at) <= key) {
+		if (e4_ext_key(n.p, n.size, at) == key) {
 			node_drop(x, &n);
 			break;
 		}
@@ -224,7 +228,7 @@ static int insert_in_leaf(struct change *x, const struct e4_ext_path *path,
 		right.len += ext->len;
 		e4_ext_leaf_put(n.p, n.size, (unsigned)(i + 1), &right);
 		err = node_close(x, &n);
-		return err || i + 1 > 0 ? err : lower_keys(x, path, d, ext->lblk);
+		return err || i + 1 > 0 ? err : update_first_key(x, path, d, ext->lblk);
 	}
 	if (n.h.entries >= n.h.max) {
 		node_drop(x, &n);
@@ -235,7 +239,7 @@ static int insert_in_leaf(struct change *x, const struct e4_ext_path *path,
 	e4_ext_leaf_put(n.p, n.size, (unsigned)(i + 1), ext);
 	n.h.entries++;
 	err = node_close(x, &n);
-	return err || i + 1 > 0 ? err : lower_keys(x, path, d, ext->lblk);
+	return err || i + 1 > 0 ? err : update_first_key(x, path, d, ext->lblk);
 }
 
 /* Insert index entry (@key, @child) after the path's entry at @level. */
@@ -486,6 +490,7 @@ static int remove_empty_leaf(struct change *x, const struct e4_ext_path *path)
 {
 	for (unsigned level = path->depth; level > 0; level--) {
 		struct node parent;
+		uint32_t key;
 		unsigned at = at_least_zero(path->idx[level - 1u]);
 		int err = tree_block_free(x, path->blk[level]);
 
@@ -498,7 +503,11 @@ static int remove_empty_leaf(struct change *x, const struct e4_ext_path *path)
 		parent.h.entries--;
 		if (parent.h.entries == 0 && level - 1u == 0)
 			parent.h.depth = 0;
+		key = at == 0 && parent.h.entries > 0 ?
+			e4_ext_key(parent.p, parent.size, 0) : 0;
 		err = node_close(x, &parent);
+		if (!err && at == 0 && parent.h.entries > 0)
+			err = update_first_key(x, path, level - 1u, key);
 		if (err || parent.h.entries > 0)
 			return err;
 	}
@@ -616,7 +625,8 @@ static int remove_step(struct change *x, uint64_t *cursor, uint64_t end,
 	struct e4_ext_path path;
 	uint64_t a, b, e_end;
 	unsigned d, i;
-	bool emptied;
+	uint32_t first_key;
+	bool emptied, first_changed;
 	struct node n;
 	int err = e4_ext_path_find(c->fs, c->inode, *cursor, &path);
 
@@ -663,10 +673,15 @@ static int remove_step(struct change *x, uint64_t *cursor, uint64_t end,
 		e4_ext_leaf_put(n.p, n.size, i, &e);
 	}
 	emptied = n.h.entries == 0 && d > 0;
+	/* the leaf's first extent went or starts later: its key above too */
+	first_changed = i == 0 && d > 0 && !emptied && a == e.lblk;
+	first_key = first_changed ? e4_ext_key(n.p, n.size, 0) : 0;
 	if (emptied) {
 		node_drop(x, &n);	/* the block is freed below */
 	} else {
 		err = node_close(x, &n);
+		if (!err && first_changed)
+			err = update_first_key(x, &path, d, first_key);
 		if (err)
 			return err;
 	}

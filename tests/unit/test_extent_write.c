@@ -5,7 +5,8 @@
  * index nodes, keys lowered, the tree three levels deep on 1 KiB blocks),
  * ranges removed (extents trimmed and split, leaves and index blocks freed,
  * the tree shrinking back), every mapping compared with the model, and
- * e2fsck -fn clean after the file is emptied.  The same on a block-mapped
+ * e2fsck -fn clean after the inserts, after the removals (each index key
+ * its child's first key) and after the file is emptied.  The same on a block-mapped
  * file (src/fs/blockmap_write.c) through the one mapping dispatch.
  */
 #include <setjmp.h>
@@ -108,6 +109,21 @@ static void unmap(struct model *m, uint64_t l, uint64_t end)
 		m->pblk[i] = 0;
 }
 
+/* e2fsck's word on the tree as it is (committed, the file's size
+ * covering every block): each index key equal to its child's first key,
+ * no block twice, counts right. */
+static void fsck_now(struct model *m, const char *img)
+{
+	struct e4_handle h;
+
+	m->in.size = (uint64_t)NBLK << m->fs->log_block_size;
+	assert_int_equal(e4_handle_start(m->w->txm, 1, &h), 0);
+	assert_int_equal(e4_inode_write(m->fs, &h, &m->in, false), 0);
+	assert_int_equal(e4_handle_stop(&h), 0);
+	assert_int_equal(e4_fs_sync(m->fs), 0);
+	tu_fsck_clean_live(img);
+}
+
 static void run(const char *name, const char *mkfs_args, uint64_t seed)
 {
 	char *img = tu_mkfs(name, mkfs_args, NULL, "256M");
@@ -149,6 +165,7 @@ static void run(const char *name, const char *mkfs_args, uint64_t seed)
 			map_run(&m, l, n);
 	}
 	check_all(&m);
+	fsck_now(&m, img);
 	/* random ranges removed, splitting extents in two */
 	for (unsigned k = 0; k < 800; k++) {
 		uint64_t l = rnd(&m) % NBLK, n = 1 + rnd(&m) % 40;
@@ -156,6 +173,7 @@ static void run(const char *name, const char *mkfs_args, uint64_t seed)
 		unmap(&m, l, l + n);
 	}
 	check_all(&m);
+	fsck_now(&m, img);
 	/* everything: the tree goes back to an empty root */
 	unmap(&m, 0, 0xFFFFFFFFull);
 	check_all(&m);

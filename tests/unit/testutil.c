@@ -397,12 +397,31 @@ void tu_close_rw(struct e4_fs *fs)
 	tu_close(fs);
 }
 
+/*
+ * e2fsck -fn's exit status alone misses a wrong free count in the
+ * superblock ("Free blocks count wrong ... Fix? no", status 0): every
+ * question answered no counts, but an offer to optimise a tree (not an
+ * error) does not; @live: the image is open for writing, whose superblock
+ * counts are brought up to date only at unmount (as the kernel's are).
+ */
+static void fsck_clean(const char *img, bool live)
+{
+	tu_sh("out=$(e2fsck -fn '%s' 2>&1) && printf '%%s\\n' \"$out\" | awk -v live=%d '"
+	      "live && /^Free (blocks|inodes) count wrong \\(/ { sb = 1; next } "
+	      "/Optimize\\? no$/ { next } "
+	      "/\\? no$/ && !sb { bad = 1 } { sb = 0 } END { exit bad }' "
+	      "|| { printf '%%s\\n' \"$out\"; exit 1; }",
+	      img, live ? 1 : 0);
+}
+
 void tu_fsck_clean(const char *img)
 {
-	/* the exit status alone misses a wrong free count in the superblock
-	 * ("Free blocks count wrong ... Fix? no", status 0) */
-	tu_sh("out=$(e2fsck -fn '%s' 2>&1) && ! printf '%%s\\n' \"$out\" | grep -q '? no$' || { printf '%%s\\n' \"$out\"; exit 1; }",
-	      img);
+	fsck_clean(img, false);
+}
+
+void tu_fsck_clean_live(const char *img)
+{
+	fsck_clean(img, true);
 }
 
 void tu_close(struct e4_fs *fs)

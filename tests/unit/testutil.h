@@ -102,6 +102,9 @@ struct e4_fs *tu_open_rw(const char *img);
 void tu_close_rw(struct e4_fs *fs);
 /* e2fsck -fn must find nothing to fix in @img (its output shown if so). */
 void tu_fsck_clean(const char *img);
+/* The same for an image open for writing, committed: its superblock free
+ * counts are not checked (they are brought up to date at unmount). */
+void tu_fsck_clean_live(const char *img);
 /* Open with explicit options (log fields are overridden by the recorder). */
 int tu_open_opts(const char *img, struct e4_open_opts *opts,
 		 struct e4_fs **out);
