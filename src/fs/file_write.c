@@ -198,6 +198,33 @@ int e4_convert_if_inline(struct e4_fs *fs, struct e4_writer *w,
 	return err;
 }
 
+/* Make @in's inline data @size bytes with @len bytes of @buf at @off, in a
+ * handle of its own, mtime and ctime set: -ENOSPC, nothing changed, when
+ * that does not fit in the inode. */
+static int rewrite_inline(struct e4_fs *fs, struct e4_writer *w,
+			  struct e4_inode *in, uint64_t size, uint64_t off,
+			  const void *buf, size_t len)
+{
+	struct e4_inode before = *in;
+	struct e4_handle h;
+	int err, e2;
+
+	if (size > fs->block_size)	/* never inline; no overflow below */
+		return -ENOSPC;
+	err = e4_handle_start(w->txm, 1, &h);
+	if (err)
+		return err;
+	in->mtime = in->ctime = e4_now();
+	err = e4_inline_rewrite(fs, &h, in, size, off, buf, len);
+	if (err) {
+		*in = before;
+		if (h.used)
+			e4_handle_abort(&h, err);
+	}
+	e2 = e4_handle_stop(&h);
+	return err ? err : e2;
+}
+
 ssize_t e4_write(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 		 const void *data, size_t len)
 {
@@ -216,6 +243,20 @@ ssize_t e4_write(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 	err = check_writable_file(&in);
 	if (!err && (in.flags & E4_APPEND_FL) && off != in.size)
 		err = -EPERM;
+	if (!err && len && len <= fs->block_size &&
+	    off <= fs->block_size - len && e4_inline_may_hold(fs, &in)) {
+		/* small enough to stay in the inode: written in place */
+		err = rewrite_inline(fs, w, &in,
+				     off + len > in.size ? off + len : in.size,
+				     off, buf, len);
+		if (!err) {
+			ip->inode = in;
+			e4_ino_unlock(ip);
+			return (ssize_t)len;
+		}
+		if (err == -ENOSPC)
+			err = 0;	/* does not fit: converted below */
+	}
 	if (!err)
 		err = e4_convert_if_inline(fs, w, ip, &in);
 	if (!err && off >= max_size(fs, &in))
@@ -333,6 +374,17 @@ int e4_truncate(struct e4_fs *fs, struct e4_ino *ip, uint64_t size)
 	err = check_writable_file(&in);
 	if (!err && (in.flags & E4_APPEND_FL))
 		err = -EPERM;
+	if (!err && (in.flags & E4_INLINE_DATA_FL)) {
+		/* still fits in the inode: cut or zero-extended in place */
+		err = rewrite_inline(fs, w, &in, size, 0, NULL, 0);
+		if (!err) {
+			ip->inode = in;
+			e4_ino_unlock(ip);
+			return 0;
+		}
+		if (err == -ENOSPC)
+			err = 0;	/* converted below */
+	}
 	if (!err)
 		err = e4_convert_if_inline(fs, w, ip, &in);
 	if (!err && size > max_size(fs, &in))

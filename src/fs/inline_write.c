@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inline data written (§8): a file or directory whose data lives in the
- * inode (i_block and the system.data attribute) is converted to a mapped
- * one before it changes: its bytes to a block of its own (a directory's
- * names to a leaf, with "." and ".."), the attribute removed, the inode
- * mapped by an extent tree (or a block map without the extents feature).
- * New files are never made inline.  Keeping small files inline, as the
- * kernel does, is a later refinement: a converted file reads the same.
+ * Inline data written (§8).  A regular file's data stays in the inode
+ * while it fits, as the kernel keeps it: the first 60 bytes in i_block,
+ * the rest as the value of system.data in the in-inode attribute area,
+ * beside the attributes already there; an empty file with no blocks on an
+ * inline_data file system becomes inline at its first write, as a new
+ * file does under the kernel.  What no longer fits, and every other change
+ * (a directory's names, fallocate), converts the inode to a mapped one
+ * first: its bytes to a block of its own (a directory's names to a leaf,
+ * with "." and ".."), the attribute removed, the inode mapped by an extent
+ * tree (or a block map without the extents feature).  New directories are
+ * made with a block, not inline.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -42,6 +46,12 @@ static int add_name(void *ctx, const struct e4_dirent *d)
 	return 0;
 }
 
+static bool is_inline_data_attr(const struct e4_xattr_item *x)
+{
+	return x->index == E4_XATTR_INDEX_SYSTEM && x->name_len == 4 &&
+	       !memcmp(x->name, "data", 4);
+}
+
 /* Take system.data out of @in's in-inode attributes, writing the area
  * back with the inode (the rest of the record as @in has it). */
 static int drop_inline_attr(struct e4_fs *fs, struct e4_handle *h,
@@ -67,9 +77,7 @@ static int drop_inline_attr(struct e4_fs *fs, struct e4_handle *h,
 	for (size_t i = 0; i < it.n; i++) {
 		struct e4_xattr_item *x = &it.v[i];
 
-		if (x->in_block || (x->index == E4_XATTR_INDEX_SYSTEM &&
-				    x->name_len == 4 &&
-				    !memcmp(x->name, "data", 4)))
+		if (x->in_block || is_inline_data_attr(x))
 			continue;
 		keep[nk++] = x;
 	}
@@ -167,6 +175,111 @@ int e4_inline_convert(struct e4_map_change *c)
 		*in = before;
 	}
 out:
+	free(data);
+	return err;
+}
+
+/* ---- growing and shrinking in place -------------------------------------- */
+
+bool e4_inline_may_hold(const struct e4_fs *fs, const struct e4_inode *in)
+{
+	if (in->flags & E4_INLINE_DATA_FL)
+		return true;
+	/* an empty file with no blocks: what the kernel makes inline at the
+	 * first write (an attribute block is all it may own) */
+	return (fs->feature_incompat & E4_INCOMPAT_INLINE_DATA) &&
+	       e4_inode_is_reg(in) && in->size == 0 &&
+	       in->blocks_512 == (in->file_acl ? e4_blocks_to_512(fs, 1) : 0) &&
+	       e4_xattr_ibody_size(fs, in) > 0;
+}
+
+/*
+ * Store @n bytes of @data as @in's inline data: i_block, then the value of
+ * system.data in the in-inode area beside the in-inode attributes already
+ * there (those in a block stay put), and write @in with its area in @h.
+ * -ENOSPC, with @in unchanged, when they do not fit.
+ */
+static int inline_store(struct e4_fs *fs, struct e4_handle *h,
+			struct e4_inode *in, const uint8_t *data, size_t n)
+{
+	struct e4_xattr_item value = { .index = E4_XATTR_INDEX_SYSTEM,
+				       .name_len = 4, .name = "data" };
+	size_t area = e4_xattr_ibody_size(fs, in), nk = 0;
+	struct e4_xattr_item **keep = NULL;
+	struct e4_xattr_items it;
+	struct e4_inode before = *in;
+	uint8_t *buf = NULL;
+	int err;
+
+	if (!area)
+		return -ENOSPC;
+	err = e4_xattr_collect(fs, in, &it);
+	if (err)
+		return err;
+	keep = malloc((it.n + 1) * sizeof(*keep));
+	buf = malloc(area);
+	if (n > E4_I_BLOCK_SIZE) {
+		value.value_len = (uint32_t)(n - E4_I_BLOCK_SIZE);
+		value.value = malloc(value.value_len);
+	}
+	if (!keep || !buf || (value.value_len && !value.value)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (value.value_len)
+		memcpy(value.value, data + E4_I_BLOCK_SIZE, value.value_len);
+	/* system.data first, where the kernel puts it */
+	keep[nk++] = &value;
+	for (size_t i = 0; i < it.n; i++)
+		if (!it.v[i].in_block && !is_inline_data_attr(&it.v[i]))
+			keep[nk++] = &it.v[i];
+	err = e4_xattr_ibody_encode(fs, keep, nk, buf, area);
+	if (err)
+		goto out;
+	memset(in->i_block, 0, sizeof(in->i_block));
+	memcpy(in->i_block, data, n < E4_I_BLOCK_SIZE ? n : E4_I_BLOCK_SIZE);
+	in->flags |= E4_INLINE_DATA_FL;
+	in->flags &= ~(uint32_t)E4_EXTENTS_FL;
+	err = e4_inode_write_ibody(fs, h, in, buf, area);
+	if (err)
+		*in = before;
+out:
+	e4_xattr_items_free(&it);
+	free(value.value);
+	free(keep);
+	free(buf);
+	return err;
+}
+
+int e4_inline_rewrite(struct e4_fs *fs, struct e4_handle *h,
+		      struct e4_inode *in, uint64_t size, uint64_t off,
+		      const void *buf, size_t len)
+{
+	uint64_t keep = in->size < size ? in->size : size;
+	uint64_t old_size = in->size;
+	uint8_t *data;
+	int err = 0;
+
+	/* an upper bound first: no allocation sized by a far offset */
+	if (size > E4_I_BLOCK_SIZE + e4_xattr_ibody_size(fs, in) ||
+	    off + len > size)
+		return -ENOSPC;
+	data = calloc(1, size ? (size_t)size : 1);
+	if (!data)
+		return -ENOMEM;
+	if (keep && (in->flags & E4_INLINE_DATA_FL)) {
+		ssize_t got = e4_inline_read(fs, in, 0, data, (size_t)keep);
+
+		err = got < 0 ? (int)got : 0;
+	}
+	if (!err) {
+		if (len)
+			memcpy(data + off, buf, len);
+		in->size = size;
+		err = inline_store(fs, h, in, data, (size_t)size);
+		if (err)
+			in->size = old_size;
+	}
 	free(data);
 	return err;
 }

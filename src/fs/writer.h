@@ -165,6 +165,16 @@ uint32_t e4_orphan_dtime(struct e4_writer *w, uint32_t ino, uint32_t dtime);
  * inline.  The in-inode attributes without system.data are written here;
  * the caller writes the inode again afterwards as usual. */
 int e4_inline_convert(struct e4_map_change *c);
+/* Whether @in's data may live in the inode: it does already, or it is an
+ * empty regular file with no blocks on an inline_data file system. */
+bool e4_inline_may_hold(const struct e4_fs *fs, const struct e4_inode *in);
+/* Make @in's inline data @size bytes, its first bytes as they were (zeros
+ * past the old size) and @len bytes of @buf at @off (off + len <= size),
+ * in place, and write @in in @h (one credit).  -ENOSPC, with nothing
+ * changed, when the result does not fit in the inode: convert first. */
+int e4_inline_rewrite(struct e4_fs *fs, struct e4_handle *h,
+		      struct e4_inode *in, uint64_t size, uint64_t off,
+		      const void *buf, size_t len);
 /* The same in a handle of its own, for an operation about to change the
  * inline inode @ip (locked; @in its working copy, installed in @ip). */
 int e4_convert_if_inline(struct e4_fs *fs, struct e4_writer *w,

@@ -133,6 +133,20 @@ static int place(struct e4_fs *fs, const struct e4_inode *in,
 		struct e4_xattr_item *x = &it->v[k];
 		size_t sz = e4_xattr_item_size(x);
 
+		/* inline data's system.data lives in the inode or nowhere:
+		 * placed first, it was there, so it fits there */
+		if (x->index == E4_XATTR_INDEX_SYSTEM && x->name_len == 4 &&
+		    !memcmp(x->name, "data", 4)) {
+			if (k) {
+				struct e4_xattr_item t = *x;
+
+				memmove(&it->v[1], &it->v[0], k * sizeof(*x));
+				it->v[0] = t;
+				return place(fs, in, it, ibody, ni, block, nb);
+			}
+			if (used + sz > room)
+				return -ENOSPC;
+		}
 		if (used + sz <= room) {
 			ibody[(*ni)++] = x;
 			used += sz;

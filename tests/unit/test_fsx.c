@@ -34,6 +34,7 @@ struct fsx {
 	uint32_t unit;		/* collapse/insert granule: the cluster */
 	uint64_t rng, seed;
 	unsigned long op;
+	uint64_t max;		/* the file's size stays below it */
 };
 
 static uint64_t rnd(struct fsx *f)
@@ -114,11 +115,12 @@ static void check_range(struct fsx *f, uint64_t off, uint64_t len)
 
 static void op_write(struct fsx *f)
 {
-	uint64_t off = below(f, MAX_SIZE - 1), len = 1 + below(f, 200000);
+	uint64_t off = below(f, f->max - 1);
+	uint64_t len = 1 + below(f, f->max < 200000 ? f->max : 200000);
 	uint8_t *buf;
 
-	if (off + len > MAX_SIZE)
-		len = MAX_SIZE - off;
+	if (off + len > f->max)
+		len = f->max - off;
 	buf = malloc(len);
 	for (uint64_t i = 0; i < len; i++)
 		buf[i] = (uint8_t)(rnd(f) >> 24);
@@ -134,7 +136,11 @@ static void op_write(struct fsx *f)
 
 static void op_truncate(struct fsx *f)
 {
-	uint64_t size = below(f, MAX_SIZE);
+	uint64_t size = below(f, f->max);
+
+	/* a small file is emptied now and then: it may go inline again */
+	if (f->max < MAX_SIZE && below(f, 4) == 0)
+		size = 0;
 
 	if (e4_truncate(f->fs, f->ip, size))
 		fail_at(f, "truncate", size, 0);
@@ -152,16 +158,17 @@ static void op_fallocate(struct fsx *f)
 		E4_FALLOC_COLLAPSE_RANGE, E4_FALLOC_INSERT_RANGE,
 	};
 	unsigned mode = modes[below(f, sizeof(modes) / sizeof(modes[0]))];
-	uint64_t off = below(f, MAX_SIZE - 1), len = 1 + below(f, 300000);
+	uint64_t off = below(f, f->max - 1);
+	uint64_t len = 1 + below(f, f->max < 300000 ? f->max : 300000);
 	int err;
 
 	if (mode & (E4_FALLOC_COLLAPSE_RANGE | E4_FALLOC_INSERT_RANGE)) {
 		off -= off % f->unit;
 		len = (len + f->unit - 1) / f->unit * f->unit;
 	}
-	if (off + len > MAX_SIZE)
+	if (off + len > f->max)
 		return;
-	if (mode == E4_FALLOC_INSERT_RANGE && f->size + len > MAX_SIZE)
+	if (mode == E4_FALLOC_INSERT_RANGE && f->size + len > f->max)
 		return;
 	err = e4_fallocate(f->fs, f->ip, mode, off, len);
 	if (mode & E4_FALLOC_COLLAPSE_RANGE) {
@@ -221,10 +228,10 @@ static void kernel_reads_model(const struct fsx *f)
 	tu_kernel_expect(f->img, checks);
 }
 
-static void run(const char *name, const char *mkfs_args, uint64_t seed,
-		unsigned long ops)
+static void run_max(const char *name, const char *mkfs_args, uint64_t seed,
+		    unsigned long ops, uint64_t max)
 {
-	struct fsx f = { 0 };
+	struct fsx f = { .max = max };
 
 	f.img = tu_mkfs(name, mkfs_args, NULL, "64M");
 	f.model = calloc(1, MAX_SIZE * 2);
@@ -257,6 +264,12 @@ static void run(const char *name, const char *mkfs_args, uint64_t seed,
 	free((char *)f.img);
 }
 
+static void run(const char *name, const char *mkfs_args, uint64_t seed,
+		unsigned long ops)
+{
+	run_max(name, mkfs_args, seed, ops, MAX_SIZE);
+}
+
 static void test_fsx_4k(void **state)
 {
 	(void)state;
@@ -277,6 +290,16 @@ static void test_fsx_nocsum(void **state)
 	run("fsxnc.img", "-b 4096 -O ^metadata_csum", 21, 1500);
 }
 
+/* inline_data, a file of at most 160 bytes: it lives in its inode (128
+ * bytes here) while it fits, goes to a block when it does not (or on any
+ * fallocate), and comes back inline when emptied and written small again
+ * (seed 41: some thirty times in place, twenty conversions) */
+static void test_fsx_inline(void **state)
+{
+	(void)state;
+	run_max("fsxinl.img", "-b 4096 -I 256 -O inline_data", 41, 1500, 160);
+}
+
 /* bigalloc: 4 blocks a cluster; partial clusters at every edge */
 static void test_fsx_bigalloc(void **state)
 {
@@ -285,16 +308,20 @@ static void test_fsx_bigalloc(void **state)
 }
 
 /* By hand, one long campaign instead of the fixed seeds:
- * E4_FSX_OPS=1000000 E4_FSX_SEED=7 [E4_FSX_MKFS="-b 1024"] test_fsx */
+ * E4_FSX_OPS=1000000 E4_FSX_SEED=7 [E4_FSX_MKFS="-b 1024"]
+ * [E4_FSX_MAX=BYTES, the file's size limit, 4 MiB at most] test_fsx */
 static void test_fsx_long(void **state)
 {
 	const char *seed = getenv("E4_FSX_SEED");
 	const char *mkfs = getenv("E4_FSX_MKFS");
+	const char *max = getenv("E4_FSX_MAX");
+	uint64_t m = max ? strtoull(max, NULL, 10) : MAX_SIZE;
 
 	(void)state;
-	run("fsxlong.img", mkfs ? mkfs : "-b 4096",
-	    seed ? strtoull(seed, NULL, 10) : 1,
-	    strtoul(getenv("E4_FSX_OPS"), NULL, 10));
+	run_max("fsxlong.img", mkfs ? mkfs : "-b 4096",
+		seed ? strtoull(seed, NULL, 10) : 1,
+		strtoul(getenv("E4_FSX_OPS"), NULL, 10),
+		m >= 2 && m <= MAX_SIZE ? m : MAX_SIZE);
 }
 
 int main(void)
@@ -304,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_fsx_1k),
 		cmocka_unit_test(test_fsx_nocsum),
 		cmocka_unit_test(test_fsx_bigalloc),
+		cmocka_unit_test(test_fsx_inline),
 	};
 	const struct CMUnitTest campaign[] = {
 		cmocka_unit_test(test_fsx_long),

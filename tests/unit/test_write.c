@@ -737,6 +737,97 @@ static void test_inline_convert(void **state)
 }
 
 
+static bool is_inline(struct e4_ino *ip)
+{
+	struct e4_inode snap;
+
+	e4_ino_snapshot(ip, &snap);
+	return (snap.flags & E4_INLINE_DATA_FL) != 0;
+}
+
+/*
+ * Inline files grow and shrink in place while they fit in the inode
+ * (i_block and system.data beside the other in-inode attributes, 128
+ * bytes in a 256-byte inode here), as the kernel keeps them; an empty new
+ * file becomes inline at its first write; what outgrows the inode, or
+ * finds the attribute area taken, goes to blocks.  An attribute that does
+ * not fit beside the inline data goes to a block; system.data stays.
+ */
+static void test_inline_grow(void **state)
+{
+	char tree[4096];
+	uint8_t buf[300];
+	char *img;
+	struct e4_fs *fs;
+	struct e4_ino *root, *f;
+
+	(void)state;
+	snprintf(tree, sizeof(tree), "%s/inlgrow", tu_tmpdir());
+	tu_sh("rm -rf '%s' && mkdir -p '%s' && printf 'small file\\n' > '%s/small'",
+	      tree, tree, tree);
+	img = tu_mkfs("w21.img", "-b 4096 -I 256 -O inline_data", tree, "32M");
+	fs = tu_open_rw(img);
+	root = root_of(fs);
+
+	f = new_file(fs, root, "grow");
+	write_both(fs, f, "grow", 0, 30, 40);
+	assert_true(is_inline(f));
+	write_both(fs, f, "grow", 30, 60, 41);		/* 90: i_block and value */
+	assert_true(is_inline(f));
+	write_both(fs, f, "grow", 10, 20, 42);		/* overwritten inside */
+	assert_true(is_inline(f));
+	write_both(fs, f, "grow", 90, 110, 43);		/* 200: to a block */
+	assert_false(is_inline(f));
+	e4_iput(fs, f);
+
+	f = new_file(fs, root, "cut");
+	write_both(fs, f, "cut", 10, 100, 44);		/* a hole first */
+	assert_true(is_inline(f));
+	assert_int_equal(e4_truncate(fs, f, 5), 0);
+	expect_truncate("cut", 5);
+	assert_true(is_inline(f));
+	assert_int_equal(e4_truncate(fs, f, 120), 0);	/* zeros, in place */
+	expect_truncate("cut", 120);
+	assert_true(is_inline(f));
+	assert_int_equal(e4_truncate(fs, f, 5000), 0);	/* to blocks */
+	expect_truncate("cut", 5000);
+	assert_false(is_inline(f));
+	e4_iput(fs, f);
+
+	f = lookup_root(fs, "small");			/* inline from mkfs */
+	expect_write("small", "small file\n", 11, 0);
+	write_both(fs, f, "small", 6, 40, 45);
+	assert_true(is_inline(f));
+	e4_iput(fs, f);
+
+	f = new_file(fs, root, "xattr-first");		/* the area taken */
+	memset(buf, 'v', sizeof(buf));
+	assert_int_equal(e4_setxattr(fs, f, "user.big", buf, 60, 0), 0);
+	write_both(fs, f, "xattr-first", 0, 30, 46);
+	assert_false(is_inline(f));
+	e4_iput(fs, f);
+
+	f = new_file(fs, root, "xattr-after");		/* system.data stays */
+	write_both(fs, f, "xattr-after", 0, 100, 47);
+	assert_true(is_inline(f));
+	assert_int_equal(e4_setxattr(fs, f, "user.big", buf, 64, 0), 0);
+	assert_true(is_inline(f));
+	write_both(fs, f, "xattr-after", 100, 10, 48);
+	e4_iput(fs, f);
+
+	e4_iput(fs, root);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	kernel_cmp(img, "grow", "grow");
+	kernel_cmp(img, "cut", "cut");
+	kernel_cmp(img, "small", "small");
+	kernel_cmp(img, "xattr-first", "xattr-first");
+	kernel_cmp(img, "xattr-after", "xattr-after");
+	tu_kernel_expect(img, "test \"$(getfattr --only-values -n user.big \"$m/xattr-after\")\" = "
+			      "\"$(head -c 64 /dev/zero | tr '\\0' v)\"");
+	free(img);
+}
+
 /* O_TMPFILE: an inode with no name, an orphan from the start; one given a
  * name by e4_link keeps its data, one never named goes with its last
  * reference, and an unlinked open file cannot be named again. */
@@ -959,6 +1050,7 @@ int main(void)
 		cmocka_unit_test(test_renames),
 		cmocka_unit_test(test_orphan_after_crash),
 		cmocka_unit_test(test_inline_convert),
+		cmocka_unit_test(test_inline_grow),
 		cmocka_unit_test(test_tmpfile),
 		cmocka_unit_test(test_entry_naming_own_directory),
 		cmocka_unit_test(test_orphan_neighbour_dtime),
