@@ -52,39 +52,42 @@ static bool is_inline_data_attr(const struct e4_xattr_item *x)
 	       !memcmp(x->name, "data", 4);
 }
 
-/* Take system.data out of @in's in-inode attributes, writing the area
- * back with the inode (the rest of the record as @in has it). */
-static int drop_inline_attr(struct e4_fs *fs, struct e4_handle *h,
-			    struct e4_inode *in)
+/*
+ * Write @in with its in-inode attribute area rebuilt: the attributes it
+ * holds but system.data (those in a block are not touched), after
+ * @data_attr, the new system.data, when there is one (first, where the
+ * kernel puts it).  -ENOSPC, nothing written, when they do not fit.
+ * Without system.data they fit: they fitted beside it.
+ */
+static int ibody_rewrite(struct e4_fs *fs, struct e4_handle *h,
+			 struct e4_inode *in, struct e4_xattr_item *data_attr)
 {
 	struct e4_xattr_items it;
 	struct e4_xattr_item **keep = NULL;
 	size_t area = e4_xattr_ibody_size(fs, in);
 	uint8_t *buf = NULL;
 	size_t nk = 0;
-	int err = e4_xattr_collect(fs, in, &it);
+	int err;
 
+	if (!area)
+		return data_attr ? -ENOSPC : e4_inode_write(fs, h, in, false);
+	err = e4_xattr_collect(fs, in, &it);
 	if (err)
 		return err;
 	keep = malloc((it.n + 1) * sizeof(*keep));
-	buf = malloc(area ? area : 1);
+	buf = malloc(area);
 	if (!keep || !buf) {
 		err = -ENOMEM;
 		goto out;
 	}
-	/* the in-inode ones stay (they fitted with system.data, so they
-	 * fit without it), system.data goes; the block is not touched */
-	for (size_t i = 0; i < it.n; i++) {
-		struct e4_xattr_item *x = &it.v[i];
-
-		if (x->in_block || is_inline_data_attr(x))
-			continue;
-		keep[nk++] = x;
-	}
-	err = area ? e4_xattr_ibody_encode(fs, keep, nk, buf, area) : 0;
+	if (data_attr)
+		keep[nk++] = data_attr;
+	for (size_t i = 0; i < it.n; i++)
+		if (!it.v[i].in_block && !is_inline_data_attr(&it.v[i]))
+			keep[nk++] = &it.v[i];
+	err = e4_xattr_ibody_encode(fs, keep, nk, buf, area);
 	if (!err)
-		err = area ? e4_inode_write_ibody(fs, h, in, buf, area) :
-			     e4_inode_write(fs, h, in, false);
+		err = e4_inode_write_ibody(fs, h, in, buf, area);
 out:
 	e4_xattr_items_free(&it);
 	free(keep);
@@ -169,7 +172,7 @@ int e4_inline_convert(struct e4_map_change *c)
 		}
 	}
 	if (!err)
-		err = drop_inline_attr(fs, c->h, in);
+		err = ibody_rewrite(fs, c->h, in, NULL);
 	if (err) {
 		e4_handle_abort(c->h, err);
 		*in = before;
@@ -196,58 +199,32 @@ bool e4_inline_may_hold(const struct e4_fs *fs, const struct e4_inode *in)
 /*
  * Store @n bytes of @data as @in's inline data: i_block, then the value of
  * system.data in the in-inode area beside the in-inode attributes already
- * there (those in a block stay put), and write @in with its area in @h.
- * -ENOSPC, with @in unchanged, when they do not fit.
+ * there, and write @in in @h.  -ENOSPC, with @in unchanged, when they do
+ * not fit.
  */
 static int inline_store(struct e4_fs *fs, struct e4_handle *h,
 			struct e4_inode *in, const uint8_t *data, size_t n)
 {
 	struct e4_xattr_item value = { .index = E4_XATTR_INDEX_SYSTEM,
 				       .name_len = 4, .name = "data" };
-	size_t area = e4_xattr_ibody_size(fs, in), nk = 0;
-	struct e4_xattr_item **keep = NULL;
-	struct e4_xattr_items it;
 	struct e4_inode before = *in;
-	uint8_t *buf = NULL;
 	int err;
 
-	if (!area)
-		return -ENOSPC;
-	err = e4_xattr_collect(fs, in, &it);
-	if (err)
-		return err;
-	keep = malloc((it.n + 1) * sizeof(*keep));
-	buf = malloc(area);
 	if (n > E4_I_BLOCK_SIZE) {
 		value.value_len = (uint32_t)(n - E4_I_BLOCK_SIZE);
 		value.value = malloc(value.value_len);
-	}
-	if (!keep || !buf || (value.value_len && !value.value)) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (value.value_len)
+		if (!value.value)
+			return -ENOMEM;
 		memcpy(value.value, data + E4_I_BLOCK_SIZE, value.value_len);
-	/* system.data first, where the kernel puts it */
-	keep[nk++] = &value;
-	for (size_t i = 0; i < it.n; i++)
-		if (!it.v[i].in_block && !is_inline_data_attr(&it.v[i]))
-			keep[nk++] = &it.v[i];
-	err = e4_xattr_ibody_encode(fs, keep, nk, buf, area);
-	if (err)
-		goto out;
+	}
 	memset(in->i_block, 0, sizeof(in->i_block));
 	memcpy(in->i_block, data, n < E4_I_BLOCK_SIZE ? n : E4_I_BLOCK_SIZE);
 	in->flags |= E4_INLINE_DATA_FL;
 	in->flags &= ~(uint32_t)E4_EXTENTS_FL;
-	err = e4_inode_write_ibody(fs, h, in, buf, area);
+	err = ibody_rewrite(fs, h, in, &value);
 	if (err)
 		*in = before;
-out:
-	e4_xattr_items_free(&it);
 	free(value.value);
-	free(keep);
-	free(buf);
 	return err;
 }
 

@@ -129,24 +129,22 @@ static int place(struct e4_fs *fs, const struct e4_inode *in,
 	if (it->ibody_has_room)
 		room = e4_xattr_ibody_size(fs, in);
 	*ni = *nb = 0;
+	/* inline data's system.data lives in the inode or nowhere: placed
+	 * first, it fits there, since it was there */
+	for (size_t k = 1; k < it->n; k++) {
+		struct e4_xattr_item t = it->v[k];
+
+		if (t.index == E4_XATTR_INDEX_SYSTEM && t.name_len == 4 &&
+		    !memcmp(t.name, "data", 4)) {
+			memmove(&it->v[1], &it->v[0], k * sizeof(t));
+			it->v[0] = t;
+			break;
+		}
+	}
 	for (size_t k = 0; k < it->n; k++) {
 		struct e4_xattr_item *x = &it->v[k];
 		size_t sz = e4_xattr_item_size(x);
 
-		/* inline data's system.data lives in the inode or nowhere:
-		 * placed first, it was there, so it fits there */
-		if (x->index == E4_XATTR_INDEX_SYSTEM && x->name_len == 4 &&
-		    !memcmp(x->name, "data", 4)) {
-			if (k) {
-				struct e4_xattr_item t = *x;
-
-				memmove(&it->v[1], &it->v[0], k * sizeof(*x));
-				it->v[0] = t;
-				return place(fs, in, it, ibody, ni, block, nb);
-			}
-			if (used + sz > room)
-				return -ENOSPC;
-		}
 		if (used + sz <= room) {
 			ibody[(*ni)++] = x;
 			used += sz;
