@@ -179,6 +179,16 @@ FUSE_LOG=$W/debug.log fuse_start "$img" -o debug && {
 	fuse_stop
 	check "debug: one line per request" grep -q 'LOOKUP\|READDIR' "$W/debug.log"
 }
+# a buffered write(2) of 1 MiB reaches e4fuse in WRITEs of more than a page
+# (FUSE_BIG_WRITES: without it the kernel sends one per 4 KiB)
+mkfs.ext4 -q -F "$W/big.img" 32M
+FUSE_LOG=$W/write.log fuse_start "$W/big.img" -o rw,debug && {
+	dd if=/dev/zero of="$FDIR/f" bs=1M count=1 2>/dev/null
+	fuse_stop
+	check "buffered writes: WRITEs of more than a page" eval \
+		"grep -o 'WRITE node [0-9]* in [0-9]*' '$W/write.log' | awk '\$5 > 8192 { f = 1 } END { exit !f }'"
+	check "buffered writes: e2fsck clean" fsck_clean "$W/big.img" "$W/fsck.out"
+}
 out=$("$E4FUSE" --help)
 check "--help" eval "echo \"\$out\" | grep -q 'usage: e4fuse'"
 check "-o help" eval "\"$E4FUSE\" -o help | grep -q partition="
