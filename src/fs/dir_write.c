@@ -37,12 +37,51 @@ static int dir_pblk(struct e4_fs *fs, const struct e4_inode *dir,
 	return 0;
 }
 
+bool e4_dirent_place(const struct e4_fs *fs, uint8_t *buf, uint32_t start,
+		     uint32_t end, const char *name, size_t len, uint32_t ino,
+		     uint8_t ftype)
+{
+	uint32_t need = e4_dirent_size((uint32_t)len);
+
+	for (uint32_t off = start; off < end;) {
+		struct e4_dirent_rec e;
+		uint32_t used;
+
+		e4_dirent_get(fs, buf, off, &e);
+		if (e.rec_len < E4_DIRENT_MIN_REC_LEN)
+			return false;	/* verified before: cannot happen */
+		used = e.ino ? e4_dirent_size(e.name_len) : 0;
+		if (e.rec_len >= used + need) {
+			if (used)
+				e4_dirent_set_rec_len(fs, buf, off, used);
+			e4_dirent_put(fs, buf, off + used, ino,
+				      e.rec_len - used, name, (uint8_t)len,
+				      ftype);
+			return true;
+		}
+		off += e.rec_len;
+	}
+	return false;
+}
+
+void e4_dirent_unlink(const struct e4_fs *fs, uint8_t *buf, uint32_t off,
+		      uint32_t prev)
+{
+	struct e4_dirent_rec e, before;
+
+	if (prev == UINT32_MAX) {
+		e4_put_le32(buf, fs->block_size, off + E4_DIRENT_INODE, 0);
+		return;
+	}
+	e4_dirent_get(fs, buf, off, &e);
+	e4_dirent_get(fs, buf, prev, &before);
+	e4_dirent_set_rec_len(fs, buf, prev, before.rec_len + e.rec_len);
+}
+
 int e4_dir_leaf_add(struct e4_fs *fs, struct e4_handle *h,
 		    const struct e4_inode *dir, uint64_t lblk,
 		    const char *name, size_t len, uint32_t ino, uint8_t ftype)
 {
-	uint32_t need = e4_dirent_size((uint32_t)len);
-	uint32_t end = e4_dir_leaf_end(fs);
 	struct e4_owner owner = leaf_owner(dir, lblk);
 	struct e4_buf *copy;
 	uint64_t pblk;
@@ -53,23 +92,11 @@ int e4_dir_leaf_add(struct e4_fs *fs, struct e4_handle *h,
 						 &owner, &copy);
 	if (err)
 		return err;
-	for (uint32_t off = 0; off < end;) {
-		struct e4_dirent_rec e;
-		uint32_t used;
-
-		e4_dirent_get(fs, copy->data, off, &e);
-		/* the leaf row verified the tiling: rec_len moves forward */
-		used = e.ino ? e4_dirent_size(e.name_len) : 0;
-		if (e.rec_len >= used + need) {
-			if (used)
-				e4_dirent_set_rec_len(fs, copy->data, off, used);
-			e4_dirent_put(fs, copy->data, off + used, ino,
-				      e.rec_len - used, name, (uint8_t)len,
-				      ftype);
-			err = e4_handle_dirty(h, copy);
-			return err ? err : 1;
-		}
-		off += e.rec_len;
+	/* the leaf row verified the tiling: rec_len moves forward */
+	if (e4_dirent_place(fs, copy->data, 0, e4_dir_leaf_end(fs), name, len,
+			    ino, ftype)) {
+		err = e4_handle_dirty(h, copy);
+		return err ? err : 1;
 	}
 	e4_handle_release(h, copy);
 	return 0;
@@ -145,9 +172,15 @@ int e4_dir_add(struct e4_map_change *c, const char *name, size_t len,
 
 	if (len == 0 || len > E4_NAME_MAX)
 		return -ENAMETOOLONG;
-	err = e4_inline_convert(c);	/* an inline directory gets a block */
-	if (err)
-		return err;
+	if (dir->flags & E4_INLINE_DATA_FL) {
+		err = e4_inline_dir_add(fs, c->h, c->inode, name, len, ino,
+					ftype);
+		if (err != -ENOSPC)
+			return err;
+		err = e4_inline_convert(c);	/* full: it gets a block */
+		if (err)
+			return err;
+	}
 	if (dir_indexed(fs, dir))
 		return e4_htree_add(c, name, len, ino, ftype);
 	err = e4_dir_nblocks(fs, dir, &nblocks);
@@ -182,12 +215,15 @@ static int slot_open(struct e4_fs *fs, struct e4_handle *h,
 }
 
 int e4_dir_remove(struct e4_fs *fs, struct e4_handle *h,
-		  const struct e4_inode *dir, const struct e4_dir_slot *slot)
+		  struct e4_inode *dir, const struct e4_dir_slot *slot)
 {
-	struct e4_dirent_rec e, prev;
+	struct e4_dirent_rec e;
 	struct e4_buf *copy;
-	int err = slot_open(fs, h, dir, slot, &copy);
+	int err;
 
+	if (dir->flags & E4_INLINE_DATA_FL)
+		return e4_inline_dir_remove(fs, h, dir, slot);
+	err = slot_open(fs, h, dir, slot, &copy);
 	if (err)
 		return err;
 	e4_dirent_get(fs, copy->data, slot->off, &e);
@@ -195,24 +231,21 @@ int e4_dir_remove(struct e4_fs *fs, struct e4_handle *h,
 		e4_handle_release(h, copy);
 		return -EAGAIN;
 	}
-	if (slot->prev == UINT32_MAX) {
-		e4_put_le32(copy->data, copy->size,
-			    slot->off + E4_DIRENT_INODE, 0);
-	} else {
-		e4_dirent_get(fs, copy->data, slot->prev, &prev);
-		e4_dirent_set_rec_len(fs, copy->data, slot->prev,
-				      prev.rec_len + e.rec_len);
-	}
+	e4_dirent_unlink(fs, copy->data, slot->off, slot->prev);
 	return e4_handle_dirty(h, copy);
 }
 
 int e4_dir_retarget(struct e4_fs *fs, struct e4_handle *h,
-		    const struct e4_inode *dir, const struct e4_dir_slot *slot,
+		    struct e4_inode *dir, const struct e4_dir_slot *slot,
 		    uint32_t ino, uint8_t ftype)
 {
 	struct e4_dirent_rec e;
 	struct e4_buf *copy;
-	int err = slot_open(fs, h, dir, slot, &copy);
+	int err;
+
+	if (dir->flags & E4_INLINE_DATA_FL)
+		return e4_inline_dir_retarget(fs, h, dir, slot, ino, ftype);
+	err = slot_open(fs, h, dir, slot, &copy);
 
 	if (err)
 		return err;
@@ -235,8 +268,15 @@ int e4_dir_init(struct e4_map_change *c, uint32_t parent)
 	struct e4_buf *copy;
 	uint64_t pblk, n;
 	uint32_t dot = e4_dirent_size(1);
-	int err = e4_alloc_for_hole(c, 0, 1, 1, 0, true, &pblk, &n);
+	int err;
 
+	/* inline where the inode has room, as the kernel makes them */
+	if (fs->feature_incompat & E4_INCOMPAT_INLINE_DATA) {
+		err = e4_inline_dir_init(fs, c->h, dir, parent);
+		if (err != -ENOSPC)
+			return err;
+	}
+	err = e4_alloc_for_hole(c, 0, 1, 1, 0, true, &pblk, &n);
 	if (err)
 		return err;
 	err = e4_map_insert(c, 0, 1, pblk);

@@ -184,6 +184,32 @@ out:
 
 /* ---- growing and shrinking in place -------------------------------------- */
 
+int e4_inline_capacity(struct e4_fs *fs, const struct e4_inode *in,
+		       size_t *cap)
+{
+	struct e4_xattr_item data = { .index = E4_XATTR_INDEX_SYSTEM,
+				      .name_len = 4, .name = "data" };
+	size_t area = e4_xattr_ibody_size(fs, in);
+	size_t used = E4_XATTR_IBODY_HEADER + E4_XATTR_END_SIZE +
+		      e4_xattr_item_size(&data);
+	struct e4_xattr_items it;
+	int err;
+
+	*cap = E4_I_BLOCK_SIZE;
+	if (area < used)
+		return 0;
+	err = e4_xattr_collect(fs, in, &it);
+	if (err)
+		return err;
+	for (size_t i = 0; i < it.n; i++)
+		if (!it.v[i].in_block && !is_inline_data_attr(&it.v[i]))
+			used += e4_xattr_item_size(&it.v[i]);
+	e4_xattr_items_free(&it);
+	if (area > used)
+		*cap += (area - used) & ~(size_t)3;
+	return 0;
+}
+
 bool e4_inline_may_hold(const struct e4_fs *fs, const struct e4_inode *in)
 {
 	if (in->flags & E4_INLINE_DATA_FL)

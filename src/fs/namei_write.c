@@ -234,7 +234,10 @@ retry:
 	in.rdev_minor = rdev_minor;
 	ic = e4_map_change_of(fs, w, &h, &in);
 	dc = e4_map_change_of(fs, w, &h, &dir);
-	if (is_dir)
+	/* its record first: an inline directory's attribute area is
+	 * built on it */
+	err = e4_inode_write(fs, &h, &in, true);
+	if (!err && is_dir)
 		err = e4_dir_init(&ic, dir.ino);
 	if (!err && fill)
 		err = fill(fs, &ic, ctx);
@@ -247,7 +250,7 @@ retry:
 	if (err && !e4_txm_aborted(w->txm))
 		undo_create(fs, w, &h, &ic, is_dir, err);
 	else if (!err) {
-		err = e4_inode_write(fs, &h, &in, true);
+		err = e4_inode_write(fs, &h, &in, false);
 		dir.mtime = dir.ctime = in.ctime;
 		if (!err && !tmpfile)
 			err = e4_inode_write(fs, &h, &dir, false);
@@ -467,8 +470,6 @@ static int remove_name(struct e4_fs *fs, struct e4_ino *dir_ip,
 	if (!err && (dir.flags & (E4_IMMUTABLE_FL | E4_APPEND_FL)))
 		err = -EPERM;
 	if (!err)
-		err = e4_convert_if_inline(fs, w, dir_ip, &dir);
-	if (!err)
 		err = e4_dir_find_slot(fs, &dir, name, len, &slot);
 	if (!err && slot.ino == dir.ino)	/* its lock is held: refuse */
 		err = e4_name_refused(fs, dir.ino, name, slot.ino,
@@ -674,7 +675,7 @@ static int rename_links(struct e4_fs *fs, struct e4_inode *od,
 
 /* Point directory @dir's ".." at @parent. */
 static int set_dotdot(struct e4_fs *fs, struct e4_handle *h,
-		      const struct e4_inode *dir, uint32_t parent)
+		      struct e4_inode *dir, uint32_t parent)
 {
 	struct e4_dir_slot slot;
 	int err = e4_dir_find_slot(fs, dir, "..", 2, &slot);
@@ -687,7 +688,7 @@ static int set_dotdot(struct e4_fs *fs, struct e4_handle *h,
  * device).  The slot is found again: an entry added to the same block
  * may now sit before it. */
 static int old_name_goes(struct e4_fs *fs, struct e4_writer *w,
-			 struct e4_handle *h, const struct e4_inode *od,
+			 struct e4_handle *h, struct e4_inode *od,
 			 const char *name, size_t len,
 			 const struct e4_inode *src, bool whiteout)
 {
@@ -783,10 +784,6 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir_ip, const char *oname,
 
 	err = e4_inode_is_dir(od) && e4_inode_is_dir(nd) ? 0 : -ENOTDIR;
 	if (!err)
-		err = e4_convert_if_inline(fs, w, odir_ip, od);
-	if (!err && cross)
-		err = e4_convert_if_inline(fs, w, ndir_ip, nd);
-	if (!err)
 		err = e4_dir_find_slot(fs, od, oname, olen, &oslot);
 	/* before an inode is taken whose lock is held already: a directory
 	 * into itself, over its own parent (the kernel's answers; its VFS
@@ -823,13 +820,6 @@ again:
 	src = src_ip->inode;
 	if (dst_ip)
 		dst = dst_ip->inode;
-	/* a directory changing parents gets its ".." rewritten: in a block */
-	if (cross && e4_inode_is_dir(&src))
-		err = e4_convert_if_inline(fs, w, src_ip, &src);
-	if (!err && cross && dst_ip && e4_inode_is_dir(&dst))
-		err = e4_convert_if_inline(fs, w, dst_ip, &dst);
-	if (err)
-		goto unlock;
 	err = rename_allowed(fs, od, nd, &src, dst_ip ? &dst : NULL, flags);
 	/* a directory may not go inside itself */
 	if (!err && cross && e4_inode_is_dir(&src)) {

@@ -98,15 +98,26 @@ int e4_htree_add(struct e4_map_change *c, const char *name, size_t len,
  * becomes the root, its names move to a new leaf. */
 int e4_htree_make_indexed(struct e4_map_change *c);
 
-/* Remove the entry at @slot (from e4_dir_find_slot) of @dir. */
+/* Remove the entry at @slot (from e4_dir_find_slot) of @dir (in-core copy:
+ * an inline directory changes in it, and is written). */
 int e4_dir_remove(struct e4_fs *fs, struct e4_handle *h,
-		  const struct e4_inode *dir, const struct e4_dir_slot *slot);
+		  struct e4_inode *dir, const struct e4_dir_slot *slot);
 /* Point the entry at @slot to @ino (rename over an existing name). */
 int e4_dir_retarget(struct e4_fs *fs, struct e4_handle *h,
-		    const struct e4_inode *dir, const struct e4_dir_slot *slot,
+		    struct e4_inode *dir, const struct e4_dir_slot *slot,
 		    uint32_t ino, uint8_t ftype);
-/* The first block of a new directory @dir (".", ".." -> @parent),
- * allocated and mapped through @c. */
+/* Put entry (@name, @ino, @ftype) into the first gap of the entries that
+ * tile [@start, @end) of @buf (a block-sized buffer): true if it went in. */
+bool e4_dirent_place(const struct e4_fs *fs, uint8_t *buf, uint32_t start,
+		     uint32_t end, const char *name, size_t len, uint32_t ino,
+		     uint8_t ftype);
+/* Remove the entry at @off of @buf: merged into the entry @prev before it,
+ * or marked unused when it is the first of its area (UINT32_MAX). */
+void e4_dirent_unlink(const struct e4_fs *fs, uint8_t *buf, uint32_t off,
+		      uint32_t prev);
+/* A new directory @dir (".", ".." -> @parent): inline on an inline_data
+ * file system when the inode has room (its record written fresh already),
+ * else its first block, allocated and mapped through @c. */
 int e4_dir_init(struct e4_map_change *c, uint32_t parent);
 /* 1 if @dir holds no names but "." and "..", 0 if it does. */
 int e4_dir_is_empty(struct e4_fs *fs, const struct e4_inode *dir);
@@ -175,10 +186,34 @@ bool e4_inline_may_hold(const struct e4_fs *fs, const struct e4_inode *in);
 int e4_inline_rewrite(struct e4_fs *fs, struct e4_handle *h,
 		      struct e4_inode *in, uint64_t size, uint64_t off,
 		      const void *buf, size_t len);
+/* Largest inline size @in may have beside its other in-inode attributes
+ * (60 + the largest system.data value that fits), 4-byte aligned. */
+int e4_inline_capacity(struct e4_fs *fs, const struct e4_inode *in,
+		       size_t *cap);
 /* The same in a handle of its own, for an operation about to change the
  * inline inode @ip (locked; @in its working copy, installed in @ip). */
 int e4_convert_if_inline(struct e4_fs *fs, struct e4_writer *w,
 			 struct e4_ino *ip, struct e4_inode *in);
+
+/* ---- inline_dir_write.c -------------------------------------------------- */
+
+/* Inline directory @dir changed in the inode, in @h (one credit); each
+ * writes @dir.  Add: -ENOSPC, nothing changed, when even a grown
+ * system.data value cannot take the entry (convert, then add). */
+int e4_inline_dir_add(struct e4_fs *fs, struct e4_handle *h,
+		      struct e4_inode *dir, const char *name, size_t len,
+		      uint32_t ino, uint8_t ftype);
+int e4_inline_dir_remove(struct e4_fs *fs, struct e4_handle *h,
+			 struct e4_inode *dir, const struct e4_dir_slot *slot);
+/* @slot at offset 0 is "..": the parent field. */
+int e4_inline_dir_retarget(struct e4_fs *fs, struct e4_handle *h,
+			   struct e4_inode *dir,
+			   const struct e4_dir_slot *slot, uint32_t ino,
+			   uint8_t ftype);
+/* New directory @dir made inline, ".." -> @parent: -ENOSPC when its
+ * inode has no in-inode attribute area for system.data. */
+int e4_inline_dir_init(struct e4_fs *fs, struct e4_handle *h,
+		       struct e4_inode *dir, uint32_t parent);
 
 /* ---- acl_write.c -------------------------------------------------------- */
 

@@ -686,6 +686,9 @@ static int slot_visit(void *ctx, const struct dir_walk_step *s)
 	return 0;
 }
 
+static int find_slot_inline(struct e4_fs *fs, const struct e4_inode *dir,
+			    struct dir_slot_find *f);
+
 int e4_dir_find_slot(struct e4_fs *fs, const struct e4_inode *dir,
 		     const char *name, size_t len, struct e4_dir_slot *slot)
 {
@@ -693,7 +696,7 @@ int e4_dir_find_slot(struct e4_fs *fs, const struct e4_inode *dir,
 	int rc;
 
 	if (dir_is_inline(dir))
-		return -EOPNOTSUPP;
+		return find_slot_inline(fs, dir, &f);
 	rc = dir_walk(fs, dir, 0, slot_visit, &f);
 	if (rc == 1)
 		return 0;
@@ -865,6 +868,43 @@ static int lookup_inline(struct e4_fs *fs, const struct e4_inode *dir,
 		rc = area_find(&id.tail, name, len, ino, ftype);
 	inline_dir_release(&id);
 	return rc;
+}
+
+/*
+ * Where a name is in an inline directory: offsets into the inline bytes
+ * (i_block, then the system.data value at 60), the entry before it in the
+ * same area; ".." is the parent field at offset 0.
+ */
+static int find_slot_inline(struct e4_fs *fs, const struct e4_inode *dir,
+			    struct dir_slot_find *f)
+{
+	struct dir_walk_step head, tail;
+	struct inline_dir id;
+	int rc = inline_dir_load(fs, dir, &id);
+
+	if (rc)
+		return rc;
+	if (f->len == 2 && !memcmp(f->name, "..", 2)) {
+		*f->slot = (struct e4_dir_slot){
+			.off = 0, .prev = UINT32_MAX, .ino = id.parent,
+			.ftype = has_filetype(fs) ? E4_FT_DIR : E4_FT_UNKNOWN,
+		};
+		inline_dir_release(&id);
+		return 0;
+	}
+	head = (struct dir_walk_step){ .area = &id.head };
+	tail = (struct dir_walk_step){ .area = &id.tail };
+	rc = slot_visit(f, &head);
+	if (!rc) {
+		rc = slot_visit(f, &tail);
+		if (rc == 1) {	/* the value's offsets follow i_block's */
+			f->slot->off += E4_I_BLOCK_SIZE;
+			if (f->slot->prev != UINT32_MAX)
+				f->slot->prev += E4_I_BLOCK_SIZE;
+		}
+	}
+	inline_dir_release(&id);
+	return rc == 1 ? 0 : -ENOENT;
 }
 
 /* ---- public ------------------------------------------------------------- */

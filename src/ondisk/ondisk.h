@@ -475,8 +475,10 @@ void e4_dirent_set_rec_len(const struct e4_fs *fs, uint8_t *blk, uint32_t off,
 void e4_dir_leaf_init(const struct e4_fs *fs, uint8_t *blk);
 /* Where entry @name is in block directory @dir: its logical block, its
  * offset, and the offset of the entry before it in the block (UINT32_MAX
- * when it is the first).  -ENOENT; -EOPNOTSUPP for an inline directory.
- * The same walk as a linear lookup (every block verified). */
+ * when it is the first).  -ENOENT.  The same walk as a linear lookup (every
+ * block verified).  In an inline directory the offsets are into its inline
+ * bytes (i_block, then the system.data value from 60) and ".." is the
+ * parent field at offset 0. */
 struct e4_dir_slot {
 	uint64_t lblk;
 	uint32_t off, prev;

@@ -114,3 +114,15 @@ kernel_mount() {
 	KDIR=$(new_dir)
 	private_loop_mount "$1" "$KDIR"
 }
+
+# rw_loop_mount IMAGE DIR: the kernel's ext4, read-write (the loop device
+# goes with the umount).
+rw_loop_mount() {
+	local dev
+	dev=$(losetup --find --show "$1") || return 1
+	if ! mount "$dev" "$2"; then
+		losetup -d "$dev"
+		return 1
+	fi
+	losetup -d "$dev"
+}

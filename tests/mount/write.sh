@@ -15,18 +15,6 @@ require_mount_env
 
 W=$(new_dir)
 
-# rw_loop_mount IMAGE DIR: the kernel's ext4, read-write (the loop device
-# goes with the umount).
-rw_loop_mount() {
-	local dev
-	dev=$(losetup --find --show "$1") || return 1
-	if ! mount "$dev" "$2"; then
-		losetup -d "$dev"
-		return 1
-	fi
-	losetup -d "$dev"
-}
-
 # total SIZE...: their sum
 total() {
 	local t=0 n

@@ -745,6 +745,102 @@ static bool is_inline(struct e4_ino *ip)
 	return (snap.flags & E4_INLINE_DATA_FL) != 0;
 }
 
+/* Size and flags of @name as debugfs reads them from @img. */
+static void expect_dir_form(const char *img, const char *name,
+			    const char *size, bool inline_data)
+{
+	char *out = tu_sh_out("debugfs -R 'stat %s' '%s' 2>/dev/null | "
+			      "sed -n 's/.*Flags: \\(0x[0-9a-f]*\\).*/\\1/p; "
+			      "s/^User:.*  Size: \\([0-9]*\\).*/\\1/p' | tr '\\n' ' '",
+			      name, img);
+	char want[64];
+
+	snprintf(want, sizeof(want), "%s %s ",
+		 inline_data ? "0x10000000" : "0x80000", size);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/*
+ * Inline directories change in the inode as the kernel changes them: new
+ * directories start inline (60 bytes), names fill i_block, then
+ * system.data grows at once to all the inode holds (128 bytes in a
+ * 256-byte inode), then the directory gets a block; removals, renames
+ * within and across them (".." is the parent field), exchanges, whiteouts,
+ * links and rmdir of an inline directory stay in the inode.
+ */
+static void test_inline_dirs(void **state)
+{
+	char *img = tu_mkfs("w22.img", "-b 4096 -I 256 -O inline_data", NULL,
+			    "32M");
+	struct e4_fs *fs = tu_open_rw(img);
+	struct e4_ino *root = root_of(fs), *a, *b, *e, *c, *ip;
+	char name[16];
+
+	(void)state;
+	assert_int_equal(e4_mkdir(fs, root, "a", 1, 0755, &root_cred, &a), 0);
+	assert_true(is_inline(a));
+	assert_int_equal(e4_mkdir(fs, root, "b", 1, 0755, &root_cred, &b), 0);
+	assert_int_equal(e4_mkdir(fs, root, "e", 1, 0755, &root_cred, &e), 0);
+	assert_int_equal(e4_mkdir(fs, root, "full", 4, 0755, &root_cred, &c),
+			 0);
+	for (int i = 0; i < 4; i++) {	/* 3 in i_block, the 4th in the value */
+		snprintf(name, sizeof(name), "name_%d", i);
+		ip = new_file(fs, a, name);
+		e4_iput(fs, ip);
+		assert_true(is_inline(a));
+	}
+	/* a directory inside, moved across: its ".." follows */
+	assert_int_equal(e4_mkdir(fs, a, "sub", 3, 0755, &root_cred, NULL), 0);
+	assert_int_equal(e4_rename(fs, a, "sub", 3, b, "sub", 3, 0), 0);
+	assert_int_equal(e4_rename(fs, a, "name_0", 6, a, "renamed", 7, 0), 0);
+	assert_int_equal(e4_rename(fs, a, "name_1", 6, b, "moved", 5, 0), 0);
+	assert_int_equal(e4_rename(fs, a, "name_2", 6, a, "renamed", 7, 0), 0);
+	assert_int_equal(e4_rename(fs, a, "name_3", 6, a, "wh", 2,
+				   E4_RENAME_WHITEOUT), 0);
+	assert_int_equal(e4_rename(fs, root, "e", 1, b, "sub", 3,
+				   E4_RENAME_EXCHANGE), 0);
+	assert_int_equal(e4_symlink(fs, b, "ln", 2, "target", 6, &root_cred,
+				    NULL), 0);
+	assert_int_equal(e4_mkdir(fs, root, "gone", 4, 0755, &root_cred, NULL),
+			 0);
+	assert_int_equal(e4_rmdir(fs, root, "gone", 4), 0);
+	assert_true(is_inline(a));
+	assert_true(is_inline(b));
+	/* "full": outgrows the inode and gets a block, names kept */
+	for (int i = 0; i < 12; i++) {
+		snprintf(name, sizeof(name), "entry_%02d", i);
+		ip = new_file(fs, c, name);
+		assert_int_equal(e4_link(fs, ip, b, name, strlen(name)), 0);
+		e4_iput(fs, ip);
+	}
+	assert_false(is_inline(c));
+	assert_false(is_inline(b));
+	assert_int_equal(e4_unlink(fs, c, "entry_03", 8), 0);
+	e4_iput(fs, a);
+	e4_iput(fs, b);
+	e4_iput(fs, c);
+	e4_iput(fs, e);
+	e4_iput(fs, root);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	expect_dir_form(img, "/a", "128", true);
+	expect_dir_form(img, "/e", "60", true);	/* "sub", exchanged */
+	expect_dir_form(img, "/b/sub", "60", true);
+	expect_dir_form(img, "/full", "4096", false);
+	tu_kernel_expect(img,
+		"test \"$(ls \"$m/a\" | tr '\\n' ' ')\" = 'name_3 renamed wh '; "
+		"test \"$(stat -c %F \"$m/a/name_3\")\" = 'character special file'; "
+		"test -f \"$m/a/wh\"; "
+		"test -f \"$m/b/moved\"; test -d \"$m/b/sub\"; test -d \"$m/e\"; "
+		"test \"$(readlink \"$m/b/ln\")\" = target; "
+		"test \"$(ls \"$m/full\" | wc -l)\" = 11; "
+		"test \"$(ls \"$m/b\" | wc -l)\" = 15; "
+		"test \"$(stat -c %h \"$m/full/entry_00\")\" = 2; "
+		"test ! -e \"$m/gone\"; test \"$(stat -c %h \"$m\")\" = 7");
+	free(img);
+}
+
 /*
  * Inline files grow and shrink in place while they fit in the inode
  * (i_block and system.data beside the other in-inode attributes, 128
@@ -1051,6 +1147,7 @@ int main(void)
 		cmocka_unit_test(test_orphan_after_crash),
 		cmocka_unit_test(test_inline_convert),
 		cmocka_unit_test(test_inline_grow),
+		cmocka_unit_test(test_inline_dirs),
 		cmocka_unit_test(test_tmpfile),
 		cmocka_unit_test(test_entry_naming_own_directory),
 		cmocka_unit_test(test_orphan_neighbour_dtime),
