@@ -25,9 +25,19 @@
 
 #include "e4/e4.h"
 
+/* When a read updates the inode's atime (the mount options of the same
+ * names; relatime is the kernel's default). */
+enum e4_atime_policy {
+	E4_ATIME_RELATIME = 0,	/* when older than mtime/ctime or a day */
+	E4_ATIME_STRICT,	/* at every read */
+	E4_ATIME_NEVER,		/* noatime */
+};
+
 struct e4_write_opts {
 	/* commit when this many bytes of metadata are dirty; 0: default */
 	size_t dirty_limit;
+	enum e4_atime_policy atime;
+	bool nodiratime;	/* reading a directory leaves its atime */
 };
 
 /*
@@ -43,6 +53,11 @@ int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts);
 /* Whether begin_write succeeded and nothing made the file system
  * read-only since. */
 bool e4_fs_writable(struct e4_fs *fs);
+/* @ip was read (a file's data, a directory's names, a symlink's target):
+ * set its atime to now where the policy says the kernel's ext4 would (not
+ * for inodes flagged noatime; nothing on a read-only file system).  An
+ * error here should not fail the read. */
+int e4_touch_atime(struct e4_fs *fs, struct e4_ino *ip);
 /* Make everything changed so far durable (fsync, the commit timer). */
 int e4_fs_sync(struct e4_fs *fs);
 /* Sync, write the exact free counts and set the valid bit again: a clean

@@ -21,9 +21,8 @@ int e4_setattr(struct e4_fs *fs, struct e4_ino *ip, const struct e4_setattr *a)
 {
 	struct e4_writer *w = e4_writer_get(fs);
 	struct e4_inode in;
-	struct e4_handle h;
 	struct e4_time now = e4_now();
-	int err, e2;
+	int err;
 
 	if (!w)
 		return -EROFS;
@@ -62,13 +61,7 @@ int e4_setattr(struct e4_fs *fs, struct e4_ino *ip, const struct e4_setattr *a)
 	if (a->valid & E4_SET_MTIME_NOW)
 		in.mtime = now;
 	in.ctime = (a->valid & E4_SET_CTIME) ? a->ctime : now;
-	err = e4_handle_start(w->txm, 1, &h);
-	if (!err) {
-		err = e4_inode_write(fs, &h, &in, false);
-		e2 = e4_handle_stop(&h);
-		if (!err)
-			err = e2;
-	}
+	err = e4_inode_write_alone(fs, w, &in);
 	if (!err)
 		ip->inode = in;
 	e4_ino_unlock(ip);
@@ -97,9 +90,8 @@ int e4_set_flags(struct e4_fs *fs, struct e4_ino *ip, uint32_t flags)
 {
 	struct e4_writer *w = e4_writer_get(fs);
 	struct e4_inode in;
-	struct e4_handle h;
 	uint32_t changed;
-	int err, e2;
+	int err;
 
 	if (!w)
 		return -EROFS;
@@ -124,15 +116,61 @@ int e4_set_flags(struct e4_fs *fs, struct e4_ino *ip, uint32_t flags)
 	in.flags = (in.flags & ~FL_USER_MODIFIABLE) |
 		   (flags & FL_USER_MODIFIABLE);
 	in.ctime = e4_now();
-	err = e4_handle_start(w->txm, 1, &h);
-	if (!err) {
-		err = e4_inode_write(fs, &h, &in, false);
-		e2 = e4_handle_stop(&h);
-		if (!err)
-			err = e2;
-	}
+	err = e4_inode_write_alone(fs, w, &in);
 	if (!err)
 		ip->inode = in;
+	e4_ino_unlock(ip);
+	return err;
+}
+
+/* ---- atime on reads ------------------------------------------------------ */
+
+static int time_cmp(struct e4_time a, struct e4_time b)
+{
+	if (a.sec != b.sec)
+		return a.sec < b.sec ? -1 : 1;
+	return a.nsec < b.nsec ? -1 : a.nsec > b.nsec;
+}
+
+#define RELATIME_MAX_AGE (24 * 60 * 60)
+
+/* The kernel's rule: relatime updates an atime not newer than the mtime
+ * or the ctime, or a day old; none rewrites an atime that is now. */
+static bool atime_wanted(const struct e4_writer *w, const struct e4_inode *in,
+			 struct e4_time now)
+{
+	if (w->atime == E4_ATIME_NEVER || (in->flags & E4_NOATIME_FL) ||
+	    (w->nodiratime && e4_inode_is_dir(in)))
+		return false;
+	if (!time_cmp(in->atime, now))
+		return false;
+	if (w->atime == E4_ATIME_STRICT)
+		return true;
+	return time_cmp(in->atime, in->mtime) <= 0 ||
+	       time_cmp(in->atime, in->ctime) <= 0 ||
+	       now.sec - in->atime.sec >= RELATIME_MAX_AGE;
+}
+
+int e4_touch_atime(struct e4_fs *fs, struct e4_ino *ip)
+{
+	struct e4_writer *w = e4_writer_get(fs);
+	struct e4_time now = e4_now();
+	struct e4_inode in;
+	int err = 0;
+
+	if (!w)
+		return 0;	/* read-only: reads change nothing */
+	e4_ino_snapshot(ip, &in);
+	if (!atime_wanted(w, &in, now))
+		return 0;	/* the common case: no lock taken */
+	e4_ino_lock(ip);
+	in = ip->inode;
+	if (atime_wanted(w, &in, now)) {
+		in.atime = now;
+		err = e4_inode_write_alone(fs, w, &in);
+		if (!err)
+			ip->inode = in;
+	}
 	e4_ino_unlock(ip);
 	return err;
 }

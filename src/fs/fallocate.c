@@ -358,19 +358,10 @@ int e4_fallocate(struct e4_fs *fs, struct e4_ino *ip, unsigned mode,
 			in.size = end;
 	}
 	if (!err) {
-		struct e4_handle h;
-		int e2;
-
 		in.ctime = e4_now();
 		if (!(mode & E4_FALLOC_KEEP_SIZE) || (mode & E4_FALLOC_PUNCH_HOLE))
 			in.mtime = in.ctime;
-		err = e4_handle_start(w->txm, 1, &h);
-		if (!err) {
-			err = e4_inode_write(fs, &h, &in, false);
-			e2 = e4_handle_stop(&h);
-			if (!err)
-				err = e2;
-		}
+		err = e4_inode_write_alone(fs, w, &in);
 		if (!err)
 			ip->inode = in;
 	}

@@ -145,17 +145,10 @@ out:
 static int write_times(struct e4_fs *fs, struct e4_writer *w,
 		       struct e4_inode *in, uint64_t end)
 {
-	struct e4_handle h;
-	int err = e4_handle_start(w->txm, 1, &h), e2;
-
-	if (err)
-		return err;
 	if (end > in->size)
 		in->size = end;
 	in->mtime = in->ctime = e4_now();
-	err = e4_inode_write(fs, &h, in, false);
-	e2 = e4_handle_stop(&h);
-	return err ? err : e2;
+	return e4_inode_write_alone(fs, w, in);
 }
 
 /* s_maxbytes for the file's kind of mapping (§16). */
@@ -411,17 +404,8 @@ int e4_truncate(struct e4_fs *fs, struct e4_ino *ip, uint64_t size)
 		in.size = size;
 	}
 	if (!err) {
-		struct e4_handle h;
-		int e2;
-
 		in.mtime = in.ctime = e4_now();
-		err = e4_handle_start(w->txm, 1, &h);
-		if (!err) {
-			err = e4_inode_write(fs, &h, &in, false);
-			e2 = e4_handle_stop(&h);
-			if (!err)
-				err = e2;
-		}
+		err = e4_inode_write_alone(fs, w, &in);
 	}
 	if (!err || freed)
 		ip->inode = in;

@@ -274,19 +274,12 @@ static int process_one(struct e4_fs *fs, struct e4_writer *w, uint32_t ino)
 	if (in.links == 0)
 		return e4_inode_delete(fs, &in);
 	if (e4_inode_is_reg(&in)) {
-		struct e4_handle h;
-
 		err = e4_file_free_from(fs, w, &in,
 					(in.size + fs->block_size - 1) >>
 						fs->log_block_size);
-		if (!err)
-			err = e4_handle_start(w->txm, 1, &h);
 		if (!err) {
 			in.dtime = 0;
-			err = e4_inode_write(fs, &h, &in, false);
-			int e2 = e4_handle_stop(&h);
-			if (!err)
-				err = e2;
+			err = e4_inode_write_alone(fs, w, &in);
 		}
 	}
 	return err;

@@ -190,8 +190,11 @@ int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	if (opts)
+	if (opts) {
 		topts.dirty_limit = opts->dirty_limit;
+		w->atime = opts->atime;
+		w->nodiratime = opts->nodiratime;
+	}
 	err = e4_txm_create(fs, &topts, &w->txm);
 	if (!err)
 		err = e4_alloc_create(fs, NULL, &w->alloc);
@@ -319,6 +322,19 @@ int e4_inode_write(struct e4_fs *fs, struct e4_handle *h,
 		   struct e4_inode *in, bool fresh)
 {
 	return inode_write(fs, h, in, fresh, NULL, 0);
+}
+
+int e4_inode_write_alone(struct e4_fs *fs, struct e4_writer *w,
+			 struct e4_inode *in)
+{
+	struct e4_handle h;
+	int err = e4_handle_start(w->txm, 1, &h), e2;
+
+	if (err)
+		return err;
+	err = e4_inode_write(fs, &h, in, false);
+	e2 = e4_handle_stop(&h);
+	return err ? err : e2;
 }
 
 int e4_inode_write_ibody(struct e4_fs *fs, struct e4_handle *h,

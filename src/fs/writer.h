@@ -25,6 +25,8 @@ struct e4_writer {
 	struct e4_alloc *alloc;
 	struct e4_orphans *orphans;	/* orphan_write.c */
 	pthread_mutex_t rename_lock;	/* one rename at a time */
+	enum e4_atime_policy atime;
+	bool nodiratime;
 };
 
 /* The writer of @fs, or NULL (-EROFS to the caller) when it is not
@@ -42,6 +44,11 @@ bool e4_writer_retry_alloc(struct e4_writer *w, int err, unsigned *retries);
  * in->record_digest to the record written. */
 int e4_inode_write(struct e4_fs *fs, struct e4_handle *h,
 		   struct e4_inode *in, bool fresh);
+
+/* The same in a handle of its own (one credit): an operation whose only
+ * change is the inode. */
+int e4_inode_write_alone(struct e4_fs *fs, struct e4_writer *w,
+			 struct e4_inode *in);
 
 /* The same, with the in-inode xattr area (@len bytes from 128 +
  * extra_isize to the record's end) replaced by @ibody. */

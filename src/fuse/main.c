@@ -101,7 +101,8 @@ static int open_fs(const struct e4f_options *o, struct e4_fs **fsp)
 		return ret;
 	}
 	if (o->rw) {
-		struct e4_write_opts wo = { 0 };
+		struct e4_write_opts wo = { .atime = o->atime,
+					    .nodiratime = o->nodiratime };
 
 		ret = e4_fs_begin_write(*fsp, &wo);
 		if (ret < 0) {

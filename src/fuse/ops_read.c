@@ -75,6 +75,27 @@ static void node_read_end(struct e4f_req *r, struct e4_ino *ip)
 	e4_iput(r->s->fs, ip);
 }
 
+/*
+ * The node was read: its atime moves as the kernel's ext4 moves it (the
+ * FUSE kernel leaves that to the server), before the reply, after which
+ * the kernel asks for the attributes again.  A failure does not fail the
+ * read, as it does not under the kernel.
+ */
+static void node_accessed(struct e4f_req *r, uint64_t nodeid)
+{
+	struct e4_fs *fs = r->s->fs;
+	struct e4_ino *ip;
+	uint32_t ino;
+
+	if (!e4_fs_writable(fs) || e4f_nodeid_to_ino(nodeid, &ino) < 0)
+		return;
+	if (!e4f_nodes_ino(&r->s->nodes, nodeid, &ip) &&
+	    e4_iget_named(fs, 0, NULL, ino, &ip) < 0)
+		return;
+	(void)e4_touch_atime(fs, ip);
+	e4_iput(fs, ip);
+}
+
 static uint32_t encode_rdev(uint32_t major, uint32_t minor)
 {
 	/* the kernel's new_decode_dev() layout */
@@ -359,6 +380,7 @@ static void readdir_common(struct e4f_req *r, bool plus)
 	 * starts at the bad block, reports the error. */
 	if (ret < 0 && used == 0)
 		return e4f_reply_err(r, ret);
+	node_accessed(r, r->h.nodeid);
 	e4f_reply_buf(r, r->scratch, used);
 }
 
@@ -431,6 +453,7 @@ void e4f_op_read(struct e4f_req *r)
 		return e4f_reply_err(r, (int)n);
 	if ((size_t)n > size)
 		return e4f_reply_err(r, -EIO);
+	node_accessed(r, r->h.nodeid);
 	e4f_reply_buf(r, r->scratch, (size_t)n);
 }
 
@@ -501,6 +524,7 @@ void e4f_op_readlink(struct e4f_req *r)
 	 * corruption the library reported (SL2) or -ENAMETOOLONG */
 	if (n <= 0 || (size_t)n > E4F_READLINK_MAX)
 		return e4f_reply_err(r, n < 0 ? (int)n : -EIO);
+	node_accessed(r, r->h.nodeid);
 	e4f_reply_buf(r, r->scratch, (size_t)n);
 }
 

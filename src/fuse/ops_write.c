@@ -513,46 +513,116 @@ void e4f_op_fallocate(struct e4f_req *r)
 	e4f_reply_err(r, ret);
 }
 
-/* FS_IOC_GETFLAGS and FS_IOC_SETFLAGS (chattr, lsattr): the kernel's
- * fileattr calls send them with an int, whatever the command's encoded
- * size says. */
+/* The inode flags FS_IOC_FSGETXATTR shows as xflags (the kernel's ext4
+ * shows these). */
+static const struct {
+	uint32_t flag, xflag;
+} xflag_map[] = {
+	{ FS_SYNC_FL, FS_XFLAG_SYNC },
+	{ FS_IMMUTABLE_FL, FS_XFLAG_IMMUTABLE },
+	{ FS_APPEND_FL, FS_XFLAG_APPEND },
+	{ FS_NODUMP_FL, FS_XFLAG_NODUMP },
+	{ FS_NOATIME_FL, FS_XFLAG_NOATIME },
+	{ FS_PROJINHERIT_FL, FS_XFLAG_PROJINHERIT },
+	{ FS_DAX_FL, FS_XFLAG_DAX },
+};
+
+static uint32_t flags_to_xflags(uint32_t flags)
+{
+	uint32_t x = 0;
+
+	for (size_t i = 0; i < sizeof(xflag_map) / sizeof(xflag_map[0]); i++)
+		if (flags & xflag_map[i].flag)
+			x |= xflag_map[i].xflag;
+	return x;
+}
+
+static uint32_t flags_with_xflags(uint32_t flags, uint32_t x)
+{
+	for (size_t i = 0; i < sizeof(xflag_map) / sizeof(xflag_map[0]); i++) {
+		flags &= ~xflag_map[i].flag;
+		if (x & xflag_map[i].xflag)
+			flags |= xflag_map[i].flag;
+	}
+	return flags;
+}
+
+/* FS_IOC_SETFLAGS' or FS_IOC_FSSETXATTR's change: the new flags, or
+ * -EOPNOTSUPP for a project id this file system cannot hold (without the
+ * project feature only the default 0, as ext4 answers). */
+static int ioctl_new_flags(struct e4f_req *r, struct e4_ino *ip,
+			   const struct fuse_ioctl_in *in, uint32_t *flags)
+{
+	const uint8_t *arg = r->arg + sizeof(*in);
+	size_t have = r->arglen - sizeof(*in);
+	struct fsxattr fsx;
+
+	if (in->cmd == (uint32_t)FS_IOC_SETFLAGS) {
+		if (in->in_size < sizeof(*flags) || have < sizeof(*flags))
+			return -EINVAL;
+		memcpy(flags, arg, sizeof(*flags));
+		return 0;
+	}
+	if (in->in_size < sizeof(fsx) || have < sizeof(fsx))
+		return -EINVAL;
+	memcpy(&fsx, arg, sizeof(fsx));
+	if (fsx.fsx_projid != 0)
+		return -EOPNOTSUPP;	/* project is refused for writing */
+	*flags = flags_with_xflags(e4_get_flags(r->s->fs, ip), fsx.fsx_xflags);
+	return 0;
+}
+
+/* FS_IOC_GETFLAGS/SETFLAGS and FS_IOC_FSGETXATTR/FSSETXATTR (chattr,
+ * lsattr, xfs_io; the kernel's fileattr calls send both kinds): flags
+ * come with an int, whatever the command's encoded size says. */
 void e4f_op_ioctl(struct e4f_req *r)
 {
 	struct fuse_ioctl_in in;
 	struct {
 		struct fuse_ioctl_out o;
-		uint32_t flags;
+		union {
+			uint32_t flags;
+			struct fsxattr fsx;
+		} u;
 	} out;
+	size_t out_len = 0;
 	struct e4_ino *ip;
 	uint32_t flags;
 	int ret;
 
 	e4f_arg_get(r, &in, sizeof(in));
 	if (in.cmd != (uint32_t)FS_IOC_GETFLAGS &&
-	    in.cmd != (uint32_t)FS_IOC_SETFLAGS)
+	    in.cmd != (uint32_t)FS_IOC_SETFLAGS &&
+	    in.cmd != (uint32_t)FS_IOC_FSGETXATTR &&
+	    in.cmd != (uint32_t)FS_IOC_FSSETXATTR)
 		return e4f_reply_err(r, -ENOTTY);
-	if (in.cmd == (uint32_t)FS_IOC_SETFLAGS &&
-	    (in.in_size < sizeof(flags) ||
-	     r->arglen - sizeof(in) < sizeof(flags)))
-		return e4f_reply_err(r, -EINVAL);
 	ret = node_ino(r, r->h.nodeid, &ip);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	memset(&out, 0, sizeof(out));
 	if (in.cmd == (uint32_t)FS_IOC_GETFLAGS) {
-		out.flags = e4_get_flags(r->s->fs, ip);
-		e4_iput(r->s->fs, ip);
-		return e4f_reply_buf(r, &out, sizeof(out.o) +
-				     (in.out_size < sizeof(flags) ?
-				      in.out_size : sizeof(flags)));
+		out.u.flags = e4_get_flags(r->s->fs, ip);
+		out_len = sizeof(out.u.flags);
+	} else if (in.cmd == (uint32_t)FS_IOC_FSGETXATTR) {
+		struct e4_inode snap;
+
+		e4_ino_snapshot(ip, &snap);
+		out.u.fsx.fsx_xflags =
+			flags_to_xflags(e4_get_flags(r->s->fs, ip));
+		out.u.fsx.fsx_projid = snap.projid;
+		out_len = sizeof(out.u.fsx);
+	} else {
+		ret = ioctl_new_flags(r, ip, &in, &flags);
+		if (!ret)
+			ret = e4_fs_writable(r->s->fs) ?
+				      e4_set_flags(r->s->fs, ip, flags) : -EROFS;
 	}
-	memcpy(&flags, r->arg + sizeof(in), sizeof(flags));
-	ret = e4_fs_writable(r->s->fs) ? e4_set_flags(r->s->fs, ip, flags) :
-					  -EROFS;
 	e4_iput(r->s->fs, ip);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
-	e4f_reply_buf(r, &out.o, sizeof(out.o));
+	if (out_len > in.out_size)
+		out_len = in.out_size;
+	e4f_reply_buf(r, &out, sizeof(out.o) + out_len);
 }
 
 /* COPY_FILE_RANGE (47) and COPY_FILE_RANGE_64 (53): one body, two reply

@@ -56,6 +56,9 @@ void e4f_print_usage(const char *prog)
 "  norecovery, noload      do not replay the journal\n"
 "  replay_mem=SIZE         memory the in-memory journal replay may use\n"
 "                          (suffixes K, M, G; default 512M)\n"
+"  relatime, strictatime, noatime, nodiratime\n"
+"                          when reads update atime, as for the kernel's\n"
+"                          ext4 (default relatime; a read-write mount)\n"
 "  nosuid, nodev, noexec, suid, dev, exec   usual mount flags\n"
 "                          (nosuid and nodev are on by default)\n"
 "  threads=N               worker threads (default: CPUs, 2..8)\n",
@@ -138,9 +141,8 @@ static bool ignored_option(const char *opt)
 {
 	static const char *const names[] = {
 		"defaults", "auto", "noauto", "user", "nouser", "users",
-		"_netdev", "nofail", "atime", "noatime", "relatime",
-		"norelatime", "strictatime", "nodiratime", "diratime",
-		"lazytime", "nolazytime", "async", "sync", "dirsync",
+		"_netdev", "nofail", "lazytime", "nolazytime", "async",
+		"sync", "dirsync",
 		"loop", "owner", "group", "silent", "loud", "auto_unmount",
 		NULL,
 	};
@@ -260,16 +262,37 @@ static int parse_one(struct e4f_options *o, char *opt)
 			return -EINVAL;
 		o->threads = (unsigned)v;
 	} else if (IS("nosuid")) {
+		NOVAL();
 		o->mount_flags |= MS_NOSUID;
 	} else if (IS("suid")) {
+		NOVAL();
 		o->mount_flags &= ~(unsigned long)MS_NOSUID;
 	} else if (IS("nodev")) {
+		NOVAL();
 		o->mount_flags |= MS_NODEV;
 	} else if (IS("dev")) {
+		NOVAL();
 		o->mount_flags &= ~(unsigned long)MS_NODEV;
+	} else if (IS("noatime")) {
+		NOVAL();
+		o->atime = E4_ATIME_NEVER;
+	} else if (IS("relatime") || IS("atime")) {
+		NOVAL();
+		o->atime = E4_ATIME_RELATIME;
+	} else if (IS("strictatime") || IS("norelatime")) {
+		NOVAL();
+		o->atime = E4_ATIME_STRICT;
+	} else if (IS("nodiratime")) {
+		NOVAL();
+		o->nodiratime = true;
+	} else if (IS("diratime")) {
+		NOVAL();
+		o->nodiratime = false;
 	} else if (IS("noexec")) {
+		NOVAL();
 		o->mount_flags |= MS_NOEXEC;
 	} else if (IS("exec")) {
+		NOVAL();
 		o->mount_flags &= ~(unsigned long)MS_NOEXEC;
 	} else if (!ignored_option(opt)) {
 		if (val)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "e4/write.h"
 #include "fuse/session.h"
 
 struct e4f_options {
@@ -30,6 +31,8 @@ struct e4f_options {
 	bool norecovery;
 	uint64_t replay_mem;		/* 0: the library's default */
 	unsigned long mount_flags;	/* MS_NOSUID, MS_NODEV, MS_NOEXEC... */
+	enum e4_atime_policy atime;	/* noatime, relatime, strictatime */
+	bool nodiratime;
 	unsigned threads;		/* 0: default */
 };
 

@@ -63,7 +63,7 @@ for i in range(count):
     a, b = path(), path(0.3)
     try:
         if op == 0:
-            os.mkdir(a, 0o755); what = "mkdir %s" % rel(a)
+            what = "mkdir %s" % rel(a); os.mkdir(a, 0o755)
         elif op == 1:
             what = "rmdir %s" % rel(a); os.rmdir(a)
         elif op == 2:

@@ -122,6 +122,17 @@ static void test_switches(void **state)
 	assert_true(good("rw").default_permissions);
 	assert_false(good("no_default_permissions").default_permissions);
 	refused("writeback_cache=1", "writeback_cache", "");
+	/* atime: relatime unless asked, the last one given wins */
+	assert_int_equal(good("rw").atime, E4_ATIME_RELATIME);
+	assert_int_equal(good("noatime").atime, E4_ATIME_NEVER);
+	assert_int_equal(good("strictatime").atime, E4_ATIME_STRICT);
+	assert_int_equal(good("norelatime").atime, E4_ATIME_STRICT);
+	assert_int_equal(good("noatime,relatime").atime, E4_ATIME_RELATIME);
+	assert_int_equal(good("noatime,atime").atime, E4_ATIME_RELATIME);
+	assert_false(good("rw").nodiratime);
+	assert_true(good("nodiratime").nodiratime);
+	assert_false(good("nodiratime,diratime").nodiratime);
+	refused("noatime=1", "noatime", "");
 }
 
 static void test_refused(void **state)
