@@ -74,6 +74,12 @@ struct e4_alloc_req {
 	bool metadata;		/* a tree block: one, near the goal, no
 				 * window */
 	bool use_reserved;	/* may take the root-reserved blocks */
+	/* may take the metadata reserve (e4_alloc_meta_reserve): a mapping
+	 * tree's block, needed after the data it maps was allocated, where
+	 * failing would undo more than the call.  Everything else (data,
+	 * directory, symlink and xattr blocks) gets ENOSPC first, as the
+	 * kernel's ext4 gives it. */
+	bool meta_reserve;
 };
 
 /*

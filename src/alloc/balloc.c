@@ -289,7 +289,7 @@ uint64_t e4_alloc_meta_reserve(const struct e4_alloc *a)
 static uint64_t available(struct e4_alloc *a, const struct e4_alloc_req *req)
 {
 	struct e4_fs *fs = a->fs;
-	uint64_t keep = req->metadata ? 0 :
+	uint64_t keep = req->meta_reserve ? 0 :
 		e4_alloc_meta_reserve(a) >> cluster_shift(fs);
 	uint64_t free_c = a->known_free_clusters;
 

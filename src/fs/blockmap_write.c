@@ -107,7 +107,8 @@ static int new_indirect(struct e4_map_change *c, unsigned level,
 {
 	struct e4_alloc_req req = { .ino = c->inode->ino, .goal = goal,
 				    .len = 1, .metadata = true,
-				    .use_reserved = c->use_reserved };
+				    .use_reserved = c->use_reserved,
+				    .meta_reserve = true };
 	struct e4_owner o = e4_owner_of(c->inode, level);
 	struct e4_buf *copy;
 	uint64_t b, n;

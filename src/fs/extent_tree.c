@@ -94,6 +94,7 @@ static int tree_block_alloc(struct change *x, uint64_t goal, uint64_t *blk)
 	struct e4_alloc_req req = {
 		.ino = c->inode->ino, .goal = goal, .len = 1,
 		.metadata = true, .use_reserved = c->use_reserved,
+		.meta_reserve = true,
 	};
 	uint64_t count;
 	int err = e4_alloc_blocks(c->alloc, c->h, &req, blk, &count);
