@@ -343,8 +343,8 @@ static void readdir_common(struct e4f_req *r, bool plus)
 	 * one request is bounded (docs/limits.md). */
 	while (!full) {
 		batch.n = 0;
-		ret = e4_dir_iterate(r->s->fs, &dir, pos, collect_entry,
-				     &batch);
+		ret = e4_dir_iterate_mode(r->s->fs, &dir, pos, E4_DIR_SALVAGE,
+					  collect_entry, &batch, NULL);
 		for (unsigned i = 0; i < batch.n && !full; i++) {
 			if (!append_entry(r, dir.ino, &batch.ent[i], plus,
 					  r->scratch, size, &used))
@@ -355,8 +355,9 @@ static void readdir_common(struct e4f_req *r, bool plus)
 		if (ret <= 0)
 			break;	/* end of directory, or an error */
 	}
-	/* Entries before a corrupt block go out first; the next call, which
-	 * starts at the bad block, reports the error. */
+	/* A damaged block is skipped (reported by the library); what fails
+	 * a listing still (no memory, the walk limit) fails it after the
+	 * entries before it went out: the next call reports the error. */
 	if (ret < 0 && used == 0)
 		return e4f_reply_err(r, ret);
 	e4f_reply_buf(r, r->scratch, used);

@@ -449,19 +449,27 @@ static int leaf_verify(struct e4_fs *fs, const struct e4_inode *dir,
 	return e4_buf_verify(fs, buf, &e4_bops_dir_leaf, &owner);
 }
 
+/* The entries of the dx root: "." and "..", the root having no leaf tail. */
+static void dx_root_area(struct e4_fs *fs, uint32_t ino,
+			 const struct e4_buf *buf, struct dir_area *a)
+{
+	block_area(fs, ino, buf, 0, a);
+	a->end = fs->block_size;
+}
+
 /* The dx root's "." and ".." are ordinary entries; ".." covers the rest of
- * the block, hiding the index from linear readers. */
-static int dx_root_entries(struct e4_fs *fs, const struct e4_inode *dir,
-			   struct e4_buf *buf, uint64_t nblocks,
-			   struct dir_area *a)
+ * the block, hiding the index from linear readers.  Part of the dx row's
+ * read verifier, so the block's one verdict covers them too. */
+int e4_dx_root_dots_verify(struct e4_fs *fs, uint32_t ino,
+			   const struct e4_buf *buf)
 {
 	uint32_t bs = fs->block_size;
 	uint32_t dotdot_len;
+	struct dir_area a;
 	int rc;
 
-	block_area(fs, dir->ino, buf, 0, a);
-	a->end = bs;	/* the root has no leaf tail */
-	rc = area_verify(a);
+	dx_root_area(fs, ino, buf, &a);
+	rc = area_verify(&a);
 	if (rc)
 		return rc;
 	dotdot_len = e4_rec_len_decode(e4_le16(buf->data, buf->size,
@@ -471,10 +479,21 @@ static int dx_root_entries(struct e4_fs *fs, const struct e4_inode *dir,
 	if (e4_le16(buf->data, buf->size, E4_DIRENT_REC_LEN) !=
 		    E4_DIRENT_MIN_REC_LEN ||
 	    dotdot_len != bs - E4_DIRENT_MIN_REC_LEN)
-		return area_corrupt(a, E4_RULE_DIR5,
+		return area_corrupt(&a, E4_RULE_DIR5,
 				    "htree root: '..' does not cover the "
 				    "index (rec_len %u)", dotdot_len);
-	rc = e4_dx_verify(fs, dir, 0, buf, nblocks, true);
+	return 0;
+}
+
+/* The root's entries, verified with the rest of the block (once per
+ * cached block); an unusable index alone leaves them usable. */
+static int dx_root_entries(struct e4_fs *fs, const struct e4_inode *dir,
+			   struct e4_buf *buf, uint64_t nblocks,
+			   struct dir_area *a)
+{
+	int rc = e4_dx_verify(fs, dir, 0, buf, nblocks, true);
+
+	dx_root_area(fs, dir->ino, buf, a);
 	return rc == -EAGAIN ? 0 : rc;
 }
 
@@ -568,19 +587,33 @@ struct dir_walk_step {
  * the walk returns. */
 typedef int (*dir_visit_cb)(void *ctx, const struct dir_walk_step *s);
 
+/* How a walk treats a block it cannot use: corrupt (reported where it was
+ * found) or unreadable. */
+struct dir_salvage {
+	bool on;	/* skip it and go on with the next (readers) */
+	bool skipped;	/* out: a block was skipped */
+};
+
+static bool dir_block_skippable(int rc)
+{
+	return rc == -EUCLEAN || rc == -EIO;
+}
+
 /*
  * The one walk over the blocks of a block directory, used by listing and
  * by linear lookup: from the block holding position @pos to the last block
  * i_size covers (at least block 0, which holds "." and ".."), each block
  * mapped (a hole or an unwritten block is DIR_MAPPED corruption), read,
  * classified and verified before @visit sees it.  A bad block stops the
- * walk with its error after the blocks before it were visited; index blocks
- * reach @visit as blocks without entries.  The work is bounded by i_size,
- * which e4_dir_nblocks bounds by the file system's size, and per request by
- * DIR_WALK_MAX_BYTES.
+ * walk with its error after the blocks before it were visited, or with
+ * @sv->on (salvage) is skipped: the walk goes on with the next block.
+ * Index blocks reach @visit as blocks without entries.  The work is
+ * bounded by i_size, which e4_dir_nblocks bounds by the file system's
+ * size, and per request by DIR_WALK_MAX_BYTES.
  */
 static int dir_walk(struct e4_fs *fs, const struct e4_inode *dir,
-		    uint64_t pos, dir_visit_cb visit, void *ctx)
+		    uint64_t pos, struct dir_salvage *sv, dir_visit_cb visit,
+		    void *ctx)
 {
 	uint32_t bs = fs->block_size;
 	uint64_t first = pos / bs;
@@ -600,8 +633,14 @@ static int dir_walk(struct e4_fs *fs, const struct e4_inode *dir,
 		};
 
 		rc = dir_walk_limit(fs, dir, first, lblk);
-		if (!rc)
-			rc = dir_block_load(fs, dir, lblk, nblocks, &map, &b);
+		if (rc)
+			break;
+		rc = dir_block_load(fs, dir, lblk, nblocks, &map, &b);
+		if (rc && sv && sv->on && dir_block_skippable(rc)) {
+			sv->skipped = true;
+			rc = 0;
+			continue;
+		}
 		if (rc)
 			break;
 		rc = visit(ctx, &s);
@@ -623,11 +662,16 @@ static int list_visit(void *ctx, const struct dir_walk_step *s)
 }
 
 static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
-			  uint64_t pos, e4_dir_cb cb, void *ctx)
+			  uint64_t pos, enum e4_dir_mode mode, e4_dir_cb cb,
+			  void *ctx, bool *skipped)
 {
 	struct dir_list l = { .cb = cb, .ctx = ctx };
+	struct dir_salvage sv = { .on = mode == E4_DIR_SALVAGE };
+	int rc = dir_walk(fs, dir, pos, &sv, list_visit, &l);
 
-	return dir_walk(fs, dir, pos, list_visit, &l);
+	if (skipped && sv.skipped)
+		*skipped = true;
+	return rc;
 }
 
 struct dir_find {
@@ -645,18 +689,23 @@ static int find_visit(void *ctx, const struct dir_walk_step *s)
 	return area_find(s->area, f->name, f->len, f->ino, f->ftype) == 0;
 }
 
+/* A name not found where a block was skipped may be in that block: not
+ * -ENOENT but the block's error, already reported. */
 static int lookup_blocks(struct e4_fs *fs, const struct e4_inode *dir,
-			 const char *name, size_t len, uint32_t *ino,
-			 uint8_t *ftype)
+			 const char *name, size_t len, enum e4_dir_mode mode,
+			 uint32_t *ino, uint8_t *ftype)
 {
 	struct dir_find f = {
 		.name = name, .len = len, .ino = ino, .ftype = ftype,
 	};
-	int rc = dir_walk(fs, dir, 0, find_visit, &f);
+	struct dir_salvage sv = { .on = mode == E4_DIR_SALVAGE };
+	int rc = dir_walk(fs, dir, 0, &sv, find_visit, &f);
 
 	if (rc == 1)
 		return 0;
-	return rc ? rc : -ENOENT;
+	if (rc)
+		return rc;
+	return sv.skipped ? -EUCLEAN : -ENOENT;
 }
 
 struct dir_slot_find {
@@ -694,7 +743,7 @@ int e4_dir_find_slot(struct e4_fs *fs, const struct e4_inode *dir,
 
 	if (dir_is_inline(dir))
 		return -EOPNOTSUPP;
-	rc = dir_walk(fs, dir, 0, slot_visit, &f);
+	rc = dir_walk(fs, dir, 0, NULL, slot_visit, &f);
 	if (rc == 1)
 		return 0;
 	return rc ? rc : -ENOENT;
@@ -869,14 +918,21 @@ static int lookup_inline(struct e4_fs *fs, const struct e4_inode *dir,
 
 /* ---- public ------------------------------------------------------------- */
 
-int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
-		   e4_dir_cb cb, void *ctx)
+int e4_dir_iterate_mode(struct e4_fs *fs, const struct e4_inode *dir,
+			uint64_t pos, enum e4_dir_mode mode, e4_dir_cb cb,
+			void *ctx, bool *skipped)
 {
 	if (!e4_inode_is_dir(dir))
 		return -ENOTDIR;
 	if (dir_is_inline(dir))
 		return iterate_inline(fs, dir, pos, cb, ctx);
-	return iterate_blocks(fs, dir, pos, cb, ctx);
+	return iterate_blocks(fs, dir, pos, mode, cb, ctx, skipped);
+}
+
+int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
+		   e4_dir_cb cb, void *ctx)
+{
+	return e4_dir_iterate_mode(fs, dir, pos, E4_DIR_STRICT, cb, ctx, NULL);
 }
 
 struct dots_lookup {
@@ -900,10 +956,11 @@ static int dots_cb(void *ctx, const struct e4_dirent *d)
 	return 0;
 }
 
-int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
-		  const char *name, size_t name_len, uint32_t *ino,
-		  uint8_t *ftype)
+int e4_dir_lookup_mode(struct e4_fs *fs, const struct e4_inode *dir,
+		       const char *name, size_t name_len, enum e4_dir_mode mode,
+		       uint32_t *ino, uint8_t *ftype)
 {
+	uint64_t nblocks;
 	int rc;
 
 	if (!e4_inode_is_dir(dir))
@@ -918,6 +975,8 @@ int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 	    (name_len == 2 && name[0] == '.' && name[1] == '.')) {
 		struct dots_lookup l = { .dotdot = name_len == 2 };
 
+		/* block 0 alone, whatever the mode: never a name from a later
+		 * block taken for "." or ".." */
 		rc = e4_dir_iterate(fs, dir, 0, dots_cb, &l);
 		if (rc < 0)
 			return rc;
@@ -931,12 +990,27 @@ int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 
 	if (dir_is_inline(dir))
 		return lookup_inline(fs, dir, name, name_len, ino, ftype);
+	/* a bad size fails the directory, in either walk: reported once */
+	rc = e4_dir_nblocks(fs, dir, &nblocks);
+	if (rc)
+		return rc;
 	if (dir_is_indexed(fs, dir)) {
 		rc = e4_htree_lookup(fs, dir, name, name_len, ino, ftype);
-		if (rc != -EAGAIN)
+		/* salvage: a damaged index block or leaf on the name's path
+		 * leaves the linear walk, which skips it */
+		if (rc != -EAGAIN && !(mode == E4_DIR_SALVAGE &&
+				       dir_block_skippable(rc)))
 			return rc;
 	}
-	return lookup_blocks(fs, dir, name, name_len, ino, ftype);
+	return lookup_blocks(fs, dir, name, name_len, mode, ino, ftype);
+}
+
+int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
+		  const char *name, size_t name_len, uint32_t *ino,
+		  uint8_t *ftype)
+{
+	return e4_dir_lookup_mode(fs, dir, name, name_len, E4_DIR_STRICT, ino,
+				  ftype);
 }
 
 /* ---- the writer's side: entries and empty leaves (src/fs/dir_write.c) ---- */
