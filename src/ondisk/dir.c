@@ -6,8 +6,11 @@
  * An "area" is a run of bytes the entries must tile exactly: a directory
  * block up to its checksum tail, or one of the two entry areas of an inline
  * directory.  Every area is verified whole (DIR1-DIR4) before any of its
- * entries is used, so a walk stops at a corrupt block after delivering the
- * entries of the blocks before it.
+ * entries is used.  A walk meeting a corrupt block either stops there,
+ * after delivering the entries of the blocks before it (E4_DIR_STRICT: a
+ * directory about to be changed), or skips it and goes on (E4_DIR_SALVAGE:
+ * readers); the block is reported once either way, its verdict kept with
+ * the cached buffer.
  *
  * Listing and linear lookup share one walk over a directory's blocks
  * (dir_walk): the rules on holes, how far a walk may go, index blocks and
