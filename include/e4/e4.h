@@ -382,7 +382,10 @@ enum e4_dir_mode {
  * are skipped.  A corrupt block is reported and, with E4_DIR_STRICT, ends
  * the walk with -EUCLEAN after the entries before it were delivered; with
  * E4_DIR_SALVAGE the walk skips it (and so "." and ".." are missing when
- * block 0 is damaged) and sets *@skipped (@skipped may be NULL).
+ * block 0 is damaged) and sets *@skipped (@skipped may be NULL) at once,
+ * so @cb knows which entries come after a skipped block.  Of a block whose
+ * checksum holds but whose entries break a rule midway, the valid entries
+ * before the broken one are delivered (as the kernel lists them).
  * e4_dir_iterate is E4_DIR_STRICT.
  */
 int e4_dir_iterate_mode(struct e4_fs *fs, const struct e4_inode *dir,

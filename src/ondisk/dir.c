@@ -54,6 +54,7 @@ struct dir_area {
 	bool is_inline;
 	uint32_t inline_base;	/* inline: position of data[0] */
 	uint64_t pblk, lblk;	/* block areas, for messages */
+	bool quiet;		/* checked again after its report: silent */
 };
 
 struct raw_dirent {
@@ -105,6 +106,8 @@ static int area_corrupt(const struct dir_area *a, enum e4_rule rule,
 		e4_obj_dir_block(a->ino, a->pblk, a->lblk);
 	va_list ap;
 
+	if (a->quiet)
+		return -EUCLEAN;
 	va_start(ap, fmt);
 	e4_vcorrupt(a->fs, rule, obj, fmt, ap);
 	va_end(ap);
@@ -116,88 +119,115 @@ static bool name_is(const struct raw_dirent *e, const char *s, size_t n)
 	return e->name_len == n && memcmp(e->name, s, n) == 0;
 }
 
-/* DIR1-DIR4 on every entry of the area.  Stops at the first violation. */
-static int area_verify(const struct dir_area *a)
+/* DIR1-DIR4 on entry @idx of the area, at @off: its record length in
+ * *@rec_len when valid. */
+static int entry_verify(const struct dir_area *a, uint32_t off, unsigned idx,
+			uint32_t *rec_len)
+{
+	struct raw_dirent e;
+	uint32_t pos = a->inline_base + off;
+
+	if (a->end - off < E4_DIRENT_HEADER)
+		return area_corrupt(a, E4_RULE_DIR1,
+				    "entry header at offset %u "
+				    "runs past end of block", pos);
+	dirent_decode(a, off, &e);
+	if (e.rec_len % 4)
+		return area_corrupt(a, E4_RULE_DIR1,
+				    "rec_len %u not a multiple of "
+				    "4 at offset %u", e.rec_len, pos);
+	if (e.rec_len < E4_DIRENT_MIN_REC_LEN)
+		return area_corrupt(a, E4_RULE_DIR1,
+				    "rec_len %u too short at "
+				    "offset %u", e.rec_len, pos);
+	if (e.rec_len > a->end - off)
+		return area_corrupt(a, E4_RULE_DIR1,
+				    "rec_len %u past end of block "
+				    "at offset %u", e.rec_len, pos);
+	/* rec_len is a multiple of 4, so this is rec_len_min(). */
+	if (E4_DIRENT_HEADER + (uint32_t)e.name_len > e.rec_len)
+		return area_corrupt(a, E4_RULE_DIR1,
+				    "name_len %u exceeds rec_len "
+				    "%u at offset %u", e.name_len,
+				    e.rec_len, pos);
+	if (e.ino) {
+		bool dot = name_is(&e, ".", 1);
+		bool dotdot = name_is(&e, "..", 2);
+
+		if (e.ino > a->fs->inodes_count)
+			return area_corrupt(a, E4_RULE_DIR3,
+					    "inode %u out of range "
+					    "at offset %u", e.ino,
+					    pos);
+		if (e.name_len == 0)
+			return area_corrupt(a, E4_RULE_DIR2,
+					    "empty name at offset "
+					    "%u", pos);
+		if (memchr(e.name, '/', e.name_len) ||
+		    memchr(e.name, '\0', e.name_len))
+			return area_corrupt(a, E4_RULE_DIR2,
+					    "name contains '/' or "
+					    "NUL at offset %u", pos);
+		if (e.ftype >= E4_FT_COUNT)
+			return area_corrupt(a, E4_RULE_DIR4,
+					    "file type %u invalid "
+					    "at offset %u", e.ftype,
+					    pos);
+		if (a->dots_first && idx < 2 &&
+		    !(idx == 0 ? dot : dotdot))
+			return area_corrupt(a, E4_RULE_DIR2,
+					    "entry %u is not '%s'",
+					    idx, idx ? ".." : ".");
+		if ((dot || dotdot) && !(a->dots_first && idx < 2))
+			return area_corrupt(a, E4_RULE_DIR2,
+					    "'%s' entry out of "
+					    "place at offset %u",
+					    dot ? "." : "..", pos);
+	} else if (a->dots_first && idx < 2) {
+		return area_corrupt(a, E4_RULE_DIR2,
+				    "entry %u is not '%s'", idx,
+				    idx ? ".." : ".");
+	}
+	*rec_len = e.rec_len;
+	return 0;
+}
+
+/*
+ * DIR1-DIR4 on every entry of the area.  Stops at the first violation;
+ * *@valid_end (may be NULL) is then where the entries before it end: each
+ * of those is valid.
+ */
+static int area_verify_upto(const struct dir_area *a, uint32_t *valid_end)
 {
 	uint32_t off = a->start;
 	unsigned idx = 0;
+	int rc = 0;
 
+	if (valid_end)
+		*valid_end = a->start;
 	if (a->end > a->size || a->start > a->end)
 		return area_corrupt(a, E4_RULE_DIR1,
 				    "entry area [%u, %u) outside the data",
 				    a->start, a->end);
 	while (off < a->end) {
-		struct raw_dirent e;
-		uint32_t pos = a->inline_base + off;
+		uint32_t rec_len = 0;
 
-		if (a->end - off < E4_DIRENT_HEADER)
-			return area_corrupt(a, E4_RULE_DIR1,
-					    "entry header at offset %u "
-					    "runs past end of block", pos);
-		dirent_decode(a, off, &e);
-		if (e.rec_len % 4)
-			return area_corrupt(a, E4_RULE_DIR1,
-					    "rec_len %u not a multiple of "
-					    "4 at offset %u", e.rec_len, pos);
-		if (e.rec_len < E4_DIRENT_MIN_REC_LEN)
-			return area_corrupt(a, E4_RULE_DIR1,
-					    "rec_len %u too short at "
-					    "offset %u", e.rec_len, pos);
-		if (e.rec_len > a->end - off)
-			return area_corrupt(a, E4_RULE_DIR1,
-					    "rec_len %u past end of block "
-					    "at offset %u", e.rec_len, pos);
-		/* rec_len is a multiple of 4, so this is rec_len_min(). */
-		if (E4_DIRENT_HEADER + (uint32_t)e.name_len > e.rec_len)
-			return area_corrupt(a, E4_RULE_DIR1,
-					    "name_len %u exceeds rec_len "
-					    "%u at offset %u", e.name_len,
-					    e.rec_len, pos);
-		if (e.ino) {
-			bool dot = name_is(&e, ".", 1);
-			bool dotdot = name_is(&e, "..", 2);
-
-			if (e.ino > a->fs->inodes_count)
-				return area_corrupt(a, E4_RULE_DIR3,
-						    "inode %u out of range "
-						    "at offset %u", e.ino,
-						    pos);
-			if (e.name_len == 0)
-				return area_corrupt(a, E4_RULE_DIR2,
-						    "empty name at offset "
-						    "%u", pos);
-			if (memchr(e.name, '/', e.name_len) ||
-			    memchr(e.name, '\0', e.name_len))
-				return area_corrupt(a, E4_RULE_DIR2,
-						    "name contains '/' or "
-						    "NUL at offset %u", pos);
-			if (e.ftype >= E4_FT_COUNT)
-				return area_corrupt(a, E4_RULE_DIR4,
-						    "file type %u invalid "
-						    "at offset %u", e.ftype,
-						    pos);
-			if (a->dots_first && idx < 2 &&
-			    !(idx == 0 ? dot : dotdot))
-				return area_corrupt(a, E4_RULE_DIR2,
-						    "entry %u is not '%s'",
-						    idx, idx ? ".." : ".");
-			if ((dot || dotdot) && !(a->dots_first && idx < 2))
-				return area_corrupt(a, E4_RULE_DIR2,
-						    "'%s' entry out of "
-						    "place at offset %u",
-						    dot ? "." : "..", pos);
-		} else if (a->dots_first && idx < 2) {
-			return area_corrupt(a, E4_RULE_DIR2,
-					    "entry %u is not '%s'", idx,
-					    idx ? ".." : ".");
-		}
+		rc = entry_verify(a, off, idx, &rec_len);
+		if (rc)
+			break;
 		idx++;
-		off += e.rec_len;
+		off += rec_len;
 	}
-	if (a->dots_first && idx < 2)
-		return area_corrupt(a, E4_RULE_DIR2,
-				    "'..' entry missing");
-	return 0;
+	if (valid_end)
+		*valid_end = off;
+	if (!rc && a->dots_first && idx < 2)
+		rc = area_corrupt(a, E4_RULE_DIR2, "'..' entry missing");
+	return rc;
+}
+
+static int area_verify(const struct dir_area *a)
+{
+	return area_verify_upto(a, NULL);
 }
 
 /* The entry at @off of a verified area, or false past its last one. */
@@ -539,17 +569,76 @@ static int dir_block_prepare(struct e4_fs *fs, const struct e4_inode *dir,
 	return leaf_verify(fs, dir, b->buf, lblk, &b->area);
 }
 
+/* How a walk treats a block it cannot use: corrupt (reported where it was
+ * found) or unreadable. */
+struct dir_salvage {
+	bool on;	/* skip it and go on with the next (readers) */
+	bool skipped;	/* out: a block was skipped */
+	bool *skipped_out;	/* the caller's, set at once (may be NULL):
+				 * the entries delivered after it can tell */
+};
+
+static void dir_salvage_note(struct dir_salvage *sv)
+{
+	sv->skipped = true;
+	if (sv->skipped_out)
+		*sv->skipped_out = true;
+}
+
+static bool dir_block_skippable(int rc)
+{
+	return rc == -EUCLEAN || rc == -EIO;
+}
+
+/*
+ * What a reader can still use of a leaf that failed its read verifier
+ * (reported then): the entries before the first bad one, each valid, as
+ * the kernel lists them.  Nothing of a leaf failing its checksum or
+ * missing its tail: such a block is not trusted at all (nor by the
+ * kernel).  Shrinks @b->area to them; false when there are none.
+ */
+static bool leaf_valid_prefix(struct e4_fs *fs, const struct e4_inode *dir,
+			      struct dir_block *b)
+{
+	struct dir_area *a = &b->area;
+	struct e4_owner owner = e4_owner_of(dir, a->lblk);
+	uint32_t valid_end;
+
+	a->quiet = true;
+	if (leaf_tail_check(a, b->buf)) {
+		a->quiet = false;
+		return false;
+	}
+	if (fs->metadata_csum && fs->opts.csum != E4_CSUM_ACCEPT &&
+	    e4_le32(b->buf->data, b->buf->size, fs->block_size - 4) !=
+		    leaf_csum(fs, &owner, b->buf->data)) {
+		a->quiet = false;
+		return false;
+	}
+	(void)area_verify_upto(a, &valid_end);
+	a->quiet = false;
+	a->end = valid_end;
+	return valid_end > a->start;
+}
+
 /* Read block @lblk of a directory of @nblocks blocks (through the last
- * mapping run @map), classify and verify it.  The caller puts b->buf. */
+ * mapping run @map), classify and verify it.  The caller puts b->buf.
+ * With @sv->on, a leaf that failed is still given with the valid entries
+ * it starts with, if any (@sv->skipped then says the rest is missing). */
 static int dir_block_load(struct e4_fs *fs, const struct e4_inode *dir,
 			  uint64_t lblk, uint64_t nblocks, struct dir_map *map,
-			  struct dir_block *b)
+			  struct dir_block *b, struct dir_salvage *sv)
 {
 	int rc = dir_block_read(fs, dir, lblk, map, &b->buf);
 
 	if (rc)
 		return rc;
 	rc = dir_block_prepare(fs, dir, lblk, nblocks, b);
+	if (rc == -EUCLEAN && sv && sv->on && b->kind == DIR_BLOCK_LEAF &&
+	    leaf_valid_prefix(fs, dir, b)) {
+		dir_salvage_note(sv);
+		return 0;
+	}
 	if (rc) {
 		e4_meta_put(fs, b->buf);
 		b->buf = NULL;
@@ -590,18 +679,6 @@ struct dir_walk_step {
  * the walk returns. */
 typedef int (*dir_visit_cb)(void *ctx, const struct dir_walk_step *s);
 
-/* How a walk treats a block it cannot use: corrupt (reported where it was
- * found) or unreadable. */
-struct dir_salvage {
-	bool on;	/* skip it and go on with the next (readers) */
-	bool skipped;	/* out: a block was skipped */
-};
-
-static bool dir_block_skippable(int rc)
-{
-	return rc == -EUCLEAN || rc == -EIO;
-}
-
 /*
  * The one walk over the blocks of a block directory, used by listing and
  * by linear lookup: from the block holding position @pos to the last block
@@ -638,9 +715,9 @@ static int dir_walk(struct e4_fs *fs, const struct e4_inode *dir,
 		rc = dir_walk_limit(fs, dir, first, lblk);
 		if (rc)
 			break;
-		rc = dir_block_load(fs, dir, lblk, nblocks, &map, &b);
+		rc = dir_block_load(fs, dir, lblk, nblocks, &map, &b, sv);
 		if (rc && sv && sv->on && dir_block_skippable(rc)) {
-			sv->skipped = true;
+			dir_salvage_note(sv);
 			rc = 0;
 			continue;
 		}
@@ -669,12 +746,10 @@ static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 			  void *ctx, bool *skipped)
 {
 	struct dir_list l = { .cb = cb, .ctx = ctx };
-	struct dir_salvage sv = { .on = mode == E4_DIR_SALVAGE };
-	int rc = dir_walk(fs, dir, pos, &sv, list_visit, &l);
+	struct dir_salvage sv = { .on = mode == E4_DIR_SALVAGE,
+				  .skipped_out = skipped };
 
-	if (skipped && sv.skipped)
-		*skipped = true;
-	return rc;
+	return dir_walk(fs, dir, pos, &sv, list_visit, &l);
 }
 
 struct dir_find {
@@ -765,7 +840,7 @@ int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
 		return rc;
 	if (lblk == 0 || lblk >= nblocks)
 		return -EAGAIN;	/* the index is wrong, not the leaf */
-	rc = dir_block_load(fs, dir, lblk, nblocks, &map, &b);
+	rc = dir_block_load(fs, dir, lblk, nblocks, &map, &b, NULL);
 	if (rc)
 		return rc;
 	/* Without metadata_csum an emptied leaf looks exactly like an index
