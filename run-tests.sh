@@ -18,11 +18,12 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # ---- which tests may skip here, and why ------------------------------------
 loop_tests='tests/mount/* tests/integration/tree-compare-*.sh
 	tests/integration/open-time.sh tests/integration/journal.sh
-	tests/integration/e4img-extract.sh
+	tests/integration/e4img-extract.sh tests/integration/salvage.sh
 	tests/unit/test_symlink tests/unit/test_inline tests/unit/test_xattr
 	tests/unit/test_journal tests/unit/test_write tests/unit/test_acl_write'
 root_tests="$loop_tests tests/fuzz/corpus-mount.sh"
-fuse_tests='tests/mount/* tests/fuzz/corpus-mount.sh'
+fuse_tests='tests/mount/* tests/fuzz/corpus-mount.sh
+	tests/integration/salvage.sh'
 corpus_tests='tests/check/corpus.sh tests/fuzz/corpus-walk.sh
 	tests/fuzz/corpus-mount.sh tests/fuzz/corpus-write.sh'
 allow=${E4_ALLOW_SKIP:-}

@@ -362,24 +362,55 @@ struct e4_dirent {
 typedef int (*e4_dir_cb)(void *ctx, const struct e4_dirent *d);
 
 /*
+ * What a directory walk does with a block it cannot use (corrupt: reported
+ * once where it was found; or unreadable).
+ */
+enum e4_dir_mode {
+	/* The walk fails with the block's error: a directory about to be
+	 * changed must be whole (a name missed could be created twice, a
+	 * directory seen as empty removed). */
+	E4_DIR_STRICT,
+	/* The block is skipped and the walk goes on with the next one:
+	 * readers see every entry of the other blocks (errors=continue). */
+	E4_DIR_SALVAGE,
+};
+
+/*
  * Walk the entries of directory @dir starting at position @pos (0 = start).
  * Positions are stable cookies for readdir: "." and ".." are reported first
  * (synthesised for inline directories).  Unused entries and checksum tails
- * are skipped.  A corrupt block is reported and ends the walk with -EUCLEAN
- * after the entries before it were delivered.
+ * are skipped.  A corrupt block is reported and, with E4_DIR_STRICT, ends
+ * the walk with -EUCLEAN after the entries before it were delivered; with
+ * E4_DIR_SALVAGE the walk skips it (and so "." and ".." are missing when
+ * block 0 is damaged) and sets *@skipped (@skipped may be NULL) at once,
+ * so @cb knows which entries come after a skipped block.  Of a block whose
+ * checksum holds but whose entries break a rule midway, the valid entries
+ * before the broken one are delivered (as the kernel lists them).
+ * e4_dir_iterate is E4_DIR_STRICT.
  */
+int e4_dir_iterate_mode(struct e4_fs *fs, const struct e4_inode *dir,
+			uint64_t pos, enum e4_dir_mode mode, e4_dir_cb cb,
+			void *ctx, bool *skipped);
 int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
 		   e4_dir_cb cb, void *ctx);
 
 /* Find @name in @dir: htree lookup where the directory is indexed (falling
  * back to a linear scan when the index is damaged), linear otherwise.
- * -ENOENT if absent. */
+ * -ENOENT if absent.  With E4_DIR_SALVAGE a damaged index block or leaf on
+ * the name's path also falls back to the linear scan, which skips damaged
+ * blocks; a name it does not find where it skipped one fails with -EUCLEAN
+ * (it may be in that block).  "." and ".." come from block 0 alone in
+ * either mode.  e4_dir_lookup is E4_DIR_STRICT. */
+int e4_dir_lookup_mode(struct e4_fs *fs, const struct e4_inode *dir,
+		       const char *name, size_t name_len, enum e4_dir_mode mode,
+		       uint32_t *ino, uint8_t *ftype);
 int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 		  const char *name, size_t name_len, uint32_t *ino,
 		  uint8_t *ftype);
 
-/* Look @name up in @dir and take the inode it names, with the rule of
- * e4_inode_read_named (a name of a reserved inode is corruption). */
+/* Look @name up in @dir (E4_DIR_SALVAGE: this is the readers' lookup) and
+ * take the inode it names, with the rule of e4_inode_read_named (a name of
+ * a reserved inode is corruption). */
 int e4_lookup(struct e4_fs *fs, const struct e4_inode *dir, const char *name,
 	      size_t len, struct e4_ino **out);
 

@@ -32,6 +32,11 @@ enum e4_tree_flags {
 	 * path is its name, a directory's path is NULL): memory is then 12
 	 * bytes per directory waiting, whatever the depth (the checker). */
 	E4_TREE_BREADTH_FIRST = 1u << 2,
+	/* List directories with E4_DIR_SALVAGE: a damaged block is skipped
+	 * (reported by the library), the entries of the others delivered,
+	 * and dir_end told -EUCLEAN; else a damaged block ends its
+	 * directory's listing. */
+	E4_TREE_SALVAGE = 1u << 3,
 };
 
 struct e4_tree_entry {
@@ -60,8 +65,9 @@ struct e4_tree_ops {
 	 * callback has usually read the inode anyway).  <0 aborts the walk,
 	 * >0 stops it without error. */
 	int (*entry)(void *ctx, const struct e4_tree_entry *e, bool *descend);
-	/* The listing of @dir ended; @err is why it was cut short (0: it was
-	 * not).  Called after every dir_begin that returned 0 (one
+	/* The listing of @dir ended; @err is why it was cut short or, with
+	 * E4_TREE_SALVAGE, -EUCLEAN when damaged blocks were skipped (0: it
+	 * is whole).  Called after every dir_begin that returned 0 (one
 	 * directory's entries all come between the two) unless a callback
 	 * stopped or aborted the walk meanwhile, and alone, with @dir NULL,
 	 * for a directory asked for whose inode could not be read again.

@@ -528,7 +528,7 @@ int e4img_extract(struct e4_fs *fs, const char *path, const char *dest,
 		.dir_begin = x_dir_begin, .entry = x_entry,
 		.dir_end = x_dir_end, .refused = x_refused,
 	};
-	struct e4_tree_opts opts = { .flags = 0 };
+	struct e4_tree_opts opts = { .flags = E4_TREE_SALVAGE };
 	struct extract c = {
 		.fs = fs, .io = io, .flags = flags, .dirfd = -1,
 		.as_root = geteuid() == 0,

@@ -2,7 +2,8 @@
 /*
  * e4img ls [-lR]: a listing in `ls -R` order, through the library's tree
  * walker, so a directory that names itself or an ancestor is reported once
- * and not followed.
+ * and not followed; a damaged directory block is skipped (reported, exit
+ * status 1) and the entries of the others listed.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -114,7 +115,7 @@ int e4img_ls(struct e4_fs *fs, const char *path, unsigned flags,
 		.dir_begin = ls_dir_begin, .entry = ls_entry,
 		.dir_end = ls_dir_end, .refused = ls_refused,
 	};
-	struct e4_tree_opts opts = { .flags = E4_TREE_SORTED };
+	struct e4_tree_opts opts = { .flags = E4_TREE_SORTED | E4_TREE_SALVAGE };
 	struct ls c = { .fs = fs, .io = io, .flags = flags, .start = path };
 	struct e4_inode in;
 	int err;

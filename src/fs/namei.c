@@ -20,7 +20,7 @@ int e4_lookup(struct e4_fs *fs, const struct e4_inode *dir, const char *name,
 		return len ? -ENAMETOOLONG : -EINVAL;
 	if (!e4_inode_is_dir(dir))
 		return -ENOTDIR;
-	rc = e4_dir_lookup(fs, dir, name, len, &ino, NULL);
+	rc = e4_dir_lookup_mode(fs, dir, name, len, E4_DIR_SALVAGE, &ino, NULL);
 	if (rc)
 		return rc;
 	memcpy(copy, name, len);

@@ -286,6 +286,7 @@ static int walk_dir(struct walker *w, uint32_t ino, uint32_t parent,
 	struct e4_inode dir;
 	size_t dir_len = w->path_len;
 	const char *dir_path = breadth_first(w) ? NULL : w->path;
+	bool skipped = false;
 	int err, rc;
 
 	err = e4_inode_read(w->fs, ino, &dir);
@@ -301,7 +302,14 @@ static int walk_dir(struct walker *w, uint32_t ino, uint32_t parent,
 			return rc < 0 ? rc : 0;
 	}
 	c.meta0 = meta_gets(w->fs);
-	err = e4_dir_iterate(w->fs, &dir, 0, collect, &c);
+	err = e4_dir_iterate_mode(w->fs, &dir, 0,
+				  (w->flags & E4_TREE_SALVAGE) ?
+					  E4_DIR_SALVAGE : E4_DIR_STRICT,
+				  collect, &c, &skipped);
+	/* the entries of the others are delivered, but the listing is not
+	 * whole: dir_end hears of the damage */
+	if (!err && skipped)
+		err = -EUCLEAN;
 	if (c.over || listings_too_costly(&c)) {
 		/* the directory is told it failed, then the walk stops: one
 		 * more listing could cost as much again */

@@ -22,6 +22,10 @@
 #define E4F_XATTR_NAME_MAX 255u
 /* Directory entries decoded per pass of e4_dir_iterate. */
 #define E4F_DIR_BATCH 32u
+/* In a readdir cookie: the entries before it in the listing skipped a
+ * damaged block.  Positions stay below 2^48 (2^32 blocks of at most
+ * 64 KiB), and the kernel's loff_t must stay positive. */
+#define E4F_POS_DAMAGED (1ull << 62)
 
 
 /* ---- inodes and attributes ---------------------------------------------- */
@@ -259,13 +263,16 @@ void e4f_op_opendir(struct e4f_req *r)
 
 struct dir_batch {
 	struct e4_dirent ent[E4F_DIR_BATCH];
+	bool after_skip[E4F_DIR_BATCH];	/* a damaged block came before */
 	unsigned n;
+	bool skipped;		/* set by the walk as it skips one */
 };
 
 static int collect_entry(void *ctx, const struct e4_dirent *d)
 {
 	struct dir_batch *b = ctx;
 
+	b->after_skip[b->n] = b->skipped;
 	b->ent[b->n++] = *d;
 	return b->n == E4F_DIR_BATCH ? 1 : 0;
 }
@@ -356,7 +363,9 @@ static void readdir_common(struct e4f_req *r, bool plus)
 		return e4f_reply_err(r, -ENOTDIR);
 
 	size_t size = in.size < E4F_REPLY_BUFSIZE ? in.size : E4F_REPLY_BUFSIZE;
-	uint64_t pos = in.offset;
+	/* the cookie carries whether a damaged block was skipped before */
+	bool damaged = in.offset & E4F_POS_DAMAGED;
+	uint64_t pos = in.offset & ~E4F_POS_DAMAGED;
 	bool full = false;
 
 	/* Not interruptible: the kernel's ext4 never fails getdents with
@@ -364,20 +373,37 @@ static void readdir_common(struct e4f_req *r, bool plus)
 	 * one request is bounded (docs/limits.md). */
 	while (!full) {
 		batch.n = 0;
-		ret = e4_dir_iterate(r->s->fs, &dir, pos, collect_entry,
-				     &batch);
+		batch.skipped = false;
+		ret = e4_dir_iterate_mode(r->s->fs, &dir, pos, E4_DIR_SALVAGE,
+					  collect_entry, &batch,
+					  &batch.skipped);
 		for (unsigned i = 0; i < batch.n && !full; i++) {
-			if (!append_entry(r, dir.ino, &batch.ent[i], plus,
-					  r->scratch, size, &used))
+			struct e4_dirent *d = &batch.ent[i];
+			bool after = damaged || batch.after_skip[i];
+
+			if (after)
+				d->next_pos |= E4F_POS_DAMAGED;
+			if (!append_entry(r, dir.ino, d, plus, r->scratch,
+					  size, &used)) {
 				full = true;
-			else
-				pos = batch.ent[i].next_pos;
+			} else {
+				pos = d->next_pos & ~E4F_POS_DAMAGED;
+				damaged = after;
+			}
 		}
+		if (ret == 0 && !full && batch.skipped)
+			damaged = true;	/* the end came after a skipped block */
 		if (ret <= 0)
 			break;	/* end of directory, or an error */
 	}
-	/* Entries before a corrupt block go out first; the next call, which
-	 * starts at the bad block, reports the error. */
+	/* A damaged block is skipped (reported by the library) and the
+	 * entries of the others listed; the listing then ends in EUCLEAN
+	 * (the request at its end, with nothing else to return), so a
+	 * reader (ls, cp -r) knows it is not whole.  What fails a listing
+	 * (no memory, the walk limit) fails it after the entries before it
+	 * went out: the next call reports the error. */
+	if (ret == 0 && damaged && used == 0)
+		ret = -EUCLEAN;
 	if (ret < 0 && used == 0)
 		return e4f_reply_err(r, ret);
 	node_accessed(r, r->h.nodeid);

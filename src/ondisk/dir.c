@@ -6,8 +6,11 @@
  * An "area" is a run of bytes the entries must tile exactly: a directory
  * block up to its checksum tail, or one of the two entry areas of an inline
  * directory.  Every area is verified whole (DIR1-DIR4) before any of its
- * entries is used, so a walk stops at a corrupt block after delivering the
- * entries of the blocks before it.
+ * entries is used.  A walk meeting a corrupt block either stops there,
+ * after delivering the entries of the blocks before it (E4_DIR_STRICT: a
+ * directory about to be changed), or skips it and goes on (E4_DIR_SALVAGE:
+ * readers); the block is reported once either way, its verdict kept with
+ * the cached buffer.
  *
  * Listing and linear lookup share one walk over a directory's blocks
  * (dir_walk): the rules on holes, how far a walk may go, index blocks and
@@ -51,6 +54,7 @@ struct dir_area {
 	bool is_inline;
 	uint32_t inline_base;	/* inline: position of data[0] */
 	uint64_t pblk, lblk;	/* block areas, for messages */
+	bool quiet;		/* checked again after its report: silent */
 };
 
 struct raw_dirent {
@@ -102,6 +106,8 @@ static int area_corrupt(const struct dir_area *a, enum e4_rule rule,
 		e4_obj_dir_block(a->ino, a->pblk, a->lblk);
 	va_list ap;
 
+	if (a->quiet)
+		return -EUCLEAN;
 	va_start(ap, fmt);
 	e4_vcorrupt(a->fs, rule, obj, fmt, ap);
 	va_end(ap);
@@ -113,88 +119,115 @@ static bool name_is(const struct raw_dirent *e, const char *s, size_t n)
 	return e->name_len == n && memcmp(e->name, s, n) == 0;
 }
 
-/* DIR1-DIR4 on every entry of the area.  Stops at the first violation. */
-static int area_verify(const struct dir_area *a)
+/* DIR1-DIR4 on entry @idx of the area, at @off: its record length in
+ * *@rec_len when valid. */
+static int entry_verify(const struct dir_area *a, uint32_t off, unsigned idx,
+			uint32_t *rec_len)
+{
+	struct raw_dirent e;
+	uint32_t pos = a->inline_base + off;
+
+	if (a->end - off < E4_DIRENT_HEADER)
+		return area_corrupt(a, E4_RULE_DIR1,
+				    "entry header at offset %u "
+				    "runs past end of block", pos);
+	dirent_decode(a, off, &e);
+	if (e.rec_len % 4)
+		return area_corrupt(a, E4_RULE_DIR1,
+				    "rec_len %u not a multiple of "
+				    "4 at offset %u", e.rec_len, pos);
+	if (e.rec_len < E4_DIRENT_MIN_REC_LEN)
+		return area_corrupt(a, E4_RULE_DIR1,
+				    "rec_len %u too short at "
+				    "offset %u", e.rec_len, pos);
+	if (e.rec_len > a->end - off)
+		return area_corrupt(a, E4_RULE_DIR1,
+				    "rec_len %u past end of block "
+				    "at offset %u", e.rec_len, pos);
+	/* rec_len is a multiple of 4, so this is rec_len_min(). */
+	if (E4_DIRENT_HEADER + (uint32_t)e.name_len > e.rec_len)
+		return area_corrupt(a, E4_RULE_DIR1,
+				    "name_len %u exceeds rec_len "
+				    "%u at offset %u", e.name_len,
+				    e.rec_len, pos);
+	if (e.ino) {
+		bool dot = name_is(&e, ".", 1);
+		bool dotdot = name_is(&e, "..", 2);
+
+		if (e.ino > a->fs->inodes_count)
+			return area_corrupt(a, E4_RULE_DIR3,
+					    "inode %u out of range "
+					    "at offset %u", e.ino,
+					    pos);
+		if (e.name_len == 0)
+			return area_corrupt(a, E4_RULE_DIR2,
+					    "empty name at offset "
+					    "%u", pos);
+		if (memchr(e.name, '/', e.name_len) ||
+		    memchr(e.name, '\0', e.name_len))
+			return area_corrupt(a, E4_RULE_DIR2,
+					    "name contains '/' or "
+					    "NUL at offset %u", pos);
+		if (e.ftype >= E4_FT_COUNT)
+			return area_corrupt(a, E4_RULE_DIR4,
+					    "file type %u invalid "
+					    "at offset %u", e.ftype,
+					    pos);
+		if (a->dots_first && idx < 2 &&
+		    !(idx == 0 ? dot : dotdot))
+			return area_corrupt(a, E4_RULE_DIR2,
+					    "entry %u is not '%s'",
+					    idx, idx ? ".." : ".");
+		if ((dot || dotdot) && !(a->dots_first && idx < 2))
+			return area_corrupt(a, E4_RULE_DIR2,
+					    "'%s' entry out of "
+					    "place at offset %u",
+					    dot ? "." : "..", pos);
+	} else if (a->dots_first && idx < 2) {
+		return area_corrupt(a, E4_RULE_DIR2,
+				    "entry %u is not '%s'", idx,
+				    idx ? ".." : ".");
+	}
+	*rec_len = e.rec_len;
+	return 0;
+}
+
+/*
+ * DIR1-DIR4 on every entry of the area.  Stops at the first violation;
+ * *@valid_end (may be NULL) is then where the entries before it end: each
+ * of those is valid.
+ */
+static int area_verify_upto(const struct dir_area *a, uint32_t *valid_end)
 {
 	uint32_t off = a->start;
 	unsigned idx = 0;
+	int rc = 0;
 
+	if (valid_end)
+		*valid_end = a->start;
 	if (a->end > a->size || a->start > a->end)
 		return area_corrupt(a, E4_RULE_DIR1,
 				    "entry area [%u, %u) outside the data",
 				    a->start, a->end);
 	while (off < a->end) {
-		struct raw_dirent e;
-		uint32_t pos = a->inline_base + off;
+		uint32_t rec_len = 0;
 
-		if (a->end - off < E4_DIRENT_HEADER)
-			return area_corrupt(a, E4_RULE_DIR1,
-					    "entry header at offset %u "
-					    "runs past end of block", pos);
-		dirent_decode(a, off, &e);
-		if (e.rec_len % 4)
-			return area_corrupt(a, E4_RULE_DIR1,
-					    "rec_len %u not a multiple of "
-					    "4 at offset %u", e.rec_len, pos);
-		if (e.rec_len < E4_DIRENT_MIN_REC_LEN)
-			return area_corrupt(a, E4_RULE_DIR1,
-					    "rec_len %u too short at "
-					    "offset %u", e.rec_len, pos);
-		if (e.rec_len > a->end - off)
-			return area_corrupt(a, E4_RULE_DIR1,
-					    "rec_len %u past end of block "
-					    "at offset %u", e.rec_len, pos);
-		/* rec_len is a multiple of 4, so this is rec_len_min(). */
-		if (E4_DIRENT_HEADER + (uint32_t)e.name_len > e.rec_len)
-			return area_corrupt(a, E4_RULE_DIR1,
-					    "name_len %u exceeds rec_len "
-					    "%u at offset %u", e.name_len,
-					    e.rec_len, pos);
-		if (e.ino) {
-			bool dot = name_is(&e, ".", 1);
-			bool dotdot = name_is(&e, "..", 2);
-
-			if (e.ino > a->fs->inodes_count)
-				return area_corrupt(a, E4_RULE_DIR3,
-						    "inode %u out of range "
-						    "at offset %u", e.ino,
-						    pos);
-			if (e.name_len == 0)
-				return area_corrupt(a, E4_RULE_DIR2,
-						    "empty name at offset "
-						    "%u", pos);
-			if (memchr(e.name, '/', e.name_len) ||
-			    memchr(e.name, '\0', e.name_len))
-				return area_corrupt(a, E4_RULE_DIR2,
-						    "name contains '/' or "
-						    "NUL at offset %u", pos);
-			if (e.ftype >= E4_FT_COUNT)
-				return area_corrupt(a, E4_RULE_DIR4,
-						    "file type %u invalid "
-						    "at offset %u", e.ftype,
-						    pos);
-			if (a->dots_first && idx < 2 &&
-			    !(idx == 0 ? dot : dotdot))
-				return area_corrupt(a, E4_RULE_DIR2,
-						    "entry %u is not '%s'",
-						    idx, idx ? ".." : ".");
-			if ((dot || dotdot) && !(a->dots_first && idx < 2))
-				return area_corrupt(a, E4_RULE_DIR2,
-						    "'%s' entry out of "
-						    "place at offset %u",
-						    dot ? "." : "..", pos);
-		} else if (a->dots_first && idx < 2) {
-			return area_corrupt(a, E4_RULE_DIR2,
-					    "entry %u is not '%s'", idx,
-					    idx ? ".." : ".");
-		}
+		rc = entry_verify(a, off, idx, &rec_len);
+		if (rc)
+			break;
 		idx++;
-		off += e.rec_len;
+		off += rec_len;
 	}
-	if (a->dots_first && idx < 2)
-		return area_corrupt(a, E4_RULE_DIR2,
-				    "'..' entry missing");
-	return 0;
+	if (valid_end)
+		*valid_end = off;
+	if (!rc && a->dots_first && idx < 2)
+		rc = area_corrupt(a, E4_RULE_DIR2, "'..' entry missing");
+	return rc;
+}
+
+static int area_verify(const struct dir_area *a)
+{
+	return area_verify_upto(a, NULL);
 }
 
 /* The entry at @off of a verified area, or false past its last one. */
@@ -449,19 +482,27 @@ static int leaf_verify(struct e4_fs *fs, const struct e4_inode *dir,
 	return e4_buf_verify(fs, buf, &e4_bops_dir_leaf, &owner);
 }
 
+/* The entries of the dx root: "." and "..", the root having no leaf tail. */
+static void dx_root_area(struct e4_fs *fs, uint32_t ino,
+			 const struct e4_buf *buf, struct dir_area *a)
+{
+	block_area(fs, ino, buf, 0, a);
+	a->end = fs->block_size;
+}
+
 /* The dx root's "." and ".." are ordinary entries; ".." covers the rest of
- * the block, hiding the index from linear readers. */
-static int dx_root_entries(struct e4_fs *fs, const struct e4_inode *dir,
-			   struct e4_buf *buf, uint64_t nblocks,
-			   struct dir_area *a)
+ * the block, hiding the index from linear readers.  Part of the dx row's
+ * read verifier, so the block's one verdict covers them too. */
+int e4_dx_root_dots_verify(struct e4_fs *fs, uint32_t ino,
+			   const struct e4_buf *buf)
 {
 	uint32_t bs = fs->block_size;
 	uint32_t dotdot_len;
+	struct dir_area a;
 	int rc;
 
-	block_area(fs, dir->ino, buf, 0, a);
-	a->end = bs;	/* the root has no leaf tail */
-	rc = area_verify(a);
+	dx_root_area(fs, ino, buf, &a);
+	rc = area_verify(&a);
 	if (rc)
 		return rc;
 	dotdot_len = e4_rec_len_decode(e4_le16(buf->data, buf->size,
@@ -471,10 +512,21 @@ static int dx_root_entries(struct e4_fs *fs, const struct e4_inode *dir,
 	if (e4_le16(buf->data, buf->size, E4_DIRENT_REC_LEN) !=
 		    E4_DIRENT_MIN_REC_LEN ||
 	    dotdot_len != bs - E4_DIRENT_MIN_REC_LEN)
-		return area_corrupt(a, E4_RULE_DIR5,
+		return area_corrupt(&a, E4_RULE_DIR5,
 				    "htree root: '..' does not cover the "
 				    "index (rec_len %u)", dotdot_len);
-	rc = e4_dx_verify(fs, dir, 0, buf, nblocks, true);
+	return 0;
+}
+
+/* The root's entries, verified with the rest of the block (once per
+ * cached block); an unusable index alone leaves them usable. */
+static int dx_root_entries(struct e4_fs *fs, const struct e4_inode *dir,
+			   struct e4_buf *buf, uint64_t nblocks,
+			   struct dir_area *a)
+{
+	int rc = e4_dx_verify(fs, dir, 0, buf, nblocks, true);
+
+	dx_root_area(fs, dir->ino, buf, a);
 	return rc == -EAGAIN ? 0 : rc;
 }
 
@@ -517,17 +569,76 @@ static int dir_block_prepare(struct e4_fs *fs, const struct e4_inode *dir,
 	return leaf_verify(fs, dir, b->buf, lblk, &b->area);
 }
 
+/* How a walk treats a block it cannot use: corrupt (reported where it was
+ * found) or unreadable. */
+struct dir_salvage {
+	bool on;	/* skip it and go on with the next (readers) */
+	bool skipped;	/* out: a block was skipped */
+	bool *skipped_out;	/* the caller's, set at once (may be NULL):
+				 * the entries delivered after it can tell */
+};
+
+static void dir_salvage_note(struct dir_salvage *sv)
+{
+	sv->skipped = true;
+	if (sv->skipped_out)
+		*sv->skipped_out = true;
+}
+
+static bool dir_block_skippable(int rc)
+{
+	return rc == -EUCLEAN || rc == -EIO;
+}
+
+/*
+ * What a reader can still use of a leaf that failed its read verifier
+ * (reported then): the entries before the first bad one, each valid, as
+ * the kernel lists them.  Nothing of a leaf failing its checksum or
+ * missing its tail: such a block is not trusted at all (nor by the
+ * kernel).  Shrinks @b->area to them; false when there are none.
+ */
+static bool leaf_valid_prefix(struct e4_fs *fs, const struct e4_inode *dir,
+			      struct dir_block *b)
+{
+	struct dir_area *a = &b->area;
+	struct e4_owner owner = e4_owner_of(dir, a->lblk);
+	uint32_t valid_end;
+
+	a->quiet = true;
+	if (leaf_tail_check(a, b->buf)) {
+		a->quiet = false;
+		return false;
+	}
+	if (fs->metadata_csum && fs->opts.csum != E4_CSUM_ACCEPT &&
+	    e4_le32(b->buf->data, b->buf->size, fs->block_size - 4) !=
+		    leaf_csum(fs, &owner, b->buf->data)) {
+		a->quiet = false;
+		return false;
+	}
+	(void)area_verify_upto(a, &valid_end);
+	a->quiet = false;
+	a->end = valid_end;
+	return valid_end > a->start;
+}
+
 /* Read block @lblk of a directory of @nblocks blocks (through the last
- * mapping run @map), classify and verify it.  The caller puts b->buf. */
+ * mapping run @map), classify and verify it.  The caller puts b->buf.
+ * With @sv->on, a leaf that failed is still given with the valid entries
+ * it starts with, if any (@sv->skipped then says the rest is missing). */
 static int dir_block_load(struct e4_fs *fs, const struct e4_inode *dir,
 			  uint64_t lblk, uint64_t nblocks, struct dir_map *map,
-			  struct dir_block *b)
+			  struct dir_block *b, struct dir_salvage *sv)
 {
 	int rc = dir_block_read(fs, dir, lblk, map, &b->buf);
 
 	if (rc)
 		return rc;
 	rc = dir_block_prepare(fs, dir, lblk, nblocks, b);
+	if (rc == -EUCLEAN && sv && sv->on && b->kind == DIR_BLOCK_LEAF &&
+	    leaf_valid_prefix(fs, dir, b)) {
+		dir_salvage_note(sv);
+		return 0;
+	}
 	if (rc) {
 		e4_meta_put(fs, b->buf);
 		b->buf = NULL;
@@ -574,13 +685,15 @@ typedef int (*dir_visit_cb)(void *ctx, const struct dir_walk_step *s);
  * i_size covers (at least block 0, which holds "." and ".."), each block
  * mapped (a hole or an unwritten block is DIR_MAPPED corruption), read,
  * classified and verified before @visit sees it.  A bad block stops the
- * walk with its error after the blocks before it were visited; index blocks
- * reach @visit as blocks without entries.  The work is bounded by i_size,
- * which e4_dir_nblocks bounds by the file system's size, and per request by
- * DIR_WALK_MAX_BYTES.
+ * walk with its error after the blocks before it were visited, or with
+ * @sv->on (salvage) is skipped: the walk goes on with the next block.
+ * Index blocks reach @visit as blocks without entries.  The work is
+ * bounded by i_size, which e4_dir_nblocks bounds by the file system's
+ * size, and per request by DIR_WALK_MAX_BYTES.
  */
 static int dir_walk(struct e4_fs *fs, const struct e4_inode *dir,
-		    uint64_t pos, dir_visit_cb visit, void *ctx)
+		    uint64_t pos, struct dir_salvage *sv, dir_visit_cb visit,
+		    void *ctx)
 {
 	uint32_t bs = fs->block_size;
 	uint64_t first = pos / bs;
@@ -600,8 +713,14 @@ static int dir_walk(struct e4_fs *fs, const struct e4_inode *dir,
 		};
 
 		rc = dir_walk_limit(fs, dir, first, lblk);
-		if (!rc)
-			rc = dir_block_load(fs, dir, lblk, nblocks, &map, &b);
+		if (rc)
+			break;
+		rc = dir_block_load(fs, dir, lblk, nblocks, &map, &b, sv);
+		if (rc && sv && sv->on && dir_block_skippable(rc)) {
+			dir_salvage_note(sv);
+			rc = 0;
+			continue;
+		}
 		if (rc)
 			break;
 		rc = visit(ctx, &s);
@@ -623,11 +742,14 @@ static int list_visit(void *ctx, const struct dir_walk_step *s)
 }
 
 static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
-			  uint64_t pos, e4_dir_cb cb, void *ctx)
+			  uint64_t pos, enum e4_dir_mode mode, e4_dir_cb cb,
+			  void *ctx, bool *skipped)
 {
 	struct dir_list l = { .cb = cb, .ctx = ctx };
+	struct dir_salvage sv = { .on = mode == E4_DIR_SALVAGE,
+				  .skipped_out = skipped };
 
-	return dir_walk(fs, dir, pos, list_visit, &l);
+	return dir_walk(fs, dir, pos, &sv, list_visit, &l);
 }
 
 struct dir_find {
@@ -645,18 +767,23 @@ static int find_visit(void *ctx, const struct dir_walk_step *s)
 	return area_find(s->area, f->name, f->len, f->ino, f->ftype) == 0;
 }
 
+/* A name not found where a block was skipped may be in that block: not
+ * -ENOENT but the block's error, already reported. */
 static int lookup_blocks(struct e4_fs *fs, const struct e4_inode *dir,
-			 const char *name, size_t len, uint32_t *ino,
-			 uint8_t *ftype)
+			 const char *name, size_t len, enum e4_dir_mode mode,
+			 uint32_t *ino, uint8_t *ftype)
 {
 	struct dir_find f = {
 		.name = name, .len = len, .ino = ino, .ftype = ftype,
 	};
-	int rc = dir_walk(fs, dir, 0, find_visit, &f);
+	struct dir_salvage sv = { .on = mode == E4_DIR_SALVAGE };
+	int rc = dir_walk(fs, dir, 0, &sv, find_visit, &f);
 
 	if (rc == 1)
 		return 0;
-	return rc ? rc : -ENOENT;
+	if (rc)
+		return rc;
+	return sv.skipped ? -EUCLEAN : -ENOENT;
 }
 
 struct dir_slot_find {
@@ -697,7 +824,7 @@ int e4_dir_find_slot(struct e4_fs *fs, const struct e4_inode *dir,
 
 	if (dir_is_inline(dir))
 		return find_slot_inline(fs, dir, &f);
-	rc = dir_walk(fs, dir, 0, slot_visit, &f);
+	rc = dir_walk(fs, dir, 0, NULL, slot_visit, &f);
 	if (rc == 1)
 		return 0;
 	return rc ? rc : -ENOENT;
@@ -716,7 +843,7 @@ int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
 		return rc;
 	if (lblk == 0 || lblk >= nblocks)
 		return -EAGAIN;	/* the index is wrong, not the leaf */
-	rc = dir_block_load(fs, dir, lblk, nblocks, &map, &b);
+	rc = dir_block_load(fs, dir, lblk, nblocks, &map, &b, NULL);
 	if (rc)
 		return rc;
 	/* Without metadata_csum an emptied leaf looks exactly like an index
@@ -909,14 +1036,21 @@ static int find_slot_inline(struct e4_fs *fs, const struct e4_inode *dir,
 
 /* ---- public ------------------------------------------------------------- */
 
-int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
-		   e4_dir_cb cb, void *ctx)
+int e4_dir_iterate_mode(struct e4_fs *fs, const struct e4_inode *dir,
+			uint64_t pos, enum e4_dir_mode mode, e4_dir_cb cb,
+			void *ctx, bool *skipped)
 {
 	if (!e4_inode_is_dir(dir))
 		return -ENOTDIR;
 	if (dir_is_inline(dir))
 		return iterate_inline(fs, dir, pos, cb, ctx);
-	return iterate_blocks(fs, dir, pos, cb, ctx);
+	return iterate_blocks(fs, dir, pos, mode, cb, ctx, skipped);
+}
+
+int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
+		   e4_dir_cb cb, void *ctx)
+{
+	return e4_dir_iterate_mode(fs, dir, pos, E4_DIR_STRICT, cb, ctx, NULL);
 }
 
 struct dots_lookup {
@@ -940,10 +1074,11 @@ static int dots_cb(void *ctx, const struct e4_dirent *d)
 	return 0;
 }
 
-int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
-		  const char *name, size_t name_len, uint32_t *ino,
-		  uint8_t *ftype)
+int e4_dir_lookup_mode(struct e4_fs *fs, const struct e4_inode *dir,
+		       const char *name, size_t name_len, enum e4_dir_mode mode,
+		       uint32_t *ino, uint8_t *ftype)
 {
+	uint64_t nblocks;
 	int rc;
 
 	if (!e4_inode_is_dir(dir))
@@ -958,6 +1093,8 @@ int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 	    (name_len == 2 && name[0] == '.' && name[1] == '.')) {
 		struct dots_lookup l = { .dotdot = name_len == 2 };
 
+		/* block 0 alone, whatever the mode: never a name from a later
+		 * block taken for "." or ".." */
 		rc = e4_dir_iterate(fs, dir, 0, dots_cb, &l);
 		if (rc < 0)
 			return rc;
@@ -971,12 +1108,27 @@ int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 
 	if (dir_is_inline(dir))
 		return lookup_inline(fs, dir, name, name_len, ino, ftype);
+	/* a bad size fails the directory, in either walk: reported once */
+	rc = e4_dir_nblocks(fs, dir, &nblocks);
+	if (rc)
+		return rc;
 	if (dir_is_indexed(fs, dir)) {
 		rc = e4_htree_lookup(fs, dir, name, name_len, ino, ftype);
-		if (rc != -EAGAIN)
+		/* salvage: a damaged index block or leaf on the name's path
+		 * leaves the linear walk, which skips it */
+		if (rc != -EAGAIN && !(mode == E4_DIR_SALVAGE &&
+				       dir_block_skippable(rc)))
 			return rc;
 	}
-	return lookup_blocks(fs, dir, name, name_len, ino, ftype);
+	return lookup_blocks(fs, dir, name, name_len, mode, ino, ftype);
+}
+
+int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
+		  const char *name, size_t name_len, uint32_t *ino,
+		  uint8_t *ftype)
+{
+	return e4_dir_lookup_mode(fs, dir, name, name_len, E4_DIR_STRICT, ino,
+				  ftype);
 }
 
 /* ---- the writer's side: entries and empty leaves (src/fs/dir_write.c) ---- */

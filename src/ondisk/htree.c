@@ -171,36 +171,44 @@ static int dx_check(struct e4_fs *fs, const struct e4_owner *o,
 	return 0;
 }
 
-/* The checksum first (a dx block failing it is not trusted at all:
- * -EUCLEAN), then the structure. */
-static int dx_verify(struct e4_fs *fs, const struct e4_owner *o,
-		     const struct e4_buf *buf, bool quiet)
+/* With metadata_csum: 0, -EUCLEAN (a mismatch: the block is not trusted
+ * at all), or -EAGAIN when the count leaves the checksummed range
+ * undefined (the index is unusable). */
+static int dx_csum_verify(struct e4_fs *fs, const struct e4_owner *o,
+			  const struct e4_buf *buf, bool quiet)
 {
 	uint32_t co = dx_count_offset(o->pos);
 	uint32_t count = e4_le16(buf->data, buf->size, co + 2);
+	uint32_t expected = dx_expected_limit(fs, co);
+	uint32_t have, want;
 
-	if (fs->metadata_csum) {
-		uint32_t expected = dx_expected_limit(fs, co);
-		uint32_t have, want;
+	if (!fs->metadata_csum)
+		return 0;
+	if (count > expected)
+		return dx_unusable(fs, o->ino, buf, o->pos, quiet,
+				   E4_RULE_DIR5, "count %u exceeds limit %u",
+				   count, expected);
+	have = e4_le32(buf->data, buf->size, dx_tail_off(fs, co) + 4);
+	want = dx_csum(fs, o, buf, co, count);
+	if (want == have)
+		return 0;
+	return e4_csum_mismatch(fs, E4_RULE_DIR5,
+				e4_obj_dx_node(o->ino, buf->blk, o->pos),
+				have, want);
+}
 
-		/* Beyond the array the checksummed range is undefined. */
-		if (count > expected)
-			return dx_unusable(fs, o->ino, buf, o->pos, quiet,
-					   E4_RULE_DIR5,
-					   "count %u exceeds limit %u", count,
-					   expected);
-		have = e4_le32(buf->data, buf->size, dx_tail_off(fs, co) + 4);
-		want = dx_csum(fs, o, buf, co, count);
-		if (want != have) {
-			int rc = e4_csum_mismatch(fs, E4_RULE_DIR5,
-						  e4_obj_dx_node(o->ino, buf->blk,
-								 o->pos),
-						  have, want);
-			if (rc)
-				return rc;
-		}
-	}
-	return dx_check(fs, o, buf, quiet);
+/* The root's "." and ".." first (what a linear reader uses of the block:
+ * broken, the block is not used at all, and one report says why), then
+ * the checksum (-EUCLEAN), then the index's structure (-EAGAIN when
+ * unusable). */
+static int dx_verify(struct e4_fs *fs, const struct e4_owner *o,
+		     const struct e4_buf *buf, bool quiet)
+{
+	int rc = o->pos == 0 ? e4_dx_root_dots_verify(fs, o->ino, buf) : 0;
+
+	if (!rc)
+		rc = dx_csum_verify(fs, o, buf, quiet);
+	return rc ? rc : dx_check(fs, o, buf, quiet);
 }
 
 static int dx_verify_read(struct e4_fs *fs, const struct e4_buf *buf,

@@ -508,6 +508,10 @@ int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
  * caller falls back to a linear scan. */
 int e4_dx_verify(struct e4_fs *fs, const struct e4_inode *dir, uint64_t lblk,
 		 struct e4_buf *buf, uint64_t nblocks, bool quiet);
+/* The "." and ".." entries of dx root @buf of directory @ino (DIR1-DIR4,
+ * and ".." covering the index: DIR5); -EUCLEAN, reported. */
+int e4_dx_root_dots_verify(struct e4_fs *fs, uint32_t ino,
+			   const struct e4_buf *buf);
 /* Lookup through the htree of an indexed directory.  0 found, -ENOENT,
  * -EUCLEAN, or -EAGAIN: the index is unusable (reported) or the directory is
  * not indexed (silent): do a linear scan. */

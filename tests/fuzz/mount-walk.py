@@ -33,11 +33,15 @@ seen_dirs = 0
 while stack:
     d = stack.pop()
     seen_dirs += 1
+    # the entries before a readdir error are walked, as ls and cp do
+    names = []
     try:
-        names = sorted(os.listdir(d))
+        with os.scandir(d) as it:
+            for ent in it:
+                names.append(ent.name)
     except OSError as e:
         fail(d, 'readdir', e)
-        continue
+    names.sort()
     for name in names:
         p = os.path.join(d, name)
         entries += 1

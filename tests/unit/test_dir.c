@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "e4/write.h"
 #include "ondisk/ondisk.h"
 #include "testutil.h"
 
@@ -189,6 +190,7 @@ struct collect {
 	size_t n, cap;
 	size_t stop_after;	/* 0: never stop */
 	size_t taken;
+	bool skipped;		/* salvage_all: a block was skipped */
 };
 
 static int collect_cb(void *ctx, const struct e4_dirent *d)
@@ -746,6 +748,23 @@ static void break_small(const char *name, bool csum,
 	assert_int_equal(e4_dir_lookup(fs, &dir, "gamma", 5, &found, NULL),
 			 -EUCLEAN);
 	assert_int_equal(tu_rule_reports(rule, obj), 1);
+	/* the readers' walk gives the valid entries before the broken one
+	 * ("." and ".."), as the kernel does, and a name the rest may hold
+	 * is not "absent" */
+	bool skipped = false;
+	assert_int_equal(e4_dir_iterate_mode(fs, &dir, 0, E4_DIR_SALVAGE,
+					     collect_cb, &c, &skipped), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.v[0].name, ".");
+	assert_string_equal(c.v[1].name, "..");
+	assert_true(skipped);
+	assert_int_equal(e4_dir_lookup_mode(fs, &dir, "gamma", 5,
+					    E4_DIR_SALVAGE, &found, NULL),
+			 -EUCLEAN);
+	assert_int_equal(e4_dir_lookup_mode(fs, &dir, "..", 2,
+					    E4_DIR_SALVAGE, &found, NULL),
+			 -EUCLEAN);
+	assert_int_equal(tu_rule_reports(rule, obj), 1);
 	free(c.v);
 	tu_close(fs);
 	free(img);
@@ -897,6 +916,22 @@ static void test_dir_hole(void **state)
 		       e4_obj_dir_block(ino, 0, len - 1u));
 	assert_int_equal(e4_dir_lookup(fs, &dir, "none", 4, &found, NULL),
 			 -EUCLEAN);
+	/* the readers' walk lists the same and ends normally */
+	struct collect sc = { 0 };
+	bool skipped = false;
+	assert_int_equal(e4_dir_iterate_mode(fs, &dir, 0, E4_DIR_SALVAGE,
+					     collect_cb, &sc, &skipped), 0);
+	assert_true(skipped);
+	assert_int_equal(sc.n, c.n);
+	for (size_t i = 2; i < sc.n; i++)
+		assert_int_equal(e4_dir_lookup_mode(fs, &dir, sc.v[i].name,
+						    strlen(sc.v[i].name),
+						    E4_DIR_SALVAGE, &found,
+						    NULL), 0);
+	assert_int_equal(e4_dir_lookup_mode(fs, &dir, "none", 4,
+					    E4_DIR_SALVAGE, &found, NULL),
+			 -EUCLEAN);
+	free(sc.v);
 	free(c.v);
 	tu_close(fs);
 	free(img);
@@ -1031,6 +1066,19 @@ static void test_dx_bad_checksum(void **state)
 			 -EUCLEAN);
 	assert_int_equal(tu_rule_reports(E4_RULE_DIR5, root), 1);
 	free(c.v);
+	/* the readers skip the root: every name is found by the linear
+	 * walk, and listed but "." and ".." (they are in the root) */
+	for (size_t i = 0; i < big_names.n; i += 7)
+		assert_int_equal(e4_dir_lookup_mode(fs, &dir, big_names.v[i],
+						    strlen(big_names.v[i]),
+						    E4_DIR_SALVAGE, &found,
+						    NULL), 0);
+	c = (struct collect){ 0 };
+	assert_int_equal(e4_dir_iterate_mode(fs, &dir, 0, E4_DIR_SALVAGE,
+					     collect_cb, &c, NULL), 0);
+	assert_int_equal(c.n, big_names.n);
+	assert_int_equal(tu_rule_reports(E4_RULE_DIR5, root), 1);
+	free(c.v);
 	tu_close(fs);
 	free(img);
 }
@@ -1129,6 +1177,12 @@ static void test_htree_reads_one_leaf(void **state)
 		uint64_t lblk = (c.v[i].next_pos - 1) / 4096;
 		int rc = e4_dir_lookup(fs, &dir, c.v[i].name,
 				       strlen(c.v[i].name), &found, NULL);
+		/* the readers' lookup: the linear walk after the bad leaf
+		 * skips it, so its names are still not "absent" */
+		int src = e4_dir_lookup_mode(fs, &dir, c.v[i].name,
+					     strlen(c.v[i].name),
+					     E4_DIR_SALVAGE, &found, NULL);
+		assert_int_equal(src, rc);
 		if (lblk == victim) {
 			assert_int_equal(rc, -EUCLEAN);
 			bad++;
@@ -1141,6 +1195,315 @@ static void test_htree_reads_one_leaf(void **state)
 	assert_true(ok > 1000 && bad > 0);
 	free(c.v);
 	tu_close(fs);
+	free(img);
+}
+
+/* ---- salvage: one damaged block, the others read ------------------------------- */
+
+/* Fixed bytes that look random over block @pblk (the same on every run). */
+static void scribble(const char *img, uint64_t pblk, uint32_t bs, uint32_t seed)
+{
+	uint8_t *b = malloc(bs);
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (uint32_t i = 0; i < bs; i++) {
+		x = x * 1103515245u + 12345u;
+		b[i] = (uint8_t)(x >> 16);
+	}
+	tu_patch(img, pblk * bs, b, bs);
+	free(b);
+}
+
+static uint64_t entry_block(const struct entry *e, uint32_t bs)
+{
+	return (e->next_pos - 1) / bs;
+}
+
+/* The readers' listing (E4_DIR_SALVAGE), in one go or resumed from its
+ * cookies every @step entries. */
+static struct collect salvage_all(struct e4_fs *fs, const struct e4_inode *dir,
+				  size_t step)
+{
+	struct collect c = { .stop_after = step };
+	uint64_t pos = 0;
+	int rc;
+
+	for (;;) {
+		bool skipped = false;
+
+		rc = e4_dir_iterate_mode(fs, dir, pos, E4_DIR_SALVAGE,
+					 collect_cb, &c, &skipped);
+		if (rc < 0)
+			fail_msg("salvage: %d\nlog:\n%s", rc, tu_log());
+		c.skipped |= skipped;
+		if (rc == 0 || c.n == 0)
+			break;
+		pos = c.v[c.n - 1].next_pos;
+	}
+	return c;
+}
+
+/*
+ * @dir (block size @bs) with logical block @victim damaged, against
+ * @clean, its listing before: the readers list every entry of the other
+ * blocks, in order, also resumed, and find each of them; a name of the
+ * damaged block is -EUCLEAN, not absent.  The writers' walk and lookup
+ * (E4_DIR_STRICT) refuse.  The block is reported @reports times (@rule,
+ * @obj) through all of it.
+ */
+static void expect_salvage(struct e4_fs *fs, const struct e4_inode *dir,
+			   uint32_t bs, const struct collect *clean,
+			   uint64_t victim, size_t keep, enum e4_rule rule,
+			   struct e4_object obj, size_t reports)
+{
+	bool indexed = dir->flags & E4_INDEX_FL;
+	struct collect want = { 0 };
+	uint32_t found;
+	size_t lost = 0, at = 0;
+	bool *gone = calloc(clean->n, sizeof(*gone));
+
+	tu_log_clear();
+	for (size_t i = 0; i < clean->n; i++) {
+		if (entry_block(&clean->v[i], bs) == victim && at++ >= keep) {
+			gone[i] = true;
+			lost++;
+			continue;
+		}
+		want.v = realloc(want.v, (want.n + 1) * sizeof(*want.v));
+		want.v[want.n++] = clean->v[i];
+	}
+	assert_true(lost > 0);
+	for (size_t step = 0; step <= 7; step += 7) {
+		struct collect got = salvage_all(fs, dir, step);
+
+		if (got.n != want.n)
+			fail_msg("salvage listed %zu entries, expected %zu\n%s",
+				 got.n, want.n, tu_log());
+		assert_true(got.skipped);
+		for (size_t i = 0; i < got.n; i++) {
+			assert_string_equal(got.v[i].name, want.v[i].name);
+			assert_int_equal(got.v[i].ino, want.v[i].ino);
+		}
+		free(got.v);
+	}
+	for (size_t i = 0; i < clean->n; i++) {
+		const struct entry *e = &clean->v[i];
+		int rc = e4_dir_lookup_mode(fs, dir, e->name, strlen(e->name),
+					    E4_DIR_SALVAGE, &found, NULL);
+
+		if (gone[i]) {
+			assert_int_equal(rc, -EUCLEAN);
+			continue;
+		}
+		if (rc)
+			fail_msg("lookup %s: %d\n%s", e->name, rc, tu_log());
+		assert_int_equal(found, e->ino);
+	}
+	/* the writers' walk stops at the block */
+	struct collect strict = { 0 };
+	assert_int_equal(e4_dir_iterate(fs, dir, 0, collect_cb, &strict),
+			 -EUCLEAN);
+	free(strict.v);
+	if (!indexed) {
+		/* a linear directory: a name missing may be in the block */
+		assert_int_equal(e4_dir_lookup_mode(fs, dir, "no-such-name", 12,
+						    E4_DIR_SALVAGE, &found,
+						    NULL), -EUCLEAN);
+		/* and the writers' lookup of a name past it refuses */
+		const struct entry *last = &clean->v[clean->n - 1];
+		if (entry_block(last, bs) > victim)
+			assert_int_equal(e4_dir_lookup(fs, dir, last->name,
+						       strlen(last->name),
+						       &found, NULL),
+					 -EUCLEAN);
+	}
+	assert_int_equal(tu_rule_reports(rule, obj), reports);
+	free(want.v);
+	free(gone);
+}
+
+/* The clean listing of @path in @img, and the directory's inode. */
+static struct collect listing_of(const char *img, const char *path,
+				 uint32_t *ino)
+{
+	struct e4_fs *fs;
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode dir = read_path(fs, path);
+	struct collect c = iterate_all(fs, &dir, 0);
+
+	*ino = dir.ino;
+	tu_close(fs);
+	return c;
+}
+
+/* A linear directory of 1 KiB blocks with its first, a middle and its last
+ * block overwritten with random-looking bytes, with and without
+ * metadata_csum. */
+static void test_salvage_linear(void **state)
+{
+	(void)state;
+	for (int csum = 0; csum <= 1; csum++) {
+		char *base = leaf_image(csum ? "salv_lin.img" : "salv_lin_nc.img",
+					csum);
+		uint32_t ino;
+		struct collect clean = listing_of(base, "/mid", &ino);
+		uint64_t nblocks = entry_block(&clean.v[clean.n - 1], 1024) + 1;
+
+		assert_true(nblocks >= 3);
+		for (uint64_t victim = 0; victim < nblocks;
+		     victim += nblocks - 1 > 1 ? (nblocks - 1) / 2 : 1) {
+			char *img = tu_copy(base, "salv_lin_v.img");
+			uint64_t pblk = tu_bmap(img, "/mid", victim);
+			struct e4_fs *fs;
+
+			scribble(img, pblk, 1024, (uint32_t)victim);
+			assert_int_equal(tu_open(img, &fs), 0);
+			struct e4_inode dir = read_path(fs, "/mid");
+			/* random bytes: with a checksum the tail is gone
+			 * first, without one rec_len is wrong */
+			expect_salvage(fs, &dir, 1024, &clean, victim, 0,
+				       csum ? E4_RULE_DIR4 : E4_RULE_DIR1,
+				       e4_obj_dir_block(ino, pblk, victim), 1);
+			tu_close(fs);
+			free(img);
+		}
+		free(clean.v);
+		free(base);
+	}
+}
+
+/* One name byte changed in a checksummed block: the kernel rejects the
+ * block, the readers skip it alone. */
+static void test_salvage_bad_checksum(void **state)
+{
+	(void)state;
+	char *img = leaf_image("salv_csum.img", true);
+	uint32_t ino;
+	struct collect clean = listing_of(img, "/mid", &ino);
+	uint64_t pblk = tu_bmap(img, "/mid", 1);
+	struct e4_fs *fs;
+
+	/* the first entry of block 1: its name's first byte */
+	tu_patch_u8(img, pblk * 1024 + 8, 'Q');
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode dir = read_path(fs, "/mid");
+	expect_salvage(fs, &dir, 1024, &clean, 1, 0, E4_RULE_DIR4,
+		       e4_obj_dir_block(ino, pblk, 1), 1);
+	tu_close(fs);
+	free(clean.v);
+	free(img);
+}
+
+/* One entry broken in the middle of a block (its checksum, if any, made
+ * right again): the valid entries before it are still read, as the kernel
+ * lists them; a block failing its checksum is not (test above). */
+static void test_salvage_valid_prefix(void **state)
+{
+	(void)state;
+	for (int csum = 0; csum <= 1; csum++) {
+		char *img = leaf_image(csum ? "salv_pre.img" : "salv_pre_nc.img",
+				       csum);
+		uint32_t ino;
+		struct collect clean = listing_of(img, "/mid", &ino);
+		uint64_t pblk = tu_bmap(img, "/mid", 1);
+		size_t keep = 4, seen = 0;
+		uint32_t off = 0;
+		struct e4_fs *fs;
+
+		/* the offset of the 5th entry of block 1 */
+		for (size_t i = 0; i < clean.n && seen < keep; i++)
+			if (entry_block(&clean.v[i], 1024) == 1 && ++seen == keep)
+				off = (uint32_t)(clean.v[i].next_pos % 1024);
+		assert_true(off > 0);
+		patch_rec_len_odd(img, pblk * 1024 + off);
+		if (csum)
+			tu_fix_owned_csum(img, pblk, &e4_bops_dir_leaf, ino, 1);
+		assert_int_equal(tu_open(img, &fs), 0);
+		struct e4_inode dir = read_path(fs, "/mid");
+		expect_salvage(fs, &dir, 1024, &clean, 1, keep, E4_RULE_DIR1,
+			       e4_obj_dir_block(ino, pblk, 1), 1);
+		tu_close(fs);
+		free(clean.v);
+		free(img);
+	}
+}
+
+/* An htree directory: a leaf overwritten (its names are -EUCLEAN, the
+ * others found through the index), then the root (every name found by the
+ * linear walk, where the kernel gives up). */
+static void test_salvage_htree(void **state)
+{
+	(void)state;
+	for (int csum = 0; csum <= 1; csum++) {
+		char *base = dx_image(csum ? "salv_dx.img" : "salv_dx_nc.img",
+				      csum);
+		uint32_t ino;
+		struct collect clean = listing_of(base, "/big", &ino);
+		uint64_t nblocks = entry_block(&clean.v[clean.n - 1], 4096) + 1;
+		uint64_t victims[2] = { nblocks / 2, 0 };
+
+		for (int v = 0; v < 2; v++) {
+			char *img = tu_copy(base, "salv_dx_v.img");
+			uint64_t pblk = tu_bmap(img, "/big", victims[v]);
+			struct e4_fs *fs;
+			uint32_t found;
+
+			scribble(img, pblk, 4096, (uint32_t)v + 100);
+			assert_int_equal(tu_open(img, &fs), 0);
+			struct e4_inode dir = read_path(fs, "/big");
+			struct e4_object obj =
+				e4_obj_dir_block(ino, pblk, victims[v]);
+			/* a leaf: the tail first with a checksum; the root:
+			 * its "." entry */
+			enum e4_rule rule = victims[v] == 0 ? E4_RULE_DIR1 :
+					    csum ? E4_RULE_DIR4 : E4_RULE_DIR1;
+
+			expect_salvage(fs, &dir, 4096, &clean, victims[v], 0,
+				       rule, obj, 1);
+			if (victims[v] == 0)
+				assert_int_equal(
+					e4_dir_lookup_mode(fs, &dir, ".", 1,
+							   E4_DIR_SALVAGE,
+							   &found, NULL),
+					-EUCLEAN);
+			tu_close(fs);
+			free(img);
+		}
+		free(clean.v);
+		free(base);
+	}
+}
+
+/* The writers keep refusing: a name is neither added to nor removed from
+ * a directory with a damaged block. */
+static void test_salvage_writes_strict(void **state)
+{
+	(void)state;
+	static const struct e4_cred cred = { 0, 0, 022 };
+	char *img = leaf_image("salv_write.img", true);
+	uint32_t ino;
+	struct collect clean = listing_of(img, "/mid", &ino);
+	const char *last = clean.v[clean.n - 1].name;
+	struct e4_ino *dir, *made = NULL;
+
+	assert_true(entry_block(&clean.v[clean.n - 1], 1024) > 1);
+	scribble(img, tu_bmap(img, "/mid", 1), 1024, 7);
+	struct e4_fs *fs = tu_open_rw(img);
+	assert_int_equal(e4_iget(fs, ino, &dir), 0);
+	assert_int_equal(e4_mknod(fs, dir, "new-name", 8, 0100644, 0, 0, &cred,
+				  &made), -EUCLEAN);
+	assert_null(made);
+	assert_int_equal(e4_unlink(fs, dir, last, strlen(last)), -EUCLEAN);
+	/* while the readers still see it */
+	struct e4_inode snap;
+	uint32_t found;
+	e4_ino_snapshot(dir, &snap);
+	assert_int_equal(e4_dir_lookup_mode(fs, &snap, last, strlen(last),
+					    E4_DIR_SALVAGE, &found, NULL), 0);
+	e4_iput(fs, dir);
+	tu_close_rw(fs);
+	free(clean.v);
 	free(img);
 }
 
@@ -1214,6 +1577,11 @@ int main(void)
 		cmocka_unit_test(test_dx_bad_checksum),
 		cmocka_unit_test(test_dx_continuation),
 		cmocka_unit_test(test_htree_reads_one_leaf),
+		cmocka_unit_test(test_salvage_linear),
+		cmocka_unit_test(test_salvage_bad_checksum),
+		cmocka_unit_test(test_salvage_valid_prefix),
+		cmocka_unit_test(test_salvage_htree),
+		cmocka_unit_test(test_salvage_writes_strict),
 		cmocka_unit_test(test_path_lookup),
 	};
 	return cmocka_run_group_tests(tests, setup_tree, NULL);
