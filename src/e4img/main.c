@@ -39,6 +39,7 @@ static void usage(FILE *f)
 		"       %s --help | --version\n"
 		"options for every command:\n"
 		"       --offset=BYTES      file system starts at BYTES in IMAGE\n"
+		"                           (suffixes K, M, G, T, s: 512-byte sectors)\n"
 		"       --partition=N       file system is partition N of an MBR or GPT\n"
 		"                           disk image (without either option, the one\n"
 		"                           ext2/3/4 partition of a disk image is found)\n"
@@ -288,7 +289,8 @@ int main(int argc, char **argv)
 	std_io.err = stderr;
 	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
 		if (!strncmp(argv[i], "--offset=", 9)) {
-			if (number_option(argv[i], "--offset", false, &gopts.offset))
+			/* the suffixes e4fuse's offset= takes */
+			if (number_option(argv[i], "--offset", true, &gopts.offset))
 				return 2;
 			gopts.offset_set = true;
 		} else if (!strncmp(argv[i], "--partition=", 12)) {

@@ -73,6 +73,14 @@ off=$tmp/offset.img
 "$e4img" --offset=0x1000 info "$off" 2>"$tmp/err"; rc=$?
 [ $rc = 2 ] && grep -q 'expected a decimal number' "$tmp/err" &&
 	ok "--offset=0x1000 refused" || bad "--offset hex (rc $rc)"
+# the suffixes e4fuse takes: 4K and 8s are 4096
+"$e4img" --offset=4K cat "$off" /hello.txt | cmp -s - "$tree/hello.txt" &&
+	ok "--offset=4K is 4096" || bad "--offset=4K"
+"$e4img" --offset=8s cat "$off" /hello.txt | cmp -s - "$tree/hello.txt" &&
+	ok "--offset=8s is 4096" || bad "--offset=8s"
+"$e4img" --offset=1KB info "$off" 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q 'K, M, G, T or s suffix' "$tmp/err" &&
+	ok "--offset=1KB refused" || bad "--offset=1KB (rc $rc)"
 "$e4img" --replay-mem=12X info "$img" 2>"$tmp/err"; rc=$?
 [ $rc = 2 ] && grep -q 'K, M, G, T or s suffix' "$tmp/err" &&
 	ok "--replay-mem with a bad suffix refused" || bad "--replay-mem suffix (rc $rc)"
