@@ -22,10 +22,6 @@
 #define E4F_XATTR_NAME_MAX 255u
 /* Directory entries decoded per pass of e4_dir_iterate. */
 #define E4F_DIR_BATCH 32u
-/* In a readdir cookie: the entries before it in the listing skipped a
- * damaged block.  Positions stay below 2^48 (2^32 blocks of at most
- * 64 KiB), and the kernel's loff_t must stay positive. */
-#define E4F_POS_DAMAGED (1ull << 62)
 
 
 /* ---- inodes and attributes ---------------------------------------------- */
@@ -263,7 +259,6 @@ void e4f_op_opendir(struct e4f_req *r)
 
 struct dir_batch {
 	struct e4_dirent ent[E4F_DIR_BATCH];
-	bool after_skip[E4F_DIR_BATCH];	/* a damaged block came before */
 	unsigned n;
 	bool skipped;		/* set by the walk as it skips one */
 };
@@ -272,7 +267,6 @@ static int collect_entry(void *ctx, const struct e4_dirent *d)
 {
 	struct dir_batch *b = ctx;
 
-	b->after_skip[b->n] = b->skipped;
 	b->ent[b->n++] = *d;
 	return b->n == E4F_DIR_BATCH ? 1 : 0;
 }
@@ -363,10 +357,8 @@ static void readdir_common(struct e4f_req *r, bool plus)
 		return e4f_reply_err(r, -ENOTDIR);
 
 	size_t size = in.size < E4F_REPLY_BUFSIZE ? in.size : E4F_REPLY_BUFSIZE;
-	/* the cookie carries whether a damaged block was skipped before */
-	bool damaged = in.offset & E4F_POS_DAMAGED;
-	uint64_t pos = in.offset & ~E4F_POS_DAMAGED;
-	bool full = false;
+	uint64_t pos = in.offset;
+	bool full = false, skipped = false;
 
 	/* Not interruptible: the kernel's ext4 never fails getdents with
 	 * EINTR (a program with a timer signal would see it), and the walk of
@@ -377,32 +369,26 @@ static void readdir_common(struct e4f_req *r, bool plus)
 		ret = e4_dir_iterate_mode(r->s->fs, &dir, pos, E4_DIR_SALVAGE,
 					  collect_entry, &batch,
 					  &batch.skipped);
+		skipped |= batch.skipped;
 		for (unsigned i = 0; i < batch.n && !full; i++) {
-			struct e4_dirent *d = &batch.ent[i];
-			bool after = damaged || batch.after_skip[i];
-
-			if (after)
-				d->next_pos |= E4F_POS_DAMAGED;
-			if (!append_entry(r, dir.ino, d, plus, r->scratch,
-					  size, &used)) {
+			if (!append_entry(r, dir.ino, &batch.ent[i], plus,
+					  r->scratch, size, &used))
 				full = true;
-			} else {
-				pos = d->next_pos & ~E4F_POS_DAMAGED;
-				damaged = after;
-			}
+			else
+				pos = batch.ent[i].next_pos;
 		}
-		if (ret == 0 && !full && batch.skipped)
-			damaged = true;	/* the end came after a skipped block */
 		if (ret <= 0)
 			break;	/* end of directory, or an error */
 	}
-	/* A damaged block is skipped (reported by the library) and the
-	 * entries of the others listed; the listing then ends in EUCLEAN
-	 * (the request at its end, with nothing else to return), so a
-	 * reader (ls, cp -r) knows it is not whole.  What fails a listing
+	/* A damaged block is skipped (reported by the library, counted
+	 * for errors=) and the entries of the others listed, with no error
+	 * at the end, as the kernel's ext4 lists them: cp -r and tar give
+	 * up a whole directory whose listing fails, and they are how
+	 * files are got back from a damaged stick.  Only a directory with
+	 * nothing readable at all fails.  What fails a listing otherwise
 	 * (no memory, the walk limit) fails it after the entries before it
 	 * went out: the next call reports the error. */
-	if (ret == 0 && damaged && used == 0)
+	if (ret == 0 && skipped && used == 0 && in.offset == 0)
 		ret = -EUCLEAN;
 	if (ret < 0 && used == 0)
 		return e4f_reply_err(r, ret);
