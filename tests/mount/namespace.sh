@@ -22,6 +22,7 @@ cat > "$W/ops.py" <<'EOF'
 import ctypes, errno, os, random, stat, sys
 
 root, seed, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+shrink_only = sys.argv[4] == "shrink"
 libc = ctypes.CDLL(None, use_errno=True)
 AT_FDCWD = -100
 FLAGS = [0, 0, 0, 1, 2, 4]	# none, RENAME_NOREPLACE, EXCHANGE, WHITEOUT
@@ -88,7 +89,10 @@ for i in range(count):
                 os.close(fd)
         elif op == 8:
             what = "truncate %s" % rel(a)
-            os.truncate(a, rnd.choice([0, 10, 100, 70000]))
+            n = rnd.choice([0, 10, 100, 70000])
+            if shrink_only:
+                n = min(n, os.stat(a).st_size)
+            os.truncate(a, n)
         else:
             f = rnd.choice(FLAGS)
             what = "rename%d %s %s" % (f, rel(a), rel(b)); renameat2(a, b, f)
@@ -105,15 +109,21 @@ for d, subdirs, files in os.walk(root, topdown=False):
 os.utime(root, ns=(1600000000123456789,) * 2)
 EOF
 
-one() {	# one NAME MKFS_ARGS
-	local name=$1 args=$2 rc=0 fimg kimg kd fd2
+# one NAME MKFS_ARGS: on inline_data layouts truncates only shrink.  The
+# kernel's ext4 (6.18) loses bytes appended to an inline file it grew by
+# truncate (50 bytes, truncate to 100, append 5: after the unmount the 5
+# read as zeros), so there it is no oracle; e4fuse keeps them.
+one() {
+	local name=$1 args=$2 rc=0 fimg kimg kd fd2 truncates=any
+	case $args in *inline_data*) truncates=shrink ;; esac
 	echo "---- $name ($args)"
 	fimg=$W/$name-fuse.img
 	kimg=$W/$name-kernel.img
 	mkfs.ext4 -q -F $args "$fimg" 64M || { record "$name (mkfs)" 1; return; }
 	cp "$fimg" "$kimg"
 	if fuse_start "$fimg" -o rw; then
-		python3 "$W/ops.py" "$FDIR" "$seed" "$ops" > "$W/$name-fuse.log" ||
+		python3 "$W/ops.py" "$FDIR" "$seed" "$ops" "$truncates" \
+			> "$W/$name-fuse.log" ||
 			rc=1
 		fuse_stop || rc=1
 	else
@@ -121,7 +131,7 @@ one() {	# one NAME MKFS_ARGS
 	fi
 	kd=$(new_dir)
 	if rw_loop_mount "$kimg" "$kd"; then
-		python3 "$W/ops.py" "$kd" "$seed" "$ops" > "$W/$name-kernel.log" ||
+		python3 "$W/ops.py" "$kd" "$seed" "$ops" "$truncates" > "$W/$name-kernel.log" ||
 			rc=1
 		umount "$kd" || rc=1
 	else

@@ -904,6 +904,16 @@ static void test_inline_grow(void **state)
 	assert_false(is_inline(f));
 	e4_iput(fs, f);
 
+	/* grown by truncate, then appended to in place: the bytes stay
+	 * (the kernel's ext4 6.18 loses them; e4fuse must not) */
+	f = new_file(fs, root, "grown");
+	write_both(fs, f, "grown", 0, 50, 49);
+	assert_int_equal(e4_truncate(fs, f, 100), 0);
+	expect_truncate("grown", 100);
+	write_both(fs, f, "grown", 100, 5, 50);
+	assert_true(is_inline(f));
+	e4_iput(fs, f);
+
 	f = lookup_root(fs, "small");			/* inline from mkfs */
 	expect_write("small", "small file\n", 11, 0);
 	write_both(fs, f, "small", 6, 40, 45);
@@ -930,6 +940,7 @@ static void test_inline_grow(void **state)
 	tu_fsck_clean(img);
 	kernel_cmp(img, "grow", "grow");
 	kernel_cmp(img, "cut", "cut");
+	kernel_cmp(img, "grown", "grown");
 	kernel_cmp(img, "small", "small");
 	kernel_cmp(img, "xattr-first", "xattr-first");
 	kernel_cmp(img, "xattr-after", "xattr-after");
