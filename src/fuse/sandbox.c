@@ -94,9 +94,14 @@ static int empty_root(const char *dir)
 	/* nothing we do here propagates back to the host's mounts */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return fail("making / private", errno);
+#ifdef E4_SANITIZER
+	/* the sandbox user must reach /proc (below) */
+	const char *opts = "size=16k,nr_inodes=8,mode=0111";
+#else
+	const char *opts = "size=16k,nr_inodes=8,mode=0";
+#endif
 	if (mount("e4fuse-sandbox", dir, "tmpfs",
-		  MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16k,nr_inodes=8,mode=0")
-	    < 0)
+		  MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
 		return fail("mounting the empty root", errno);
 	/* pivot_root(".", ".") stacks the old root on the new one; detaching
 	 * it leaves only the tmpfs, with no directory for the old root */

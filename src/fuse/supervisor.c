@@ -335,13 +335,21 @@ static void serving_process(const struct e4f_supervisor_params *p, int ctl,
 	}
 	close(null);
 	close(log);
-	/* ^C at a terminal reaches both processes: the supervisor unmounts,
-	 * and the serving process must live on to write everything back */
+	/* a SIGTERM to every e4fuse process (pkill, a service manager) has
+	 * the supervisor unmount; the serving process must live on to write
+	 * everything back */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* no controlling terminal, and out of the supervisor's session
+	 * (whose processes may send each other SIGCONT whatever their
+	 * users) */
+	if (setsid() < 0) {
+		perror("e4fuse: setsid");
+		_exit(1);
+	}
 	/* killed with its supervisor (kill -9 e4fuse): nobody would unmount */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
 	    getppid() != supervisor)
