@@ -242,8 +242,9 @@ static bool on_signal(struct supervisor *s, int *status)
 	if (si.ssi_signo != SIGCHLD) {
 		int sig = (int)si.ssi_signo;
 
-		if (!s->m.mounted) {
-			/* nothing mounted yet: stop the serving process */
+		if (!s->mount_asked) {
+			/* nothing mounted yet: stop the serving process (once
+			 * mounted, it must be left to write everything back) */
 			kill(s->child, SIGKILL);
 			return false;
 		}
@@ -262,7 +263,7 @@ static int child_outcome(struct supervisor *s, int status)
 {
 	if (WIFEXITED(status) &&
 	    WEXITSTATUS(status) != E4F_SANDBOX_EXIT_FORBIDDEN)
-		return WEXITSTATUS(status) ? WEXITSTATUS(status) : 0;
+		return WEXITSTATUS(status);
 	if (WIFSIGNALED(status))
 		e4f_log(E4_LOG_ERROR, "the serving process was killed by "
 			"signal %d (%s)", WTERMSIG(status),
