@@ -73,6 +73,9 @@ uint64_t e4_dev_size(const struct e4_dev *dev);
  * the device (the @offset it was opened with): device addresses given to
  * the kernel (iomap) include it. */
 uint64_t e4_dev_base_offset(const struct e4_dev *dev);
+/* The open descriptor of an image file or block device (e4fuse keeps it
+ * open across its sandbox), -1 for the other kinds. */
+int e4_dev_fd(const struct e4_dev *dev);
 /* Make every completed write durable (fdatasync, or a cache flush on a
  * block device); a no-op on a read-only device. */
 int e4_dev_flush(struct e4_dev *dev);

@@ -2,11 +2,13 @@
 /*
  * e4fuse: mount an ext2/3/4 image through FUSE.
  *
- * Order of events: check everything that can be checked before mounting
- * (options, image, file system, root inode) so that failures are plain
- * messages and a non-zero exit with nothing mounted; then detach (unless
- * -f), mount, serve, and let the parent exit 0 only once INIT has been
- * negotiated, i.e. the mount is live.
+ * Order of events: check the options and the mount point and open the
+ * image (no byte of it read); detach (unless -f); fork the serving process
+ * (supervisor.h), which sandboxes itself before it reads the image, checks
+ * everything that can be checked before mounting (file system, root inode)
+ * so that failures are plain messages and a non-zero exit with nothing
+ * mounted, asks the supervisor to mount, and serves.  The parent exits 0
+ * only once INIT has been negotiated, i.e. the mount is live.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,12 +28,11 @@
 #include "fuse/fuse_kernel.h"
 #include "fuse/mount.h"
 #include "fuse/options.h"
+#include "fuse/sandbox.h"
 #include "fuse/session.h"
+#include "fuse/supervisor.h"
 
 #define INIT_TIMEOUT_MS 30000
-
-static struct e4f_mount the_mount;
-static pthread_mutex_t mount_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- opening the file system ----------------------------------------------- */
 
@@ -42,23 +43,10 @@ static void locate_log(void *ctx, enum e4_log_level level, const char *msg)
 	fprintf(stderr, "e4fuse: %s: %s\n", (const char *)ctx, msg);
 }
 
-/*
- * Where the file system is: offset= as given; partition=N from the table;
- * otherwise the start of the image if it holds a superblock there, else the
- * one partition that does.
- */
-static int open_fs(const struct e4f_options *o, struct e4_fs **fsp)
+/* The image file or device, opened only: the supervisor never reads it. */
+static int open_image(const struct e4f_options *o, struct e4_dev **image)
 {
-	struct e4_locate_opts lo = {
-		.offset_set = o->offset_set,
-		.offset = o->offset,
-		.partition = o->partition,
-		.choose_hint = "-o partition=N",
-		.log = locate_log,
-		.log_ctx = (void *)o->image,
-	};
-	struct e4_dev *image, *dev;
-	int ret = e4_dev_open_file(o->image, 0, 0, o->rw, &image);
+	int ret = e4_dev_open_file(o->image, 0, 0, o->rw, image);
 
 	if (o->rw && (ret == -EACCES || ret == -EROFS || ret == -EPERM)) {
 		fprintf(stderr, "e4fuse: %s: cannot be written (%s): mount it "
@@ -76,7 +64,28 @@ static int open_fs(const struct e4f_options *o, struct e4_fs **fsp)
 			strerror(-ret));
 		return ret;
 	}
-	ret = e4_dev_open_located(image, &lo, NULL, &dev);
+	return 0;
+}
+
+/*
+ * Where the file system is in @image (which this takes): offset= as
+ * given; partition=N from the table; otherwise the start of the image if
+ * it holds a superblock there, else the one partition that does.
+ */
+static int open_fs(const struct e4f_options *o, struct e4_dev *image,
+		   struct e4_fs **fsp)
+{
+	struct e4_locate_opts lo = {
+		.offset_set = o->offset_set,
+		.offset = o->offset,
+		.partition = o->partition,
+		.choose_hint = "-o partition=N",
+		.log = locate_log,
+		.log_ctx = (void *)o->image,
+	};
+	struct e4_dev *dev;
+	int ret = e4_dev_open_located(image, &lo, NULL, &dev);
+
 	if (ret < 0) {
 		e4_dev_close(image);
 		return ret;
@@ -194,88 +203,6 @@ static int detach(void)
 	return pfd[1];
 }
 
-static void report(int *status_fd, unsigned char status)
-{
-	if (*status_fd < 0)
-		return;
-	while (write(*status_fd, &status, 1) < 0 && errno == EINTR)
-		;
-	close(*status_fd);
-	*status_fd = -1;
-}
-
-static void quiet_stdio(void)
-{
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	dup2(fd, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
-	e4f_log_to_syslog(true);
-}
-
-/* ---- signals and errors=panic ---------------------------------------------------- */
-
-static void unmount_now(bool lazy)
-{
-	pthread_mutex_lock(&mount_lock);
-	e4f_unmount(&the_mount, lazy);
-	pthread_mutex_unlock(&mount_lock);
-}
-
-static void on_panic(struct e4f_session *s)
-{
-	(void)s;
-	/* Like ext4's errors=panic, stop at once: detach the mount and cut the
-	 * connection so nothing more is served from the damaged image. */
-	unmount_now(true);
-	e4f_mount_abort(&the_mount);
-}
-
-static void *signal_thread(void *arg)
-{
-	sigset_t *set = arg;
-
-	for (;;) {
-		int sig;
-
-		if (sigwait(set, &sig) != 0)
-			continue;
-		if (sig == SIGUSR1)
-			return NULL;
-		e4f_log(E4_LOG_INFO, "%s: unmounting %s", strsignal(sig),
-			the_mount.mountpoint);
-		/* busy (open files): detach, serve them until closed */
-		unmount_now(false);
-	}
-}
-
-/* ---- main ------------------------------------------------------------------------ */
-
-/*
- * The kernel offers FUSE mounts 128 KiB of readahead, which caps buffered
- * READs at that size although 1 MiB was negotiated.  Raise the mount's bdi
- * to one full request (root only; harmless if it fails).
- */
-static void raise_readahead(dev_t dev)
-{
-	char path[96];
-
-	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb",
-		 major(dev), minor(dev));
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (write(fd, "1024", 4) < 0)
-		e4f_log(E4_LOG_DEBUG, "%s: %s", path, strerror(errno));
-	close(fd);
-}
-
 static unsigned default_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -283,14 +210,130 @@ static unsigned default_threads(void)
 	return n < 2 ? 2 : n > 8 ? 8 : (unsigned)n;
 }
 
+/* ---- the serving process --------------------------------------------------------- */
+
+struct server {
+	struct e4f_options *o;
+	struct e4_dev *image;
+	unsigned threads;
+};
+
+static struct e4f_link *the_link;
+
+static void on_panic(struct e4f_session *s)
+{
+	(void)s;
+	e4f_link_unmount(the_link, true);
+}
+
+/* In the sandbox: open the file system, have it mounted, serve it. */
+static int serve(struct e4f_link *link, void *arg)
+{
+	struct server *srv = arg;
+	struct e4f_options *o = srv->o;
+	struct e4_fs *fs;
+	int ret;
+
+	the_link = link;
+	if (open_fs(o, srv->image, &fs) < 0)
+		return 1;
+
+	struct e4_inode root;
+
+	ret = e4_inode_read(fs, E4_ROOT_INO, &root);
+	if (ret < 0 || !e4_inode_is_dir(&root)) {
+		fprintf(stderr, "e4fuse: %s: root directory unreadable: %s\n",
+			o->image, ret < 0 ? strerror(-ret) : "not a directory");
+		e4_fs_close(fs);
+		return 1;
+	}
+	int fd = e4f_link_mount(link);
+
+	if (fd < 0) {
+		e4_fs_close(fs);
+		return 1;
+	}
+
+	struct e4f_session_config cfg = {
+		.debug = o->debug,
+		.default_permissions = o->default_permissions,
+		.writeback_cache = o->writeback_cache,
+		.uid_set = o->uid_set, .uid = o->uid,
+		.gid_set = o->gid_set, .gid = o->gid,
+		.errors = o->errors,
+	};
+	struct e4f_session s;
+
+	ret = e4f_session_init(&s, fs, fd, &cfg);
+	if (ret == 0) {
+		s.on_panic = on_panic;
+		ret = e4f_session_start(&s, srv->threads);
+	}
+	if (ret == 0)
+		ret = e4f_session_wait_init(&s, INIT_TIMEOUT_MS);
+	if (ret < 0) {
+		fprintf(stderr, "e4fuse: %s: the kernel did not complete the "
+			"mount: %s\n", o->mountpoint, strerror(-ret));
+		_exit(1);	/* workers may still be blocked in read(); the
+				 * supervisor unmounts */
+	}
+	e4f_link_live(link);
+#ifdef E4F_TEST_HOOKS
+	e4f_sandbox_probe(o->sandbox);
+#endif
+
+	struct committer committer = {
+		.fs = fs, .seconds = o->commit_seconds,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.cond = PTHREAD_COND_INITIALIZER,
+	};
+	pthread_t committhr;
+	bool have_committer = o->rw && o->commit_seconds &&
+		pthread_create(&committhr, NULL, commit_thread,
+			       &committer) == 0;
+
+	ret = e4f_session_join(&s);
+	if (ret < 0) {
+		e4f_log(E4_LOG_ERROR, "session ended: %s", strerror(-ret));
+		e4f_link_unmount(link, false);
+	}
+	int code = (ret < 0 || atomic_load(&s.panic)) ? 1 : 0;
+
+	if (have_committer)
+		commit_stop(&committer, committhr);
+	/* the nodes' last references first: unlinked open files go now */
+	e4f_session_destroy(&s);
+	close(fd);
+	if (o->rw) {
+		ret = e4_fs_end_write(fs);
+		if (ret < 0) {
+			e4f_log(E4_LOG_ERROR, "%s: not unmounted cleanly: %s "
+				"(run e2fsck)", o->image, strerror(-ret));
+			code = 1;
+		}
+	}
+	e4_fs_close(fs);
+	e4f_options_free(o);
+	return code;
+}
+
+/* In the supervisor: the image is the serving process's alone. */
+static void release_image(void *arg)
+{
+	struct server *srv = arg;
+
+	e4_dev_close(srv->image);
+	srv->image = NULL;
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
 int main(int argc, char **argv)
 {
 	struct e4f_options o;
-	struct e4_fs *fs;
 	char mp[PATH_MAX];
 	struct stat st;
 	int status_fd = -1;
-	int ret;
 
 	if (e4f_parse_args(argc, argv, &o) < 0)
 		return 1;
@@ -313,128 +356,64 @@ int main(int argc, char **argv)
 			strerror(errno ? errno : ENOTDIR));
 		return 1;
 	}
-	if (open_fs(&o, &fs) < 0)
-		return 1;
+	if (o.sandbox && geteuid() == 0 && !o.sandbox_user_set) {
+		int ret = e4f_sandbox_user(E4F_SANDBOX_USER_DEFAULT,
+					   &o.sandbox_uid, &o.sandbox_gid);
 
-	struct e4_inode root;
-
-	ret = e4_inode_read(fs, E4_ROOT_INO, &root);
-	if (ret < 0 || !e4_inode_is_dir(&root)) {
-		fprintf(stderr, "e4fuse: %s: root directory unreadable: %s\n",
-			o.image, ret < 0 ? strerror(-ret) : "not a directory");
-		e4_fs_close(fs);
-		return 1;
+		if (ret < 0) {
+			fprintf(stderr, "e4fuse: no user '%s' to run the "
+				"sandbox as: name one with -o sandbox_user=\n",
+				E4F_SANDBOX_USER_DEFAULT);
+			return 1;
+		}
 	}
+	if (!o.sandbox)
+		fprintf(stderr, "e4fuse: warning: -o nosandbox: the process "
+			"that reads %s keeps every privilege e4fuse has and "
+			"sees the whole file system; use it for debugging "
+			"only\n", o.image);
 
+	struct server srv = {
+		.o = &o,
+		.threads = o.threads ? o.threads : default_threads(),
+	};
+
+	if (open_image(&o, &srv.image) < 0)
+		return 1;
 	char *image_abs = realpath(o.image, NULL);
 	const char *fsname = o.fsname ? o.fsname :
 			     image_abs ? image_abs : o.image;
 
 	if (!o.foreground)
 		status_fd = detach();
-
-	/* Workers and the signal thread inherit this mask; only the signal
-	 * thread takes these signals. */
-	sigset_t sigs;
-
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct e4f_mount_params mpar = {
-		.mountpoint = mp,
-		.fsname = fsname,
-		.rootmode = root.mode,
-		.flags = o.mount_flags,
-		.read_only = !o.rw,
-		.allow_other = o.allow_other,
-		.default_permissions = o.default_permissions,
+	struct e4f_supervisor_params sp = {
+		.mount = {
+			.mountpoint = mp,
+			.fsname = fsname,
+			/* the serving process has checked the root is one
+			 * before it asks for the mount */
+			.rootmode = S_IFDIR,
+			.flags = o.mount_flags,
+			.read_only = !o.rw,
+			.allow_other = o.allow_other,
+			.default_permissions = o.default_permissions,
+		},
+		.sandbox = {
+			.enabled = o.sandbox,
+			.uid = o.sandbox_uid,
+			.gid = o.sandbox_gid,
+			.memory = o.sandbox_memory,
+			.empty_dir = mp,
+			.keep = { e4_dev_fd(srv.image) },
+			.nkeep = 1,
+		},
+		.daemon = !o.foreground,
+		.status_fd = status_fd,
 	};
+	int code = e4f_supervise(&sp, serve, release_image, &srv);
 
-	if (e4f_mount(&the_mount, &mpar) < 0) {
-		report(&status_fd, 1);
-		e4_fs_close(fs);
-		return 1;
-	}
-
-	struct e4f_session_config cfg = {
-		.debug = o.debug,
-		.default_permissions = o.default_permissions,
-		.writeback_cache = o.writeback_cache,
-		.uid_set = o.uid_set, .uid = o.uid,
-		.gid_set = o.gid_set, .gid = o.gid,
-		.errors = o.errors,
-	};
-	struct e4f_session s;
-
-	ret = e4f_session_init(&s, fs, the_mount.fd, &cfg);
-	if (ret == 0) {
-		s.on_panic = on_panic;
-		ret = e4f_session_start(&s, o.threads ? o.threads
-						      : default_threads());
-	}
-	if (ret == 0)
-		ret = e4f_session_wait_init(&s, INIT_TIMEOUT_MS);
-	if (ret < 0) {
-		fprintf(stderr, "e4fuse: %s: the kernel did not complete the "
-			"mount: %s\n", mp, strerror(-ret));
-		unmount_now(true);
-		report(&status_fd, 1);
-		_exit(1);	/* workers may still be blocked in read() */
-	}
-
-	/* The connection number, for errors=panic aborts. */
-	if (e4f_mount_find_dev(mp, &the_mount.dev) == 0)
-		raise_readahead(the_mount.dev);
-	report(&status_fd, 0);
-	if (!o.foreground) {
-		quiet_stdio();
-		if (chdir("/") < 0)
-			e4f_log(E4_LOG_WARN, "chdir /: %s", strerror(errno));
-	}
-
-	pthread_t sigthr;
-	bool have_sigthr = pthread_create(&sigthr, NULL, signal_thread,
-					  &sigs) == 0;
-	struct committer committer = {
-		.fs = fs, .seconds = o.commit_seconds,
-		.lock = PTHREAD_MUTEX_INITIALIZER,
-		.cond = PTHREAD_COND_INITIALIZER,
-	};
-	pthread_t committhr;
-	bool have_committer = o.rw && o.commit_seconds &&
-		pthread_create(&committhr, NULL, commit_thread,
-			       &committer) == 0;
-
-	ret = e4f_session_join(&s);
-	if (have_sigthr) {
-		pthread_kill(sigthr, SIGUSR1);
-		pthread_join(sigthr, NULL);
-	}
-	if (ret < 0) {
-		e4f_log(E4_LOG_ERROR, "session ended: %s", strerror(-ret));
-		unmount_now(true);
-	}
-	int code = (ret < 0 || atomic_load(&s.panic)) ? 1 : 0;
-
-	if (have_committer)
-		commit_stop(&committer, committhr);
-	/* the nodes' last references first: unlinked open files go now */
-	e4f_session_destroy(&s);
-	e4f_mount_free(&the_mount);
-	if (o.rw) {
-		ret = e4_fs_end_write(fs);
-		if (ret < 0) {
-			e4f_log(E4_LOG_ERROR, "%s: not unmounted cleanly: %s "
-				"(run e2fsck)", o.image, strerror(-ret));
-			code = 1;
-		}
-	}
-	e4_fs_close(fs);
 	free(image_abs);
 	e4f_options_free(&o);
 	return code;

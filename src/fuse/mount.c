@@ -71,7 +71,7 @@ static void escape_opt(char *dst, size_t size, const char *src)
 	dst[j] = '\0';
 }
 
-static int receive_fd(int sock)
+int e4f_receive_fd(int sock)
 {
 	char byte;
 	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
@@ -163,7 +163,7 @@ static int mount_fusermount(struct e4f_mount *m,
 		close(sv[0]);
 		return pid;
 	}
-	int fd = receive_fd(sv[0]);
+	int fd = e4f_receive_fd(sv[0]);
 
 	close(sv[0]);
 	int status = wait_child(pid);

@@ -39,5 +39,8 @@ void e4f_mount_free(struct e4f_mount *m);
  * /proc/self/mountinfo: no request to the server, so it cannot hang on a
  * connection that is being torn down.  -ENOENT if none is mounted there. */
 int e4f_mount_find_dev(const char *mountpoint, dev_t *dev);
+/* A descriptor passed with SCM_RIGHTS on @sock along with one byte
+ * (fusermount3's, the supervisor's); -1 if the message carries none. */
+int e4f_receive_fd(int sock);
 
 #endif /* E4F_MOUNT_H */

@@ -61,7 +61,13 @@ void e4f_print_usage(const char *prog)
 "                          ext4 (default relatime; a read-write mount)\n"
 "  nosuid, nodev, noexec, suid, dev, exec   usual mount flags\n"
 "                          (nosuid and nodev are on by default)\n"
-"  threads=N               worker threads (default: CPUs, 2..8)\n",
+"  threads=N               worker threads (default: CPUs, 2..8)\n"
+"  nosandbox               do not confine the process that reads the image\n"
+"                          (debugging only: see docs/security.md)\n"
+"  sandbox_user=NAME       the user it runs as when started as root\n"
+"                          (default nobody; a name or a decimal id)\n"
+"  sandbox_memory=SIZE     its data memory limit (suffixes K, M, G, T;\n"
+"                          default 2G; 0: no limit)\n",
 	prog);
 }
 
@@ -126,6 +132,22 @@ static int parse_id(const char *what, const char *s, bool group,
 			return -ENOENT;
 		*out = p->pw_uid;
 	}
+	return 0;
+}
+
+int e4f_sandbox_user(const char *name, uint32_t *uid, uint32_t *gid)
+{
+	uint32_t id;
+	int ret = parse_id("sandbox_user", name, false, &id);
+
+	if (ret < 0)
+		return ret;
+	if (id == 0)
+		return -EPERM;
+	struct passwd *p = getpwuid(id);
+
+	*uid = id;
+	*gid = p ? p->pw_gid : id;
 	return 0;
 }
 
@@ -261,6 +283,29 @@ static int parse_one(struct e4f_options *o, char *opt)
 		if (parse_number("threads", val, false, 1, 64, &v) < 0)
 			return -EINVAL;
 		o->threads = (unsigned)v;
+	} else if (IS("nosandbox")) {
+		NOVAL();
+		o->sandbox = false;
+	} else if (IS("sandbox_user")) {
+		NEEDVAL();
+		ret = e4f_sandbox_user(val, &o->sandbox_uid, &o->sandbox_gid);
+		if (ret == -ENOENT)
+			return bad_because(opt, val, "no such user");
+		if (ret == -EPERM)
+			return bad_because(opt, val, "the sandbox does not "
+					   "run as root");
+		if (ret < 0)
+			return ret;
+		o->sandbox_user_set = true;
+	} else if (IS("sandbox_memory")) {
+		NEEDVAL();
+		if (parse_number("sandbox_memory", val, true, 0, UINT64_MAX,
+				 &v) < 0)
+			return -EINVAL;
+		if (v != 0 && v < (64u << 20))
+			return bad_because(opt, val, "below 64M, too little "
+					   "to serve (0: no limit)");
+		o->sandbox_memory = v;
 	} else if (IS("nosuid")) {
 		NOVAL();
 		o->mount_flags |= MS_NOSUID;
@@ -333,6 +378,8 @@ int e4f_parse_args(int argc, char **argv, struct e4f_options *o)
 	o->errors = E4F_ERRORS_REMOUNT_RO;
 	o->rw = true;
 	o->commit_seconds = 5;
+	o->sandbox = true;
+	o->sandbox_memory = E4F_SANDBOX_MEMORY_DEFAULT;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];

@@ -34,7 +34,23 @@ struct e4f_options {
 	enum e4_atime_policy atime;	/* noatime, relatime, strictatime */
 	bool nodiratime;
 	unsigned threads;		/* 0: default */
+	/* the serving process's confinement (sandbox.h) */
+	bool sandbox;			/* on unless -o nosandbox */
+	bool sandbox_user_set;		/* sandbox_user= given */
+	uint32_t sandbox_uid, sandbox_gid;
+	uint64_t sandbox_memory;	/* sandbox_memory=: bytes, 0: no limit */
 };
+
+/* The default sandbox_memory: room for the journal replay's default
+ * ceiling, the block cache and eight workers' buffers and stacks. */
+#define E4F_SANDBOX_MEMORY_DEFAULT (2ull << 30)
+/* The user the serving process runs as when started as root. */
+#define E4F_SANDBOX_USER_DEFAULT "nobody"
+
+/* The uid and primary gid of user @name (a name, or a decimal id: its
+ * passwd entry's group if it has one, else the same number).  -ENOENT for
+ * no such user, -EPERM for root, -EINVAL after printing why. */
+int e4f_sandbox_user(const char *name, uint32_t *uid, uint32_t *gid);
 
 /* Parse argv.  Returns 0, or -EINVAL after printing what is wrong. */
 int e4f_parse_args(int argc, char **argv, struct e4f_options *o);

@@ -19,24 +19,64 @@
 
 /* ---- logging ------------------------------------------------------------ */
 
-static atomic_bool log_syslog;
+static _Atomic enum e4f_log_target log_target;
 
-void e4f_log_to_syslog(bool on)
+void e4f_log_to(enum e4f_log_target target)
 {
-	if (on)
+	if (target == E4F_LOG_SYSLOG)
 		openlog("e4fuse", LOG_PID, LOG_DAEMON);
-	atomic_store(&log_syslog, on);
+	atomic_store(&log_target, target);
+}
+
+static int syslog_priority(enum e4_log_level level)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+	return prio[level <= E4_LOG_DEBUG ? level : E4_LOG_DEBUG];
 }
 
 static void log_line(enum e4_log_level level, const char *msg)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char line[1100];
+	int n;
 
-	if (atomic_load(&log_syslog))
-		syslog(prio[level <= E4_LOG_DEBUG ? level : E4_LOG_DEBUG],
-		       "%s", msg);
-	else
+	switch (atomic_load(&log_target)) {
+	case E4F_LOG_SYSLOG:
+		syslog(syslog_priority(level), "%s", msg);
+		break;
+	case E4F_LOG_TAGGED:
+		/* one write: lines of several threads do not mix in the pipe */
+		n = snprintf(line, sizeof(line), "<%d>e4fuse: %s\n",
+			     (int)level, msg);
+		if (n > (int)sizeof(line) - 1) {
+			n = (int)sizeof(line) - 1;
+			line[n - 1] = '\n';
+		}
+		if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+			/* the supervisor is gone: nowhere to say it */
+		}
+		break;
+	default:
 		fprintf(stderr, "e4fuse: %s\n", msg);
+	}
+}
+
+void e4f_log_relay(const char *line)
+{
+	enum e4_log_level level = E4_LOG_ERROR;	/* untagged: sanitizers... */
+
+	if (line[0] == '<' && line[1] >= '0' && line[1] <= '3' &&
+	    line[2] == '>') {
+		level = (enum e4_log_level)(line[1] - '0');
+		line += 3;
+	}
+	if (atomic_load(&log_target) == E4F_LOG_SYSLOG) {
+		if (strncmp(line, "e4fuse: ", 8) == 0)
+			line += 8;
+		syslog(syslog_priority(level), "%s", line);
+	} else {
+		fprintf(stderr, "%s\n", line);
+	}
 }
 
 void e4f_log(enum e4_log_level level, const char *fmt, ...)

@@ -168,7 +168,18 @@ static inline int e4f_nodeid_to_ino(uint64_t nodeid, uint32_t *ino)
 /* ---- logging ------------------------------------------------------------ */
 
 /* Log sink used by the front end and handed to the library. */
-void e4f_log_to_syslog(bool on);
+enum e4f_log_target {
+	E4F_LOG_STDERR,		/* "e4fuse: message" */
+	E4F_LOG_SYSLOG,		/* a detached supervisor */
+	/* the serving process: "<level>e4fuse: message" to stderr, a pipe
+	 * its supervisor reads (it can reach neither a terminal nor syslog
+	 * from its sandbox) */
+	E4F_LOG_TAGGED,
+};
+void e4f_log_to(enum e4f_log_target target);
+/* The supervisor: pass on one line the serving process wrote (tagged or
+ * not: sanitizer reports, the sandbox's last words) to its own target. */
+void e4f_log_relay(const char *line);
 void e4f_log(enum e4_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void e4f_lib_log(void *ctx, enum e4_log_level level, const char *msg);

@@ -194,6 +194,11 @@ int e4_dev_open_file(const char *path, uint64_t offset, uint64_t length,
 	return 0;
 }
 
+int e4_dev_fd(const struct e4_dev *dev)
+{
+	return dev->ops == &file_ops ? ((const struct file_dev *)dev)->fd : -1;
+}
+
 /* ---- an image in memory (read-only) ------------------------------------ */
 
 struct mem_dev {

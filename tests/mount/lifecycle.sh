@@ -21,12 +21,17 @@ check() {	# check NAME CMD...: record whether CMD succeeds
 	if "$@"; then record "$name" 0; else record "$name" 1; fi
 }
 
-# pids of e4fuse processes serving DIR (daemon mode: we learn the pid here)
+# pids of e4fuse supervisors serving DIR (daemon mode: we learn the pid
+# here); the serving process, the supervisor's child, is left out
 server_pids() {
-	local p
+	local p all="" ppid
 	for p in /proc/[0-9]*; do
 		[ "$(readlink "$p/exe" 2>/dev/null)" = "$(readlink -f "$E4FUSE")" ] || continue
-		tr '\0' '\n' < "$p/cmdline" 2>/dev/null | grep -qx -- "$1" && echo "${p#/proc/}"
+		tr '\0' '\n' < "$p/cmdline" 2>/dev/null | grep -qx -- "$1" && all="$all ${p#/proc/}"
+	done
+	for p in $all; do
+		ppid=$(awk '$1 == "PPid:" { print $2 }' /proc/"$p"/status 2>/dev/null)
+		case " $all " in *" $ppid "*) ;; *) echo "$p" ;; esac
 	done
 }
 

@@ -186,6 +186,46 @@ static void test_refused(void **state)
 		refused(cases[i].opts, cases[i].option, cases[i].why);
 }
 
+/* The sandbox's options: on by default, nosandbox, the user it runs as
+ * (resolved, never root), its memory limit. */
+static void test_sandbox(void **state)
+{
+	(void)state;
+	struct e4f_options o = good("ro");
+
+	assert_true(o.sandbox);
+	assert_false(o.sandbox_user_set);
+	assert_int_equal(o.sandbox_memory, E4F_SANDBOX_MEMORY_DEFAULT);
+	assert_false(good("nosandbox").sandbox);
+	refused("nosandbox=1", "nosandbox", "");
+
+	/* a name, with its primary group; a number */
+	o = good("sandbox_user=daemon");
+	assert_true(o.sandbox_user_set);
+	uint32_t uid, gid;
+
+	assert_int_equal(e4f_sandbox_user("daemon", &uid, &gid), 0);
+	assert_int_equal(o.sandbox_uid, uid);
+	assert_int_equal(o.sandbox_gid, gid);
+	assert_int_not_equal(uid, 0);
+	o = good("sandbox_user=4242");
+	assert_int_equal(o.sandbox_uid, 4242);
+	refused("sandbox_user=no-such-user-e4", "sandbox_user",
+		"no such user");
+	refused("sandbox_user=root", "sandbox_user", "does not run as root");
+	refused("sandbox_user=0", "sandbox_user", "does not run as root");
+	refused("sandbox_user=", "sandbox_user", "needs a value");
+	assert_int_equal(e4f_sandbox_user("no-such-user-e4", &uid, &gid),
+			 -ENOENT);
+
+	assert_int_equal(good("sandbox_memory=300M").sandbox_memory,
+			 300u << 20);
+	assert_int_equal(good("sandbox_memory=0").sandbox_memory, 0);
+	refused("sandbox_memory=1M", "sandbox_memory", "below 64M");
+	refused("sandbox_memory=-1", "sandbox_memory", "not a decimal number");
+	refused("sandbox_memory=", "sandbox_memory", "needs a value");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_switches),
 		cmocka_unit_test(test_suffixes),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_sandbox),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
