@@ -79,7 +79,9 @@ static uint32_t value_last_entry(const struct e4_fs *fs,
 	while (off < b->len) {
 		e4_dirent_get(fs, b->buf, off, &e);
 		last = off;
-		off += e.rec_len;	/* verified: at least 12 */
+		if (e.rec_len < E4_DIRENT_MIN_REC_LEN)
+			break;	/* verified before: cannot happen */
+		off += e.rec_len;
 	}
 	return last;
 }
@@ -191,20 +193,19 @@ int e4_inline_dir_retarget(struct e4_fs *fs, struct e4_handle *h,
 int e4_inline_dir_init(struct e4_fs *fs, struct e4_handle *h,
 		       struct e4_inode *dir, uint32_t parent)
 {
-	uint8_t bytes[E4_I_BLOCK_SIZE];
-	uint8_t *buf = calloc(1, fs->block_size);
+	uint8_t *buf;
 	int err;
 
+	if (e4_xattr_ibody_size(fs, dir) == 0)
+		return -ENOSPC;
+	buf = calloc(1, fs->block_size);	/* the entry helpers' size */
 	if (!buf)
 		return -ENOMEM;
 	e4_put_le32(buf, fs->block_size, 0, parent);
 	e4_dirent_put(fs, buf, E4_INLINE_DATA_DOTDOT_SIZE, 0,
 		      E4_I_BLOCK_SIZE - E4_INLINE_DATA_DOTDOT_SIZE, NULL, 0, 0);
-	memcpy(bytes, buf, sizeof(bytes));
+	err = e4_inline_rewrite(fs, h, dir, E4_I_BLOCK_SIZE, 0, buf,
+				E4_I_BLOCK_SIZE);
 	free(buf);
-	if (e4_xattr_ibody_size(fs, dir) == 0)
-		return -ENOSPC;
-	err = e4_inline_rewrite(fs, h, dir, E4_I_BLOCK_SIZE, 0, bytes,
-				sizeof(bytes));
 	return err;
 }
