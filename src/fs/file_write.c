@@ -41,10 +41,7 @@ static int zero_fill(struct e4_fs *fs, uint64_t off, uint64_t len)
 	return err;
 }
 
-/* Write @len bytes at byte @in_blk of blocks [pblk, pblk+nblocks) that
- * held nothing the file may show: the rest of the first and last blocks
- * is zeroed. */
-static int write_fresh(struct e4_fs *fs, uint64_t pblk, uint64_t nblocks,
+int e4_write_fresh(struct e4_fs *fs, uint64_t pblk, uint64_t nblocks,
 		       uint32_t in_blk, const void *buf, size_t len)
 {
 	uint64_t base = pblk << fs->log_block_size;
@@ -106,7 +103,7 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 	bytes = (n << fs->log_block_size) - in_blk;
 	if (bytes > len)
 		bytes = len;
-	err = write_fresh(fs, pblk, n, in_blk, buf, (size_t)bytes);
+	err = e4_write_fresh(fs, pblk, n, in_blk, buf, (size_t)bytes);
 	if (err)
 		goto out;
 	changed = true;

@@ -8,6 +8,7 @@
  * inodes only when the handle's changes all went through.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fs/writer.h"
@@ -552,20 +553,35 @@ int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in)
 			  (e4_inode_is_symlink(in) &&
 			   in->size >= sizeof(in->i_block));
 	struct e4_handle h;
+	uint32_t *ea = NULL, *gone = NULL;
+	size_t nea = 0, ngone = 0;
 	int err = 0, e2;
 
 	if (!w)
 		return -EROFS;
 	if (has_blocks)
 		err = e4_file_free_from(fs, w, in, 0);
+	/* the values its attributes keep in EA inodes lose a user */
+	if (!err)
+		err = e4_xattr_ea_refs(fs, in, &ea, &nea);
+	if (!err && nea && !(gone = malloc(nea * sizeof(*gone))))
+		err = -ENOMEM;
 	if (err)
-		return err;
+		goto out;
 	err = e4_handle_start(w->txm, E4_ALLOC_BLOCK_CREDITS + 2u +
-				      E4_ALLOC_INODE_CREDITS + E4_ORPHAN_CREDITS,
+				      E4_ALLOC_INODE_CREDITS + E4_ORPHAN_CREDITS +
+				      (unsigned)nea * E4_EA_REF_CREDITS,
 			      &h);
 	if (err)
-		return err;
+		goto out;
 	err = e4_orphan_del(fs, w, &h, in->ino);
+	for (size_t i = 0; !err && i < nea; i++) {
+		bool last = false;
+
+		err = e4_ea_inode_ref(fs, w, &h, in->ino, ea[i], -1, &last);
+		if (last)
+			gone[ngone++] = ea[i];
+	}
 	if (!err)
 		err = e4_xattr_block_release(fs, w, &h, in);
 	if (!err) {
@@ -578,7 +594,14 @@ int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in)
 	if (err)
 		e4_handle_abort(&h, err);
 	e2 = e4_handle_stop(&h);
-	return err ? err : e2;
+	if (!err)
+		err = e2;
+	for (size_t i = 0; !err && i < ngone; i++)
+		e4_ea_inode_delete(fs, gone[i]);
+out:
+	free(ea);
+	free(gone);
+	return err;
 }
 
 /* ---- rename ----------------------------------------------------------------- */

@@ -17,7 +17,6 @@ static const struct {
 	uint32_t mask;
 	const char *name;
 } unwritten_features[] = {
-	{ 1, E4_INCOMPAT_EA_INODE, "ea_inode" },
 	{ 1, E4_INCOMPAT_ENCRYPT, "encrypt" },
 	{ 1, E4_INCOMPAT_CASEFOLD, "casefold" },
 	{ 1, E4_INCOMPAT_MMP, "mmp" },
@@ -213,6 +212,7 @@ int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts)
 		return err == -EROFS ? err : refuse(fs, "its metadata could not be prepared (see above)");
 	}
 	pthread_mutex_init(&w->rename_lock, NULL);
+	pthread_mutex_init(&w->ea_lock, NULL);
 	fs->writer = w;
 	/* what a crash left to delete goes first, as at a kernel mount */
 	err = e4_orphans_start(fs, w);
@@ -224,6 +224,7 @@ int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts)
 		e4_txm_destroy(w->txm);
 		e4_alloc_destroy(w->alloc);
 		pthread_mutex_destroy(&w->rename_lock);
+		pthread_mutex_destroy(&w->ea_lock);
 		free(w);
 		fs->writer = NULL;
 		return -EROFS;
@@ -309,6 +310,7 @@ int e4_fs_end_write(struct e4_fs *fs)
 	e4_orphans_stop(w);
 	e4_alloc_destroy(w->alloc);
 	pthread_mutex_destroy(&w->rename_lock);
+	pthread_mutex_destroy(&w->ea_lock);
 	free(w);
 	fs->writer = NULL;
 	return err;

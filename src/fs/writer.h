@@ -25,6 +25,7 @@ struct e4_writer {
 	struct e4_alloc *alloc;
 	struct e4_orphans *orphans;	/* orphan_write.c */
 	pthread_mutex_t rename_lock;	/* one rename at a time */
+	pthread_mutex_t ea_lock;	/* EA inode counts (ea_inode_write.c) */
 	enum e4_atime_policy atime;
 	bool nodiratime;
 };
@@ -137,6 +138,13 @@ int e4_dir_is_empty(struct e4_fs *fs, const struct e4_inode *dir);
 int e4_file_free_from(struct e4_fs *fs, struct e4_writer *w,
 		      struct e4_inode *in, uint64_t from);
 
+/* Write @len bytes at byte @in_blk of blocks [pblk, pblk+nblocks) that
+ * held nothing a file may show: the rest of the first and last blocks is
+ * zeroed.  Straight to the device, before the metadata that will point
+ * there. */
+int e4_write_fresh(struct e4_fs *fs, uint64_t pblk, uint64_t nblocks,
+		   uint32_t in_blk, const void *buf, size_t len);
+
 /* ---- namei_write.c -------------------------------------------------------- */
 
 /* Free everything inode @in holds and the inode itself: its last link and
@@ -152,6 +160,34 @@ int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in);
  * less (§9.3); in->file_acl and i_blocks follow. */
 int e4_xattr_block_release(struct e4_fs *fs, struct e4_writer *w,
 			   struct e4_handle *h, struct e4_inode *in);
+
+/* Before @in goes: the EA inodes its attributes hold (those of its
+ * in-inode area, and of its block when it is the block's last user), one
+ * reference each; *@inums malloc'd (NULL when none). */
+int e4_xattr_ea_refs(struct e4_fs *fs, const struct e4_inode *in,
+		     uint32_t **inums, size_t *n);
+
+/* ---- ea_inode_write.c ---------------------------------------------------- */
+
+/* Credits of e4_ea_inode_ref, and of e4_ea_inode_create for @len bytes. */
+#define E4_EA_REF_CREDITS (1u + E4_ORPHAN_CREDITS)
+unsigned e4_ea_inode_create_credits(const struct e4_fs *fs, size_t len);
+/* A new EA inode holding @len bytes of @value for an attribute of inode
+ * @owner, with one user, in @h: its number and i_blocks (the owner's
+ * charge).  On failure nothing is left changed, or @h is aborted. */
+int e4_ea_inode_create(struct e4_fs *fs, struct e4_writer *w,
+		       struct e4_handle *h, uint32_t owner, const void *value,
+		       size_t len, uint32_t *inum, uint64_t *blocks_512);
+/* The i_blocks of EA inode @inum (an attribute of @owner names it). */
+int e4_ea_inode_blocks(struct e4_fs *fs, uint32_t owner, uint32_t inum,
+		       uint64_t *blocks_512);
+/* One user more (@delta > 0) or less for EA inode @inum, in @h.  *@gone:
+ * that was the last, the inode is an orphan now; delete it with
+ * e4_ea_inode_delete once @h stopped. */
+int e4_ea_inode_ref(struct e4_fs *fs, struct e4_writer *w,
+		    struct e4_handle *h, uint32_t owner, uint32_t inum,
+		    int delta, bool *gone);
+int e4_ea_inode_delete(struct e4_fs *fs, uint32_t inum);
 
 /* ---- orphan_write.c ------------------------------------------------------- */
 

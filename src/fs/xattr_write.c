@@ -9,7 +9,8 @@
  * block, sorted as the format wants.  A block shared with other inodes
  * (h_refcount > 1) is never changed in place: the inode gets a block of its
  * own and the shared one a user less (copy on write).  Values held in EA
- * inodes are not written yet (the ea_inode feature is refused for writing).
+ * inodes (ea_inode_write.c) hold values too large for the rest; the
+ * entries naming them count as their users.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -156,6 +157,151 @@ static int place(struct e4_fs *fs, const struct e4_inode *in,
 	return bused > fs->block_size ? -ENOSPC : 0;
 }
 
+/* A value not yet in the EA inode it will get: placed as an entry with
+ * no value bytes. */
+#define EA_PENDING UINT32_MAX
+
+static bool is_inline_data(const struct e4_xattr_item *x)
+{
+	return x->index == E4_XATTR_INDEX_SYSTEM && x->name_len == 4 &&
+	       !memcmp(x->name, "data", 4);
+}
+
+/* The references an attribute set changes: for each EA inode named
+ * before or after, one user less for each of the inode's own entries
+ * that named it (its in-inode ones, and its block's when it was the only
+ * user), one more for each entry that names it now (a new block, or the
+ * old one in place, is its own).  An EA inode made for the value being
+ * set starts with its user and is not among @after. */
+struct ea_refs {
+	uint32_t *inum;
+	int *delta;
+	size_t n;
+};
+
+static void ea_refs_add(struct ea_refs *r, uint32_t inum, int d)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->inum[i] == inum) {
+			r->delta[i] += d;
+			return;
+		}
+	r->inum[r->n] = inum;
+	r->delta[r->n++] = d;
+}
+
+/* How many of @it's entries name an EA inode. */
+static size_t ea_count(const struct e4_xattr_items *it)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < it->n; k++)
+		n += it->v[k].value_inum != 0;
+	return n;
+}
+
+static int ea_refs_init(struct ea_refs *r, size_t cap)
+{
+	r->n = 0;
+	r->inum = malloc((cap ? cap : 1) * sizeof(*r->inum));
+	r->delta = malloc((cap ? cap : 1) * sizeof(*r->delta));
+	return r->inum && r->delta ? 0 : -ENOMEM;
+}
+
+static void ea_refs_free(struct ea_refs *r)
+{
+	free(r->inum);
+	free(r->delta);
+}
+
+int e4_xattr_ea_refs(struct e4_fs *fs, const struct e4_inode *in,
+		     uint32_t **inums, size_t *n)
+{
+	struct e4_xattr_items it;
+	uint32_t users;
+	int err;
+
+	*inums = NULL;
+	*n = 0;
+	if (!(fs->feature_incompat & E4_INCOMPAT_EA_INODE))
+		return 0;
+	err = e4_xattr_collect(fs, in, &it);
+	if (!err)
+		err = block_refs(fs, in, &users);
+	if (!err && ea_count(&it)) {
+		*inums = malloc(ea_count(&it) * sizeof(**inums));
+		if (!*inums)
+			err = -ENOMEM;
+		for (size_t k = 0; !err && k < it.n; k++)
+			if (it.v[k].value_inum &&
+			    (!it.v[k].in_block || users <= 1))
+				(*inums)[(*n)++] = it.v[k].value_inum;
+	}
+	e4_xattr_items_free(&it);
+	return err;
+}
+
+/* Make the EA inode of the pending item @x (its value in x->value), in
+ * @h; @in is charged its blocks. */
+static int ea_make(struct e4_fs *fs, struct e4_writer *w, struct e4_handle *h,
+		   struct e4_inode *in, struct e4_xattr_item *x)
+{
+	uint64_t blocks;
+	uint32_t inum;
+	int err = e4_ea_inode_create(fs, w, h, in->ino, x->value, x->value_len,
+				     &inum, &blocks);
+
+	if (err)
+		return err;
+	x->value_inum = inum;
+	x->ea_hash = e4_xattr_ea_value_hash(fs, x->value, x->value_len);
+	in->blocks_512 += blocks;
+	return 0;
+}
+
+/* Apply @r in @h; the EA inodes left without users go on @gone (room for
+ * r->n). */
+static int ea_refs_apply(struct e4_fs *fs, struct e4_writer *w,
+			 struct e4_handle *h, uint32_t owner,
+			 const struct ea_refs *r, uint32_t *gone, size_t *ngone)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < r->n; i++) {
+		int d = r->delta[i];
+
+		while (!err && d != 0) {
+			bool last = false;
+
+			err = e4_ea_inode_ref(fs, w, h, owner, r->inum[i],
+					      d > 0 ? 1 : -1, &last);
+			if (last)
+				gone[(*ngone)++] = r->inum[i];
+			d += d > 0 ? -1 : 1;
+		}
+	}
+	return err;
+}
+
+static void ea_delete_all(struct e4_fs *fs, const uint32_t *gone, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		e4_ea_inode_delete(fs, gone[i]);
+}
+
+/* The index of attribute (@index, @suffix) in @it, or it->n. */
+static size_t find_item(const struct e4_xattr_items *it, uint8_t index,
+			const char *suffix, size_t len)
+{
+	size_t k;
+
+	for (k = 0; k < it->n; k++)
+		if (it->v[k].index == index && it->v[k].name_len == len &&
+		    memcmp(it->v[k].name, suffix, len) == 0)
+			break;
+	return k;
+}
+
 static int set(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 	       const void *value, size_t size, bool remove, unsigned flags)
 {
@@ -164,12 +310,14 @@ static int set(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 	struct e4_xattr_item **ibody = NULL, **block = NULL;
 	struct e4_inode in;
 	struct e4_handle h;
+	struct ea_refs refs = { 0 };
 	const char *suffix;
-	size_t suffix_len, ni, nb, found, area;
+	size_t suffix_len, ni, nb, found, area, nbefore, ngone = 0;
 	uint8_t index, *disk = NULL, *area_buf = NULL;
-	uint32_t acl_mode = 0;
-	bool is_acl, sets_mode = false, untouched;
-	unsigned retries = 0;
+	uint32_t acl_mode = 0, users = 0, old_inum = 0, *gone = NULL;
+	uint64_t old_blocks = 0;
+	bool is_acl, sets_mode = false, untouched, ea_feature;
+	unsigned retries = 0, credits;
 	int err, e2;
 
 	if (!w)
@@ -179,6 +327,7 @@ static int set(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 		return err;
 	if (!remove && size > 65536)
 		return -E2BIG;
+	ea_feature = fs->feature_incompat & E4_INCOMPAT_EA_INODE;
 	is_acl = index == E4_XATTR_INDEX_POSIX_ACL_ACCESS ||
 		 index == E4_XATTR_INDEX_POSIX_ACL_DEFAULT;
 	if (is_acl)	/* the VFS's set_acl path takes no flags */
@@ -220,23 +369,31 @@ static int set(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 		err = -EACCES;
 		goto out;
 	}
-	for (found = 0; found < it.n; found++)
-		if (it.v[found].index == index &&
-		    it.v[found].name_len == suffix_len &&
-		    memcmp(it.v[found].name, suffix, suffix_len) == 0)
-			break;
+	found = find_item(&it, index, suffix, suffix_len);
 	if ((flags & E4_XATTR_CREATE) && found < it.n)
 		err = -EEXIST;
 	else if ((remove || (flags & E4_XATTR_REPLACE)) && found == it.n &&
 		 !is_acl)
 		err = -ENODATA;
-	else if (found < it.n && it.v[found].value_inum)
-		err = -EOPNOTSUPP;	/* EA inode values: not written yet */
 	if (err)
 		goto out;
 	/* an ACL that is not there, removed: nothing changes (ext4) */
 	if (remove && found == it.n && !sets_mode)
 		goto out;
+	/* the references held before: the block's only when it is ours */
+	nbefore = ea_count(&it);
+	err = block_refs(fs, &in, &users);
+	if (!err)
+		err = ea_refs_init(&refs, nbefore + 1);
+	if (!err && found < it.n && it.v[found].value_inum) {
+		old_inum = it.v[found].value_inum;
+		err = e4_ea_inode_blocks(fs, in.ino, old_inum, &old_blocks);
+	}
+	if (err)
+		goto out;
+	for (size_t k = 0; k < it.n; k++)
+		if (it.v[k].value_inum && (!it.v[k].in_block || users <= 1))
+			ea_refs_add(&refs, it.v[k].value_inum, -1);
 	if (sets_mode) {
 		in.mode = (uint16_t)((in.mode & ~0777u) | (acl_mode & 0777u));
 		if (flags & E4_XATTR_KILL_SGID)
@@ -283,29 +440,61 @@ static int set(struct e4_fs *fs, struct e4_ino *ip, const char *name,
 		free(it.v[found].value);
 		it.v[found].value = copy;
 		it.v[found].value_len = (uint32_t)size;
+		it.v[found].ea_hash = 0;
+		/* a value larger than most of a block goes to an EA inode
+		 * at once (as the kernel sends it) */
+		it.v[found].value_inum = ea_feature &&
+			!is_inline_data(&it.v[found]) &&
+			size > fs->block_size - fs->block_size / 8 ?
+			EA_PENDING : 0;
 	}
 	ibody = malloc((it.n + 1) * sizeof(*ibody));
 	block = malloc((it.n + 1) * sizeof(*block));
 	area = e4_xattr_ibody_size(fs, &in);
 	area_buf = malloc(area ? area : 1);
-	if (!ibody || !block || !area_buf) {
+	gone = malloc((nbefore + 1) * sizeof(*gone));
+	if (!ibody || !block || !area_buf || !gone) {
 		err = -ENOMEM;
 		goto out;
 	}
 	err = place(fs, &in, &it, ibody, &ni, block, &nb);
+	found = find_item(&it, index, suffix, suffix_len); /* place() sorts */
+	/* no room for the value beside the others: an EA inode takes it */
+	if (err == -ENOSPC && !remove && ea_feature && size &&
+	    !it.v[found].value_inum && !is_inline_data(&it.v[found])) {
+		it.v[found].value_inum = EA_PENDING;
+		err = place(fs, &in, &it, ibody, &ni, block, &nb);
+	}
+	if (err)
+		goto out;
+	for (size_t k = 0; k < it.n; k++)
+		if (it.v[k].value_inum && it.v[k].value_inum != EA_PENDING)
+			ea_refs_add(&refs, it.v[k].value_inum, 1);
+	credits = E4_XATTR_SET_CREDITS + (unsigned)refs.n * E4_EA_REF_CREDITS;
+	for (size_t k = 0; k < it.n; k++)
+		if (it.v[k].value_inum == EA_PENDING)
+			credits += e4_ea_inode_create_credits(fs,
+							      it.v[k].value_len);
+retry:
+	err = e4_handle_start(w->txm, credits, &h);
+	if (err)
+		goto out;
+	for (size_t k = 0; !err && k < it.n; k++)
+		if (it.v[k].value_inum == EA_PENDING)
+			err = ea_make(fs, w, &h, &in, &it.v[k]);
+	/* a failed EA inode was given back: the handle stands */
+	untouched = err && !e4_txm_aborted(w->txm);
 	if (!err && area)
 		err = e4_xattr_ibody_encode(fs, ibody, ni, area_buf, area);
-	if (err)
-		goto out;
-retry:
-	err = e4_handle_start(w->txm, E4_XATTR_SET_CREDITS, &h);
-	if (err)
-		goto out;
-	if (nb)
+	if (!err && nb)
 		err = write_block(fs, w, &h, &in, block, nb);
-	else
+	else if (!err)
 		err = e4_xattr_block_release(fs, w, &h, &in);
+	if (!err)
+		err = ea_refs_apply(fs, w, &h, in.ino, &refs, gone, &ngone);
 	if (!err) {
+		in.blocks_512 -= old_blocks < in.blocks_512 ? old_blocks :
+							      in.blocks_512;
 		in.ctime = e4_now();
 		err = area ? e4_inode_write_ibody(fs, &h, &in, area_buf, area) :
 			     e4_inode_write(fs, &h, &in, false);
@@ -314,7 +503,7 @@ retry:
 	 * own) changes nothing, and may be tried again once blocks freed
 	 * by uncommitted transactions are free; after, the transaction
 	 * cannot stand */
-	untouched = h.used == 0;
+	untouched = untouched || h.used == 0;
 	if (err && !untouched)
 		e4_handle_abort(&h, err);
 	e2 = e4_handle_stop(&h);
@@ -322,12 +511,16 @@ retry:
 		err = e2;
 	if (err && untouched && e4_writer_retry_alloc(w, err, &retries))
 		goto retry;
-	if (!err)
+	if (!err) {
 		ip->inode = in;
+		ea_delete_all(fs, gone, ngone);
+	}
 out:
 	e4_xattr_items_free(&it);
 unlock:
 	e4_ino_unlock(ip);
+	ea_refs_free(&refs);
+	free(gone);
 	free(ibody);
 	free(block);
 	free(area_buf);

@@ -571,6 +571,7 @@ struct e4_xattr_item {
 	uint32_t value_len;
 	uint8_t *value;		/* malloc'd (NULL when empty) */
 	uint32_t value_inum;	/* an EA inode holds the value */
+	uint32_t ea_hash;	/* ... and this is its value hash (§9.6) */
 	bool in_block;		/* where it was read from */
 };
 struct e4_xattr_items {
@@ -586,6 +587,10 @@ void e4_xattr_items_free(struct e4_xattr_items *it);
 /* Split a full name into (index, suffix) as getxattr does. */
 int e4_xattr_name_parse(const char *name, uint8_t *index,
 			const char **suffix, size_t *suffix_len);
+/* The value hash an EA inode holding @len bytes of @value carries in
+ * i_atime (§9.6). */
+uint32_t e4_xattr_ea_value_hash(const struct e4_fs *fs, const void *value,
+				size_t len);
 /* Bytes @it takes in an area: its entry and its padded value. */
 size_t e4_xattr_item_size(const struct e4_xattr_item *it);
 /* Bytes of @inode's in-inode attribute area: from 128 + i_extra_isize to

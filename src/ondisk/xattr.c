@@ -495,6 +495,12 @@ static uint32_t xa_ea_seed(const struct e4_fs *fs)
 	return e4_crc32c(0xFFFFFFFFu, fs->sb_raw + E4_SB_UUID, 16);
 }
 
+uint32_t e4_xattr_ea_value_hash(const struct e4_fs *fs, const void *value,
+				size_t len)
+{
+	return e4_crc32c(xa_ea_seed(fs), value, len);
+}
+
 /* Read a value held in EA inode @inum (XA5).  With @buf NULL only the
  * inode is checked. */
 static int xa_ea_inode_read(struct e4_fs *fs, const struct e4_inode *owner,
@@ -536,7 +542,8 @@ static int xa_ea_inode_read(struct e4_fs *fs, const struct e4_inode *owner,
 	}
 	/* i_atime holds the value hash; Lustre-style EA inodes instead hold
 	 * the owner in i_mtime and i_generation (§9.6) */
-	if (e4_crc32c(xa_ea_seed(fs), buf, value_size) != (uint32_t)ea.atime.sec &&
+	if (e4_xattr_ea_value_hash(fs, buf, value_size) !=
+		    (uint32_t)ea.atime.sec &&
 	    !((uint32_t)ea.mtime.sec == owner->ino &&
 	      ea.generation == owner->generation))
 		return e4_corrupt(fs, E4_RULE_XA5, obj,
@@ -737,6 +744,21 @@ int e4_xattr_list(struct e4_fs *fs, const struct e4_inode *inode,
 	return rc;
 }
 
+/* §9.5: the name's part of an entry hash, and one word mixed in */
+static uint32_t xa_name_hash(const char *name, size_t len)
+{
+	uint32_t h = 0;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h << 5) ^ (h >> 27) ^ (uint8_t)name[i];
+	return h;
+}
+
+static uint32_t xa_hash_mix(uint32_t h, uint32_t w)
+{
+	return (h << 16) ^ (h >> 16) ^ w;
+}
+
 /* ---- the writer's side ------------------------------------------------------ */
 
 int e4_xattr_name_parse(const char *name, uint8_t *index,
@@ -785,6 +807,14 @@ static int xa_area_collect(const struct xa_area *a, struct e4_xattr_items *out)
 		memcpy(it->name, e.name, e.name_len);
 		it->value_inum = e.value_inum;
 		it->value_len = e.value_size;
+		/* the EA inode's value hash, as the entry hash carries it: it
+		 * is written back as it was, the value unread */
+		if (e.value_inum)
+			it->ea_hash = xa_hash_mix(xa_name_hash(it->name,
+							       it->name_len),
+						  0) ^
+				      e4_le32(a->p, a->size,
+					      e.pos + E4_XATTR_E_HASH);
 		if (!e.value_inum && e.value_size) {
 			it->value = malloc(e.value_size);
 			if (!it->value)
@@ -838,19 +868,18 @@ size_t e4_xattr_item_size(const struct e4_xattr_item *it)
 	       (it->value_inum ? 0 : xa_value_size(it->value_len));
 }
 
-/* §9.5 */
 static uint32_t xa_entry_hash(const struct e4_xattr_item *it)
 {
-	uint32_t h = 0;
+	uint32_t h = xa_name_hash(it->name, it->name_len);
 
-	for (size_t i = 0; i < it->name_len; i++)
-		h = (h << 5) ^ (h >> 27) ^ (uint8_t)it->name[i];
-	for (size_t i = 0; !it->value_inum && i < it->value_len; i += 4) {
+	if (it->value_inum)
+		return xa_hash_mix(h, it->ea_hash);
+	for (size_t i = 0; i < it->value_len; i += 4) {
 		uint8_t w[4] = { 0 };
 
 		memcpy(w, it->value + i, it->value_len - i < 4 ?
 					 it->value_len - i : 4);
-		h = (h << 16) ^ (h >> 16) ^ e4_le32(w, 4, 0);
+		h = xa_hash_mix(h, e4_le32(w, 4, 0));
 	}
 	return h;
 }
@@ -944,7 +973,7 @@ int e4_xattr_block_encode(const struct e4_fs *fs,
 			h = 0;
 			break;
 		}
-		h = (h << 16) ^ (h >> 16) ^ eh;
+		h = xa_hash_mix(h, eh);
 		pos += xa_entry_size(items[i]->name_len);
 	}
 	e4_put_le32(blk, size, E4_XATTR_H_HASH, h);

@@ -125,8 +125,15 @@ static void changes(struct e4_fs *fs, struct e4_ino *dir, struct judge *j)
 		(void)e4_truncate(fs, f, 70000);
 		judge_inode(fs, j, f);
 		(void)e4_truncate(fs, f, 10);
+		/* a value for an EA inode where the feature is on, which
+		 * goes with the file (renamed over below) */
+		(void)e4_setxattr(fs, f, "user.fz-big", buf, 10000, 0);
 		e4_iput(fs, f);
 	}
+	/* the directory's own attributes, whatever the image holds there */
+	(void)e4_setxattr(fs, dir, "user.fz-big", buf, 20000, 0);
+	(void)e4_setxattr(fs, dir, "user.fz-small", buf, 10, 0);
+	(void)e4_removexattr(fs, dir, "user.fz-big");
 	if (e4_mkdir(fs, dir, "fz-dir", 6, 0755, &cred, &sub) == 0) {
 		for (int i = 0; i < 150; i++) {
 			snprintf(name, sizeof(name), "n-%04d-padding-name", i);
