@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "fs/writer.h"
+#include "ondisk/journal.h"
 
 /* Features whose on-disk rules the writer does not keep yet: writing an
  * image that has them could break them, so it is refused (read-only
@@ -54,8 +55,10 @@ static int check_writable(struct e4_fs *fs)
 		return refuse(fs, "the device is read-only");
 	if (fs->read_only_forced)
 		return refuse(fs, "the file system must be read-only (see above)");
-	if (fs->feature_incompat & E4_INCOMPAT_RECOVER)
-		return refuse(fs, "the journal needs recovery (e4fuse replays it in memory only; mount it with the kernel or run e2fsck)");
+	/* a journal that needs recovery was replayed in memory at open
+	 * (unless norecovery): recover() writes it home */
+	if ((fs->feature_incompat & E4_INCOMPAT_RECOVER) && !fs->journal)
+		return refuse(fs, "the journal needs recovery, and it was not replayed (norecovery)");
 	if (!(state & E4_STATE_VALID))
 		return refuse(fs, "it was not unmounted cleanly (run e2fsck)");
 	for (size_t i = 0; i < sizeof(unwritten_features) /
@@ -114,8 +117,10 @@ static void encode_errors(struct e4_fs *fs, uint8_t *sb)
 }
 
 /* Set (@valid) or clear the valid bit of s_state, with the times and
- * the mount count as the kernel keeps them, and commit it. */
-static int write_state(struct e4_fs *fs, struct e4_writer *w, bool valid)
+ * the mount count as the kernel keeps them (@mark_error: and the error
+ * bit), and commit it. */
+static int write_state(struct e4_fs *fs, struct e4_writer *w, bool valid,
+		       bool mark_error)
 {
 	uint64_t blk = E4_SB_OFFSET / fs->block_size;
 	size_t off = E4_SB_OFFSET % fs->block_size;
@@ -147,6 +152,13 @@ static int write_state(struct e4_fs *fs, struct e4_writer *w, bool valid)
 				     ro | E4_RO_COMPAT_ORPHAN_PRESENT;
 			e4_put_le32(sb, E4_SB_SIZE, E4_SB_FEATURE_RO_COMPAT, ro);
 		}
+		/* the journal is recovered, and not written yet */
+		e4_put_le32(sb, E4_SB_SIZE, E4_SB_FEATURE_INCOMPAT,
+			    e4_le32(sb, E4_SB_SIZE, E4_SB_FEATURE_INCOMPAT) &
+				    ~(uint32_t)E4_INCOMPAT_RECOVER);
+		fs->feature_incompat &= ~(uint32_t)E4_INCOMPAT_RECOVER;
+		if (mark_error)
+			state |= E4_STATE_ERROR;
 		if (valid) {
 			state |= E4_STATE_VALID;
 		} else {
@@ -175,15 +187,42 @@ static void committed(void *ctx, uint64_t tid)
 	e4_alloc_committed(ctx, tid);
 }
 
+/* The journal replayed in memory at open, written home before anything
+ * else is written, as a kernel mount recovers it; then the cache reads
+ * the device alone.  *@jerr: the error the journal had recorded. */
+static int recover(struct e4_fs *fs, int32_t *jerr)
+{
+	int err;
+
+	*jerr = 0;
+	if (!(fs->feature_incompat & E4_INCOMPAT_RECOVER))
+		return 0;
+	*jerr = e4_journal_errno(fs->journal);
+	err = e4_journal_recover(fs, fs->journal);
+	if (err)
+		return refuse(fs, "recovering its journal failed (see above)");
+	e4_cache_set_overlay(fs->cache, NULL, NULL);
+	e4_journal_free(fs->journal);
+	fs->journal = NULL;
+	if (*jerr)
+		e4_log(fs, E4_LOG_WARN,
+		       "journal: the previous session stopped on error %d: the file system is marked as having errors (run e2fsck)",
+		       *jerr);
+	return 0;
+}
+
 int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts)
 {
 	struct e4_txm_opts topts = { 0 };
 	struct e4_writer *w;
+	int32_t jerr = 0;
 	int err;
 
 	if (fs->writer)
 		return 0;
 	err = check_writable(fs);
+	if (!err)
+		err = recover(fs, &jerr);
 	if (err)
 		return err;
 	w = calloc(1, sizeof(*w));
@@ -202,7 +241,7 @@ int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts)
 	if (!err)
 		e4_txm_on_commit(w->txm, committed, w->alloc);
 	if (!err)
-		err = write_state(fs, w, false);
+		err = write_state(fs, w, false, jerr != 0);
 	if (err) {
 		/* the transactions first: their last commit tells the
 		 * allocator */
@@ -300,7 +339,7 @@ int e4_fs_end_write(struct e4_fs *fs)
 	if (!w)
 		return 0;
 	/* an aborted session leaves the valid bit clear: e2fsck runs */
-	err = e4_txm_aborted(w->txm) ? -EROFS : write_state(fs, w, true);
+	err = e4_txm_aborted(w->txm) ? -EROFS : write_state(fs, w, true, false);
 	{
 		int e2 = e4_txm_destroy(w->txm);
 

@@ -79,6 +79,9 @@ struct e4_journal {
 	/* target block -> struct replay_entry */
 	struct e4_hmap *map;
 	size_t nreplayed;
+	/* the first transaction id the log does not hold committed */
+	uint32_t next_seq;
+	int32_t jerrno;		/* the error an aborted journal recorded */
 	/* memory held, and the ceiling */
 	uint64_t mem, mem_max;
 	bool mem_reported;
@@ -722,6 +725,7 @@ static int scan_log(struct e4_journal *j, struct scan *s)
 	}
 	free(b);
 	s->nrevs = s->rev_committed;	/* revokes of the incomplete tail */
+	j->next_seq = seq;
 	return err;
 }
 
@@ -868,6 +872,11 @@ int e4_journal_overlay_read(void *ctx, uint64_t blk, uint8_t *buf)
 	return 1;
 }
 
+int32_t e4_journal_errno(const struct e4_journal *j)
+{
+	return j ? j->jerrno : 0;
+}
+
 bool e4_journal_has_block(const struct e4_journal *j, uint64_t blk)
 {
 	return replayed(j, blk) != NULL;
@@ -939,9 +948,11 @@ int e4_journal_replay(struct e4_fs *fs, struct e4_journal **out)
 	err = load_superblock(j, s.data);
 	if (err)
 		goto fail;
-	if (e4_be32(s.data, fs->block_size, E4_JSB_ERRNO))
+	j->jerrno = (int32_t)e4_be32(s.data, fs->block_size, E4_JSB_ERRNO);
+	if (j->jerrno)
 		e4_log(fs, E4_LOG_WARN, "journal: aborted with error %d recorded",
 		       (int32_t)e4_be32(s.data, fs->block_size, E4_JSB_ERRNO));
+	j->next_seq = j->sequence;
 	if (j->start == 0) {
 		e4_log(fs, E4_LOG_INFO, "journal: log is empty, nothing to replay");
 		goto done;
@@ -972,6 +983,58 @@ done:
 fail:
 	scan_free(j, &s);
 	e4_journal_free(j);
+	return err;
+}
+
+/* ---- recovery onto the image -------------------------------------------- */
+
+int e4_journal_recover(struct e4_fs *fs, struct e4_journal *j)
+{
+	size_t B = fs->block_size, it = 0, written = 0;
+	uint8_t *b = malloc(B);
+	uint64_t target, phys = 0;
+	void *v;
+	int err = 0;
+
+	if (!b)
+		return -ENOMEM;
+	/* every block home (decide_replay kept them inside the file system
+	 * and off the journal), each read again and checked as a replayed
+	 * read checks it */
+	while (!err && e4_hmap_next(j->map, &it, &target, &v)) {
+		if (!((struct replay_entry *)v)->replay)
+			continue;
+		err = e4_journal_overlay_read(j, target, b);
+		if (err == 1)
+			err = e4_dev_pwrite(fs->dev, b, B, target << fs->log_block_size);
+		written++;
+	}
+	/* then, once they are durable, an empty log: the next transaction
+	 * id past every one the log held, the incomplete one too */
+	if (!err)
+		err = e4_dev_flush(fs->dev);
+	if (!err)
+		err = journal_read(j, 0, b, &phys);
+	if (!err) {
+		e4_put_be32(b, B, E4_JSB_START, 0);
+		e4_put_be32(b, B, E4_JSB_SEQUENCE, j->next_seq + 1);
+		/* the error goes to the file system's superblock (the
+		 * caller's), as the kernel moves it */
+		e4_put_be32(b, B, E4_JSB_ERRNO, 0);
+		if (has_csum(j))
+			e4_put_be32(b, B, E4_JSB_CHECKSUM, jbd2_sb_csum(b));
+		err = e4_dev_pwrite(fs->dev, b, B, phys << fs->log_block_size);
+	}
+	if (!err)
+		err = e4_dev_flush(fs->dev);
+	free(b);
+	if (err)
+		e4_log(fs, E4_LOG_ERROR,
+		       "journal: recovery onto the image failed (%d) after %zu of %zu blocks; the journal still holds them",
+		       err, written, j->nreplayed);
+	else
+		e4_log(fs, E4_LOG_INFO,
+		       "journal: recovered onto the image, %zu blocks", written);
 	return err;
 }
 

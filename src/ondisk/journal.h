@@ -20,8 +20,18 @@ int e4_journal_replay(struct e4_fs *fs, struct e4_journal **out);
 int e4_journal_overlay_read(void *ctx, uint64_t blk, uint8_t *buf);
 bool e4_journal_has_block(const struct e4_journal *j, uint64_t blk);
 size_t e4_journal_replayed_blocks(const struct e4_journal *j);
+/* The error an aborted journal recorded in its superblock (0: none). */
+int32_t e4_journal_errno(const struct e4_journal *j);
 /* Bytes of memory the replay holds (0 for NULL). */
 uint64_t e4_journal_memory(const struct e4_journal *j);
 void e4_journal_free(struct e4_journal *j);
+/*
+ * Recovery for a read-write session: write every block @j replayed to its
+ * home on the device, flush, then empty the log (its superblock's start 0,
+ * its sequence past the last transaction) and flush again.  The caller
+ * clears needs_recovery afterwards.  A failure leaves the log as it was,
+ * so the next mount replays it again.
+ */
+int e4_journal_recover(struct e4_fs *fs, struct e4_journal *j);
 
 #endif /* E4_ONDISK_JOURNAL_H */

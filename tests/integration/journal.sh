@@ -120,6 +120,57 @@ compare_e4img() {
 	return $rc
 }
 
+# rw_recovery NAME IMG REF: a read-write mount of a copy recovers the
+# journal onto it, as a kernel mount does: what it serves, and what the
+# kernel reads of the copy afterwards, is the kernel's replay; e2fsck finds
+# it clean, needs_recovery gone, the log empty.
+rw_recovery() {
+	local name=$1 rw=$2.rw ref=$3 fm pid i rc=0
+	cp --sparse=always "$2" "$rw"
+	fm=$(mktemp -d "$WORK/fuse.XXXXXX")
+	"$E4FUSE" -f "$rw" "$fm" 2> "$WORK/fuse-rw.err" &
+	pid=$!
+	for i in $(seq 1 100); do
+		mountpoint -q "$fm" && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! mountpoint -q "$fm"; then
+		cat "$WORK/fuse-rw.err"
+		record "$name: e4fuse mounts the dirty image read-write" 1
+		wait $pid
+		return
+	fi
+	echo "$fm" >>"$mounts_file"
+	grep -q 'journal: recovered onto the image' "$WORK/fuse-rw.err" || rc=1
+	diff -r --no-dereference "$ref" "$fm" || rc=1
+	diff <(cd "$ref" && find . -printf '%P %M %s %n %U %G %T@ %l\n' | sort) \
+	     <(cd "$fm" && find . -printf '%P %M %s %n %U %G %T@ %l\n' | sort) || rc=1
+	record "$name: read-write mount recovers = kernel replay" $rc
+	kumount "$fm"
+	wait $pid
+	record "$name: e4fuse read-write exits 0" $?
+	e2fsck -fn "$rw" > "$WORK/fsck.out" 2>&1
+	rc=$?
+	[ $rc = 0 ] || cat "$WORK/fsck.out"
+	record "$name: recovered image: e2fsck -fn clean" $rc
+	dumpe2fs -h "$rw" 2>/dev/null | grep -q '^Filesystem features:.*needs_recovery'
+	[ $? = 1 ] && dumpe2fs -h "$rw" 2>/dev/null | grep -q '^Journal start: *0$'
+	record "$name: recovered image: needs_recovery clear, log empty" $?
+	fm=$(mktemp -d "$WORK/krw.XXXXXX")
+	if mount -o loop,ro "$rw" "$fm"; then
+		echo "$fm" >>"$mounts_file"
+		diff -r --no-dereference "$ref" "$fm" &&
+			diff <(cd "$ref" && find . -printf '%P %M %s %n %U %G %T@ %l\n' | sort) \
+			     <(cd "$fm" && find . -printf '%P %M %s %n %U %G %T@ %l\n' | sort)
+		record "$name: the kernel reads the recovered image as its replay" $?
+		kumount "$fm"
+	else
+		record "$name: the kernel mounts the recovered image" 1
+	fi
+	rm -f "$rw"
+}
+
 run_case() {
 	local name=$1 mk=$2 mo=$3 mode=$4 img ref sum rc
 	img=$WORK/$name.img
@@ -182,6 +233,7 @@ run_case() {
 			fi
 			[ "$(md5sum < "$img")" = "$sum" ]
 			record "$name: image unchanged after the e4fuse mount" $?
+			rw_recovery "$name" "$img" "$ref"
 		else
 			cat "$WORK/fuse.err"
 			record "$name: e4fuse mounts the dirty image" 1
