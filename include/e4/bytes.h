@@ -138,6 +138,16 @@ static inline void e4_put_le64(uint8_t *p, size_t size, size_t off, uint64_t v)
 	e4_put_le32(p, size, off + 4, (uint32_t)(v >> 32));
 }
 
+static inline void e4_put_be16(uint8_t *p, size_t size, size_t off, uint16_t v)
+{
+	if (!e4_in_bounds(size, off, 2)) {
+		E4_BOUNDS_FAIL();
+		return;
+	}
+	p[off] = (uint8_t)(v >> 8);
+	p[off + 1] = (uint8_t)v;
+}
+
 static inline void e4_put_be32(uint8_t *p, size_t size, size_t off, uint32_t v)
 {
 	if (!e4_in_bounds(size, off, 4)) {

@@ -122,6 +122,10 @@ static void encode_errors(struct e4_fs *fs, uint8_t *sb)
 static int write_state(struct e4_fs *fs, struct e4_writer *w, bool valid,
 		       bool mark_error)
 {
+	/* with a journal the kernel keeps the valid bit and marks the
+	 * journal in use (needs_recovery) while mounted: a crash is
+	 * recovered, not checked */
+	bool journaled = w->jlog != NULL;
 	uint64_t blk = E4_SB_OFFSET / fs->block_size;
 	size_t off = E4_SB_OFFSET % fs->block_size;
 	struct e4_owner owner = { 0 };
@@ -152,17 +156,23 @@ static int write_state(struct e4_fs *fs, struct e4_writer *w, bool valid,
 				     ro | E4_RO_COMPAT_ORPHAN_PRESENT;
 			e4_put_le32(sb, E4_SB_SIZE, E4_SB_FEATURE_RO_COMPAT, ro);
 		}
-		/* the journal is recovered, and not written yet */
-		e4_put_le32(sb, E4_SB_SIZE, E4_SB_FEATURE_INCOMPAT,
-			    e4_le32(sb, E4_SB_SIZE, E4_SB_FEATURE_INCOMPAT) &
-				    ~(uint32_t)E4_INCOMPAT_RECOVER);
-		fs->feature_incompat &= ~(uint32_t)E4_INCOMPAT_RECOVER;
+		{
+			uint32_t inc = e4_le32(sb, E4_SB_SIZE,
+					       E4_SB_FEATURE_INCOMPAT);
+
+			inc = !valid && journaled ?
+			      inc | E4_INCOMPAT_RECOVER :
+			      inc & ~(uint32_t)E4_INCOMPAT_RECOVER;
+			e4_put_le32(sb, E4_SB_SIZE, E4_SB_FEATURE_INCOMPAT, inc);
+			fs->feature_incompat = inc;
+		}
 		if (mark_error)
 			state |= E4_STATE_ERROR;
 		if (valid) {
 			state |= E4_STATE_VALID;
 		} else {
-			state &= (uint16_t)~E4_STATE_VALID;
+			if (!journaled)
+				state &= (uint16_t)~E4_STATE_VALID;
 			e4_put_le16(sb, E4_SB_SIZE, E4_SB_MNT_COUNT,
 				    (uint16_t)(e4_le16(sb, E4_SB_SIZE,
 						       E4_SB_MNT_COUNT) + 1));
@@ -185,6 +195,34 @@ static int write_state(struct e4_fs *fs, struct e4_writer *w, bool valid,
 static void committed(void *ctx, uint64_t tid)
 {
 	e4_alloc_committed(ctx, tid);
+}
+
+static int log_commit(void *ctx, struct e4_buf *const *bufs, size_t n)
+{
+	return e4_jlog_commit(ctx, bufs, n);
+}
+
+/* With an internal journal, the session logs its transactions (each no
+ * larger than the log holds). */
+static int start_log(struct e4_fs *fs, struct e4_writer *w,
+		     struct e4_txm_opts *topts)
+{
+	unsigned cap;
+	int err;
+
+	if (!(fs->feature_compat & E4_COMPAT_HAS_JOURNAL) || !fs->journal_inum)
+		return 0;
+	err = e4_jlog_open(fs, &w->jlog);
+	if (err)
+		return refuse(fs, "its journal cannot be written (see above)");
+	cap = e4_jlog_capacity(w->jlog);
+	if (cap < 64) {
+		e4_jlog_close(w->jlog);
+		w->jlog = NULL;
+		return refuse(fs, "its journal is too small to log a transaction");
+	}
+	topts->max_credits = cap < 4096 ? cap : 4096;
+	return 0;
 }
 
 /* The journal replayed in memory at open, written home before anything
@@ -233,20 +271,28 @@ int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts)
 		w->atime = opts->atime;
 		w->nodiratime = opts->nodiratime;
 	}
-	err = e4_txm_create(fs, &topts, &w->txm);
+	err = start_log(fs, w, &topts);
+	if (!err)
+		err = e4_txm_create(fs, &topts, &w->txm);
 	if (!err)
 		err = e4_alloc_create(fs, NULL, &w->alloc);
 	if (!err)
 		err = e4_alloc_prepare(w->alloc);
 	if (!err)
 		e4_txm_on_commit(w->txm, committed, w->alloc);
+	/* the state in place, needs_recovery durable before the first
+	 * transaction is logged; from then on the log */
 	if (!err)
 		err = write_state(fs, w, false, jerr != 0);
+	if (!err && w->jlog)
+		e4_txm_set_writer(w->txm, &(struct e4_tx_writer){ log_commit,
+								   w->jlog });
 	if (err) {
 		/* the transactions first: their last commit tells the
 		 * allocator */
 		e4_txm_destroy(w->txm);
 		e4_alloc_destroy(w->alloc);
+		e4_jlog_close(w->jlog);
 		free(w);
 		return err == -EROFS ? err : refuse(fs, "its metadata could not be prepared (see above)");
 	}
@@ -262,6 +308,7 @@ int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts)
 		e4_orphans_stop(w);
 		e4_txm_destroy(w->txm);
 		e4_alloc_destroy(w->alloc);
+		e4_jlog_close(w->jlog);
 		pthread_mutex_destroy(&w->rename_lock);
 		pthread_mutex_destroy(&w->ea_lock);
 		free(w);
@@ -338,8 +385,23 @@ int e4_fs_end_write(struct e4_fs *fs)
 
 	if (!w)
 		return 0;
-	/* an aborted session leaves the valid bit clear: e2fsck runs */
-	err = e4_txm_aborted(w->txm) ? -EROFS : write_state(fs, w, true, false);
+	/* an aborted session leaves the valid bit clear (or, journaled,
+	 * needs_recovery set): e2fsck or the next mount sees to it.  Else
+	 * everything through the log, then the clean state in place, as
+	 * the last word (needs_recovery clear, the log empty) */
+	if (e4_txm_aborted(w->txm)) {
+		err = -EROFS;
+	} else {
+		err = e4_txm_commit(w->txm);
+		e4_txm_set_writer(w->txm, NULL);
+		/* the log empty, then needs_recovery cleared */
+		if (!err) {
+			err = e4_jlog_close(w->jlog);
+			w->jlog = NULL;
+		}
+		if (!err)
+			err = write_state(fs, w, true, false);
+	}
 	{
 		int e2 = e4_txm_destroy(w->txm);
 
@@ -348,6 +410,12 @@ int e4_fs_end_write(struct e4_fs *fs)
 	}
 	e4_orphans_stop(w);
 	e4_alloc_destroy(w->alloc);
+	{
+		int e2 = e4_jlog_close(w->jlog);
+
+		if (!err)
+			err = e2;
+	}
 	pthread_mutex_destroy(&w->rename_lock);
 	pthread_mutex_destroy(&w->ea_lock);
 	free(w);

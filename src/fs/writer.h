@@ -19,11 +19,13 @@
 #include "tx/trans.h"
 
 struct e4_orphans;
+struct e4_journal;
 
 struct e4_writer {
 	struct e4_txm *txm;
 	struct e4_alloc *alloc;
 	struct e4_orphans *orphans;	/* orphan_write.c */
+	struct e4_journal *jlog;	/* the log writer, with a journal */
 	pthread_mutex_t rename_lock;	/* one rename at a time */
 	pthread_mutex_t ea_lock;	/* EA inode counts (ea_inode_write.c) */
 	enum e4_atime_policy atime;

@@ -30,6 +30,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ondisk/journal.h"
 #include "ondisk/ondisk.h"
@@ -82,6 +83,10 @@ struct e4_journal {
 	/* the first transaction id the log does not hold committed */
 	uint32_t next_seq;
 	int32_t jerrno;		/* the error an aborted journal recorded */
+	/* the log writer's buffers: the journal superblock, a copy, a
+	 * descriptor; where the next transaction may go, and the last one */
+	uint8_t *jsb, *blk, *desc;
+	uint32_t head, live_start, live_end;
 	/* memory held, and the ceiling */
 	uint64_t mem, mem_max;
 	bool mem_reported;
@@ -899,6 +904,9 @@ void e4_journal_free(struct e4_journal *j)
 	free(j->runs);
 	free(j->runs_by_pblk);
 	e4_hmap_free(j->map);
+	free(j->jsb);
+	free(j->blk);
+	free(j->desc);
 	free(j);
 }
 
@@ -1035,6 +1043,299 @@ int e4_journal_recover(struct e4_fs *fs, struct e4_journal *j)
 	else
 		e4_log(fs, E4_LOG_INFO,
 		       "journal: recovered onto the image, %zu blocks", written);
+	return err;
+}
+
+/* ---- the log writer ------------------------------------------------------ */
+
+/*
+ * A read-write session logs each transaction (§13) and checkpoints it at
+ * once:
+ *   1. the journal superblock pointing at the transaction (start, seq),
+ *      the descriptors with the block copies (escaped where a copy begins
+ *      with the jbd2 magic); a flush (the file data with them);
+ *   2. the commit block; a flush: the transaction is durable;
+ *   3. the blocks home; a flush.
+ * The log thus never holds a committed transaction whose blocks are not
+ * home, except the last one, which a replay may apply again (idempotent:
+ * nothing newer went home).  So no revoke records are needed: no older
+ * transaction can be replayed over a block freed and reused since.  The
+ * next transaction goes after the last one, or at the log's start when
+ * it does not fit there; it never overwrites the last one while the
+ * superblock may still point at it (the superblock is emptied and flushed
+ * first when it would).  Anything else in the log area is older, its
+ * sequence older, and a scan stops at it.
+ */
+
+static void put_u64_be(uint8_t *b, size_t B, size_t off, uint64_t v)
+{
+	e4_put_be32(b, B, off, (uint32_t)(v >> 32));
+	e4_put_be32(b, B, off + 4, (uint32_t)v);
+}
+
+static int jlog_write(struct e4_journal *j, uint32_t jblk, const uint8_t *b)
+{
+	uint64_t phys;
+	int err = journal_phys(j, jblk, &phys);
+
+	if (!err)
+		err = e4_dev_pwrite(j->fs->dev, b, j->fs->block_size,
+				    phys << j->fs->log_block_size);
+	return err;
+}
+
+/* The journal superblock with log start @start and sequence @seq. */
+static int jlog_set_sb(struct e4_journal *j, uint32_t start, uint32_t seq)
+{
+	size_t B = j->fs->block_size;
+
+	e4_put_be32(j->jsb, B, E4_JSB_START, start);
+	e4_put_be32(j->jsb, B, E4_JSB_SEQUENCE, seq);
+	if (has_csum(j))
+		e4_put_be32(j->jsb, B, E4_JSB_CHECKSUM, jbd2_sb_csum(j->jsb));
+	return jlog_write(j, 0, j->jsb);
+}
+
+/* Tags one descriptor block holds, counting a UUID for each. */
+static size_t jlog_tags_per_descriptor(const struct e4_journal *j)
+{
+	size_t room = j->fs->block_size - E4_JH_SIZE -
+		      (has_csum(j) ? E4_JTAIL_SIZE : 0);
+
+	return room / (j->tag_bytes + E4_J_UUID_SIZE);
+}
+
+int e4_jlog_open(struct e4_fs *fs, struct e4_journal **out)
+{
+	struct e4_journal *j = calloc(1, sizeof(*j));
+	int err;
+
+	*out = NULL;
+	if (!j)
+		return -ENOMEM;
+	j->fs = fs;
+	j->mem_max = UINT64_MAX;	/* the mapping: bounded by maxlen */
+	j->jsb = malloc(fs->block_size);
+	j->blk = malloc(fs->block_size);
+	j->desc = malloc(fs->block_size);
+	err = j->jsb && j->blk && j->desc ? 0 : -ENOMEM;
+	if (!err)
+		err = e4_inode_read(fs, fs->journal_inum, &j->inode);
+	if (!err && !e4_inode_is_reg(&j->inode))
+		err = e4_corrupt(fs, E4_RULE_SB12, e4_obj_inode(fs->journal_inum),
+				 "the journal is not a regular file");
+	if (!err)
+		err = journal_read(j, 0, j->jsb, NULL);
+	if (!err)
+		err = load_superblock(j, j->jsb);
+	if (!err && j->start != 0) {
+		e4_log(fs, E4_LOG_ERROR, "journal: the log is not empty (not recovered)");
+		err = -EBUSY;
+	}
+	if (!err)
+		err = map_journal(j);
+	if (!err && jlog_tags_per_descriptor(j) == 0)
+		err = -EINVAL;
+	if (err) {
+		e4_journal_free(j);
+		return err;
+	}
+	j->next_seq = j->sequence;
+	j->head = j->first;
+	*out = j;
+	return 0;
+}
+
+/* Log blocks a transaction of @n copies takes: its descriptors, the
+ * copies, the commit block. */
+static uint64_t jlog_blocks(const struct e4_journal *j, uint64_t n)
+{
+	uint64_t per = jlog_tags_per_descriptor(j);
+
+	return (n + per - 1) / per + n + 1;
+}
+
+unsigned e4_jlog_capacity(const struct e4_journal *j)
+{
+	uint64_t len = j->log_end - j->first, per = jlog_tags_per_descriptor(j);
+	uint64_t n = len > 2 ? (len - 2) * per / (per + 1) : 0;
+
+	while (n && jlog_blocks(j, n) > len)
+		n--;
+	return n > UINT32_MAX ? UINT32_MAX : (unsigned)n;
+}
+
+/* Block @b as the log holds it, in j->blk: escaped where it begins with
+ * the jbd2 magic (true). */
+static bool jlog_copy(struct e4_journal *j, const struct e4_buf *b)
+{
+	size_t B = j->fs->block_size;
+
+	memcpy(j->blk, b->data, B);
+	if (e4_be32(j->blk, B, E4_JH_MAGIC) != E4_JBD2_MAGIC)
+		return false;
+	e4_put_be32(j->blk, B, E4_JH_MAGIC, 0);
+	return true;
+}
+
+/* Log the copies of @bufs[*i...] under one descriptor from log block
+ * *@pos on; *@i and *@pos move past them.  The descriptor is built first
+ * (its tags carry the copies' checksums), then written, then the copies:
+ * in log order, as v1's running checksum wants them. */
+static int jlog_descriptor(struct e4_journal *j, struct e4_buf *const *bufs,
+			   size_t n, size_t *i, uint32_t *pos, uint32_t seq,
+			   struct v1_sums *v1)
+{
+	size_t B = j->fs->block_size, off = E4_JH_SIZE, k, from = *i;
+	size_t end = B - (has_csum(j) ? E4_JTAIL_SIZE : 0);
+	int err;
+
+	memset(j->desc, 0, B);
+	e4_put_be32(j->desc, B, E4_JH_MAGIC, E4_JBD2_MAGIC);
+	e4_put_be32(j->desc, B, E4_JH_BLOCKTYPE, E4_JT_DESCRIPTOR);
+	e4_put_be32(j->desc, B, E4_JH_SEQUENCE, seq);
+	for (k = from; k < n && off + j->tag_bytes +
+			     (k == from ? E4_J_UUID_SIZE : 0) <= end; k++) {
+		uint64_t blk = bufs[k]->blk;
+		uint32_t flags = k == from ? 0 : E4_JTAG_SAME_UUID, csum = 0;
+
+		if (jlog_copy(j, bufs[k]))
+			flags |= E4_JTAG_ESCAPE;
+		if (k + 1 == n || off + j->tag_bytes + j->tag_bytes +
+				  (k == from ? E4_J_UUID_SIZE : 0) > end)
+			flags |= E4_JTAG_LAST;
+		if (has_csum(j))
+			csum = tag_csum_of(j, seq, j->blk);
+		if (j->csum_v3) {
+			e4_put_be32(j->desc, B, off + E4_JTAG3_BLOCKNR, (uint32_t)blk);
+			e4_put_be32(j->desc, B, off + E4_JTAG3_FLAGS, flags);
+			e4_put_be32(j->desc, B, off + E4_JTAG3_BLOCKNR_HIGH,
+				    (uint32_t)(blk >> 32));
+			e4_put_be32(j->desc, B, off + E4_JTAG3_CHECKSUM, csum);
+		} else {
+			e4_put_be32(j->desc, B, off + E4_JTAG_BLOCKNR, (uint32_t)blk);
+			e4_put_be16(j->desc, B, off + E4_JTAG_CHECKSUM, (uint16_t)csum);
+			e4_put_be16(j->desc, B, off + E4_JTAG_FLAGS, (uint16_t)flags);
+			if (j->is64)
+				e4_put_be32(j->desc, B, off + E4_JTAG_BLOCKNR_HIGH,
+					    (uint32_t)(blk >> 32));
+		}
+		off += j->tag_bytes;
+		if (k == from) {
+			memcpy(j->desc + off, j->jsb + E4_JSB_UUID, E4_J_UUID_SIZE);
+			off += E4_J_UUID_SIZE;
+		}
+	}
+	if (has_csum(j))
+		e4_put_be32(j->desc, B, B - E4_JTAIL_SIZE,
+			    jbd2_tail_csum(j->seed, j->desc, B));
+	v1_fold(v1, j->desc, B, false);
+	err = jlog_write(j, *pos, j->desc);
+	*pos = next_block(j, *pos);
+	for (; !err && *i < k; ++*i) {
+		jlog_copy(j, bufs[*i]);
+		v1_fold(v1, j->blk, B, false);
+		err = jlog_write(j, *pos, j->blk);
+		*pos = next_block(j, *pos);
+	}
+	return err;
+}
+
+/* Where a transaction of @m log blocks goes: after the last one, else
+ * at the start, the last one retired first if it would be overwritten. */
+static int jlog_place(struct e4_journal *j, uint64_t m, uint32_t *pos)
+{
+	int err;
+
+	if (j->head + m <= j->log_end) {
+		*pos = j->head;
+		return 0;
+	}
+	*pos = j->first;
+	if (j->live_end > j->live_start && j->first + m > j->live_start) {
+		err = jlog_set_sb(j, 0, j->next_seq);
+		if (!err)
+			err = e4_dev_flush(j->fs->dev);
+		if (err)
+			return err;
+		j->live_start = j->live_end = 0;
+	}
+	return 0;
+}
+
+int e4_jlog_commit(struct e4_journal *j, struct e4_buf *const *bufs, size_t n)
+{
+	struct e4_fs *fs = j->fs;
+	size_t B = fs->block_size, i = 0;
+	uint32_t seq = j->next_seq, start, pos;
+	uint64_t m = jlog_blocks(j, n);
+	struct v1_sums v1 = { 0xFFFFFFFFu, 0xFFFFFFFFu };
+	struct timespec now;
+	int err;
+
+	if (n > e4_jlog_capacity(j)) {
+		e4_log(fs, E4_LOG_ERROR,
+		       "journal: a transaction of %zu blocks does not fit the log (%u)",
+		       n, e4_jlog_capacity(j));
+		return -EFBIG;
+	}
+	err = jlog_place(j, m, &start);
+	pos = start;
+	if (!err)
+		err = jlog_set_sb(j, start, seq);
+	while (!err && i < n)
+		err = jlog_descriptor(j, bufs, n, &i, &pos, seq, &v1);
+	/* the file data and the log before the commit block */
+	if (!err)
+		err = e4_dev_flush(fs->dev);
+	if (!err) {
+		memset(j->blk, 0, B);
+		e4_put_be32(j->blk, B, E4_JH_MAGIC, E4_JBD2_MAGIC);
+		e4_put_be32(j->blk, B, E4_JH_BLOCKTYPE, E4_JT_COMMIT);
+		e4_put_be32(j->blk, B, E4_JH_SEQUENCE, seq);
+		clock_gettime(CLOCK_REALTIME, &now);
+		put_u64_be(j->blk, B, E4_JCOMMIT_SEC, (uint64_t)now.tv_sec);
+		e4_put_be32(j->blk, B, E4_JCOMMIT_NSEC, (uint32_t)now.tv_nsec);
+		if (has_csum(j)) {
+			e4_put_be32(j->blk, B, E4_JCOMMIT_CHKSUM,
+				    jbd2_commit_csum(j->seed, j->blk, B));
+		} else if (j->compat & E4_JF_COMPAT_CHECKSUM) {
+			j->blk[E4_JCOMMIT_CHKSUM_TYPE] = E4_JCSUM_CRC32;
+			j->blk[E4_JCOMMIT_CHKSUM_SIZE] = E4_JCSUM_CRC32_SIZE;
+			e4_put_be32(j->blk, B, E4_JCOMMIT_CHKSUM,
+				    v1.without_revokes);
+		}
+		err = jlog_write(j, pos, j->blk);
+		pos = next_block(j, pos);
+	}
+	if (!err)
+		err = e4_dev_flush(fs->dev);
+	if (err)
+		return err;
+	/* durable: it is the live one now, and goes home */
+	j->next_seq = seq + 1;
+	j->live_start = start;
+	j->live_end = start + (uint32_t)m;
+	j->head = j->live_end;
+	for (i = 0; !err && i < n; i++)
+		err = e4_cache_write_home(fs->cache, bufs[i]);
+	if (!err)
+		err = e4_dev_flush(fs->dev);
+	return err;
+}
+
+/* Before the session ends: the log emptied, durable. */
+int e4_jlog_close(struct e4_journal *j)
+{
+	int err = 0;
+
+	if (!j)
+		return 0;
+	if (j->live_end > j->live_start)
+		err = jlog_set_sb(j, 0, j->next_seq);
+	if (!err)
+		err = e4_dev_flush(j->fs->dev);
+	e4_journal_free(j);
 	return err;
 }
 

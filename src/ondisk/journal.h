@@ -34,4 +34,17 @@ void e4_journal_free(struct e4_journal *j);
  */
 int e4_journal_recover(struct e4_fs *fs, struct e4_journal *j);
 
+/*
+ * The log writer of a read-write session (the journal recovered first, its
+ * log empty): each transaction logged and checkpointed at once, see
+ * journal.c.  e4_jlog_capacity: the most blocks one transaction may hold.
+ * e4_jlog_commit: make @n block versions (sorted by block) durable, file
+ * data written before them included.  e4_jlog_close: flush and free.
+ */
+struct e4_buf;
+int e4_jlog_open(struct e4_fs *fs, struct e4_journal **out);
+unsigned e4_jlog_capacity(const struct e4_journal *j);
+int e4_jlog_commit(struct e4_journal *j, struct e4_buf *const *bufs, size_t n);
+int e4_jlog_close(struct e4_journal *j);
+
 #endif /* E4_ONDISK_JOURNAL_H */

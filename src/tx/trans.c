@@ -86,7 +86,7 @@ static void drop_tx(struct e4_txm *t, struct e4_tx *tx);
 void e4_txm_set_writer(struct e4_txm *t, const struct e4_tx_writer *w)
 {
 	pthread_mutex_lock(&t->lock);
-	t->writer = *w;
+	t->writer = w ? *w : (struct e4_tx_writer){ write_in_place, t->fs };
 	pthread_mutex_unlock(&t->lock);
 }
 

@@ -65,6 +65,7 @@ int e4_txm_create(struct e4_fs *fs, const struct e4_txm_opts *opts,
 		  struct e4_txm **out);
 /* Commits what is running, then frees. */
 int e4_txm_destroy(struct e4_txm *txm);
+/* How commits reach the disk from now on (NULL: in place). */
 void e4_txm_set_writer(struct e4_txm *txm, const struct e4_tx_writer *w);
 
 /* Reserve @credits blocks in the running transaction (committing it first

@@ -382,11 +382,13 @@ static void test_full_disk(void **state)
 }
 
 /* What cannot be written is refused with the reason, read-only opens go
- * on working; the valid bit is clear while writable and set after. */
+ * on working; while writable the valid bit is clear (no journal) or
+ * needs_recovery set (journal), and both as before after. */
 static void test_refusals_and_state(void **state)
 {
 	char *inl = tu_mkfs("w7.img", "-b 4096 -O quota", NULL, "16M");
 	char *plain = tu_mkfs("w8.img", "-b 4096", NULL, "16M");
+	char *nojournal = tu_mkfs("w8n.img", "-b 4096 -O ^has_journal", NULL, "16M");
 	struct e4_open_opts o = { .read_only = false };
 	struct e4_dev *dev;
 	struct e4_fs *fs;
@@ -406,14 +408,29 @@ static void test_refusals_and_state(void **state)
 	tu_assert_log("read-only");
 	tu_close(fs);
 
+	/* journaled: the valid bit stays, needs_recovery is set while
+	 * writable (a crash is recovered), as the kernel keeps them */
 	fs = tu_open_rw(plain);
-	assert_int_equal(tu_peek_le16(plain, 1024 + E4_SB_STATE) & E4_STATE_VALID, 0);
-	tu_close_rw(fs);
 	assert_int_equal(tu_peek_le16(plain, 1024 + E4_SB_STATE) & E4_STATE_VALID,
 			 E4_STATE_VALID);
+	assert_int_equal(tu_peek_le32(plain, 1024 + E4_SB_FEATURE_INCOMPAT) &
+			 E4_INCOMPAT_RECOVER, E4_INCOMPAT_RECOVER);
+	tu_close_rw(fs);
+	assert_int_equal(tu_peek_le32(plain, 1024 + E4_SB_FEATURE_INCOMPAT) &
+			 E4_INCOMPAT_RECOVER, 0);
 	tu_fsck_clean(plain);
+	/* without a journal the valid bit is clear while writable */
+	fs = tu_open_rw(nojournal);
+	assert_int_equal(tu_peek_le16(nojournal, 1024 + E4_SB_STATE) & E4_STATE_VALID, 0);
+	assert_int_equal(tu_peek_le32(nojournal, 1024 + E4_SB_FEATURE_INCOMPAT) &
+			 E4_INCOMPAT_RECOVER, 0);
+	tu_close_rw(fs);
+	assert_int_equal(tu_peek_le16(nojournal, 1024 + E4_SB_STATE) & E4_STATE_VALID,
+			 E4_STATE_VALID);
+	tu_fsck_clean(nojournal);
 	free(inl);
 	free(plain);
+	free(nojournal);
 }
 
 /* Twenty thousand names on 1 KiB blocks: the directory gets an index,
