@@ -503,5 +503,12 @@ bool e4_unreachable_has(const struct e4_unreachable *u, uint32_t ino);
 uint32_t e4_unreachable_next(const struct e4_unreachable *u, uint32_t after);
 void e4_unreachable_get_stats(const struct e4_unreachable *u,
 			      struct e4_unreachable_stats *out);
+/* The name of top @ino, "#INO" as e2fsck names it in lost+found (@buf at
+ * least E4_UNREACHABLE_NAME_MAX bytes); returns its length. */
+#define E4_UNREACHABLE_NAME_MAX 12u
+size_t e4_unreachable_name(uint32_t ino, char *buf);
+/* The length of the "#INO" that @s (@len bytes) starts with (INO decimal,
+ * from 1, no leading zero), 0 if it does not; *@ino gets INO. */
+size_t e4_unreachable_name_parse(const char *s, size_t len, uint32_t *ino);
 
 #endif /* E4_E4_H */

@@ -151,10 +151,10 @@ int e4img_lost(struct e4_fs *fs, unsigned flags, const struct e4img_io *io)
 	}
 	for (uint32_t ino = e4_unreachable_next(u, 0); ino;
 	     ino = e4_unreachable_next(u, ino)) {
-		char name[16];
+		char name[E4_UNREACHABLE_NAME_MAX];
 		struct e4_inode in;
 
-		snprintf(name, sizeof(name), "#%u", ino);
+		e4_unreachable_name(ino, name);
 		if (!(flags & E4IMG_LS_LONG))
 			fprintf(io->out, "%s\n", name);
 		else if (e4_inode_read(fs, ino, &in) == 0)

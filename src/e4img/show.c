@@ -12,24 +12,14 @@
 #include "e4/format.h"
 #include "e4img/e4img.h"
 
-/* "#INO" or "#INO/REST": INO in decimal, no leading zero, and where its
- * first component ends. */
+/* "#INO" or "#INO/REST", and where its first component ends. */
 static bool lost_form(const char *path, uint32_t *ino, const char **rest)
 {
-	uint64_t n = 0;
-	const char *p = path + 1;
+	size_t n = e4_unreachable_name_parse(path, strlen(path), ino);
 
-	if (path[0] != '#' || *p < '1' || *p > '9')
+	if (!n || (path[n] && path[n] != '/'))
 		return false;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		n = n * 10 + (uint64_t)(*p - '0');
-		if (n > UINT32_MAX)
-			return false;
-	}
-	if (*p && *p != '/')
-		return false;
-	*ino = (uint32_t)n;
-	*rest = p;
+	*rest = path + n;
 	return true;
 }
 
@@ -42,11 +32,11 @@ static int resolve_lost(struct e4_fs *fs, const char *path, uint32_t top,
 			const struct e4img_io *io)
 {
 	struct e4_unreachable *u;
-	char real[16];
+	char real[E4_UNREACHABLE_NAME_MAX + 1] = "/";
 	uint32_t other;
 	int err;
 
-	snprintf(real, sizeof(real), "/#%u", top);
+	e4_unreachable_name(top, real + 1);
 	if (e4_path_lookup(fs, real, &other) == 0) {
 		fprintf(io->err,
 			"%s: %s: ambiguous: the root has an entry named #%u (write %s%s for it)\n",

@@ -31,6 +31,7 @@
  * steps 2, 4 and 5 together list each directory once, and a directory
  * that names an ancestor is never walked again.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -437,4 +438,25 @@ void e4_unreachable_get_stats(const struct e4_unreachable *u,
 			      struct e4_unreachable_stats *out)
 {
 	*out = u->stats;
+}
+
+size_t e4_unreachable_name(uint32_t ino, char *buf)
+{
+	return (size_t)snprintf(buf, E4_UNREACHABLE_NAME_MAX, "#%u", ino);
+}
+
+size_t e4_unreachable_name_parse(const char *s, size_t len, uint32_t *ino)
+{
+	uint64_t n = 0;
+	size_t i = 1;
+
+	if (len < 2 || s[0] != '#' || s[1] < '1' || s[1] > '9')
+		return 0;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		n = n * 10 + (uint64_t)(s[i] - '0');
+		if (n > UINT32_MAX)
+			return 0;
+	}
+	*ino = (uint32_t)n;
+	return i;
 }
