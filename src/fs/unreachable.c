@@ -181,10 +181,12 @@ static int scan_group(struct scan *s, uint32_t g)
 	err = e4_inode_bitmap_get(fs, g, &gd, &bitmap);
 	/* a bitmap failing its checksum (reported) cannot say which inodes
 	 * are free: each inode's own record decides, as for a reader */
-	if (err == -EUCLEAN)
+	if (err == -EUCLEAN) {
 		bitmap = NULL;
-	else if (err)
+		err = 0;
+	} else if (err) {
 		return err == -ENOMEM ? err : 0;
+	}
 	for (uint32_t i = 0; i < fs->inodes_per_group && err == 0; i++) {
 		uint64_t ino = (uint64_t)g * fs->inodes_per_group + i + 1;
 
