@@ -25,7 +25,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s ls [-lR] IMAGE [PATH]\n"
-		"       %s lost [-l] IMAGE  inodes in use that no path reaches (what\n"
+		"       %s lost [-l] IMAGE\n"
+		"                           the inodes in use no path reaches (what\n"
 		"                           e2fsck would put in lost+found), as #INO;\n"
 		"                           a PATH #INO[/...] names one for the other\n"
 		"                           commands (exit 1: some could not be read)\n"
