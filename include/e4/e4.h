@@ -421,6 +421,9 @@ int e4_lookup(struct e4_fs *fs, const struct e4_inode *dir, const char *name,
  * a symlink as the last component is returned itself, one in the middle
  * gives -ENOTDIR.  Used by e4img and tests. */
 int e4_path_lookup(struct e4_fs *fs, const char *path, uint32_t *ino);
+/* The same from directory @start instead of the root. */
+int e4_path_lookup_at(struct e4_fs *fs, uint32_t start, const char *path,
+		      uint32_t *ino);
 
 /* ---- symlinks --------------------------------------------------------- */
 
@@ -455,5 +458,57 @@ struct e4_statfs {
 	uint32_t name_max;
 };
 int e4_fs_statfs(struct e4_fs *fs, struct e4_statfs *out);
+
+/* ---- what no directory names (src/fs/unreachable.c) -------------------- */
+
+/*
+ * The inodes in use that no path from the root reaches (orphaned by a
+ * damaged directory): what e2fsck -fy would reconnect into /lost+found,
+ * found without writing.  "In use": the inode bitmap says so (honouring
+ * INODE_UNINIT and itable_unused; under a bitmap failing its checksum,
+ * each record with a mode and links), it has links (an orphan-list inode
+ * has none), it is not reserved (below s_first_ino), internal (journal,
+ * orphan file, quota files) or an EA inode, and it decodes (one that
+ * does not is reported and skipped).  "Reached": named by an entry of a
+ * directory walked from the root, every readable directory walked in
+ * salvage mode (a damaged block skipped; each directory once, so a cycle
+ * is not followed).  Only the top of each unreachable subtree is kept:
+ * an orphaned directory's children are reached through it; in a cycle of
+ * orphaned directories naming each other, the lowest-numbered one is the
+ * top.  A regular file with nothing in it (no blocks, no inline data, no
+ * xattrs) is left out, as e2fsck deletes it rather than reconnecting it.
+ *
+ * Memory: three bitmaps of inodes_count / 8 bytes while scanning
+ * (e4_unreachable_memory), one kept for the result; -ENOMEM (logged with
+ * the size) if they cannot be had.  Work: every inode-table block once,
+ * each directory listed at most twice, the listings bounded by the file
+ * system's size (-EUCLEAN, reported, past it).  The result is a snapshot:
+ * for read-only use.
+ */
+struct e4_unreachable;
+struct e4_unreachable_stats {
+	uint64_t in_use;	/* inodes in use a name may hold, read */
+	uint64_t unreadable;	/* in use but failed to decode: skipped */
+	uint64_t unreachable;	/* of in_use, not reached from the root */
+	uint64_t tops;		/* the tops of the unreachable subtrees */
+	uint64_t empty;		/* tops holding nothing: left out */
+	uint64_t memory;	/* bytes the scan's bitmaps took */
+};
+int e4_unreachable_scan(struct e4_fs *fs, struct e4_unreachable **out);
+void e4_unreachable_free(struct e4_unreachable *u);
+uint64_t e4_unreachable_memory(const struct e4_fs *fs);
+/* Is @ino one of the tops? */
+bool e4_unreachable_has(const struct e4_unreachable *u, uint32_t ino);
+/* The first top above @after (0 for the first), 0 when none is left. */
+uint32_t e4_unreachable_next(const struct e4_unreachable *u, uint32_t after);
+void e4_unreachable_get_stats(const struct e4_unreachable *u,
+			      struct e4_unreachable_stats *out);
+/* The name of top @ino, "#INO" as e2fsck names it in lost+found (@buf at
+ * least E4_UNREACHABLE_NAME_MAX bytes); returns its length. */
+#define E4_UNREACHABLE_NAME_MAX 12u
+size_t e4_unreachable_name(uint32_t ino, char *buf);
+/* The length of the "#INO" that @s (@len bytes) starts with (INO decimal,
+ * from 1, no leading zero), 0 if it does not; *@ino gets INO. */
+size_t e4_unreachable_name_parse(const char *s, size_t len, uint32_t *ino);
 
 #endif /* E4_E4_H */

@@ -26,6 +26,9 @@ enum e4img_ls_flags {
 
 int e4img_ls(struct e4_fs *fs, const char *path, unsigned flags,
 	     const struct e4img_io *io);
+/* The inodes in use no path reaches, as #INO (e4_unreachable_scan);
+ * E4IMG_LS_LONG: as ls -l shows them. */
+int e4img_lost(struct e4_fs *fs, unsigned flags, const struct e4img_io *io);
 int e4img_cat(struct e4_fs *fs, const char *path, const struct e4img_io *io);
 int e4img_stat(struct e4_fs *fs, const char *path, const struct e4img_io *io);
 int e4img_info(struct e4_fs *fs, const struct e4img_io *io);

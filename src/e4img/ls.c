@@ -136,3 +136,37 @@ int e4img_ls(struct e4_fs *fs, const char *path, unsigned flags,
 	}
 	return c.status;
 }
+
+int e4img_lost(struct e4_fs *fs, unsigned flags, const struct e4img_io *io)
+{
+	struct ls c = { .fs = fs, .io = io, .flags = flags };
+	struct e4_unreachable_stats st;
+	struct e4_unreachable *u;
+	int err = e4_unreachable_scan(fs, &u);
+
+	if (err) {
+		fprintf(io->err, "%s: cannot find the unreachable inodes: %s\n",
+			io->prog, strerror(-err));
+		return 2;
+	}
+	for (uint32_t ino = e4_unreachable_next(u, 0); ino;
+	     ino = e4_unreachable_next(u, ino)) {
+		char name[E4_UNREACHABLE_NAME_MAX];
+		struct e4_inode in;
+
+		e4_unreachable_name(ino, name);
+		if (!(flags & E4IMG_LS_LONG))
+			fprintf(io->out, "%s\n", name);
+		else if (e4_inode_read(fs, ino, &in) == 0)
+			print_long(&c, &in, name);
+	}
+	e4_unreachable_get_stats(u, &st);
+	e4_unreachable_free(u);
+	if (st.unreadable) {
+		fprintf(io->err,
+			"%s: %" PRIu64 " inode%s in use could not be read (reported above): not listed\n",
+			io->prog, st.unreadable, st.unreadable == 1 ? "" : "s");
+		return 1;
+	}
+	return 0;
+}

@@ -25,6 +25,11 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s ls [-lR] IMAGE [PATH]\n"
+		"       %s lost [-l] IMAGE\n"
+		"                           the inodes in use no path reaches (what\n"
+		"                           e2fsck would put in lost+found), as #INO;\n"
+		"                           a PATH #INO[/...] names one for the other\n"
+		"                           commands (exit 1: some could not be read)\n"
 		"       %s cat IMAGE PATH\n"
 		"       %s stat IMAGE PATH\n"
 		"       %s info IMAGE\n"
@@ -46,7 +51,7 @@ static void usage(FILE *f)
 		"       --norecovery        do not replay the journal\n"
 		"       --replay-mem=SIZE   memory the in-memory journal replay may use\n"
 		"                           (K, M, G suffixes; default %lluM)\n",
-		PROG, PROG, PROG, PROG, PROG, PROG, PROG,
+		PROG, PROG, PROG, PROG, PROG, PROG, PROG, PROG,
 		(unsigned long long)(E4_REPLAY_MEM_DEFAULT >> 20));
 }
 
@@ -137,7 +142,8 @@ static int open_image(const char *path, struct e4_fs **fs)
 	return open_image_opts(path, &o, fs);
 }
 
-static int cmd_ls(int argc, char **argv)
+/* `ls [-lR] IMAGE [PATH]` and `lost [-l] IMAGE` (@lost) */
+static int cmd_ls(int argc, char **argv, bool lost)
 {
 	unsigned flags = 0;
 	struct e4_fs *fs;
@@ -147,21 +153,26 @@ static int cmd_ls(int argc, char **argv)
 		for (const char *o = argv[i] + 1; *o; o++) {
 			if (*o == 'l')
 				flags |= E4IMG_LS_LONG;
-			else if (*o == 'R')
+			else if (*o == 'R' && !lost)
 				flags |= E4IMG_LS_RECURSIVE;
 			else {
-				fprintf(stderr, "%s: ls: unknown option -%c\n", PROG, *o);
+				fprintf(stderr, "%s: %s: unknown option -%c\n",
+					PROG, argv[0], *o);
 				return 2;
 			}
 		}
 	}
-	if (i >= argc || argc - i > 2) {
+	if (i >= argc || argc - i > (lost ? 1 : 2)) {
 		usage(stderr);
 		return 2;
 	}
 	if (open_image(argv[i], &fs))
 		return 2;
-	status = e4img_ls(fs, i + 1 < argc ? argv[i + 1] : "/", flags, &std_io);
+	if (lost)
+		status = e4img_lost(fs, flags, &std_io);
+	else
+		status = e4img_ls(fs, i + 1 < argc ? argv[i + 1] : "/", flags,
+				  &std_io);
 	e4_fs_close(fs);
 	return status;
 }
@@ -327,7 +338,9 @@ int main(int argc, char **argv)
 	argc -= i;
 	argv += i;
 	if (!strcmp(cmd, "ls"))
-		return cmd_ls(argc, argv);
+		return cmd_ls(argc, argv, false);
+	if (!strcmp(cmd, "lost"))
+		return cmd_ls(argc, argv, true);
 	if (!strcmp(cmd, "cat"))
 		return path_command(argc, argv, e4img_cat);
 	if (!strcmp(cmd, "stat"))

@@ -12,12 +12,65 @@
 #include "e4/format.h"
 #include "e4img/e4img.h"
 
+/* "#INO" or "#INO/REST", and where its first component ends. */
+static bool lost_form(const char *path, uint32_t *ino, const char **rest)
+{
+	size_t n = e4_unreachable_name_parse(path, strlen(path), ino);
+
+	if (!n || (path[n] && path[n] != '/'))
+		return false;
+	*rest = path + n;
+	return true;
+}
+
+/* The lost form of a path: the unreachable inode e4img lost lists as
+ * #INO, then REST beneath it.  Refused when the root has a real entry
+ * of that name (which /#INO names): nothing is shadowed.  Returns 1
+ * after saying why it is refused, else what the lookup returns. */
+static int resolve_lost(struct e4_fs *fs, const char *path, uint32_t top,
+			const char *rest, uint32_t *ino,
+			const struct e4img_io *io)
+{
+	struct e4_unreachable *u;
+	char real[E4_UNREACHABLE_NAME_MAX + 1] = "/";
+	uint32_t other;
+	int err;
+
+	e4_unreachable_name(top, real + 1);
+	if (e4_path_lookup(fs, real, &other) == 0) {
+		fprintf(io->err,
+			"%s: %s: ambiguous: the root has an entry named #%u (write %s%s for it)\n",
+			io->prog, path, top, real, rest);
+		return 1;
+	}
+	err = e4_unreachable_scan(fs, &u);
+	if (err)
+		return err;
+	if (!e4_unreachable_has(u, top)) {
+		fprintf(io->err,
+			"%s: %s: inode %u is not one of the unreachable inodes e4img lost lists (a name of the root is written /%s)\n",
+			io->prog, path, top, path);
+		e4_unreachable_free(u);
+		return 1;
+	}
+	e4_unreachable_free(u);
+	return e4_path_lookup_at(fs, top, rest, ino);
+}
+
 int e4img_resolve(struct e4_fs *fs, const char *path, struct e4_inode *in,
 		  const struct e4img_io *io)
 {
-	uint32_t ino;
-	int err = e4_path_lookup(fs, path, &ino);
+	const char *rest;
+	uint32_t ino, top;
+	int err;
 
+	if (lost_form(path, &top, &rest)) {
+		err = resolve_lost(fs, path, top, rest, &ino, io);
+		if (err > 0)
+			return 1;
+	} else {
+		err = e4_path_lookup(fs, path, &ino);
+	}
 	if (!err)
 		err = e4_inode_read(fs, ino, in);
 	if (err)

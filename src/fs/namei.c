@@ -35,6 +35,12 @@ int e4_lookup(struct e4_fs *fs, const struct e4_inode *dir, const char *name,
  */
 int e4_path_lookup(struct e4_fs *fs, const char *path, uint32_t *ino)
 {
+	return e4_path_lookup_at(fs, E4_ROOT_INO, path, ino);
+}
+
+int e4_path_lookup_at(struct e4_fs *fs, uint32_t start, const char *path,
+		      uint32_t *ino)
+{
 	struct e4_inode node;
 	struct e4_ino *cur;
 	bool must_be_dir = false;
@@ -43,7 +49,7 @@ int e4_path_lookup(struct e4_fs *fs, const char *path, uint32_t *ino)
 
 	if (!path)
 		return -EINVAL;
-	rc = e4_iget(fs, E4_ROOT_INO, &cur);
+	rc = e4_iget(fs, start, &cur);
 	if (rc)
 		return rc;
 	while (*p) {

@@ -247,6 +247,11 @@ static int serve(struct e4f_link *link, void *arg)
 		e4_fs_close(fs);
 		return 1;
 	}
+	if (o->lost_found &&
+	    e4f_lost_found_check(fs, &root, o->lost_found) < 0) {
+		e4_fs_close(fs);
+		return 1;
+	}
 	int fd = e4f_link_mount(link);
 
 	if (fd < 0) {
@@ -261,6 +266,7 @@ static int serve(struct e4f_link *link, void *arg)
 		.uid_set = o->uid_set, .uid = o->uid,
 		.gid_set = o->gid_set, .gid = o->gid,
 		.errors = o->errors,
+		.lost_found = o->lost_found,
 	};
 	struct e4f_session s;
 

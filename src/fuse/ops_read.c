@@ -35,6 +35,10 @@ static int node_inode(struct e4f_req *r, uint64_t nodeid, struct e4_inode *out)
 	uint32_t ino;
 	int ret = e4f_nodeid_to_ino(nodeid, &ino);
 
+	if (e4f_lost_found_is_node(r->s, nodeid)) {
+		e4f_lost_found_inode(r->s, out);
+		return 0;
+	}
 	if (ret < 0)
 		return ret;
 	if (e4f_nodes_get(&r->s->nodes, nodeid, out))
@@ -56,6 +60,8 @@ static int node_read_begin(struct e4f_req *r, uint64_t nodeid,
 	uint32_t ino;
 	int ret = e4f_nodeid_to_ino(nodeid, &ino);
 
+	if (e4f_lost_found_is_node(r->s, nodeid))
+		return -EISDIR;	/* no data, no attributes */
 	if (ret < 0)
 		return ret;
 	if (!e4f_nodes_ino(&r->s->nodes, nodeid, ip)) {
@@ -165,10 +171,24 @@ void e4f_op_lookup(struct e4f_req *r)
 		return e4f_reply_err(r, -EINVAL);
 	if (len > E4F_NAME_MAX)
 		return e4f_reply_err(r, -ENAMETOOLONG);
+	if (e4f_lost_found_named(r->s, r->h.nodeid, name, len)) {
+		e4f_lost_found_inode(r->s, &in);
+		e4f_fill_entry(r->s, &in, &e);
+		e.nodeid = E4F_LOST_NODEID;	/* not counted: it stays */
+		return e4f_reply_buf(r, &e, sizeof(e));
+	}
 	ret = node_inode(r, r->h.nodeid, &dir);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
-	ret = e4_lookup(r->s->fs, &dir, name, len, &ip);
+	if (e4f_lost_found_is_node(r->s, r->h.nodeid)) {
+		uint32_t ino;
+
+		ret = e4f_lost_found_lookup(r->s, name, len, &ino);
+		if (ret == 0)
+			ret = e4_iget(r->s->fs, ino, &ip);
+	} else {
+		ret = e4_lookup(r->s->fs, &dir, name, len, &ip);
+	}
 	if (ret == -ENOENT) {
 		/* a negative entry, cached as long as a positive one */
 		memset(&e, 0, sizeof(e));
@@ -293,11 +313,13 @@ static bool is_dot_or_dotdot(const struct e4_dirent *d)
  * Append one entry to a READDIR(PLUS) reply; false if it does not fit.
  * READDIRPLUS entries carry the inode's attributes and count as a lookup;
  * "." and ".." and entries whose inode cannot be read go without (node id 0),
- * which the kernel takes as a plain dirent.
+ * which the kernel takes as a plain dirent, and so do those asked
+ * @bare (the virtual directory of -o lost_found).  @dir 0: the entries of
+ * that directory, whose inodes no directory names.
  */
 static bool append_entry(struct e4f_req *r, uint32_t dir,
-			 const struct e4_dirent *d, bool plus, uint8_t *buf,
-			 size_t size, size_t *used)
+			 const struct e4_dirent *d, bool plus, bool bare,
+			 uint8_t *buf, size_t size, size_t *used)
 {
 	size_t namelen = d->name_len;
 	size_t head = plus ? FUSE_NAME_OFFSET_DIRENTPLUS : FUSE_NAME_OFFSET;
@@ -322,7 +344,7 @@ static bool append_entry(struct e4f_req *r, uint32_t dir,
 		memset(&e, 0, sizeof(e));
 		struct e4_ino *ip;
 
-		if (!is_dot_or_dotdot(d) &&
+		if (!bare && !is_dot_or_dotdot(d) &&
 		    e4_iget_named(r->s->fs, dir, d->name, d->ino, &ip) == 0) {
 			e4_ino_snapshot(ip, &in);
 			/* the table takes ip */
@@ -359,26 +381,41 @@ static void readdir_common(struct e4f_req *r, bool plus)
 	size_t size = in.size < E4F_REPLY_BUFSIZE ? in.size : E4F_REPLY_BUFSIZE;
 	uint64_t pos = in.offset;
 	bool full = false, skipped = false;
+	bool lost = e4f_lost_found_is_node(r->s, r->h.nodeid);
+	/* the root lists lost_found's virtual directory after its entries */
+	bool lost_entry = r->h.nodeid == 1 && r->s->lost.name;
 
+	if (lost_entry && pos == E4F_LOST_ROOT_POS)
+		return e4f_reply_buf(r, NULL, 0);	/* listed last */
 	/* Not interruptible: the kernel's ext4 never fails getdents with
 	 * EINTR (a program with a timer signal would see it), and the walk of
 	 * one request is bounded (docs/limits.md). */
 	while (!full) {
 		batch.n = 0;
 		batch.skipped = false;
-		ret = e4_dir_iterate_mode(r->s->fs, &dir, pos, E4_DIR_SALVAGE,
-					  collect_entry, &batch,
-					  &batch.skipped);
+		ret = lost ? e4f_lost_found_iterate(r->s, pos, collect_entry,
+						    &batch) :
+			e4_dir_iterate_mode(r->s->fs, &dir, pos, E4_DIR_SALVAGE,
+					    collect_entry, &batch,
+					    &batch.skipped);
 		skipped |= batch.skipped;
 		for (unsigned i = 0; i < batch.n && !full; i++) {
-			if (!append_entry(r, dir.ino, &batch.ent[i], plus,
-					  r->scratch, size, &used))
+			if (!append_entry(r, lost ? 0 : dir.ino, &batch.ent[i],
+					  plus, false, r->scratch, size,
+					  &used))
 				full = true;
 			else
 				pos = batch.ent[i].next_pos;
 		}
 		if (ret <= 0)
 			break;	/* end of directory, or an error */
+	}
+	if (lost_entry && ret == 0 && !full) {
+		struct e4_dirent d;
+
+		e4f_lost_found_root_entry(r->s, &d);
+		(void)append_entry(r, dir.ino, &d, plus, true, r->scratch,
+				   size, &used);
 	}
 	/* A damaged block is skipped (reported by the library, counted
 	 * for errors=) and the entries of the others listed, with no error
@@ -558,6 +595,8 @@ void e4f_op_getxattr(struct e4f_req *r)
 		return e4f_reply_err(r, -EINVAL);
 	if (len > E4F_XATTR_NAME_MAX)
 		return e4f_reply_err(r, -ERANGE);
+	if (e4f_lost_found_is_node(r->s, r->h.nodeid))
+		return e4f_reply_err(r, -ENODATA);	/* it has none */
 	ret = node_read_begin(r, r->h.nodeid, &ip, &inode);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
@@ -629,11 +668,15 @@ void e4f_op_listxattr(struct e4f_req *r)
 	int ret;
 
 	e4f_arg_get(r, &in, sizeof(in));
-	ret = node_read_begin(r, r->h.nodeid, &ip, &inode);
-	if (ret < 0)
-		return e4f_reply_err(r, ret);
-	ret = e4_xattr_list(r->s->fs, &inode, list_one, &l);
-	node_read_end(r, ip);
+	if (e4f_lost_found_is_node(r->s, r->h.nodeid)) {
+		ret = 0;	/* no attributes: an empty list */
+	} else {
+		ret = node_read_begin(r, r->h.nodeid, &ip, &inode);
+		if (ret < 0)
+			return e4f_reply_err(r, ret);
+		ret = e4_xattr_list(r->s->fs, &inode, list_one, &l);
+		node_read_end(r, ip);
+	}
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	if (l.err < 0)

@@ -53,6 +53,10 @@ void e4f_print_usage(const char *prog)
 "                          the caller and go on (continue), also stop\n"
 "                          writing (remount-ro, the default), or unmount\n"
 "                          (panic)\n"
+"  lost_found[=NAME]       with ro: a directory NAME in the root (default\n"
+"                          " E4F_LOST_FOUND_DEFAULT ") showing the inodes in use\n"
+"                          that no path reaches, as #INO (what e2fsck would\n"
+"                          put in lost+found); refused if the root has NAME\n"
 "  norecovery, noload      do not replay the journal\n"
 "  replay_mem=SIZE         memory the in-memory journal replay may use\n"
 "                          (suffixes K, M, G; default 512M)\n"
@@ -275,6 +279,15 @@ static int parse_one(struct e4f_options *o, char *opt)
 		if (parse_number("replay_mem", val, true, 1, UINT64_MAX, &v) < 0)
 			return -EINVAL;
 		o->replay_mem = v;
+	} else if (IS("lost_found")) {
+		const char *why;
+
+		if (val && (why = e4f_lost_found_name_refusal(val)))
+			return bad_because("lost_found name", val, why);
+		free(o->lost_found);
+		o->lost_found = strdup(val ? val : E4F_LOST_FOUND_DEFAULT);
+		if (!o->lost_found)
+			return -ENOMEM;
 	} else if (IS("norecovery") || IS("noload")) {
 		NOVAL();
 		o->norecovery = true;
@@ -443,6 +456,13 @@ int e4f_parse_args(int argc, char **argv, struct e4f_options *o)
 			"other\n");
 		return -EINVAL;
 	}
+	if (o->lost_found && o->rw) {
+		/* the scan is a snapshot, and a write could orphan or adopt
+		 * any inode: only over an image that does not change */
+		fprintf(stderr, "e4fuse: lost_found needs a read-only mount: "
+			"add -o ro\n");
+		return -EINVAL;
+	}
 	if (o->debug)
 		o->foreground = true;
 	return 0;
@@ -452,4 +472,6 @@ void e4f_options_free(struct e4f_options *o)
 {
 	free(o->fsname);
 	o->fsname = NULL;
+	free(o->lost_found);
+	o->lost_found = NULL;
 }

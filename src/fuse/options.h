@@ -39,6 +39,7 @@ struct e4f_options {
 	bool sandbox_user_set;		/* sandbox_user= given */
 	uint32_t sandbox_uid, sandbox_gid;
 	uint64_t sandbox_memory;	/* sandbox_memory=: bytes, 0: no limit */
+	char *lost_found;		/* lost_found[=NAME]: the name, or NULL */
 };
 
 /* The default sandbox_memory: room for the journal replay's default

@@ -119,12 +119,14 @@ int e4f_session_init(struct e4f_session *s, struct e4_fs *fs, int fd,
 	pthread_mutex_init(&s->inflight_lock, NULL);
 	pthread_mutex_init(&s->state_lock, NULL);
 	pthread_cond_init(&s->state_cond, NULL);
+	e4f_lost_found_init(&s->lost, fs, cfg->lost_found);
 	return 0;
 }
 
 void e4f_session_destroy(struct e4f_session *s)
 {
 	e4f_nodes_destroy(&s->nodes);
+	e4f_lost_found_destroy(&s->lost);
 	pthread_mutex_destroy(&s->inflight_lock);
 	pthread_mutex_destroy(&s->state_lock);
 	pthread_cond_destroy(&s->state_cond);

@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 
 #include "e4/e4.h"
+#include "fuse/lost_found.h"
 #include "fuse/nodes.h"
 
 /* Largest READ/WRITE payload negotiated: 256 pages of 4 KiB. */
@@ -51,6 +52,8 @@ struct e4f_session_config {
 	bool uid_set, gid_set;
 	uint32_t uid, gid;		/* ownership override */
 	enum e4f_errors_policy errors;
+	const char *lost_found;		/* the virtual directory's name, or
+					 * NULL (lost_found.h) */
 };
 
 /*
@@ -93,6 +96,7 @@ struct e4f_session {
 	uint64_t init_flags;		/* what the kernel granted and we use */
 
 	struct e4f_nodes nodes;
+	struct e4f_lost_found lost;	/* -o lost_found */
 
 	/* requests being served, for INTERRUPT, and interrupts that came
 	 * first (all under inflight_lock) */
@@ -152,7 +156,7 @@ static inline uint64_t e4f_ino_to_nodeid(uint32_t ino)
 }
 
 /* -ESTALE for node ids no inode maps to (0, 2: ino 1 is never exposed,
- * anything past 32 bits). */
+ * anything past 32 bits; 2 is -o lost_found's virtual directory). */
 static inline int e4f_nodeid_to_ino(uint64_t nodeid, uint32_t *ino)
 {
 	if (nodeid == 1) {

@@ -10,13 +10,14 @@
  *   e4img cat            of up to CAT_MAX regular files it shows (the first
  *                        of each directory first, then spread)
  *   e4img info
+ *   e4img lost -l        the inodes no path reaches (a whole scan)
  *   e4img check          its problems collected as `e4img check` does
  *
  * The commands write to streams that count what they get and drop it, so
  * printing costs next to nothing; the first LS_KEEP bytes of the listing
  * are kept to find the paths.  cat's stream takes CAT_CAP bytes and then
  * fails the write, which ends cat as a full disk would: a file costs at
- * most two of cat's 1 MiB reads.  ls and check walk the whole tree and have
+ * most two of cat's 1 MiB reads.  ls, lost and check walk the whole tree and have
  * the oracle's whole-file-system budget; the others its per-request one.
  * A command that loops, recurses or allocates without a bound is a finding
  * (a crash, a sanitizer report or the oracle's abort), whatever it prints.
@@ -355,6 +356,10 @@ int e4_fuzz_e4img(const uint8_t *data, size_t size)
 	stream_reset(&h->out, 0);
 	command_begin(h, "e4img info", 0, false);
 	e4img_info(h->fs, &h->io);
+	command_end(h);
+	stream_reset(&h->out, 0);
+	command_begin(h, "e4img lost -l", 0, true);
+	e4img_lost(h->fs, E4IMG_LS_LONG, &h->io);
 	command_end(h);
 	run_check(h);
 	e4_fs_close(h->fs);

@@ -226,6 +226,31 @@ static void test_sandbox(void **state)
 	refused("sandbox_memory=", "sandbox_memory", "needs a value");
 }
 
+/* lost_found[=NAME]: read-only mounts only; NAME must be an entry's. */
+static void test_lost_found(void **state)
+{
+	struct e4f_options o;
+	char opt[300];
+
+	(void)state;
+	assert_int_equal(parse("ro,lost_found", &o), 0);
+	assert_string_equal(o.lost_found, "lost+found-e4fuse");
+	e4f_options_free(&o);
+	assert_int_equal(parse("lost_found=#rescued,ro", &o), 0);
+	assert_string_equal(o.lost_found, "#rescued");
+	e4f_options_free(&o);
+	assert_int_equal(parse("ro", &o), 0);
+	assert_null(o.lost_found);
+	e4f_options_free(&o);
+	refused("lost_found", "lost_found", "read-only mount");
+	refused("ro,lost_found,rw", "lost_found", "read-only mount");
+	refused("ro,lost_found=a/b", "lost_found", "'/'");
+	refused("ro,lost_found=..", "lost_found", "taken");
+	refused("ro,lost_found=", "lost_found", "empty");
+	snprintf(opt, sizeof(opt), "ro,lost_found=%0256d", 0);
+	refused(opt, "lost_found", "longer than 255 bytes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_suffixes),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_sandbox),
+		cmocka_unit_test(test_lost_found),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

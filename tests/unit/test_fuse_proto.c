@@ -4,8 +4,9 @@
  * through e4f_process_request and the replies are captured.  Checks the
  * header and payload validation (every length the kernel sends), INIT
  * negotiation, node id mapping (1 <-> inode 2), lookup counts and FORGET,
- * EROFS for modifying requests, the basic read-only operations, and names
- * and node ids of inodes no name may hold (reserved, internal, EA inodes).
+ * EROFS for modifying requests, the basic read-only operations, names
+ * and node ids of inodes no name may hold (reserved, internal, EA inodes),
+ * and -o lost_found's virtual directory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +28,7 @@
 static char *img;
 static struct e4_fs *fs;
 static struct e4f_session sess;
+static struct e4f_session *cur = &sess;	/* where requests go */
 static uint8_t *scratch;
 static uint64_t next_unique = 2;
 
@@ -67,7 +69,7 @@ static int send_req_as(uint64_t unique, uint32_t opcode, uint64_t nodeid,
 		memcpy(buf + sizeof(h), arg, arglen);
 	int before = replies;
 
-	assert_int_equal(e4f_process_request(&sess, buf, h.len, &sink,
+	assert_int_equal(e4f_process_request(cur, buf, h.len, &sink,
 					     scratch), 0);
 	if (replies == before)
 		return 1;
@@ -684,6 +686,139 @@ static void test_errors_panic(void **state)
 	atomic_store(&sess.panic, false);
 }
 
+/* The READDIR reply just received as "name@off " for each entry. */
+static const char *dirents(void)
+{
+	static char out[4096];
+	const uint8_t *p = payload();
+	size_t left = payload_len(), n = 0;
+
+	out[0] = '\0';
+	while (left >= FUSE_NAME_OFFSET) {
+		struct fuse_dirent d;
+
+		memcpy(&d, p, sizeof(d));
+		size_t rec = FUSE_DIRENT_SIZE(&d);
+
+		assert_true(rec <= left && d.namelen < 256);
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%.*s@%llu ",
+				      (int)d.namelen, p + FUSE_NAME_OFFSET,
+				      (unsigned long long)d.off);
+		p += rec;
+		left -= rec;
+	}
+	return out;
+}
+
+/*
+ * -o lost_found on a copy whose /dir and /link lost their names: the
+ * virtual directory (node id 2, inode 1, 0700) lists #INO of both after
+ * "." and "..", resumes from each offset, leads to the inodes' own nodes;
+ * the root lists it last, at an offset of its own.  A session without the
+ * option knows nothing of it.
+ */
+static void test_lost_found(void **state)
+{
+	(void)state;
+	char *copy = tu_copy(img, "lost.img");
+	uint32_t dino = tu_ino_of(copy, "/dir"), lino = tu_ino_of(copy, "/link");
+	struct e4f_session_config cfg = { .default_permissions = true,
+					  .lost_found = "lost+found-e4fuse" };
+	struct fuse_init_in in = { .major = 7, .minor = 45,
+				   .flags = FUSE_DO_READDIRPLUS };
+	struct fuse_read_in rd = { .offset = 0, .size = 4096 };
+	struct fuse_getattr_in ga = { 0 };
+	struct fuse_entry_out e, v, file;
+	struct e4f_session lsess;
+	struct e4_fs *lfs;
+	char want[256];
+
+	assert_int_equal(lookup(1, "lost+found-e4fuse", &e), 0);
+	assert_int_equal(e.nodeid, 0);
+	assert_int_equal(send_req(FUSE_GETATTR, 2, &ga, sizeof(ga)), -ESTALE);
+
+	tu_debugfs(copy, "unlink /dir\nunlink /link");
+	assert_int_equal(tu_open(copy, &lfs), 0);
+	assert_int_equal(e4f_session_init(&lsess, lfs, -1, &cfg), 0);
+	cur = &lsess;
+	assert_int_equal(send_req(FUSE_INIT, 0, &in, sizeof(in)), 0);
+
+	assert_int_equal(lookup(1, "lost+found-e4fuse", &v), 0);
+	assert_int_equal(v.nodeid, E4F_LOST_NODEID);
+	assert_int_equal(v.attr.ino, 1);
+	assert_int_equal(v.attr.mode, S_IFDIR | 0700);
+	assert_int_equal(send_req(FUSE_GETATTR, v.nodeid, &ga, sizeof(ga)), 0);
+	assert_int_equal(send_req(FUSE_OPENDIR, v.nodeid, &rd, 8), 0);
+
+	assert_int_equal(send_req(FUSE_READDIR, v.nodeid, &rd, sizeof(rd)), 0);
+	snprintf(want, sizeof(want), ".@1 ..@2 #%u@%u #%u@%u ", dino, dino + 2,
+		 lino, lino + 2);
+	assert_string_equal(dirents(), want);
+	rd.offset = 1;
+	assert_int_equal(send_req(FUSE_READDIR, v.nodeid, &rd, sizeof(rd)), 0);
+	assert_string_equal(dirents(), want + 4);
+	rd.offset = dino + 2;
+	assert_int_equal(send_req(FUSE_READDIR, v.nodeid, &rd, sizeof(rd)), 0);
+	snprintf(want, sizeof(want), "#%u@%u ", lino, lino + 2);
+	assert_string_equal(dirents(), want);
+	rd.offset = lino + 2;
+	assert_int_equal(send_req(FUSE_READDIR, v.nodeid, &rd, sizeof(rd)), 0);
+	assert_int_equal(payload_len(), 0);
+
+	/* the inodes themselves, with their own node ids */
+	snprintf(want, sizeof(want), "#%u", dino);
+	assert_int_equal(lookup(v.nodeid, want, &e), 0);
+	assert_int_equal(e.nodeid, dino);
+	assert_int_equal(lookup(e.nodeid, "file", &file), 0);
+	struct fuse_read_in ri = { .offset = 0, .size = 4096 };
+	assert_int_equal(send_req(FUSE_READ, file.nodeid, &ri, sizeof(ri)), 0);
+	assert_memory_equal(payload(), "hello\n", 6);
+	/* not a top, not a number, a leading zero, a real name: absent */
+	static const char *const absent[] = { "#2", "#11", "#x", "#012", "dir" };
+	for (size_t i = 0; i < sizeof(absent) / sizeof(*absent); i++) {
+		assert_int_equal(lookup(v.nodeid, absent[i], &e), 0);
+		assert_int_equal(e.nodeid, 0);
+	}
+
+	/* listed last in the root, with no attributes in READDIRPLUS; an
+	 * offset of its own after which nothing is left */
+	rd.offset = 0;
+	assert_int_equal(send_req(FUSE_READDIR, 1, &rd, sizeof(rd)), 0);
+	const char *all = dirents();
+
+	snprintf(want, sizeof(want), " lost+found-e4fuse@%llu ",
+		 (unsigned long long)E4F_LOST_ROOT_POS);
+	assert_non_null(strstr(all, want));
+	assert_string_equal(strstr(all, want) + strlen(want), "");
+	rd.offset = E4F_LOST_ROOT_POS;
+	assert_int_equal(send_req(FUSE_READDIR, 1, &rd, sizeof(rd)), 0);
+	assert_int_equal(payload_len(), 0);
+	rd.offset = 0;
+	assert_int_equal(send_req(FUSE_READDIRPLUS, 1, &rd, sizeof(rd)), 0);
+	size_t with_node;
+	char named[256];
+	size_t names = direntplus_count(&with_node, named);
+	assert_true(names >= 4);
+	assert_string_not_equal(named, "lost+found-e4fuse");
+
+	/* no data, no attributes */
+	struct {
+		struct fuse_getxattr_in in;
+		char name[16];
+	} gx = { .in = { .size = 100 }, .name = "user.k" };
+	assert_int_equal(send_req(FUSE_GETXATTR, v.nodeid, &gx,
+				  sizeof(gx.in) + 7), -ENODATA);
+	struct fuse_getxattr_in lx = { .size = 0 };
+	assert_int_equal(send_req(FUSE_LISTXATTR, v.nodeid, &lx, sizeof(lx)), 0);
+	assert_int_equal(((const struct fuse_getxattr_out *)payload())->size, 0);
+	assert_int_equal(send_req(FUSE_READ, v.nodeid, &ri, sizeof(ri)), -EISDIR);
+
+	cur = &sess;
+	e4f_session_destroy(&lsess);
+	tu_close(lfs);
+	free(copy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -696,6 +831,7 @@ int main(void)
 		cmocka_unit_test(test_reserved_names),
 		cmocka_unit_test(test_interrupt),
 		cmocka_unit_test(test_errors_panic),
+		cmocka_unit_test(test_lost_found),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
