@@ -1105,6 +1105,32 @@ static size_t jlog_tags_per_descriptor(const struct e4_journal *j)
 	return room / (j->tag_bytes + E4_J_UUID_SIZE);
 }
 
+/* The features a kernel mount gives the journal of such a file system:
+ * 64-bit tags where block numbers may need them, checksums (v3) with
+ * metadata_csum.  The log is empty: its format may change. */
+static int jlog_features(struct e4_journal *j)
+{
+	struct e4_fs *fs = j->fs;
+	size_t B = fs->block_size;
+	uint32_t want = 0;
+
+	if (e4_be32(j->jsb, B, E4_JH_BLOCKTYPE) != E4_JT_SB_V2)
+		return 0;	/* a v1 superblock has no features */
+	if (fs->feature_incompat & E4_INCOMPAT_64BIT)
+		want |= E4_JF_INCOMPAT_64BIT;
+	if ((fs->feature_ro_compat & E4_RO_COMPAT_METADATA_CSUM) && !has_csum(j))
+		want |= E4_JF_INCOMPAT_CSUM_V3;
+	if (!(want & ~j->incompat))
+		return 0;
+	e4_put_be32(j->jsb, B, E4_JSB_FEATURE_INCOMPAT, j->incompat | want);
+	if (want & E4_JF_INCOMPAT_CSUM_V3)
+		j->jsb[E4_JSB_CHECKSUM_TYPE] = E4_JCSUM_CRC32C;
+	if ((j->incompat | want) & (E4_JF_INCOMPAT_CSUM_V2 | E4_JF_INCOMPAT_CSUM_V3))
+		e4_put_be32(j->jsb, B, E4_JSB_CHECKSUM, jbd2_sb_csum(j->jsb));
+	/* written with the first commit; decoded again for the tags */
+	return load_superblock(j, j->jsb);
+}
+
 int e4_jlog_open(struct e4_fs *fs, struct e4_journal **out)
 {
 	struct e4_journal *j = calloc(1, sizeof(*j));
@@ -1132,6 +1158,8 @@ int e4_jlog_open(struct e4_fs *fs, struct e4_journal **out)
 		e4_log(fs, E4_LOG_ERROR, "journal: the log is not empty (not recovered)");
 		err = -EBUSY;
 	}
+	if (!err)
+		err = jlog_features(j);
 	if (!err)
 		err = map_journal(j);
 	if (!err && jlog_tags_per_descriptor(j) == 0)
