@@ -271,14 +271,14 @@ static int area_emit(const struct dir_area *a, uint32_t from,
 }
 
 /* Search a verified area: 0 and the entry, or -ENOENT. */
-static int area_find(const struct dir_area *a, const char *name, size_t len,
+static int area_find(const struct dir_area *a, const struct e4_dir_name *name,
 		     uint32_t *ino, uint8_t *ftype)
 {
 	struct raw_dirent e;
 
 	for (uint32_t off = a->start; area_entry(a, off, &e);
 	     off += e.rec_len) {
-		if (e.ino && name_is(&e, name, len)) {
+		if (e.ino && e4_dir_name_match(name, e.name, e.name_len)) {
 			*ino = e.ino;
 			if (ftype)
 				*ftype = e.ftype;
@@ -753,8 +753,7 @@ static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 }
 
 struct dir_find {
-	const char *name;
-	size_t len;
+	const struct e4_dir_name *name;
 	uint32_t *ino;
 	uint8_t *ftype;
 };
@@ -764,18 +763,16 @@ static int find_visit(void *ctx, const struct dir_walk_step *s)
 {
 	const struct dir_find *f = ctx;
 
-	return area_find(s->area, f->name, f->len, f->ino, f->ftype) == 0;
+	return area_find(s->area, f->name, f->ino, f->ftype) == 0;
 }
 
 /* A name not found where a block was skipped may be in that block: not
  * -ENOENT but the block's error, already reported. */
 static int lookup_blocks(struct e4_fs *fs, const struct e4_inode *dir,
-			 const char *name, size_t len, enum e4_dir_mode mode,
+			 const struct e4_dir_name *name, enum e4_dir_mode mode,
 			 uint32_t *ino, uint8_t *ftype)
 {
-	struct dir_find f = {
-		.name = name, .len = len, .ino = ino, .ftype = ftype,
-	};
+	struct dir_find f = { .name = name, .ino = ino, .ftype = ftype };
 	struct dir_salvage sv = { .on = mode == E4_DIR_SALVAGE };
 	int rc = dir_walk(fs, dir, 0, &sv, find_visit, &f);
 
@@ -787,8 +784,7 @@ static int lookup_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 }
 
 struct dir_slot_find {
-	const char *name;
-	size_t len;
+	const struct e4_dir_name *name;
 	struct e4_dir_slot *slot;
 };
 
@@ -802,7 +798,7 @@ static int slot_visit(void *ctx, const struct dir_walk_step *s)
 
 	for (uint32_t off = a->start; area_entry(a, off, &e);
 	     prev = off, off += e.rec_len) {
-		if (!e.ino || !name_is(&e, f->name, f->len))
+		if (!e.ino || !e4_dir_name_match(f->name, e.name, e.name_len))
 			continue;
 		*f->slot = (struct e4_dir_slot){
 			.lblk = s->pos / a->fs->block_size, .off = off,
@@ -819,9 +815,11 @@ static int find_slot_inline(struct e4_fs *fs, const struct e4_inode *dir,
 int e4_dir_find_slot(struct e4_fs *fs, const struct e4_inode *dir,
 		     const char *name, size_t len, struct e4_dir_slot *slot)
 {
-	struct dir_slot_find f = { name, len, slot };
+	struct e4_dir_name n;
+	struct dir_slot_find f = { &n, slot };
 	int rc;
 
+	e4_dir_name_init(fs, dir, name, len, &n);
 	if (dir_is_inline(dir))
 		return find_slot_inline(fs, dir, &f);
 	rc = dir_walk(fs, dir, 0, NULL, slot_visit, &f);
@@ -831,8 +829,8 @@ int e4_dir_find_slot(struct e4_fs *fs, const struct e4_inode *dir,
 }
 
 int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
-		     uint64_t lblk, const char *name, size_t len, uint32_t *ino,
-		     uint8_t *ftype)
+		     uint64_t lblk, const struct e4_dir_name *name,
+		     uint32_t *ino, uint8_t *ftype)
 {
 	struct dir_map map = { .valid = false };
 	struct dir_block b;
@@ -851,7 +849,7 @@ int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
 	if (b.kind != DIR_BLOCK_LEAF && fs->metadata_csum)
 		rc = -EAGAIN;
 	else
-		rc = area_find(&b.area, name, len, ino, ftype);
+		rc = area_find(&b.area, name, ino, ftype);
 	e4_meta_put(fs, b.buf);
 	return rc;
 }
@@ -982,7 +980,7 @@ static int iterate_inline(struct e4_fs *fs, const struct e4_inode *dir,
 }
 
 static int lookup_inline(struct e4_fs *fs, const struct e4_inode *dir,
-			 const char *name, size_t len, uint32_t *ino,
+			 const struct e4_dir_name *name, uint32_t *ino,
 			 uint8_t *ftype)
 {
 	struct inline_dir id;
@@ -990,9 +988,9 @@ static int lookup_inline(struct e4_fs *fs, const struct e4_inode *dir,
 
 	if (rc)
 		return rc;
-	rc = area_find(&id.head, name, len, ino, ftype);
+	rc = area_find(&id.head, name, ino, ftype);
 	if (rc == -ENOENT)
-		rc = area_find(&id.tail, name, len, ino, ftype);
+		rc = area_find(&id.tail, name, ino, ftype);
 	inline_dir_release(&id);
 	return rc;
 }
@@ -1011,7 +1009,7 @@ static int find_slot_inline(struct e4_fs *fs, const struct e4_inode *dir,
 
 	if (rc)
 		return rc;
-	if (f->len == 2 && !memcmp(f->name, "..", 2)) {
+	if (f->name->len == 2 && !memcmp(f->name->name, "..", 2)) {
 		*f->slot = (struct e4_dir_slot){
 			.off = 0, .prev = UINT32_MAX, .ino = id.parent,
 			.ftype = has_filetype(fs) ? E4_FT_DIR : E4_FT_UNKNOWN,
@@ -1078,6 +1076,7 @@ int e4_dir_lookup_mode(struct e4_fs *fs, const struct e4_inode *dir,
 		       const char *name, size_t name_len, enum e4_dir_mode mode,
 		       uint32_t *ino, uint8_t *ftype)
 {
+	struct e4_dir_name n;
 	uint64_t nblocks;
 	int rc;
 
@@ -1106,21 +1105,22 @@ int e4_dir_lookup_mode(struct e4_fs *fs, const struct e4_inode *dir,
 		return 0;
 	}
 
+	e4_dir_name_init(fs, dir, name, name_len, &n);
 	if (dir_is_inline(dir))
-		return lookup_inline(fs, dir, name, name_len, ino, ftype);
+		return lookup_inline(fs, dir, &n, ino, ftype);
 	/* a bad size fails the directory, in either walk: reported once */
 	rc = e4_dir_nblocks(fs, dir, &nblocks);
 	if (rc)
 		return rc;
 	if (dir_is_indexed(fs, dir)) {
-		rc = e4_htree_lookup(fs, dir, name, name_len, ino, ftype);
+		rc = e4_htree_lookup(fs, dir, &n, ino, ftype);
 		/* salvage: a damaged index block or leaf on the name's path
 		 * leaves the linear walk, which skips it */
 		if (rc != -EAGAIN && !(mode == E4_DIR_SALVAGE &&
 				       dir_block_skippable(rc)))
 			return rc;
 	}
-	return lookup_blocks(fs, dir, name, name_len, mode, ino, ftype);
+	return lookup_blocks(fs, dir, &n, mode, ino, ftype);
 }
 
 int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,

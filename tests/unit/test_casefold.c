@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Case-insensitive directories (spec §7.10): the fold of known strings
+ * (each expected value checked against `debugfs dx_hash -c -e utf8`,
+ * whose hashes of the fold and of the expected bytes agree), the spec's
+ * casefold hash examples, and lookups in casefolded directories made by
+ * debugfs on mkfs.ext4 -O casefold images, linear and (e2fsck -D) htree,
+ * strict and not.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ondisk/ondisk.h"
+#include "testutil.h"
+
+struct fold_case {
+	const char *in, *out;	/* out NULL: not UTF-8 (-EINVAL) */
+};
+
+static const struct fold_case folds[] = {
+	{ "Hello", "hello" },
+	{ "Stra\xC3\x9F" "e", "strasse" },			/* Straße */
+	{ "STRASSE", "strasse" },
+	{ "\xE1\xBA\x9E", "ss" },				/* ẞ U+1E9E */
+	{ "\xC3\x85ngstr\xC3\xB6m", "a\xCC\x8A" "ngstro\xCC\x88m" },
+	{ "\xE2\x84\xAB", "a\xCC\x8A" },			/* Å ANGSTROM SIGN */
+	{ "\xC3\x89", "e\xCC\x81" },				/* É */
+	{ "\xC3\xA9", "e\xCC\x81" },				/* é */
+	{ "E\xCC\x81", "e\xCC\x81" },
+	/* Hangul: decomposed by arithmetic (LV, LVT) */
+	{ "\xEA\xB0\x80", "\xE1\x84\x80\xE1\x85\xA1" },		/* 가 */
+	{ "\xEA\xB0\x81", "\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8" },	/* 각 */
+	{ "\xED\x9E\xA3", "\xE1\x84\x92\xE1\x85\xB5\xE1\x87\x82" },	/* 힣 */
+	/* Greek: capital, small and final sigma fold alike */
+	{ "\xCE\xA3\xCE\x91\xCE\xA3", "\xCF\x83\xCE\xB1\xCF\x83" },	/* ΣΑΣ */
+	{ "\xCF\x83\xCE\xB1\xCF\x82", "\xCF\x83\xCE\xB1\xCF\x83" },	/* σας */
+	/* full folding: one character to several */
+	{ "\xEF\xAC\x83", "ffi" },				/* ﬃ */
+	{ "\xC4\xB0", "i\xCC\x87" },				/* İ */
+	{ "\xCE\x90", "\xCE\xB9\xCC\x88\xCC\x81" },		/* ΐ */
+	/* U+0345 folds to the starter U+03B9 before any reordering */
+	{ "\xCE\xB1\xCD\x85\xCC\x81", "\xCE\xB1\xCE\xB9\xCC\x81" },
+	/* canonical order: U+0316 (220) before U+0301 (230) */
+	{ "x\xCC\x81\xCC\x96", "x\xCC\x96\xCC\x81" },
+	/* default ignorables vanish (U+200B, U+00AD, reserved U+2065), but
+	 * still end a run of marks: U+0591 (220) stays before U+0F72 (130) */
+	{ "a\xE2\x80\x8B" "b\xC2\xAD" "c\xE2\x81\xA5", "abc" },
+	{ "\xD6\x91\xE2\x80\x8B\xE0\xBD\xB2", "\xD6\x91\xE0\xBD\xB2" },
+	{ "\xD6\x91\xE0\xBD\xB2", "\xE0\xBD\xB2\xD6\x91" },
+	/* assigned after 12.1: itself (U+2C2F, 14.0, would fold to U+2C5F;
+	 * U+1FAD0, 13.0; U+180F, 14.0, is no longer reserved-ignorable) */
+	{ "\xE2\xB0\xAF", "\xE2\xB0\xAF" },
+	{ "A\xF0\x9F\xAB\x90", "a\xF0\x9F\xAB\x90" },
+	{ "a\xE1\xA0\x8F" "b", "a\xE1\xA0\x8F" "b" },
+	/* not UTF-8: truncated, stray continuation, overlong, surrogate,
+	 * past U+10FFFF, 0xFF */
+	{ "a\xC3", NULL },
+	{ "\x80" "a", NULL },
+	{ "\xC0\xAF", NULL },
+	{ "\xE0\x80\xAF", NULL },
+	{ "\xED\xA0\x80", NULL },
+	{ "\xF4\x90\x80\x80", NULL },
+	{ "\xFF" "A", NULL },
+};
+
+static void test_fold_known(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(folds) / sizeof(folds[0]); i++) {
+		const struct fold_case *c = &folds[i];
+		uint8_t out[E4_CASEFOLD_MAX];
+		size_t len = 0;
+		int rc = e4_casefold(c->in, strlen(c->in), out, &len);
+
+		if (!c->out) {
+			if (rc != -EINVAL)
+				fail_msg("case %zu: rc %d, expected -EINVAL", i,
+					 rc);
+			assert_false(e4_utf8_valid(c->in, strlen(c->in)));
+			continue;
+		}
+		assert_true(e4_utf8_valid(c->in, strlen(c->in)));
+		if (rc || len != strlen(c->out) || memcmp(out, c->out, len))
+			fail_msg("case %zu: rc %d, fold of %zu bytes, expected "
+				 "%zu", i, rc, len, strlen(c->out));
+	}
+}
+
+/* The longest growth: 127 × ΐ (254 bytes) folds to 762 bytes, and the
+ * hash covers all of them (debugfs dx_hash -c: 0xf16cd72a 0xf446143d). */
+static void test_fold_longest(void **state)
+{
+	(void)state;
+	char name[E4_NAME_MAX + 1];
+	uint8_t out[E4_CASEFOLD_MAX];
+	uint32_t major, minor;
+	size_t len;
+
+	for (int i = 0; i < 127; i++)
+		memcpy(name + 2 * i, "\xCE\x90", 2);
+	assert_int_equal(e4_casefold(name, 254, out, &len), 0);
+	assert_int_equal(len, 762);
+	assert_int_equal(e4_dirhash((char *)out, len, E4_HASH_HALF_MD4, NULL,
+				    &major, &minor), 0);
+	assert_int_equal(major, 0xF16CD72Au);
+	assert_int_equal(minor, 0xF446143Du);
+	memset(name, 'a', sizeof(name));
+	assert_int_equal(e4_casefold(name, E4_NAME_MAX + 1, out, &len),
+			 -ENAMETOOLONG);
+}
+
+/* §18.4: half_md4, seed zero, hash of the folded string. */
+static void test_spec_hash_examples(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		uint32_t major, minor;
+	} v[] = {
+		{ "Hello", 0x1746DA32u, 0x420013B5u },
+		{ "hello", 0x1746DA32u, 0x420013B5u },
+		{ "HELLO", 0x1746DA32u, 0x420013B5u },
+		{ "Stra\xC3\x9F" "e", 0x7E099ECCu, 0x63E35612u },
+		{ "STRASSE", 0x7E099ECCu, 0x63E35612u },
+		{ "\xC3\x85ngstr\xC3\xB6m", 0xDE1141A0u, 0xD49622F1u },
+		{ "\xC3\x89", 0x78C49F9Eu, 0xD83401CCu },
+		{ "\xC3\xA9", 0x78C49F9Eu, 0xD83401CCu },
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		uint8_t out[E4_CASEFOLD_MAX];
+		uint32_t major, minor;
+		size_t len;
+
+		assert_int_equal(e4_casefold(v[i].name, strlen(v[i].name), out,
+					     &len), 0);
+		assert_int_equal(e4_dirhash((char *)out, len,
+					    E4_HASH_HALF_MD4, NULL, &major,
+					    &minor), 0);
+		if (major != v[i].major || minor != v[i].minor)
+			fail_msg("%s: 0x%08X 0x%08X", v[i].name, major, minor);
+	}
+}
+
+/* ---- lookups on images ------------------------------------------------- */
+
+#define NBIG 300
+
+/* An image with casefolded directory /cf (a few names, linear), /big
+ * (NBIG names: an htree after e2fsck -D) and /plain (not casefolded). */
+static char *make_image(const char *name, const char *mkfs_extra)
+{
+	char args[256];
+	char *img, *cmds;
+	size_t used = 0, size = 64 * 1024;
+
+	snprintf(args, sizeof(args), "-b 1024 -O casefold %s", mkfs_extra);
+	img = tu_mkfs(name, args, NULL, "8M");
+	cmds = malloc(size);
+	assert_non_null(cmds);
+#define ADD(...) used += (size_t)snprintf(cmds + used, size - used, __VA_ARGS__)
+	ADD("mkdir cf\nset_inode_field cf flags 0x40080000\n");
+	ADD("mkdir big\nset_inode_field big flags 0x40080000\n");
+	ADD("mkdir plain\n");
+	ADD("write /dev/null cf/Stra\xC3\x9F" "e\n");
+	ADD("mkdir cf/\xC3\x85ngstr\xC3\xB6m\n");
+	ADD("write /dev/null cf/\xEA\xB0\x81\n");
+	ADD("write /dev/null plain/Hello\n");
+	for (int i = 0; i < NBIG; i++)
+		ADD("write /dev/null big/Fichier-\xC3\x89t\xC3\xA9-%d\n", i);
+#undef ADD
+	tu_debugfs(img, cmds);
+	free(cmds);
+	tu_sh("e2fsck -fyD '%s' >/dev/null 2>&1 || test $? -lt 4", img);
+	tu_fsck_clean(img);
+	return img;
+}
+
+static void expect_found(struct e4_fs *fs, const char *path, uint32_t want)
+{
+	uint32_t ino = 0;
+	int rc = e4_path_lookup(fs, path, &ino);
+
+	if (rc || ino != want)
+		fail_msg("%s: rc %d ino %u, expected %u", path, rc, ino, want);
+}
+
+static void expect_absent(struct e4_fs *fs, const char *path)
+{
+	uint32_t ino = 0;
+	int rc = e4_path_lookup(fs, path, &ino);
+
+	if (rc != -ENOENT)
+		fail_msg("%s: rc %d ino %u, expected -ENOENT", path, rc, ino);
+}
+
+static void test_lookup_linear(void **state)
+{
+	(void)state;
+	char *img = make_image("cf.img", "");
+	uint32_t strasse = tu_ino_of(img, "cf/Stra\xC3\x9F" "e");
+	uint32_t angstrom = tu_ino_of(img, "cf/\xC3\x85ngstr\xC3\xB6m");
+	uint32_t hangul = tu_ino_of(img, "cf/\xEA\xB0\x81");
+	struct e4_fs *fs;
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	expect_found(fs, "/cf/Stra\xC3\x9F" "e", strasse);
+	expect_found(fs, "/cf/STRASSE", strasse);
+	expect_found(fs, "/cf/strasse", strasse);
+	expect_found(fs, "/cf/\xC3\x85NGSTR\xC3\x96M", angstrom);
+	expect_found(fs, "/cf/a\xCC\x8A" "ngstro\xCC\x88m", angstrom);
+	expect_found(fs, "/cf/\xE2\x84\xAB" "ngstr\xC3\xB6m", angstrom);
+	/* the Hangul syllable by its jamo */
+	expect_found(fs, "/cf/\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8", hangul);
+	expect_absent(fs, "/cf/strass");
+	expect_absent(fs, "/cf/Stra\xC3\x9F" "e\xFF");
+	/* a directory without the flag stays case-sensitive */
+	expect_found(fs, "/plain/Hello", tu_ino_of(img, "plain/Hello"));
+	expect_absent(fs, "/plain/hello");
+	tu_close(fs);
+	free(img);
+}
+
+static void test_lookup_htree(void **state)
+{
+	(void)state;
+	char *img = make_image("cfh.img", "");
+	struct e4_inode dir;
+	struct e4_fs *fs;
+	char path[64];
+	uint32_t ino;
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	assert_int_equal(e4_path_lookup(fs, "/big", &ino), 0);
+	assert_int_equal(e4_inode_read(fs, ino, &dir), 0);
+	assert_true(dir.flags & E4_INDEX_FL);
+	for (int i = 0; i < NBIG; i += 7) {
+		uint32_t want;
+
+		snprintf(path, sizeof(path), "big/Fichier-\xC3\x89t\xC3\xA9-%d",
+			 i);
+		want = tu_ino_of(img, path);
+		snprintf(path, sizeof(path), "/big/FICHIER-\xC3\x89T\xC3\x89-%d",
+			 i);
+		expect_found(fs, path, want);
+		snprintf(path, sizeof(path), "/big/fichier-e\xCC\x81te\xCC\x81-%d",
+			 i);
+		expect_found(fs, path, want);
+	}
+	expect_absent(fs, "/big/FICHIER-ETE-1");
+	tu_close(fs);
+	free(img);
+}
+
+/* Names that are not UTF-8 (non-strict mode): compared as bytes, so
+ * "\xFF" + "A" is found only as itself. */
+static void test_lookup_not_utf8(void **state)
+{
+	(void)state;
+	char *img = make_image("cfbad.img", "");
+	uint32_t want;
+	struct e4_fs *fs;
+
+	tu_debugfs(img, "write /dev/null cf/\xFF" "A\n");
+	want = tu_ino_of(img, "cf/\xFF" "A");
+	assert_int_equal(tu_open(img, &fs), 0);
+	expect_found(fs, "/cf/\xFF" "A", want);
+	expect_absent(fs, "/cf/\xFF" "a");
+	tu_close(fs);
+	free(img);
+}
+
+/* A strict file system opens and folds the same; an unknown encoding flag
+ * is refused (test_superblock). */
+static void test_lookup_strict(void **state)
+{
+	(void)state;
+	char *img = make_image("cfstrict.img", "-E encoding_flags=strict");
+	struct e4_fs *fs;
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	assert_true(fs->casefold_strict);
+	expect_found(fs, "/cf/STRASSE", tu_ino_of(img, "cf/Stra\xC3\x9F" "e"));
+	tu_close(fs);
+	free(img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fold_known),
+		cmocka_unit_test(test_fold_longest),
+		cmocka_unit_test(test_spec_hash_examples),
+		cmocka_unit_test(test_lookup_linear),
+		cmocka_unit_test(test_lookup_htree),
+		cmocka_unit_test(test_lookup_not_utf8),
+		cmocka_unit_test(test_lookup_strict),
+	};
+	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
+}
