@@ -411,6 +411,10 @@ int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 		  const char *name, size_t name_len, uint32_t *ino,
 		  uint8_t *ftype);
 
+/* Whether @dir is a case-insensitive directory (casefold, §7.10): its
+ * names match in any case and normalisation. */
+bool e4_dir_is_casefold(const struct e4_fs *fs, const struct e4_inode *dir);
+
 /* Look @name up in @dir (E4_DIR_SALVAGE: this is the readers' lookup) and
  * take the inode it names, with the rule of e4_inode_read_named (a name of
  * a reserved inode is corruption). */

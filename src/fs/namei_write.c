@@ -72,10 +72,11 @@ static int check_new_name(struct e4_fs *fs, const struct e4_inode *dir,
 		return -ENOENT;	/* removed while we held it */
 	if (dir->flags & (E4_IMMUTABLE_FL | E4_APPEND_FL))
 		return -EPERM;
+	/* in a case-insensitive directory this is any case of the name */
 	err = e4_dir_lookup(fs, dir, name, len, &ino, NULL);
 	if (!err)
 		return -EEXIST;
-	return err == -ENOENT ? 0 : err;
+	return err == -ENOENT ? e4_dir_name_allowed(fs, dir, name, len) : err;
 }
 
 /* A directory an O_TMPFILE inode may be made in. */
@@ -808,7 +809,7 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir_ip, const char *oname,
 			err = e4_iget_named(fs, nd->ino, nname, nslot.ino,
 					    &dst_ip);
 		else if (err == -ENOENT)
-			err = 0;
+			err = e4_dir_name_allowed(fs, nd, nname, nlen);
 	}
 	if (err || src_ip == dst_ip)	/* two names of one inode: done */
 		goto unlock_dirs;

@@ -139,15 +139,32 @@ void e4f_fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 	a->blksize = s->block_size;
 }
 
-void e4f_fill_entry(const struct e4f_session *s, const struct e4_inode *in,
-		       struct fuse_entry_out *e)
+/*
+ * How long the kernel may keep a name of the request's directory
+ * (r->h.nodeid).  Its dentry cache compares names byte for byte, so in a
+ * case-insensitive directory, where another case of a name can be created
+ * or removed behind an entry it holds, nothing is kept: every name is
+ * looked up again.
+ */
+static uint64_t entry_timeout(struct e4f_req *r)
+{
+	struct e4_inode dir;
+
+	if (node_inode(r, r->h.nodeid, &dir) == 0 &&
+	    e4_dir_is_casefold(r->s->fs, &dir))
+		return 0;
+	return E4F_TIMEOUT_SEC;
+}
+
+void e4f_fill_entry(struct e4f_req *r, const struct e4_inode *in,
+		    struct fuse_entry_out *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->nodeid = e4f_ino_to_nodeid(in->ino);
 	e->generation = in->generation;
-	e->entry_valid = E4F_TIMEOUT_SEC;
+	e->entry_valid = entry_timeout(r);
 	e->attr_valid = E4F_TIMEOUT_SEC;
-	e4f_fill_attr(s, in, &e->attr);
+	e4f_fill_attr(r->s, in, &e->attr);
 }
 
 /* ---- lookup and attributes ------------------------------------------------ */
@@ -172,13 +189,13 @@ void e4f_op_lookup(struct e4f_req *r)
 	if (ret == -ENOENT) {
 		/* a negative entry, cached as long as a positive one */
 		memset(&e, 0, sizeof(e));
-		e.entry_valid = E4F_TIMEOUT_SEC;
+		e.entry_valid = entry_timeout(r);
 		return e4f_reply_buf(r, &e, sizeof(e));
 	}
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	e4_ino_snapshot(ip, &in);
-	e4f_fill_entry(r->s, &in, &e);
+	e4f_fill_entry(r, &in, &e);
 	ret = e4f_nodes_ref(&r->s->nodes, e.nodeid, ip);	/* takes ip */
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
@@ -328,7 +345,7 @@ static bool append_entry(struct e4f_req *r, uint32_t dir,
 			/* the table takes ip */
 			if (e4f_nodes_ref(&r->s->nodes,
 					  e4f_ino_to_nodeid(in.ino), ip) == 0) {
-				e4f_fill_entry(r->s, &in, &e);
+				e4f_fill_entry(r, &in, &e);
 				de.type = (in.mode >> 12) & 0xf;	/* IFTODT */
 			}
 		}

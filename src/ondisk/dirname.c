@@ -42,6 +42,15 @@ bool e4_dir_name_match(const struct e4_dir_name *n, const uint8_t *entry,
 	return flen == n->flen && memcmp(fold, n->fold, flen) == 0;
 }
 
+int e4_dir_name_allowed(const struct e4_fs *fs, const struct e4_inode *dir,
+			const char *name, size_t len)
+{
+	if (fs->casefold_strict && e4_dir_is_casefold(fs, dir) &&
+	    !e4_utf8_valid(name, len))
+		return -EINVAL;
+	return 0;
+}
+
 int e4_dir_name_hash(const struct e4_fs *fs, const struct e4_dir_name *n,
 		     unsigned version, uint32_t *major, uint32_t *minor)
 {

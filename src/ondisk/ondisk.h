@@ -451,8 +451,6 @@ struct e4_dir_name {
 	size_t flen;
 	uint8_t fold[E4_CASEFOLD_MAX];
 };
-/* Whether @dir is a case-insensitive directory of @fs. */
-bool e4_dir_is_casefold(const struct e4_fs *fs, const struct e4_inode *dir);
 void e4_dir_name_init(const struct e4_fs *fs, const struct e4_inode *dir,
 		      const char *name, size_t len, struct e4_dir_name *n);
 /* Whether entry name @entry (@elen bytes, from the image) is @n. */
@@ -461,6 +459,11 @@ bool e4_dir_name_match(const struct e4_dir_name *n, const uint8_t *entry,
 /* The hash of @n as the htree orders it (effective @version, §7.7). */
 int e4_dir_name_hash(const struct e4_fs *fs, const struct e4_dir_name *n,
 		     unsigned version, uint32_t *major, uint32_t *minor);
+/* Whether a new entry of @dir may be named @name: -EINVAL for a name that
+ * is not UTF-8 in a casefolded directory of a strict file system (ext4's
+ * answer), else 0. */
+int e4_dir_name_allowed(const struct e4_fs *fs, const struct e4_inode *dir,
+			const char *name, size_t len);
 /* The same for an entry name of directory @dir (the writer's splits). */
 int e4_dir_entry_hash(const struct e4_fs *fs, const struct e4_inode *dir,
 		      const char *name, size_t len, unsigned version,

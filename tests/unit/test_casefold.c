@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "e4/write.h"
 #include "ondisk/ondisk.h"
 #include "testutil.h"
 
@@ -291,6 +292,138 @@ static void test_lookup_strict(void **state)
 	free(img);
 }
 
+/* ---- writing --------------------------------------------------------- */
+
+static const struct e4_cred root_cred = { 0, 0, 0 };
+
+static struct e4_ino *walk(struct e4_fs *fs, const char *path)
+{
+	struct e4_ino *ip;
+	uint32_t ino;
+
+	assert_int_equal(e4_path_lookup(fs, path, &ino), 0);
+	assert_int_equal(e4_iget(fs, ino, &ip), 0);
+	return ip;
+}
+
+static int mknod_in(struct e4_fs *fs, struct e4_ino *dir, const char *name)
+{
+	struct e4_ino *ip;
+	int rc = e4_mknod(fs, dir, name, strlen(name), 0100644, 0, 0,
+			  &root_cred, &ip);
+
+	if (!rc)
+		e4_iput(fs, ip);
+	return rc;
+}
+
+/* Creates, links, renames and unlinks in casefolded directories, linear
+ * and indexed (the new names split leaves: their places come from the
+ * folded hash), then e2fsck -fn, which checks the hash order. */
+static void test_write(void **state)
+{
+	(void)state;
+	char *img = make_image("cfw.img", "");
+	struct e4_fs *fs = tu_open_rw(img);
+	struct e4_ino *cf = walk(fs, "/cf"), *big = walk(fs, "/big");
+	struct e4_ino *plain = walk(fs, "/plain"), *sub, *ip;
+	char name[64];
+	uint32_t ino;
+
+	/* a name differing only in case or normalisation is taken */
+	assert_int_equal(mknod_in(fs, cf, "STRASSE"), -EEXIST);
+	assert_int_equal(mknod_in(fs, cf, "stra\xC3\x9F" "e"), -EEXIST);
+	assert_int_equal(mknod_in(fs, cf, "\xC3\xA5NGSTR\xC3\xB6M"), -EEXIST);
+	assert_int_equal(mknod_in(fs, plain, "HELLO"), 0);
+	/* new names are stored as given and found in any case */
+	assert_int_equal(mknod_in(fs, cf, "Neu"), 0);
+	assert_int_equal(e4_path_lookup(fs, "/cf/NEU", &ino), 0);
+	ip = walk(fs, "/cf/neu");
+	assert_int_equal(e4_link(fs, ip, cf, "NEU", 3), -EEXIST);
+	assert_int_equal(e4_link(fs, ip, cf, "Zweiter", 7), 0);
+	e4_iput(fs, ip);
+	/* unlink and rename by any case of the name */
+	assert_int_equal(e4_unlink(fs, cf, "ZWEITER", 7), 0);
+	expect_absent(fs, "/cf/Zweiter");
+	assert_int_equal(e4_rename(fs, cf, "NEU", 3, cf, "Anders", 6, 0), 0);
+	expect_absent(fs, "/cf/Neu");
+	assert_int_equal(e4_path_lookup(fs, "/cf/ANDERS", &ino), 0);
+	/* onto another case of itself: the same inode, nothing to do */
+	assert_int_equal(e4_rename(fs, cf, "anders", 6, cf, "ANDERS", 6, 0), 0);
+	/* a subdirectory inherits the flag */
+	assert_int_equal(e4_mkdir(fs, cf, "Sub", 3, 040755, &root_cred, &sub),
+			 0);
+	assert_true(e4_get_flags(fs, sub) & E4_CASEFOLD_FL);
+	assert_int_equal(mknod_in(fs, sub, "X"), 0);
+	assert_int_equal(mknod_in(fs, sub, "x"), -EEXIST);
+	/* chattr -F/+F only on an empty directory */
+	assert_int_equal(e4_set_flags(fs, sub, e4_get_flags(fs, sub) &
+					       ~(uint32_t)E4_CASEFOLD_FL),
+			 -ENOTEMPTY);
+	assert_int_equal(e4_unlink(fs, sub, "X", 1), 0);
+	assert_int_equal(e4_set_flags(fs, sub, e4_get_flags(fs, sub) &
+					       ~(uint32_t)E4_CASEFOLD_FL), 0);
+	assert_int_equal(mknod_in(fs, sub, "X"), 0);
+	assert_int_equal(mknod_in(fs, sub, "x"), 0);
+	e4_iput(fs, sub);
+	/* not UTF-8, not strict: stored, and compared as bytes */
+	assert_int_equal(mknod_in(fs, cf, "\xFF" "A"), 0);
+	assert_int_equal(mknod_in(fs, cf, "\xFF" "a"), 0);
+	/* the htree: new names in mixed case split its leaves */
+	for (int i = 0; i < 600; i++) {
+		snprintf(name, sizeof(name), "%sNeue-Datei-\xC3\x89t\xC3\xA9-%d",
+			 i % 2 ? "" : "x", i);
+		assert_int_equal(mknod_in(fs, big, name), 0);
+	}
+	for (int i = 0; i < 600; i += 5) {
+		snprintf(name, sizeof(name), "%sneue-datei-e\xCC\x81te\xCC\x81-%d",
+			 i % 2 ? "" : "X", i);
+		assert_int_equal(mknod_in(fs, big, name), -EEXIST);
+	}
+	for (int i = 0; i < NBIG; i += 3) {
+		snprintf(name, sizeof(name), "FICHIER-\xC3\x89T\xC3\x89-%d", i);
+		assert_int_equal(e4_unlink(fs, big, name, strlen(name)), 0);
+	}
+	e4_iput(fs, cf);
+	e4_iput(fs, big);
+	e4_iput(fs, plain);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	expect_found(fs, "/cf/anders", tu_ino_of(img, "cf/Anders"));
+	expect_found(fs, "/big/NEUE-DATEI-\xC3\x89T\xC3\x89-599",
+		     tu_ino_of(img, "big/Neue-Datei-\xC3\x89t\xC3\xA9-599"));
+	expect_absent(fs, "/big/Fichier-\xC3\x89t\xC3\xA9-3");
+	expect_found(fs, "/big/Fichier-\xC3\x89t\xC3\xA9-4",
+		     tu_ino_of(img, "big/Fichier-\xC3\x89t\xC3\xA9-4"));
+	tu_close(fs);
+	free(img);
+}
+
+/* Strict: a name that is not UTF-8 is refused in a casefolded directory
+ * (EINVAL, as ext4), by create and rename alike, and allowed elsewhere. */
+static void test_write_strict(void **state)
+{
+	(void)state;
+	char *img = make_image("cfws.img", "-E encoding_flags=strict");
+	struct e4_fs *fs = tu_open_rw(img);
+	struct e4_ino *cf = walk(fs, "/cf"), *plain = walk(fs, "/plain");
+
+	assert_int_equal(mknod_in(fs, cf, "bad\xFF"), -EINVAL);
+	assert_int_equal(mknod_in(fs, cf, "STRASSE"), -EEXIST);
+	assert_int_equal(mknod_in(fs, plain, "bad\xFF"), 0);
+	assert_int_equal(e4_rename(fs, plain, "bad\xFF", 4, cf, "bad\xFE", 4,
+				   0), -EINVAL);
+	assert_int_equal(e4_rename(fs, plain, "bad\xFF", 4, cf, "gut", 3, 0),
+			 0);
+	e4_iput(fs, cf);
+	e4_iput(fs, plain);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +434,8 @@ int main(void)
 		cmocka_unit_test(test_lookup_htree),
 		cmocka_unit_test(test_lookup_not_utf8),
 		cmocka_unit_test(test_lookup_strict),
+		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_write_strict),
 	};
 	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
 }
