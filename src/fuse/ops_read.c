@@ -137,6 +137,14 @@ void e4f_fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 	a->gid = shown_gid(s, &st);
 	a->rdev = encode_rdev(st.rdev_major, st.rdev_minor);
 	a->blksize = s->block_size;
+	/* an encrypted symlink's size is its no-key target's, as readlink
+	 * gives it (the kernel's answer without the key) */
+	if (e4_inode_is_symlink(in) && e4_inode_is_encrypted(s->fs, in)) {
+		ssize_t n = e4_symlink_size(s->fs, in);
+
+		if (n > 0)
+			a->size = (uint64_t)n;
+	}
 }
 
 /*
@@ -443,6 +451,9 @@ void e4f_op_open(struct e4f_req *r)
 		return e4f_reply_err(r, ret);
 	if (e4_inode_is_dir(&inode))
 		return e4f_reply_err(r, -EISDIR);
+	/* contents are ciphertext and there is no key: the kernel's answer */
+	if (e4_inode_is_reg(&inode) && e4_inode_is_encrypted(r->s->fs, &inode))
+		return e4f_reply_err(r, -ENOKEY);
 	/* ext4's rules: an immutable file is not written, an append-only one
 	 * only appended to */
 	if (wr && (inode.flags & E4_IMMUTABLE_FL))

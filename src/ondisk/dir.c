@@ -55,6 +55,7 @@ struct dir_area {
 	uint32_t inline_base;	/* inline: position of data[0] */
 	uint64_t pblk, lblk;	/* block areas, for messages */
 	bool quiet;		/* checked again after its report: silent */
+	bool ciphertext;	/* encrypted directory: names are any bytes */
 };
 
 struct raw_dirent {
@@ -163,8 +164,8 @@ static int entry_verify(const struct dir_area *a, uint32_t off, unsigned idx,
 			return area_corrupt(a, E4_RULE_DIR2,
 					    "empty name at offset "
 					    "%u", pos);
-		if (memchr(e.name, '/', e.name_len) ||
-		    memchr(e.name, '\0', e.name_len))
+		if (!a->ciphertext && (memchr(e.name, '/', e.name_len) ||
+				       memchr(e.name, '\0', e.name_len)))
 			return area_corrupt(a, E4_RULE_DIR2,
 					    "name contains '/' or "
 					    "NUL at offset %u", pos);
@@ -241,11 +242,48 @@ static bool area_entry(const struct dir_area *a, uint32_t off,
 }
 
 /*
+ * How the names of an encrypted directory are listed without its key, as
+ * the kernel lists them (nokey.c): with the hash of each entry when the
+ * kernel reads the directory in hash order (an indexed, one-block or
+ * inline directory of a dir_index file system), else zeros; a directory
+ * also casefolded stores each entry's hash after its name (§7.1).
+ */
+struct nokey_list {
+	bool on;
+	bool hashed;
+	bool stored;
+	unsigned version;	/* effective hash version */
+};
+
+/* The no-key name of entry @e at @off into @d. */
+static void nokey_name(const struct dir_area *a, const struct nokey_list *nk,
+		       uint32_t off, const struct raw_dirent *e,
+		       struct e4_dirent *d)
+{
+	uint32_t at = off + e4_dirent_size(e->name_len);
+	uint32_t hash = 0, minor = 0;
+
+	if (nk->stored) {
+		if (e->rec_len >= at - off + E4_NOKEY_HASH_SIZE) {
+			hash = e4_le32(a->data, a->size, at);
+			minor = e4_le32(a->data, a->size, at + 4);
+		}
+	} else if (nk->hashed &&
+		   e4_dirhash((const char *)e->name, e->name_len, nk->version,
+			      a->fs->hash_seed, &hash, &minor)) {
+		hash = minor = 0;
+	}
+	d->name_len = (uint8_t)e4_nokey_encode(e->name, e->name_len, hash,
+					       minor, d->name);
+}
+
+/*
  * Deliver the live entries of a verified area at offsets >= @from.  An entry
  * whose record reaches the usable end resumes at @after (the next area).
  */
 static int area_emit(const struct dir_area *a, uint32_t from,
-		     uint64_t pos_base, uint64_t after, e4_dir_cb cb, void *ctx)
+		     uint64_t pos_base, uint64_t after,
+		     const struct nokey_list *nk, e4_dir_cb cb, void *ctx)
 {
 	struct raw_dirent e;
 	struct e4_dirent d;
@@ -259,9 +297,13 @@ static int area_emit(const struct dir_area *a, uint32_t from,
 			continue;
 		d.ino = e.ino;
 		d.ftype = e.ftype;
-		d.name_len = e.name_len;
-		memcpy(d.name, e.name, e.name_len);
-		d.name[e.name_len] = '\0';
+		if (nk->on && !name_is(&e, ".", 1) && !name_is(&e, "..", 2)) {
+			nokey_name(a, nk, off, &e, &d);
+		} else {
+			d.name_len = e.name_len;
+			memcpy(d.name, e.name, e.name_len);
+			d.name[e.name_len] = '\0';
+		}
 		d.next_pos = next >= a->end ? after : pos_base + next;
 		rc = cb(ctx, &d);
 		if (rc)
@@ -427,6 +469,8 @@ static int leaf_check(struct e4_fs *fs, const struct e4_buf *buf,
 	int rc;
 
 	block_area(fs, owner->ino, buf, owner->pos, &a);
+	a.ciphertext = owner->encrypted &&
+		       (fs->feature_incompat & E4_INCOMPAT_ENCRYPT);
 	rc = leaf_tail_check(&a, buf);
 	if (!rc && csum && fs->metadata_csum) {
 		uint32_t have = e4_le32(buf->data, buf->size,
@@ -479,6 +523,7 @@ static int leaf_verify(struct e4_fs *fs, const struct e4_inode *dir,
 	struct e4_owner owner = e4_owner_of(dir, lblk);
 
 	block_area(fs, dir->ino, buf, lblk, a);
+	a->ciphertext = e4_inode_is_encrypted(fs, dir);
 	return e4_buf_verify(fs, buf, &e4_bops_dir_leaf, &owner);
 }
 
@@ -730,6 +775,7 @@ static int dir_walk(struct e4_fs *fs, const struct e4_inode *dir,
 }
 
 struct dir_list {
+	const struct nokey_list *nk;
 	e4_dir_cb cb;
 	void *ctx;
 };
@@ -738,14 +784,16 @@ static int list_visit(void *ctx, const struct dir_walk_step *s)
 {
 	const struct dir_list *l = ctx;
 
-	return area_emit(s->area, s->from, s->pos, s->next_pos, l->cb, l->ctx);
+	return area_emit(s->area, s->from, s->pos, s->next_pos, l->nk, l->cb,
+			 l->ctx);
 }
 
 static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
-			  uint64_t pos, enum e4_dir_mode mode, e4_dir_cb cb,
-			  void *ctx, bool *skipped)
+			  uint64_t pos, enum e4_dir_mode mode,
+			  const struct nokey_list *nk, e4_dir_cb cb, void *ctx,
+			  bool *skipped)
 {
-	struct dir_list l = { .cb = cb, .ctx = ctx };
+	struct dir_list l = { .nk = nk, .cb = cb, .ctx = ctx };
 	struct dir_salvage sv = { .on = mode == E4_DIR_SALVAGE,
 				  .skipped_out = skipped };
 
@@ -882,6 +930,7 @@ static int inline_dir_load(struct e4_fs *fs, const struct e4_inode *dir,
 		.size = E4_I_BLOCK_SIZE, .start = E4_INLINE_DATA_DOTDOT_SIZE,
 		.end = E4_I_BLOCK_SIZE, .is_inline = true,
 	};
+	id->head.ciphertext = e4_inode_is_encrypted(fs, dir);
 	id->tail = id->head;
 	id->tail.start = id->tail.end = 0;
 	id->tail.inline_base = E4_I_BLOCK_SIZE;
@@ -953,7 +1002,8 @@ static int inline_emit_dot(struct e4_fs *fs, uint32_t ino, bool dotdot,
 }
 
 static int iterate_inline(struct e4_fs *fs, const struct e4_inode *dir,
-			  uint64_t pos, e4_dir_cb cb, void *ctx)
+			  uint64_t pos, const struct nokey_list *nk,
+			  e4_dir_cb cb, void *ctx)
 {
 	uint64_t end_pos;
 	struct inline_dir id;
@@ -968,13 +1018,13 @@ static int iterate_inline(struct e4_fs *fs, const struct e4_inode *dir,
 		rc = inline_emit_dot(fs, id.parent, true, cb, ctx);
 	if (!rc && pos < E4_I_BLOCK_SIZE)
 		rc = area_emit(&id.head, (uint32_t)pos, 0, E4_I_BLOCK_SIZE,
-			       cb, ctx);
+			       nk, cb, ctx);
 	if (!rc && pos < end_pos)
 		rc = area_emit(&id.tail,
 			       pos > E4_I_BLOCK_SIZE ?
 				       (uint32_t)(pos - E4_I_BLOCK_SIZE) :
 				       0,
-			       E4_I_BLOCK_SIZE, end_pos, cb, ctx);
+			       E4_I_BLOCK_SIZE, end_pos, nk, cb, ctx);
 	inline_dir_release(&id);
 	return rc;
 }
@@ -1034,15 +1084,50 @@ static int find_slot_inline(struct e4_fs *fs, const struct e4_inode *dir,
 
 /* ---- public ------------------------------------------------------------- */
 
+/* The effective hash version of @dir's entries (§7.7.1): its index root's,
+ * or the file system's default. */
+static unsigned dir_hash_version(struct e4_fs *fs, const struct e4_inode *dir)
+{
+	unsigned v = fs->def_hash_version;
+	struct e4_buf *buf;
+
+	if (dir_is_indexed(fs, dir) && e4_dir_block_get(fs, dir, 0, &buf) == 0) {
+		v = e4_u8(buf->data, buf->size, E4_DX_ROOT_HASH_VERSION);
+		e4_meta_put(fs, buf);
+	}
+	if (v <= E4_HASH_TEA && fs->hash_unsigned)
+		v += E4_HASH_LEGACY_UNSIGNED;
+	return v;
+}
+
+static void nokey_list_init(struct e4_fs *fs, const struct e4_inode *dir,
+			    struct nokey_list *nk)
+{
+	uint64_t nblocks = 0;
+
+	*nk = (struct nokey_list){ .on = e4_inode_is_encrypted(fs, dir) };
+	if (!nk->on)
+		return;
+	nk->stored = e4_dir_is_casefold(fs, dir);
+	nk->hashed = (fs->feature_compat & E4_COMPAT_DIR_INDEX) &&
+		     (dir_is_indexed(fs, dir) || dir_is_inline(dir) ||
+		      (e4_dir_nblocks(fs, dir, &nblocks) == 0 && nblocks == 1));
+	if (nk->hashed)
+		nk->version = dir_hash_version(fs, dir);
+}
+
 int e4_dir_iterate_mode(struct e4_fs *fs, const struct e4_inode *dir,
 			uint64_t pos, enum e4_dir_mode mode, e4_dir_cb cb,
 			void *ctx, bool *skipped)
 {
+	struct nokey_list nk;
+
 	if (!e4_inode_is_dir(dir))
 		return -ENOTDIR;
+	nokey_list_init(fs, dir, &nk);
 	if (dir_is_inline(dir))
-		return iterate_inline(fs, dir, pos, cb, ctx);
-	return iterate_blocks(fs, dir, pos, mode, cb, ctx, skipped);
+		return iterate_inline(fs, dir, pos, &nk, cb, ctx);
+	return iterate_blocks(fs, dir, pos, mode, &nk, cb, ctx, skipped);
 }
 
 int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,

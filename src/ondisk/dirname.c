@@ -7,7 +7,8 @@
  * In a casefolded directory (§7.10) a name and an entry match when their
  * folds are equal; a name that is not UTF-8 has no fold and is compared
  * and hashed as its bytes (so in non-strict mode "\xff" and "\xffA" are
- * distinct names, and "A\xff" does not match "a\xff").
+ * distinct names, and "A\xff" does not match "a\xff").  In an encrypted
+ * directory (without the key) the name is a no-key name (nokey.c).
  */
 #include <string.h>
 
@@ -24,6 +25,14 @@ void e4_dir_name_init(const struct e4_fs *fs, const struct e4_inode *dir,
 {
 	n->name = name;
 	n->len = len;
+	n->flen = 0;
+	n->nokey = e4_inode_is_encrypted(fs, dir);
+	if (n->nokey) {
+		n->folded = false;
+		if (e4_nokey_decode(name, len, n->fold, &n->flen))
+			n->flen = 0;
+		return;
+	}
 	n->folded = e4_dir_is_casefold(fs, dir) &&
 		    e4_casefold(name, len, n->fold, &n->flen) == 0;
 }
@@ -34,6 +43,8 @@ bool e4_dir_name_match(const struct e4_dir_name *n, const uint8_t *entry,
 	uint8_t fold[E4_CASEFOLD_MAX];
 	size_t flen;
 
+	if (n->nokey)
+		return n->flen && e4_nokey_match(n->fold, n->flen, entry, elen);
 	if (elen == n->len && memcmp(entry, n->name, elen) == 0)
 		return true;
 	if (!n->folded ||
@@ -54,6 +65,17 @@ int e4_dir_name_allowed(const struct e4_fs *fs, const struct e4_inode *dir,
 int e4_dir_name_hash(const struct e4_fs *fs, const struct e4_dir_name *n,
 		     unsigned version, uint32_t *major, uint32_t *minor)
 {
+	if (n->nokey) {
+		/* the hash the kernel put in the name: ciphertexts cannot be
+		 * hashed from it (a long one is only partly there) */
+		if (!n->flen)
+			return -EINVAL;	/* the lookup's -ENOENT */
+		if (major)
+			*major = e4_le32(n->fold, n->flen, 0);
+		if (minor)
+			*minor = e4_le32(n->fold, n->flen, 4);
+		return 0;
+	}
 	if (n->folded)
 		return e4_dirhash((const char *)n->fold, n->flen, version,
 				  fs->hash_seed, major, minor);

@@ -448,6 +448,10 @@ struct e4_dir_name {
 	const char *name;
 	size_t len;
 	bool folded;			/* compare and hash the fold */
+	/* an encrypted directory without its key (nokey.c): @fold holds
+	 * the decoded no-key name, @flen 0 when @name is none (it matches
+	 * nothing) */
+	bool nokey;
 	size_t flen;
 	uint8_t fold[E4_CASEFOLD_MAX];
 };
@@ -468,6 +472,26 @@ int e4_dir_name_allowed(const struct e4_fs *fs, const struct e4_inode *dir,
 int e4_dir_entry_hash(const struct e4_fs *fs, const struct e4_inode *dir,
 		      const char *name, size_t len, unsigned version,
 		      uint32_t *major, uint32_t *minor);
+
+/* ---- nokey.c: names of encrypted directories without the key -------- */
+
+#define E4_NOKEY_HASH_SIZE 8	/* le32 hash, le32 minor hash */
+#define E4_NOKEY_BYTES 149	/* ciphertext kept whole up to this */
+#define E4_NOKEY_RAW_MAX (E4_NOKEY_HASH_SIZE + E4_NOKEY_BYTES + 32)
+#define E4_NOKEY_NAME_MAX 252	/* E4_NOKEY_RAW_MAX in base64url */
+
+/* The no-key name of ciphertext @ct (@len bytes) with hash (@hash,
+ * @minor) into @out (E4_NOKEY_NAME_MAX + 1 bytes, NUL-terminated); its
+ * length. */
+size_t e4_nokey_encode(const uint8_t *ct, size_t len, uint32_t hash,
+		       uint32_t minor, char *out);
+/* Decode no-key name @name into @raw (E4_NOKEY_RAW_MAX bytes): -ENOENT
+ * when it is none (no entry has it). */
+int e4_nokey_decode(const char *name, size_t len, uint8_t *raw,
+		    size_t *rawlen);
+/* Whether entry ciphertext @ct is the decoded no-key name @raw. */
+bool e4_nokey_match(const uint8_t *raw, size_t rawlen, const uint8_t *ct,
+		    size_t len);
 
 /* ---- dir.c / htree.c ----------------------------------------------------- */
 
