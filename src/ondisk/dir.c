@@ -164,6 +164,12 @@ static int entry_verify(const struct dir_area *a, uint32_t off, unsigned idx,
 			return area_corrupt(a, E4_RULE_DIR2,
 					    "empty name at offset "
 					    "%u", pos);
+		/* ciphertext is whole cipher blocks: 16 bytes at least */
+		if (a->ciphertext && !dot && !dotdot &&
+		    e.name_len < E4_CRYPTO_BLOCK_SIZE)
+			return area_corrupt(a, E4_RULE_DIR2,
+					    "encrypted name of %u bytes at "
+					    "offset %u", e.name_len, pos);
 		if (!a->ciphertext && (memchr(e.name, '/', e.name_len) ||
 				       memchr(e.name, '\0', e.name_len)))
 			return area_corrupt(a, E4_RULE_DIR2,
