@@ -424,6 +424,44 @@ static void test_write_strict(void **state)
 	free(img);
 }
 
+/* An inline directory (inline_data) is casefolded alike: lookups, and a
+ * create that overflows it into a block, then into an index. */
+static void test_inline(void **state)
+{
+	(void)state;
+	char *img = tu_mkfs("cfi.img", "-O casefold,inline_data -I 256", NULL,
+			    "8M");
+	struct e4_inode dir;
+	struct e4_fs *fs;
+	struct e4_ino *cf;
+	char name[64];
+	uint32_t ino;
+
+	tu_debugfs(img, "mkdir cf\nset_inode_field cf flags 0x50000000\n"
+			"write /dev/null cf/Stra\xC3\x9F" "e\n");
+	fs = tu_open_rw(img);
+	assert_int_equal(e4_path_lookup(fs, "/cf", &ino), 0);
+	assert_int_equal(e4_inode_read(fs, ino, &dir), 0);
+	assert_true(dir.flags & E4_INLINE_DATA_FL);
+	expect_found(fs, "/cf/STRASSE", tu_ino_of(img, "cf/Stra\xC3\x9F" "e"));
+	cf = walk(fs, "/cf");
+	assert_int_equal(mknod_in(fs, cf, "strasse"), -EEXIST);
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "Datei-\xC3\x89t\xC3\xA9-%d", i);
+		assert_int_equal(mknod_in(fs, cf, name), 0);
+	}
+	assert_int_equal(mknod_in(fs, cf, "DATEI-e\xCC\x81TE\xCC\x81-7"),
+			 -EEXIST);
+	e4_iput(fs, cf);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	assert_int_equal(tu_open(img, &fs), 0);
+	expect_found(fs, "/cf/datei-\xC3\xA9t\xC3\xA9-199",
+		     tu_ino_of(img, "cf/Datei-\xC3\x89t\xC3\xA9-199"));
+	tu_close(fs);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_strict),
 		cmocka_unit_test(test_write),
 		cmocka_unit_test(test_write_strict),
+		cmocka_unit_test(test_inline),
 	};
 	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
 }
