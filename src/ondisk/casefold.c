@@ -13,7 +13,10 @@
  * A code point unassigned in 12.1 is its own mapping, a starter; a name
  * that is not UTF-8 (a bad or truncated sequence, an overlong form, a
  * surrogate, beyond U+10FFFF) has no fold: -EINVAL, and the callers
- * compare and hash its bytes.
+ * compare and hash its bytes, as ext4 documents it.  (e2fsprogs differs
+ * there: `dx_hash -c` folds the valid parts of such a name around its bad
+ * bytes, and e2fsck -D cannot index a directory holding one; the kernel
+ * here has no CONFIG_UNICODE to ask.)
  */
 #include <errno.h>
 #include <string.h>
