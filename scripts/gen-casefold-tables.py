@@ -11,7 +11,7 @@ behaves as an unassigned one does in a 12.1 implementation: it maps to
 itself and is a starter (combining class 0) (observed with `debugfs
 dx_hash -c -e utf8`: U+2C2F, 14.0, does not fold to U+2C5F).
 
-Per code point the table holds its whole mapping, NFD(casefold(NFD(c))),
+Per code point the tables hold its whole mapping, NFD(casefold(NFD(c))),
 the ranges of Default_Ignorable_Code_Point (dropped), and the combining
 class of the characters that can appear in a mapping; the C side
 concatenates the mappings and puts each run of combining marks in
@@ -117,8 +117,22 @@ for cp in sorted(assigned):
 # the worst growth of a name: bytes out per byte in
 growth = max(len(v) / len(chr(k).encode("utf-8")) for k, v in maps.items())
 
-pool, offsets, seen = bytearray(), [], {}
+# The commonest shapes get tables of their own, 16-bit code points: a BMP
+# character mapped to one BMP character (a simple case fold), or to two (a
+# letter and its accent).  The rest go to the general table: the key, an
+# offset into a pool of UTF-8 mappings.
+one, two, general = {}, {}, {}
 for cp, m in maps.items():
+    cps = [ord(c) for c in m.decode("utf-8")]
+    if cp < 0x10000 and all(c < 0x10000 for c in cps) and len(cps) == 1:
+        one[cp] = cps[0]
+    elif cp < 0x10000 and all(c < 0x10000 for c in cps) and len(cps) == 2:
+        two[cp] = cps
+    else:
+        general[cp] = m
+
+pool, offsets, seen = bytearray(), [], {}
+for cp, m in general.items():
     if m not in seen:
         seen[m] = len(pool)
         pool += m
@@ -164,7 +178,12 @@ emit("e4_cf_ignorable", "uint32_t", [x for sp in spans for x in sp], 6,
 emit("e4_cf_ccc", "uint32_t", [(c << 8) | ccc[c] for c in sorted(ccc)], 6,
      "0x{:08x}")
 # mappings: cp << 5 | length, sorted; the pool offsets in a second array
+emit("e4_cf_one_in", "uint16_t", list(one), 8, "0x{:04x}")
+emit("e4_cf_one_out", "uint16_t", list(one.values()), 8, "0x{:04x}")
+emit("e4_cf_two_in", "uint16_t", list(two), 8, "0x{:04x}")
+emit("e4_cf_two_out", "uint16_t", [c for v in two.values() for c in v], 8,
+     "0x{:04x}")
 emit("e4_cf_map_key", "uint32_t",
-     [(cp << 5) | n for cp, (_, n) in zip(maps, offsets)], 6, "0x{:08x}")
+     [(cp << 5) | n for cp, (_, n) in zip(general, offsets)], 6, "0x{:08x}")
 emit("e4_cf_map_off", "uint16_t", [o for o, _ in offsets], 8, "{:5d}")
 emit("e4_cf_pool", "uint8_t", list(pool), 12, "0x{:02x}")

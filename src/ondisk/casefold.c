@@ -67,7 +67,7 @@ static int32_t utf8_next(const uint8_t *s, size_t len, size_t *i)
 	return (int32_t)cp;
 }
 
-static size_t utf8_put(uint32_t cp, uint8_t *out)
+size_t e4_utf8_put(uint32_t cp, uint8_t *out)
 {
 	if (cp < 0x80) {
 		out[0] = (uint8_t)cp;
@@ -104,6 +104,26 @@ static long table_find(const uint32_t *keys, size_t n, unsigned shift,
 		if (k == cp)
 			return (long)mid;
 		if (k < cp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Index of @cp in sorted @keys, or -1. */
+static long table16_find(const uint16_t *keys, size_t n, uint32_t cp)
+{
+	size_t lo = 0, hi = n;
+
+	if (cp > 0xFFFF)
+		return -1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (keys[mid] == cp)
+			return (long)mid;
+		if (keys[mid] < cp)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -163,6 +183,17 @@ static size_t fold_one(uint32_t cp, uint32_t *cps)
 	if (is_ignorable(cp)) {
 		cps[0] = IGNORED;
 		return 1;
+	}
+	i = table16_find(e4_cf_one_in, e4_cf_one_in_len, cp);
+	if (i >= 0) {
+		cps[0] = e4_cf_one_out[i];
+		return 1;
+	}
+	i = table16_find(e4_cf_two_in, e4_cf_two_in_len, cp);
+	if (i >= 0) {
+		cps[0] = e4_cf_two_out[2 * i];
+		cps[1] = e4_cf_two_out[2 * i + 1];
+		return 2;
 	}
 	i = table_find(e4_cf_map_key, e4_cf_map_key_len, 5, cp);
 	if (i < 0) {
@@ -230,7 +261,7 @@ int e4_casefold(const char *name, size_t len, uint8_t *out, size_t *outlen)
 	canonical_order(cps, n);
 	for (size_t i = 0; i < n; i++)
 		if (cps[i] != IGNORED)
-			o += utf8_put(cps[i], out + o);
+			o += e4_utf8_put(cps[i], out + o);
 	*outlen = o;
 	return 0;
 }

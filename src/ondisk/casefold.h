@@ -23,6 +23,8 @@
  * not valid UTF-8 (such a name is compared and hashed as its bytes),
  * -ENAMETOOLONG for @len above E4_NAME_MAX. */
 int e4_casefold(const char *name, size_t len, uint8_t *out, size_t *outlen);
+/* Code point @cp (at most U+10FFFF) in UTF-8 at @out: its length. */
+size_t e4_utf8_put(uint32_t cp, uint8_t *out);
 /* Whether @name is valid UTF-8 as the casefold sees it (strict mode
  * refuses to create the other names). */
 bool e4_utf8_valid(const char *name, size_t len);
@@ -32,7 +34,13 @@ extern const uint32_t e4_cf_ignorable[];	/* first, last of each range */
 extern const size_t e4_cf_ignorable_len;
 extern const uint32_t e4_cf_ccc[];	/* cp << 8 | combining class */
 extern const size_t e4_cf_ccc_len;
-extern const uint32_t e4_cf_map_key[];	/* cp << 5 | mapping length */
+extern const uint16_t e4_cf_one_in[];	/* BMP to one BMP code point */
+extern const uint16_t e4_cf_one_out[];
+extern const size_t e4_cf_one_in_len;
+extern const uint16_t e4_cf_two_in[];	/* BMP to two BMP code points */
+extern const uint16_t e4_cf_two_out[];	/* two per entry */
+extern const size_t e4_cf_two_in_len;
+extern const uint32_t e4_cf_map_key[];	/* the rest: cp << 5 | length */
 extern const size_t e4_cf_map_key_len;
 extern const uint16_t e4_cf_map_off[];	/* the mapping's offset in the pool */
 extern const size_t e4_cf_map_off_len;

@@ -149,6 +149,87 @@ static void test_spec_hash_examples(void **state)
 	}
 }
 
+/* Code points the oracle check tries: every one below U+3400 and in the
+ * other dense ranges, one in 53 of the big ideograph and private
+ * blocks (no surrogates, no C0/C1 controls). */
+static bool oracle_tries(uint32_t cp)
+{
+	if (cp < 0xA0 || (cp >= 0xD800 && cp <= 0xDFFF))
+		return false;
+	if (cp < 0x3400 || (cp >= 0xA000 && cp < 0xAC00) ||
+	    (cp >= 0xD7A4 && cp < 0x20000) || (cp >= 0xE0000 && cp < 0xE1010))
+		return true;
+	return cp % 53 == 0;
+}
+
+/* "x", the code point, U+0301 U+0316 (two marks out of canonical order)
+ * and "X": its mapping, its class and its place among marks all count. */
+static size_t oracle_name(uint32_t cp, char *out)
+{
+	size_t n = 0;
+
+	out[n++] = 'x';
+	n += e4_utf8_put(cp, (uint8_t *)out + n);
+	n += e4_utf8_put(0x301, (uint8_t *)out + n);
+	n += e4_utf8_put(0x316, (uint8_t *)out + n);
+	out[n++] = 'X';
+	out[n] = '\0';
+	return n;
+}
+
+/* Every code point (most; see oracle_tries) folds and hashes as
+ * `debugfs dx_hash -c -e utf8` folds and hashes it. */
+static void test_every_code_point_as_debugfs(void **state)
+{
+	(void)state;
+	char *img = tu_mkfs("oracle.img", "-O casefold", NULL, "1M");
+	char cmds[4096], name[32], *out, *line, *save = NULL;
+	FILE *f;
+	size_t checked = 0, bad = 0;
+	uint32_t cp = 0;
+
+	snprintf(cmds, sizeof(cmds), "%s/oracle.cmds", tu_tmpdir());
+	f = fopen(cmds, "w");
+	assert_non_null(f);
+	for (uint32_t c = 0; c <= 0x10FFFF; c++)
+		if (oracle_tries(c)) {
+			oracle_name(c, name);
+			fprintf(f, "dx_hash -h half_md4 -c -e utf8 %s\n", name);
+		}
+	assert_int_equal(fclose(f), 0);
+	out = tu_sh_out("debugfs -f '%s' '%s' 2>/dev/null | grep '^Hash of '",
+			cmds, img);
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		uint8_t fold[E4_CASEFOLD_MAX];
+		uint32_t major, minor, want_major, want_minor;
+		const char *is = NULL;
+		size_t n, flen;
+
+		for (const char *p = line; (p = strstr(p, " is 0x")); p++)
+			is = p;	/* the last: the name may hold anything */
+		while (!oracle_tries(cp))
+			cp++;
+		n = oracle_name(cp++, name);
+		if (!is || sscanf(is, " is 0x%x (minor 0x%x)", &want_major,
+				  &want_minor) != 2)
+			fail_msg("debugfs said: %s", line);
+		assert_int_equal(e4_casefold(name, n, fold, &flen), 0);
+		assert_int_equal(e4_dirhash((char *)fold, flen, E4_HASH_HALF_MD4,
+					    NULL, &major, &minor), 0);
+		if (major != want_major || minor != want_minor) {
+			if (bad++ < 5)
+				print_message("U+%04X: 0x%08x, debugfs 0x%08x\n",
+					      cp - 1, major, want_major);
+		}
+		checked++;
+	}
+	free(out);
+	free(img);
+	assert_true(checked > 100000);
+	assert_int_equal(bad, 0);
+}
+
 /* ---- lookups on images ------------------------------------------------- */
 
 #define NBIG 300
@@ -468,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_fold_known),
 		cmocka_unit_test(test_fold_longest),
 		cmocka_unit_test(test_spec_hash_examples),
+		cmocka_unit_test(test_every_code_point_as_debugfs),
 		cmocka_unit_test(test_lookup_linear),
 		cmocka_unit_test(test_lookup_htree),
 		cmocka_unit_test(test_lookup_not_utf8),
