@@ -78,6 +78,13 @@ sys.exit(1)' "$FDIR/cf/STRASSE"
 	check "rw: mkdir Sub" mkdir "$FDIR/cf/Sub"
 	check "rw: sub inherits: Sub/x as SUB/X" \
 		sh -c "echo y > '$FDIR/cf/Sub/x' && grep -qx y '$FDIR/cf/SUB/X'"
+	check "rw: chattr +F on an empty directory" \
+		sh -c "mkdir '$FDIR/new' && chattr +F '$FDIR/new' &&
+		       touch '$FDIR/new/Abc' && test -e '$FDIR/new/ABC'"
+	check "rw: chattr +F on a non-empty one refused" \
+		sh -c "mkdir '$FDIR/full' && touch '$FDIR/full/x' &&
+		       ! chattr +F '$FDIR/full' 2>/dev/null &&
+		       ! test -e '$FDIR/full/X'"
 	for i in $(seq 1 300); do
 		echo > "$FDIR/big/Neue-Datei-$i" || break
 	done
