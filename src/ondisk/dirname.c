@@ -14,6 +14,9 @@
 
 #include "ondisk.h"
 
+/* a decoded no-key name shares the fold's buffer */
+_Static_assert(E4_NOKEY_RAW_MAX <= E4_CASEFOLD_MAX, "no-key name buffer");
+
 bool e4_dir_is_casefold(const struct e4_fs *fs, const struct e4_inode *dir)
 {
 	return (fs->feature_incompat & E4_INCOMPAT_CASEFOLD) &&
