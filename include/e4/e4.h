@@ -411,6 +411,17 @@ int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 		  const char *name, size_t name_len, uint32_t *ino,
 		  uint8_t *ftype);
 
+/* Whether @dir is a case-insensitive directory (casefold, §7.10): its
+ * names match in any case and normalisation. */
+bool e4_dir_is_casefold(const struct e4_fs *fs, const struct e4_inode *dir);
+/* Whether @inode is encrypted (fscrypt, ENCRYPT_FL).  e4fuse never has
+ * the key: an encrypted directory's names are listed and looked up as the
+ * kernel's "no-key" names, a symlink's target is shown in that form, and
+ * a file's contents cannot be read (-ENOKEY), as under the kernel without
+ * the key. */
+bool e4_inode_is_encrypted(const struct e4_fs *fs,
+			   const struct e4_inode *inode);
+
 /* Look @name up in @dir (E4_DIR_SALVAGE: this is the readers' lookup) and
  * take the inode it names, with the rule of e4_inode_read_named (a name of
  * a reserved inode is corruption). */
@@ -431,6 +442,10 @@ int e4_path_lookup_at(struct e4_fs *fs, uint32_t start, const char *path,
  * -errno (-ENAMETOOLONG if @size is too small). */
 ssize_t e4_symlink_read(struct e4_fs *fs, const struct e4_inode *inode,
 			char *buf, size_t size);
+/* The length of the target e4_symlink_read gives: i_size, but for an
+ * encrypted symlink the length of its no-key form (what the kernel shows
+ * as its size without the key). */
+ssize_t e4_symlink_size(struct e4_fs *fs, const struct e4_inode *inode);
 
 /* ---- extended attributes ---------------------------------------------- */
 

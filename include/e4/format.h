@@ -86,6 +86,10 @@
 #define E4_SB_CHECKSUM_SEED 0x270
 #define E4_SB_ENCODING 0x27C
 #define E4_SB_ENCODING_FLAGS 0x27E
+#define E4_ENCODING_UTF8_12_1 1
+/* fscrypt: names are encrypted in whole blocks of this size */
+#define E4_CRYPTO_BLOCK_SIZE 16
+#define E4_ENCODING_FLAG_STRICT 0x1
 #define E4_SB_ORPHAN_FILE_INUM 0x280
 #define E4_SB_CHECKSUM 0x3FC
 

@@ -41,6 +41,7 @@
 	X(SB5, "SB5", "inode size and first inode")                            \
 	X(SB6, "SB6", "descriptor size")                                       \
 	X(SB7, "SB7", "block counts")                                          \
+	X(SB10, "SB10", "casefold encoding known")                             \
 	X(SB11, "SB11", "orphan file feature")                                 \
 	X(SB12, "SB12", "journal inode and device")                            \
 	X(SB14, "SB14", "error state recorded")                                \

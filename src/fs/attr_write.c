@@ -86,6 +86,23 @@ uint32_t e4_get_flags(struct e4_fs *fs, struct e4_ino *ip)
 	return in.flags & FL_USER_VISIBLE;
 }
 
+/* chattr +F / -F: as ext4, only on a casefold file system, only of a
+ * directory, and only while it is empty (its names would otherwise be
+ * hashed and compared by the other rule). */
+static int casefold_change_allowed(struct e4_fs *fs, const struct e4_inode *in)
+{
+	int err;
+
+	if (!(fs->feature_incompat & E4_INCOMPAT_CASEFOLD))
+		return -EOPNOTSUPP;
+	if (!e4_inode_is_dir(in))
+		return -ENOTDIR;
+	err = e4_dir_is_empty(fs, in);
+	if (err < 0)
+		return err;
+	return err ? 0 : -ENOTEMPTY;
+}
+
 int e4_set_flags(struct e4_fs *fs, struct e4_ino *ip, uint32_t flags)
 {
 	struct e4_writer *w = e4_writer_get(fs);
@@ -100,9 +117,10 @@ int e4_set_flags(struct e4_fs *fs, struct e4_ino *ip, uint32_t flags)
 	changed = (in.flags ^ flags) & FL_USER_MODIFIABLE;
 	/* what ext4 does not change through this call: the mapping kind
 	 * (a migration), and the flags of features */
-	if (changed & (E4_EXTENTS_FL | E4_CASEFOLD_FL | E4_DAX_FL |
-		       E4_JOURNAL_DATA_FL))
+	if (changed & (E4_EXTENTS_FL | E4_DAX_FL | E4_JOURNAL_DATA_FL))
 		err = -EOPNOTSUPP;
+	else if (changed & E4_CASEFOLD_FL)
+		err = casefold_change_allowed(fs, &in);
 	/* an immutable or append-only inode changes only those two */
 	else if ((in.flags & (E4_IMMUTABLE_FL | E4_APPEND_FL)) &&
 		 (changed & ~(uint32_t)(E4_IMMUTABLE_FL | E4_APPEND_FL)))

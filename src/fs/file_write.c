@@ -155,7 +155,7 @@ static uint64_t max_size(const struct e4_fs *fs, const struct e4_inode *in)
 					     fs->max_file_size_blockmap;
 }
 
-static int check_writable_file(const struct e4_inode *in)
+static int check_writable_file(struct e4_fs *fs, const struct e4_inode *in)
 {
 	if (e4_inode_is_dir(in))
 		return -EISDIR;
@@ -163,6 +163,9 @@ static int check_writable_file(const struct e4_inode *in)
 		return -EINVAL;
 	if (in->flags & (E4_IMMUTABLE_FL))
 		return -EPERM;
+	/* its contents are ciphertext, and there is no key */
+	if (e4_inode_is_encrypted(fs, in))
+		return -ENOKEY;
 	return 0;
 }
 
@@ -230,7 +233,7 @@ ssize_t e4_write(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 		return -EROFS;
 	e4_ino_lock(ip);
 	in = ip->inode;
-	err = check_writable_file(&in);
+	err = check_writable_file(fs, &in);
 	if (!err && (in.flags & E4_APPEND_FL) && off != in.size)
 		err = -EPERM;
 	if (!err && len && len <= fs->block_size &&
@@ -361,7 +364,7 @@ int e4_truncate(struct e4_fs *fs, struct e4_ino *ip, uint64_t size)
 		return -EROFS;
 	e4_ino_lock(ip);
 	in = ip->inode;
-	err = check_writable_file(&in);
+	err = check_writable_file(fs, &in);
 	if (!err && (in.flags & E4_APPEND_FL))
 		err = -EPERM;
 	if (!err && (in.flags & E4_INLINE_DATA_FL)) {

@@ -159,9 +159,9 @@ static int split_leaf(struct e4_map_change *c, const struct e4_dx_path *p)
 		if (e.ino) {
 			m[n] = (struct moving){ 0, 0, off,
 						e4_dirent_size(e.name_len) };
-			err = e4_dirhash(e.name, e.name_len, p->version,
-					 fs->hash_seed, &m[n].hash,
-					 &m[n].minor);
+			err = e4_dir_entry_hash(fs, c->inode, e.name,
+						e.name_len, p->version,
+						&m[n].hash, &m[n].minor);
 			if (err)
 				break;
 			total += m[n++].size;

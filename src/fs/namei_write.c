@@ -73,14 +73,21 @@ static int check_new_name(struct e4_fs *fs, const struct e4_inode *dir,
 		return -ENOENT;	/* removed while we held it */
 	if (dir->flags & (E4_IMMUTABLE_FL | E4_APPEND_FL))
 		return -EPERM;
+	/* in a case-insensitive directory this is any case of the name */
 	err = e4_dir_lookup(fs, dir, name, len, &ino, NULL);
 	if (!err)
 		return -EEXIST;
-	return err == -ENOENT ? 0 : err;
+	if (err != -ENOENT)
+		return err;
+	/* a new name in an encrypted directory is encrypted with a key
+	 * e4fuse does not have: the kernel's answer without it */
+	if (e4_inode_is_encrypted(fs, dir))
+		return -ENOKEY;
+	return e4_dir_name_allowed(fs, dir, name, len);
 }
 
 /* A directory an O_TMPFILE inode may be made in. */
-static int check_tmpfile_dir(const struct e4_inode *dir)
+static int check_tmpfile_dir(struct e4_fs *fs, const struct e4_inode *dir)
 {
 	if (!e4_inode_is_dir(dir))
 		return -ENOTDIR;
@@ -88,6 +95,8 @@ static int check_tmpfile_dir(const struct e4_inode *dir)
 		return -ENOENT;
 	if (dir->flags & E4_IMMUTABLE_FL)
 		return -EPERM;
+	if (e4_inode_is_encrypted(fs, dir))
+		return -ENOKEY;
 	return 0;
 }
 
@@ -216,7 +225,7 @@ static int create(struct e4_fs *fs, struct e4_ino *dir_ip, const char *name,
 		goto unlock;
 retry:
 	dir = dir_ip->inode;
-	err = tmpfile ? check_tmpfile_dir(&dir) :
+	err = tmpfile ? check_tmpfile_dir(fs, &dir) :
 			check_new_name(fs, &dir, name, len);
 	if (!err && is_dir)
 		err = dir_link_up(fs, &dir);
@@ -808,6 +817,11 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir_ip, const char *oname,
 	err = e4_inode_is_dir(od) && e4_inode_is_dir(nd) ? 0 : -ENOTDIR;
 	if (!err)
 		err = e4_dir_find_slot(fs, od, oname, olen, &oslot);
+	/* a name moved out of or into an encrypted directory needs its key
+	 * (the kernel's answer without it) */
+	if (!err && (e4_inode_is_encrypted(fs, od) ||
+		     e4_inode_is_encrypted(fs, nd)))
+		err = -ENOKEY;
 	/* before an inode is taken whose lock is held already: a directory
 	 * into itself, over its own parent (the kernel's answers; its VFS
 	 * never sends these), or an entry naming its own directory */
@@ -831,7 +845,7 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir_ip, const char *oname,
 			err = e4_iget_named(fs, nd->ino, nname, nslot.ino,
 					    &dst_ip);
 		else if (err == -ENOENT)
-			err = 0;
+			err = e4_dir_name_allowed(fs, nd, nname, nlen);
 	}
 	if (err || src_ip == dst_ip)	/* two names of one inode: done */
 		goto unlock_dirs;

@@ -18,8 +18,6 @@ static const struct {
 	uint32_t mask;
 	const char *name;
 } unwritten_features[] = {
-	{ 1, E4_INCOMPAT_ENCRYPT, "encrypt" },
-	{ 1, E4_INCOMPAT_CASEFOLD, "casefold" },
 	{ 1, E4_INCOMPAT_MMP, "mmp" },
 	{ 1, E4_INCOMPAT_JOURNAL_DEV, "journal_dev" },
 	{ 2, E4_RO_COMPAT_QUOTA, "quota" },

@@ -32,7 +32,8 @@ void e4f_op_lseek(struct e4f_req *r);
 /* The attributes and the entry a reply carries (shared with ops_write.c). */
 void e4f_fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 		   struct fuse_attr *a);
-void e4f_fill_entry(const struct e4f_session *s, const struct e4_inode *in,
+/* The entry of @in in the directory the request names (r->h.nodeid). */
+void e4f_fill_entry(struct e4f_req *r, const struct e4_inode *in,
 		    struct fuse_entry_out *e);
 
 /* ops_write.c: the modifying operations on top of e4/write.h (EROFS on a

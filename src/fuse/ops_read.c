@@ -143,17 +143,42 @@ void e4f_fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 	a->gid = shown_gid(s, &st);
 	a->rdev = encode_rdev(st.rdev_major, st.rdev_minor);
 	a->blksize = s->block_size;
+	/* an encrypted symlink's size is its no-key target's, as readlink
+	 * gives it (the kernel's answer without the key) */
+	if (e4_inode_is_symlink(in) && e4_inode_is_encrypted(s->fs, in)) {
+		ssize_t n = e4_symlink_size(s->fs, in);
+
+		if (n > 0)
+			a->size = (uint64_t)n;
+	}
 }
 
-void e4f_fill_entry(const struct e4f_session *s, const struct e4_inode *in,
-		       struct fuse_entry_out *e)
+/*
+ * How long the kernel may keep a name of the request's directory
+ * (r->h.nodeid).  Its dentry cache compares names byte for byte, so in a
+ * case-insensitive directory, where another case of a name can be created
+ * or removed behind an entry it holds, nothing is kept: every name is
+ * looked up again.
+ */
+static uint64_t entry_timeout(struct e4f_req *r)
+{
+	struct e4_inode dir;
+
+	if (node_inode(r, r->h.nodeid, &dir) == 0 &&
+	    e4_dir_is_casefold(r->s->fs, &dir))
+		return 0;
+	return E4F_TIMEOUT_SEC;
+}
+
+void e4f_fill_entry(struct e4f_req *r, const struct e4_inode *in,
+		    struct fuse_entry_out *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->nodeid = e4f_ino_to_nodeid(in->ino);
 	e->generation = in->generation;
-	e->entry_valid = E4F_TIMEOUT_SEC;
+	e->entry_valid = entry_timeout(r);
 	e->attr_valid = E4F_TIMEOUT_SEC;
-	e4f_fill_attr(s, in, &e->attr);
+	e4f_fill_attr(r->s, in, &e->attr);
 }
 
 /* ---- lookup and attributes ------------------------------------------------ */
@@ -192,13 +217,13 @@ void e4f_op_lookup(struct e4f_req *r)
 	if (ret == -ENOENT) {
 		/* a negative entry, cached as long as a positive one */
 		memset(&e, 0, sizeof(e));
-		e.entry_valid = E4F_TIMEOUT_SEC;
+		e.entry_valid = entry_timeout(r);
 		return e4f_reply_buf(r, &e, sizeof(e));
 	}
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	e4_ino_snapshot(ip, &in);
-	e4f_fill_entry(r->s, &in, &e);
+	e4f_fill_entry(r, &in, &e);
 	ret = e4f_nodes_ref(&r->s->nodes, e.nodeid, ip);	/* takes ip */
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
@@ -350,7 +375,7 @@ static bool append_entry(struct e4f_req *r, uint32_t dir,
 			/* the table takes ip */
 			if (e4f_nodes_ref(&r->s->nodes,
 					  e4f_ino_to_nodeid(in.ino), ip) == 0) {
-				e4f_fill_entry(r->s, &in, &e);
+				e4f_fill_entry(r, &in, &e);
 				de.type = (in.mode >> 12) & 0xf;	/* IFTODT */
 			}
 		}
@@ -463,6 +488,9 @@ void e4f_op_open(struct e4f_req *r)
 		return e4f_reply_err(r, ret);
 	if (e4_inode_is_dir(&inode))
 		return e4f_reply_err(r, -EISDIR);
+	/* contents are ciphertext and there is no key: the kernel's answer */
+	if (e4_inode_is_reg(&inode) && e4_inode_is_encrypted(r->s->fs, &inode))
+		return e4f_reply_err(r, -ENOKEY);
 	/* ext4's rules: an immutable file is not written, an append-only one
 	 * only appended to */
 	if (wr && (inode.flags & E4_IMMUTABLE_FL))

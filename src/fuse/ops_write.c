@@ -69,7 +69,7 @@ static void reply_entry(struct e4f_req *r, struct e4_ino *ip)
 	int ret;
 
 	e4_ino_snapshot(ip, &in);
-	e4f_fill_entry(r->s, &in, &e);
+	e4f_fill_entry(r, &in, &e);
 	ret = e4f_nodes_ref(&r->s->nodes, e.nodeid, ip);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
@@ -241,7 +241,7 @@ static void create_open(struct e4f_req *r, bool tmpfile)
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	e4_ino_snapshot(ip, &snap);
-	e4f_fill_entry(r->s, &snap, &out.e);
+	e4f_fill_entry(r, &snap, &out.e);
 	memset(&out.o, 0, sizeof(out.o));
 	ret = e4f_nodes_ref(&r->s->nodes, out.e.nodeid, ip);
 	if (ret < 0)

@@ -55,6 +55,7 @@ struct dir_area {
 	uint32_t inline_base;	/* inline: position of data[0] */
 	uint64_t pblk, lblk;	/* block areas, for messages */
 	bool quiet;		/* checked again after its report: silent */
+	bool ciphertext;	/* encrypted directory: names are any bytes */
 };
 
 struct raw_dirent {
@@ -163,8 +164,14 @@ static int entry_verify(const struct dir_area *a, uint32_t off, unsigned idx,
 			return area_corrupt(a, E4_RULE_DIR2,
 					    "empty name at offset "
 					    "%u", pos);
-		if (memchr(e.name, '/', e.name_len) ||
-		    memchr(e.name, '\0', e.name_len))
+		/* ciphertext is whole cipher blocks: 16 bytes at least */
+		if (a->ciphertext && !dot && !dotdot &&
+		    e.name_len < E4_CRYPTO_BLOCK_SIZE)
+			return area_corrupt(a, E4_RULE_DIR2,
+					    "encrypted name of %u bytes at "
+					    "offset %u", e.name_len, pos);
+		if (!a->ciphertext && (memchr(e.name, '/', e.name_len) ||
+				       memchr(e.name, '\0', e.name_len)))
 			return area_corrupt(a, E4_RULE_DIR2,
 					    "name contains '/' or "
 					    "NUL at offset %u", pos);
@@ -241,11 +248,48 @@ static bool area_entry(const struct dir_area *a, uint32_t off,
 }
 
 /*
+ * How the names of an encrypted directory are listed without its key, as
+ * the kernel lists them (nokey.c): with the hash of each entry when the
+ * kernel reads the directory in hash order (an indexed, one-block or
+ * inline directory of a dir_index file system), else zeros; a directory
+ * also casefolded stores each entry's hash after its name (§7.1).
+ */
+struct nokey_list {
+	bool on;
+	bool hashed;
+	bool stored;
+	unsigned version;	/* effective hash version */
+};
+
+/* The no-key name of entry @e at @off into @d. */
+static void nokey_name(const struct dir_area *a, const struct nokey_list *nk,
+		       uint32_t off, const struct raw_dirent *e,
+		       struct e4_dirent *d)
+{
+	uint32_t at = off + e4_dirent_size(e->name_len);
+	uint32_t hash = 0, minor = 0;
+
+	if (nk->stored) {
+		if (e->rec_len >= at - off + E4_NOKEY_HASH_SIZE) {
+			hash = e4_le32(a->data, a->size, at);
+			minor = e4_le32(a->data, a->size, at + 4);
+		}
+	} else if (nk->hashed &&
+		   e4_dirhash((const char *)e->name, e->name_len, nk->version,
+			      a->fs->hash_seed, &hash, &minor)) {
+		hash = minor = 0;
+	}
+	d->name_len = (uint8_t)e4_nokey_encode(e->name, e->name_len, hash,
+					       minor, d->name);
+}
+
+/*
  * Deliver the live entries of a verified area at offsets >= @from.  An entry
  * whose record reaches the usable end resumes at @after (the next area).
  */
 static int area_emit(const struct dir_area *a, uint32_t from,
-		     uint64_t pos_base, uint64_t after, e4_dir_cb cb, void *ctx)
+		     uint64_t pos_base, uint64_t after,
+		     const struct nokey_list *nk, e4_dir_cb cb, void *ctx)
 {
 	struct raw_dirent e;
 	struct e4_dirent d;
@@ -259,9 +303,13 @@ static int area_emit(const struct dir_area *a, uint32_t from,
 			continue;
 		d.ino = e.ino;
 		d.ftype = e.ftype;
-		d.name_len = e.name_len;
-		memcpy(d.name, e.name, e.name_len);
-		d.name[e.name_len] = '\0';
+		if (nk->on && !name_is(&e, ".", 1) && !name_is(&e, "..", 2)) {
+			nokey_name(a, nk, off, &e, &d);
+		} else {
+			d.name_len = e.name_len;
+			memcpy(d.name, e.name, e.name_len);
+			d.name[e.name_len] = '\0';
+		}
 		d.next_pos = next >= a->end ? after : pos_base + next;
 		rc = cb(ctx, &d);
 		if (rc)
@@ -271,14 +319,14 @@ static int area_emit(const struct dir_area *a, uint32_t from,
 }
 
 /* Search a verified area: 0 and the entry, or -ENOENT. */
-static int area_find(const struct dir_area *a, const char *name, size_t len,
+static int area_find(const struct dir_area *a, const struct e4_dir_name *name,
 		     uint32_t *ino, uint8_t *ftype)
 {
 	struct raw_dirent e;
 
 	for (uint32_t off = a->start; area_entry(a, off, &e);
 	     off += e.rec_len) {
-		if (e.ino && name_is(&e, name, len)) {
+		if (e.ino && e4_dir_name_match(name, e.name, e.name_len)) {
 			*ino = e.ino;
 			if (ftype)
 				*ftype = e.ftype;
@@ -427,6 +475,8 @@ static int leaf_check(struct e4_fs *fs, const struct e4_buf *buf,
 	int rc;
 
 	block_area(fs, owner->ino, buf, owner->pos, &a);
+	a.ciphertext = owner->encrypted &&
+		       (fs->feature_incompat & E4_INCOMPAT_ENCRYPT);
 	rc = leaf_tail_check(&a, buf);
 	if (!rc && csum && fs->metadata_csum) {
 		uint32_t have = e4_le32(buf->data, buf->size,
@@ -479,6 +529,7 @@ static int leaf_verify(struct e4_fs *fs, const struct e4_inode *dir,
 	struct e4_owner owner = e4_owner_of(dir, lblk);
 
 	block_area(fs, dir->ino, buf, lblk, a);
+	a->ciphertext = e4_inode_is_encrypted(fs, dir);
 	return e4_buf_verify(fs, buf, &e4_bops_dir_leaf, &owner);
 }
 
@@ -730,6 +781,7 @@ static int dir_walk(struct e4_fs *fs, const struct e4_inode *dir,
 }
 
 struct dir_list {
+	const struct nokey_list *nk;
 	e4_dir_cb cb;
 	void *ctx;
 };
@@ -738,14 +790,16 @@ static int list_visit(void *ctx, const struct dir_walk_step *s)
 {
 	const struct dir_list *l = ctx;
 
-	return area_emit(s->area, s->from, s->pos, s->next_pos, l->cb, l->ctx);
+	return area_emit(s->area, s->from, s->pos, s->next_pos, l->nk, l->cb,
+			 l->ctx);
 }
 
 static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
-			  uint64_t pos, enum e4_dir_mode mode, e4_dir_cb cb,
-			  void *ctx, bool *skipped)
+			  uint64_t pos, enum e4_dir_mode mode,
+			  const struct nokey_list *nk, e4_dir_cb cb, void *ctx,
+			  bool *skipped)
 {
-	struct dir_list l = { .cb = cb, .ctx = ctx };
+	struct dir_list l = { .nk = nk, .cb = cb, .ctx = ctx };
 	struct dir_salvage sv = { .on = mode == E4_DIR_SALVAGE,
 				  .skipped_out = skipped };
 
@@ -753,8 +807,7 @@ static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 }
 
 struct dir_find {
-	const char *name;
-	size_t len;
+	const struct e4_dir_name *name;
 	uint32_t *ino;
 	uint8_t *ftype;
 };
@@ -764,18 +817,16 @@ static int find_visit(void *ctx, const struct dir_walk_step *s)
 {
 	const struct dir_find *f = ctx;
 
-	return area_find(s->area, f->name, f->len, f->ino, f->ftype) == 0;
+	return area_find(s->area, f->name, f->ino, f->ftype) == 0;
 }
 
 /* A name not found where a block was skipped may be in that block: not
  * -ENOENT but the block's error, already reported. */
 static int lookup_blocks(struct e4_fs *fs, const struct e4_inode *dir,
-			 const char *name, size_t len, enum e4_dir_mode mode,
+			 const struct e4_dir_name *name, enum e4_dir_mode mode,
 			 uint32_t *ino, uint8_t *ftype)
 {
-	struct dir_find f = {
-		.name = name, .len = len, .ino = ino, .ftype = ftype,
-	};
+	struct dir_find f = { .name = name, .ino = ino, .ftype = ftype };
 	struct dir_salvage sv = { .on = mode == E4_DIR_SALVAGE };
 	int rc = dir_walk(fs, dir, 0, &sv, find_visit, &f);
 
@@ -787,8 +838,7 @@ static int lookup_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 }
 
 struct dir_slot_find {
-	const char *name;
-	size_t len;
+	const struct e4_dir_name *name;
 	struct e4_dir_slot *slot;
 };
 
@@ -802,7 +852,7 @@ static int slot_visit(void *ctx, const struct dir_walk_step *s)
 
 	for (uint32_t off = a->start; area_entry(a, off, &e);
 	     prev = off, off += e.rec_len) {
-		if (!e.ino || !name_is(&e, f->name, f->len))
+		if (!e.ino || !e4_dir_name_match(f->name, e.name, e.name_len))
 			continue;
 		*f->slot = (struct e4_dir_slot){
 			.lblk = s->pos / a->fs->block_size, .off = off,
@@ -819,9 +869,11 @@ static int find_slot_inline(struct e4_fs *fs, const struct e4_inode *dir,
 int e4_dir_find_slot(struct e4_fs *fs, const struct e4_inode *dir,
 		     const char *name, size_t len, struct e4_dir_slot *slot)
 {
-	struct dir_slot_find f = { name, len, slot };
+	struct e4_dir_name n;
+	struct dir_slot_find f = { &n, slot };
 	int rc;
 
+	e4_dir_name_init(fs, dir, name, len, &n);
 	if (dir_is_inline(dir))
 		return find_slot_inline(fs, dir, &f);
 	rc = dir_walk(fs, dir, 0, NULL, slot_visit, &f);
@@ -831,8 +883,8 @@ int e4_dir_find_slot(struct e4_fs *fs, const struct e4_inode *dir,
 }
 
 int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
-		     uint64_t lblk, const char *name, size_t len, uint32_t *ino,
-		     uint8_t *ftype)
+		     uint64_t lblk, const struct e4_dir_name *name,
+		     uint32_t *ino, uint8_t *ftype)
 {
 	struct dir_map map = { .valid = false };
 	struct dir_block b;
@@ -851,7 +903,7 @@ int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
 	if (b.kind != DIR_BLOCK_LEAF && fs->metadata_csum)
 		rc = -EAGAIN;
 	else
-		rc = area_find(&b.area, name, len, ino, ftype);
+		rc = area_find(&b.area, name, ino, ftype);
 	e4_meta_put(fs, b.buf);
 	return rc;
 }
@@ -884,6 +936,7 @@ static int inline_dir_load(struct e4_fs *fs, const struct e4_inode *dir,
 		.size = E4_I_BLOCK_SIZE, .start = E4_INLINE_DATA_DOTDOT_SIZE,
 		.end = E4_I_BLOCK_SIZE, .is_inline = true,
 	};
+	id->head.ciphertext = e4_inode_is_encrypted(fs, dir);
 	id->tail = id->head;
 	id->tail.start = id->tail.end = 0;
 	id->tail.inline_base = E4_I_BLOCK_SIZE;
@@ -955,7 +1008,8 @@ static int inline_emit_dot(struct e4_fs *fs, uint32_t ino, bool dotdot,
 }
 
 static int iterate_inline(struct e4_fs *fs, const struct e4_inode *dir,
-			  uint64_t pos, e4_dir_cb cb, void *ctx)
+			  uint64_t pos, const struct nokey_list *nk,
+			  e4_dir_cb cb, void *ctx)
 {
 	uint64_t end_pos;
 	struct inline_dir id;
@@ -970,19 +1024,19 @@ static int iterate_inline(struct e4_fs *fs, const struct e4_inode *dir,
 		rc = inline_emit_dot(fs, id.parent, true, cb, ctx);
 	if (!rc && pos < E4_I_BLOCK_SIZE)
 		rc = area_emit(&id.head, (uint32_t)pos, 0, E4_I_BLOCK_SIZE,
-			       cb, ctx);
+			       nk, cb, ctx);
 	if (!rc && pos < end_pos)
 		rc = area_emit(&id.tail,
 			       pos > E4_I_BLOCK_SIZE ?
 				       (uint32_t)(pos - E4_I_BLOCK_SIZE) :
 				       0,
-			       E4_I_BLOCK_SIZE, end_pos, cb, ctx);
+			       E4_I_BLOCK_SIZE, end_pos, nk, cb, ctx);
 	inline_dir_release(&id);
 	return rc;
 }
 
 static int lookup_inline(struct e4_fs *fs, const struct e4_inode *dir,
-			 const char *name, size_t len, uint32_t *ino,
+			 const struct e4_dir_name *name, uint32_t *ino,
 			 uint8_t *ftype)
 {
 	struct inline_dir id;
@@ -990,9 +1044,9 @@ static int lookup_inline(struct e4_fs *fs, const struct e4_inode *dir,
 
 	if (rc)
 		return rc;
-	rc = area_find(&id.head, name, len, ino, ftype);
+	rc = area_find(&id.head, name, ino, ftype);
 	if (rc == -ENOENT)
-		rc = area_find(&id.tail, name, len, ino, ftype);
+		rc = area_find(&id.tail, name, ino, ftype);
 	inline_dir_release(&id);
 	return rc;
 }
@@ -1011,7 +1065,7 @@ static int find_slot_inline(struct e4_fs *fs, const struct e4_inode *dir,
 
 	if (rc)
 		return rc;
-	if (f->len == 2 && !memcmp(f->name, "..", 2)) {
+	if (f->name->len == 2 && !memcmp(f->name->name, "..", 2)) {
 		*f->slot = (struct e4_dir_slot){
 			.off = 0, .prev = UINT32_MAX, .ino = id.parent,
 			.ftype = has_filetype(fs) ? E4_FT_DIR : E4_FT_UNKNOWN,
@@ -1036,15 +1090,50 @@ static int find_slot_inline(struct e4_fs *fs, const struct e4_inode *dir,
 
 /* ---- public ------------------------------------------------------------- */
 
+/* The effective hash version of @dir's entries (§7.7.1): its index root's,
+ * or the file system's default. */
+static unsigned dir_hash_version(struct e4_fs *fs, const struct e4_inode *dir)
+{
+	unsigned v = fs->def_hash_version;
+	struct e4_buf *buf;
+
+	if (dir_is_indexed(fs, dir) && e4_dir_block_get(fs, dir, 0, &buf) == 0) {
+		v = e4_u8(buf->data, buf->size, E4_DX_ROOT_HASH_VERSION);
+		e4_meta_put(fs, buf);
+	}
+	if (v <= E4_HASH_TEA && fs->hash_unsigned)
+		v += E4_HASH_LEGACY_UNSIGNED;
+	return v;
+}
+
+static void nokey_list_init(struct e4_fs *fs, const struct e4_inode *dir,
+			    struct nokey_list *nk)
+{
+	uint64_t nblocks = 0;
+
+	*nk = (struct nokey_list){ .on = e4_inode_is_encrypted(fs, dir) };
+	if (!nk->on)
+		return;
+	nk->stored = e4_dir_is_casefold(fs, dir);
+	nk->hashed = (fs->feature_compat & E4_COMPAT_DIR_INDEX) &&
+		     (dir_is_indexed(fs, dir) || dir_is_inline(dir) ||
+		      (e4_dir_nblocks(fs, dir, &nblocks) == 0 && nblocks == 1));
+	if (nk->hashed)
+		nk->version = dir_hash_version(fs, dir);
+}
+
 int e4_dir_iterate_mode(struct e4_fs *fs, const struct e4_inode *dir,
 			uint64_t pos, enum e4_dir_mode mode, e4_dir_cb cb,
 			void *ctx, bool *skipped)
 {
+	struct nokey_list nk;
+
 	if (!e4_inode_is_dir(dir))
 		return -ENOTDIR;
+	nokey_list_init(fs, dir, &nk);
 	if (dir_is_inline(dir))
-		return iterate_inline(fs, dir, pos, cb, ctx);
-	return iterate_blocks(fs, dir, pos, mode, cb, ctx, skipped);
+		return iterate_inline(fs, dir, pos, &nk, cb, ctx);
+	return iterate_blocks(fs, dir, pos, mode, &nk, cb, ctx, skipped);
 }
 
 int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
@@ -1078,6 +1167,7 @@ int e4_dir_lookup_mode(struct e4_fs *fs, const struct e4_inode *dir,
 		       const char *name, size_t name_len, enum e4_dir_mode mode,
 		       uint32_t *ino, uint8_t *ftype)
 {
+	struct e4_dir_name n;
 	uint64_t nblocks;
 	int rc;
 
@@ -1106,21 +1196,22 @@ int e4_dir_lookup_mode(struct e4_fs *fs, const struct e4_inode *dir,
 		return 0;
 	}
 
+	e4_dir_name_init(fs, dir, name, name_len, &n);
 	if (dir_is_inline(dir))
-		return lookup_inline(fs, dir, name, name_len, ino, ftype);
+		return lookup_inline(fs, dir, &n, ino, ftype);
 	/* a bad size fails the directory, in either walk: reported once */
 	rc = e4_dir_nblocks(fs, dir, &nblocks);
 	if (rc)
 		return rc;
 	if (dir_is_indexed(fs, dir)) {
-		rc = e4_htree_lookup(fs, dir, name, name_len, ino, ftype);
+		rc = e4_htree_lookup(fs, dir, &n, ino, ftype);
 		/* salvage: a damaged index block or leaf on the name's path
 		 * leaves the linear walk, which skips it */
 		if (rc != -EAGAIN && !(mode == E4_DIR_SALVAGE &&
 				       dir_block_skippable(rc)))
 			return rc;
 	}
-	return lookup_blocks(fs, dir, name, name_len, mode, ino, ftype);
+	return lookup_blocks(fs, dir, &n, mode, ino, ftype);
 }
 
 int e4_dir_lookup(struct e4_fs *fs, const struct e4_inode *dir,

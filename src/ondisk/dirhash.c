@@ -137,8 +137,8 @@ int e4_dirhash(const char *name, size_t len, unsigned version,
 		return -EOPNOTSUPP;
 	if (version > E4_HASH_TEA_UNSIGNED)
 		return -EINVAL;
-	/* The padding word encodes the remaining length in one byte. */
-	if (len > E4_NAME_MAX || (len && !name))
+	/* a casefolded name's fold may be longer than a name */
+	if (len > E4_CASEFOLD_MAX || (len && !name))
 		return -EINVAL;
 	is_unsigned = version >= E4_HASH_LEGACY_UNSIGNED;
 

@@ -34,6 +34,10 @@ static bool clamp_to_size(const struct e4_inode *inode, uint64_t off,
 ssize_t e4_file_read(struct e4_fs *fs, const struct e4_inode *inode,
 		     uint64_t off, void *buf, size_t len)
 {
+	/* ciphertext, and e4fuse never has the key: the kernel's answer
+	 * without it */
+	if (e4_inode_is_reg(inode) && e4_inode_is_encrypted(fs, inode))
+		return -ENOKEY;
 	if (!clamp_to_size(inode, off, &len))
 		return 0;
 	if (inode->flags & E4_INLINE_DATA_FL)

@@ -396,8 +396,8 @@ static uint32_t htree_leaf(const struct htree_walk *w)
 }
 
 /* The name's hash as the directory's index orders it. */
-static int htree_hash(const struct htree_walk *w, const char *name, size_t len,
-		      uint32_t *hash)
+static int htree_hash(const struct htree_walk *w,
+		      const struct e4_dir_name *name, uint32_t *hash)
 {
 	const struct dx_node *root = &w->path[0];
 	unsigned version = e4_u8(root->buf->data, root->buf->size,
@@ -407,14 +407,14 @@ static int htree_hash(const struct htree_walk *w, const char *name, size_t len,
 	 * unsigned-char variant. */
 	if (version <= E4_HASH_TEA && w->fs->hash_unsigned)
 		version += E4_HASH_LEGACY_UNSIGNED;
-	return e4_dirhash(name, len, version, w->fs->hash_seed, hash, NULL);
+	return e4_dir_name_hash(w->fs, name, version, hash, NULL);
 }
 
-static int htree_search(struct htree_walk *w, const char *name, size_t len,
+static int htree_search(struct htree_walk *w, const struct e4_dir_name *name,
 			uint32_t *ino, uint8_t *ftype)
 {
 	uint32_t hash, stored;
-	int rc = htree_hash(w, name, len, &hash);
+	int rc = htree_hash(w, name, &hash);
 
 	if (rc)
 		return rc == -EINVAL ? -ENOENT : rc;
@@ -429,8 +429,7 @@ static int htree_search(struct htree_walk *w, const char *name, size_t len,
 		rc = htree_visit(w, n->buf, n->lblk, leaf);
 		if (rc)
 			return rc;
-		rc = e4_dir_leaf_find(w->fs, w->dir, leaf, name, len, ino,
-				      ftype);
+		rc = e4_dir_leaf_find(w->fs, w->dir, leaf, name, ino, ftype);
 		if (rc == -EAGAIN)
 			return dx_unusable(w->fs, w->dir->ino, n->buf, n->lblk,
 					   false, E4_RULE_DIR6,
@@ -478,7 +477,7 @@ static void htree_end(struct htree_walk *w)
 }
 
 int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
-		    const char *name, size_t len, uint32_t *ino,
+		    const struct e4_dir_name *name, uint32_t *ino,
 		    uint8_t *ftype)
 {
 	struct htree_walk w = { .fs = fs, .dir = dir };
@@ -486,7 +485,7 @@ int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
 
 	if (rc)
 		return rc;
-	rc = htree_search(&w, name, len, ino, ftype);
+	rc = htree_search(&w, name, ino, ftype);
 	htree_end(&w);
 	return rc;
 }
@@ -495,12 +494,14 @@ int e4_htree_find_path(struct e4_fs *fs, const struct e4_inode *dir,
 		       const char *name, size_t len, struct e4_dx_path *p)
 {
 	struct htree_walk w = { .fs = fs, .dir = dir };
+	struct e4_dir_name dn;
 	int rc = htree_begin(&w);
 
 	if (rc)
 		return rc;
 	memset(p, 0, sizeof(*p));
-	rc = htree_hash(&w, name, len, &p->hash);
+	e4_dir_name_init(fs, dir, name, len, &dn);
+	rc = htree_hash(&w, &dn, &p->hash);
 	if (!rc)
 		rc = htree_descend(&w, 0, p->hash, false);
 	if (!rc) {

@@ -18,6 +18,7 @@
 #include "e4/e4.h"
 #include "e4/format.h"
 #include "io/cache.h"
+#include "ondisk/casefold.h"
 #include "ondisk/verify.h"
 
 #ifndef EUCLEAN
@@ -66,6 +67,7 @@ struct e4_fs {
 	uint32_t hash_seed[4];
 	uint8_t def_hash_version;
 	bool hash_unsigned;		/* s_flags & 0x2 */
+	bool casefold_strict;		/* s_encoding_flags: refuse non-UTF-8 */
 
 	uint64_t max_file_size;		/* s_maxbytes (§16), extent files */
 	uint64_t max_file_size_blockmap; /* s_maxbytes for block-mapped files */
@@ -434,6 +436,63 @@ ssize_t e4_xattr_get_raw(struct e4_fs *fs, const struct e4_inode *inode,
 int e4_dirhash(const char *name, size_t len, unsigned version,
 	       const uint32_t seed[4], uint32_t *major, uint32_t *minor);
 
+/* ---- dirname.c: a name looked for in a directory ------------------------- */
+
+/*
+ * How entries of a directory are compared with a name: byte for byte; or
+ * in a casefolded directory (§7.10) by their folds, when the name and the
+ * entry are both UTF-8 (a name that is not is compared as its bytes, and
+ * hashed so, as ext4 does).  Built once per lookup (the fold is done once).
+ */
+struct e4_dir_name {
+	const char *name;
+	size_t len;
+	bool folded;			/* compare and hash the fold */
+	/* an encrypted directory without its key (nokey.c): @fold holds
+	 * the decoded no-key name, @flen 0 when @name is none (it matches
+	 * nothing) */
+	bool nokey;
+	size_t flen;
+	uint8_t fold[E4_CASEFOLD_MAX];
+};
+void e4_dir_name_init(const struct e4_fs *fs, const struct e4_inode *dir,
+		      const char *name, size_t len, struct e4_dir_name *n);
+/* Whether entry name @entry (@elen bytes, from the image) is @n. */
+bool e4_dir_name_match(const struct e4_dir_name *n, const uint8_t *entry,
+		       size_t elen);
+/* The hash of @n as the htree orders it (effective @version, §7.7). */
+int e4_dir_name_hash(const struct e4_fs *fs, const struct e4_dir_name *n,
+		     unsigned version, uint32_t *major, uint32_t *minor);
+/* Whether a new entry of @dir may be named @name: -EINVAL for a name that
+ * is not UTF-8 in a casefolded directory of a strict file system (ext4's
+ * answer), else 0. */
+int e4_dir_name_allowed(const struct e4_fs *fs, const struct e4_inode *dir,
+			const char *name, size_t len);
+/* The same for an entry name of directory @dir (the writer's splits). */
+int e4_dir_entry_hash(const struct e4_fs *fs, const struct e4_inode *dir,
+		      const char *name, size_t len, unsigned version,
+		      uint32_t *major, uint32_t *minor);
+
+/* ---- nokey.c: names of encrypted directories without the key -------- */
+
+#define E4_NOKEY_HASH_SIZE 8	/* le32 hash, le32 minor hash */
+#define E4_NOKEY_BYTES 149	/* ciphertext kept whole up to this */
+#define E4_NOKEY_RAW_MAX (E4_NOKEY_HASH_SIZE + E4_NOKEY_BYTES + 32)
+#define E4_NOKEY_NAME_MAX 252	/* E4_NOKEY_RAW_MAX in base64url */
+
+/* The no-key name of ciphertext @ct (@len bytes) with hash (@hash,
+ * @minor) into @out (E4_NOKEY_NAME_MAX + 1 bytes, NUL-terminated); its
+ * length. */
+size_t e4_nokey_encode(const uint8_t *ct, size_t len, uint32_t hash,
+		       uint32_t minor, char *out);
+/* Decode no-key name @name into @raw (E4_NOKEY_RAW_MAX bytes): -ENOENT
+ * when it is none (no entry has it). */
+int e4_nokey_decode(const char *name, size_t len, uint8_t *raw,
+		    size_t *rawlen);
+/* Whether entry ciphertext @ct is the decoded no-key name @raw. */
+bool e4_nokey_match(const uint8_t *raw, size_t rawlen, const uint8_t *ct,
+		    size_t len);
+
 /* ---- dir.c / htree.c ----------------------------------------------------- */
 
 /* §7.2: decode an on-disk rec_len (64 KiB blocks cannot store 65536). */
@@ -500,8 +559,8 @@ int e4_dir_block_get(struct e4_fs *fs, const struct e4_inode *dir,
  * -EUCLEAN, or -EAGAIN (not logged) when the block is an index block (or
  * not a directory block at all). */
 int e4_dir_leaf_find(struct e4_fs *fs, const struct e4_inode *dir,
-		     uint64_t lblk, const char *name, size_t len, uint32_t *ino,
-		     uint8_t *ftype);
+		     uint64_t lblk, const struct e4_dir_name *name,
+		     uint32_t *ino, uint8_t *ftype);
 /* Verify dx root (@lblk 0) or interior node @buf of @dir: checksum first,
  * then structure (DIR5, DIR6).  0 valid; -EUCLEAN checksum mismatch
  * (reported); -EAGAIN structurally unusable (reported unless @quiet), the
@@ -516,7 +575,7 @@ int e4_dx_root_dots_verify(struct e4_fs *fs, uint32_t ino,
  * -EUCLEAN, or -EAGAIN: the index is unusable (reported) or the directory is
  * not indexed (silent): do a linear scan. */
 int e4_htree_lookup(struct e4_fs *fs, const struct e4_inode *dir,
-		    const char *name, size_t len, uint32_t *ino,
+		    const struct e4_dir_name *name, uint32_t *ino,
 		    uint8_t *ftype);
 /* The path through indexed directory @dir's index to the leaf where @name
  * belongs (the writer adds it there), every index block verified: the

@@ -14,7 +14,8 @@
 	(E4_INCOMPAT_FILETYPE | E4_INCOMPAT_RECOVER | E4_INCOMPAT_META_BG |  \
 	 E4_INCOMPAT_EXTENTS | E4_INCOMPAT_64BIT | E4_INCOMPAT_MMP |         \
 	 E4_INCOMPAT_FLEX_BG | E4_INCOMPAT_EA_INODE | E4_INCOMPAT_CSUM_SEED | \
-	 E4_INCOMPAT_LARGEDIR | E4_INCOMPAT_INLINE_DATA)
+	 E4_INCOMPAT_LARGEDIR | E4_INCOMPAT_INLINE_DATA | E4_INCOMPAT_CASEFOLD | \
+	 E4_INCOMPAT_ENCRYPT)
 
 #define KNOWN_RO_COMPAT                                                      \
 	(E4_RO_COMPAT_SPARSE_SUPER | E4_RO_COMPAT_LARGE_FILE |               \
@@ -171,6 +172,21 @@ static int check_features(struct e4_fs *fs)
 		e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_SB3, e4_obj_fs(),
 			    "unsupported incompatible feature: %s", names);
 		return -EOPNOTSUPP;
+	}
+	if (fs->feature_incompat & E4_INCOMPAT_CASEFOLD) {
+		/* SB10: UTF-8 12.1 is the only encoding; bit 0 is strict */
+		uint16_t enc = e4_le16(fs->sb_raw, E4_SB_SIZE, E4_SB_ENCODING);
+		uint16_t flags = e4_le16(fs->sb_raw, E4_SB_SIZE,
+					 E4_SB_ENCODING_FLAGS);
+
+		if (enc != E4_ENCODING_UTF8_12_1 ||
+		    (flags & ~(uint16_t)E4_ENCODING_FLAG_STRICT)) {
+			e4_log_rule(fs, E4_LOG_ERROR, E4_RULE_SB10, e4_obj_fs(),
+				    "unsupported casefold encoding %u (flags 0x%x)",
+				    enc, flags);
+			return -EOPNOTSUPP;
+		}
+		fs->casefold_strict = flags & E4_ENCODING_FLAG_STRICT;
 	}
 	unknown = fs->feature_ro_compat & ~(uint32_t)KNOWN_RO_COMPAT;
 	if (unknown) {

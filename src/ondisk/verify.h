@@ -19,6 +19,8 @@
 
 #include <stdint.h>
 
+#include "e4/format.h"
+
 #include "io/cache.h"
 
 struct e4_fs;
@@ -31,6 +33,8 @@ struct e4_owner {
 	uint64_t pos;	/* where: a logical block, a group number */
 	uint64_t span;	/* how far its pointers may reach (a directory's
 			 * blocks, for index nodes) */
+	bool encrypted;	/* the inode has ENCRYPT_FL: a directory's names
+			 * are ciphertext, any bytes (§7.1) */
 };
 
 struct e4_buf_ops {
@@ -82,7 +86,8 @@ static inline struct e4_memo_key e4_owner_key(const struct e4_owner *o)
 static inline struct e4_owner e4_owner_of(const struct e4_inode *inode,
 					  uint64_t pos)
 {
-	struct e4_owner o = { inode->ino, inode->generation, pos, 0 };
+	struct e4_owner o = { inode->ino, inode->generation, pos, 0,
+			      (inode->flags & E4_ENCRYPT_FL) != 0 };
 	return o;
 }
 

@@ -384,8 +384,11 @@ static int lookup_again(struct walker *w, const struct e4_tree_entry *e)
 		return err;
 	}
 	if (!is_dot(e->name, e->name_len) && (dir->flags & E4_INDEX_FL)) {
+		struct e4_dir_name dn;
+
+		e4_dir_name_init(w->fs, dir, e->name, e->name_len, &dn);
 		err = OP(w, "htree lookup", dir->ino,
-			 e4_htree_lookup(w->fs, dir, e->name, e->name_len, &ino, &ft));
+			 e4_htree_lookup(w->fs, dir, &dn, &ino, &ft));
 		if (err < 0 && err != -EAGAIN && err != -ENOENT &&
 		    err != -EUCLEAN)
 			return err;

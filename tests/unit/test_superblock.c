@@ -118,10 +118,31 @@ static void test_unknown_incompat(void **state)
 	expect_open_fails(img, -EOPNOTSUPP, E4_RULE_SB3, e4_obj_fs());
 	tu_assert_log("unsupported incompatible feature: 0x800000");
 
-	tu_patch_le32(img, SB + E4_SB_FEATURE_INCOMPAT, inc | E4_INCOMPAT_CASEFOLD);
+	tu_patch_le32(img, SB + E4_SB_FEATURE_INCOMPAT, inc | E4_INCOMPAT_COMPRESSION);
 	tu_fix_sb_csum(img);
 	expect_open_fails(img, -EOPNOTSUPP, E4_RULE_SB3, e4_obj_fs());
-	tu_assert_log("unsupported incompatible feature: casefold [SB3]");
+	tu_assert_log("unsupported incompatible feature: compression [SB3]");
+
+	/* casefold is supported with the one encoding there is (SB10) */
+	tu_patch_le32(img, SB + E4_SB_FEATURE_INCOMPAT, inc | E4_INCOMPAT_CASEFOLD);
+	tu_fix_sb_csum(img);
+	expect_open_fails(img, -EOPNOTSUPP, E4_RULE_SB10, e4_obj_fs());
+	tu_assert_log("unsupported casefold encoding 0 (flags 0x0) [SB10]");
+	tu_patch_le16(img, SB + E4_SB_ENCODING, E4_ENCODING_UTF8_12_1);
+	tu_patch_le16(img, SB + E4_SB_ENCODING_FLAGS, 2);
+	tu_fix_sb_csum(img);
+	expect_open_fails(img, -EOPNOTSUPP, E4_RULE_SB10, e4_obj_fs());
+	tu_assert_log("unsupported casefold encoding 1 (flags 0x2) [SB10]");
+	tu_patch_le16(img, SB + E4_SB_ENCODING_FLAGS, E4_ENCODING_FLAG_STRICT);
+	tu_fix_sb_csum(img);
+	{
+		struct e4_fs *fs = NULL;
+
+		assert_int_equal(tu_open(img, &fs), 0);
+		tu_close(fs);
+	}
+	tu_patch_le16(img, SB + E4_SB_ENCODING, 0);
+	tu_patch_le16(img, SB + E4_SB_ENCODING_FLAGS, 0);
 
 	tu_patch_le32(img, SB + E4_SB_FEATURE_INCOMPAT, inc | E4_INCOMPAT_JOURNAL_DEV);
 	tu_fix_sb_csum(img);

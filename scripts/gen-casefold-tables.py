@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Generate src/ondisk/casefold_tables.c: the Unicode 12.1 tables of the
+ext4 casefold (spec §7.10) from Debian's unicode-data files.
+
+    scripts/gen-casefold-tables.py [/usr/share/unicode] > src/ondisk/casefold_tables.c
+
+The data files are Unicode 15; every property is restricted to the code
+points DerivedAge assigns in 12.1 or earlier, so a character added later
+behaves as an unassigned one does in a 12.1 implementation: it maps to
+itself and is a starter (combining class 0) (observed with `debugfs
+dx_hash -c -e utf8`: U+2C2F, 14.0, does not fold to U+2C5F).
+
+Per code point the tables hold its whole mapping, NFD(casefold(NFD(c))),
+the ranges of Default_Ignorable_Code_Point (dropped), and the combining
+class of the characters that can appear in a mapping; the C side
+concatenates the mappings and puts each run of combining marks in
+canonical order once, at the end.  Hangul syllables are decomposed by
+arithmetic in the C code and are not in the tables.
+
+The output is committed (the build needs neither Python nor the data
+files, and 12.1 never changes); tests/static/casefold-tables.sh
+regenerates it and compares when the data files are installed.
+"""
+import math
+import sys
+
+DATA = sys.argv[1] if len(sys.argv) > 1 else "/usr/share/unicode"
+AGE = (12, 1)
+
+
+def ranges(path, want=None):
+    """Yield (first, last, fields) of a UCD property file."""
+    with open(f"{DATA}/{path}", encoding="utf-8") as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            fields = [x.strip() for x in line.split(";")]
+            if want is not None and fields[1] != want:
+                continue
+            if ".." in fields[0]:
+                lo, hi = fields[0].split("..")
+            else:
+                lo = hi = fields[0]
+            yield int(lo, 16), int(hi, 16), fields
+
+
+assigned = set()
+for lo, hi, f in ranges("DerivedAge.txt"):
+    major, minor = (int(x) for x in f[1].split("."))
+    if (major, minor) <= AGE:
+        assigned.update(range(lo, hi + 1))
+
+# Default_Ignorable_Code_Point as 12.1 had it: the assigned ones, and the
+# reserved ranges (U+2065, U+FFF0..FFF8, U+E0000..E0FFF, observed dropped
+# by `debugfs dx_hash -c`), but not U+180F, reserved in 12.1 and a
+# variation selector since 14.0 (observed kept)
+every_age = set()
+for lo, hi, _ in ranges("DerivedAge.txt"):
+    every_age.update(range(lo, hi + 1))
+ignorable = set()
+for lo, hi, _ in ranges("DerivedCoreProperties.txt",
+                        "Default_Ignorable_Code_Point"):
+    ignorable.update(c for c in range(lo, hi + 1)
+                     if c in assigned or c not in every_age)
+
+decomp, ccc = {}, {}
+with open(f"{DATA}/UnicodeData.txt", encoding="utf-8") as f:
+    for line in f:
+        fields = line.split(";")
+        cp = int(fields[0], 16)
+        if cp not in assigned:
+            continue
+        if int(fields[3]):
+            ccc[cp] = int(fields[3])
+        d = fields[5]
+        if d and not d.startswith("<"):
+            decomp[cp] = [int(x, 16) for x in d.split()]
+
+fold = {}
+for lo, _, f in ranges("CaseFolding.txt"):
+    if f[1] in ("C", "F") and lo in assigned:
+        fold[lo] = [int(x, 16) for x in f[2].split()]
+
+HANGUL_FIRST, HANGUL_LAST = 0xAC00, 0xD7A3
+
+
+def nfd(cp):
+    if cp in decomp:
+        return [x for c in decomp[cp] for x in nfd(c)]
+    return [cp]
+
+
+def mapping(cp):
+    if cp in ignorable:
+        return []
+    out = []
+    for c in nfd(cp):
+        for g in fold.get(c, [c]):
+            out.extend(nfd(g))
+    return [c for c in out if c not in ignorable]
+
+
+def utf8(cps):
+    return "".join(map(chr, cps)).encode("utf-8")
+
+
+maps = {}
+for cp in sorted(assigned):
+    if HANGUL_FIRST <= cp <= HANGUL_LAST or cp in ignorable:
+        continue
+    m = mapping(cp)
+    if m != [cp]:
+        maps[cp] = utf8(m)
+
+# the worst growth of a name: bytes out per byte in
+growth = max(len(v) / len(chr(k).encode("utf-8")) for k, v in maps.items())
+
+# The commonest shapes get tables of their own, 16-bit code points: a BMP
+# character mapped to one BMP character (a simple case fold), or to two (a
+# letter and its accent).  The rest go to the general table: the key, an
+# offset into a pool of UTF-8 mappings.
+one, two, general = {}, {}, {}
+for cp, m in maps.items():
+    cps = [ord(c) for c in m.decode("utf-8")]
+    if cp < 0x10000 and all(c < 0x10000 for c in cps) and len(cps) == 1:
+        one[cp] = cps[0]
+    elif cp < 0x10000 and all(c < 0x10000 for c in cps) and len(cps) == 2:
+        two[cp] = cps
+    else:
+        general[cp] = m
+
+pool, offsets, seen = bytearray(), [], {}
+for cp, m in general.items():
+    if m not in seen:
+        seen[m] = len(pool)
+        pool += m
+    offsets.append((seen[m], len(m)))
+assert len(pool) < 1 << 16
+assert growth <= 3  # E4_CASEFOLD_GROWTH
+assert max(n for _, n in offsets) < 1 << 5
+
+out = sys.stdout
+out.write("""/* SPDX-License-Identifier: MIT */
+/*
+ * GENERATED by scripts/gen-casefold-tables.py from the Unicode data files
+ * (UnicodeData, CaseFolding, DerivedAge, DerivedCoreProperties), restricted
+ * to Unicode 12.1.  Do not edit.
+ */
+#include "ondisk/casefold.h"
+
+""")
+out.write(f"/* worst growth of a folded name: {growth:.2f} bytes per byte */\n")
+out.write(f"const unsigned e4_cf_growth = {math.ceil(growth)};\n\n")
+
+
+def emit(name, ctype, values, per_line, fmt):
+    out.write(f"const {ctype} {name}[{len(values)}] = {{\n")
+    for i in range(0, len(values), per_line):
+        chunk = values[i:i + per_line]
+        out.write("\t" + ", ".join(fmt.format(v) for v in chunk) + ",\n")
+    out.write("};\n")
+    out.write(f"const size_t {name}_len = {len(values)};\n\n")
+
+
+# ignorable code points: first, last of each range, sorted
+ign = sorted(ignorable)
+spans = []
+for c in ign:
+    if spans and spans[-1][1] == c - 1:
+        spans[-1][1] = c
+    else:
+        spans.append([c, c])
+emit("e4_cf_ignorable", "uint32_t", [x for sp in spans for x in sp], 6,
+     "0x{:06x}")
+# combining classes: cp << 8 | class, sorted
+emit("e4_cf_ccc", "uint32_t", [(c << 8) | ccc[c] for c in sorted(ccc)], 6,
+     "0x{:08x}")
+# mappings: cp << 5 | length, sorted; the pool offsets in a second array
+emit("e4_cf_one_in", "uint16_t", list(one), 8, "0x{:04x}")
+emit("e4_cf_one_out", "uint16_t", list(one.values()), 8, "0x{:04x}")
+emit("e4_cf_two_in", "uint16_t", list(two), 8, "0x{:04x}")
+emit("e4_cf_two_out", "uint16_t", [c for v in two.values() for c in v], 8,
+     "0x{:04x}")
+emit("e4_cf_map_key", "uint32_t",
+     [(cp << 5) | n for cp, (_, n) in zip(general, offsets)], 6, "0x{:08x}")
+emit("e4_cf_map_off", "uint16_t", [o for o, _ in offsets], 8, "{:5d}")
+emit("e4_cf_pool", "uint8_t", list(pool), 12, "0x{:02x}")
