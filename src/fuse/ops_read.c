@@ -198,7 +198,7 @@ void e4f_op_lookup(struct e4f_req *r)
 		return e4f_reply_err(r, -ENAMETOOLONG);
 	if (e4f_lost_found_named(r->s, r->h.nodeid, name, len)) {
 		e4f_lost_found_inode(r->s, &in);
-		e4f_fill_entry(r->s, &in, &e);
+		e4f_fill_entry(r, &in, &e);
 		e.nodeid = E4F_LOST_NODEID;	/* not counted: it stays */
 		return e4f_reply_buf(r, &e, sizeof(e));
 	}
