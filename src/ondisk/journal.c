@@ -1105,6 +1105,60 @@ static size_t jlog_tags_per_descriptor(const struct e4_journal *j)
 	return room / (j->tag_bytes + E4_J_UUID_SIZE);
 }
 
+struct jlog_overlap {
+	uint64_t start, end;
+	uint64_t found;		/* the first metadata block hit + 1 */
+};
+
+static int jlog_overlap_cb(void *ctx, uint32_t owner, enum e4_meta_kind kind,
+			   uint64_t start, uint64_t count)
+{
+	struct jlog_overlap *o = ctx;
+
+	(void)owner;
+	(void)kind;
+	if (start < o->end && o->start < start + count) {
+		o->found = (start > o->start ? start : o->start) + 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The log is about to be written: none of its blocks may be the file
+ * system's own metadata, whatever a hostile journal inode maps (a reader
+ * never cared; a writer would overwrite it). */
+static int jlog_check_blocks(struct e4_journal *j)
+{
+	struct e4_fs *fs = j->fs;
+
+	for (size_t i = 0; i < j->nruns; i++) {
+		const struct jrun *r = &j->runs[i];
+		struct jlog_overlap o = { r->pblk, r->pblk + r->len, 0 };
+		uint32_t g0, g1;
+
+		if (r->pblk < fs->first_data_block)
+			o.found = r->pblk + 1;
+		g0 = (uint32_t)((r->pblk - fs->first_data_block) /
+				fs->blocks_per_group);
+		g1 = (uint32_t)((o.end - 1 - fs->first_data_block) /
+				fs->blocks_per_group);
+		for (uint32_t g = g0; !o.found && g <= g1; g++) {
+			int err = e4_group_metadata(fs, g, E4_META_INSIDE,
+						    jlog_overlap_cb, &o);
+
+			if (err < 0)
+				return err;
+		}
+		if (o.found)
+			return e4_corrupt(fs, E4_RULE_J_MAP,
+					  e4_obj_journal_block(r->lblk + (uint32_t)(o.found - 1 - r->pblk),
+							       0),
+					  "device block %llu is also the file system's metadata",
+					  (unsigned long long)(o.found - 1));
+	}
+	return 0;
+}
+
 /* The features a kernel mount gives the journal of such a file system:
  * 64-bit tags where block numbers may need them, checksums (v3) with
  * metadata_csum.  The log is empty: its format may change. */
@@ -1162,6 +1216,8 @@ int e4_jlog_open(struct e4_fs *fs, struct e4_journal **out)
 		err = jlog_features(j);
 	if (!err)
 		err = map_journal(j);
+	if (!err)
+		err = jlog_check_blocks(j);
 	if (!err && jlog_tags_per_descriptor(j) == 0)
 		err = -EINVAL;
 	if (err) {

@@ -322,6 +322,52 @@ static void test_crash_log_wraps(void **state)
 	crash_layout("j4.img", "-b 1024 -J size=1 -N 4096", 12, 250);
 }
 
+/* A hostile journal inode mapping its log over the inode table: read-only
+ * opens go on, writing is refused before anything is written. */
+static void test_journal_over_metadata(void **state)
+{
+	char *img = tu_mkfs("j5.img", "-b 1024 -O ^metadata_csum", NULL, "16M");
+	char *out = tu_sh_out("dumpe2fs '%s' 2>/dev/null | "
+			      "sed -n 's/^ *Inode table at \\([0-9]*\\)-.*/\\1/p' | head -n 1",
+			      img);
+	uint32_t itable = (uint32_t)strtoul(out, NULL, 10);
+	uint64_t ioff = tu_inode_offset(img, 8);
+	struct e4_open_opts o = { .read_only = false };
+	struct e4_dev *dev;
+	struct e4_fs *fs;
+	char *before;
+
+	(void)state;
+	assert_true(itable > 0);
+	/* the first extent of the journal (i_block: header, then extents)
+	 * moved so its log (from journal block 1) lies on the inode table,
+	 * its superblock copied to where journal block 0 now is */
+	{
+		uint32_t jstart = tu_peek_le32(img, ioff + 0x28 + 12 + 8);
+		uint8_t jsb[1024];
+
+		tu_peek(img, (uint64_t)jstart * 1024, jsb, sizeof(jsb));
+		tu_patch(img, (uint64_t)(itable - 1) * 1024, jsb, sizeof(jsb));
+		tu_patch_le32(img, ioff + 0x28 + 12 + 8, itable - 1);
+	}
+	before = tu_sh_out("md5sum < '%s'", img);
+	assert_int_equal(e4_dev_open_file(img, 0, 0, true, &dev), 0);
+	assert_int_equal(tu_open_dev(dev, &o, &fs), 0);
+	tu_log_clear();
+	assert_int_equal(e4_fs_begin_write(fs, NULL), -EROFS);
+	tu_assert_log("also the file system's metadata");
+	tu_close(fs);
+	{
+		char *after = tu_sh_out("md5sum < '%s'", img);
+
+		assert_string_equal(before, after);
+		free(after);
+	}
+	free(before);
+	free(out);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_crash_1k_32bit_nocsum),
 		cmocka_unit_test(test_crash_64bit_nocsum),
 		cmocka_unit_test(test_crash_log_wraps),
+		cmocka_unit_test(test_journal_over_metadata),
 	};
 
 	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
