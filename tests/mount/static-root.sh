@@ -15,7 +15,7 @@
 # tests/mount/static-build.
 . "$(dirname "$0")/mountlib.sh"
 require_mount_env
-for t in unshare chroot readelf flock; do
+for t in unshare chroot readelf flock pgrep; do
 	command -v $t >/dev/null || skip "missing $t"
 done
 
@@ -99,9 +99,8 @@ unshare -m --propagation private bash -c '
 		echo "not mounted"; kill -9 $pid; exit 1; }
 
 	# the serving process, the supervisor child, is sandboxed
-	child=$(awk -v p=$pid "\$1 == \"PPid:\" && \$2 == p { print FILENAME }" \
-		/proc/[0-9]*/status 2>/dev/null | head -n 1)
-	status=$(cat "$child" 2>/dev/null)
+	child=$(pgrep -P $pid | head -n 1)
+	status=$(cat "/proc/$child/status" 2>/dev/null)
 	echo "$status" | grep -E "^(Uid|Gid|CapEff|Seccomp|NoNewPrivs):" >&2
 	echo "$status" | grep -q "^Uid:[[:space:]]*65534[[:space:]]" ||
 		echo "serving process not uid 65534"
