@@ -264,7 +264,14 @@ static int child_outcome(struct supervisor *s, int status)
 	if (WIFEXITED(status) &&
 	    WEXITSTATUS(status) != E4F_SANDBOX_EXIT_FORBIDDEN)
 		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		/* the filter's SIGSYS arrived blocked, so its handler could
+		 * not name the call: musl blocks every signal around the
+		 * clone of fork() and posix_spawn() */
+		e4f_log(E4_LOG_ERROR, "the serving process was stopped by "
+			"its sandbox: a forbidden system call made with "
+			"signals blocked (SIGSYS)");
+	else if (WIFSIGNALED(status))
 		e4f_log(E4_LOG_ERROR, "the serving process was killed by "
 			"signal %d (%s)", WTERMSIG(status),
 			strsignal(WTERMSIG(status)));
