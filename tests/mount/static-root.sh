@@ -6,8 +6,10 @@
 # /etc/passwd (the sandbox user falls back to uid 65534), no /dev/null,
 # no /proc, no shared library.  e4fuse mounts an image there with its
 # sandbox on (seccomp, uid 65534, no capabilities), a file reads back
-# byte for byte, a file written through it is read back by the static
-# e4img in the same root, and no system call musl makes is refused.
+# byte for byte, files are made, renamed, removed and listed, an xattr
+# set, the commit timer runs, a file written through it is read back by
+# the static e4img in the same root, and no system call musl makes is
+# refused.
 #
 # In a static build the build's own binaries are tested; in any other
 # the test builds static ones (musl-gcc, Debian's musl-tools) with a
@@ -89,7 +91,7 @@ unshare -m --propagation private bash -c '
 	[ "$have" = ". ./dev ./dev/fuse ./e4fuse ./e4img ./image ./mnt " ] ||
 		echo "the root holds more: $have"
 
-	chroot "$R" /e4fuse -f -o rw /image /mnt 2> "$W/e4fuse.log" &
+	chroot "$R" /e4fuse -f -o rw,commit=1 /image /mnt 2> "$W/e4fuse.log" &
 	pid=$!
 	for _ in $(seq 100); do
 		grep -q " $R/mnt fuse.e4fuse " /proc/self/mounts && break
@@ -117,6 +119,15 @@ unshare -m --propagation private bash -c '
 		echo "listing: $(ls "$R/mnt")"
 	cp "$W/written" "$R/mnt/dir/written" && sync "$R/mnt/dir/written" ||
 		echo "write through the mount"
+	# more of what the serving process does, for the calls musl makes
+	mkdir "$R/mnt/new" && for i in $(seq 50); do echo $i > "$R/mnt/new/f$i"; done ||
+		echo "create 50 files"
+	mv "$R/mnt/new/f1" "$R/mnt/new/g1" && rm "$R/mnt/new/f2" || echo "rename, unlink"
+	[ "$(ls "$R/mnt/new" | wc -l)" = 49 ] || echo "listing the new directory"
+	setfattr -n user.k -v v "$R/mnt/hello.txt" &&
+		[ "$(getfattr --only-values -n user.k "$R/mnt/hello.txt")" = v ] ||
+		echo "xattr"
+	sleep 2		# the commit timer (commit=1) runs
 	umount "$R/mnt" || echo "umount"
 	for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 	wait $pid
