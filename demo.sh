@@ -11,8 +11,9 @@ if [ ! -x ./e4fuse ] || [ ! -x ./e4img ]; then
 fi
 mkdir -p demo/mnt
 if mountpoint -q demo/mnt; then umount demo/mnt; fi
-rm -f demo/demo.img
-mkfs.ext4 -q -F -L e4demo -d share/sample-tree demo/demo.img 16M
+rm -rf demo/demo.img demo/tree
+./share/sample-tree.sh demo/tree
+mkfs.ext4 -q -F -L e4demo -d demo/tree demo/demo.img 16M
 ./e4fuse -o ro demo/demo.img demo/mnt
 echo "demo image mounted at $(pwd)/demo/mnt:"
 ls -lR demo/mnt

@@ -5,7 +5,8 @@
 #
 # Results come from make check's exit status and each test's .trs file.
 # A test may skip (exit 77) only for something this machine lacks: root,
-# loop devices, /dev/fuse, the e2fsprogs corpus (../shared/corpus).  Any
+# loop devices, /dev/fuse, the e2fsprogs corpus (../shared/corpus), musl
+# for the static build (scripts/install-deps.sh installs it).  Any
 # other skip fails the run.  E4_ALLOW_SKIP adds shell patterns of test
 # names that may skip here, e.g. E4_ALLOW_SKIP='tests/static/recursion.sh'.
 set -eu
@@ -34,6 +35,8 @@ allow_for() {	# allow_for REASON TESTS
 [ "$(id -u)" = 0 ] || allow_for "not root" "$root_tests"
 [ -e /dev/loop-control ] || allow_for "no loop devices" "$loop_tests"
 [ -c /dev/fuse ] || allow_for "no /dev/fuse" "$fuse_tests"
+command -v musl-gcc >/dev/null ||
+	allow_for "no musl-gcc" tests/mount/static-root.sh
 # where tests/check/corpus.sh and tests/fuzz/corpus-lib.sh look
 [ -f "$top/../shared/corpus/e2fsprogs/INDEX.tsv" ] ||
 	[ -f /work/shared/corpus/e2fsprogs/INDEX.tsv ] ||

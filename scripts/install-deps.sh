@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential autoconf automake pkg-config linux-libc-dev libcmocka-dev libxxhash-dev
       e2fsprogs fuse3 fuse2fs xfsprogs zstd attr acl util-linux python3 kmod
-      fdisk gdisk unicode-data"
+      fdisk gdisk unicode-data musl-tools"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -362,17 +362,11 @@ int main(int argc, char **argv)
 			strerror(errno ? errno : ENOTDIR));
 		return 1;
 	}
-	if (o.sandbox && geteuid() == 0 && !o.sandbox_user_set) {
-		int ret = e4f_sandbox_user(E4F_SANDBOX_USER_DEFAULT,
-					   &o.sandbox_uid, &o.sandbox_gid);
-
-		if (ret < 0) {
-			fprintf(stderr, "e4fuse: no user '%s' to run the "
-				"sandbox as: name one with -o sandbox_user=\n",
-				E4F_SANDBOX_USER_DEFAULT);
-			return 1;
-		}
-	}
+	/* a sandbox_user= given must exist; the default need not */
+	if (o.sandbox && geteuid() == 0 && !o.sandbox_user_set &&
+	    e4f_sandbox_user(E4F_SANDBOX_USER_DEFAULT, &o.sandbox_uid,
+			     &o.sandbox_gid) < 0)
+		o.sandbox_uid = o.sandbox_gid = E4F_SANDBOX_ID_FALLBACK;
 	if (!o.sandbox)
 		fprintf(stderr, "e4fuse: warning: -o nosandbox: the process "
 			"that reads %s keeps every privilege e4fuse has and "

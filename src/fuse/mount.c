@@ -90,15 +90,16 @@ int e4f_receive_fd(int sock)
 	} while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
-	     c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int))) {
-			int fd;
+	/* the buffer holds one message: no CMSG_NXTHDR (musl's trips
+	 * -Wsign-conversion) */
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
-			memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-			return fd;
-		}
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int))) {
+		int fd;
+
+		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+		return fd;
 	}
 	return -1;
 }

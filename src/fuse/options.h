@@ -47,6 +47,10 @@ struct e4f_options {
 #define E4F_SANDBOX_MEMORY_DEFAULT (2ull << 30)
 /* The user the serving process runs as when started as root. */
 #define E4F_SANDBOX_USER_DEFAULT "nobody"
+/* Its ids where no user database names it (a container holding e4fuse
+ * alone: contrib/container): nobody's customary ids, the kernel's
+ * overflow uid and gid. */
+#define E4F_SANDBOX_ID_FALLBACK 65534u
 
 /* The uid and primary gid of user @name (a name, or a decimal id: its
  * passwd entry's group if it has one, else the same number).  -ENOENT for

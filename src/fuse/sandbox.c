@@ -72,10 +72,11 @@ static int close_others(const struct e4f_sandbox *sb)
 
 	memcpy(keep, sb->keep, sb->nkeep * sizeof(*keep));
 	qsort(keep, sb->nkeep, sizeof(*keep), cmp_int);
+	/* close_range through syscall(): musl (1.2.3) has no wrapper */
 	for (size_t i = 0; i <= sb->nkeep; i++) {
 		unsigned to = i < sb->nkeep ? (unsigned)keep[i] : ~0u;
 
-		if (to > from && close_range(from, to - 1, 0) < 0)
+		if (to > from && syscall(SYS_close_range, from, to - 1, 0) < 0)
 			return fail("close_range", errno);
 		if (i < sb->nkeep)
 			from = (unsigned)keep[i] + 1;

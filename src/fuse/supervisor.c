@@ -264,7 +264,14 @@ static int child_outcome(struct supervisor *s, int status)
 	if (WIFEXITED(status) &&
 	    WEXITSTATUS(status) != E4F_SANDBOX_EXIT_FORBIDDEN)
 		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		/* the filter's SIGSYS arrived blocked, so its handler could
+		 * not name the call: musl blocks every signal around the
+		 * clone of fork() and posix_spawn() */
+		e4f_log(E4_LOG_ERROR, "the serving process was stopped by "
+			"its sandbox: a forbidden system call made with "
+			"signals blocked (SIGSYS)");
+	else if (WIFSIGNALED(status))
 		e4f_log(E4_LOG_ERROR, "the serving process was killed by "
 			"signal %d (%s)", WTERMSIG(status),
 			strsignal(WTERMSIG(status)));
@@ -322,11 +329,25 @@ static int supervise(struct supervisor *s)
 
 /* The serving process: stdio to the log pipe, signals left to the
  * supervisor, dies with it, sandboxed, then serves. */
+/* A descriptor that reads end-of-file: /dev/null, or where there is none
+ * (a root holding e4fuse alone: contrib/container) an empty pipe with its
+ * write end closed.  -1 on failure. */
+static int eof_reader(void)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int pfd[2];
+
+	if (null >= 0 || pipe2(pfd, O_CLOEXEC) < 0)
+		return null;
+	close(pfd[1]);
+	return pfd[0];
+}
+
 static void serving_process(const struct e4f_supervisor_params *p, int ctl,
 			    int log, pid_t supervisor, e4f_serve_fn *serve,
 			    void *arg)
 {
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int null = eof_reader();
 	sigset_t none;
 
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||

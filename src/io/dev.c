@@ -10,8 +10,8 @@
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "e4/bytes.h"
@@ -161,7 +161,10 @@ int e4_dev_open_file(const char *path, uint64_t offset, uint64_t length,
 		return err;
 	}
 	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(fd, BLKGETSIZE64, &total) < 0) {
+		/* through syscall(): musl's ioctl() takes an int request,
+		 * glibc's an unsigned long, and BLKGETSIZE64 converts
+		 * cleanly (-Wsign-conversion) to only one of them */
+		if (syscall(SYS_ioctl, fd, BLKGETSIZE64, &total) < 0) {
 			int err = -errno;
 			close(fd);
 			return err;

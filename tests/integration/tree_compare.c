@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../statx_compat.h"
 #include "e4/e4.h"
 #include "e4/format.h"
 #include "e4/tree.h"

@@ -30,6 +30,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "../statx_compat.h"
+
 #define MAX_REPORTED 200
 #define CHUNK (1u << 20)
 
