@@ -203,7 +203,7 @@ int e4_ea_inode_delete(struct e4_fs *fs, uint32_t inum)
 	int err = e4_inode_read(fs, inum, &ea);
 
 	if (!err)
-		err = e4_inode_delete(fs, &ea);
+		err = e4_inode_delete_alone(fs, &ea);
 	if (err)
 		e4_log(fs, E4_LOG_ERROR,
 		       "EA inode %u: its last user went, but freeing it failed (%d): it stays an orphan",

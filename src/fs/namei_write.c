@@ -554,7 +554,12 @@ int e4_rmdir(struct e4_fs *fs, struct e4_ino *dir, const char *name,
 
 /* ---- deleting an inode ------------------------------------------------------ */
 
-int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in)
+/* Free @in's blocks, its xattr block (or its share of it) and itself;
+ * with @gone, one reference less to each EA inode its attributes name,
+ * those left without users returned there (malloc'd) for the caller to
+ * delete. */
+static int delete_one(struct e4_fs *fs, struct e4_inode *in, uint32_t **gone,
+		      size_t *ngone)
 {
 	struct e4_writer *w = e4_writer_get(fs);
 	/* a fast symlink's target is its i_block (§10) */
@@ -562,8 +567,8 @@ int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in)
 			  (e4_inode_is_symlink(in) &&
 			   in->size >= sizeof(in->i_block));
 	struct e4_handle h;
-	uint32_t *ea = NULL, *gone = NULL;
-	size_t nea = 0, ngone = 0;
+	uint32_t *ea = NULL;
+	size_t nea = 0;
 	int err = 0, e2;
 
 	if (!w)
@@ -571,9 +576,9 @@ int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in)
 	if (has_blocks)
 		err = e4_file_free_from(fs, w, in, 0);
 	/* the values its attributes keep in EA inodes lose a user */
-	if (!err)
+	if (!err && gone)
 		err = e4_xattr_ea_refs(fs, in, &ea, &nea);
-	if (!err && nea && !(gone = malloc(nea * sizeof(*gone))))
+	if (!err && nea && !(*gone = malloc(nea * sizeof(**gone))))
 		err = -ENOMEM;
 	if (err)
 		goto out;
@@ -589,7 +594,7 @@ int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in)
 
 		err = e4_ea_inode_ref(fs, w, &h, in->ino, ea[i], -1, &last);
 		if (last)
-			gone[ngone++] = ea[i];
+			(*gone)[(*ngone)++] = ea[i];
 	}
 	if (!err)
 		err = e4_xattr_block_release(fs, w, &h, in);
@@ -605,12 +610,29 @@ int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in)
 	e2 = e4_handle_stop(&h);
 	if (!err)
 		err = e2;
-	for (size_t i = 0; !err && i < ngone; i++)
-		e4_ea_inode_delete(fs, gone[i]);
 out:
 	free(ea);
+	return err;
+}
+
+int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in)
+{
+	uint32_t *gone = NULL;
+	size_t ngone = 0;
+	/* an EA inode's own attributes name nothing (a hostile one's are
+	 * not followed: no chain of EA inodes) */
+	int err = delete_one(fs, in, (in->flags & E4_EA_INODE_FL) ? NULL : &gone,
+			     &ngone);
+
+	for (size_t i = 0; !err && i < ngone; i++)
+		e4_ea_inode_delete(fs, gone[i]);
 	free(gone);
 	return err;
+}
+
+int e4_inode_delete_alone(struct e4_fs *fs, struct e4_inode *in)
+{
+	return delete_one(fs, in, NULL, NULL);
 }
 
 /* ---- rename ----------------------------------------------------------------- */

@@ -152,6 +152,9 @@ int e4_write_fresh(struct e4_fs *fs, uint64_t pblk, uint64_t nblocks,
 /* Free everything inode @in holds and the inode itself: its last link and
  * last reference are gone (e4_iput calls it). */
 int e4_inode_delete(struct e4_fs *fs, struct e4_inode *in);
+/* The same without following what its attributes name (an EA inode's
+ * name nothing): no deletion leads to another through it. */
+int e4_inode_delete_alone(struct e4_fs *fs, struct e4_inode *in);
 
 /* ---- xattr_write.c ------------------------------------------------------- */
 
