@@ -103,7 +103,7 @@ static ssize_t symlink_read_nokey(struct e4_fs *fs,
 		return -ENOMEM;
 	n = symlink_read_raw(fs, inode, (char *)raw, len);
 	if (n >= 0) {
-		clen = e4_le16(raw, len, 0);
+		clen = len < 2 ? 0 : e4_le16(raw, len, 0);
 		if (len < 2 || clen == 0 || clen > len - 2)
 			n = e4_corrupt(fs, E4_RULE_SL2, e4_obj_inode(inode->ino),
 				       "encrypted symlink of %zu bytes holds %zu",
