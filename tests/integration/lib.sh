@@ -110,8 +110,10 @@ image_get() {
 # exit status alone is not enough: a wrong free count in the superblock is
 # reported ("Free blocks count wrong ... Fix? no") with status 0.  An offer
 # to optimise a tree ("could be narrower.  Optimize? no") is not an error.
+# A journal left needing recovery is (e2fsck -n skips it, status 0).
 fsck_clean() {
-	e2fsck -fn "$1" > "$2" 2>&1 && ! grep -v 'Optimize? no$' "$2" | grep -q '? no$'
+	e2fsck -fn "$1" > "$2" 2>&1 && ! grep -v 'Optimize? no$' "$2" | grep -q '? no$' &&
+		! grep -q 'skipping journal recovery' "$2"
 }
 
 # kmount IMAGE -> mounts it read-only, prints the mount point.

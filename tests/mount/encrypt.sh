@@ -150,9 +150,9 @@ if fuse_start "$fimg" -o rw; then
 		diff <(echo "$want") <(echo "$got") | head -n 20
 		record "rw: answers and tree as the kernel's" 1
 	fi
-	out=$(e2fsck -fn "$fimg" 2>&1)
+	fsck_clean "$fimg" "$W/fsck.out"
 	rc=$?
-	[ $rc = 0 ] || echo "$out"
+	[ $rc = 0 ] || cat "$W/fsck.out"
 	record "rw: e2fsck -fn clean" $rc
 else
 	record "e4fuse read-write mount" 1

@@ -82,7 +82,7 @@ mkdir "$W/sbin"
 for f in "$(readlink -f /sbin)"/*; do ln -s "$f" "$W/sbin/"; done
 ln -sfn "$(readlink "$D$P/sbin/mount.fuse.e4fuse")" "$W/sbin/mount.fuse.e4fuse"
 M3=$(new_dir)
-unshare -m --propagation private bash -c '
+in_private_ns '
 	W=$1 D=$2 P=$3 img=$4 file=$5 M1=$6 M2=$7 M3=$8
 	mkdir "$P" && mount --bind "$D$P" "$P" || { echo "bind the prefix"; exit 1; }
 	mount --bind "$W/sbin" "$(readlink -f /sbin)" || { echo "bind /sbin"; exit 1; }

@@ -142,7 +142,7 @@ mkdir -p "$sb"
 for f in "$(readlink -f /sbin)"/*; do ln -s "$f" "$sb/"; done
 ln -sf "$E4FUSE" "$sb/mount.fuse.e4fuse"
 D=$(new_dir)
-out=$(unshare -m --propagation private bash -c '
+out=$(in_private_ns '
 	sb=$1 img=$2 D=$3 file=$4 want=$5
 	mount --bind "$sb" "$(readlink -f /sbin)" || { echo "bind mount of the helper dir"; exit 1; }
 	timeout 30 mount -t fuse.e4fuse "$img" "$D" -o ro || { echo "mount -t fuse.e4fuse"; exit 1; }

@@ -109,6 +109,24 @@ fuse_stop() {
 	return $rc
 }
 
+# in_private_ns SCRIPT NAME ARGS...: bash -c SCRIPT NAME ARGS... in a mount
+# namespace of its own.  A new namespace starts with a copy of every mount,
+# other tests' kernel mounts included, and a copy keeps its ext4 alive after
+# the test that made it unmounts it: a read-write mount would stay in use
+# (needs_recovery set on the image), and mounting that image again fails.
+# So the copies of test mounts under /tmp go first.
+in_private_ns() {
+	local script=$1
+	shift
+	unshare -m --propagation private bash -c '
+		findmnt -rn -o TARGET,FSTYPE | while read -r t f; do
+			case "$t:$f" in
+			/tmp/*:ext[234] | /tmp/*:fuse*) umount -l "$t" 2>/dev/null ;;
+			esac
+		done
+		'"$script" "$@"
+}
+
 # kernel_mount IMAGE: read-only loop mount by the kernel's ext4; sets KDIR.
 kernel_mount() {
 	KDIR=$(new_dir)

@@ -80,7 +80,7 @@ head -c 200000 /dev/urandom > "$W/written"
 # e4fuse's log are printed for the record.
 R=$W/root
 mkdir "$R"
-unshare -m --propagation private bash -c '
+in_private_ns '
 	R=$1 bin=$2 W=$3
 	mount -t tmpfs -o mode=0755 e4fuse-root "$R" || { echo "tmpfs"; exit 1; }
 	cp "$bin/e4fuse" "$bin/e4img" "$W/image" "$R/"

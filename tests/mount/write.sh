@@ -102,9 +102,14 @@ workload() {
 	python3 - "$d" <<'EOF_TMPFILE'
 import errno, os, sys
 a = sys.argv[1] + "/a"
+# (linkat with AT_SYMLINK_FOLLOW: os.link without a directory descriptor
+# calls link(), which links the /proc symlink itself: EXDEV)
+root = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+def link_fd(fd, to):
+    os.link("/proc/self/fd/%d" % fd, to, src_dir_fd=root)
 fd = os.open(a, os.O_TMPFILE | os.O_WRONLY, 0o640)
 os.write(fd, b"written before it had a name\n" * 200)
-os.link("/proc/self/fd/%d" % fd, a + "/from-tmpfile")
+link_fd(fd, a + "/from-tmpfile")
 os.write(fd, b"and after\n")
 os.close(fd)
 fd = os.open(a, os.O_TMPFILE | os.O_RDWR, 0o600)
@@ -112,7 +117,7 @@ os.write(fd, b"x" * 300000)
 os.close(fd)
 fd = os.open(a, os.O_TMPFILE | os.O_RDWR | os.O_EXCL, 0o600)
 try:
-    os.link("/proc/self/fd/%d" % fd, a + "/never")
+    link_fd(fd, a + "/never")
     sys.exit("an O_EXCL tmpfile got a name")
 except OSError as e:
     if e.errno != errno.ENOENT:
@@ -187,16 +192,17 @@ one() {	# one NAME MKFS_ARGS SIZE [KERNEL_MKFS_ARGS]
 	xa_sizes="10 2000 3500 10000 65536"
 	[ -z "$kargs" ] || xa_sizes="10 1000 2000"
 	if fuse_start "$fimg" -o rw; then
-		( workload "$FDIR" ) > "$W/$name-fuse.out" ||
-			{ echo "$name: workload failed on e4fuse"; rc=1; }
+		# (not under ||, which would turn the workload's set -e off)
+		( workload "$FDIR" ) > "$W/$name-fuse.out"
+		[ $? = 0 ] || { echo "$name: workload failed on e4fuse"; rc=1; }
 		fuse_stop || rc=1
 	else
 		rc=1
 	fi
 	kd=$(new_dir)
 	if rw_loop_mount "$kimg" "$kd"; then
-		( workload "$kd" ) > "$W/$name-kernel.out" ||
-			{ echo "$name: workload failed on the kernel"; rc=1; }
+		( workload "$kd" ) > "$W/$name-kernel.out"
+		[ $? = 0 ] || { echo "$name: workload failed on the kernel"; rc=1; }
 		umount "$kd" || rc=1
 	else
 		rc=1

@@ -401,14 +401,17 @@ void tu_close_rw(struct e4_fs *fs)
  * e2fsck -fn's exit status alone misses a wrong free count in the
  * superblock ("Free blocks count wrong ... Fix? no", status 0): every
  * question answered no counts, but an offer to optimise a tree (not an
- * error) does not; @live: the image is open for writing, whose superblock
- * counts are brought up to date only at unmount (as the kernel's are).
+ * error) does not; nor does a journal left needing recovery (e2fsck -n
+ * skips it and says nothing else).  @live: the image is open for writing,
+ * whose superblock counts are brought up to date only at unmount (as the
+ * kernel's are), and whose journal is in use.
  */
 static void fsck_clean(const char *img, bool live)
 {
 	tu_sh("out=$(e2fsck -fn '%s' 2>&1) && printf '%%s\\n' \"$out\" | awk -v live=%d '"
 	      "live && /^Free (blocks|inodes) count wrong \\(/ { sb = 1; next } "
 	      "/Optimize\\? no$/ { next } "
+	      "!live && /skipping journal recovery/ { bad = 1 } "
 	      "/\\? no$/ && !sb { bad = 1 } { sb = 0 } END { exit bad }' "
 	      "|| { printf '%%s\\n' \"$out\"; exit 1; }",
 	      img, live ? 1 : 0);
