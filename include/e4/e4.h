@@ -358,6 +358,9 @@ struct e4_dirent {
 	uint8_t name_len;
 	char name[256];		/* NUL-terminated copy */
 	uint64_t next_pos;	/* position to resume after this entry */
+	/* the name's hash as ext4 orders the directory (e4_dir_readdir's
+	 * order), where it does; else 0 */
+	uint32_t hash, minor_hash;
 };
 
 /* Return 0 to continue, >0 to stop the walk without error (that value is
@@ -396,6 +399,18 @@ int e4_dir_iterate_mode(struct e4_fs *fs, const struct e4_inode *dir,
 			void *ctx, bool *skipped);
 int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
 		   e4_dir_cb cb, void *ctx);
+
+/*
+ * The entries of @dir as the kernel's ext4 lists them (readdir, getdents):
+ * in hash order where ext4 lists by hash (dir_index, and an index, inline
+ * data or a single block: "." and ".." first where there is an index), in
+ * block order elsewhere and where the index is unusable (reported).
+ * Positions are stable cookies in either order: a hash position still
+ * holds when names are added or removed meanwhile.  E4_DIR_SALVAGE: bad
+ * blocks are skipped, *@skipped set.
+ */
+int e4_dir_readdir(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
+		   e4_dir_cb cb, void *ctx, bool *skipped);
 
 /* Find @name in @dir: htree lookup where the directory is indexed (falling
  * back to a linear scan when the index is damaged), linear otherwise.

@@ -420,9 +420,8 @@ static void readdir_common(struct e4f_req *r, bool plus)
 		batch.skipped = false;
 		ret = lost ? e4f_lost_found_iterate(r->s, pos, collect_entry,
 						    &batch) :
-			e4_dir_iterate_mode(r->s->fs, &dir, pos, E4_DIR_SALVAGE,
-					    collect_entry, &batch,
-					    &batch.skipped);
+			e4_dir_readdir(r->s->fs, &dir, pos, collect_entry,
+				       &batch, &batch.skipped);
 		skipped |= batch.skipped;
 		for (unsigned i = 0; i < batch.n && !full; i++) {
 			if (!append_entry(r, lost ? 0 : dir.ino, &batch.ent[i],

@@ -254,33 +254,50 @@ static bool area_entry(const struct dir_area *a, uint32_t off,
  * inline directory of a dir_index file system), else zeros; a directory
  * also casefolded stores each entry's hash after its name (§7.1).
  */
-struct nokey_list {
-	bool on;
-	bool hashed;
-	bool stored;
-	unsigned version;	/* effective hash version */
+/* How a listing delivers its entries. */
+struct list_opts {
+	const struct e4_inode *dir;
+	bool nokey;	/* encrypted, no key: no-key names */
+	bool stored;	/* (no-key) the hash follows the name */
+	bool by_hash;	/* ext4 lists the directory in hash order */
+	bool hashes;	/* each entry's hash delivered (e4_dirent.hash) */
+	unsigned version;	/* effective hash version, when by_hash */
 };
 
-/* The no-key name of entry @e at @off into @d. */
-static void nokey_name(const struct dir_area *a, const struct nokey_list *nk,
+static bool is_dot_entry(const struct raw_dirent *e)
+{
+	return e->name_len <= 2 && e->name_len &&
+	       !memcmp(e->name, "..", e->name_len);
+}
+
+/* Entry @e's hash as ext4 orders the directory (0 where it does not). */
+static void entry_hash(const struct dir_area *a, const struct list_opts *o,
 		       uint32_t off, const struct raw_dirent *e,
-		       struct e4_dirent *d)
+		       uint32_t *hash, uint32_t *minor)
 {
 	uint32_t at = off + e4_dirent_size(e->name_len);
-	uint32_t hash = 0, minor = 0;
+	int rc = 0;
 
-	if (nk->stored) {
+	*hash = *minor = 0;
+	if (o->nokey && !is_dot_entry(e) && o->stored) {
+		/* the hash the kernel put after the name: the ciphertext of
+		 * a casefolded name cannot be hashed */
 		if (e->rec_len >= at - off + E4_NOKEY_HASH_SIZE) {
-			hash = e4_le32(a->data, a->size, at);
-			minor = e4_le32(a->data, a->size, at + 4);
+			*hash = e4_le32(a->data, a->size, at);
+			*minor = e4_le32(a->data, a->size, at + 4);
 		}
-	} else if (nk->hashed &&
-		   e4_dirhash((const char *)e->name, e->name_len, nk->version,
-			      a->fs->hash_seed, &hash, &minor)) {
-		hash = minor = 0;
+		return;
 	}
-	d->name_len = (uint8_t)e4_nokey_encode(e->name, e->name_len, hash,
-					       minor, d->name);
+	if (!o->by_hash)
+		return;
+	if (o->nokey || is_dot_entry(e))	/* the bytes as they are */
+		rc = e4_dirhash((const char *)e->name, e->name_len, o->version,
+				a->fs->hash_seed, hash, minor);
+	else
+		rc = e4_dir_entry_hash(a->fs, o->dir, (const char *)e->name,
+				       e->name_len, o->version, hash, minor);
+	if (rc)
+		*hash = *minor = 0;
 }
 
 /*
@@ -289,7 +306,7 @@ static void nokey_name(const struct dir_area *a, const struct nokey_list *nk,
  */
 static int area_emit(const struct dir_area *a, uint32_t from,
 		     uint64_t pos_base, uint64_t after,
-		     const struct nokey_list *nk, e4_dir_cb cb, void *ctx)
+		     const struct list_opts *o, e4_dir_cb cb, void *ctx)
 {
 	struct raw_dirent e;
 	struct e4_dirent d;
@@ -303,8 +320,14 @@ static int area_emit(const struct dir_area *a, uint32_t from,
 			continue;
 		d.ino = e.ino;
 		d.ftype = e.ftype;
-		if (nk->on && !name_is(&e, ".", 1) && !name_is(&e, "..", 2)) {
-			nokey_name(a, nk, off, &e, &d);
+		d.hash = d.minor_hash = 0;
+		if ((o->nokey && !is_dot_entry(&e)) || o->hashes)
+			entry_hash(a, o, off, &e, &d.hash, &d.minor_hash);
+		if (o->nokey && !is_dot_entry(&e)) {
+			d.name_len = (uint8_t)e4_nokey_encode(e.name, e.name_len,
+							      d.hash,
+							      d.minor_hash,
+							      d.name);
 		} else {
 			d.name_len = e.name_len;
 			memcpy(d.name, e.name, e.name_len);
@@ -733,7 +756,8 @@ typedef int (*dir_visit_cb)(void *ctx, const struct dir_walk_step *s);
 /*
  * The one walk over the blocks of a block directory, used by listing and
  * by linear lookup: from the block holding position @pos to the last block
- * i_size covers (at least block 0, which holds "." and ".."), each block
+ * i_size covers (at least block 0, which holds "." and "..") or to block
+ * @end, excluded, each block
  * mapped (a hole or an unwritten block is DIR_MAPPED corruption), read,
  * classified and verified before @visit sees it.  A bad block stops the
  * walk with its error after the blocks before it were visited, or with
@@ -743,8 +767,8 @@ typedef int (*dir_visit_cb)(void *ctx, const struct dir_walk_step *s);
  * size, and per request by DIR_WALK_MAX_BYTES.
  */
 static int dir_walk(struct e4_fs *fs, const struct e4_inode *dir,
-		    uint64_t pos, struct dir_salvage *sv, dir_visit_cb visit,
-		    void *ctx)
+		    uint64_t pos, uint64_t end, struct dir_salvage *sv,
+		    dir_visit_cb visit, void *ctx)
 {
 	uint32_t bs = fs->block_size;
 	uint64_t first = pos / bs;
@@ -755,7 +779,7 @@ static int dir_walk(struct e4_fs *fs, const struct e4_inode *dir,
 	if (!rc && nblocks == 0)
 		rc = e4_corrupt(fs, E4_RULE_DIR2, e4_obj_inode(dir->ino),
 				"directory has no blocks");
-	for (uint64_t lblk = first; !rc && lblk < nblocks; lblk++) {
+	for (uint64_t lblk = first; !rc && lblk < nblocks && lblk < end; lblk++) {
 		struct dir_block b;
 		struct dir_walk_step s = {
 			.area = &b.area,
@@ -781,7 +805,7 @@ static int dir_walk(struct e4_fs *fs, const struct e4_inode *dir,
 }
 
 struct dir_list {
-	const struct nokey_list *nk;
+	const struct list_opts *o;
 	e4_dir_cb cb;
 	void *ctx;
 };
@@ -790,20 +814,21 @@ static int list_visit(void *ctx, const struct dir_walk_step *s)
 {
 	const struct dir_list *l = ctx;
 
-	return area_emit(s->area, s->from, s->pos, s->next_pos, l->nk, l->cb,
+	return area_emit(s->area, s->from, s->pos, s->next_pos, l->o, l->cb,
 			 l->ctx);
 }
 
+/* The entries from position @pos, of blocks before @end. */
 static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
-			  uint64_t pos, enum e4_dir_mode mode,
-			  const struct nokey_list *nk, e4_dir_cb cb, void *ctx,
+			  uint64_t pos, uint64_t end, enum e4_dir_mode mode,
+			  const struct list_opts *o, e4_dir_cb cb, void *ctx,
 			  bool *skipped)
 {
-	struct dir_list l = { .nk = nk, .cb = cb, .ctx = ctx };
+	struct dir_list l = { .o = o, .cb = cb, .ctx = ctx };
 	struct dir_salvage sv = { .on = mode == E4_DIR_SALVAGE,
 				  .skipped_out = skipped };
 
-	return dir_walk(fs, dir, pos, &sv, list_visit, &l);
+	return dir_walk(fs, dir, pos, end, &sv, list_visit, &l);
 }
 
 struct dir_find {
@@ -828,7 +853,7 @@ static int lookup_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 {
 	struct dir_find f = { .name = name, .ino = ino, .ftype = ftype };
 	struct dir_salvage sv = { .on = mode == E4_DIR_SALVAGE };
-	int rc = dir_walk(fs, dir, 0, &sv, find_visit, &f);
+	int rc = dir_walk(fs, dir, 0, UINT64_MAX, &sv, find_visit, &f);
 
 	if (rc == 1)
 		return 0;
@@ -876,7 +901,7 @@ int e4_dir_find_slot(struct e4_fs *fs, const struct e4_inode *dir,
 	e4_dir_name_init(fs, dir, name, len, &n);
 	if (dir_is_inline(dir))
 		return find_slot_inline(fs, dir, &f);
-	rc = dir_walk(fs, dir, 0, NULL, slot_visit, &f);
+	rc = dir_walk(fs, dir, 0, UINT64_MAX, NULL, slot_visit, &f);
 	if (rc == 1)
 		return 0;
 	return rc ? rc : -ENOENT;
@@ -992,8 +1017,8 @@ static int inline_dir_load(struct e4_fs *fs, const struct e4_inode *dir,
 }
 
 /* Synthesised "." and ".." of an inline directory (positions 0 and 1). */
-static int inline_emit_dot(struct e4_fs *fs, uint32_t ino, bool dotdot,
-			   e4_dir_cb cb, void *ctx)
+static int inline_emit_dot(struct e4_fs *fs, const struct list_opts *o,
+			   uint32_t ino, bool dotdot, e4_dir_cb cb, void *ctx)
 {
 	struct e4_dirent d = {
 		.ino = ino,
@@ -1004,11 +1029,15 @@ static int inline_emit_dot(struct e4_fs *fs, uint32_t ino, bool dotdot,
 
 	memcpy(d.name, "..", d.name_len);
 	d.name[d.name_len] = '\0';
+	if (o->hashes && o->by_hash &&
+	    e4_dirhash(d.name, d.name_len, o->version, fs->hash_seed, &d.hash,
+		       &d.minor_hash))
+		d.hash = d.minor_hash = 0;
 	return cb(ctx, &d);
 }
 
 static int iterate_inline(struct e4_fs *fs, const struct e4_inode *dir,
-			  uint64_t pos, const struct nokey_list *nk,
+			  uint64_t pos, const struct list_opts *o,
 			  e4_dir_cb cb, void *ctx)
 {
 	uint64_t end_pos;
@@ -1019,18 +1048,18 @@ static int iterate_inline(struct e4_fs *fs, const struct e4_inode *dir,
 		return rc;
 	end_pos = (uint64_t)E4_I_BLOCK_SIZE + id.tail.end;
 	if (pos == 0)
-		rc = inline_emit_dot(fs, dir->ino, false, cb, ctx);
+		rc = inline_emit_dot(fs, o, dir->ino, false, cb, ctx);
 	if (!rc && pos <= 1)
-		rc = inline_emit_dot(fs, id.parent, true, cb, ctx);
+		rc = inline_emit_dot(fs, o, id.parent, true, cb, ctx);
 	if (!rc && pos < E4_I_BLOCK_SIZE)
 		rc = area_emit(&id.head, (uint32_t)pos, 0, E4_I_BLOCK_SIZE,
-			       nk, cb, ctx);
+			       o, cb, ctx);
 	if (!rc && pos < end_pos)
 		rc = area_emit(&id.tail,
 			       pos > E4_I_BLOCK_SIZE ?
 				       (uint32_t)(pos - E4_I_BLOCK_SIZE) :
 				       0,
-			       E4_I_BLOCK_SIZE, end_pos, nk, cb, ctx);
+			       E4_I_BLOCK_SIZE, end_pos, o, cb, ctx);
 	inline_dir_release(&id);
 	return rc;
 }
@@ -1106,34 +1135,61 @@ static unsigned dir_hash_version(struct e4_fs *fs, const struct e4_inode *dir)
 	return v;
 }
 
-static void nokey_list_init(struct e4_fs *fs, const struct e4_inode *dir,
-			    struct nokey_list *nk)
+bool e4_dir_lists_by_hash(struct e4_fs *fs, const struct e4_inode *dir)
 {
 	uint64_t nblocks = 0;
 
-	*nk = (struct nokey_list){ .on = e4_inode_is_encrypted(fs, dir) };
-	if (!nk->on)
+	/* an index, or a directory an index would have (inline, one
+	 * block): the kernel lists them all by hash */
+	return (fs->feature_compat & E4_COMPAT_DIR_INDEX) &&
+	       (dir_is_indexed(fs, dir) || dir_is_inline(dir) ||
+		(e4_dir_nblocks(fs, dir, &nblocks) == 0 && nblocks == 1));
+}
+
+static void list_opts_init(struct e4_fs *fs, const struct e4_inode *dir,
+			   bool hashes, struct list_opts *o)
+{
+	*o = (struct list_opts){ .dir = dir, .hashes = hashes,
+				 .nokey = e4_inode_is_encrypted(fs, dir) };
+	/* the hash: for the no-key names, and to list by it */
+	if (!o->nokey && !hashes)
 		return;
-	nk->stored = e4_dir_is_casefold(fs, dir);
-	nk->hashed = (fs->feature_compat & E4_COMPAT_DIR_INDEX) &&
-		     (dir_is_indexed(fs, dir) || dir_is_inline(dir) ||
-		      (e4_dir_nblocks(fs, dir, &nblocks) == 0 && nblocks == 1));
-	if (nk->hashed)
-		nk->version = dir_hash_version(fs, dir);
+	o->stored = o->nokey && e4_dir_is_casefold(fs, dir);
+	o->by_hash = e4_dir_lists_by_hash(fs, dir);
+	if (o->by_hash)
+		o->version = dir_hash_version(fs, dir);
 }
 
 int e4_dir_iterate_mode(struct e4_fs *fs, const struct e4_inode *dir,
 			uint64_t pos, enum e4_dir_mode mode, e4_dir_cb cb,
 			void *ctx, bool *skipped)
 {
-	struct nokey_list nk;
+	struct list_opts o;
 
 	if (!e4_inode_is_dir(dir))
 		return -ENOTDIR;
-	nokey_list_init(fs, dir, &nk);
+	list_opts_init(fs, dir, false, &o);
 	if (dir_is_inline(dir))
-		return iterate_inline(fs, dir, pos, &nk, cb, ctx);
-	return iterate_blocks(fs, dir, pos, mode, &nk, cb, ctx, skipped);
+		return iterate_inline(fs, dir, pos, &o, cb, ctx);
+	return iterate_blocks(fs, dir, pos, UINT64_MAX, mode, &o, cb, ctx,
+			      skipped);
+}
+
+int e4_dir_block_list(struct e4_fs *fs, const struct e4_inode *dir,
+		      uint64_t lblk, enum e4_dir_mode mode, e4_dir_cb cb,
+		      void *ctx, bool *skipped)
+{
+	struct list_opts o;
+
+	if (!e4_inode_is_dir(dir))
+		return -ENOTDIR;
+	list_opts_init(fs, dir, true, &o);
+	if (dir_is_inline(dir))
+		return iterate_inline(fs, dir, 0, &o, cb, ctx);
+	if (lblk >= UINT64_MAX / fs->block_size)
+		return -EINVAL;
+	return iterate_blocks(fs, dir, lblk * fs->block_size, lblk + 1, mode,
+			      &o, cb, ctx, skipped);
 }
 
 int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,

@@ -268,12 +268,24 @@ struct htree_walk {
 	struct dx_node path[E4_DX_LEVELS_MAX_LARGEDIR];
 	uint64_t visited[HTREE_VISIT_MAX];
 	unsigned nvisited;
+	/* a walk over the whole index (e4_htree_leaves) counts the blocks
+	 * it reads instead: no more than the directory has */
+	bool whole;
+	uint64_t reads;
 };
 
 /* Every block at most once per lookup (rule 4). */
 static int htree_visit(struct htree_walk *w, const struct e4_buf *from,
 		       uint64_t from_lblk, uint64_t lblk)
 {
+	if (w->whole) {
+		if (++w->reads <= w->nblocks)
+			return 0;
+		return dx_unusable(w->fs, w->dir->ino, from, from_lblk, false,
+				   E4_RULE_DIR6,
+				   "its index reaches more blocks than the directory has (%llu)",
+				   (unsigned long long)w->nblocks);
+	}
 	for (unsigned i = 0; i < w->nvisited; i++)
 		if (w->visited[i] == lblk)
 			return dx_unusable(w->fs, w->dir->ino, from, from_lblk,
@@ -520,6 +532,36 @@ int e4_htree_find_path(struct e4_fs *fs, const struct e4_inode *dir,
 			p->limit[l] = dx_expected_limit(fs, n->entries);
 		}
 		p->leaf = htree_leaf(&w);
+	}
+	htree_end(&w);
+	return rc;
+}
+
+int e4_htree_leaves(struct e4_fs *fs, const struct e4_inode *dir,
+		    uint32_t start, int (*leaf)(void *ctx, uint64_t lblk),
+		    void *ctx)
+{
+	struct htree_walk w = { .fs = fs, .dir = dir, .whole = true };
+	uint32_t stored;
+	int rc = htree_begin(&w);
+
+	if (rc)
+		return rc;
+	rc = htree_descend(&w, 0, start, false);
+	while (!rc) {
+		const struct dx_node *n = &w.path[w.levels];
+		uint64_t lblk = htree_leaf(&w);
+
+		rc = htree_visit(&w, n->buf, n->lblk, lblk);
+		if (!rc && leaf)
+			rc = leaf(ctx, lblk);
+		if (rc)
+			break;
+		rc = htree_next(&w, &stored);
+		if (rc == 0)
+			break;	/* the last leaf */
+		if (rc == 1)
+			rc = 0;
 	}
 	htree_end(&w);
 	return rc;

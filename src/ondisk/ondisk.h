@@ -596,6 +596,22 @@ struct e4_dx_path {
 };
 int e4_htree_find_path(struct e4_fs *fs, const struct e4_inode *dir,
 		       const char *name, size_t len, struct e4_dx_path *p);
+/* Whether the kernel lists @dir in hash order (e4_dir_readdir). */
+bool e4_dir_lists_by_hash(struct e4_fs *fs, const struct e4_inode *dir);
+/* The entries of logical block @lblk of @dir (of an inline directory: all
+ * of them) in block order, each with its hash (e4_dirent.hash). */
+int e4_dir_block_list(struct e4_fs *fs, const struct e4_inode *dir,
+		      uint64_t lblk, enum e4_dir_mode mode, e4_dir_cb cb,
+		      void *ctx, bool *skipped);
+/* The leaves of @dir's index in hash order, from the one hash @start
+ * belongs in (the first of a run of equal hashes): @leaf(@ctx, lblk) for
+ * each until it returns non-zero, which is returned; 0 after the last.
+ * With @leaf NULL, only the index is walked (and so checked whole).
+ * -EAGAIN when the directory has no usable index (reported).  Reads no
+ * more blocks than the directory has, whatever its index says. */
+int e4_htree_leaves(struct e4_fs *fs, const struct e4_inode *dir,
+		    uint32_t start, int (*leaf)(void *ctx, uint64_t lblk),
+		    void *ctx);
 /* dx entries of the index block at logical block @lblk (the root at 0):
  * entry 0's hash is 0 (its slot holds limit and count). */
 uint32_t e4_dx_count_offset(uint64_t lblk);

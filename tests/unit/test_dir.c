@@ -183,6 +183,7 @@ struct entry {
 	uint32_t ino;
 	uint8_t ftype;
 	uint64_t next_pos;
+	uint32_t hash, minor_hash;
 };
 
 struct collect {
@@ -190,7 +191,7 @@ struct collect {
 	size_t n, cap;
 	size_t stop_after;	/* 0: never stop */
 	size_t taken;
-	bool skipped;		/* salvage_all: a block was skipped */
+	bool skipped;		/* reader_listing: a block was skipped */
 };
 
 static int collect_cb(void *ctx, const struct e4_dirent *d)
@@ -206,6 +207,8 @@ static int collect_cb(void *ctx, const struct e4_dirent *d)
 	c->v[c->n].ino = d->ino;
 	c->v[c->n].ftype = d->ftype;
 	c->v[c->n].next_pos = d->next_pos;
+	c->v[c->n].hash = d->hash;
+	c->v[c->n].minor_hash = d->minor_hash;
 	c->n++;
 	if (c->stop_after && ++c->taken == c->stop_after) {
 		c->taken = 0;
@@ -1219,10 +1222,11 @@ static uint64_t entry_block(const struct entry *e, uint32_t bs)
 	return (e->next_pos - 1) / bs;
 }
 
-/* The readers' listing (E4_DIR_SALVAGE), in one go or resumed from its
- * cookies every @step entries. */
-static struct collect salvage_all(struct e4_fs *fs, const struct e4_inode *dir,
-				  size_t step)
+/* The readers' listing (E4_DIR_SALVAGE; @kernel_order: e4_dir_readdir's),
+ * in one go or resumed from its cookies every @step entries. */
+static struct collect reader_listing(struct e4_fs *fs,
+				     const struct e4_inode *dir, size_t step,
+				     bool kernel_order)
 {
 	struct collect c = { .stop_after = step };
 	uint64_t pos = 0;
@@ -1231,8 +1235,10 @@ static struct collect salvage_all(struct e4_fs *fs, const struct e4_inode *dir,
 	for (;;) {
 		bool skipped = false;
 
-		rc = e4_dir_iterate_mode(fs, dir, pos, E4_DIR_SALVAGE,
-					 collect_cb, &c, &skipped);
+		rc = kernel_order ?
+			e4_dir_readdir(fs, dir, pos, collect_cb, &c, &skipped) :
+			e4_dir_iterate_mode(fs, dir, pos, E4_DIR_SALVAGE,
+					    collect_cb, &c, &skipped);
 		if (rc < 0)
 			fail_msg("salvage: %d\nlog:\n%s", rc, tu_log());
 		c.skipped |= skipped;
@@ -1274,7 +1280,7 @@ static void expect_salvage(struct e4_fs *fs, const struct e4_inode *dir,
 	}
 	assert_true(lost > 0);
 	for (size_t step = 0; step <= 7; step += 7) {
-		struct collect got = salvage_all(fs, dir, step);
+		struct collect got = reader_listing(fs, dir, step, false);
 
 		if (got.n != want.n)
 			fail_msg("salvage listed %zu entries, expected %zu\n%s",
@@ -1432,6 +1438,45 @@ static void test_salvage_valid_prefix(void **state)
 /* An htree directory: a leaf overwritten (its names are -EUCLEAN, the
  * others found through the index), then the root (every name found by the
  * linear walk, where the kernel gives up). */
+static void expect_same_listing(const struct collect *a,
+				const struct collect *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i].name, b->v[i].name))
+			fail_msg("entry %zu: \"%s\" vs \"%s\"", i, a->v[i].name,
+				 b->v[i].name);
+}
+
+static int cmp_entry_name(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->name,
+		      ((const struct entry *)b)->name);
+}
+
+/* e4_dir_readdir over @dir with logical block @victim damaged: every name
+ * of the other blocks of @clean (its block-order listing) once, and the
+ * damage said.  (A damaged root sends it to block order.) */
+static void expect_kernel_order_salvage(struct e4_fs *fs,
+					const struct e4_inode *dir,
+					const struct collect *clean,
+					uint64_t victim)
+{
+	struct collect got = reader_listing(fs, dir, 0, true);
+	struct collect want = { 0 };
+
+	assert_true(got.skipped);
+	want.v = calloc(clean->n, sizeof(*want.v));
+	for (size_t i = 0; i < clean->n; i++)
+		if (entry_block(&clean->v[i], 4096) != victim)
+			want.v[want.n++] = clean->v[i];
+	qsort(got.v, got.n, sizeof(*got.v), cmp_entry_name);
+	qsort(want.v, want.n, sizeof(*want.v), cmp_entry_name);
+	expect_same_listing(&want, &got);
+	free(got.v);
+	free(want.v);
+}
+
 static void test_salvage_htree(void **state)
 {
 	(void)state;
@@ -1461,6 +1506,8 @@ static void test_salvage_htree(void **state)
 
 			expect_salvage(fs, &dir, 4096, &clean, victims[v], 0,
 				       rule, obj, 1);
+			expect_kernel_order_salvage(fs, &dir, &clean,
+						    victims[v]);
 			if (victims[v] == 0)
 				assert_int_equal(
 					e4_dir_lookup_mode(fs, &dir, ".", 1,
@@ -1473,6 +1520,130 @@ static void test_salvage_htree(void **state)
 		free(clean.v);
 		free(base);
 	}
+}
+
+/* ---- readdir in the kernel's order ----------------------------------------- */
+
+
+/* An indexed directory lists ".", "..", then its names by (hash, minor
+ * hash); resumed at any step, the same; names added and removed between
+ * two steps move no other name (each listed once). */
+static void test_readdir_hash_order(void **state)
+{
+	static const struct e4_cred root_cred = { 0, 0, 0 };
+	(void)state;
+	char *img = dx_image("rd_order.img", true);
+	struct e4_fs *fs;
+	struct e4_ino *root, *ip;
+	struct names grown = { calloc(3000, sizeof(char *)), 3000 };
+
+	/* an index grown by splits (e2fsck -D's leaves are in hash order
+	 * block after block, a grown index's are not) */
+	fs = tu_open_rw(img);
+	assert_int_equal(e4_iget(fs, E4_ROOT_INO, &root), 0);
+	assert_int_equal(e4_mkdir(fs, root, "grown", 5, 0755, &root_cred, &ip), 0);
+	for (size_t i = 0; i < grown.n; i++) {
+		grown.v[i] = strdup(tu_msg("grown-by-splits-%zu", i));
+		assert_int_equal(e4_mknod(fs, ip, grown.v[i],
+					  strlen(grown.v[i]), 0100644, 0, 0,
+					  &root_cred, NULL), 0);
+	}
+	e4_iput(fs, ip);
+	e4_iput(fs, root);
+	tu_close_rw(fs);
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	struct e4_inode dir = read_path(fs, "/grown");
+	struct collect all = reader_listing(fs, &dir, 0, true);
+	struct collect blocks = iterate_all(fs, &dir, 0);
+
+	check_names(&all, &grown);
+	/* (else this test could not tell the orders apart) */
+	{
+		size_t same = 0;
+
+		assert_int_equal(all.n, blocks.n);
+		for (size_t i = 0; i < all.n; i++)
+			same += !strcmp(all.v[i].name, blocks.v[i].name);
+		assert_true(same < all.n / 2);
+		assert_true(all.v[all.n - 1].hash != 0);
+	}
+	free(blocks.v);
+	for (size_t i = 3; i < all.n; i++) {
+		const struct entry *p = &all.v[i - 1], *e = &all.v[i];
+
+		if (e->hash < p->hash ||
+		    (e->hash == p->hash && e->minor_hash < p->minor_hash))
+			fail_msg("entry %zu (%s) is out of hash order", i,
+				 e->name);
+	}
+	for (size_t step = 1; step <= 101; step += 50) {
+		struct collect again = reader_listing(fs, &dir, step, true);
+
+		expect_same_listing(&all, &again);
+		free(again.v);
+	}
+	/* a small directory (one block) is listed by hash too, "." and ".."
+	 * among the names */
+	struct e4_inode small = read_path(fs, "/small");
+	struct collect s = reader_listing(fs, &small, 0, true);
+
+	for (size_t i = 1; i < s.n; i++)
+		assert_true(s.v[i].hash >= s.v[i - 1].hash);
+	free(s.v);
+	tu_close(fs);
+
+	/* read-write: half listed, then names added and removed */
+	fs = tu_open_rw(img);
+	struct collect seen = { .stop_after = 25 };
+	uint64_t pos = 0;
+	size_t head;
+	int rc;
+
+	dir = read_path(fs, "/grown");
+	while (seen.n < all.n / 2) {
+		assert_true(e4_dir_readdir(fs, &dir, pos, collect_cb, &seen,
+					   NULL) > 0);
+		pos = seen.v[seen.n - 1].next_pos;
+	}
+	head = seen.n;
+	for (size_t i = 0; i < head; i++)
+		assert_string_equal(seen.v[i].name, all.v[i].name);
+	assert_int_equal(e4_iget(fs, dir.ino, &ip), 0);
+	for (int i = 0; i < 400; i++) {
+		const char *n = tu_msg("added-while-listing-%d", i);
+
+		assert_int_equal(e4_mknod(fs, ip, n, strlen(n), 0100644, 0, 0,
+					  &root_cred, NULL), 0);
+	}
+	/* every 5th name not listed yet goes */
+	for (size_t i = head; i < all.n; i += 5)
+		assert_int_equal(e4_unlink(fs, ip, all.v[i].name,
+					   strlen(all.v[i].name)), 0);
+	e4_iput(fs, ip);
+	dir = read_path(fs, "/grown");
+	seen.stop_after = 0;
+	while ((rc = e4_dir_readdir(fs, &dir, pos, collect_cb, &seen,
+				    NULL)) > 0)
+		pos = seen.v[seen.n - 1].next_pos;
+	assert_int_equal(rc, 0);
+	for (size_t i = 0; i < all.n; i++) {
+		size_t times = 0;
+		bool gone = i >= head && (i - head) % 5 == 0;
+
+		for (size_t k = 0; k < seen.n; k++)
+			times += !strcmp(seen.v[k].name, all.v[i].name);
+		if (times != (gone ? 0u : 1u))
+			fail_msg("%s listed %zu times", all.v[i].name, times);
+	}
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	free(seen.v);
+	free(all.v);
+	for (size_t i = 0; i < grown.n; i++)
+		free(grown.v[i]);
+	free(grown.v);
+	free(img);
 }
 
 /* The writers keep refusing: a name is neither added to nor removed from
@@ -1563,6 +1734,7 @@ int main(void)
 		cmocka_unit_test(test_hash_half_md4_unsigned),
 		cmocka_unit_test(test_hash_tea_signed),
 		cmocka_unit_test(test_inline),
+		cmocka_unit_test(test_readdir_hash_order),
 		cmocka_unit_test(test_leaf_rec_len_not_multiple_of_4),
 		cmocka_unit_test(test_leaf_rec_len_too_short),
 		cmocka_unit_test(test_leaf_rec_len_past_end),
