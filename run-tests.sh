@@ -15,6 +15,8 @@ top=$(pwd)
 ./scripts/install-deps.sh
 ./autogen.sh >/dev/null 2>&1
 jobs=$(nproc 2>/dev/null || echo 2)
+# the fixture images (mkfs, kernel-populated) made once for both builds
+export E4_FIXTURE_CACHE="$top/build-fixtures"
 
 # ---- which tests may skip here, and why ------------------------------------
 loop_tests='tests/mount/* tests/integration/tree-compare-*.sh

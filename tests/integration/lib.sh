@@ -46,10 +46,13 @@ require_env() {
 cache_dir() {
 	local key
 	key=$(cat "$FIXTURES/gen-tree.sh" "$FIXTURES/mk-image.sh" | md5sum | cut -c1-12)
-	CACHE=$E4_BUILDDIR/tests/cache/$key
+	# (E4_FIXTURE_CACHE: a cache the builds share, as run-tests.sh's two
+	# do: the images depend on the fixture scripts alone)
+	local root=${E4_FIXTURE_CACHE:-$E4_BUILDDIR/tests/cache}
+	CACHE=$root/$key
 	mkdir -p "$CACHE"
 	# Old caches from earlier fixture versions go.
-	for d in "$E4_BUILDDIR"/tests/cache/*; do
+	for d in "$root"/*; do
 		[ "$d" = "$CACHE" ] || rm -rf "$d"
 	done 2>/dev/null || true
 }
