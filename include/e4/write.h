@@ -60,6 +60,11 @@ bool e4_fs_writable(struct e4_fs *fs);
 int e4_touch_atime(struct e4_fs *fs, struct e4_ino *ip);
 /* Make everything changed so far durable (fsync, the commit timer). */
 int e4_fs_sync(struct e4_fs *fs);
+/* fsync(2) of inode @ino: its data and every change to it durable (with
+ * @datasync, fdatasync(2): its data and what reading it needs, not a
+ * time alone); a directory's entries with it.  Commits only as far as
+ * its last change needs. */
+int e4_fs_fsync(struct e4_fs *fs, uint32_t ino, bool datasync);
 /* Sync, write the exact free counts and set the valid bit again: a clean
  * unmount.  The file system stays open, read-only. */
 int e4_fs_end_write(struct e4_fs *fs);

@@ -366,6 +366,10 @@ int e4_fallocate(struct e4_fs *fs, struct e4_ino *ip, unsigned mode,
 			ip->inode = in;
 	}
 out:
+	/* extent leaves may have changed alone (a zeroed range made
+	 * unwritten): fdatasync must wait for them */
+	if (!err)
+		e4_fsync_note(w, ip->ino, 0, true);
 	e4_ino_unlock(ip);
 	return err;
 }

@@ -126,8 +126,12 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 		in->size = pos + bytes;
 	in->mtime = in->ctime = e4_now();
 	err = e4_inode_write(fs, &h, in, false);
-	if (!err)
+	if (!err) {
+		/* (an unwritten run converted in an extent leaf changes no
+		 * field of the inode fdatasync looks at) */
+		e4_fsync_note(w, in->ino, e4_handle_tid(&h), true);
 		*done = (size_t)bytes;
+	}
 out:
 	if (err && changed)
 		e4_handle_abort(&h, err);

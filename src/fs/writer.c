@@ -277,6 +277,8 @@ int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts)
 	if (!err)
 		err = e4_alloc_prepare(w->alloc);
 	if (!err)
+		err = e4_fsync_table_create(&w->fsync);
+	if (!err)
 		e4_txm_on_commit(w->txm, committed, w->alloc);
 	/* the state in place, needs_recovery durable before the first
 	 * transaction is logged; from then on the log */
@@ -291,6 +293,7 @@ int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts)
 		e4_txm_destroy(w->txm);
 		e4_alloc_destroy(w->alloc);
 		e4_jlog_close(w->jlog);
+		e4_fsync_table_destroy(w->fsync);
 		free(w);
 		return err == -EROFS ? err : refuse(fs, "its metadata could not be prepared (see above)");
 	}
@@ -309,6 +312,7 @@ int e4_fs_begin_write(struct e4_fs *fs, const struct e4_write_opts *opts)
 		e4_jlog_close(w->jlog);
 		pthread_mutex_destroy(&w->rename_lock);
 		pthread_mutex_destroy(&w->ea_lock);
+		e4_fsync_table_destroy(w->fsync);
 		free(w);
 		fs->writer = NULL;
 		return -EROFS;
@@ -416,6 +420,7 @@ int e4_fs_end_write(struct e4_fs *fs)
 	}
 	pthread_mutex_destroy(&w->rename_lock);
 	pthread_mutex_destroy(&w->ea_lock);
+	e4_fsync_table_destroy(w->fsync);
 	free(w);
 	fs->writer = NULL;
 	return err;
@@ -451,6 +456,23 @@ int e4_inode_write_ibody(struct e4_fs *fs, struct e4_handle *h,
 	return inode_write(fs, h, in, false, ibody, len);
 }
 
+/* Whether a record changed more than its times: what fdatasync must make
+ * durable (the size, the block count and map, the flags). */
+static bool data_fields_changed(const uint8_t *old, const uint8_t *now)
+{
+	static const struct { uint16_t off, len; } fields[] = {
+		{ E4_I_SIZE_LO, 4 }, { E4_I_SIZE_HIGH, 4 },
+		{ E4_I_BLOCKS_LO, 4 }, { E4_I_BLOCKS_HIGH, 2 },
+		{ E4_I_FLAGS, 4 }, { E4_I_BLOCK, E4_I_BLOCK_SIZE },
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (memcmp(old + fields[i].off, now + fields[i].off,
+			   fields[i].len))
+			return true;
+	return false;
+}
+
 static int inode_write(struct e4_fs *fs, struct e4_handle *h,
 		       struct e4_inode *in, bool fresh, const uint8_t *ibody,
 		       size_t ibody_len)
@@ -458,8 +480,10 @@ static int inode_write(struct e4_fs *fs, struct e4_handle *h,
 	struct e4_owner owner = { .ino = in->ino };
 	struct e4_buf *rec;
 	struct e4_buf *copy;
+	uint8_t before[E4_GOOD_OLD_INODE_SIZE];
 	uint64_t digest;
 	size_t off;
+	bool data;
 	int err;
 
 	/* an orphan's i_dtime is the list's (taken before any copy is
@@ -479,6 +503,8 @@ static int inode_write(struct e4_fs *fs, struct e4_handle *h,
 		return err;
 	if (fresh)
 		memset(copy->data + off, 0, fs->inode_size);
+	else
+		memcpy(before, copy->data + off, sizeof(before));
 	err = e4_inode_encode(fs, in, copy->data + off);
 	if (!err && ibody) {
 		size_t start = E4_GOOD_OLD_INODE_SIZE + in->extra_isize;
@@ -497,8 +523,14 @@ static int inode_write(struct e4_fs *fs, struct e4_handle *h,
 	 * block replaces (and frees) it.  The checksum the dirtying sets is
 	 * not part of the digest. */
 	digest = e4_inode_record_digest(fs, copy->data + off);
+	/* (the in-inode xattrs hold inline data beyond i_block) */
+	data = fresh || ibody || data_fields_changed(before, copy->data + off);
 	err = e4_handle_dirty(h, copy);
-	if (!err)
+	if (!err) {
 		in->record_digest = digest;
+		if (fs->writer)
+			e4_fsync_note(fs->writer, in->ino, e4_handle_tid(h),
+				      data);
+	}
 	return err;
 }

@@ -30,7 +30,16 @@ struct e4_writer {
 	pthread_mutex_t ea_lock;	/* EA inode counts (ea_inode_write.c) */
 	enum e4_atime_policy atime;
 	bool nodiratime;
+	struct e4_fsync_table *fsync;	/* fsync.c */
 };
+
+/* fsync.c: the last transaction that changed each inode (@data: what
+ * reading its data needs: size, mapping, flags), for fsync and
+ * fdatasync.  @tid 0: the running one. */
+struct e4_fsync_table;
+int e4_fsync_table_create(struct e4_fsync_table **out);
+void e4_fsync_table_destroy(struct e4_fsync_table *t);
+void e4_fsync_note(struct e4_writer *w, uint32_t ino, uint64_t tid, bool data);
 
 /* The writer of @fs, or NULL (-EROFS to the caller) when it is not
  * writable or no longer (an aborted transaction). */

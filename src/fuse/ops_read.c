@@ -547,8 +547,20 @@ void e4f_op_release(struct e4f_req *r)
 
 void e4f_op_fsync(struct e4f_req *r)
 {
+	struct fuse_fsync_in in;
+	uint32_t ino;
+
 	/* read-only: nothing is ever dirty */
-	e4f_reply_err(r, e4_fs_writable(r->s->fs) ? e4_fs_sync(r->s->fs) : 0);
+	if (!e4_fs_writable(r->s->fs))
+		return e4f_reply_err(r, 0);
+	if (r->h.opcode == FUSE_SYNCFS ||
+	    e4f_nodeid_to_ino(r->h.nodeid, &ino) < 0)
+		return e4f_reply_err(r, e4_fs_sync(r->s->fs));
+	e4f_arg_get(r, &in, sizeof(in));
+	/* a directory's entries are not data: FSYNCDIR syncs it whole */
+	e4f_reply_err(r, e4_fs_fsync(r->s->fs, ino,
+				     r->h.opcode == FUSE_FSYNC &&
+				     (in.fsync_flags & FUSE_FSYNC_FDATASYNC)));
 }
 
 void e4f_op_lseek(struct e4f_req *r)

@@ -25,6 +25,7 @@ struct e4_txm {
 	pthread_cond_t cond;
 	struct e4_tx *running;
 	uint64_t next_tid;
+	uint64_t durable_tid;	/* the last transaction committed */
 	bool committing;	/* one commit at a time, in order */
 	bool failed;		/* a commit failed: no more changes */
 	bool aborted;		/* the running transaction is never written */
@@ -189,6 +190,7 @@ static int commit_tx(struct e4_txm *t, struct e4_tx *tx)
 static int commit_locked(struct e4_txm *t)
 {
 	struct e4_tx *tx = t->running;
+	uint64_t tid;
 	int err;
 
 	if (!tx)
@@ -200,6 +202,7 @@ static int commit_locked(struct e4_txm *t)
 		pthread_cond_wait(&t->cond, &t->lock);
 	t->committing = true;
 	pthread_mutex_unlock(&t->lock);
+	tid = tx->tid;
 	err = commit_tx(t, tx);
 	if (err)
 		e4_log(t->fs, E4_LOG_ERROR,
@@ -208,6 +211,8 @@ static int commit_locked(struct e4_txm *t)
 	t->committing = false;
 	if (err)
 		t->failed = true;
+	else
+		t->durable_tid = tid;
 	pthread_cond_broadcast(&t->cond);
 	return err;
 }
@@ -218,6 +223,34 @@ int e4_txm_commit(struct e4_txm *t)
 
 	pthread_mutex_lock(&t->lock);
 	err = commit_locked(t);
+	pthread_mutex_unlock(&t->lock);
+	return err;
+}
+
+int e4_txm_commit_tid(struct e4_txm *t, uint64_t tid)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&t->lock);
+	while (t->durable_tid < tid) {
+		if (t->aborted || t->failed) {
+			err = -EROFS;
+			break;
+		}
+		if (t->running && t->running->tid <= tid) {
+			err = commit_locked(t);
+			if (err)
+				break;
+			err = 1;	/* flushed after all that came before */
+		} else if (t->committing) {
+			/* being written; its flushes may precede the
+			 * caller's writes */
+			err = 0;
+			pthread_cond_wait(&t->cond, &t->lock);
+		} else {
+			break;	/* no such transaction (it changed nothing) */
+		}
+	}
 	pthread_mutex_unlock(&t->lock);
 	return err;
 }

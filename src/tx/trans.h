@@ -121,6 +121,12 @@ void e4_txm_on_commit(struct e4_txm *txm, void (*fn)(void *ctx, uint64_t tid),
 /* Commit the running transaction now (fsync, unmount).  Waits for its
  * handles to stop. */
 int e4_txm_commit(struct e4_txm *txm);
+/* Make transaction @tid durable: commit it if it is running, wait for it
+ * if it is being committed; 0 at once if it is durable already (fsync of
+ * a file whose last change an earlier commit took).  1 when this call
+ * committed (and so flushed the device after everything written before
+ * it), 0 when it did not, or -errno. */
+int e4_txm_commit_tid(struct e4_txm *txm, uint64_t tid);
 
 struct e4_txm_stats {
 	uint64_t commits;
