@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# bench/write-bench.sh [--reps N] [--servers "kernel fuse2fs e4fuse e4fuse-wbc"]
-#                      [--out FILE]
+# bench/write-bench.sh [--reps N] [--out FILE]
+#     [--servers "kernel fuse2fs e4fuse e4fuse-wbc e4fuse-nojournal"]
+#     [--workloads "seq-write ... fdatasync-4k"]
 #
 # The write path against two references, in one run, each workload on a
 # fresh image (mkfs.ext4, 4 GiB, default features) per server and round:
@@ -12,6 +13,8 @@
 #   e4fuse   ./e4fuse                     ./e4fuse IMAGE DIR
 #   e4fuse-wbc  the same with the kernel's writeback cache
 #                                         ./e4fuse -o writeback_cache ...
+#   e4fuse-nojournal  e4fuse on an image made without a journal
+#                 (mkfs.ext4 -O ^has_journal): what journaling costs
 #
 # Workloads (the time includes the final sync and unmount: what is not on
 # the image yet is not written):
@@ -25,6 +28,9 @@
 #   unlink-50k    remove them                                   seconds
 #   cp-a          cp -a of a source tree (/usr/include)         seconds
 #   tar-x         tar x of the same tree                        seconds
+#   fsync-4k      fio, 10,000 appends of 4 KiB, each fsync'd    us/op
+#   fdatasync-4k  fio, 10,000 overwrites of 4 KiB in place in a
+#                 40 MiB file, each fdatasync'd                  us/op
 #   extents       extents of the 1 GiB file (filefrag, kernel)  count
 #
 # The median of the repetitions (3 by default) is kept.  Results go to
@@ -37,7 +43,8 @@ export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 reps=3
-servers="kernel fuse2fs e4fuse e4fuse-wbc"
+servers="kernel fuse2fs e4fuse e4fuse-wbc e4fuse-nojournal"
+workloads="seq-write rand-4k rand-4k-direct create-50k stat-50k unlink-50k cp-a tar-x fsync-4k fdatasync-4k extents"
 out=""
 work=${E4_BENCH_DIR:-/var/tmp/e4bench-w}
 e4fuse=${E4FUSE:-$top/e4fuse}
@@ -46,8 +53,9 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--reps) reps=$2; shift 2 ;;
 	--servers) servers=$2; shift 2 ;;
+	--workloads) workloads=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	-h|--help) sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "write-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -80,9 +88,12 @@ cleanup() {
 trap cleanup EXIT
 
 fresh_image() {
+	local features=
+	[ "$server" = e4fuse-nojournal ] && features="-O ^has_journal"
 	rm -f "$img"
 	truncate -s 4G "$img"
-	mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=0 "$img"
+	# shellcheck disable=SC2086
+	mkfs.ext4 -q -F $features -E nodiscard,lazy_itable_init=0 "$img"
 }
 
 wait_mounted() {
@@ -105,7 +116,7 @@ do_mount() {
 		fuse2fs -f "$img" "$mnt" -o fakeroot >"$log" 2>&1 &
 		server_pid=$!
 		wait_mounted fuse2fs ;;
-	e4fuse)
+	e4fuse|e4fuse-nojournal)
 		"$e4fuse" -f "$img" "$mnt" >"$log" 2>&1 &
 		server_pid=$!
 		wait_mounted e4fuse ;;
@@ -148,7 +159,8 @@ median() {
 declare -A result
 mkfiles='for d in $(seq 0 9); do mkdir d$d; (cd d$d && seq 1 5000 | sed "s/^/f/" | xargs touch); done'
 for server in $servers; do
-	for w in seq-write rand-4k rand-4k-direct create-50k stat-50k unlink-50k cp-a tar-x; do
+	for w in $workloads; do
+		[ "$w" = extents ] && continue
 		vals=""
 		for _ in $(seq 1 "$reps"); do
 			case $w in
@@ -166,12 +178,27 @@ for server in $servers; do
 			unlink-50k) v=$(timed "$server" "$mkfiles" "rm -r d*") ;;
 			cp-a) v=$(timed "$server" : "cp -a $src tree") ;;
 			tar-x) v=$(timed "$server" : "tar xf $tarball") ;;
+			fsync-4k|fdatasync-4k)
+				fresh_image; do_mount "$server"
+				if [ $w = fsync-4k ]; then
+					job="--rw=write --fsync=1"
+				else
+					fio --name=p --filename="$mnt/s" --rw=write --bs=1M --size=40M --ioengine=psync --end_fsync=1 >/dev/null
+					job="--rw=randwrite --fdatasync=1"
+				fi
+				t0=$(date +%s%N)
+				# shellcheck disable=SC2086
+				fio --name=s --filename="$mnt/s" $job --bs=4k --size=40M --number_ios=10000 --ioengine=psync >/dev/null
+				t1=$(date +%s%N)
+				v=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f\n", (b - a) / 1e3 / 10000 }')
+				do_umount ;;
 			esac
 			vals="$vals $v"
 		done
 		result[$server,$w]=$(echo $vals | tr ' ' '\n' | median)
 		echo "write-bench: $server $w: ${result[$server,$w]} (runs:$vals)"
 	done
+	case " $workloads " in *" extents "*) ;; *) continue ;; esac
 	# how the 1 GiB file was laid out, as the kernel sees it
 	fresh_image
 	do_mount "$server"
@@ -193,13 +220,13 @@ analysis=""
 	echo
 	printf '| workload |'; for s in $servers; do printf ' %s |' "$s"; done; echo
 	printf '|---|'; for s in $servers; do printf -- '---|'; done; echo
-	for w in seq-write rand-4k rand-4k-direct create-50k stat-50k unlink-50k cp-a tar-x extents; do
+	for w in $workloads; do
 		printf '| %s |' "$w"
 		for s in $servers; do printf ' %s |' "${result[$s,$w]:-}"; done
 		echo
 	done
 	echo
-	echo "seq-write in MiB/s, rand-4k in IOPS, extents a count; the rest in seconds (sync and unmount included)."
+	echo "seq-write in MiB/s, rand-4k in IOPS, fsync-4k and fdatasync-4k in microseconds per write and sync, extents a count; the rest in seconds (sync and unmount included)."
 	echo
 	if [ -n "$analysis" ]; then echo "$analysis"; else echo "<!-- analysis -->"; fi
 } > "$out"
