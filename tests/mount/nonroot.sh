@@ -70,6 +70,19 @@ check "ro: the user reads the file" \
 	test "$(as_user cat "$W/m/greeting" 2>&1)" = "hello from the image"
 check "ro: root is kept out without allow_other (EACCES)" \
 	eval "! cat '$W/m/greeting' 2>&1 | grep -q hello"
+# the serving process confined as it is for root (Landlock for the empty
+# root, which /proc does not show)
+confined() {
+	local p
+	for p in $(pgrep -u "$U" -f "$W/e4fuse"); do
+		grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$p/status" &&
+			grep -q '^Seccomp:[[:space:]]*2' "/proc/$p/status" &&
+			grep -q '^CapEff:[[:space:]]*0*$' "/proc/$p/status" &&
+			return 0
+	done
+	return 1
+}
+check "ro: the serving process: no_new_privs, seccomp, no capabilities" confined
 as_user fusermount3 -u "$W/m"
 check "ro: fusermount3 -u by the user" test $? = 0
 check "ro: gone after fusermount3 -u" gone
