@@ -163,8 +163,16 @@ for p in open write socket execve ptrace mount kill fork; do
 		check "$p: the supervisor exits" wait_exit "$FPID"
 		wait "$FPID"
 		check "$p: with a non-zero status" test $? != 0
-		check "$p: the filter names the call" \
-			grep -q 'forbidden system call [0-9]* (.*): serving process stopped' "$log"
+		# (musl's fork blocks every signal around its clone: the
+		# filter's SIGSYS arrives blocked and kills before the call can
+		# be named; the supervisor says so instead)
+		if [ "${E4_STATIC:-no}" = yes ] && [ "$p" = fork ]; then
+			check "$p: the supervisor says the call was made with signals blocked" \
+				grep -q 'forbidden system call made with signals blocked' "$log"
+		else
+			check "$p: the filter names the call" \
+				grep -q 'forbidden system call [0-9]* (.*): serving process stopped' "$log"
+		fi
 		check "$p: the supervisor says why" \
 			grep -q 'stopped by its sandbox' "$log"
 		out=$(timeout 10 stat "$FDIR/d/f" 2>&1)
