@@ -24,6 +24,7 @@
 
 #include "ondisk/journal.h"
 #include "ondisk/ondisk.h"
+#include "e4/write.h"
 #include "testutil.h"
 
 #define SB E4_SB_OFFSET
@@ -114,6 +115,24 @@ static void expect_open_fails(const char *img, int err, enum e4_rule rule,
 	tu_assert_rule(rule, obj);
 	tu_assert_log("journal replay failed; the image was not changed");
 	assert_unchanged(img, before);
+	/* a read-write open is refused alike, before anything is written:
+	 * recovery onto the image starts only from a log that checked out */
+	{
+		struct e4_open_opts o = { .read_only = false };
+		struct e4_dev *dev;
+		int rc;
+
+		assert_int_equal(e4_dev_open_file(img, 0, 0, true, &dev), 0);
+		rc = tu_open_dev(dev, &o, &fs);
+		if (rc == 0) {
+			assert_int_not_equal(e4_fs_begin_write(fs, NULL), 0);
+			tu_close(fs);
+		} else {
+			assert_int_equal(rc, err);
+			e4_dev_close(dev);
+		}
+		assert_unchanged(img, before);
+	}
 	free(before);
 }
 
