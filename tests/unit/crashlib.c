@@ -14,6 +14,7 @@
 
 #include "crashlib.h"
 #include "e4/memdev.h"
+#include "ondisk/ondisk.h"
 #include "testutil.h"
 
 #define SEGS_MAX 64
@@ -284,7 +285,7 @@ static void check_content(const struct cut *c, const struct cl_obj *o,
 {
 	struct e4_inode in;
 	uint8_t *got, *wa, *wb = NULL;
-	uint32_t bs = 1024;
+	uint32_t bs = c->fs->block_size;	/* what goes home whole */
 
 	if (e4_inode_read(c->fs, o->ino, &in) != 0)
 		cut_fail(c, "%s: inode %u unreadable", path, o->ino);
