@@ -4,7 +4,8 @@
  * e4fuse's replay, e2fsck's, and at the sync points the kernel's, against
  * what the syncs before the cut made durable):
  *  - fsync-heavy: small files, appends and overwrites in place, each
- *    followed by a sync (the library's fsync: e4_fs_sync);
+ *    followed by fsync (e4_fs_fsync) of the one file it changed, or
+ *    fdatasync after an overwrite in place (a flush, no commit);
  *  - rename-heavy: renames within and across directories, over existing
  *    files, of directories, syncs between;
  *  - a directory grown past htree splits to a second index level on
@@ -76,6 +77,10 @@ static void wl_sync(struct wl *w)
 	assert_int_equal(e4_fs_sync(w->fs), 0);
 	cl_synced(w->m, e4_memdev_flushes(w->md));
 }
+
+/* fsync(2) (@datasync: fdatasync) of file @id, the only object changed
+ * since the last sync: what it promises is what the model's sync is. */
+static void wl_fsync(struct wl *w, size_t id, bool datasync);
 
 static struct e4_ino *get(struct wl *w, const char *path)
 {
@@ -159,6 +164,17 @@ static ssize_t wr(struct wl *w, size_t id, uint64_t off, size_t len,
 }
 
 
+static void wl_fsync(struct wl *w, size_t id, bool datasync)
+{
+	struct e4_ino *f = get(w, cl_cur_path(w->m, id));
+	struct e4_inode in;
+
+	e4_ino_snapshot(f, &in);
+	e4_iput(w->fs, f);
+	assert_int_equal(e4_fs_fsync(w->fs, in.ino, datasync), 0);
+	cl_synced(w->m, e4_memdev_flushes(w->md));
+}
+
 /* rename(2) of @from to @to; what @to named goes. */
 static void mv(struct wl *w, const char *from, const char *to)
 {
@@ -191,17 +207,18 @@ static void test_fsync_heavy(void **state)
 	for (int i = 0; i < 5; i++) {		/* small files */
 		f[i] = mkfile(&w, tu_msg("/s%d", i), (size_t)(100 + i * 1700),
 			      (unsigned)i);
-		wl_sync(&w);
+		wl_fsync(&w, f[i], false);	/* its name with it */
 	}
 	assert_int_equal(wr(&w, f[0], 100, 3000, 11), 3000);	/* appends */
-	wl_sync(&w);
+	wl_fsync(&w, f[0], true);	/* the size: a commit */
 	assert_int_equal(wr(&w, f[4], 6900, 5000, 12), 5000);
-	wl_sync(&w);
+	wl_fsync(&w, f[4], false);
 	assert_int_equal(wr(&w, f[3], 1000, 2500, 13), 2500);	/* in place */
-	wl_sync(&w);
+	wl_fsync(&w, f[3], true);	/* a flush alone */
 	assert_int_equal(wr(&w, f[4], 0, 11900, 14), 11900);
-	wl_sync(&w);
+	wl_fsync(&w, f[4], true);
 	assert_int_equal(wr(&w, f[2], 3000, 400, 15), 400);	/* in the tail */
+	wl_fsync(&w, f[2], true);
 	wl_sync(&w);
 	wl_end(&w);
 	wl_cut(&w, &plan);
