@@ -126,8 +126,9 @@ int e4_rename(struct e4_fs *fs, struct e4_ino *odir, const char *oname,
 	      size_t olen, struct e4_ino *ndir, const char *nname,
 	      size_t nlen, unsigned flags);
 
-/* Write @len bytes at @off; returns the bytes written (all of them, or an
- * error: -ENOSPC, -EFBIG past the largest file). */
+/* Write @len bytes at @off; returns the bytes written: fewer where the
+ * space or the largest file size ran out after some were (the next call
+ * then fails), else an error: -ENOSPC, -EFBIG past the largest file. */
 ssize_t e4_write(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 		 const void *buf, size_t len);
 /* copy_file_range(2): @len bytes from @src at @off_in to @dst at @off_out
