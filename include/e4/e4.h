@@ -33,6 +33,9 @@ enum e4_log_level { E4_LOG_ERROR, E4_LOG_WARN, E4_LOG_INFO, E4_LOG_DEBUG };
  * before a corruption and "checksum accepted: " before an accepted
  * checksum mismatch). */
 typedef void (*e4_log_fn)(void *ctx, enum e4_log_level level, const char *msg);
+/* The default log: "PROG: warning: msg" on stderr, PROG being @ctx (a
+ * string; NULL: "e4fuse"). */
+void e4_log_to_stderr(void *ctx, enum e4_log_level level, const char *msg);
 
 /*
  * Every message as a structure.  A corruption (@corruption: the operation
@@ -136,6 +139,10 @@ struct e4_fs_info {
 	bool read_only_forced;		/* unknown ro_compat bit, error state... */
 };
 void e4_fs_get_info(const struct e4_fs *fs, struct e4_fs_info *out);
+/* The primary superblock's 1024 bytes as read at open (E4_SB_* offsets),
+ * for fields no one else needs parsed: e4img info's times and error
+ * fields. */
+void e4_fs_get_superblock(const struct e4_fs *fs, uint8_t out[1024]);
 
 /*
  * Work done on @fs since it was opened, so fuzz harnesses can bound what one

@@ -349,12 +349,14 @@ static void compare_block_bitmaps(struct checker *c)
 						 gd.block_bitmap, g);
 		if (used_free)
 			problem(c->sink, E4_RULE_CK_BMAP_USED, bitmap,
-				"%llu blocks in use but free in the bitmap (first %llu)",
-				(unsigned long long)used_free, (unsigned long long)first_a);
+				"%llu block%s in use but free in the bitmap (first %llu)",
+				(unsigned long long)used_free, used_free == 1 ? "" : "s",
+				(unsigned long long)first_a);
 		if (unused_set)
 			problem(c->sink, E4_RULE_CK_BMAP_UNOWNED, bitmap,
-				"%llu blocks marked in use but owned by nothing (first %llu)",
-				(unsigned long long)unused_set, (unsigned long long)first_b);
+				"%llu block%s marked in use but owned by nothing (first %llu)",
+				(unsigned long long)unused_set, unused_set == 1 ? "" : "s",
+				(unsigned long long)first_b);
 		if (gd.free_blocks != free_bits)
 			problem(c->sink, E4_RULE_CK_FREE, bitmap,
 				"free blocks count %u, but the bitmap has %u free",
@@ -660,7 +662,9 @@ static void check_links(struct checker *c)
 		problem(c->sink, E4_RULE_CK_LINKS, e4_obj_inode(ino),
 			"link count %u, but %llu %s", c->links[ino],
 			(unsigned long long)want,
-			is_dir ? "expected from its subdirectories" : "directory entries name it");
+			is_dir ? "expected from its subdirectories" :
+			want == 1 ? "directory entry names it" :
+				    "directory entries name it");
 	}
 }
 

@@ -45,6 +45,18 @@ enum e4img_extract_flags {
 int e4img_extract(struct e4_fs *fs, const char *path, const char *dest,
 		  unsigned flags, const struct e4img_io *io);
 
+enum e4img_check_flags {
+	E4IMG_CHECK_VERBOSE = 1u << 0,	/* -v: every problem on its own line */
+	E4IMG_CHECK_JSON = 1u << 1,	/* --json: one JSON document */
+};
+/* Check @image, opened with @open (which adds e4img's global options to
+ * @o), and print the problems with the paths that reach them (check.c).
+ * Exit status 0 clean, 1 problems, 2 unreadable. */
+int e4img_check(const char *image, unsigned flags,
+		int (*open)(const char *image, struct e4_open_opts *o,
+			    struct e4_fs **fs),
+		const struct e4img_io *io);
+
 /* Resolve @path to its inode, printing why not (exit status 1). */
 int e4img_resolve(struct e4_fs *fs, const char *path, struct e4_inode *in,
 		  const struct e4img_io *io);

@@ -33,7 +33,10 @@ static void usage(FILE *f)
 		"       %s cat IMAGE PATH\n"
 		"       %s stat IMAGE PATH\n"
 		"       %s info IMAGE\n"
-		"       %s check IMAGE      (exit 0 clean, 1 problems found, 2 unreadable)\n"
+		"       %s check [-v] [--json] IMAGE\n"
+		"                           (exit 0 clean, 1 problems found, 2 unreadable);\n"
+		"                           many problems of one kind are one line with\n"
+		"                           a sample unless -v; --json: one JSON document\n"
 		"       %s extract [--devices] [--setid] [--xattrs] [--owners]\n"
 		"                     [--progress|--no-progress] IMAGE [PATH] DEST\n"
 		"                           copy PATH (default /) into the existing\n"
@@ -41,8 +44,8 @@ static void usage(FILE *f)
 		"                           nodes, setuid/setgid bits, user.* xattrs\n"
 		"                           and ACLs, and owners (as root) only when\n"
 		"                           asked (exit 0, 1 something skipped, 2 failed)\n"
-		"       %s --help | --version\n"
-		"options for every command:\n"
+		"       %s --help | --version | -V\n"
+		"options for every command (before or after the command word):\n"
 		"       --offset=BYTES      file system starts at BYTES in IMAGE\n"
 		"                           (suffixes K, M, G, T, s: 512-byte sectors)\n"
 		"       --partition=N       file system is partition N of an MBR or GPT\n"
@@ -124,6 +127,11 @@ static int open_image_opts(const char *path, struct e4_open_opts *o,
 		return err;
 	}
 	o->read_only = true;
+	if (!o->log && !o->report) {
+		/* the library's warnings under e4img's name */
+		o->log = e4_log_to_stderr;
+		o->log_ctx = (void *)PROG;
+	}
 	o->norecovery = gopts.norecovery;
 	o->replay_mem_max = gopts.replay_mem;
 	err = e4_fs_open(dev, o, fs);
@@ -249,82 +257,89 @@ static int cmd_extract(int argc, char **argv)
 	return status;
 }
 
-/* One line per problem, the rule last: "inode 12: ... [CK-LINKS]". */
-static void print_problem(void *ctx, const struct e4_report *problem)
-{
-	char line[600];
-
-	(void)ctx;
-	e4_report_format(problem, line, sizeof(line));
-	printf("%s\n", line);
-}
-
 static int cmd_check(int argc, char **argv)
 {
-	struct e4_check_sink sink = { .report = print_problem };
-	struct e4_check_stats st;
-	struct e4_fs *fs;
-	int err;
+	unsigned flags = 0;
+	int i = 1;
 
-	if (argc != 2) {
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
+			flags |= E4IMG_CHECK_VERBOSE;
+		else if (!strcmp(argv[i], "--json"))
+			flags |= E4IMG_CHECK_JSON;
+		else {
+			fprintf(stderr, "%s: check: unknown option %s\n", PROG,
+				argv[i]);
+			return 2;
+		}
+	}
+	if (argc - i != 1) {
 		usage(stderr);
 		return 2;
 	}
-	struct e4_open_opts o = { .report = e4_check_report,
-				  .report_ctx = &sink,
-				  .log_level = E4_LOG_ERROR };
-	if (open_image_opts(argv[1], &o, &fs)) {
-		e4_check_sink_free(&sink);
+	return e4img_check(argv[i], flags, open_image_opts, &std_io);
+}
+
+/* A global option at argv[i]: 1 it was one (and is taken), 0 it is not,
+ * <0 it was wrong (the message printed), 2 it asked to exit 0. */
+static int global_option(const char *arg)
+{
+	if (!strncmp(arg, "--offset=", 9)) {
+		/* e4fuse's offset= parser: K, M, G, T and s suffixes */
+		if (number_option(arg, "--offset", true, &gopts.offset))
+			return -EINVAL;
+		gopts.offset_set = true;
+	} else if (!strncmp(arg, "--partition=", 12)) {
+		if (partition_option(arg))
+			return -EINVAL;
+	} else if (!strncmp(arg, "--replay-mem=", 13)) {
+		if (number_option(arg, "--replay-mem", true, &gopts.replay_mem))
+			return -EINVAL;
+	} else if (!strcmp(arg, "--norecovery")) {
+		gopts.norecovery = true;
+	} else if (!strcmp(arg, "--help")) {
+		usage(stdout);
 		return 2;
-	}
-	err = e4_check(fs, &sink, &st);
-	e4_fs_close(fs);
-	e4_check_sink_free(&sink);
-	if (err) {
-		fprintf(stderr, "%s: %s: cannot check: %s\n", PROG, argv[1],
-			strerror(-err));
+	} else if (!strcmp(arg, "--version") || !strcmp(arg, "-V")) {
+		printf("%s %s\n", PROG, PACKAGE_VERSION);
 		return 2;
+	} else {
+		return 0;
 	}
-	printf("%s: %u groups, %llu inodes, %llu directories, %llu entries: %llu problem%s\n",
-	       argv[1], st.groups, (unsigned long long)st.inodes_checked,
-	       (unsigned long long)st.directories, (unsigned long long)st.entries,
-	       (unsigned long long)st.problems, st.problems == 1 ? "" : "s");
-	return st.problems ? 1 : 0;
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
-	int i = 1;
+	int i = 1, n = 1;
 
 	std_io.out = stdout;
 	std_io.err = stderr;
-	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
-		if (!strncmp(argv[i], "--offset=", 9)) {
-			/* the suffixes e4fuse's offset= takes */
-			if (number_option(argv[i], "--offset", true, &gopts.offset))
-				return 2;
-			gopts.offset_set = true;
-		} else if (!strncmp(argv[i], "--partition=", 12)) {
-			if (partition_option(argv[i]))
-				return 2;
-		} else if (!strncmp(argv[i], "--replay-mem=", 13)) {
-			if (number_option(argv[i], "--replay-mem", true,
-					  &gopts.replay_mem))
-				return 2;
-		} else if (!strcmp(argv[i], "--norecovery")) {
-			gopts.norecovery = true;
-		} else if (!strcmp(argv[i], "--help")) {
-			usage(stdout);
+	/* The global options go before or after the command word: take them
+	 * out wherever they are (up to "--"), the rest is the command's. */
+	bool dashdash = false;
+	for (; i < argc; i++) {
+		int r = dashdash ? 0 : global_option(argv[i]);
+
+		if (r < 0)
+			return 2;
+		if (r == 2)
 			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("%s %s\n", PROG, PACKAGE_VERSION);
-			return 0;
-		} else {
+		if (r == 1)
+			continue;
+		if (!dashdash && !strcmp(argv[i], "--")) {
+			dashdash = true;
+			continue;
+		}
+		if (n == 1 && argv[i][0] == '-' && !dashdash) {
 			fprintf(stderr, "%s: unknown option %s\n", PROG, argv[i]);
 			usage(stderr);
 			return 2;
 		}
+		argv[n++] = argv[i];
 	}
+	argc = n;
+	i = 1;
 	if (gopts.offset_set && gopts.partition) {
 		fprintf(stderr, "%s: --offset and --partition exclude each other\n",
 			PROG);

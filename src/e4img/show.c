@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "e4/bytes.h"
 #include "e4/format.h"
 #include "e4img/e4img.h"
 
@@ -267,19 +268,102 @@ int e4img_stat(struct e4_fs *fs, const char *path, const struct e4img_io *io)
 	return 0;
 }
 
+/* seconds since the epoch: low 32 bits at @lo, bits 32..39 at @hi */
+static void print_sb_time(FILE *out, const char *label, const uint8_t *sb,
+			  size_t lo, size_t hi)
+{
+	int64_t t = (int64_t)((uint64_t)e4_le32(sb, E4_SB_SIZE, lo) |
+			      (uint64_t)e4_u8(sb, E4_SB_SIZE, hi) << 32);
+	struct tm tm;
+	char buf[64];
+
+	if (!t) {
+		fprintf(out, "%-15s(never)\n", label);
+		return;
+	}
+	time_t tt = (time_t)t;
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, sizeof(buf), "%" PRId64, t);
+	fprintf(out, "%-15s%s\n", label, buf);
+}
+
+/* a NUL-padded string field of the superblock, printable bytes only */
+static void print_sb_string(FILE *out, const char *label, const uint8_t *sb,
+			    size_t off, size_t size)
+{
+	fprintf(out, "%-15s", label);
+	for (size_t i = 0; i < size && sb[off + i]; i++) {
+		unsigned char ch = sb[off + i];
+
+		if (ch < 0x20 || ch >= 0x7f)
+			fprintf(out, "\\x%02x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('\n', out);
+}
+
+/* s_first_error_* or s_last_error_*, at @time, @time_hi, @ino, @block,
+ * @func, @line */
+static void print_sb_error(FILE *out, const char *which, const uint8_t *sb,
+			   const size_t off[6])
+{
+	char label[32];
+
+	snprintf(label, sizeof(label), "%s error:", which);
+	print_sb_time(out, label, sb, off[0], off[1]);
+	print_sb_string(out, "  function:", sb, off[4], E4_SB_ERROR_FUNC_SIZE);
+	fprintf(out, "%-15s%" PRIu32 "\n%-15s%" PRIu32 "\n%-15s%" PRIu64 "\n",
+		"  line:", e4_le32(sb, E4_SB_SIZE, off[5]),
+		"  inode:", e4_le32(sb, E4_SB_SIZE, off[2]),
+		"  block:", e4_le64(sb, E4_SB_SIZE, off[3]));
+}
+
 int e4img_info(struct e4_fs *fs, const struct e4img_io *io)
 {
+	static const size_t first[6] = {
+		E4_SB_FIRST_ERROR_TIME, E4_SB_FIRST_ERROR_TIME_HI,
+		E4_SB_FIRST_ERROR_INO, E4_SB_FIRST_ERROR_BLOCK,
+		E4_SB_FIRST_ERROR_FUNC, E4_SB_FIRST_ERROR_LINE,
+	};
+	static const size_t last[6] = {
+		E4_SB_LAST_ERROR_TIME, E4_SB_LAST_ERROR_TIME_HI,
+		E4_SB_LAST_ERROR_INO, E4_SB_LAST_ERROR_BLOCK,
+		E4_SB_LAST_ERROR_FUNC, E4_SB_LAST_ERROR_LINE,
+	};
 	struct e4_fs_info i;
+	uint8_t sb[E4_SB_SIZE];
 	char features[1024];
 	FILE *out = io->out;
 
 	e4_fs_get_info(fs, &i);
+	e4_fs_get_superblock(fs, sb);
 	e4_fs_describe_features(fs, features, sizeof(features));
 	fprintf(out, "volume name:   %s\n", i.volume_name);
+	fprintf(out, "UUID:          ");
+	for (unsigned k = 0; k < 16; k++)
+		fprintf(out, "%s%02x", k == 4 || k == 6 || k == 8 || k == 10 ? "-" : "",
+			i.uuid[k]);
+	uint16_t state = e4_le16(sb, E4_SB_SIZE, E4_SB_STATE);
+	/* bit 0: cleanly unmounted, bit 1: errors found (as dumpe2fs says) */
+	fprintf(out, "\nstate:         %s%s\n", state & 1 ? "clean" : "not clean",
+		state & 2 ? " with errors" : "");
 	fprintf(out, "block size:    %u\ncluster size:  %u\nblocks:        %" PRIu64 "\n",
 		i.block_size, i.cluster_size, i.blocks_count);
-	fprintf(out, "inodes:        %u (inode size %u)\ngroups:        %u\n",
-		i.inodes_count, i.inode_size, i.group_count);
+	fprintf(out, "free blocks:   %" PRIu64 "\n", i.free_blocks);
+	fprintf(out, "inodes:        %u (inode size %u)\n", i.inodes_count, i.inode_size);
+	fprintf(out, "free inodes:   %u\ngroups:        %u\n", i.free_inodes, i.group_count);
 	fprintf(out, "features:      %s\n", features);
+	print_sb_time(out, "last mounted:", sb, E4_SB_MTIME, E4_SB_MTIME_HI);
+	print_sb_string(out, "mounted on:", sb, E4_SB_LAST_MOUNTED, E4_SB_LAST_MOUNTED_SIZE);
+	print_sb_time(out, "last written:", sb, E4_SB_WTIME, E4_SB_WTIME_HI);
+	fprintf(out, "mount count:   %u (max %d)\n", e4_le16(sb, E4_SB_SIZE, E4_SB_MNT_COUNT),
+		(int16_t)e4_le16(sb, E4_SB_SIZE, E4_SB_MAX_MNT_COUNT));
+	uint32_t errors = e4_le32(sb, E4_SB_SIZE, E4_SB_ERROR_COUNT);
+	if (errors || e4_le32(sb, E4_SB_SIZE, E4_SB_FIRST_ERROR_TIME)) {
+		fprintf(out, "error count:   %" PRIu32 "\n", errors);
+		print_sb_error(out, "first", sb, first);
+		print_sb_error(out, "last", sb, last);
+	}
 	return 0;
 }

@@ -6,6 +6,7 @@
  * looked at; e4_fs_open judges the rest.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,10 +43,21 @@ static int locate_partition(const struct e4_locate_opts *o,
 			return 0;
 		}
 	}
+	if (t->scheme == E4_PART_NONE)
+		return report(o, -ENOENT, "no partition %u (no partition table)",
+			      o->partition);
+	/* the numbers there are: "1, 2, 5" */
+	char list[E4_PART_MAX * 5 + 1] = "";
+	size_t used = 0;
+	for (unsigned i = 0; i < t->count && used < sizeof(list); i++) {
+		int n = snprintf(list + used, sizeof(list) - used, "%s%u",
+				 i ? ", " : "", t->part[i].number);
+		used += n > 0 ? (size_t)n : 0;
+	}
 	return report(o, -ENOENT, "no partition %u (%s partition table with "
-		      "%u partitions)", o->partition,
-		      t->scheme == E4_PART_NONE ? "no" :
-		      e4_part_scheme_name(t->scheme), t->count);
+		      "%u partition%s%s%s)", o->partition,
+		      e4_part_scheme_name(t->scheme), t->count,
+		      t->count == 1 ? "" : "s", t->count ? ": " : "", list);
 }
 
 static int locate_only_ext(struct e4_dev *dev, const struct e4_locate_opts *o,
@@ -64,8 +76,9 @@ static int locate_only_ext(struct e4_dev *dev, const struct e4_locate_opts *o,
 	}
 	if (found == 0)
 		return report(o, -EINVAL, "%s partition table with %u "
-			      "partitions, none holds an ext2/3/4 file system",
-			      e4_part_scheme_name(t->scheme), t->count);
+			      "partition%s, none holds an ext2/3/4 file system",
+			      e4_part_scheme_name(t->scheme), t->count,
+			      t->count == 1 ? "" : "s");
 	if (found > 1)
 		return report(o, -EINVAL, "%u partitions hold an ext2/3/4 "
 			      "file system; choose one with %s", found,

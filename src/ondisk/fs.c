@@ -277,6 +277,11 @@ void e4_fs_get_counters(struct e4_fs *fs, struct e4_fs_counters *out)
 	out->replay_bytes = e4_journal_memory(fs->journal);
 }
 
+void e4_fs_get_superblock(const struct e4_fs *fs, uint8_t out[1024])
+{
+	memcpy(out, fs->sb_raw, E4_SB_SIZE);
+}
+
 void e4_fs_get_info(const struct e4_fs *fs, struct e4_fs_info *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -119,7 +119,6 @@ void e4_message_vformat(char *buf, size_t size, const struct e4_object *obj,
 			const char *fmt, va_list ap)
 	__attribute__((format(printf, 4, 0)));
 /* The default log sink. */
-void e4_log_to_stderr(void *ctx, enum e4_log_level level, const char *msg);
 
 /* ---- checksum.c ------------------------------------------------------- */
 

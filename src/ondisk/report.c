@@ -146,8 +146,8 @@ void e4_log_to_stderr(void *ctx, enum e4_log_level level, const char *msg)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
 
-	(void)ctx;
-	fprintf(stderr, "e4fuse: %s: %s\n", names[level], msg);
+	fprintf(stderr, "%s: %s: %s\n", ctx ? (const char *)ctx : "e4fuse",
+		names[level], msg);
 }
 
 static void record_error(struct e4_fs *fs, const struct e4_report *r)

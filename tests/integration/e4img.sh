@@ -104,11 +104,16 @@ if command -v sfdisk >/dev/null && command -v sgdisk >/dev/null; then
 	"$e4img" --partition=1 cat "$mbr" /hello.txt | cmp -s - "$tree/hello.txt" &&
 		ok "MBR: --partition=1" || bad "MBR --partition=1"
 	"$e4img" --partition=2 info "$mbr" 2>"$tmp/err"; rc=$?
-	[ $rc = 2 ] && grep -q "^e4img: $mbr: no partition 2 (MBR partition table with 1 partitions)\$" "$tmp/err" &&
+	[ $rc = 2 ] && grep -q "^e4img: $mbr: no partition 2 (MBR partition table with 1 partition: 1)\$" "$tmp/err" &&
 		ok "MBR: --partition=2 absent" || { bad "MBR --partition=2 (rc $rc)"; cat "$tmp/err"; }
 	"$e4img" --offset=1048576 cat "$mbr" /hello.txt | cmp -s - "$tree/hello.txt" &&
 		ok "MBR: --offset=1048576" || bad "MBR --offset"
 	"$e4img" info "$gpt" >/dev/null && ok "GPT: one ext partition of two found" || bad "GPT one of two"
+	"$e4img" info "$gpt" --partition=3 2>"$tmp/err"; rc=$?
+	[ $rc = 2 ] && grep -q "^e4img: $gpt: no partition 3 (GPT partition table with 2 partitions: 1, 2)\$" "$tmp/err" &&
+		ok "GPT: --partition=3 after the command lists 1, 2" || { bad "GPT --partition=3 (rc $rc)"; cat "$tmp/err"; }
+	"$e4img" cat "$mbr" /hello.txt --offset=1M | cmp -s - "$tree/hello.txt" &&
+		ok "MBR: --offset=1M after the command" || bad "MBR --offset=1M after the command"
 	dd if="$img" of="$gpt" bs=512 seek=34816 conv=notrunc status=none
 	"$e4img" ls "$gpt" 2>"$tmp/err"; rc=$?
 	[ $rc = 2 ] && grep -q '2 partitions hold an ext2/3/4 file system; choose one with --partition=N' "$tmp/err" &&
@@ -135,6 +140,26 @@ if command -v sfdisk >/dev/null && command -v sgdisk >/dev/null; then
 else
 	bad "sfdisk or sgdisk missing (Debian packages fdisk, gdisk)"
 fi
+
+# the version is the package's, from config.h
+want=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$build/config.h")
+for v in --version -V; do
+	[ -n "$want" ] && [ "$("$e4img" $v)" = "e4img $want" ] &&
+		ok "$v prints e4img $want" || bad "$v: '$("$e4img" $v)', want 'e4img $want'"
+done
+# options before or after the command word mean the same
+"$e4img" --offset=4K cat "$off" /hello.txt >"$tmp/a" && "$e4img" cat "$off" /hello.txt --offset=4K >"$tmp/b" &&
+	cmp -s "$tmp/a" "$tmp/b" && cmp -s "$tmp/a" "$tree/hello.txt" &&
+	ok "--offset=4K before and after the command" || bad "--offset after the command"
+"$e4img" info "$img" --bogus 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q "^usage: e4img " "$tmp/err" && ok "unknown option after the command refused" ||
+	{ bad "unknown option after the command (rc $rc)"; cat "$tmp/err"; }
+# the library's warnings carry e4img's name, not e4fuse's
+cp "$img" "$tmp/errs.img"
+debugfs -w -R "ssv state 3" "$tmp/errs.img" 2>/dev/null
+"$e4img" info "$tmp/errs.img" >/dev/null 2>"$tmp/err"
+grep -q '^e4img: warning: file system has errors recorded' "$tmp/err" && ! grep -q e4fuse "$tmp/err" &&
+	ok "library warnings say e4img" || { bad "library warning name"; cat "$tmp/err"; }
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
