@@ -490,9 +490,12 @@ ssize_t e4_xattr_get(struct e4_fs *fs, const struct e4_inode *inode,
 
 struct e4_statfs {
 	uint32_t block_size;
-	uint64_t blocks, bfree, bavail;
+	uint64_t blocks, bfree, bavail;	/* blocks: without overhead */
 	uint64_t files, ffree;
 	uint32_t name_max;
+	uint64_t overhead;		/* blocks of fixed metadata and the
+					 * journal (ext4's bsddf subtracts
+					 * them, minixdf does not) */
 };
 int e4_fs_statfs(struct e4_fs *fs, struct e4_statfs *out);
 

@@ -48,6 +48,10 @@ int e4_part_read(struct e4_dev *dev, struct e4_part_table *t, e4_log_fn log,
  * (its magic number; nothing else is checked). */
 bool e4_has_ext_magic(struct e4_dev *dev, uint64_t offset);
 
+/* What another kind of file system at the start of @dev looks like, by its
+ * magic bytes ("a FAT file system", ...), or NULL when none is known. */
+const char *e4_other_fs_guess(struct e4_dev *dev);
+
 /* "MBR", "GPT", "none" */
 const char *e4_part_scheme_name(enum e4_part_scheme s);
 

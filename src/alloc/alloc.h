@@ -127,6 +127,9 @@ int e4_alloc_counts(struct e4_alloc *a, uint64_t *free_blocks,
 /* Blocks kept back from ordinary data for metadata, as the kernel's ext4
  * keeps them (2% of the clusters, at most 4096): not in f_bavail. */
 uint64_t e4_alloc_meta_reserve(const struct e4_alloc *a);
+/* The same from the geometry alone: 2% of the clusters, at most 4096
+ * (in blocks), as the kernel's ext4 keeps out of f_bavail. */
+uint64_t e4_fs_meta_reserve(const struct e4_fs *fs);
 /* Write the exact counts into the superblock through @h (at commit
  * points: the kernel too keeps them in memory between commits). */
 int e4_alloc_sync_super(struct e4_alloc *a, struct e4_handle *h);

@@ -279,7 +279,11 @@ static int take(struct e4_alloc *a, struct e4_handle *h, uint32_t g,
  * use either). */
 uint64_t e4_alloc_meta_reserve(const struct e4_alloc *a)
 {
-	const struct e4_fs *fs = a->fs;
+	return e4_fs_meta_reserve(a->fs);
+}
+
+uint64_t e4_fs_meta_reserve(const struct e4_fs *fs)
+{
 	uint64_t total = (fs->blocks_count - fs->first_data_block) >>
 			 cluster_shift(fs);
 

@@ -102,10 +102,18 @@ static int open_fs(const struct e4f_options *o, struct e4_dev *image,
 
 	ret = e4_fs_open(dev, &oo, fsp);
 	if (ret < 0) {
-		/* the library has said why */
-		fprintf(stderr, "e4fuse: %s: cannot mount: %s\n", o->image,
-			ret == -EUCLEAN || ret == -EINVAL ?
-			"not a valid ext2/3/4 file system" : strerror(-ret));
+		/* the library has said why; say what it is if we can tell */
+		const char *other = ret == -EUCLEAN || ret == -EINVAL ?
+				    e4_other_fs_guess(dev) : NULL;
+
+		if (other)
+			fprintf(stderr, "e4fuse: %s: cannot mount: looks like "
+				"%s, not ext2/3/4\n", o->image, other);
+		else
+			fprintf(stderr, "e4fuse: %s: cannot mount: %s\n",
+				o->image, ret == -EUCLEAN || ret == -EINVAL ?
+				"not a valid ext2/3/4 file system" :
+				strerror(-ret));
 		e4_dev_close(dev);
 		return ret;
 	}
@@ -216,6 +224,7 @@ struct server {
 	struct e4f_options *o;
 	struct e4_dev *image;
 	unsigned threads;
+	uint32_t owner_uid;	/* who ran e4fuse, before the sandbox */
 };
 
 static struct e4f_link *the_link;
@@ -267,6 +276,15 @@ static int serve(struct e4f_link *link, void *arg)
 		.gid_set = o->gid_set, .gid = o->gid,
 		.errors = o->errors,
 		.lost_found = o->lost_found,
+		.allow_root = o->allow_root,
+		.fakeroot = o->fakeroot,
+		.minixdf = o->minixdf,
+		.umask = o->umask,
+		.owner_uid = srv->owner_uid,
+		.timeouts_set = o->timeouts_set,
+		.entry_timeout = o->entry_timeout,
+		.attr_timeout = o->attr_timeout,
+		.negative_timeout = o->negative_timeout,
 	};
 	struct e4f_session s;
 
@@ -352,14 +370,23 @@ int main(int argc, char **argv)
 		       E4F_PROTO_MINOR);
 		return 0;
 	}
-	if (!realpath(o.mountpoint, mp)) {
-		fprintf(stderr, "e4fuse: mount point %s: %s\n", o.mountpoint,
-			strerror(errno));
+	if (!realpath(o.mountpoint, mp) || stat(mp, &st) < 0) {
+		int e = errno;
+
+		/* stacking a mount on it would hide the dead one, which
+		 * still needs unmounting */
+		if (e == ENOTCONN)
+			fprintf(stderr, "e4fuse: mount point %s is a FUSE "
+				"mount whose server is gone; unmount it first "
+				"(umount -l %s)\n", o.mountpoint, o.mountpoint);
+		else
+			fprintf(stderr, "e4fuse: mount point %s: %s\n",
+				o.mountpoint, strerror(e));
 		return 1;
 	}
-	if (stat(mp, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (!S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "e4fuse: mount point %s: %s\n", mp,
-			strerror(errno ? errno : ENOTDIR));
+			strerror(ENOTDIR));
 		return 1;
 	}
 	/* a sandbox_user= given must exist; the default need not */
@@ -376,6 +403,7 @@ int main(int argc, char **argv)
 	struct server srv = {
 		.o = &o,
 		.threads = o.threads ? o.threads : default_threads(),
+		.owner_uid = (uint32_t)getuid(),
 	};
 
 	if (open_image(&o, &srv.image) < 0)
@@ -384,6 +412,19 @@ int main(int argc, char **argv)
 	const char *fsname = o.fsname ? o.fsname :
 			     image_abs ? image_abs : o.image;
 
+	int log_fd = -1;
+
+	if (o.logfile) {
+		log_fd = open(o.logfile, O_WRONLY | O_APPEND | O_CREAT |
+			      O_CLOEXEC | O_NOCTTY, 0600);
+		if (log_fd < 0) {
+			fprintf(stderr, "e4fuse: logfile %s: %s\n", o.logfile,
+				strerror(errno));
+			e4_dev_close(srv.image);
+			free(image_abs);
+			return 1;
+		}
+	}
 	if (!o.foreground)
 		status_fd = detach();
 	signal(SIGPIPE, SIG_IGN);
@@ -392,6 +433,7 @@ int main(int argc, char **argv)
 		.mount = {
 			.mountpoint = mp,
 			.fsname = fsname,
+			.subtype = o.subtype ? o.subtype : "e4fuse",
 			/* the serving process has checked the root is one
 			 * before it asks for the mount */
 			.rootmode = S_IFDIR,
@@ -410,6 +452,8 @@ int main(int argc, char **argv)
 			.nkeep = 1,
 		},
 		.daemon = !o.foreground,
+		.log_fd = log_fd,
+		.auto_unmount = o.auto_unmount,
 		.status_fd = status_fd,
 	};
 	int code = e4f_supervise(&sp, serve, release_image, &srv);

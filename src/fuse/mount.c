@@ -48,10 +48,17 @@ static int mount_syscall(struct e4f_mount *m, const struct e4f_mount_params *p)
 		 (unsigned)getgid(), common);
 	unsigned long flags = p->flags | (p->read_only ? MS_RDONLY : 0);
 
-	if (mount(p->fsname, p->mountpoint, "fuse.e4fuse", flags, data) < 0) {
+	char fstype[80];
+
+	snprintf(fstype, sizeof(fstype), "fuse.%s", p->subtype);
+	if (mount(p->fsname, p->mountpoint, fstype, flags, data) < 0) {
 		int e = errno;
 
 		close(fd);
+		/* EPERM: the caller tries fusermount3, which says why */
+		if (e != EPERM)
+			fprintf(stderr, "e4fuse: cannot mount on %s: %s\n",
+				p->mountpoint, strerror(e));
 		return -e;
 	}
 	m->fd = fd;
@@ -149,11 +156,12 @@ static int mount_fusermount(struct e4f_mount *m,
 		return -errno;
 	common_opts(common, sizeof(common), p);
 	escape_opt(esc, sizeof(esc), p->fsname);
-	snprintf(opts, sizeof(opts), "%s%s%s%s,subtype=e4fuse,fsname=%s%s",
+	snprintf(opts, sizeof(opts), "%s%s%s%s,subtype=%s,fsname=%s%s",
 		 p->read_only ? "ro" : "rw",
 		 (p->flags & MS_NOSUID) ? ",nosuid" : "",
 		 (p->flags & MS_NODEV) ? ",nodev" : "",
-		 (p->flags & MS_NOEXEC) ? ",noexec" : "", esc, common);
+		 (p->flags & MS_NOEXEC) ? ",noexec" : "", p->subtype, esc,
+		 common);
 
 	char *argv[] = { FUSERMOUNT, "-o", opts, "--",
 			 (char *)p->mountpoint, NULL };
@@ -244,9 +252,6 @@ int e4f_mount(struct e4f_mount *m, const struct e4f_mount_params *p)
 		/* root without CAP_SYS_ADMIN (a container): try the helper */
 		if (ret == -EPERM)
 			ret = mount_fusermount(m, p);
-		else if (ret < 0)
-			fprintf(stderr, "e4fuse: cannot mount on %s: %s\n",
-				p->mountpoint, strerror(-ret));
 	} else {
 		ret = mount_fusermount(m, p);
 	}

@@ -10,6 +10,7 @@
 struct e4f_mount_params {
 	const char *mountpoint;		/* absolute */
 	const char *fsname;
+	const char *subtype;		/* fuse.SUBTYPE in /proc/mounts */
 	uint32_t rootmode;		/* S_IFDIR | permissions */
 	unsigned long flags;		/* MS_* besides MS_RDONLY */
 	bool read_only;

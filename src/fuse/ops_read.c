@@ -137,7 +137,7 @@ void e4f_fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 	a->atimensec = st.atime.nsec;
 	a->mtimensec = st.mtime.nsec;
 	a->ctimensec = st.ctime.nsec;
-	a->mode = st.mode;
+	a->mode = st.mode & ~(s->cfg.umask & 07777u);
 	a->nlink = st.nlink;
 	a->uid = shown_uid(s, &st);
 	a->gid = shown_gid(s, &st);
@@ -167,7 +167,7 @@ static uint64_t entry_timeout(struct e4f_req *r)
 	if (node_inode(r, r->h.nodeid, &dir) == 0 &&
 	    e4_dir_is_casefold(r->s->fs, &dir))
 		return 0;
-	return E4F_TIMEOUT_SEC;
+	return E4F_ENTRY_TIMEOUT(r->s);
 }
 
 void e4f_fill_entry(struct e4f_req *r, const struct e4_inode *in,
@@ -177,7 +177,7 @@ void e4f_fill_entry(struct e4f_req *r, const struct e4_inode *in,
 	e->nodeid = e4f_ino_to_nodeid(in->ino);
 	e->generation = in->generation;
 	e->entry_valid = entry_timeout(r);
-	e->attr_valid = E4F_TIMEOUT_SEC;
+	e->attr_valid = E4F_ATTR_TIMEOUT(r->s);
 	e4f_fill_attr(r->s, in, &e->attr);
 }
 
@@ -215,9 +215,10 @@ void e4f_op_lookup(struct e4f_req *r)
 		ret = e4_lookup(r->s->fs, &dir, name, len, &ip);
 	}
 	if (ret == -ENOENT) {
-		/* a negative entry, cached as long as a positive one */
+		/* a negative entry (negative_timeout=) */
 		memset(&e, 0, sizeof(e));
-		e.entry_valid = entry_timeout(r);
+		e.entry_valid = entry_timeout(r) ? E4F_NEGATIVE_TIMEOUT(r->s)
+						 : 0;
 		return e4f_reply_buf(r, &e, sizeof(e));
 	}
 	if (ret < 0)
@@ -239,7 +240,7 @@ void e4f_op_getattr(struct e4f_req *r)
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	memset(&out, 0, sizeof(out));
-	out.attr_valid = E4F_TIMEOUT_SEC;
+	out.attr_valid = E4F_ATTR_TIMEOUT(r->s);
 	e4f_fill_attr(r->s, &in, &out.attr);
 	e4f_reply_buf(r, &out, sizeof(out));
 }
@@ -262,7 +263,7 @@ void e4f_op_statx(struct e4f_req *r)
 		return e4f_reply_err(r, ret);
 	e4_inode_stat(&in, &st);
 	memset(&out, 0, sizeof(out));
-	out.attr_valid = E4F_TIMEOUT_SEC;
+	out.attr_valid = E4F_ATTR_TIMEOUT(r->s);
 	sx->mask = STATX_BASIC_STATS | (st.has_btime ? STATX_BTIME : 0);
 	sx->blksize = r->s->block_size;
 	sx->nlink = st.nlink;
@@ -741,7 +742,7 @@ void e4f_op_statfs(struct e4f_req *r)
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	memset(&out, 0, sizeof(out));
-	out.st.blocks = st.blocks;
+	out.st.blocks = r->s->cfg.minixdf ? st.blocks + st.overhead : st.blocks;
 	out.st.bfree = st.bfree;
 	out.st.bavail = st.bavail;
 	out.st.files = st.files;
@@ -755,7 +756,8 @@ void e4f_op_statfs(struct e4f_req *r)
 /*
  * ACCESS only comes without default_permissions.  Mode bits against the
  * caller's uid and primary gid (the protocol does not carry supplementary
- * groups); writing is refused on a read-only mount.
+ * groups), or as root for everyone with fakeroot; writing is refused on
+ * a read-only mount.
  */
 void e4f_op_access(struct e4f_req *r)
 {
@@ -779,7 +781,7 @@ void e4f_op_access(struct e4f_req *r)
 	e4f_fill_attr(r->s, &inode, &a);
 	uint32_t mode = a.mode;
 
-	if (r->h.uid == 0) {
+	if (r->h.uid == 0 || r->s->cfg.fakeroot) {
 		bool exec_ok = S_ISDIR(mode) || (mode & 0111);
 
 		return e4f_reply_err(r, (want & X_OK) && !exec_ok ? -EACCES

@@ -436,7 +436,7 @@ void e4f_op_setattr(struct e4f_req *r)
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	memset(&out, 0, sizeof(out));
-	out.attr_valid = E4F_TIMEOUT_SEC;
+	out.attr_valid = E4F_ATTR_TIMEOUT(r->s);
 	e4f_fill_attr(r->s, &snap, &out.attr);
 	e4f_reply_buf(r, &out, sizeof(out));
 }

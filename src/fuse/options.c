@@ -14,6 +14,7 @@
 
 #include "e4/partition.h"
 #include "fuse/options.h"
+#include "fuse/session.h"
 #include "util/number.h"
 
 void e4f_print_usage(const char *prog)
@@ -34,6 +35,21 @@ void e4f_print_usage(const char *prog)
 "  commit=SECONDS          write changed metadata at least this often\n"
 "                          (default 5; 0: only on fsync and unmount)\n"
 "  allow_other             let other users access the mount\n"
+"  allow_root              let root access it too (and only root and you)\n"
+"  fakeroot                every caller passes permission checks as root\n"
+"                          (turns default_permissions off)\n"
+"  umask=OCTAL             clear these bits from the modes shown\n"
+"  entry_timeout=S, attr_timeout=S, negative_timeout=S\n"
+"                          seconds the kernel may cache names, attributes\n"
+"                          and absent names (default 86400)\n"
+"  subtype=NAME            type shown in /proc/mounts: fuse.NAME\n"
+"                          (default e4fuse)\n"
+"  minixdf, bsddf          statfs f_blocks: the whole size, or without the\n"
+"                          metadata overhead (bsddf, the default, as ext4)\n"
+"  auto_unmount            unmount if the serving process is killed\n"
+"  logfile=PATH            once detached, messages go to PATH, not syslog\n"
+"  kernel_cache, nonempty  accepted (caching and non-empty mount points are\n"
+"                          what e4fuse does anyway)\n"
 "  default_permissions     the kernel checks permissions (default on;\n"
 "                          no_default_permissions turns it off)\n"
 "  writeback_cache         on a read-write mount, the kernel caches written\n"
@@ -169,7 +185,9 @@ static bool ignored_option(const char *opt)
 		"defaults", "auto", "noauto", "user", "nouser", "users",
 		"_netdev", "nofail", "lazytime", "nolazytime", "async",
 		"sync", "dirsync",
-		"loop", "owner", "group", "silent", "loud", "auto_unmount",
+		"loop", "owner", "group", "silent", "loud",
+		/* the kernel mounts over a non-empty directory anyway */
+		"nonempty",
 		NULL,
 	};
 
@@ -179,6 +197,14 @@ static bool ignored_option(const char *opt)
 		if (strcmp(opt, names[i]) == 0)
 			return true;
 	return false;
+}
+
+/* kernel_cache: accepted, saying why it changes nothing. */
+static int kernel_cache_option(void)
+{
+	fprintf(stderr, "e4fuse: option kernel_cache: file data stays "
+		"cached between opens already\n");
+	return 0;
 }
 
 static int parse_one(struct e4f_options *o, char *opt)
@@ -207,6 +233,56 @@ static int parse_one(struct e4f_options *o, char *opt)
 	} else if (IS("allow_other")) {
 		NOVAL();
 		o->allow_other = true;
+	} else if (IS("allow_root")) {
+		NOVAL();
+		o->allow_root = true;
+	} else if (IS("entry_timeout") || IS("attr_timeout") ||
+		   IS("negative_timeout")) {
+		NEEDVAL();
+		if (parse_number(opt, val, false, 0, 86400 * 365, &v) < 0)
+			return -EINVAL;
+		if (!o->timeouts_set)
+			o->entry_timeout = o->attr_timeout =
+				o->negative_timeout = E4F_TIMEOUT_SEC;
+		o->timeouts_set = true;
+		*(IS("entry_timeout") ? &o->entry_timeout :
+		  IS("attr_timeout") ? &o->attr_timeout :
+		  &o->negative_timeout) = v;
+	} else if (IS("subtype")) {
+		NEEDVAL();
+		if (strpbrk(val, ", \t\n.") || strlen(val) > 64)
+			return bad("subtype", val);
+		free(o->subtype);
+		o->subtype = strdup(val);
+		if (!o->subtype)
+			return -ENOMEM;
+	} else if (IS("logfile")) {
+		NEEDVAL();
+		free(o->logfile);
+		o->logfile = strdup(val);
+		if (!o->logfile)
+			return -ENOMEM;
+	} else if (IS("fakeroot")) {
+		NOVAL();
+		o->fakeroot = true;
+	} else if (IS("umask")) {
+		NEEDVAL();
+		char *end;
+		unsigned long m = strtoul(val, &end, 8);
+
+		if (*val < '0' || *val > '7' || *end || m > 07777)
+			return bad_because(opt, val, "not an octal mode "
+					   "up to 7777");
+		o->umask = (uint32_t)m;
+	} else if (IS("minixdf") || IS("bsddf")) {
+		NOVAL();
+		o->minixdf = IS("minixdf");
+	} else if (IS("kernel_cache")) {
+		NOVAL();
+		return kernel_cache_option();
+	} else if (IS("auto_unmount")) {
+		NOVAL();
+		o->auto_unmount = true;
 	} else if (IS("default_permissions")) {
 		NOVAL();
 		o->default_permissions = true;
@@ -463,6 +539,11 @@ int e4f_parse_args(int argc, char **argv, struct e4f_options *o)
 			"add -o ro\n");
 		return -EINVAL;
 	}
+	if (o->allow_root)
+		o->allow_other = true;
+	/* every caller passes the checks as root: not the kernel's */
+	if (o->fakeroot)
+		o->default_permissions = false;
 	if (o->debug)
 		o->foreground = true;
 	return 0;
@@ -474,4 +555,8 @@ void e4f_options_free(struct e4f_options *o)
 	o->fsname = NULL;
 	free(o->lost_found);
 	o->lost_found = NULL;
+	free(o->subtype);
+	o->subtype = NULL;
+	free(o->logfile);
+	o->logfile = NULL;
 }

@@ -19,6 +19,15 @@ struct e4f_options {
 	bool rw;			/* the default; -o ro turns it off */
 	unsigned commit_seconds;	/* commit=: metadata durable within */
 	bool allow_other;
+	bool allow_root;		/* allow_other, then only root and us */
+	bool fakeroot;			/* permission checks as root */
+	bool minixdf;			/* statfs f_blocks: whole size */
+	bool auto_unmount;		/* unmount if the server is killed */
+	uint32_t umask;			/* umask=, octal */
+	char *logfile;			/* logfile=: once detached */
+	bool timeouts_set;		/* entry_timeout= ... given */
+	uint64_t entry_timeout, attr_timeout, negative_timeout;
+	char *subtype;			/* fuse.SUBTYPE; NULL: e4fuse */
 	bool default_permissions;	/* on unless no_default_permissions */
 	bool writeback_cache;		/* -o writeback_cache: off by default */
 	bool uid_set, gid_set;

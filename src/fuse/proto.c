@@ -403,6 +403,14 @@ int e4f_process_request(struct e4f_session *s, const void *req, size_t len,
 		e4f_reply_err(&r, -EIO);
 	} else if (initialized && r.h.opcode == FUSE_INIT) {
 		e4f_reply_err(&r, -EPROTO);
+	} else if (s->cfg.allow_root && r.h.uid != 0 &&
+		   r.h.uid != s->cfg.owner_uid &&
+		   !(op->flags & (E4F_OP_NOREPLY | E4F_OP_PRE_INIT)) &&
+		   r.h.opcode != FUSE_RELEASE &&
+		   r.h.opcode != FUSE_RELEASEDIR) {
+		/* allow_root: the mount is allow_other for the kernel, and
+		 * only root and the user who mounted it pass here */
+		e4f_reply_err(&r, -EACCES);
 	} else if ((r.arglen -= extlen) < op->min_arg) {
 		e4f_log(E4_LOG_WARN, "request %" PRIu64 " %s: payload of %zu "
 			"bytes, at least %zu expected", (uint64_t)r.h.unique,

@@ -35,6 +35,13 @@
 
 /* Entry and attribute validity: nothing changes the image behind our back. */
 #define E4F_TIMEOUT_SEC 86400u
+/* The validity e4fuse gives names, attributes and absent names. */
+#define E4F_ENTRY_TIMEOUT(s) ((s)->cfg.timeouts_set ? \
+			      (s)->cfg.entry_timeout : E4F_TIMEOUT_SEC)
+#define E4F_ATTR_TIMEOUT(s) ((s)->cfg.timeouts_set ? \
+			     (s)->cfg.attr_timeout : E4F_TIMEOUT_SEC)
+#define E4F_NEGATIVE_TIMEOUT(s) ((s)->cfg.timeouts_set ? \
+				 (s)->cfg.negative_timeout : E4F_TIMEOUT_SEC)
 
 /* What to do when the library reports corruption (its error state, see
  * e4_fs_get_error_state), applied in proto.c. */
@@ -54,6 +61,13 @@ struct e4f_session_config {
 	enum e4f_errors_policy errors;
 	const char *lost_found;		/* the virtual directory's name, or
 					 * NULL (lost_found.h) */
+	bool allow_root;		/* only root and owner_uid */
+	bool fakeroot;			/* every caller is root for ACCESS */
+	bool minixdf;			/* statfs: f_blocks with overhead */
+	uint32_t umask;			/* cleared from the modes shown */
+	uint32_t owner_uid;		/* who mounted it */
+	bool timeouts_set;		/* else E4F_TIMEOUT_SEC for all */
+	uint64_t entry_timeout, attr_timeout, negative_timeout; /* seconds */
 };
 
 /*

@@ -79,7 +79,8 @@ static void report(struct supervisor *s, unsigned char status)
 	s->status_fd = -1;
 }
 
-static void quiet_stdio(void)
+/* Detached: stdio to /dev/null, the log to syslog or to @log_fd. */
+static void quiet_stdio(int log_fd)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -87,10 +88,10 @@ static void quiet_stdio(void)
 		return;
 	dup2(fd, STDIN_FILENO);
 	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
+	dup2(log_fd >= 0 ? log_fd : fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		close(fd);
-	e4f_log_to(E4F_LOG_SYSLOG);
+	e4f_log_to(log_fd >= 0 ? E4F_LOG_STDERR : E4F_LOG_SYSLOG);
 }
 
 /*
@@ -160,7 +161,7 @@ static void went_live(struct supervisor *s)
 		raise_readahead(s->m.dev);
 	report(s, 0);
 	if (s->p->daemon) {
-		quiet_stdio();
+		quiet_stdio(s->p->log_fd);
 		if (chdir("/") < 0)
 			e4f_log(E4_LOG_WARN, "chdir /: %s", strerror(errno));
 	}
@@ -278,7 +279,11 @@ static int child_outcome(struct supervisor *s, int status)
 	else
 		e4f_log(E4_LOG_ERROR, "the serving process was stopped by "
 			"its sandbox");
-	if (s->live)
+	if (s->live && s->p->auto_unmount && s->m.mounted &&
+	    e4f_unmount(&s->m, true) == 0)
+		e4f_log(E4_LOG_ERROR, "auto_unmount: %s unmounted",
+			s->m.mountpoint);
+	else if (s->live)
 		e4f_log(E4_LOG_ERROR, "%s fails with ENOTCONN until it is "
 			"unmounted", s->m.mountpoint);
 	return 1;

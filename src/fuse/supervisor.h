@@ -22,7 +22,10 @@ struct e4f_supervisor_params {
 	struct e4f_mount_params mount;
 	struct e4f_sandbox sandbox;	/* keep: the supervisor adds its own */
 	bool daemon;			/* once live: stdio to /dev/null, log
-					 * to syslog */
+					 * to syslog (or log_fd) */
+	int log_fd;			/* logfile=, appended to; -1: none */
+	bool auto_unmount;		/* unmount when the serving process
+					 * is killed (else ENOTCONN stays) */
 	int status_fd;			/* one byte to the waiting parent: 0
 					 * once the mount is live, else 1; -1 */
 };

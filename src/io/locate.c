@@ -66,8 +66,10 @@ static int locate_only_ext(struct e4_dev *dev, const struct e4_locate_opts *o,
 {
 	unsigned found = 0;
 
-	if (t->scheme == E4_PART_NONE)
-		return 0;	/* a bare image: e4_fs_open says what it is */
+	/* a bare image, or a boot sector's 0x55AA with no partition in it
+	 * (FAT, NTFS): e4_fs_open says what it is */
+	if (t->scheme == E4_PART_NONE || t->count == 0)
+		return 0;
 	for (unsigned i = 0; i < t->count; i++) {
 		if (!part_has_ext_magic(dev, &t->part[i]))
 			continue;

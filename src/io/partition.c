@@ -81,6 +81,35 @@ bool e4_has_ext_magic(struct e4_dev *dev, uint64_t offset)
 	return e4_le16(m, sizeof(m), 0) == E4_SB_MAGIC;
 }
 
+const char *e4_other_fs_guess(struct e4_dev *dev)
+{
+	static const struct {
+		uint32_t off;
+		const char *magic, *what;
+	} sig[] = {
+		{ 0, "XFSB", "an XFS file system" },
+		{ 3, "NTFS    ", "an NTFS file system" },
+		{ 3, "EXFAT   ", "an exFAT file system" },
+		{ 54, "FAT1", "a FAT file system" },
+		{ 82, "FAT32   ", "a FAT file system" },
+		{ 0, "LUKS\xba\xbe", "a LUKS encrypted volume" },
+		{ 0, "hsqs", "a squashfs image" },
+		{ 0x10040, "_BHRfS_M", "a btrfs file system" },
+		{ 0x8001, "CD001", "an ISO 9660 (CD) image" },
+		{ 4086, "SWAPSPACE2", "swap space" },
+	};
+	uint8_t buf[16];
+
+	for (size_t i = 0; i < sizeof(sig) / sizeof(sig[0]); i++) {
+		size_t len = strlen(sig[i].magic);
+
+		if (e4_dev_pread(dev, buf, len, sig[i].off) == 0 &&
+		    memcmp(buf, sig[i].magic, len) == 0)
+			return sig[i].what;
+	}
+	return NULL;
+}
+
 /* Where one table's problems are reported. */
 struct part_ctx {
 	struct e4_dev *dev;

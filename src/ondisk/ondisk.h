@@ -82,6 +82,8 @@ struct e4_fs {
 	struct e4_writer *writer;	/* while writable (src/fs/writer.c) */
 	uint64_t record_seed;		/* of e4_inode.record_digest */
 	struct e4_block_set *orphans;	/* deleted orphans, hidden (orphan.c) */
+	/* statfs's metadata overhead in blocks plus one; 0: not counted */
+	atomic_uint_least64_t overhead_plus1;
 
 	/* the error state (report.c): the count alone is read lock-free */
 	pthread_mutex_t error_lock;

@@ -98,17 +98,6 @@ if fuse_start "$img"; then
 fi
 
 # ---- bad images and arguments: clear message, non-zero exit, nothing mounted ----------
-refuse() {	# refuse NAME PATTERN ARGS...
-	local name=$1 pat=$2 out rc D2
-	shift 2
-	D2=$(new_dir)
-	out=$(timeout 30 "$E4FUSE" "$@" "$D2" 2>&1)
-	rc=$?
-	echo "$name: exit $rc: $out"
-	check "$name: non-zero exit" test $rc != 0 -a $rc != 124
-	check "$name: message" eval "echo \"\$out\" | grep -qi -- \"\$pat\""
-	check "$name: nothing mounted" eval "! is_mounted $D2"
-}
 refuse "missing image" "no such file" "$W/does-not-exist.img"
 head -c 4M /dev/zero > "$W/zeros.img"
 refuse "zero-filled image" "zeros.img" "$W/zeros.img"

@@ -90,6 +90,21 @@ fuse_start() {
 	return 1
 }
 
+# refuse NAME PATTERN ARGS...: e4fuse ARGS NEWDIR (detaching: messages
+# before the detach) must exit non-zero, say PATTERN (grep -i) and mount
+# nothing; its output is left in $out.
+refuse() {
+	local name=$1 pat=$2 rc D2
+	shift 2
+	D2=$(new_dir)
+	out=$(timeout 30 "$E4FUSE" "$@" "$D2" 2>&1)
+	rc=$?
+	echo "$name: exit $rc: $out"
+	[ $rc != 0 ] && [ $rc != 124 ]; record "$name: non-zero exit" $?
+	printf '%s\n' "$out" | grep -qi -- "$pat"; record "$name: message" $?
+	! is_mounted "$D2"; record "$name: nothing mounted" $?
+}
+
 # wait_exit PID [TENTHS]: wait for a process to end; 1 if it did not.
 wait_exit() {
 	wait_for "${2:-100}" eval "! kill -0 $1 2>/dev/null"

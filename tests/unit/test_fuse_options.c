@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fuse/options.h"
+#include "fuse/session.h"
 #include "testutil.h"
 
 static char err_text[1024];
@@ -251,6 +252,47 @@ static void test_lost_found(void **state)
 	refused(opt, "lost_found", "longer than 255 bytes");
 }
 
+/* Options users bring from libfuse and fuse2fs (README). */
+static void test_borrowed(void **state)
+{
+	struct e4f_options o;
+
+	(void)state;
+	o = good("allow_root");
+	assert_true(o.allow_root && o.allow_other);
+	o = good("fakeroot");
+	assert_true(o.fakeroot);
+	assert_false(o.default_permissions);
+	assert_int_equal(good("umask=027").umask, 027);
+	refused("umask=8", "umask", "octal");
+	refused("umask=17777", "umask", "octal");
+	o = good("attr_timeout=0");
+	assert_true(o.timeouts_set);
+	assert_int_equal(o.attr_timeout, 0);
+	/* the others keep the default */
+	assert_int_equal(o.entry_timeout, E4F_TIMEOUT_SEC);
+	assert_int_equal(o.negative_timeout, E4F_TIMEOUT_SEC);
+	assert_int_equal(good("negative_timeout=5").negative_timeout, 5);
+	assert_int_equal(good("entry_timeout=7").entry_timeout, 7);
+	assert_false(good("rw").timeouts_set);
+	refused("entry_timeout=1.5", "entry_timeout", "decimal");
+	assert_true(good("minixdf").minixdf);
+	assert_false(good("minixdf,bsddf").minixdf);
+	assert_true(good("auto_unmount").auto_unmount);
+	good("nonempty");
+	/* kernel_cache: accepted, one line saying why */
+	assert_int_equal(parse("kernel_cache", &o), 0);
+	e4f_options_free(&o);
+	assert_non_null(strstr(err_text, "kernel_cache: "));
+	assert_int_equal(parse("subtype=myfs,logfile=/tmp/x.log", &o), 0);
+	assert_string_equal(o.subtype, "myfs");
+	assert_string_equal(o.logfile, "/tmp/x.log");
+	e4f_options_free(&o);
+	refused("subtype=a,b=c", "option", "");
+	refused("subtype=a.b", "subtype", "");
+	refused("logfile", "logfile", "needs a value");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_sandbox),
 		cmocka_unit_test(test_lost_found),
+		cmocka_unit_test(test_borrowed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
