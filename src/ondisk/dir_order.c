@@ -99,6 +99,8 @@ struct hash_listing {
 
 static int emit_sorted(struct hash_listing *l)
 {
+	if (l->e.n == 0)
+		return 0;	/* (a block skipped: nothing collected) */
 	qsort(l->e.v, l->e.n, sizeof(*l->e.v), by_hash);
 	for (size_t k = 0; k < l->e.n; k++) {
 		struct e4_dirent *d = &l->e.v[k];
