@@ -87,6 +87,7 @@
 #define E4_SB_CHECKSUM_TYPE 0x175
 #define E4_SB_USR_QUOTA_INUM 0x240
 #define E4_SB_GRP_QUOTA_INUM 0x244
+#define E4_SB_OVERHEAD_CLUSTERS 0x248
 #define E4_SB_BACKUP_BGS 0x24C
 #define E4_SB_LPF_INO 0x268
 #define E4_SB_PRJ_QUOTA_INUM 0x26C
@@ -490,6 +491,9 @@
 
 /* Pinned sizes: the offsets above imply these structure sizes. */
 static_assert(E4_SB_CHECKSUM + 4 == E4_SB_SIZE, "superblock is 1024 bytes");
+static_assert(E4_SB_GRP_QUOTA_INUM + 4 == E4_SB_OVERHEAD_CLUSTERS &&
+	      E4_SB_OVERHEAD_CLUSTERS + 4 == E4_SB_BACKUP_BGS,
+	      "s_overhead_clusters sits between the quota inodes and s_backup_bgs");
 static_assert(E4_GD_INODE_BITMAP_CSUM_HI + 2 + 4 == E4_GD_SIZE_64,
 	      "64-byte group descriptor");
 static_assert(E4_GD_CHECKSUM + 2 == E4_GD_SIZE_MIN, "32-byte group descriptor");

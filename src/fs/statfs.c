@@ -9,8 +9,6 @@
 #include "e4/bytes.h"
 #include "fs/writer.h"
 
-#define SB_OVERHEAD_CLUSTERS 0x248u	/* s_overhead_clusters */
-
 struct meta_mark {
 	uint8_t *bits;		/* clusters of the group in use by metadata */
 	uint64_t first;		/* the group's first block */
@@ -46,7 +44,7 @@ static int count_overhead(struct e4_fs *fs, uint64_t *out)
 {
 	uint32_t shift = (uint32_t)__builtin_ctz(fs->cluster_ratio);
 	uint32_t sb_clusters = e4_le32(fs->sb_raw, sizeof(fs->sb_raw),
-				       SB_OVERHEAD_CLUSTERS);
+				       E4_SB_OVERHEAD_CLUSTERS);
 
 	if (sb_clusters) {
 		*out = (uint64_t)sb_clusters << shift;
