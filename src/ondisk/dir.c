@@ -255,15 +255,6 @@ static bool area_entry(const struct dir_area *a, uint32_t off,
  * also casefolded stores each entry's hash after its name (§7.1).
  */
 /* How a listing delivers its entries. */
-struct list_opts {
-	const struct e4_inode *dir;
-	bool nokey;	/* encrypted, no key: no-key names */
-	bool stored;	/* (no-key) the hash follows the name */
-	bool by_hash;	/* ext4 lists the directory in hash order */
-	bool hashes;	/* each entry's hash delivered (e4_dirent.hash) */
-	unsigned version;	/* effective hash version, when by_hash */
-};
-
 static bool is_dot_entry(const struct raw_dirent *e)
 {
 	return e->name_len <= 2 && e->name_len &&
@@ -271,7 +262,7 @@ static bool is_dot_entry(const struct raw_dirent *e)
 }
 
 /* Entry @e's hash as ext4 orders the directory (0 where it does not). */
-static void entry_hash(const struct dir_area *a, const struct list_opts *o,
+static void entry_hash(const struct dir_area *a, const struct e4_dir_listing *o,
 		       uint32_t off, const struct raw_dirent *e,
 		       uint32_t *hash, uint32_t *minor)
 {
@@ -306,7 +297,7 @@ static void entry_hash(const struct dir_area *a, const struct list_opts *o,
  */
 static int area_emit(const struct dir_area *a, uint32_t from,
 		     uint64_t pos_base, uint64_t after,
-		     const struct list_opts *o, e4_dir_cb cb, void *ctx)
+		     const struct e4_dir_listing *o, e4_dir_cb cb, void *ctx)
 {
 	struct raw_dirent e;
 	struct e4_dirent d;
@@ -805,7 +796,7 @@ static int dir_walk(struct e4_fs *fs, const struct e4_inode *dir,
 }
 
 struct dir_list {
-	const struct list_opts *o;
+	const struct e4_dir_listing *o;
 	e4_dir_cb cb;
 	void *ctx;
 };
@@ -821,7 +812,7 @@ static int list_visit(void *ctx, const struct dir_walk_step *s)
 /* The entries from position @pos, of blocks before @end. */
 static int iterate_blocks(struct e4_fs *fs, const struct e4_inode *dir,
 			  uint64_t pos, uint64_t end, enum e4_dir_mode mode,
-			  const struct list_opts *o, e4_dir_cb cb, void *ctx,
+			  const struct e4_dir_listing *o, e4_dir_cb cb, void *ctx,
 			  bool *skipped)
 {
 	struct dir_list l = { .o = o, .cb = cb, .ctx = ctx };
@@ -1017,7 +1008,7 @@ static int inline_dir_load(struct e4_fs *fs, const struct e4_inode *dir,
 }
 
 /* Synthesised "." and ".." of an inline directory (positions 0 and 1). */
-static int inline_emit_dot(struct e4_fs *fs, const struct list_opts *o,
+static int inline_emit_dot(struct e4_fs *fs, const struct e4_dir_listing *o,
 			   uint32_t ino, bool dotdot, e4_dir_cb cb, void *ctx)
 {
 	struct e4_dirent d = {
@@ -1037,7 +1028,7 @@ static int inline_emit_dot(struct e4_fs *fs, const struct list_opts *o,
 }
 
 static int iterate_inline(struct e4_fs *fs, const struct e4_inode *dir,
-			  uint64_t pos, const struct list_opts *o,
+			  uint64_t pos, const struct e4_dir_listing *o,
 			  e4_dir_cb cb, void *ctx)
 {
 	uint64_t end_pos;
@@ -1147,9 +1138,9 @@ bool e4_dir_lists_by_hash(struct e4_fs *fs, const struct e4_inode *dir)
 }
 
 static void list_opts_init(struct e4_fs *fs, const struct e4_inode *dir,
-			   bool hashes, struct list_opts *o)
+			   bool hashes, struct e4_dir_listing *o)
 {
-	*o = (struct list_opts){ .dir = dir, .hashes = hashes,
+	*o = (struct e4_dir_listing){ .dir = dir, .hashes = hashes,
 				 .nokey = e4_inode_is_encrypted(fs, dir) };
 	/* the hash: for the no-key names, and to list by it */
 	if (!o->nokey && !hashes)
@@ -1164,7 +1155,7 @@ int e4_dir_iterate_mode(struct e4_fs *fs, const struct e4_inode *dir,
 			uint64_t pos, enum e4_dir_mode mode, e4_dir_cb cb,
 			void *ctx, bool *skipped)
 {
-	struct list_opts o;
+	struct e4_dir_listing o;
 
 	if (!e4_inode_is_dir(dir))
 		return -ENOTDIR;
@@ -1175,21 +1166,24 @@ int e4_dir_iterate_mode(struct e4_fs *fs, const struct e4_inode *dir,
 			      skipped);
 }
 
-int e4_dir_block_list(struct e4_fs *fs, const struct e4_inode *dir,
+void e4_dir_listing_init(struct e4_fs *fs, const struct e4_inode *dir,
+			 struct e4_dir_listing *l)
+{
+	list_opts_init(fs, dir, true, l);
+}
+
+int e4_dir_block_list(struct e4_fs *fs, const struct e4_dir_listing *l,
 		      uint64_t lblk, enum e4_dir_mode mode, e4_dir_cb cb,
 		      void *ctx, bool *skipped)
 {
-	struct list_opts o;
-
-	if (!e4_inode_is_dir(dir))
+	if (!e4_inode_is_dir(l->dir))
 		return -ENOTDIR;
-	list_opts_init(fs, dir, true, &o);
-	if (dir_is_inline(dir))
-		return iterate_inline(fs, dir, 0, &o, cb, ctx);
+	if (dir_is_inline(l->dir))
+		return iterate_inline(fs, l->dir, 0, l, cb, ctx);
 	if (lblk >= UINT64_MAX / fs->block_size)
 		return -EINVAL;
-	return iterate_blocks(fs, dir, lblk * fs->block_size, lblk + 1, mode,
-			      &o, cb, ctx, skipped);
+	return iterate_blocks(fs, l->dir, lblk * fs->block_size, lblk + 1,
+			      mode, l, cb, ctx, skipped);
 }
 
 int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,

@@ -85,6 +85,7 @@ static uint64_t hash_key(const struct e4_dirent *d)
 struct hash_listing {
 	struct e4_fs *fs;
 	const struct e4_inode *dir;
+	struct e4_dir_listing how;
 	uint64_t from_key;
 	unsigned from_i;
 	uint64_t key;		/* the group counted, and its next index */
@@ -141,7 +142,7 @@ static int list_leaf(void *ctx, uint64_t lblk)
 	int rc;
 
 	l->e.n = 0;
-	rc = e4_dir_block_list(l->fs, l->dir, lblk, E4_DIR_SALVAGE,
+	rc = e4_dir_block_list(l->fs, &l->how, lblk, E4_DIR_SALVAGE,
 			       entries_add, &l->e, l->skipped);
 	return rc ? rc : emit_sorted(l);
 }
@@ -152,8 +153,8 @@ static int list_dots(struct hash_listing *l, uint64_t pos)
 	int rc;
 
 	l->e.n = 0;
-	rc = e4_dir_block_list(l->fs, l->dir, 0, E4_DIR_SALVAGE, entries_add,
-			       &l->e, l->skipped);
+	rc = e4_dir_block_list(l->fs, &l->how, 0, E4_DIR_SALVAGE,
+			       entries_add, &l->e, l->skipped);
 	for (size_t k = 0; !rc && k < l->e.n && k < 2; k++) {
 		struct e4_dirent *d = &l->e.v[k];
 
@@ -174,6 +175,7 @@ static int list_by_hash(struct e4_fs *fs, const struct e4_inode *dir,
 	uint64_t at = pos & ~HASH_POS;
 	int rc = 0;
 
+	e4_dir_listing_init(fs, dir, &l.how);
 	if (indexed && (pos == 0 || at == HASH_DOTDOT))
 		rc = list_dots(&l, pos ? 1 : 0);
 	if (!rc && at >= HASH_BASE) {

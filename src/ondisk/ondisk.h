@@ -599,9 +599,22 @@ int e4_htree_find_path(struct e4_fs *fs, const struct e4_inode *dir,
 		       const char *name, size_t len, struct e4_dx_path *p);
 /* Whether the kernel lists @dir in hash order (e4_dir_readdir). */
 bool e4_dir_lists_by_hash(struct e4_fs *fs, const struct e4_inode *dir);
-/* The entries of logical block @lblk of @dir (of an inline directory: all
- * of them) in block order, each with its hash (e4_dirent.hash). */
-int e4_dir_block_list(struct e4_fs *fs, const struct e4_inode *dir,
+/* How a listing reads a directory's entries, settled once per listing
+ * (the index root's hash version is read here, not per block). */
+struct e4_dir_listing {
+	const struct e4_inode *dir;
+	bool nokey;	/* encrypted, no key: no-key names */
+	bool stored;	/* (no-key) the hash follows the name */
+	bool by_hash;	/* ext4 lists the directory in hash order */
+	bool hashes;	/* each entry's hash delivered (e4_dirent.hash) */
+	unsigned version;	/* effective hash version, when by_hash */
+};
+void e4_dir_listing_init(struct e4_fs *fs, const struct e4_inode *dir,
+			 struct e4_dir_listing *l);
+/* The entries of logical block @lblk of the listing's directory (of an
+ * inline directory: all of them) in block order, each with its hash
+ * (e4_dirent.hash). */
+int e4_dir_block_list(struct e4_fs *fs, const struct e4_dir_listing *l,
 		      uint64_t lblk, enum e4_dir_mode mode, e4_dir_cb cb,
 		      void *ctx, bool *skipped);
 /* The leaves of @dir's index in hash order, from the one hash @start
