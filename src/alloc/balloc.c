@@ -97,6 +97,7 @@ static void pending_add(struct e4_alloc *a, uint64_t start, uint64_t end,
 
 	if (last && last->tid == tid && last->end == start) {
 		last->end = end;	/* a truncate frees run after run */
+		a->pending_clusters += (end - start) >> cluster_shift(a->fs);
 		return;
 	}
 	if (a->npending == a->pending_cap) {
@@ -110,6 +111,7 @@ static void pending_add(struct e4_alloc *a, uint64_t start, uint64_t end,
 		a->pending_cap = cap;
 	}
 	a->pending[a->npending++] = (struct e4_pending_free){ start, end, tid };
+	a->pending_clusters += (end - start) >> cluster_shift(a->fs);
 }
 
 void e4_alloc_committed(struct e4_alloc *a, uint64_t tid)
@@ -120,9 +122,13 @@ void e4_alloc_committed(struct e4_alloc *a, uint64_t tid)
 	for (size_t i = 0; i < a->npending; i++) {
 		if (a->pending[i].tid > tid)
 			a->pending[out++] = a->pending[i];
-		else	/* free for everyone now */
+		else {	/* free for everyone now */
 			a->groups[group_of_block(a->fs, a->pending[i].start)]
 				.longest = a->fs->clusters_per_group;
+			a->pending_clusters -= (a->pending[i].end -
+						a->pending[i].start) >>
+					       cluster_shift(a->fs);
+		}
 	}
 	a->npending = out;
 	pthread_mutex_unlock(&a->lock);
@@ -293,8 +299,10 @@ uint64_t e4_fs_meta_reserve(const struct e4_fs *fs)
 static uint64_t available(struct e4_alloc *a, const struct e4_alloc_req *req)
 {
 	struct e4_fs *fs = a->fs;
-	uint64_t keep = req->meta_reserve ? 0 :
-		e4_alloc_meta_reserve(a) >> cluster_shift(fs);
+	uint64_t meta = e4_alloc_meta_reserve(a) >> cluster_shift(fs);
+	/* (the caller's own promise was taken off a->tree_reserved) */
+	uint64_t keep = req->meta_reserve ? a->tree_reserved :
+		meta > a->tree_reserved ? meta : a->tree_reserved;
 	uint64_t free_c = a->known_free_clusters;
 
 	if (!req->use_reserved)
@@ -388,12 +396,16 @@ int e4_alloc_blocks(struct e4_alloc *a, struct e4_handle *h,
 	uint64_t want, goal = req->goal, n;
 	struct e4_window *w;
 	struct found f;
+	bool took_promise;
 	int err;
 
 	if (req->len == 0)
 		return -EINVAL;
 	want = req->metadata ? 1 : ((req->len + fs->cluster_ratio - 1) >> shift);
 	pthread_mutex_lock(&a->lock);
+	took_promise = req->reserved && a->tree_reserved;
+	if (took_promise)
+		a->tree_reserved--;
 	err = e4_zone_load(a);
 	if (!err)
 		err = e4_alloc_know_all(a);
@@ -454,8 +466,42 @@ int e4_alloc_blocks(struct e4_alloc *a, struct e4_handle *h,
 			   *start + *count + (keep << shift));
 	}
 out:
+	if (err && took_promise)
+		a->tree_reserved++;	/* still the caller's */
 	pthread_mutex_unlock(&a->lock);
 	return err;
+}
+
+int e4_alloc_reserve(struct e4_alloc *a, uint64_t clusters, bool use_reserved)
+{
+	struct e4_fs *fs = a->fs;
+	int err;
+
+	pthread_mutex_lock(&a->lock);
+	err = e4_zone_load(a);
+	if (!err)
+		err = e4_alloc_know_all(a);
+	if (!err) {
+		uint64_t keep = a->tree_reserved + a->pending_clusters +
+			(use_reserved ? 0 : fs->r_blocks_count >>
+					    cluster_shift(fs));
+
+		if (a->known_free_clusters < keep ||
+		    a->known_free_clusters - keep < clusters)
+			err = -ENOSPC;
+		else
+			a->tree_reserved += clusters;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return err;
+}
+
+void e4_alloc_unreserve(struct e4_alloc *a, uint64_t clusters)
+{
+	pthread_mutex_lock(&a->lock);
+	a->tree_reserved = a->tree_reserved > clusters ?
+		a->tree_reserved - clusters : 0;
+	pthread_mutex_unlock(&a->lock);
 }
 
 /* Free clusters [c, c+n) of group @g. */

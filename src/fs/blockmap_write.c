@@ -108,7 +108,8 @@ static int new_indirect(struct e4_map_change *c, unsigned level,
 	struct e4_alloc_req req = { .ino = c->inode->ino, .goal = goal,
 				    .len = 1, .metadata = true,
 				    .use_reserved = c->use_reserved,
-				    .meta_reserve = true };
+				    .meta_reserve = true,
+				    .reserved = c->reserved > 0 };
 	struct e4_owner o = e4_owner_of(c->inode, level);
 	struct e4_buf *copy;
 	uint64_t b, n;
@@ -116,6 +117,8 @@ static int new_indirect(struct e4_map_change *c, unsigned level,
 
 	if (err)
 		return err;
+	if (req.reserved)
+		c->reserved--;
 	if (b > UINT32_MAX)
 		return -EFBIG;	/* block maps hold 32-bit pointers */
 	c->inode->blocks_512 += e4_blocks_to_512(c->fs, n);

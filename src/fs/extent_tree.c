@@ -12,8 +12,13 @@
  * from the top; each round makes room one level lower, so a few rounds
  * per level always suffice.
  *
- * A change that fails after dirtying something aborts the transaction
- * (e4_handle_abort): the image keeps the last committed tree.
+ * The tree blocks a change needs are promised (e4_map_reserve) before it
+ * changes anything, from the path as it is: an insert into a full leaf
+ * one per full node up to the first with room, and one to grow the root
+ * when all are full.  Running out of space is then an -ENOSPC that
+ * changed nothing.  A change that fails after dirtying something aborts
+ * the transaction (e4_handle_abort): the image keeps the last committed
+ * tree.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,6 +39,7 @@ struct node {
 struct change {
 	struct e4_map_change *c;
 	bool dirtied;		/* something was changed: failing aborts */
+	uint64_t promised;	/* clusters this change promised itself */
 };
 
 static struct e4_owner tree_owner(const struct e4_inode *inode)
@@ -94,7 +100,7 @@ static int tree_block_alloc(struct change *x, uint64_t goal, uint64_t *blk)
 	struct e4_alloc_req req = {
 		.ino = c->inode->ino, .goal = goal, .len = 1,
 		.metadata = true, .use_reserved = c->use_reserved,
-		.meta_reserve = true,
+		.meta_reserve = true, .reserved = c->reserved > 0,
 	};
 	uint64_t count;
 	int err = e4_alloc_blocks(c->alloc, c->h, &req, blk, &count);
@@ -102,6 +108,8 @@ static int tree_block_alloc(struct change *x, uint64_t goal, uint64_t *blk)
 	if (!err) {
 		x->dirtied = true;
 		c->inode->blocks_512 += e4_blocks_to_512(c->fs, count);
+		if (req.reserved)
+			c->reserved--;
 	}
 	return err;
 }
@@ -391,6 +399,43 @@ static int header_at(struct change *x, const struct e4_ext_path *path,
 	return err;
 }
 
+/* The tree blocks making room in the path's full leaf takes (make_room,
+ * round after round): one per full node from the leaf up to the first
+ * with room, or one per level and the root grown when all are full. */
+static int room_needed(struct change *x, const struct e4_ext_path *path,
+		       uint64_t *need)
+{
+	unsigned d = path->depth;
+
+	for (int k = (int)d - 1; k >= 0; k--) {
+		struct e4_ext_header h;
+		int err = header_at(x, path, (unsigned)k, &h);
+
+		if (err)
+			return err;
+		if (h.entries < h.max) {
+			*need = d - (unsigned)k;
+			return 0;
+		}
+	}
+	*need = d + 1u;
+	return 0;
+}
+
+/* Have the blocks for room in the path's full leaf promised before the
+ * first of them is taken. */
+static int promise_room(struct change *x, const struct e4_ext_path *path)
+{
+	uint64_t need, added;
+	int err = room_needed(x, path, &need);
+
+	if (!err)
+		err = e4_map_reserve(x->c, need, &added);
+	if (!err)
+		x->promised += added;
+	return err;
+}
+
 /* Make room for @ext whose leaf is full: 0 try again, 1 @ext was put in a
  * new leaf, or -errno. */
 static int make_room(struct change *x, const struct e4_ext_path *path,
@@ -452,6 +497,11 @@ static int insert(struct change *x, struct e4_extent ext)
 			err = insert_in_leaf(x, &path, &part);
 			if (err <= 0)
 				break;
+			if (rounds == 1) {
+				err = promise_room(x, &path);
+				if (err)
+					return err;
+			}
 			err = make_room(x, &path, &part);
 			if (err < 0)
 				return err;
@@ -471,7 +521,7 @@ static int insert(struct change *x, struct e4_extent ext)
 
 int e4_ext_insert(struct e4_map_change *c, const struct e4_extent *ext)
 {
-	struct change x = { c, false };
+	struct change x = { c, false, 0 };
 	int err;
 
 	if (ext->len == 0 || ext->len > max_len(ext->unwritten) ||
@@ -480,6 +530,7 @@ int e4_ext_insert(struct e4_map_change *c, const struct e4_extent *ext)
 	err = insert(&x, *ext);
 	if (err && x.dirtied)
 		e4_handle_abort(c->h, err);
+	e4_map_release(c, x.promised);
 	return err;
 }
 
@@ -665,6 +716,16 @@ static int remove_step(struct change *x, uint64_t *cursor, uint64_t end,
 				       e.pblk + (b - e.lblk), e.unwritten };
 		e4_ext_leaf_put(n.p, n.size, i, &t);
 	} else {
+		if (b < e_end && n.h.entries >= n.h.max) {
+			/* what is left on the right needs room in a full
+			 * leaf: promised before the leaf changes */
+			node_drop(x, &n);
+			err = promise_room(x, &path);
+			if (!err)
+				err = node_open(x, &path, d, &n);
+			if (err)
+				return err;
+		}
 		if (b < e_end)
 			right = (struct e4_extent){ (uint32_t)b,
 						    (uint32_t)(e_end - b),
@@ -702,7 +763,7 @@ static int remove_step(struct change *x, uint64_t *cursor, uint64_t end,
 int e4_ext_remove(struct e4_map_change *c, uint64_t *cursor, uint64_t end,
 		  bool free_blocks)
 {
-	struct change x = { c, false };
+	struct change x = { c, false, 0 };
 	int err = 0;
 
 	if (end > LBLK_END)
@@ -718,5 +779,6 @@ int e4_ext_remove(struct e4_map_change *c, uint64_t *cursor, uint64_t end,
 		err = shrink_root(&x);
 	if (err && err != -EAGAIN && x.dirtied)
 		e4_handle_abort(c->h, err);
+	e4_map_release(c, x.promised);
 	return err;
 }

@@ -212,6 +212,12 @@ static int move_run(struct e4_fs *fs, struct e4_writer *w,
 	if (err)
 		return err;
 	c = e4_map_change_of(fs, w, &h, in);
+	/* the insert's tree blocks promised before the run comes out */
+	err = e4_map_reserve(&c, e4_ext_inserts_need(in, 1), NULL);
+	if (err) {
+		e2 = e4_handle_stop(&h);
+		return err;
+	}
 	err = e4_ext_remove(&c, &cursor, (uint64_t)e->lblk + e->len, false);
 	if (err == -EAGAIN)
 		err = -EIO;
@@ -220,6 +226,7 @@ static int move_run(struct e4_fs *fs, struct e4_writer *w,
 		err = e4_ext_insert(&c, &moved);
 	if (!err)
 		err = e4_inode_write(fs, &h, in, false);
+	e4_map_release(&c, c.reserved);
 	if (err)
 		e4_handle_abort(&h, err);
 	e2 = e4_handle_stop(&h);

@@ -97,6 +97,13 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 			goto out;
 		changed = true;	/* the bitmaps and i_blocks moved on */
 	} else {
+		/* converting: the unwritten run cut (its right part put
+		 * back) and the written one put in, their tree blocks
+		 * promised before the data goes down, so that the space
+		 * cannot run out halfway */
+		err = e4_map_reserve(&c, e4_ext_inserts_need(in, 2), NULL);
+		if (err)
+			goto out;
 		pblk = m->pblk;
 		n = want;
 	}
@@ -133,6 +140,7 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 		*done = (size_t)bytes;
 	}
 out:
+	e4_map_release(&c, c.reserved);
 	if (err && changed)
 		e4_handle_abort(&h, err);
 	{

@@ -5,11 +5,86 @@
 
 #include "fs/mapping.h"
 
-int e4_map_insert(struct e4_map_change *c, uint64_t lblk, uint64_t count,
-		  uint64_t pblk)
+int e4_map_reserve(struct e4_map_change *c, uint64_t clusters,
+		   uint64_t *added)
 {
 	int err = 0;
 
+	if (added)
+		*added = 0;
+	if (c->reserved >= clusters)
+		return 0;
+	err = e4_alloc_reserve(c->alloc, clusters - c->reserved,
+			       c->use_reserved);
+	if (!err) {
+		if (added)
+			*added = clusters - c->reserved;
+		c->reserved = clusters;
+	}
+	return err;
+}
+
+void e4_map_release(struct e4_map_change *c, uint64_t clusters)
+{
+	if (clusters > c->reserved)
+		clusters = c->reserved;
+	if (clusters)
+		e4_alloc_unreserve(c->alloc, clusters);
+	c->reserved -= clusters;
+}
+
+static uint64_t div_up(uint64_t a, uint64_t b)
+{
+	return a / b + (a % b != 0);
+}
+
+uint64_t e4_ext_inserts_need(const struct e4_inode *in, uint64_t inserts)
+{
+	struct e4_ext_header h;
+	uint64_t k = inserts;
+
+	e4_ext_header_get(in->i_block, sizeof(in->i_block), &h);
+	/* each insert: a block per level and the root grown, and the tree
+	 * one level deeper for the next */
+	return k * (h.depth + 1u) + k * (k - 1u) / 2u;
+}
+
+int e4_map_insert_need(struct e4_map_change *c, uint64_t lblk, uint64_t count,
+		       uint64_t *need)
+{
+	(void)lblk;
+	if (c->inode->flags & E4_EXTENTS_FL) {
+		*need = e4_ext_inserts_need(c->inode,
+					    div_up(count, E4_EXT_INIT_MAX_LEN));
+	} else {
+		uint64_t ppb = c->fs->block_size / 4u;
+		/* the indirect, double and triple blocks, and below them
+		 * as many as the run spans (one more where it straddles) */
+		uint64_t spans = 5u + div_up(count, ppb) + div_up(count, ppb * ppb);
+
+		*need = 3u * count < spans ? 3u * count : spans;
+	}
+	return 0;
+}
+
+int e4_map_insert(struct e4_map_change *c, uint64_t lblk, uint64_t count,
+		  uint64_t pblk)
+{
+	uint64_t need = 0, added = 0;
+	int err = 0;
+
+	if (count == 0)
+		return 0;
+	/* one extent insert promises what it needs itself, exactly, before
+	 * it changes anything; several, or a run of block-map pointers,
+	 * must have theirs promised before the first */
+	if (!(c->inode->flags & E4_EXTENTS_FL) || count > E4_EXT_INIT_MAX_LEN) {
+		err = e4_map_insert_need(c, lblk, count, &need);
+		if (!err)
+			err = e4_map_reserve(c, need, &added);
+		if (err)
+			return err;
+	}
 	if (c->inode->flags & E4_EXTENTS_FL) {
 		while (!err && count) {
 			uint32_t n = count > E4_EXT_INIT_MAX_LEN ?
@@ -21,12 +96,13 @@ int e4_map_insert(struct e4_map_change *c, uint64_t lblk, uint64_t count,
 			pblk += n;
 			count -= n;
 		}
-		return err;
+	} else {
+		for (uint64_t i = 0; !err && i < count; i++)
+			err = e4_bmap_set(c, lblk + i, pblk + i);
+		if (err)	/* part of the run is mapped: cannot stand */
+			e4_handle_abort(c->h, err);
 	}
-	for (uint64_t i = 0; !err && i < count; i++)
-		err = e4_bmap_set(c, lblk + i, pblk + i);
-	if (err)	/* part of the run is mapped: cannot stand */
-		e4_handle_abort(c->h, err);
+	e4_map_release(c, added);
 	return err;
 }
 

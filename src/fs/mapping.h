@@ -26,7 +26,30 @@ struct e4_map_change {
 	struct e4_handle *h;
 	struct e4_inode *inode;	/* i_block and blocks_512 change here */
 	bool use_reserved;	/* the writer may take root's reserve */
+	/* clusters promised to this change's tree blocks and not yet taken
+	 * (e4_map_reserve) */
+	uint64_t reserved;
 };
+
+/*
+ * Have at least @clusters promised to @c's tree blocks (e4_alloc_reserve),
+ * *@added (NULL: not wanted) what this call promised more: -ENOSPC, and
+ * nothing promised, when there is not that much.  A change that may take
+ * several tree blocks promises them before it changes anything, so it
+ * never runs out of space halfway.
+ */
+int e4_map_reserve(struct e4_map_change *c, uint64_t clusters,
+		   uint64_t *added);
+/* Give back up to @clusters of what @c holds promised. */
+void e4_map_release(struct e4_map_change *c, uint64_t clusters);
+/* An upper bound on the tree blocks @inserts extent inserts into @in's
+ * tree may take one after the other. */
+uint64_t e4_ext_inserts_need(const struct e4_inode *in, uint64_t inserts);
+/* An upper bound on the tree blocks mapping @count blocks from @lblk
+ * (in e4_map_insert's extents of at most 32,768, or a block map's
+ * indirect blocks) may take. */
+int e4_map_insert_need(struct e4_map_change *c, uint64_t lblk, uint64_t count,
+		       uint64_t *need);
 
 /* Credits one e4_ext_insert may need: a leaf and every index level split
  * or grown (each a new block, its parent, an allocation), key fixes up the

@@ -124,25 +124,44 @@ static void fsck_now(struct model *m, const char *img)
 	tu_fsck_clean_live(img);
 }
 
-static void run(const char *name, const char *mkfs_args, uint64_t seed)
+/* Open @img for writing with an empty file "t" in its root to map. */
+static void model_open(struct model *m, const char *img)
 {
-	char *img = tu_mkfs(name, mkfs_args, NULL, "256M");
 	struct e4_open_opts o = { .read_only = false };
 	static const struct e4_cred cred = { 0, 0, 0 };
-	struct model m = { .rng = seed };
 	struct e4_ino *root;
 	struct e4_dev *dev;
 
-	m.pblk = calloc(NBLK, sizeof(*m.pblk));
+	m->pblk = calloc(NBLK, sizeof(*m->pblk));
 	assert_int_equal(e4_dev_open_file(img, 0, 0, true, &dev), 0);
-	assert_int_equal(tu_open_dev(dev, &o, &m.fs), 0);
-	assert_int_equal(e4_fs_begin_write(m.fs, NULL), 0);
-	m.w = e4_writer_get(m.fs);
-	assert_int_equal(e4_iget(m.fs, E4_ROOT_INO, &root), 0);
-	assert_int_equal(e4_mknod(m.fs, root, "t", 1, 0100644, 0, 0, &cred,
-				  &m.ip), 0);
-	e4_iput(m.fs, root);
-	e4_ino_snapshot(m.ip, &m.in);
+	assert_int_equal(tu_open_dev(dev, &o, &m->fs), 0);
+	assert_int_equal(e4_fs_begin_write(m->fs, NULL), 0);
+	m->w = e4_writer_get(m->fs);
+	assert_int_equal(e4_iget(m->fs, E4_ROOT_INO, &root), 0);
+	assert_int_equal(e4_mknod(m->fs, root, "t", 1, 0100644, 0, 0, &cred,
+				  &m->ip), 0);
+	e4_iput(m->fs, root);
+	e4_ino_snapshot(m->ip, &m->in);
+}
+
+/* Unmount cleanly; e2fsck -fn must find @img clean (and it is freed). */
+static void model_close(struct model *m, char *img)
+{
+	m->ip->inode = m->in;	/* (the in-core inode: written with each step) */
+	e4_iput(m->fs, m->ip);
+	assert_int_equal(e4_fs_end_write(m->fs), 0);
+	tu_close(m->fs);
+	tu_fsck_clean(img);
+	free(m->pblk);
+	free(img);
+}
+
+static void run(const char *name, const char *mkfs_args, uint64_t seed)
+{
+	char *img = tu_mkfs(name, mkfs_args, NULL, "256M");
+	struct model m = { .rng = seed };
+
+	model_open(&m, img);
 
 	/* every other block first, in random order: ~12,000 extents */
 	for (unsigned k = 0; k < NBLK / 2; k++) {
@@ -178,13 +197,7 @@ static void run(const char *name, const char *mkfs_args, uint64_t seed)
 	unmap(&m, 0, 0xFFFFFFFFull);
 	check_all(&m);
 	assert_int_equal(m.in.blocks_512, 0);
-	m.ip->inode = m.in;	/* (the in-core inode: written with each step) */
-	e4_iput(m.fs, m.ip);
-	assert_int_equal(e4_fs_end_write(m.fs), 0);
-	tu_close(m.fs);
-	tu_fsck_clean(img);
-	free(m.pblk);
-	free(img);
+	model_close(&m, img);
 }
 
 static void test_extents_1k(void **state)
@@ -205,12 +218,102 @@ static void test_blockmap_1k(void **state)
 	run("bm1k.img", "-t ext3 -b 1024", 9);
 }
 
+/* ---- space promised before a change begins --------------------------------- */
+
+/* What a change may still be promised: free now, less root's reserve. */
+static uint64_t promisable(struct model *m)
+{
+	uint64_t free_blocks;
+	uint32_t free_inodes;
+
+	assert_int_equal(e4_alloc_counts(m->w->alloc, &free_blocks,
+					 &free_inodes), 0);
+	return free_blocks - m->fs->r_blocks_count;
+}
+
+/* With all but @left clusters promised to other changes: inserting a
+ * block into the hole at @l (its leaf and the root full: a new root level
+ * and a split, two blocks) and punching the block after it out of the
+ * middle of its extent (the right part needs room in the full leaf too)
+ * each fail with -ENOSPC and change nothing: the transaction goes on, the
+ * tree maps what it did. */
+static void expect_clean_enospc(struct model *m, uint64_t l, uint64_t left)
+{
+	struct e4_alloc_req req = { .ino = m->in.ino, .len = 1 };
+	struct e4_map_change c;
+	struct e4_handle h;
+	uint64_t pblk, got, others, cursor = l + 2;
+	struct e4_inode before;
+
+	assert_int_equal(e4_handle_start(m->w->txm, 400, &h), 0);
+	assert_int_equal(e4_alloc_blocks(m->w->alloc, &h, &req, &pblk, &got), 0);
+	others = promisable(m) - left;
+	assert_int_equal(e4_alloc_reserve(m->w->alloc, others, false), 0);
+	before = m->in;
+	c = e4_map_change_of(m->fs, m->w, &h, &m->in);
+	assert_int_equal(e4_map_insert(&c, l, 1, pblk), -ENOSPC);
+	assert_int_equal(c.reserved, 0);
+	assert_memory_equal(m->in.i_block, before.i_block, sizeof(before.i_block));
+	assert_int_equal(m->in.blocks_512, before.blocks_512);
+	assert_int_equal(e4_map_remove(&c, &cursor, l + 3), -ENOSPC);
+	assert_int_equal(cursor, l + 2);
+	assert_memory_equal(m->in.i_block, before.i_block, sizeof(before.i_block));
+	assert_false(e4_txm_aborted(m->w->txm));
+	assert_int_equal(e4_free_blocks(m->w->alloc, &h, pblk, got), 0);
+	assert_int_equal(e4_handle_stop(&h), 0);
+	e4_alloc_unreserve(m->w->alloc, others);
+	check_all(m);
+	/* the data block's free committed: free for everyone again */
+	assert_int_equal(e4_fs_sync(m->fs), 0);
+}
+
+/* An extent tree one level deep with its root and four leaves full (336
+ * extents of 3 blocks, a hole after each): changes that need two new
+ * tree blocks get -ENOSPC, nothing changed, when one is left to promise
+ * (before, the root grew and the split then found no block: the
+ * transaction aborted and the session stopped writing); with two they
+ * go through. */
+static void test_split_promised(void **state)
+{
+	char *img = tu_mkfs("promise.img", "-b 1024", NULL, "64M");
+	struct model m = { .rng = 1 };
+	struct e4_ext_header rh;
+
+	(void)state;
+	model_open(&m, img);
+	for (uint64_t i = 0; i < 4 * 84; i++)
+		map_run(&m, 4 * i, 3);
+	e4_ext_header_get(m.in.i_block, sizeof(m.in.i_block), &rh);
+	assert_int_equal(rh.depth, 1);
+	assert_int_equal(rh.entries, rh.max);
+	/* frees of this session committed: what is free may be promised */
+	assert_int_equal(e4_fs_sync(m.fs), 0);
+
+	expect_clean_enospc(&m, 4 * 100 + 3, 0);
+	expect_clean_enospc(&m, 4 * 100 + 3, 1);
+	/* with two to spare, both go through */
+	{
+		uint64_t others = promisable(&m) - 2 - 1;	/* (1: the data) */
+
+		assert_int_equal(e4_alloc_reserve(m.w->alloc, others, false), 0);
+		map_run(&m, 4 * 100 + 3, 1);
+		e4_alloc_unreserve(m.w->alloc, others);
+	}
+	e4_ext_header_get(m.in.i_block, sizeof(m.in.i_block), &rh);
+	assert_int_equal(rh.depth, 2);
+	unmap(&m, 4 * 200 + 1, 4 * 200 + 2);
+	check_all(&m);
+	fsck_now(&m, img);
+	model_close(&m, img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_extents_1k),
 		cmocka_unit_test(test_extents_4k),
 		cmocka_unit_test(test_blockmap_1k),
+		cmocka_unit_test(test_split_promised),
 	};
 
 	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
