@@ -23,7 +23,8 @@ loop_tests='tests/mount/* tests/integration/tree-compare-*.sh
 	tests/integration/open-time.sh tests/integration/journal.sh
 	tests/integration/e4img-extract.sh tests/integration/salvage.sh
 	tests/unit/test_symlink tests/unit/test_inline tests/unit/test_xattr
-	tests/unit/test_journal tests/unit/test_write tests/unit/test_acl_write'
+	tests/unit/test_journal tests/unit/test_write tests/unit/test_acl_write
+	tests/unit/test_dir_full'
 root_tests="$loop_tests tests/fuzz/corpus-mount.sh"
 fuse_tests='tests/mount/* tests/fuzz/corpus-mount.sh
 	tests/integration/salvage.sh'

@@ -80,8 +80,9 @@ struct e4_alloc_req {
 	 * directory, symlink and xattr blocks) gets ENOSPC first, as the
 	 * kernel's ext4 gives it. */
 	bool meta_reserve;
-	/* a tree block taken from the caller's reservation
-	 * (e4_alloc_reserve): a block promised before its change began */
+	/* a cluster taken from the caller's promise (e4_alloc_reserve,
+	 * of the same rule as @meta_reserve): promised before its change
+	 * began */
 	bool reserved;
 };
 
@@ -128,17 +129,19 @@ int e4_free_inode(struct e4_alloc *a, struct e4_handle *h, uint32_t ino,
 int e4_alloc_counts(struct e4_alloc *a, uint64_t *free_blocks,
 		    uint32_t *free_inodes);
 /*
- * Promise @clusters to the tree blocks of a change about to begin, so that
- * once it has changed something it cannot run out of space halfway
- * (allocations with req.reserved draw on the promise).  Counted against
- * what is free now (not frees waiting for their commit) less the other
- * promises and, unless @use_reserved, root's reserve: -ENOSPC when that
- * is not enough.  Promises come out of the metadata reserve first, so
- * ordinary data gets ENOSPC no sooner than without them.
+ * Promise @clusters to a change about to begin, so that once it has
+ * changed something it cannot run out of space halfway (allocations with
+ * req.reserved draw on the promise).  @tree: for tree blocks, under the
+ * metadata reserve's rule (promises come out of that reserve first, so
+ * ordinary data gets ENOSPC no sooner); else under data's rule (not out
+ * of the metadata reserve).  Counted against what is free now (not frees
+ * waiting for their commit) less the other promises and, unless
+ * @use_reserved, root's reserve: -ENOSPC when that is not enough.
  */
-int e4_alloc_reserve(struct e4_alloc *a, uint64_t clusters, bool use_reserved);
+int e4_alloc_reserve(struct e4_alloc *a, uint64_t clusters, bool use_reserved,
+		     bool tree);
 /* Give back what is left of a promise. */
-void e4_alloc_unreserve(struct e4_alloc *a, uint64_t clusters);
+void e4_alloc_unreserve(struct e4_alloc *a, uint64_t clusters, bool tree);
 
 /* Blocks kept back from ordinary data for metadata, as the kernel's ext4
  * keeps them (2% of the clusters, at most 4096): not in f_bavail. */

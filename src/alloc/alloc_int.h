@@ -67,9 +67,10 @@ struct e4_alloc {
 	struct e4_pending_free *pending;
 	size_t npending, pending_cap;
 	uint64_t pending_clusters;	/* what those runs hold */
-	/* clusters promised to tree changes under way (e4_alloc_reserve):
-	 * no one else may take them */
-	uint64_t tree_reserved;
+	/* clusters promised to changes under way (e4_alloc_reserve): no one
+	 * else may take them; tree blocks (the metadata reserve's rule)
+	 * and other blocks (data's rule) */
+	uint64_t tree_reserved, data_reserved;
 	uint8_t *scratch;	/* a block: the search's view of a bitmap */
 	uint32_t last_topdir_group;	/* Orlov: where the last top-level
 					 * directory went */

@@ -300,9 +300,10 @@ static uint64_t available(struct e4_alloc *a, const struct e4_alloc_req *req)
 {
 	struct e4_fs *fs = a->fs;
 	uint64_t meta = e4_alloc_meta_reserve(a) >> cluster_shift(fs);
-	/* (the caller's own promise was taken off a->tree_reserved) */
-	uint64_t keep = req->meta_reserve ? a->tree_reserved :
-		meta > a->tree_reserved ? meta : a->tree_reserved;
+	/* (the caller's own promise was taken off already) */
+	uint64_t keep = a->data_reserved + (req->meta_reserve ?
+		a->tree_reserved :
+		meta > a->tree_reserved ? meta : a->tree_reserved);
 	uint64_t free_c = a->known_free_clusters;
 
 	if (!req->use_reserved)
@@ -396,6 +397,7 @@ int e4_alloc_blocks(struct e4_alloc *a, struct e4_handle *h,
 	uint64_t want, goal = req->goal, n;
 	struct e4_window *w;
 	struct found f;
+	uint64_t *promise;
 	bool took_promise;
 	int err;
 
@@ -403,9 +405,10 @@ int e4_alloc_blocks(struct e4_alloc *a, struct e4_handle *h,
 		return -EINVAL;
 	want = req->metadata ? 1 : ((req->len + fs->cluster_ratio - 1) >> shift);
 	pthread_mutex_lock(&a->lock);
-	took_promise = req->reserved && a->tree_reserved;
+	promise = req->meta_reserve ? &a->tree_reserved : &a->data_reserved;
+	took_promise = req->reserved && *promise;
 	if (took_promise)
-		a->tree_reserved--;
+		(*promise)--;
 	err = e4_zone_load(a);
 	if (!err)
 		err = e4_alloc_know_all(a);
@@ -467,14 +470,16 @@ int e4_alloc_blocks(struct e4_alloc *a, struct e4_handle *h,
 	}
 out:
 	if (err && took_promise)
-		a->tree_reserved++;	/* still the caller's */
+		(*promise)++;	/* still the caller's */
 	pthread_mutex_unlock(&a->lock);
 	return err;
 }
 
-int e4_alloc_reserve(struct e4_alloc *a, uint64_t clusters, bool use_reserved)
+int e4_alloc_reserve(struct e4_alloc *a, uint64_t clusters, bool use_reserved,
+		     bool tree)
 {
 	struct e4_fs *fs = a->fs;
+	uint64_t meta = e4_alloc_meta_reserve(a) >> cluster_shift(fs);
 	int err;
 
 	pthread_mutex_lock(&a->lock);
@@ -482,25 +487,30 @@ int e4_alloc_reserve(struct e4_alloc *a, uint64_t clusters, bool use_reserved)
 	if (!err)
 		err = e4_alloc_know_all(a);
 	if (!err) {
-		uint64_t keep = a->tree_reserved + a->pending_clusters +
+		uint64_t keep = a->data_reserved + a->pending_clusters +
 			(use_reserved ? 0 : fs->r_blocks_count >>
-					    cluster_shift(fs));
+					    cluster_shift(fs)) +
+			(tree || meta < a->tree_reserved ? a->tree_reserved :
+							  meta);
 
 		if (a->known_free_clusters < keep ||
 		    a->known_free_clusters - keep < clusters)
 			err = -ENOSPC;
-		else
+		else if (tree)
 			a->tree_reserved += clusters;
+		else
+			a->data_reserved += clusters;
 	}
 	pthread_mutex_unlock(&a->lock);
 	return err;
 }
 
-void e4_alloc_unreserve(struct e4_alloc *a, uint64_t clusters)
+void e4_alloc_unreserve(struct e4_alloc *a, uint64_t clusters, bool tree)
 {
+	uint64_t *promise = tree ? &a->tree_reserved : &a->data_reserved;
+
 	pthread_mutex_lock(&a->lock);
-	a->tree_reserved = a->tree_reserved > clusters ?
-		a->tree_reserved - clusters : 0;
+	*promise = *promise > clusters ? *promise - clusters : 0;
 	pthread_mutex_unlock(&a->lock);
 }
 

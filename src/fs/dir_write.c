@@ -107,7 +107,7 @@ int e4_dir_append_block(struct e4_map_change *c, uint64_t *lblk,
 {
 	struct e4_fs *fs = c->fs;
 	struct e4_inode *dir = c->inode;
-	uint64_t nblocks, n, goal = 0;
+	uint64_t nblocks, n, goal = 0, before;
 	int err = e4_dir_nblocks(fs, dir, &nblocks);
 
 	if (err)
@@ -117,12 +117,17 @@ int e4_dir_append_block(struct e4_map_change *c, uint64_t *lblk,
 		return -ENOSPC;	/* i_size is 32 bits without large_dir */
 	if (nblocks && !dir_pblk(fs, dir, nblocks - 1, &goal))
 		goal++;
+	before = dir->blocks_512;
 	err = e4_alloc_for_hole(c, nblocks, 1, 1, goal, true, pblk, &n);
 	if (err)
 		return err;
 	err = e4_map_insert(c, nblocks, 1, *pblk);
 	if (err) {
-		e4_handle_abort(c->h, err);
+		/* no room for a tree block, nothing changed: the block
+		 * goes back and the caller may give up cleanly */
+		if (e4_txm_aborted(c->h->txm) ||
+		    e4_alloc_for_hole_undo(c, nblocks, *pblk, before))
+			e4_handle_abort(c->h, err);
 		return err;
 	}
 	dir->size += fs->block_size;
@@ -193,10 +198,27 @@ int e4_dir_add(struct e4_map_change *c, const char *name, size_t len,
 	if (err)
 		return err;
 	/* a full one-block directory gets an index, as the kernel's ext4
-	 * gives it, so that big directories stay fast */
+	 * gives it, so that big directories stay fast: a block for the
+	 * names, then one for the leaf's split, both promised first (short
+	 * of space, the directory must not be left half converted) */
 	if (nblocks == 1 && (fs->feature_compat & E4_COMPAT_DIR_INDEX)) {
-		err = e4_htree_make_indexed(c);
-		return err ? err : e4_htree_add(c, name, len, ino, ftype);
+		uint64_t blocks = 0, tree = 0, need = 0;
+
+		if (dir->flags & E4_EXTENTS_FL)
+			need = e4_ext_inserts_need(dir, 2);
+		else
+			err = e4_map_insert_need(c, 1, 2, &need);
+		if (!err)
+			err = e4_map_reserve_blocks(c, 2, &blocks);
+		if (!err)
+			err = e4_map_reserve(c, need, &tree);
+		if (!err)
+			err = e4_htree_make_indexed(c);
+		if (!err)
+			err = e4_htree_add(c, name, len, ino, ftype);
+		e4_map_release_blocks(c, blocks);
+		e4_map_release(c, tree);
+		return err;
 	}
 	return add_block(c, name, len, ino, ftype);
 }

@@ -342,29 +342,82 @@ static int make_room(struct e4_map_change *c, const struct e4_dx_path *p)
 	return grow_root(c, p);
 }
 
+/* The rounds of make_room that give the path's full leaf a sibling, each
+ * a new directory block: a split of every full index node from the
+ * deepest with room down (or a new root level, when all are full), then
+ * the leaf's. */
+static unsigned rounds_needed(const struct e4_dx_path *p)
+{
+	if (p->count[p->levels] < p->limit[p->levels])
+		return 1;
+	for (int k = (int)p->levels - 1; k >= 0; k--)
+		if (p->count[k] < p->limit[k])
+			return p->levels - (unsigned)k + 1u;
+	return p->levels + 2u;
+}
+
+/* Promise the rounds' directory blocks and their mapping's tree blocks
+ * before the first round changes anything: a directory cannot then run
+ * out of space with its index half grown.  *@blocks and *@tree: what
+ * was promised here. */
+static int promise_rounds(struct e4_map_change *c, const struct e4_dx_path *p,
+			  uint64_t *blocks, uint64_t *tree)
+{
+	unsigned rounds = rounds_needed(p);
+	uint64_t need = 0;
+	int err = 0;
+
+	if (c->inode->flags & E4_EXTENTS_FL)
+		need = e4_ext_inserts_need(c->inode, rounds);
+	else
+		err = e4_map_insert_need(c, 0, rounds, &need);
+	if (!err)
+		err = e4_map_reserve_blocks(c, rounds, blocks);
+	if (!err) {
+		err = e4_map_reserve(c, need, tree);
+		if (err)
+			e4_map_release_blocks(c, *blocks);
+	}
+	return err;
+}
+
 int e4_htree_add(struct e4_map_change *c, const char *name, size_t len,
 		 uint32_t ino, uint8_t ftype)
 {
-	for (unsigned round = 0; round < 4u * E4_DX_LEVELS_MAX_LARGEDIR;
-	     round++) {
-		struct e4_dx_path p;
-		int err = e4_htree_find_path(c->fs, c->inode, name, len, &p);
+	uint64_t blocks = 0, tree = 0;
+	unsigned round;
+	int err = 0;
 
+	for (round = 0; round < 4u * E4_DX_LEVELS_MAX_LARGEDIR; round++) {
+		struct e4_dx_path p;
+
+		err = e4_htree_find_path(c->fs, c->inode, name, len, &p);
 		if (err == -EAGAIN)	/* an unusable index (reported) */
-			return -EUCLEAN;
+			err = -EUCLEAN;
 		if (err)
-			return err;
+			break;
 		err = e4_dir_leaf_add(c->fs, c->h, c->inode, p.leaf, name, len,
 				      ino, ftype);
+		if (err) {
+			err = err < 0 ? err : 0;
+			break;
+		}
+		if (round == 0)
+			err = promise_rounds(c, &p, &blocks, &tree);
+		if (!err)
+			err = make_room(c, &p);
 		if (err)
-			return err < 0 ? err : 0;
-		err = make_room(c, &p);
-		if (err)
-			return err;
+			break;
 	}
-	e4_log(c->fs, E4_LOG_ERROR, "inode %u: directory insert did not converge",
-	       c->inode->ino);
-	return -EIO;
+	if (round == 4u * E4_DX_LEVELS_MAX_LARGEDIR) {
+		e4_log(c->fs, E4_LOG_ERROR,
+		       "inode %u: directory insert did not converge",
+		       c->inode->ino);
+		err = -EIO;
+	}
+	e4_map_release_blocks(c, blocks);
+	e4_map_release(c, tree);
+	return err;
 }
 
 int e4_htree_make_indexed(struct e4_map_change *c)

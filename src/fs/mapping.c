@@ -5,32 +5,56 @@
 
 #include "fs/mapping.h"
 
-int e4_map_reserve(struct e4_map_change *c, uint64_t clusters,
-		   uint64_t *added)
+/* Have *@held at least @clusters promised (see e4_map_reserve). */
+static int promise(struct e4_map_change *c, uint64_t *held, bool tree,
+		   uint64_t clusters, uint64_t *added)
 {
 	int err = 0;
 
 	if (added)
 		*added = 0;
-	if (c->reserved >= clusters)
+	if (*held >= clusters)
 		return 0;
-	err = e4_alloc_reserve(c->alloc, clusters - c->reserved,
-			       c->use_reserved);
+	err = e4_alloc_reserve(c->alloc, clusters - *held, c->use_reserved,
+			       tree);
 	if (!err) {
 		if (added)
-			*added = clusters - c->reserved;
-		c->reserved = clusters;
+			*added = clusters - *held;
+		*held = clusters;
 	}
 	return err;
 }
 
+static void unpromise(struct e4_map_change *c, uint64_t *held, bool tree,
+		      uint64_t clusters)
+{
+	if (clusters > *held)
+		clusters = *held;
+	if (clusters)
+		e4_alloc_unreserve(c->alloc, clusters, tree);
+	*held -= clusters;
+}
+
+int e4_map_reserve(struct e4_map_change *c, uint64_t clusters,
+		   uint64_t *added)
+{
+	return promise(c, &c->reserved, true, clusters, added);
+}
+
 void e4_map_release(struct e4_map_change *c, uint64_t clusters)
 {
-	if (clusters > c->reserved)
-		clusters = c->reserved;
-	if (clusters)
-		e4_alloc_unreserve(c->alloc, clusters);
-	c->reserved -= clusters;
+	unpromise(c, &c->reserved, true, clusters);
+}
+
+int e4_map_reserve_blocks(struct e4_map_change *c, uint64_t clusters,
+			  uint64_t *added)
+{
+	return promise(c, &c->reserved_blocks, false, clusters, added);
+}
+
+void e4_map_release_blocks(struct e4_map_change *c, uint64_t clusters)
+{
+	unpromise(c, &c->reserved_blocks, false, clusters);
 }
 
 static uint64_t div_up(uint64_t a, uint64_t b)
@@ -157,7 +181,9 @@ int e4_alloc_for_hole(struct e4_map_change *c, uint64_t lblk, uint64_t want,
 	uint64_t r = fs->cluster_ratio, in_cluster = lblk % r, got;
 	struct e4_alloc_req req = { .ino = c->inode->ino, .goal = goal,
 				    .metadata = metadata,
-				    .use_reserved = c->use_reserved };
+				    .use_reserved = c->use_reserved,
+				    .reserved = metadata &&
+						c->reserved_blocks > 0 };
 	int err;
 
 	if (want > hole_len)
@@ -185,6 +211,8 @@ int e4_alloc_for_hole(struct e4_map_change *c, uint64_t lblk, uint64_t want,
 	err = e4_alloc_blocks(c->alloc, c->h, &req, pblk, &got);
 	if (err)
 		return err;
+	if (req.reserved)
+		c->reserved_blocks--;
 	c->inode->blocks_512 += e4_blocks_to_512(fs, got);
 	*pblk += in_cluster;
 	*n = got - in_cluster < want ? got - in_cluster : want;

@@ -26,9 +26,10 @@ struct e4_map_change {
 	struct e4_handle *h;
 	struct e4_inode *inode;	/* i_block and blocks_512 change here */
 	bool use_reserved;	/* the writer may take root's reserve */
-	/* clusters promised to this change's tree blocks and not yet taken
-	 * (e4_map_reserve) */
-	uint64_t reserved;
+	/* clusters promised to this change and not yet taken: its tree
+	 * blocks (e4_map_reserve), its directory blocks
+	 * (e4_map_reserve_blocks) */
+	uint64_t reserved, reserved_blocks;
 };
 
 /*
@@ -42,6 +43,11 @@ int e4_map_reserve(struct e4_map_change *c, uint64_t clusters,
 		   uint64_t *added);
 /* Give back up to @clusters of what @c holds promised. */
 void e4_map_release(struct e4_map_change *c, uint64_t clusters);
+/* The same for the blocks of a directory or symlink (e4_alloc_for_hole
+ * with @metadata), under data's rule: not out of the metadata reserve. */
+int e4_map_reserve_blocks(struct e4_map_change *c, uint64_t clusters,
+			  uint64_t *added);
+void e4_map_release_blocks(struct e4_map_change *c, uint64_t clusters);
 /* An upper bound on the tree blocks @inserts extent inserts into @in's
  * tree may take one after the other. */
 uint64_t e4_ext_inserts_need(const struct e4_inode *in, uint64_t inserts);

@@ -77,7 +77,7 @@ static inline struct e4_map_change e4_map_change_of(struct e4_fs *fs,
 						    struct e4_handle *h,
 						    struct e4_inode *in)
 {
-	struct e4_map_change c = { fs, w->alloc, h, in, false, 0 };
+	struct e4_map_change c = { fs, w->alloc, h, in, false, 0, 0 };
 	return c;
 }
 

@@ -248,7 +248,7 @@ static void expect_clean_enospc(struct model *m, uint64_t l, uint64_t left)
 	assert_int_equal(e4_handle_start(m->w->txm, 400, &h), 0);
 	assert_int_equal(e4_alloc_blocks(m->w->alloc, &h, &req, &pblk, &got), 0);
 	others = promisable(m) - left;
-	assert_int_equal(e4_alloc_reserve(m->w->alloc, others, false), 0);
+	assert_int_equal(e4_alloc_reserve(m->w->alloc, others, false, true), 0);
 	before = m->in;
 	c = e4_map_change_of(m->fs, m->w, &h, &m->in);
 	assert_int_equal(e4_map_insert(&c, l, 1, pblk), -ENOSPC);
@@ -261,7 +261,7 @@ static void expect_clean_enospc(struct model *m, uint64_t l, uint64_t left)
 	assert_false(e4_txm_aborted(m->w->txm));
 	assert_int_equal(e4_free_blocks(m->w->alloc, &h, pblk, got), 0);
 	assert_int_equal(e4_handle_stop(&h), 0);
-	e4_alloc_unreserve(m->w->alloc, others);
+	e4_alloc_unreserve(m->w->alloc, others, true);
 	check_all(m);
 	/* the data block's free committed: free for everyone again */
 	assert_int_equal(e4_fs_sync(m->fs), 0);
@@ -295,9 +295,9 @@ static void test_split_promised(void **state)
 	{
 		uint64_t others = promisable(&m) - 2 - 1;	/* (1: the data) */
 
-		assert_int_equal(e4_alloc_reserve(m.w->alloc, others, false), 0);
+		assert_int_equal(e4_alloc_reserve(m.w->alloc, others, false, true), 0);
 		map_run(&m, 4 * 100 + 3, 1);
-		e4_alloc_unreserve(m.w->alloc, others);
+		e4_alloc_unreserve(m.w->alloc, others, true);
 	}
 	e4_ext_header_get(m.in.i_block, sizeof(m.in.i_block), &rh);
 	assert_int_equal(rh.depth, 2);

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A directory that must grow on a full disk grows whole or not at all.
+ *
+ * A full one-block directory becomes indexed when it takes one more name:
+ * a block for its names and, when the new name does not fit beside them,
+ * one for the split of that leaf.  With one block left, the old order of
+ * things took the first, failed on the second and handed back ENOSPC
+ * with the directory half converted (its first block rewritten as an
+ * index root, its inode not).  Both blocks are promised first now
+ * (e4_map_reserve_blocks): ENOSPC, and the directory as it was.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/writer.h"
+#include "testutil.h"
+
+static const struct e4_cred root_cred = { 0, 0, 0 };
+
+/* Promise all but @left blocks of what data may still take to "another
+ * change": what that leaves is what the next change may have. */
+static uint64_t hold_all_but(struct e4_fs *fs, uint64_t left)
+{
+	struct e4_writer *w = e4_writer_get(fs);
+	uint64_t free_blocks, hold;
+	uint32_t free_inodes;
+
+	/* frees of this session committed: all that is free is free */
+	assert_int_equal(e4_fs_sync(fs), 0);
+	assert_int_equal(e4_alloc_counts(w->alloc, &free_blocks, &free_inodes),
+			 0);
+	hold = free_blocks - fs->r_blocks_count - e4_alloc_meta_reserve(w->alloc)
+	       - left;
+	assert_int_equal(e4_alloc_reserve(w->alloc, hold, false, false), 0);
+	return hold;
+}
+
+static void unhold(struct e4_fs *fs, uint64_t hold)
+{
+	e4_alloc_unreserve(e4_writer_get(fs)->alloc, hold, false);
+}
+
+static uint64_t dir_size(struct e4_ino *dir)
+{
+	struct e4_inode in;
+
+	e4_ino_snapshot(dir, &in);
+	return in.size;
+}
+
+static void test_one_block_dir_on_full_disk(void **state)
+{
+	char *img = tu_mkfs("dirfull.img", "-b 1024 -m 0", NULL, "8M");
+	struct e4_fs *fs = tu_open_rw(img);
+	struct e4_ino *root, *dir, *ip;
+	struct e4_inode din;
+	char checks[160];
+	char name[32];
+	unsigned n = 0;
+	uint64_t hold;
+
+	(void)state;
+	assert_int_equal(e4_iget(fs, E4_ROOT_INO, &root), 0);
+	assert_int_equal(e4_mkdir(fs, root, "d", 1, 0755, &root_cred, &dir), 0);
+	/* the one block full: ".", ".." and the checksum tail take 36
+	 * bytes, each name 20 */
+	for (n = 0; n < (1024 - 36) / 20; n++) {
+		snprintf(name, sizeof(name), "entry-%04u", n);
+		assert_int_equal(e4_mknod(fs, dir, name, strlen(name), 0100644,
+					  0, 0, &root_cred, NULL), 0);
+	}
+	assert_int_equal(dir_size(dir), 1024);
+	/* a long name: moved to a block of their own the names leave it
+	 * 24 bytes, too few: that block is split too */
+	memset(name, 'L', 30);
+	name[30] = 0;
+	hold = hold_all_but(fs, 1);
+	assert_int_equal(e4_mknod(fs, dir, name, strlen(name), 0100644, 0, 0,
+				  &root_cred, NULL), -ENOSPC);
+	unhold(fs, hold);
+	assert_true(e4_fs_writable(fs));
+	assert_int_equal(dir_size(dir), 1024);
+	/* every name still there, the long one not */
+	e4_ino_snapshot(dir, &din);
+	assert_false(din.flags & E4_INDEX_FL);
+	assert_int_equal(e4_lookup(fs, &din, name, strlen(name), &ip), -ENOENT);
+	for (unsigned i = 0; i < n; i++) {
+		char old[32];
+
+		snprintf(old, sizeof(old), "entry-%04u", i);
+		assert_int_equal(e4_lookup(fs, &din, old, strlen(old), &ip), 0);
+		e4_iput(fs, ip);
+	}
+	/* with two blocks it goes through: the directory indexed */
+	hold = hold_all_but(fs, 2);
+	assert_int_equal(e4_mknod(fs, dir, name, strlen(name), 0100644, 0, 0,
+				  &root_cred, NULL), 0);
+	unhold(fs, hold);
+	e4_ino_snapshot(dir, &din);
+	assert_true(din.flags & E4_INDEX_FL);
+	assert_int_equal(din.size, 3072);
+	e4_iput(fs, dir);
+	e4_iput(fs, root);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	/* the kernel lists them all, the last one too */
+	snprintf(checks, sizeof(checks),
+		 "test \"$(ls \"$m/d\" | wc -l)\" = %u; test -f \"$m/d/%s\"",
+		 n + 1, name);
+	tu_kernel_expect(img, checks);
+	free(img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_block_dir_on_full_disk),
+	};
+
+	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
+}
