@@ -146,14 +146,18 @@ static void new_inode_fields(struct e4_fs *fs, const struct e4_inode *dir,
 		e4_ext_tree_init(in);
 }
 
-/* Take a directory's link for a new subdirectory (dir_nlink: past the
- * limit the count stays 1, "many"). */
+/* Take a directory's link for a new subdirectory (§4.7): up to 65,000
+ * links; with dir_nlink an indexed directory's count that would pass it
+ * becomes 1, "many", and stays 1; otherwise EMLINK. */
 static int dir_link_up(struct e4_fs *fs, struct e4_inode *dir)
 {
+	bool many = (fs->feature_ro_compat & E4_RO_COMPAT_DIR_NLINK) &&
+		    (dir->flags & E4_INDEX_FL);
+
 	if (dir->links == 1 && (fs->feature_ro_compat & E4_RO_COMPAT_DIR_NLINK))
 		return 0;
-	if (dir->links + 1 >= E4_LINK_MAX) {
-		if (!(fs->feature_ro_compat & E4_RO_COMPAT_DIR_NLINK))
+	if (dir->links >= E4_LINK_MAX) {
+		if (!many)
 			return -EMLINK;
 		dir->links = 1;
 		return 0;

@@ -381,6 +381,71 @@ static void test_full_disk(void **state)
 	free(img);
 }
 
+/* Make subdirectories 00000.. of @dir up to @upto (exclusive) from @from. */
+static void mkdirs(struct e4_fs *fs, struct e4_ino *dir, unsigned from,
+		   unsigned upto)
+{
+	char name[16];
+
+	for (unsigned i = from; i < upto; i++) {
+		snprintf(name, sizeof(name), "%05u", i);
+		assert_int_equal(e4_mkdir(fs, dir, name, strlen(name), 0755,
+					  &root_cred, NULL), 0);
+	}
+}
+
+static unsigned links_of(struct e4_ino *ip)
+{
+	struct e4_inode in;
+
+	e4_ino_snapshot(ip, &in);
+	return in.links;
+}
+
+/* §4.7: a directory takes 65,000 links (64,998 subdirectories); with
+ * dir_nlink, indexed, the next makes its count 1 ("many") and it stays 1
+ * after; without, the next is EMLINK.  (Inline directories: no blocks.) */
+static void test_dir_nlink(void **state)
+{
+	static const char *const mkfs[2] = {
+		"-b 4096 -I 256 -O inline_data -N 66000",
+		"-b 4096 -I 256 -O inline_data,^dir_nlink -N 66000",
+	};
+
+	(void)state;
+	for (int with = 1; with >= 0; with--) {
+		char *img = tu_mkfs(with ? "nlink.img" : "nlink0.img",
+				    mkfs[with ? 0 : 1], NULL, "96M");
+		struct e4_fs *fs = tu_open_rw(img);
+		struct e4_ino *root = root_of(fs), *dir;
+
+		assert_int_equal(e4_mkdir(fs, root, "d", 1, 0755, &root_cred,
+					  &dir), 0);
+		mkdirs(fs, dir, 0, 64998);
+		assert_int_equal(links_of(dir), 65000);
+		if (with) {
+			mkdirs(fs, dir, 64998, 65000);
+			assert_int_equal(links_of(dir), 1);
+			assert_int_equal(e4_rmdir(fs, dir, "00000", 5), 0);
+			assert_int_equal(links_of(dir), 1);
+		} else {
+			assert_int_equal(e4_mkdir(fs, dir, "more", 4, 0755,
+						  &root_cred, NULL), -EMLINK);
+			assert_int_equal(links_of(dir), 65000);
+		}
+		e4_iput(fs, dir);
+		e4_iput(fs, root);
+		tu_close_rw(fs);
+		tu_fsck_clean(img);
+		tu_kernel_expect(img, with ?
+			"test \"$(stat -c %h \"$m/d\")\" = 1; "
+			"test \"$(ls \"$m/d\" | wc -l)\" = 64999" :
+			"test \"$(stat -c %h \"$m/d\")\" = 65000; "
+			"test ! -e \"$m/d/more\"");
+		free(img);
+	}
+}
+
 /* What cannot be written is refused with the reason, read-only opens go
  * on working; while writable the valid bit is clear (no journal) or
  * needs_recovery set (journal), and both as before after. */
@@ -1180,6 +1245,7 @@ int main(void)
 		cmocka_unit_test(test_unlink_held),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_full_disk),
+		cmocka_unit_test(test_dir_nlink),
 		cmocka_unit_test(test_refusals_and_state),
 		cmocka_unit_test(test_big_directory),
 		cmocka_unit_test(test_xattrs),
