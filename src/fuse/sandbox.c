@@ -139,7 +139,7 @@ static int empty_root(const char *dir)
 
 /* Landlock handling every file system right it knows, granting none: no
  * path can be opened, made or removed.  -EOPNOTSUPP without Landlock. */
-static int landlock_nothing(void)
+int e4f_sandbox_landlock_nothing(void)
 {
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
 			   LANDLOCK_CREATE_RULESET_VERSION);
@@ -178,7 +178,7 @@ static int no_file_system(const char *dir)
 
 	if (ret != -EPERM)
 		return ret;
-	ret = landlock_nothing();
+	ret = e4f_sandbox_landlock_nothing();
 	if (ret == -EOPNOTSUPP) {
 		/* the filter still forbids every call that takes a path */
 		fprintf(stderr, "e4fuse: sandbox: warning: neither a mount "

@@ -44,4 +44,9 @@ int e4f_sandbox_enter(const struct e4f_sandbox *sb);
 void e4f_sandbox_probe(bool sandboxed);
 #endif
 
+/* Step 3 where a mount namespace cannot be had (a user's mount): a
+ * Landlock domain handling every file-system right, granting none.
+ * -EOPNOTSUPP when the kernel has no Landlock.  (Public for its test.) */
+int e4f_sandbox_landlock_nothing(void);
+
 #endif /* E4F_SANDBOX_H */

@@ -83,6 +83,9 @@ confined() {
 	return 1
 }
 check "ro: the serving process: no_new_privs, seccomp, no capabilities" confined
+# (what the Landlock step forbids: tests/unit/test_sandbox_landlock)
+check "ro: confined by Landlock, not left with the file system" \
+	eval "! grep -q 'neither a mount namespace' '$W/err'"
 as_user fusermount3 -u "$W/m"
 check "ro: fusermount3 -u by the user" test $? = 0
 check "ro: gone after fusermount3 -u" gone
