@@ -412,8 +412,13 @@ static void test_dir_nlink(void **state)
 		"-b 4096 -I 256 -O inline_data,^dir_nlink -N 66000",
 	};
 
+	const char *matrix = getenv("E4_MATRIX");
+	/* the sanitizer build's run (E4_MATRIX=quick): with dir_nlink only
+	 * (65,000 mkdirs each way are most of this program's time there) */
+	int last = matrix && !strcmp(matrix, "quick") ? 1 : 0;
+
 	(void)state;
-	for (int with = 1; with >= 0; with--) {
+	for (int with = 1; with >= last; with--) {
 		char *img = tu_mkfs(with ? "nlink.img" : "nlink0.img",
 				    mkfs[with ? 0 : 1], NULL, "96M");
 		struct e4_fs *fs = tu_open_rw(img);
