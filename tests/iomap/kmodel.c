@@ -419,7 +419,8 @@ static int call(struct kmodel *km, uint32_t opcode, uint64_t nodeid,
 	}
 	n -= sizeof(oh);
 	assert_true(n <= cap);	/* longer than the reply's room: -EINVAL */
-	memcpy(out, buf + sizeof(oh), n);
+	if (n)
+		memcpy(out, buf + sizeof(oh), n);
 	if (outlen)
 		*outlen = n;
 	return 0;

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "e4/datazone.h"
 #include "e4/write.h"
 #include "kmodel.h"
 #include "testutil.h"
@@ -59,11 +60,11 @@ static void write_pattern(const char *path, uint64_t off, size_t len,
 /* The source tree every image is made of. */
 static const char *source_tree(void)
 {
-	static char *dir;
+	static char dir[512];
 
-	if (dir)
+	if (dir[0])
 		return dir;
-	assert_true(asprintf(&dir, "%s/src", tu_tmpdir()) > 0);
+	snprintf(dir, sizeof(dir), "%s/src", tu_tmpdir());
 	tu_sh("mkdir -p '%s/sub'", dir);
 	write_pattern(tu_msg("%s/tiny", dir), 0, 100, 1);
 	write_pattern(tu_msg("%s/odd", dir), 0, 300001, 2);
@@ -239,33 +240,37 @@ static char *matrix_image(const char *name, const char *args, bool unwritten)
 	return img;
 }
 
+/* A matrix image made and compared whole. */
+static void matrix(const char *name, const char *args, bool unwritten)
+{
+	char *img = matrix_image(name, args, unwritten);
+
+	compare_image(img, 0, unwritten, false);
+	free(img);
+}
+
 static void test_matrix_extents(void **state)
 {
 	(void)state;
-	compare_image(matrix_image("ext.img", "-b 4096", true), 0, true,
-		      false);
+	matrix("ext.img", "-b 4096", true);
 }
 
 static void test_matrix_blockmap(void **state)
 {
 	(void)state;
-	compare_image(matrix_image("bmap.img", "-b 4096 -O ^extents,^64bit",
-				   false), 0, false, false);
+	matrix("bmap.img", "-b 4096 -O ^extents,^64bit", false);
 }
 
 static void test_matrix_1k(void **state)
 {
 	(void)state;
-	compare_image(matrix_image("1k.img", "-b 1024", true), 0, true,
-		      false);
+	matrix("1k.img", "-b 1024", true);
 }
 
 static void test_matrix_bigalloc(void **state)
 {
 	(void)state;
-	compare_image(matrix_image("bigalloc.img",
-				   "-b 4096 -O bigalloc -C 16384", true), 0,
-		      true, false);
+	matrix("bigalloc.img", "-b 4096 -O bigalloc -C 16384", true);
 }
 
 static void test_matrix_inline(void **state)
@@ -298,6 +303,7 @@ static void test_matrix_inline(void **state)
 	assert_memory_equal(buf, classic, 100);
 	km_stop(&km);
 	tu_close(fs);
+	free(img);
 }
 
 /* The file system 1 MiB into its image (a partition): every device
@@ -314,6 +320,7 @@ static void test_matrix_partition(void **state)
 	      "status=none", disk, disk, fsimg, disk);
 	compare_image(disk, 1u << 20, true, false);
 	free(disk);
+	free(fsimg);
 }
 
 /* ---- request counts ------------------------------------------------------------------- */
@@ -415,6 +422,7 @@ static void test_request_counts(void **state)
 	free(buf);
 	km_stop(&km);
 	tu_close(fs);
+	free(img);
 }
 
 /* ---- hostile images ---------------------------------------------------------------------- */
@@ -468,6 +476,7 @@ static void test_hostile_extents(void **state)
 	hostile_extent(img, journal, E4_RULE_DATA_ZONE);	/* the journal */
 	hostile_extent(img, 1, E4_RULE_DATA_ZONE);	/* descriptors */
 	hostile_extent(img, blocks + 5ull, E4_RULE_EX6);	/* outside */
+	free(img);
 }
 
 /* ---- negotiation and fallback ------------------------------------------------------------- */
@@ -508,6 +517,36 @@ static void test_fallback(void **state)
 		assert_false(e4f_iomap_kernel_supports(fd));
 		close(fd);
 	}
+	free(img);
+}
+
+/* A journal replayed in memory: the device holds stale copies of blocks
+ * the kernel would read, so the whole mount stays classic. */
+static void test_fallback_replay(void **state)
+{
+	(void)state;
+	char *img = matrix_image("replay.img", "-b 4096", false);
+	char *blk = strdup(tu_msg("%s/jblock", tu_tmpdir()));
+	uint64_t target = tu_bmap(img, "/big", 5);
+	struct e4_fs *fs;
+	struct kmodel km;
+	struct km_inode *ki;
+	int err;
+
+	/* a committed transaction, not checkpointed: /big's block 5 anew */
+	write_pattern(blk, 0, 4096, 99);
+	tu_debugfs(img, tu_msg("jo\njw -b %llu %s\njc",
+			       (unsigned long long)target, blk));
+	free(blk);
+	assert_int_equal(tu_open(img, &fs), 0);
+	assert_int_equal(e4_fs_replayed_blocks(fs), 1);
+	km_start(&km, fs, img, true);
+	assert_false(km.iomap);
+	ki = km_lookup(&km, "big", &err);
+	assert_false(ki->iomap);
+	km_stop(&km);
+	tu_close(fs);
+	free(img);
 }
 
 /* The model's checks have teeth: replies the kernel rejects (§8.2). */
@@ -585,6 +624,7 @@ static void test_loop_device(void **state)
 	struct stat st;
 
 	if (geteuid() != 0 || access("/dev/loop-control", R_OK | W_OK)) {
+		free(img);
 		tu_skip("no loop devices (root and /dev/loop-control)");
 		return;
 	}
@@ -593,6 +633,7 @@ static void test_loop_device(void **state)
 	err = e4f_loop_attach(fd, false, &lfd, path, sizeof(path));
 	if (err == -ENXIO || err == -ENOENT) {
 		close(fd);
+		free(img);
 		tu_skip("no free loop device");
 		return;
 	}
@@ -629,8 +670,10 @@ static void test_loop_device(void **state)
 		bool gone = s[0] == 0;
 
 		free(s);
-		if (gone)
+		if (gone) {
+			free(img);
 			return;
+		}
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
@@ -651,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_request_counts),
 		cmocka_unit_test(test_hostile_extents),
 		cmocka_unit_test(test_fallback),
+		cmocka_unit_test(test_fallback_replay),
 		cmocka_unit_test(test_loop_device),
 	};
 
