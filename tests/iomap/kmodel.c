@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "iomap_rules.h"
 #include "kmodel.h"
 
 #define KM_PAGE_SIZE 4096u
@@ -166,114 +167,33 @@ static const struct e4f_iomap_io *cache_find(const struct km_cache *c,
 	return NULL;
 }
 
-/* ---- the kernel's checks (§8.2) ---------------------------------------------- */
+/* ---- the kernel's checks (iomap_rules.c) ------------------------------------ */
 
-static bool known_type(uint16_t t)
+static struct iomap_rules rules_of(const struct kmodel *km,
+				   const struct km_inode *ki)
 {
-	return t <= E4F_IOMAP_TYPE_INLINE || t == E4F_IOMAP_TYPE_NOCACHE ||
-	       t == E4F_IOMAP_TYPE_RETRY_CACHE ||
-	       t == E4F_IOMAP_TYPE_PURE_OVERWRITE;
-}
-
-/* Rules 1-9 for one half. */
-static int check_half(const struct kmodel *km, const struct km_inode *ki,
-		      const struct e4f_iomap_io *io, bool write_half)
-{
-	if (!known_type(io->type))
-		return -KM_EFSCORRUPTED;			/* 1 */
-	if (io->type == E4F_IOMAP_TYPE_RETRY_CACHE)
-		return ki->has_cache ? 0 : -KM_EFSCORRUPTED;	/* 2 */
-	if (io->type == E4F_IOMAP_TYPE_NOCACHE)
-		return 0;
-	if (io->flags & ~E4F_IOMAP_F_SERVER_MASK)
-		return -KM_EFSCORRUPTED;			/* 3 */
-	if (io->length == 0)
-		return -KM_EFSCORRUPTED;			/* 4 */
-	if (io->offset % km->blksize || io->length % km->blksize)
-		return -KM_EFSCORRUPTED;			/* 5 */
-	if (io->offset + io->length < io->offset)
-		return -KM_EFSCORRUPTED;			/* 6 */
-	if (io->offset >= km->maxbytes)
-		return -KM_EFSCORRUPTED;			/* 7 */
-	switch (io->type) {					/* 8 */
-	case E4F_IOMAP_TYPE_HOLE:
-	case E4F_IOMAP_TYPE_DELALLOC:
-	case E4F_IOMAP_TYPE_INLINE:
-		if (io->dev != E4F_IOMAP_DEV_NULL ||
-		    io->addr != E4F_IOMAP_NULL_ADDR)
-			return -KM_EFSCORRUPTED;
-		break;
-	case E4F_IOMAP_TYPE_MAPPED:
-	case E4F_IOMAP_TYPE_UNWRITTEN:
-		if (io->dev == E4F_IOMAP_DEV_NULL ||
-		    io->addr == E4F_IOMAP_NULL_ADDR)
-			return -KM_EFSCORRUPTED;
-		break;
-	case E4F_IOMAP_TYPE_PURE_OVERWRITE:
-		if (!write_half)
-			return -KM_EFSCORRUPTED;
-		break;
-	}
-	if (io->addr != E4F_IOMAP_NULL_ADDR &&
-	    io->addr + io->length < io->addr)
-		return -KM_EFSCORRUPTED;			/* 9 */
-	return 0;
-}
-
-static bool contains(const struct e4f_iomap_io *io, uint64_t pos)
-{
-	return io->offset <= pos && pos < io_end(io);
+	return (struct iomap_rules){
+		.blksize = km->blksize, .maxbytes = km->maxbytes,
+		.dev_id = km->dev_id, .dev_size = km->dev_size,
+		.has_cache = ki->has_cache, .size = ki->size,
+	};
 }
 
 int km_check_begin(const struct kmodel *km, const struct km_inode *ki,
 		   uint32_t opflags, uint64_t pos,
 		   const struct e4f_iomap_begin_out *out)
 {
-	const struct e4f_iomap_io *rd = &out->read, *wr = &out->write;
+	struct iomap_rules k = rules_of(km, ki);
 
-	if (check_half(km, ki, rd, false) || check_half(km, ki, wr, true))
-		return -KM_EFSCORRUPTED;
-	if (rd->type == E4F_IOMAP_TYPE_NOCACHE ||
-	    wr->type == E4F_IOMAP_TYPE_NOCACHE)
-		return -KM_EFSCORRUPTED;			/* 10 */
-	if (!contains(rd, pos) || !contains(wr, pos))
-		return -KM_EFSCORRUPTED;			/* 11 */
-	if (is_space(rd->type) && rd->dev != km->dev_id)
-		return -KM_EFSCORRUPTED;			/* 12 */
-	if ((opflags & E4F_IOMAP_OP_FILE_WRITE) && is_space(wr->type) &&
-	    wr->dev != km->dev_id)
-		return -KM_EFSCORRUPTED;
-	/* the iomap core's inline rules (§10.9): one page at most, the
-	 * file's tail */
-	if (rd->type == E4F_IOMAP_TYPE_INLINE &&
-	    (rd->length > KM_PAGE_SIZE || io_end(rd) < ki->size))
-		return -KM_EFSCORRUPTED;
-	return 0;
+	return iomap_rules_begin(&k, opflags, pos, out);
 }
 
 /* ---- notifications (§12.2, §12.3) ------------------------------------------- */
 
-static int upsert_half(struct kmodel *km, struct km_inode *ki,
-		       const struct e4f_iomap_io *io, bool write_half)
-{
-	int err;
-
-	if (io->type == E4F_IOMAP_TYPE_NOCACHE)
-		return 0;
-	if (io->type == E4F_IOMAP_TYPE_RETRY_CACHE)
-		return -KM_EFSCORRUPTED;
-	err = check_half(km, ki, io, write_half);
-	if (err)
-		return err;
-	if (is_space(io->type) &&
-	    (io->dev != km->dev_id || io->addr + io->length > km->dev_size))
-		return -KM_EFSCORRUPTED;
-	return 0;
-}
-
 static int notify_upsert(struct kmodel *km, const void *p, size_t len)
 {
 	struct e4f_iomap_upsert_mappings_out u;
+	struct iomap_rules k;
 	struct km_inode *ki;
 	int err;
 
@@ -288,9 +208,10 @@ static int notify_upsert(struct kmodel *km, const void *p, size_t len)
 	/* the cache shares storage with the page-cache bookkeeping of
 	 * non-iomap files (§12.2): an upsert there is a server bug */
 	assert_true(ki->iomap);
-	err = upsert_half(km, ki, &u.read, false);
+	k = rules_of(km, ki);
+	err = iomap_rules_upsert_half(&k, &u.read, false);
 	if (!err)
-		err = upsert_half(km, ki, &u.write, true);
+		err = iomap_rules_upsert_half(&k, &u.write, true);
 	if (err)
 		return err;
 	/* e4fuse keeps the write half absent (pure overwrites) */
@@ -302,19 +223,16 @@ static int notify_upsert(struct kmodel *km, const void *p, size_t len)
 	return 0;
 }
 
-static int inval_half(struct kmodel *km, struct km_cache *c,
-		      const struct e4f_fuse_range *r)
+static int inval_half(struct kmodel *km, struct km_inode *ki,
+		      struct km_cache *c, const struct e4f_fuse_range *r)
 {
-	if (r->length == 0)
-		return 0;
-	if (r->length == E4F_IOMAP_INVAL_TO_EOF) {
-		cache_punch(c, r->offset, UINT64_MAX);
-		return 0;
-	}
-	if (r->offset >= km->maxbytes || r->offset % km->blksize ||
-	    r->length % km->blksize || r->offset + r->length < r->offset)
-		return -KM_EFSCORRUPTED;
-	cache_punch(c, r->offset, r->offset + r->length);
+	struct iomap_rules k = rules_of(km, ki);
+	int err = iomap_rules_inval_half(&k, r);
+
+	if (err || r->length == 0)
+		return err;
+	cache_punch(c, r->offset, r->length == E4F_IOMAP_INVAL_TO_EOF ?
+		    UINT64_MAX : r->offset + r->length);
 	return 0;
 }
 
@@ -334,9 +252,9 @@ static int notify_inval(struct kmodel *km, const void *p, size_t len)
 	if (v.attr_ino != ki->attr_ino)
 		return -EINVAL;
 	assert_true(ki->iomap);
-	err = inval_half(km, &ki->read, &v.read);
+	err = inval_half(km, ki, &ki->read, &v.read);
 	if (!err)	/* the write half is absent: checked, nothing held */
-		err = inval_half(km, &scratch, &v.write);
+		err = inval_half(km, ki, &scratch, &v.write);
 	free(scratch.rec);
 	if (!err)
 		km->st.invals++;

@@ -427,13 +427,15 @@ static void test_request_counts(void **state)
 
 /* ---- hostile images ---------------------------------------------------------------------- */
 
-/* /victim's first extent (in its inode) moved to @pblk: its read must be
+/* /odd's first block moved to @pblk (its first extent in i_block, or
+ * its first direct pointer on a block-mapped image): its read must be
  * refused, never mapped there. */
 static void hostile_extent(const char *base, uint64_t pblk, enum e4_rule rule)
 {
 	char *img = tu_copy(base, "hostile.img");
 	uint32_t ino = tu_ino_of(img, "/odd");
 	uint64_t at = tu_inode_offset(img, ino);
+	bool extents = tu_peek_le32(img, at + 32) & 0x80000u;
 	struct e4_fs *fs;
 	struct kmodel km;
 	struct km_inode *ki;
@@ -441,9 +443,13 @@ static void hostile_extent(const char *base, uint64_t pblk, enum e4_rule rule)
 	int err;
 
 	/* i_block: the 12-byte header, then ee_block, ee_len, start_hi,
-	 * start_lo */
-	tu_patch_le16(img, at + 40 + 12 + 6, (uint16_t)(pblk >> 32));
-	tu_patch_le32(img, at + 40 + 12 + 8, (uint32_t)pblk);
+	 * start_lo; or the 12 direct pointers */
+	if (extents) {
+		tu_patch_le16(img, at + 40 + 12 + 6, (uint16_t)(pblk >> 32));
+		tu_patch_le32(img, at + 40 + 12 + 8, (uint32_t)pblk);
+	} else {
+		tu_patch_le32(img, at + 40, (uint32_t)pblk);
+	}
 	tu_fix_inode_csum(img, ino);
 	assert_int_equal(tu_open(img, &fs), 0);
 	tu_log_clear();
@@ -476,6 +482,12 @@ static void test_hostile_extents(void **state)
 	hostile_extent(img, journal, E4_RULE_DATA_ZONE);	/* the journal */
 	hostile_extent(img, 1, E4_RULE_DATA_ZONE);	/* descriptors */
 	hostile_extent(img, blocks + 5ull, E4_RULE_EX6);	/* outside */
+	free(img);
+
+	/* block maps: the inode table through a direct pointer */
+	img = matrix_image("hostile-bmap.img", "-b 4096 -O ^extents,^64bit",
+			   false);
+	hostile_extent(img, tu_inode_offset(img, 2) / bs, E4_RULE_DATA_ZONE);
 	free(img);
 }
 
