@@ -113,6 +113,11 @@ int64_t km_seek(struct kmodel *km, struct km_inode *ki, uint64_t off,
 int64_t km_seek_classic(struct kmodel *km, struct km_inode *ki, uint64_t off,
 			bool data);
 
+/* Any request, its reply's payload to @out (at most @cap bytes): the
+ * reply's error. */
+int km_call(struct kmodel *km, uint32_t opcode, uint64_t nodeid,
+	    const void *arg, size_t arglen, void *out, size_t cap);
+
 /* The kernel's BEGIN reply check (§8.2) on its own, for the model's own
  * tests: 0 or -EFSCORRUPTED. */
 int km_check_begin(const struct kmodel *km, const struct km_inode *ki,

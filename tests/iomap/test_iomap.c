@@ -532,6 +532,50 @@ static void test_fallback(void **state)
 	free(img);
 }
 
+/* The rest of the iomap opcodes: ENOSYS, which the kernel remembers (END
+ * and IOEND are never sent again, freeze fails EOPNOTSUPP, §14); BEGIN
+ * for a write: EROFS (iomap is offered on read-only mounts); BEGIN for a
+ * file that was not given the flags: refused. */
+static void test_other_opcodes(void **state)
+{
+	(void)state;
+	char *img = matrix_image("opcodes.img", "-b 4096", false);
+	struct e4_fs *fs;
+	struct kmodel km;
+	struct km_inode *ki, *dir;
+	uint8_t in[72] = { 0 }, out[64];
+	struct e4f_iomap_begin_in b = { .pos = 0, .count = 4096 };
+	int err;
+
+	assert_int_equal(tu_open(img, &fs), 0);
+	km_start(&km, fs, img, true);
+	ki = km_lookup(&km, "odd", &err);
+	dir = km_lookup(&km, "sub", &err);
+	assert_true(ki && dir);
+	assert_int_equal(km_call(&km, E4F_OP_IOMAP_END, ki->nodeid, in,
+				 sizeof(struct e4f_iomap_end_in), out,
+				 sizeof(out)), -ENOSYS);
+	assert_int_equal(km_call(&km, E4F_OP_IOMAP_IOEND, ki->nodeid, in,
+				 sizeof(struct e4f_iomap_ioend_in), out,
+				 sizeof(out)), -ENOSYS);
+	assert_int_equal(km_call(&km, E4F_OP_FREEZE_FS, 1, in, 8, out,
+				 sizeof(out)), -ENOSYS);
+	b.attr_ino = ki->attr_ino;
+	b.opflags = E4F_IOMAP_OP_WRITE;
+	assert_int_equal(km_call(&km, E4F_OP_IOMAP_BEGIN, ki->nodeid, &b,
+				 sizeof(b), out, sizeof(out)), -EROFS);
+	b.opflags = 0;
+	b.attr_ino = ki->attr_ino + 1;		/* not the inode's */
+	assert_int_equal(km_call(&km, E4F_OP_IOMAP_BEGIN, ki->nodeid, &b,
+				 sizeof(b), out, sizeof(out)), -EINVAL);
+	b.attr_ino = dir->attr_ino;
+	assert_int_equal(km_call(&km, E4F_OP_IOMAP_BEGIN, dir->nodeid, &b,
+				 sizeof(b), out, sizeof(out)), -EOPNOTSUPP);
+	km_stop(&km);
+	tu_close(fs);
+	free(img);
+}
+
 /* A journal replayed in memory: the device holds stale copies of blocks
  * the kernel would read, so the whole mount stays classic. */
 static void test_fallback_replay(void **state)
@@ -705,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_matrix_partition),
 		cmocka_unit_test(test_request_counts),
 		cmocka_unit_test(test_hostile_extents),
+		cmocka_unit_test(test_other_opcodes),
 		cmocka_unit_test(test_fallback),
 		cmocka_unit_test(test_fallback_replay),
 		cmocka_unit_test(test_loop_device),
