@@ -96,4 +96,14 @@ int e4f_loop_attach(int image_fd, bool writable, int *loop_fd, char *path,
 		    size_t path_size);
 int e4f_loop_detach(int loop_fd);
 
+/*
+ * In main, before the sandbox (which cannot open devices): when the
+ * kernel can do iomap, the block device the serving process will register
+ * (e4f_iomap_backing_ioctl): the image's own descriptor if it is a block
+ * device, else a read-only loop device over it (*@loop set; only the
+ * serving process keeps it, so the loop device goes away with it and the
+ * connection: autoclear).  -1 otherwise: the classic path serves.
+ */
+int e4f_iomap_prepare_device(int image_fd, bool *loop);
+
 #endif /* E4F_IOMAP_H */

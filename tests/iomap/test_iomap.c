@@ -523,11 +523,19 @@ static void test_fallback(void **state)
 	km_stop(&km);
 	tu_close_rw(fs);
 
-	/* no kernel here has it: the ioctl says so (ENOTTY) */
+	/* no kernel here has it: the ioctl says so (ENOTTY), and e4fuse's
+	 * main then sets no device up */
 	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	if (fd >= 0) {
+		bool loop = true;
+		int image = open(img, O_RDONLY | O_CLOEXEC);
+
 		assert_false(e4f_iomap_kernel_supports(fd));
 		close(fd);
+		assert_true(image >= 0);
+		assert_int_equal(e4f_iomap_prepare_device(image, &loop), -1);
+		assert_false(loop);
+		close(image);
 	}
 	free(img);
 }
