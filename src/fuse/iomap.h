@@ -42,8 +42,10 @@ struct e4f_iomap_backing {
 /* The per-connection state, when iomap was negotiated. */
 struct e4f_iomap {
 	struct e4_datazone *zone;
-	uint32_t dev_id;		/* backing id, 0: none (no file uses
-					 * iomap then) */
+	/* backing id, 0: none (no file uses iomap then); set by
+	 * IOMAP_CONFIG, which the kernel answers before it sends anything
+	 * that reads it, but workers may differ */
+	_Atomic uint32_t dev_id;
 	uint32_t cache_maxbytes;	/* what IOMAP_CONFIG asked for */
 	/* what was sent, for tests and the debug log */
 	atomic_ulong begins, upserts, invals;

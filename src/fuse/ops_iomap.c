@@ -94,7 +94,7 @@ void e4f_op_iomap_config(struct e4f_req *r)
 	 * fail the whole connection) */
 	id = s->iomap_backing->open(s->iomap_backing->ctx, s);
 	if (id > 0) {
-		s->iomap->dev_id = (uint32_t)id;
+		atomic_store(&s->iomap->dev_id, (uint32_t)id);
 	} else {
 		e4f_log(E4_LOG_WARN, "iomap: the device cannot be registered "
 			"(%s): every file is read through READ",
@@ -132,7 +132,8 @@ void e4f_op_iomap_config(struct e4f_req *r)
 uint32_t e4f_iomap_attr_flags(const struct e4f_session *s,
 			      const struct e4_inode *in)
 {
-	if (!s->iomap || !s->iomap->dev_id || !e4_inode_is_reg(in))
+	if (!s->iomap || !atomic_load(&s->iomap->dev_id) ||
+	    !e4_inode_is_reg(in))
 		return 0;
 	/* ciphertext on disk; verity checks each page it reads; data that
 	 * goes through the journal may be newer there than at home */
@@ -206,7 +207,7 @@ static int iomap_map(struct e4f_session *s, uint32_t ino,
 			return err;
 		io->type = rg.kind == E4_MAP_MAPPED ? E4F_IOMAP_TYPE_MAPPED :
 			   E4F_IOMAP_TYPE_UNWRITTEN;
-		io->dev = s->iomap->dev_id;
+		io->dev = atomic_load(&s->iomap->dev_id);
 		io->addr = rg.dev_offset;
 		return 0;
 	}
