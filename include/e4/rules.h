@@ -119,6 +119,7 @@
 	X(IO_CHANGED, "IO-CHANGED", "a verified block reads back the same")    \
 	X(LIM_WORK, "LIM-WORK", "work per request bounded")                    \
 	X(LIM_REPLAY, "LIM-REPLAY", "journal replay memory bounded")           \
+	X(DATA_ZONE, "DATA-ZONE", "file data clear of the metadata (iomap)")   \
 	/* the checker, across structures */                                   \
 	X(CK_ROOT, "CK-ROOT", "the root is an allocated directory")            \
 	X(CK_DOTS, "CK-DOTS", "\".\" names the directory, \"..\" its parent")  \

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "alloc/alloc_int.h"
+#include "e4/datazone.h"
+#include "ondisk/journal.h"
 
 struct run_list {
 	struct e4_run *runs;
@@ -289,4 +291,69 @@ int e4_zone_overlaps(struct e4_alloc *a, uint64_t start, uint64_t count,
 		}
 	}
 	return err;
+}
+
+/* ---- the data zone: the read side's view (e4/datazone.h) ----------------- */
+
+struct e4_datazone {
+	struct e4_alloc *a;	/* only its system-zone list is used */
+};
+
+int e4_datazone_open(struct e4_fs *fs, struct e4_datazone **out)
+{
+	struct e4_datazone *z = calloc(1, sizeof(*z));
+	int err;
+
+	if (!z)
+		return -ENOMEM;
+	err = e4_alloc_create(fs, NULL, &z->a);
+	if (!err)
+		err = e4_zone_load(z->a);
+	if (err) {
+		e4_datazone_close(z);
+		return err;
+	}
+	*out = z;
+	return 0;
+}
+
+void e4_datazone_close(struct e4_datazone *z)
+{
+	if (!z)
+		return;
+	e4_alloc_destroy(z->a);
+	free(z);
+}
+
+int e4_datazone_check(struct e4_datazone *z, uint32_t ino,
+		      const struct e4_range *rg)
+{
+	struct e4_fs *fs = z->a->fs;
+	uint64_t base = e4_dev_base_offset(fs->dev);
+	uint64_t mask = fs->block_size - 1u, pblk, count, lblk;
+	bool overlaps = true;
+	int err = 0;
+
+	if (rg->kind != E4_MAP_MAPPED && rg->kind != E4_MAP_UNWRITTEN)
+		return 0;
+	lblk = rg->offset >> fs->log_block_size;
+	pblk = (rg->dev_offset - base) >> fs->log_block_size;
+	/* the blocks the byte range touches */
+	count = (((rg->dev_offset - base) & mask) + rg->length + mask) >>
+		fs->log_block_size;
+	if (rg->dev_offset >= base && count)
+		err = e4_zone_overlaps(z->a, pblk, count, &overlaps);
+	if (err < 0)
+		return err;
+	if (!overlaps)
+		return 0;
+	return e4_corrupt(fs, E4_RULE_DATA_ZONE, e4_obj_extent(ino, lblk),
+			  "data blocks %llu-%llu outside the file system or "
+			  "in its metadata", (unsigned long long)pblk,
+			  (unsigned long long)(pblk + count - 1));
+}
+
+size_t e4_fs_replayed_blocks(const struct e4_fs *fs)
+{
+	return e4_journal_replayed_blocks(fs->journal);
 }

@@ -26,6 +26,7 @@
 #include "e4/partition.h"
 #include "e4/write.h"
 #include "fuse/fuse_kernel.h"
+#include "fuse/iomap.h"
 #include "fuse/mount.h"
 #include "fuse/options.h"
 #include "fuse/sandbox.h"
@@ -223,6 +224,8 @@ static unsigned default_threads(void)
 struct server {
 	struct e4f_options *o;
 	struct e4_dev *image;
+	int iomap_dev;		/* fuse-iomap's block device, or -1 */
+	bool iomap_loop;	/* a loop device of ours over the image */
 	unsigned threads;
 	uint32_t owner_uid;	/* who ran e4fuse, before the sandbox */
 };
@@ -288,8 +291,15 @@ static int serve(struct e4f_link *link, void *arg)
 	};
 	struct e4f_session s;
 
+	/* fuse-iomap: offered to the kernel only with a device to give */
+	struct e4f_iomap_backing iomap_backing = {
+		e4f_iomap_backing_ioctl, &srv->iomap_dev,
+	};
+
 	ret = e4f_session_init(&s, fs, fd, &cfg);
 	if (ret == 0) {
+		if (srv->iomap_dev >= 0)
+			s.iomap_backing = &iomap_backing;
 		s.on_panic = on_panic;
 		ret = e4f_session_start(&s, srv->threads);
 	}
@@ -348,6 +358,9 @@ static void release_image(void *arg)
 
 	e4_dev_close(srv->image);
 	srv->image = NULL;
+	if (srv->iomap_loop)
+		close(srv->iomap_dev);
+	srv->iomap_dev = -1;
 }
 
 /* ---- main ------------------------------------------------------------------------ */
@@ -408,6 +421,10 @@ int main(int argc, char **argv)
 
 	if (open_image(&o, &srv.image) < 0)
 		return 1;
+	/* fuse-iomap reads only for now: read-only mounts */
+	srv.iomap_dev = o.rw ? -1 :
+			e4f_iomap_prepare_device(e4_dev_fd(srv.image),
+						 &srv.iomap_loop);
 	char *image_abs = realpath(o.image, NULL);
 	const char *fsname = o.fsname ? o.fsname :
 			     image_abs ? image_abs : o.image;
@@ -421,6 +438,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "e4fuse: logfile %s: %s\n", o.logfile,
 				strerror(errno));
 			e4_dev_close(srv.image);
+			if (srv.iomap_loop)
+				close(srv.iomap_dev);
 			free(image_abs);
 			return 1;
 		}
@@ -448,8 +467,8 @@ int main(int argc, char **argv)
 			.gid = o.sandbox_gid,
 			.memory = o.sandbox_memory,
 			.empty_dir = mp,
-			.keep = { e4_dev_fd(srv.image) },
-			.nkeep = 1,
+			.keep = { e4_dev_fd(srv.image), srv.iomap_dev },
+			.nkeep = srv.iomap_loop ? 2 : 1,
 		},
 		.daemon = !o.foreground,
 		.log_fd = log_fd,

@@ -32,6 +32,11 @@ void e4f_op_lseek(struct e4f_req *r);
 /* The attributes and the entry a reply carries (shared with ops_write.c). */
 void e4f_fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 		   struct fuse_attr *a);
+/* The node's inode, held still for reading until e4f_node_read_end (the
+ * iomap mapping reads it as READ does). */
+int e4f_node_read_begin(struct e4f_req *r, uint64_t nodeid,
+			struct e4_ino **ip, struct e4_inode *out);
+void e4f_node_read_end(struct e4f_req *r, struct e4_ino *ip);
 /* The entry of @in in the directory the request names (r->h.nodeid). */
 void e4f_fill_entry(struct e4f_req *r, const struct e4_inode *in,
 		    struct fuse_entry_out *e);

@@ -13,6 +13,7 @@
 
 #include "e4/format.h"
 #include "e4/write.h"
+#include "fuse/iomap.h"
 #include "fuse/ops.h"
 #include "fuse/proto.h"
 
@@ -81,6 +82,17 @@ static void node_read_end(struct e4f_req *r, struct e4_ino *ip)
 	e4_iput(r->s->fs, ip);
 }
 
+int e4f_node_read_begin(struct e4f_req *r, uint64_t nodeid,
+			struct e4_ino **ip, struct e4_inode *out)
+{
+	return node_read_begin(r, nodeid, ip, out);
+}
+
+void e4f_node_read_end(struct e4f_req *r, struct e4_ino *ip)
+{
+	node_read_end(r, ip);
+}
+
 /*
  * The node was read: its atime moves as the kernel's ext4 moves it (the
  * FUSE kernel leaves that to the server), before the reply, after which
@@ -143,6 +155,7 @@ void e4f_fill_attr(const struct e4f_session *s, const struct e4_inode *in,
 	a->gid = shown_gid(s, &st);
 	a->rdev = encode_rdev(st.rdev_major, st.rdev_minor);
 	a->blksize = s->block_size;
+	a->flags = e4f_iomap_attr_flags(s, in);
 	/* an encrypted symlink's size is its no-key target's, as readlink
 	 * gives it (the kernel's answer without the key) */
 	if (e4_inode_is_symlink(in) && e4_inode_is_encrypted(s->fs, in)) {

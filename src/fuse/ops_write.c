@@ -11,9 +11,11 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
 
 #include "e4/write.h"
+#include "fuse/iomap.h"
 #include "fuse/ops.h"
 #include "fuse/proto.h"
 
@@ -364,6 +366,8 @@ void e4f_op_write(struct e4f_req *r)
 	}
 	n = ret < 0 ? ret :
 	    e4_write(r->s->fs, ip, in.offset, r->arg + sizeof(in), in.size);
+	if (n > 0)
+		e4f_iomap_inval_ino(r->s, ip, in.offset, (uint64_t)n);
 	e4_iput(r->s->fs, ip);
 	if (n < 0)
 		return e4f_reply_err(r, (int)n);
@@ -431,6 +435,8 @@ void e4f_op_setattr(struct e4f_req *r)
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	ret = e4_setattr(r->s->fs, ip, &a);
+	if (ret == 0 && (a.valid & E4_SET_SIZE))
+		e4f_iomap_inval_ino(r->s, ip, a.size, E4F_IOMAP_INVAL_TO_EOF);
 	e4_ino_snapshot(ip, &snap);
 	e4_iput(r->s->fs, ip);
 	if (ret < 0)
@@ -509,6 +515,11 @@ void e4f_op_fallocate(struct e4f_req *r)
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	ret = e4_fallocate(r->s->fs, ip, in.mode, in.offset, in.length);
+	if (ret == 0)	/* collapse and insert move everything after */
+		e4f_iomap_inval_ino(r->s, ip, in.offset,
+				    (in.mode & (FALLOC_FL_COLLAPSE_RANGE |
+						FALLOC_FL_INSERT_RANGE)) ?
+				    E4F_IOMAP_INVAL_TO_EOF : in.length);
 	e4_iput(r->s->fs, ip);
 	e4f_reply_err(r, ret);
 }
@@ -648,6 +659,8 @@ void e4f_op_copy_file_range(struct e4f_req *r)
 		return e4f_reply_err(r, ret);
 	}
 	n = e4_copy_range(r->s->fs, src, in.off_in, dst, in.off_out, in.len);
+	if (n > 0)
+		e4f_iomap_inval_ino(r->s, dst, in.off_out, (uint64_t)n);
 	e4_iput(r->s->fs, dst);
 	e4_iput(r->s->fs, src);
 	if (n < 0)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "e4/write.h"
+#include "fuse/iomap.h"
 #include "fuse/ops.h"
 #include "fuse/proto.h"
 
@@ -29,7 +30,7 @@ struct e4f_inflight {
  * Dispatch table.  min_arg is the fixed part of each request; handlers
  * validate the variable part (names, forget lists) themselves.  Opcodes that
  * are not here get ENOSYS, which the kernel remembers and stops sending.
- * The iomap opcodes (4089..4095) will need a second, offset table.
+ * The iomap opcodes (4089..4095) are in a second, offset table below.
  */
 static const struct e4f_op op_table[] = {
 	OP(FUSE_INIT, e4f_op_init, 16, E4F_OP_PRE_INIT),
@@ -99,8 +100,27 @@ static const struct e4f_op op_table[] = {
 	   sizeof(struct fuse_copy_file_range_in), E4F_OP_MODIFIES),
 };
 
+/* fuse-iomap (iomap.h), at the top of the opcode range: indexed from
+ * E4F_OP_IOMAP_FIRST */
+static const struct e4f_op iomap_table[] = {
+	[E4F_OP_IOMAP_CONFIG - E4F_OP_IOMAP_FIRST] = {
+		.name = "IOMAP_CONFIG", .handler = e4f_op_iomap_config,
+		.min_arg = sizeof(struct e4f_iomap_config_in) },
+	[E4F_OP_IOMAP_BEGIN - E4F_OP_IOMAP_FIRST] = {
+		.name = "IOMAP_BEGIN", .handler = e4f_op_iomap_begin,
+		.min_arg = sizeof(struct e4f_iomap_begin_in) },
+};
+
 const struct e4f_op *e4f_op_find(uint32_t opcode)
 {
+	if (opcode >= E4F_OP_IOMAP_FIRST) {
+		uint32_t i = opcode - E4F_OP_IOMAP_FIRST;
+
+		if (i >= sizeof(iomap_table) / sizeof(iomap_table[0]) ||
+		    !iomap_table[i].handler)
+			return NULL;
+		return &iomap_table[i];
+	}
 	if (opcode >= sizeof(op_table) / sizeof(op_table[0]))
 		return NULL;
 	if (!op_table[opcode].handler)

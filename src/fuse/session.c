@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "e4/write.h"
+#include "fuse/iomap.h"
 #include "fuse/ops.h"
 #include "fuse/proto.h"
 #include "fuse/session.h"
@@ -125,6 +126,7 @@ int e4f_session_init(struct e4f_session *s, struct e4_fs *fs, int fd,
 
 void e4f_session_destroy(struct e4f_session *s)
 {
+	e4f_iomap_destroy(s);
 	e4f_nodes_destroy(&s->nodes);
 	e4f_lost_found_destroy(&s->lost);
 	pthread_mutex_destroy(&s->inflight_lock);
@@ -232,6 +234,13 @@ void e4f_op_init(struct e4f_req *r)
 
 	out.major = FUSE_KERNEL_VERSION;
 	out.minor = in.minor < E4F_PROTO_MINOR ? in.minor : E4F_PROTO_MINOR;
+	/* fuse-iomap: its minor only with it (the kernel honours the
+	 * exclusive attribute flag from 7.99 on) */
+	if (in.minor >= E4F_IOMAP_PROTO_MINOR &&
+	    e4f_iomap_negotiate(s, offered)) {
+		granted |= E4F_INIT_IOMAP;
+		out.minor = E4F_IOMAP_PROTO_MINOR;
+	}
 	out.max_readahead = in.max_readahead;
 	out.flags = (uint32_t)granted;
 	out.flags2 = (uint32_t)(granted >> 32);
@@ -322,6 +331,14 @@ int e4f_notify_inval_inode(struct e4f_session *s, uint64_t nodeid,
 	struct iovec iov[2] = { { 0 }, { &out, sizeof(out) } };
 
 	return notify(s, FUSE_NOTIFY_INVAL_INODE, iov, 2);
+}
+
+int e4f_notify_buf(struct e4f_session *s, int code, const void *data,
+		   size_t len)
+{
+	struct iovec iov[2] = { { 0 }, { (void *)data, len } };
+
+	return notify(s, code, iov, 2);
 }
 
 int e4f_notify_inval_entry(struct e4f_session *s, uint64_t parent,

@@ -81,6 +81,8 @@ struct e4f_sink {
 };
 
 struct e4f_inflight;
+struct e4f_iomap;
+struct e4f_iomap_backing;
 
 /*
  * INTERRUPTs that came before their target was registered (another worker
@@ -108,6 +110,10 @@ struct e4f_session {
 	atomic_bool initialized;
 	uint32_t proto_minor;
 	uint64_t init_flags;		/* what the kernel granted and we use */
+	/* fuse-iomap (iomap.h): offered only when a backing device is
+	 * given; the state exists once negotiated */
+	const struct e4f_iomap_backing *iomap_backing;
+	struct e4f_iomap *iomap;
 
 	struct e4f_nodes nodes;
 	struct e4f_lost_found lost;	/* -o lost_found */
@@ -161,6 +167,9 @@ int e4f_notify_inval_inode(struct e4f_session *s, uint64_t nodeid,
 			   int64_t off, int64_t len);
 int e4f_notify_inval_entry(struct e4f_session *s, uint64_t parent,
 			   const char *name, size_t name_len);
+/* Notification @code with the fixed payload @data (the iomap ones). */
+int e4f_notify_buf(struct e4f_session *s, int code, const void *data,
+		   size_t len);
 
 /* ---- node ids <-> inode numbers ----------------------------------------- */
 

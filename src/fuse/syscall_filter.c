@@ -2,15 +2,16 @@
 /*
  * The seccomp allow-list, as a classic BPF program written here rather
  * than through libseccomp: it is one architecture check, a list of call
- * numbers and two argument checks, which BPF says directly, and e4fuse
+ * numbers and three argument checks, which BPF says directly, and e4fuse
  * stays one binary with no run-time library besides libc.
  *
  * The list is what the serving process does after its sandbox is up:
  * read requests from /dev/fuse and write replies (read, write, writev),
  * read and write the image through its open descriptor (pread64,
  * pwrite64, fdatasync), take the /dev/fuse descriptor from the supervisor
- * once (recvmsg), run worker threads (clone with CLONE_THREAD only, futex,
- * the thread start-up calls), manage memory (mmap, munmap, mremap,
+ * once (recvmsg), register the block device for fuse-iomap (ioctl
+ * BACKING_OPEN, nothing else), run worker threads (clone with
+ * CLONE_THREAD only, futex, the thread start-up calls), manage memory (mmap, munmap, mremap,
  * mprotect, madvise, brk), read clocks, seed hash maps (getrandom), and
  * exit.  Nothing opens a path (that fails with EACCES, below), makes a
  * socket, runs a program, signals or traces another process, or changes a
@@ -32,6 +33,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fuse/fuse_iomap.h"
 #include "fuse/syscall_filter.h"
 
 #if defined(__x86_64__) && defined(__ILP32__)
@@ -114,7 +116,8 @@ static const int allowed[] = {
 
 /* A little assembler: jumps name labels, resolved once all is emitted. */
 enum label {
-	L_ALLOW, L_FORBID, L_EACCES, L_KILL, L_CLONE, L_TGKILL, L_COUNT
+	L_ALLOW, L_FORBID, L_EACCES, L_KILL, L_CLONE, L_TGKILL, L_IOCTL,
+	L_COUNT
 };
 
 #define PROG_MAX 160
@@ -174,7 +177,7 @@ static void ret(struct prog *p, uint32_t action)
 	emit(p, BPF_RET | BPF_K, action, -1, -1);
 }
 
-/* The filter reads the call's arguments only for the two calls checked:
+/* The filter reads the call's arguments only for the three calls checked:
  * everything after the list of numbers is those checks, then the returns
  * (classic BPF jumps forward only and ends with a return). */
 static void build(struct prog *p, uint32_t self)
@@ -190,6 +193,7 @@ static void build(struct prog *p, uint32_t self)
 		     L_ALLOW, -1);
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, L_CLONE, -1);
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_tgkill, L_TGKILL, -1);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, L_IOCTL, -1);
 	/* Opening a path fails (EACCES) rather than stopping the process:
 	 * glibc's malloc reads /proc/sys/vm/overcommit_memory the first time
 	 * it shrinks a thread's heap, and does without it.  The root is
@@ -228,6 +232,13 @@ static void build(struct prog *p, uint32_t self)
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, self, -1, L_FORBID);
 	load(p, ARG_LOW(0) ^ 4u);
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, L_ALLOW, L_FORBID);
+
+	/* ioctl: fuse-iomap's BACKING_OPEN only (the kernel reads the
+	 * request as 32 bits), registering the block device main opened */
+	label(p, L_IOCTL);
+	load(p, ARG_LOW(1));
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, E4F_DEV_IOC_BACKING_OPEN, L_ALLOW,
+	     L_FORBID);
 
 	label(p, L_EACCES);
 	ret(p, SECCOMP_RET_ERRNO | EACCES);

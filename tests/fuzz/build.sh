@@ -128,7 +128,15 @@ fi
 # the FUSE protocol harness needs the front end's engine (src/fuse/)
 if [ -f "$top/src/fuse/session.c" ] && [ -f "$here/fuzz_fuse.c" ]; then
 	link_harness fuse "$top"/src/fuse/session.c "$top"/src/fuse/proto.c \
-		"$top"/src/fuse/nodes.c "$top"/src/fuse/ops_*.c
+		"$top"/src/fuse/nodes.c "$top"/src/fuse/lost_found.c \
+		"$top"/src/fuse/ops_*.c
+fi
+# fuse-iomap's BEGIN over mutated extent trees: the engine, and the
+# kernel's rules from the model (tests/iomap/)
+if [ -f "$top/src/fuse/ops_iomap.c" ] && [ -f "$here/fuzz_iomap.c" ]; then
+	link_harness iomap "$top"/src/fuse/session.c "$top"/src/fuse/proto.c \
+		"$top"/src/fuse/nodes.c "$top"/src/fuse/lost_found.c \
+		"$top"/src/fuse/ops_*.c "$here"/iomap_fuzz.c "$top"/tests/iomap/iomap_rules.c
 fi
 
 # host tools: no instrumentation, no sanitizers

@@ -34,6 +34,7 @@
 
 #include "e4img_fuzz.h"
 #include "fuzz_fuse.h"
+#include "iomap_fuzz.h"
 #include "journal_fuzz.h"
 #include "orphan_fuzz.h"
 #include "resource.h"
@@ -76,12 +77,14 @@ static int read_file(const char *path, uint8_t **data, size_t *size)
 	return 0;
 }
 
-enum harness { H_WALK, H_SPLICE, H_JOURNAL, H_ORPHAN, H_FUSE, H_E4IMG };
+enum harness { H_WALK, H_SPLICE, H_JOURNAL, H_ORPHAN, H_FUSE, H_E4IMG,
+	       H_IOMAP };
 
 static void run(enum harness h, int kind, const uint8_t *data, size_t size)
 {
 	switch (h) {
 	case H_FUSE: e4_fuzz_fuse(data, size); break;
+	case H_IOMAP: e4_fuzz_iomap(data, size); break;
 	case H_JOURNAL: e4_fuzz_journal(data, size); break;
 	case H_ORPHAN: e4_fuzz_orphan(data, size); break;
 	case H_WALK: e4_fuzz_walk(data, size); break;
@@ -99,6 +102,9 @@ static e4_xref_describe_fn describer(enum harness h, int kind)
 	case H_ORPHAN: return e4_fuzz_orphan_xref;
 	case H_SPLICE:
 		e4_fuzz_splice_xref_init(kind);
+		return e4_xref_registered();
+	case H_IOMAP:
+		e4_fuzz_splice_xref_init(E4_SPLICE_EXTENT);
 		return e4_xref_registered();
 	case H_FUSE: break;
 	}
@@ -218,7 +224,7 @@ int main(int argc, char **argv)
 		argc -= 2;
 	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s [--xref N] walk|e4img|sb|gdt|inode|extent|dirblock|htree|xattr|journal|orphan|fuse INPUT...\n"
+		fprintf(stderr, "usage: %s [--xref N] walk|e4img|sb|gdt|inode|extent|dirblock|htree|xattr|journal|orphan|fuse|iomap INPUT...\n"
 			"       %s journal-seed FILE | seeds DIR\n", argv[0], argv[0]);
 		return 2;
 	}
@@ -236,6 +242,8 @@ int main(int argc, char **argv)
 		h = H_SPLICE;
 	else if (!strcmp(argv[1], "fuse"))
 		h = H_FUSE;
+	else if (!strcmp(argv[1], "iomap"))
+		h = H_IOMAP;
 	else if (!strcmp(argv[1], "journal"))
 		h = H_JOURNAL;
 	else if (!strcmp(argv[1], "orphan"))

@@ -200,24 +200,39 @@ const char *e4_fuzz_splice_name(enum e4_splice_kind kind)
 	return sites[kind].name;
 }
 
+const uint8_t *e4_fuzz_splice_image(enum e4_splice_kind kind,
+				    const uint8_t *data, size_t size,
+				    size_t *used, size_t *image_size)
+{
+	load_template();
+	const struct kind_sites *s = &sites[kind];
+	if (size < 1 || s->n == 0)
+		return NULL;
+	const struct site *site = &s->site[data[0] % s->n];
+	size_t n = size - 1 < site->len ? size - 1 : site->len;
+
+	memcpy(work, tpl, tpl_size);
+	memcpy(work + site->off, data + 1, n);
+	if (used)
+		*used = 1 + n;
+	*image_size = tpl_size;
+	return work;
+}
+
 int e4_fuzz_splice_walk(enum e4_splice_kind kind, const uint8_t *data,
 			size_t size)
 {
 	struct e4_walk_limits lim;
 	struct e4_walk_result res;
 	struct e4_dev *dev;
+	size_t img_size;
+	const uint8_t *img = e4_fuzz_splice_image(kind, data, size, NULL,
+						  &img_size);
 
-	load_template();
-	const struct kind_sites *s = &sites[kind];
-	if (size < 1 || s->n == 0)
+	if (!img)
 		return 0;
-	const struct site *site = &s->site[data[0] % s->n];
-	size_t n = size - 1 < site->len ? size - 1 : site->len;
-
-	memcpy(work, tpl, tpl_size);
-	memcpy(work + site->off, data + 1, n);
 	e4_walk_limits_fuzz(&lim);
-	if (e4_dev_open_mem(work, tpl_size, &dev) < 0)
+	if (e4_dev_open_mem(img, img_size, &dev) < 0)
 		return 0;
 	(void)e4_walk_dev(dev, &lim, &res);
 	return 0;

@@ -36,6 +36,13 @@ void e4_fuzz_splice_init(void);
  * cross-reference mutator changes (xref.h). */
 void e4_fuzz_splice_xref_init(enum e4_splice_kind kind);
 
+/* The template with @data spliced in as @kind (NULL for an input too
+ * short); valid until the next call.  *@used: the input bytes taken (the
+ * selector and the structure), the rest is the harness's. */
+const uint8_t *e4_fuzz_splice_image(enum e4_splice_kind kind,
+				    const uint8_t *data, size_t size,
+				    size_t *used, size_t *image_size);
+
 /* Splice @data into the template as @kind and walk the result. */
 int e4_fuzz_splice_walk(enum e4_splice_kind kind, const uint8_t *data,
 			size_t size);

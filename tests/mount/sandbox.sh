@@ -148,7 +148,7 @@ check "nosandbox: warns" grep -q 'warning: -o nosandbox' "$W/nosandbox.log"
 ended() {	# ended LOG: the probe has had its effect
 	grep -q 'forbidden system call\|sandbox probe: .*: refused\|ALLOWED' "$1"
 }
-for p in open write socket execve ptrace mount kill fork; do
+for p in open write socket execve ptrace mount kill fork ioctl; do
 	log=$W/probe-$p.log
 	if ! E4FUSE=$PROBE E4F_SANDBOX_PROBE=$p FUSE_LOG=$log fuse_start "$W/rw.img"; then
 		record "$p: mount" 1
@@ -195,4 +195,21 @@ for p in open write socket execve ptrace mount kill fork; do
 		check "$p: clean unmount" fuse_stop
 	fi
 done
+
+# ---- the one ioctl it may make -----------------------------------------------------
+# fuse-iomap's BACKING_OPEN passes the filter (the kernel, which has no
+# fuse-iomap here and is given stdin, refuses it): the serving process
+# goes on serving
+log=$W/probe-backing.log
+if E4FUSE=$PROBE E4F_SANDBOX_PROBE=backing FUSE_LOG=$log fuse_start "$W/rw.img"; then
+	wait_for 100 ended "$log"
+	cat "$log"
+	check "backing: let through to the kernel" \
+		eval "grep -q 'sandbox probe: backing: refused' $log &&
+		      ! grep -q 'forbidden system call' $log"
+	check "backing: still serving" test "$(cat "$FDIR/d/f")" = hello
+	check "backing: clean unmount" fuse_stop
+else
+	record "backing: mount" 1
+fi
 summary

@@ -8,6 +8,9 @@
  *   execve   run /bin/true             ptrace   attach to the supervisor
  *   mount    mount a tmpfs             kill     signal the supervisor
  *   fork     make a process            write    create a file in /tmp
+ *   ioctl    FIONREAD on stdin         backing  fuse-iomap's BACKING_OPEN
+ *                                               on stdin (let through:
+ *                                               the kernel says ENOTTY)
  *
  * Each either stops the process (the filter's SIGSYS line), or fails and
  * says "sandbox probe: NAME: refused: ERROR", or says "sandbox probe:
@@ -23,10 +26,13 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fuse/fuse_iomap.h"
 #include "fuse/sandbox.h"
 #include "fuse/session.h"
 
@@ -85,6 +91,17 @@ void e4f_sandbox_probe(bool sandboxed)
 		/* signal 0: the permission check alone, harmless if it got
 		 * through */
 		ret = kill(supervisor, 0);
+	} else if (strcmp(what, "ioctl") == 0) {
+		int n;
+
+		/* syscall(): musl's ioctl() takes an int request */
+		ret = (int)syscall(SYS_ioctl, 0, (unsigned long)FIONREAD, &n);
+	} else if (strcmp(what, "backing") == 0) {
+		struct e4f_backing_map map = { .fd = 0, .flags = 1 };
+
+		ret = (int)syscall(SYS_ioctl, 0,
+				   (unsigned long)E4F_DEV_IOC_BACKING_OPEN,
+				   &map);
 	} else if (strcmp(what, "fork") == 0) {
 		ret = fork();
 		if (ret == 0)
@@ -97,6 +114,7 @@ void e4f_sandbox_probe(bool sandboxed)
 	}
 	outcome(what, ret);
 	if (ret >= 0 && strcmp(what, "fork") != 0 && strcmp(what, "kill") != 0 &&
-	    strcmp(what, "ptrace") != 0 && strcmp(what, "mount") != 0)
+	    strcmp(what, "ptrace") != 0 && strcmp(what, "mount") != 0 &&
+	    strcmp(what, "ioctl") != 0 && strcmp(what, "backing") != 0)
 		close(ret);
 }

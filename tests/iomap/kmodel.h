@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A user-space model of the kernel's side of fuse-iomap
+ * (shared/spec/fuse-iomap.md), for kernels that do not have it (none here
+ * does).  It talks to e4fuse's request engine through the transport the
+ * real /dev/fuse path uses: a session worker reading requests from a
+ * descriptor (a SOCK_SEQPACKET socketpair: one message per read, as
+ * /dev/fuse) and writing replies and notifications to it.  It negotiates
+ * as the kernel does (INIT, IOMAP_CONFIG, the backing device), instantiates
+ * inodes from LOOKUP replies (§7), plays the read flows of §10 (buffered
+ * read and readahead, direct I/O, FIEMAP and SEEK_DATA/HOLE, inline data
+ * through READ), validates every BEGIN reply and notification with the
+ * kernel's rules (§8.2, §12.2, §12.3: a reply the kernel would reject is
+ * an error here), keeps the mapping cache (§12), and reads the data itself
+ * from the image at the device addresses it was given.
+ */
+#ifndef E4_TEST_KMODEL_H
+#define E4_TEST_KMODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuse/fuse_kernel.h"
+#include "fuse/fuse_iomap.h"
+#include "fuse/iomap.h"
+#include "fuse/session.h"
+
+/* The kernel's EFSCORRUPTED */
+#define KM_EFSCORRUPTED EUCLEAN
+
+/* One half of an inode's mapping cache: sorted, non-overlapping. */
+struct km_cache {
+	struct e4f_iomap_io *rec;
+	size_t n, cap;
+	uint64_t seq;
+};
+
+struct km_inode {
+	uint64_t nodeid;
+	uint64_t attr_ino;
+	uint64_t size;
+	uint32_t mode;
+	bool iomap;		/* EXCLUSIVE|IOMAP at instantiation */
+	bool has_cache;		/* created by the first upsert */
+	struct km_cache read;
+};
+
+#define KM_MAX_INODES 64
+
+struct km_stats {
+	unsigned begins, begin_errors, inline_reads, upserts, invals;
+	unsigned cache_hits;
+};
+
+struct kmodel {
+	struct e4f_session s;
+	int kfd;			/* the kernel's end */
+	int dev_fd;			/* the "block device": the image */
+	uint64_t dev_size;
+	bool offer_iomap;
+	bool iomap;			/* negotiated */
+	uint32_t minor;
+	uint32_t blksize;		/* the iomap inodes' block size */
+	uint64_t maxbytes;
+	uint32_t cache_maxbytes;
+	uint32_t dev_id;		/* registered by the server (0: none) */
+	struct e4f_iomap_backing backing;
+	uint64_t next_unique;
+	struct km_inode inodes[KM_MAX_INODES];
+	unsigned ninodes;
+	struct km_stats st;
+	int last_error;			/* of the last BEGIN or notification */
+};
+
+/* Start e4fuse's engine on @fs (read-only) with one worker, and do INIT
+ * (offering iomap when @offer_iomap) and IOMAP_CONFIG as the kernel does.
+ * @image: the file holding the file system (device addresses are offsets
+ * in it).  Assertions fail the calling test on any protocol violation. */
+void km_start(struct kmodel *km, struct e4_fs *fs, const char *image,
+	      bool offer_iomap);
+void km_stop(struct kmodel *km);
+
+/* LOOKUP of a path from the root; the instantiated inode (or NULL and
+ * *@err the error). */
+struct km_inode *km_lookup(struct kmodel *km, const char *path, int *err);
+
+/* Handle any notifications waiting (the kernel does so as they come). */
+void km_poll_notifications(struct kmodel *km);
+
+/* The flows.  Each returns bytes read or -errno as the syscall would. */
+/* read(2) through the page cache: block-granular readahead */
+ssize_t km_read_buffered(struct kmodel *km, struct km_inode *ki,
+			 uint64_t off, void *buf, size_t len);
+/* O_DIRECT read (@off, @len multiples of 512) */
+ssize_t km_read_direct(struct kmodel *km, struct km_inode *ki, uint64_t off,
+		       void *buf, size_t len);
+/* read(2) on a classic FUSE file: OPEN, READ requests, RELEASE */
+ssize_t km_read_classic(struct kmodel *km, struct km_inode *ki, uint64_t off,
+			void *buf, size_t len);
+
+struct km_extent {
+	uint64_t logical, physical, length;
+	bool unwritten, inline_data;
+};
+/* FIEMAP over [0, size): up to @max extents, their count or -errno */
+int km_fiemap(struct kmodel *km, struct km_inode *ki, struct km_extent *ext,
+	      int max);
+/* lseek SEEK_DATA (@data) or SEEK_HOLE: the offset or -errno */
+int64_t km_seek(struct kmodel *km, struct km_inode *ki, uint64_t off,
+		bool data);
+/* The same through the classic path: FUSE_LSEEK */
+int64_t km_seek_classic(struct kmodel *km, struct km_inode *ki, uint64_t off,
+			bool data);
+
+/* Any request, its reply's payload to @out (at most @cap bytes): the
+ * reply's error. */
+int km_call(struct kmodel *km, uint32_t opcode, uint64_t nodeid,
+	    const void *arg, size_t arglen, void *out, size_t cap);
+
+/* The kernel's BEGIN reply check (§8.2) on its own, for the model's own
+ * tests: 0 or -EFSCORRUPTED. */
+int km_check_begin(const struct kmodel *km, const struct km_inode *ki,
+		   uint32_t opflags, uint64_t pos,
+		   const struct e4f_iomap_begin_out *out);
+
+#endif /* E4_TEST_KMODEL_H */
