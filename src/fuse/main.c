@@ -288,6 +288,7 @@ static int serve(struct e4f_link *link, void *arg)
 		.attr_timeout = o->attr_timeout,
 		.negative_timeout = o->negative_timeout,
 		.transport = o->transport,
+		.detaching = !o->foreground,
 		.uring_queues = srv->uring_queues,
 	};
 	struct e4f_session s;

@@ -270,9 +270,10 @@ void e4f_op_init(struct e4f_req *r)
 	atomic_store(&s->initialized, true);
 	e4f_reply_buf(r, &out, sizeof(out));
 	/* the kernel has taken the reply: entries may register now (§7.1) */
+	s->no_ring = no_ring;
 	if (!no_ring)
 		e4f_uring_start(s, true);
-	else
+	else if (!s->cfg.detaching)
 		e4f_log(E4_LOG_INFO, "transport: /dev/fuse read/write loop "
 			"(%s)", no_ring);
 
@@ -462,7 +463,12 @@ int e4f_session_join(struct e4f_session *s)
 	for (unsigned i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i], NULL);
 	s->nworkers = 0;
-	e4f_uring_stop(s);
+	if (s->uring)
+		e4f_uring_stop(s);
+	else if (s->no_ring)
+		e4f_log(E4_LOG_INFO, "transport: /dev/fuse read/write loop "
+			"served %lu requests (%s)",
+			atomic_load(&s->dev_requests), s->no_ring);
 	pthread_mutex_lock(&s->state_lock);
 	int err = s->end_error;
 

@@ -79,6 +79,10 @@ struct e4f_session_config {
 	uint64_t entry_timeout, attr_timeout, negative_timeout; /* seconds */
 	enum e4f_transport transport;
 	unsigned uring_queues;		/* the kernel's: possible CPUs */
+	bool detaching;			/* the mount goes to the background:
+					 * the transport is said at unmount
+					 * only (a mount that works prints
+					 * nothing before it detaches) */
 };
 
 /*
@@ -141,6 +145,7 @@ struct e4f_session {
 	pthread_t *workers;
 	unsigned nworkers;
 	struct e4f_uring *uring;	/* the ring transport, if in use */
+	const char *no_ring;		/* why not, if INIT chose /dev/fuse */
 	atomic_ulong dev_requests;	/* served from /dev/fuse reads */
 	void (*on_panic)(struct e4f_session *s);	/* main.c: unmount */
 };

@@ -519,11 +519,11 @@ void e4f_uring_start(struct e4f_session *s, bool go)
 	u->state = go ? URING_GO : URING_CANCEL;
 	pthread_cond_broadcast(&u->cond);
 	pthread_mutex_unlock(&u->lock);
-	if (go)
+	if (!go)
+		e4f_uring_destroy(s);
+	else if (!s->cfg.detaching)
 		e4f_log(E4_LOG_INFO, "transport: io_uring, %u queues of %u "
 			"entries", u->nqueues, u->per_queue);
-	else
-		e4f_uring_destroy(s);
 }
 
 void e4f_uring_stop(struct e4f_session *s)
@@ -551,8 +551,9 @@ void e4f_uring_stop(struct e4f_session *s)
 		t->started = false;
 		served += atomic_load(&t->served);
 	}
-	e4f_log(E4_LOG_INFO, "transport: io_uring served %lu requests, "
-		"/dev/fuse %lu", served, atomic_load(&s->dev_requests));
+	e4f_log(E4_LOG_INFO, "transport: io_uring, %u queues of %u entries, "
+		"served %lu requests, /dev/fuse %lu", u->nqueues, u->per_queue,
+		served, atomic_load(&s->dev_requests));
 }
 
 void e4f_uring_destroy(struct e4f_session *s)

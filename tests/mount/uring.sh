@@ -58,8 +58,8 @@ ring_start() {
 on_ring() {
 	local ring dev
 	grep -q 'transport: io_uring, ' "$1" || return 1
-	ring=$(sed -n 's/.*transport: io_uring served \([0-9]*\) requests, \/dev\/fuse \([0-9]*\)/\1/p' "$1")
-	dev=$(sed -n 's/.*transport: io_uring served \([0-9]*\) requests, \/dev\/fuse \([0-9]*\)/\2/p' "$1")
+	ring=$(sed -n 's/.*transport: io_uring,.* served \([0-9]*\) requests, \/dev\/fuse \([0-9]*\)/\1/p' "$1")
+	dev=$(sed -n 's/.*transport: io_uring,.* served \([0-9]*\) requests, \/dev\/fuse \([0-9]*\)/\2/p' "$1")
 	echo "ring: ${ring:-?} requests, /dev/fuse: ${dev:-?}"
 	[ -n "$ring" ] && [ "$ring" -gt 100 ] && [ "$dev" -lt "$ring" ]
 }
@@ -177,6 +177,21 @@ if ring_start "$W/rw.img" "$log"; then
 	fuse_stop
 	check "default: the ring when offered" grep -q 'transport: io_uring, ' "$log"
 fi
+
+# detached (as mount(8) runs it): nothing on stderr, the transport at
+# unmount in logfile=
+D=$(new_dir)
+echo Y > "$param"
+out=$(timeout 30 "$E4FUSE" -o ro,uring,logfile="$W/daemon.log" "$W/rw.img" "$D" 2>&1)
+rc=$?
+echo "$uring_was" > "$param"
+check "detached: mounts, saying nothing" test $rc = 0 -a -z "$out"
+echo "$out"
+check "detached: serves" test "$(cat "$D/d/f")" = hello
+umount "$D"
+check "detached: the transport in logfile= at unmount" \
+	wait_for 100 grep -q 'transport: io_uring, .* served [1-9]' "$W/daemon.log"
+cat "$W/daemon.log"
 
 # ---- teardown: a killed server, an aborted connection (read-only) -------------
 log=$W/kill.log
