@@ -32,6 +32,7 @@
 #include "fuse/sandbox.h"
 #include "fuse/session.h"
 #include "fuse/supervisor.h"
+#include "fuse/uring.h"
 
 #define INIT_TIMEOUT_MS 30000
 
@@ -228,6 +229,7 @@ struct server {
 	bool iomap_loop;	/* a loop device of ours over the image */
 	unsigned threads;
 	uint32_t owner_uid;	/* who ran e4fuse, before the sandbox */
+	unsigned uring_queues;	/* read before the sandbox hides /sys */
 };
 
 static struct e4f_link *the_link;
@@ -288,6 +290,9 @@ static int serve(struct e4f_link *link, void *arg)
 		.entry_timeout = o->entry_timeout,
 		.attr_timeout = o->attr_timeout,
 		.negative_timeout = o->negative_timeout,
+		.transport = o->transport,
+		.detaching = !o->foreground,
+		.uring_queues = srv->uring_queues,
 	};
 	struct e4f_session s;
 
@@ -417,6 +422,8 @@ int main(int argc, char **argv)
 		.o = &o,
 		.threads = o.threads ? o.threads : default_threads(),
 		.owner_uid = (uint32_t)getuid(),
+		.uring_queues = o.transport == E4F_TRANSPORT_DEVICE ? 0 :
+				e4f_uring_possible_cpus(),
 	};
 
 	if (open_image(&o, &srv.image) < 0)

@@ -354,7 +354,9 @@ void e4f_op_write(struct e4f_req *r)
 	if (!writable(r))
 		return;
 	e4f_arg_get(r, &in, sizeof(in));
-	if (r->arglen - sizeof(in) < in.size)
+	const uint8_t *data = e4f_arg_at(r, sizeof(in), in.size);
+
+	if (!data)
 		return e4f_reply_err(r, -EINVAL);
 	ret = node_ino(r, r->h.nodeid, &ip);
 	if (ret < 0)
@@ -365,7 +367,7 @@ void e4f_op_write(struct e4f_req *r)
 		ret = e4_setattr(r->s->fs, ip, &a);
 	}
 	n = ret < 0 ? ret :
-	    e4_write(r->s->fs, ip, in.offset, r->arg + sizeof(in), in.size);
+	    e4_write(r->s->fs, ip, in.offset, data, in.size);
 	if (n > 0)
 		e4f_iomap_inval_ino(r->s, ip, in.offset, (uint64_t)n);
 	e4_iput(r->s->fs, ip);
@@ -471,13 +473,14 @@ void e4f_op_setxattr(struct e4f_req *r)
 	name = e4f_arg_string(r, head, &nlen);
 	if (!name || nlen == 0)
 		return e4f_reply_err(r, -EINVAL);
-	if (r->arglen - head - nlen - 1 < in.size)
+	const uint8_t *value = e4f_arg_at(r, head + nlen + 1, in.size);
+
+	if (!value)
 		return e4f_reply_err(r, -EINVAL);
 	ret = node_ino(r, r->h.nodeid, &ip);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
-	ret = e4_setxattr(r->s->fs, ip, name, r->arg + head + nlen + 1,
-			  in.size, flags);
+	ret = e4_setxattr(r->s->fs, ip, name, value, in.size, flags);
 	e4_iput(r->s->fs, ip);
 	e4f_reply_err(r, ret);
 }
@@ -564,19 +567,18 @@ static uint32_t flags_with_xflags(uint32_t flags, uint32_t x)
 static int ioctl_new_flags(struct e4f_req *r, struct e4_ino *ip,
 			   const struct fuse_ioctl_in *in, uint32_t *flags)
 {
-	const uint8_t *arg = r->arg + sizeof(*in);
 	size_t have = r->arglen - sizeof(*in);
 	struct fsxattr fsx;
 
 	if (in->cmd == (uint32_t)FS_IOC_SETFLAGS) {
 		if (in->in_size < sizeof(*flags) || have < sizeof(*flags))
 			return -EINVAL;
-		memcpy(flags, arg, sizeof(*flags));
+		e4f_arg_copy(r, sizeof(*in), flags, sizeof(*flags));
 		return 0;
 	}
 	if (in->in_size < sizeof(fsx) || have < sizeof(fsx))
 		return -EINVAL;
-	memcpy(&fsx, arg, sizeof(fsx));
+	e4f_arg_copy(r, sizeof(*in), &fsx, sizeof(fsx));
 	if (fsx.fsx_projid != 0)
 		return -EOPNOTSUPP;	/* project is refused for writing */
 	*flags = flags_with_xflags(e4_get_flags(r->s->fs, ip), fsx.fsx_xflags);

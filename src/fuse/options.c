@@ -82,6 +82,10 @@ void e4f_print_usage(const char *prog)
 "  nosuid, nodev, noexec, suid, dev, exec   usual mount flags\n"
 "                          (nosuid and nodev are on by default)\n"
 "  threads=N               worker threads (default: CPUs, 2..8)\n"
+"  uring, nouring          requests through FUSE over io_uring, or through\n"
+"                          /dev/fuse reads and writes (default: io_uring\n"
+"                          when the kernel offers it: the fuse module's\n"
+"                          enable_uring parameter; uring says so if not)\n"
 "  nosandbox               do not confine the process that reads the image\n"
 "                          (debugging only: see docs/security.md)\n"
 "  sandbox_user=NAME       the user it runs as when started as root\n"
@@ -372,6 +376,10 @@ static int parse_one(struct e4f_options *o, char *opt)
 		if (parse_number("threads", val, false, 1, 64, &v) < 0)
 			return -EINVAL;
 		o->threads = (unsigned)v;
+	} else if (IS("uring") || IS("nouring")) {
+		NOVAL();
+		o->transport = IS("uring") ? E4F_TRANSPORT_URING :
+			       E4F_TRANSPORT_DEVICE;
 	} else if (IS("nosandbox")) {
 		NOVAL();
 		o->sandbox = false;

@@ -43,6 +43,7 @@ struct e4f_options {
 	enum e4_atime_policy atime;	/* noatime, relatime, strictatime */
 	bool nodiratime;
 	unsigned threads;		/* 0: default */
+	enum e4f_transport transport;	/* uring, nouring: uring.h */
 	/* the serving process's confinement (sandbox.h) */
 	bool sandbox;			/* on unless -o nosandbox */
 	bool sandbox_user_set;		/* sandbox_user= given */

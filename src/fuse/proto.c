@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,16 +146,66 @@ const char *e4f_op_name(uint32_t opcode)
 	}
 }
 
+/* The piece holding payload offset @off (< arglen), the offset in it and
+ * how many bytes of the payload it holds from there. */
+static const uint8_t *arg_locate(const struct e4f_req *r, size_t off,
+				 size_t *avail)
+{
+	size_t first = r->piece[0].len < r->arglen ? r->piece[0].len :
+		       r->arglen;
+
+	if (off < first) {
+		*avail = first - off;
+		return r->piece[0].p + off;
+	}
+	*avail = r->arglen - off;
+	return r->piece[1].p + (off - first);
+}
+
+void e4f_arg_copy(const struct e4f_req *r, size_t off, void *dst, size_t n)
+{
+	uint8_t *d = dst;
+
+	while (n && off < r->arglen) {
+		size_t avail;
+		const uint8_t *src = arg_locate(r, off, &avail);
+		size_t k = n < avail ? n : avail;
+
+		memcpy(d, src, k);
+		d += k;
+		off += k;
+		n -= k;
+	}
+	memset(d, 0, n);
+}
+
+const uint8_t *e4f_arg_at(const struct e4f_req *r, size_t off, size_t n)
+{
+	static const uint8_t nothing;
+	size_t avail;
+
+	if (off > r->arglen || n > r->arglen - off)
+		return NULL;
+	if (n == 0)
+		return &nothing;
+	const uint8_t *p = arg_locate(r, off, &avail);
+
+	return n <= avail ? p : NULL;
+}
+
 const char *e4f_arg_string(const struct e4f_req *r, size_t off, size_t *len)
 {
+	size_t avail;
+
 	if (off >= r->arglen)
 		return NULL;
-	const uint8_t *nul = memchr(r->arg + off, '\0', r->arglen - off);
+	const uint8_t *p = arg_locate(r, off, &avail);
+	const uint8_t *nul = memchr(p, '\0', avail);
 
 	if (!nul)
 		return NULL;
-	*len = (size_t)(nul - (r->arg + off));
-	return (const char *)(r->arg + off);
+	*len = (size_t)(nul - p);
+	return (const char *)p;
 }
 
 /* ---- replies ------------------------------------------------------------ */
@@ -363,45 +414,77 @@ unsigned e4f_early_interrupts(struct e4f_session *s)
 
 /* ---- the engine ----------------------------------------------------------- */
 
-static void debug_line(const struct e4f_req *r)
+/* LOOKUP's name for the debug line, taken before the request is served: a
+ * ring entry's reply is written over its payload (uring.c). */
+static void debug_name(const struct e4f_req *r, char name[70])
+{
+	size_t nlen = 0;
+	const char *p = r->h.opcode == FUSE_LOOKUP ?
+			e4f_arg_string(r, 0, &nlen) : NULL;
+
+	name[0] = '\0';
+	if (p)
+		snprintf(name, 70, " '%.*s'", (int)(nlen < 64 ? nlen : 64), p);
+}
+
+static void debug_line(const struct e4f_req *r, const char *name)
 {
 	if (r->replied && r->error == 0 && r->outlen == 0 &&
 	    (r->h.opcode == FUSE_FORGET || r->h.opcode == FUSE_BATCH_FORGET))
 		return;
-	size_t nlen = 0;
-	const char *name = r->h.opcode == FUSE_LOOKUP ?
-			   e4f_arg_string(r, 0, &nlen) : NULL;
-
 	e4f_log(E4_LOG_INFO, "req %" PRIu64 " %s node %" PRIu64
-		"%s%.*s%s in %zu -> %s%d out %zu", (uint64_t)r->h.unique,
-		e4f_op_name(r->h.opcode), (uint64_t)r->h.nodeid,
-		name ? " '" : "", name ? (int)(nlen < 64 ? nlen : 64) : 0,
-		name ? name : "", name ? "'" : "", r->arglen,
-		r->error ? "error " : "", r->error, r->outlen);
+		"%s in %zu -> %s%d out %zu", (uint64_t)r->h.unique,
+		e4f_op_name(r->h.opcode), (uint64_t)r->h.nodeid, name,
+		r->arglen, r->error ? "error " : "", r->error, r->outlen);
+}
+
+/* The checks a header needs before anything can be answered. */
+static int header_valid(const struct fuse_in_header *h, size_t len)
+{
+	if (len < sizeof(*h)) {
+		e4f_log(E4_LOG_ERROR, "request of %zu bytes: shorter than "
+			"its header", len);
+		return -EPROTO;
+	}
+	if (h->len != len) {
+		e4f_log(E4_LOG_ERROR, "request %" PRIu64 ": header says %u "
+			"bytes, got %zu", (uint64_t)h->unique, h->len, len);
+		return -EPROTO;
+	}
+	return 0;
 }
 
 int e4f_process_request(struct e4f_session *s, const void *req, size_t len,
 			const struct e4f_sink *sink, void *scratch)
 {
+	struct fuse_in_header h;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(&h, req, len < sizeof(h) ? len : sizeof(h));
+	if (header_valid(&h, len) < 0)
+		return -EPROTO;
+	return e4f_process_parts(s, req, (const uint8_t *)req + sizeof(h),
+				 len - sizeof(h), NULL, 0, sink, scratch);
+}
+
+int e4f_process_parts(struct e4f_session *s, const void *hdr,
+		      const void *head, size_t headlen,
+		      const void *payload, size_t payloadlen,
+		      const struct e4f_sink *sink, void *scratch)
+{
 	struct e4f_req r;
 
 	memset(&r, 0, sizeof(r));
-	if (len < sizeof(r.h)) {
-		e4f_log(E4_LOG_ERROR, "request of %zu bytes: shorter than "
-			"its header", len);
+	memcpy(&r.h, hdr, sizeof(r.h));
+	if (headlen > SIZE_MAX / 4 || payloadlen > SIZE_MAX / 4 ||
+	    header_valid(&r.h, sizeof(r.h) + headlen + payloadlen) < 0)
 		return -EPROTO;
-	}
-	memcpy(&r.h, req, sizeof(r.h));
-	if (r.h.len != len) {
-		e4f_log(E4_LOG_ERROR, "request %" PRIu64 ": header says %u "
-			"bytes, got %zu", (uint64_t)r.h.unique, r.h.len, len);
-		return -EPROTO;
-	}
 	r.s = s;
 	r.sink = sink;
 	r.scratch = scratch;
-	r.arg = (const uint8_t *)req + sizeof(r.h);
-	r.arglen = len - sizeof(r.h);
+	r.piece[0] = (struct e4f_arg_piece){ head, headlen };
+	r.piece[1] = (struct e4f_arg_piece){ payload, payloadlen };
+	r.arglen = headlen + payloadlen;
 	atomic_init(&r.interrupted, false);
 
 	/* Request extensions (security context, groups) are only sent when
@@ -410,6 +493,10 @@ int e4f_process_request(struct e4f_session *s, const void *req, size_t len,
 
 	const struct e4f_op *op = e4f_op_find(r.h.opcode);
 	bool initialized = atomic_load(&s->initialized);
+	char name[70];
+
+	if (s->cfg.debug)
+		debug_name(&r, name);
 
 	if (extlen > r.arglen) {
 		e4f_reply_err(&r, -EINVAL);
@@ -458,6 +545,6 @@ int e4f_process_request(struct e4f_session *s, const void *req, size_t len,
 		apply_errors_policy(s);
 	}
 	if (s->cfg.debug)
-		debug_line(&r);
+		debug_line(&r, name);
 	return 0;
 }

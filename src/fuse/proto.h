@@ -17,11 +17,23 @@
 #include "fuse/fuse_kernel.h"
 #include "fuse/session.h"
 
+/*
+ * What follows the header, in at most two pieces: /dev/fuse delivers it
+ * whole (one piece), a ring entry in two (the opcode's fixed header in the
+ * entry's header buffer, the rest in its payload buffer: uring.c).  The
+ * handlers see one sequence of arglen bytes through the e4f_arg_*
+ * accessors, so neither transport copies a request to make it contiguous.
+ */
+struct e4f_arg_piece {
+	const uint8_t *p;
+	size_t len;
+};
+
 struct e4f_req {
 	struct e4f_session *s;
 	struct fuse_in_header h;	/* copied out: buffers may be unaligned */
-	const uint8_t *arg;		/* payload after the header */
-	size_t arglen;
+	struct e4f_arg_piece piece[2];	/* use the e4f_arg_* accessors */
+	size_t arglen;			/* both pieces, extensions left out */
 	const struct e4f_sink *sink;
 	uint8_t *scratch;		/* E4F_REPLY_BUFSIZE bytes */
 	bool replied;
@@ -45,13 +57,20 @@ struct e4f_op {
 const struct e4f_op *e4f_op_find(uint32_t opcode);
 const char *e4f_op_name(uint32_t opcode);
 
+/* Copy @n bytes at payload offset @off; what lies past the payload reads
+ * as zeros. */
+void e4f_arg_copy(const struct e4f_req *r, size_t off, void *dst, size_t n);
+
 /* Copy the fixed-size head of the payload (length already validated). */
 static inline void e4f_arg_get(const struct e4f_req *r, void *dst, size_t n)
 {
-	memcpy(dst, r->arg, n < r->arglen ? n : r->arglen);
-	if (n > r->arglen)
-		memset((uint8_t *)dst + r->arglen, 0, n - r->arglen);
+	e4f_arg_copy(r, 0, dst, n);
 }
+
+/* The @n bytes at payload offset @off in place, or NULL if the payload is
+ * shorter or they straddle its two pieces (the kernel never splits an
+ * argument: only a malformed request does). */
+const uint8_t *e4f_arg_at(const struct e4f_req *r, size_t off, size_t n);
 
 /* The NUL-terminated string starting at payload offset @off, or NULL if the
  * payload has no terminator after it.  *len gets its length. */

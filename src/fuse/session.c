@@ -17,6 +17,7 @@
 #include "fuse/ops.h"
 #include "fuse/proto.h"
 #include "fuse/session.h"
+#include "fuse/uring.h"
 
 /* ---- logging ------------------------------------------------------------ */
 
@@ -112,6 +113,7 @@ int e4f_session_init(struct e4f_session *s, struct e4_fs *fs, int fd,
 	s->block_size = info.block_size;
 	atomic_init(&s->initialized, false);
 	atomic_init(&s->panic, false);
+	atomic_init(&s->dev_requests, 0);
 	s->errors_before = e4_fs_error_count(fs);
 	int ret = e4f_nodes_init(&s->nodes, fs);
 
@@ -126,6 +128,7 @@ int e4f_session_init(struct e4f_session *s, struct e4_fs *fs, int fd,
 
 void e4f_session_destroy(struct e4f_session *s)
 {
+	e4f_uring_destroy(s);
 	e4f_iomap_destroy(s);
 	e4f_nodes_destroy(&s->nodes);
 	e4f_lost_found_destroy(&s->lost);
@@ -231,6 +234,22 @@ void e4f_op_init(struct e4f_req *r)
 	    r->arglen >= offsetof(struct fuse_init_in, flags2) + 4)
 		offered |= (uint64_t)in.flags2 << 32;
 	uint64_t granted = offered & wanted_init_flags(s);
+	/* FUSE over io_uring when offered, unless -o nouring; the rings
+	 * are made before the flag is granted (uring.h) */
+	const char *no_ring = s->cfg.transport == E4F_TRANSPORT_DEVICE ?
+			      "-o nouring" :
+			      !(offered & FUSE_OVER_IO_URING) ?
+			      "the kernel does not offer io_uring" :
+			      e4f_uring_prepare(s) < 0 ?
+			      "io_uring could not be set up" : NULL;
+
+	if (!no_ring)
+		granted |= FUSE_OVER_IO_URING;
+	else if (s->cfg.transport == E4F_TRANSPORT_URING &&
+		 !(offered & FUSE_OVER_IO_URING))
+		e4f_log(E4_LOG_WARN, "-o uring: the kernel does not offer "
+			"FUSE over io_uring (/sys/module/fuse/parameters/"
+			"enable_uring is N?): falling back to /dev/fuse");
 
 	out.major = FUSE_KERNEL_VERSION;
 	out.minor = in.minor < E4F_PROTO_MINOR ? in.minor : E4F_PROTO_MINOR;
@@ -259,6 +278,13 @@ void e4f_op_init(struct e4f_req *r)
 			in.max_readahead);
 	atomic_store(&s->initialized, true);
 	e4f_reply_buf(r, &out, sizeof(out));
+	/* the kernel has taken the reply: entries may register now (§7.1) */
+	s->no_ring = no_ring;
+	if (!no_ring)
+		e4f_uring_start(s, true);
+	else if (!s->cfg.detaching)
+		e4f_log(E4_LOG_INFO, "transport: /dev/fuse read/write loop "
+			"(%s)", no_ring);
 
 	pthread_mutex_lock(&s->state_lock);
 	pthread_cond_broadcast(&s->state_cond);
@@ -295,7 +321,7 @@ void e4f_op_batch_forget(struct e4f_req *r)
 	for (uint32_t i = 0; i < in.count; i++) {
 		struct fuse_forget_one one;
 
-		memcpy(&one, r->arg + sizeof(in) + (size_t)i * each, each);
+		e4f_arg_copy(r, sizeof(in) + (size_t)i * each, &one, each);
 		e4f_nodes_forget(&r->s->nodes, one.nodeid, one.nlookup);
 	}
 	e4f_reply_none(r);
@@ -415,6 +441,7 @@ static void *worker_main(void *arg)
 			session_end(s, 0);
 			break;
 		}
+		atomic_fetch_add(&s->dev_requests, 1);
 		e4f_process_request(s, buf, (size_t)n, &sink, scratch);
 		pthread_mutex_lock(&s->state_lock);
 		bool ended = s->ended;
@@ -453,6 +480,12 @@ int e4f_session_join(struct e4f_session *s)
 	for (unsigned i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i], NULL);
 	s->nworkers = 0;
+	if (s->uring)
+		e4f_uring_stop(s);
+	else if (s->no_ring)
+		e4f_log(E4_LOG_INFO, "transport: /dev/fuse read/write loop "
+			"served %lu requests (%s)",
+			atomic_load(&s->dev_requests), s->no_ring);
 	pthread_mutex_lock(&s->state_lock);
 	int err = s->end_error;
 

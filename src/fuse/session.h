@@ -51,6 +51,15 @@ enum e4f_errors_policy {
 	E4F_ERRORS_PANIC,	/* stop serving and unmount at the first one */
 };
 
+/* How requests reach the server (uring.c): -o uring / -o nouring. */
+enum e4f_transport {
+	E4F_TRANSPORT_AUTO,	/* io_uring when the kernel offers it */
+	E4F_TRANSPORT_URING,	/* the same, and say so when it cannot */
+	E4F_TRANSPORT_DEVICE,	/* the /dev/fuse read/write loop only */
+};
+
+struct e4f_uring;
+
 /* What the session needs from the options; main.c fills it. */
 struct e4f_session_config {
 	bool debug;			/* one log line per request */
@@ -68,6 +77,12 @@ struct e4f_session_config {
 	uint32_t owner_uid;		/* who mounted it */
 	bool timeouts_set;		/* else E4F_TIMEOUT_SEC for all */
 	uint64_t entry_timeout, attr_timeout, negative_timeout; /* seconds */
+	enum e4f_transport transport;
+	unsigned uring_queues;		/* the kernel's: possible CPUs */
+	bool detaching;			/* the mount goes to the background:
+					 * the transport is said at unmount
+					 * only (a mount that works prints
+					 * nothing before it detaches) */
 };
 
 /*
@@ -135,6 +150,9 @@ struct e4f_session {
 	uint64_t errors_before;		/* corruption found before serving */
 	pthread_t *workers;
 	unsigned nworkers;
+	struct e4f_uring *uring;	/* the ring transport, if in use */
+	const char *no_ring;		/* why not, if INIT chose /dev/fuse */
+	atomic_ulong dev_requests;	/* served from /dev/fuse reads */
 	void (*on_panic)(struct e4f_session *s);	/* main.c: unmount */
 };
 
@@ -151,6 +169,16 @@ void e4f_session_destroy(struct e4f_session *s);
  */
 int e4f_process_request(struct e4f_session *s, const void *req, size_t len,
 			const struct e4f_sink *sink, void *scratch);
+
+/*
+ * The same for a request that comes in pieces (a ring entry, uring.c):
+ * @hdr its fuse_in_header, then the opcode's fixed header (@head) and the
+ * rest (@payload); h.len must be the sum.  One engine for both transports.
+ */
+int e4f_process_parts(struct e4f_session *s, const void *hdr,
+		      const void *head, size_t headlen,
+		      const void *payload, size_t payloadlen,
+		      const struct e4f_sink *sink, void *scratch);
 
 /* Start @nthreads workers serving s->fd until the kernel ends the
  * connection; e4f_session_join waits for them and returns 0 on a clean

@@ -7,6 +7,7 @@
  *
  * The list is what the serving process does after its sandbox is up:
  * read requests from /dev/fuse and write replies (read, write, writev),
+ * or take them from io_uring (io_uring_setup and io_uring_enter),
  * read and write the image through its open descriptor (pread64,
  * pwrite64, fdatasync), take the /dev/fuse descriptor from the supervisor
  * once (recvmsg), register the block device for fuse-iomap (ioctl
@@ -83,6 +84,10 @@ static const int allowed[] = {
 #ifdef SYS_time
 	SYS_time,
 #endif
+	/* FUSE over io_uring (uring.c): its rings, and the one call that
+	 * submits commands and waits for requests; io_uring_register is
+	 * not needed */
+	SYS_io_uring_setup, SYS_io_uring_enter,
 	/* hash map seeds */
 	SYS_getrandom,
 	/* glibc's qsort sizes its buffer by sysconf(_SC_PHYS_PAGES) */

@@ -17,6 +17,9 @@ GETXATTR, LISTXATTR, FLUSH, OPENDIR, READDIR, RELEASEDIR = 22, 23, 25, 27, 28, 2
 ACCESS, INTERRUPT, DESTROY, BATCH_FORGET, READDIRPLUS, LSEEK, STATX = 34, 36, 38, 42, 44, 46, 52
 MKDIR = 9
 
+def ring(head, record):
+    return bytes([2, head]) + record[1:]
+
 def read_in(off, size):
     return struct.pack('<QQIIQII', 0, off, size, 0, 0, 0, 0)
 
@@ -46,6 +49,17 @@ seeds = {
         rec(READDIR, LIN, read_in(0, 200)) + rec(READDIR, LIN, read_in(5, 200)) +
         rec(MKDIR, LIN, struct.pack('<II', 0o755, 0) + b'new\0') + rec(INTERRUPT, 1, struct.pack('<Q', 5)) +
         rec(DESTROY, 1),
+    # FUSE over io_uring: the same requests split as a ring entry splits
+    # them (kind 2: op_in length, then a record), and a raw header buffer
+    # (kind 3) whose payload_sz says more than its in_header.len
+    'ring': ring(0, lookup(1, 'lin')) + ring(8, rec(OPEN, LIN, struct.pack('<II', 0, 0))) +
+        ring(40, rec(READDIRPLUS, LIN, read_in(0, 4096))) +
+        ring(8, lookup(1, 'medium')) +
+        ring(8, rec(GETXATTR, MEDIUM, struct.pack('<II', 4096, 0) + b'user.big\0')) +
+        ring(0, rec(STATFS, 1)) + ring(3, lookup(1, 'small')) +
+        bytes([3]) + struct.pack('<H', 288 + 4) +
+        struct.pack('<IIQQIIII', 44, LOOKUP, 99, 1, 0, 0, 0, 0) + bytes(88) + bytes(128) +
+        struct.pack('<QQIIQ', 0, 99, 400, 0, 0) + b'lin\0',
     'raw-header': bytes([1]) + struct.pack('<H', 40) + struct.pack('<IIQQIIII', 40, STATFS, 77, 1, 0, 0, 0, 0),
 }
 for name, data in seeds.items():

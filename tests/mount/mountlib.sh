@@ -40,6 +40,15 @@ require_mount_env() {
 	done
 	[ -x "$E4FUSE" ] || hard_error "$E4FUSE not built"
 	[ -x "$FSDIFF" ] || hard_error "$FSDIFF not built"
+	# E4_FUSE_TRANSPORT=uring|nouring: fuse_start mounts with -o that
+	# (the ring needs the fuse module's enable_uring, set by hand: it is
+	# global, and tests run in parallel)
+	case ${E4_FUSE_TRANSPORT:-} in
+	"" | nouring) ;;
+	uring) grep -qx Y /sys/module/fuse/parameters/enable_uring 2>/dev/null ||
+		hard_error "E4_FUSE_TRANSPORT=uring: echo Y > /sys/module/fuse/parameters/enable_uring first" ;;
+	*) hard_error "E4_FUSE_TRANSPORT=$E4_FUSE_TRANSPORT: uring or nouring" ;;
+	esac
 	# the watchdog takes its sleep along when it is killed, so that no
 	# process outlives the test holding its output open
 	(trap 'kill $sp 2>/dev/null; exit 0' TERM
@@ -75,14 +84,16 @@ wait_for() {
 }
 
 # fuse_start IMAGE [e4fuse options...]: mount in the foreground mode in the
-# background; sets FDIR (mount point) and FPID.  Returns 1 if not mounted
+# background (over the transport E4_FUSE_TRANSPORT names, if set); sets
+# FDIR (mount point) and FPID.  Returns 1 if not mounted
 # within 10 s.  Read-only unless the options say rw (the tests that read
 # must not change their images).
 fuse_start() {
 	local img=$1
 	shift
 	FDIR=$(new_dir)
-	"$E4FUSE" -f -o ro "$@" "$img" "$FDIR" 2>> "${FUSE_LOG:-/dev/stderr}" &
+	"$E4FUSE" -f -o ro ${E4_FUSE_TRANSPORT:+-o "$E4_FUSE_TRANSPORT"} "$@" \
+		"$img" "$FDIR" 2>> "${FUSE_LOG:-/dev/stderr}" &
 	FPID=$!
 	m_pids="$m_pids $FPID"
 	wait_for 100 is_mounted "$FDIR" && return 0

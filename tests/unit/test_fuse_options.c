@@ -227,6 +227,22 @@ static void test_sandbox(void **state)
 	refused("sandbox_memory=", "sandbox_memory", "needs a value");
 }
 
+/* The transport: io_uring when offered by default, uring and nouring
+ * (the last one given wins), no value taken. */
+static void test_transport(void **state)
+{
+	(void)state;
+	assert_int_equal(good("ro").transport, E4F_TRANSPORT_AUTO);
+	assert_int_equal(good("uring").transport, E4F_TRANSPORT_URING);
+	assert_int_equal(good("nouring").transport, E4F_TRANSPORT_DEVICE);
+	assert_int_equal(good("nouring,uring").transport,
+			 E4F_TRANSPORT_URING);
+	assert_int_equal(good("uring,nouring").transport,
+			 E4F_TRANSPORT_DEVICE);
+	refused("uring=1", "uring", "");
+	refused("nouring=yes", "nouring", "");
+}
+
 /* lost_found[=NAME]: read-only mounts only; NAME must be an entry's. */
 static void test_lost_found(void **state)
 {
@@ -301,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_suffixes),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_sandbox),
+		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_lost_found),
 		cmocka_unit_test(test_borrowed),
 	};

@@ -6,7 +6,8 @@
  * negotiation, node id mapping (1 <-> inode 2), lookup counts and FORGET,
  * EROFS for modifying requests, the basic read-only operations, names
  * and node ids of inodes no name may hold (reserved, internal, EA inodes),
- * and -o lost_found's virtual directory.
+ * -o lost_found's virtual directory, and the same engine serving
+ * requests laid out in a FUSE-over-io_uring ring entry.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include "e4/format.h"
 #include "fuse/proto.h"
 #include "fuse/session.h"
+#include "fuse/uring.h"
 #include "testutil.h"
 
 static char *img;
@@ -263,6 +265,53 @@ static void test_init(void **state)
 	assert_int_equal(send_req(FUSE_INIT, 0, &in, sizeof(in)), -EPROTO);
 }
 
+/* What was added from 7.40 to 7.45 and is offered: only what e4fuse uses
+ * is granted, io_uring only with a device to register rings on, and a
+ * kernel speaking an older minor gets its own. */
+static void test_init_minor(void **state)
+{
+	(void)state;
+	struct e4f_session s2;
+	struct e4f_session_config cfg = { .default_permissions = true,
+					  .transport = E4F_TRANSPORT_URING,
+					  .uring_queues = 2 };
+	struct fuse_init_in in = {
+		.major = 7, .minor = 45, .max_readahead = 131072,
+		.flags = 0x73fffffbu,	/* what Linux 6.18 offers */
+		.flags2 = 0x7fdu,	/* with enable_uring=Y */
+	};
+	struct fuse_init_out out;
+	uint8_t raw[sizeof(out)];
+
+	for (unsigned minor = 45; minor >= 38; minor -= 7) {
+		assert_int_equal(e4f_session_init(&s2, fs, -1, &cfg), 0);
+		cur = &s2;
+		in.minor = minor;
+		assert_int_equal(send_req(FUSE_INIT, 0, &in, sizeof(in)), 0);
+		assert_int_equal(payload_len(), sizeof(out));
+		memcpy(&out, payload(), sizeof(out));
+		memcpy(raw, payload(), sizeof(raw));
+		assert_int_equal(out.minor, minor);
+		uint64_t granted = out.flags | (uint64_t)out.flags2 << 32;
+
+		assert_true(granted & FUSE_INIT_EXT);
+		assert_true(granted & FUSE_MAX_PAGES);
+		/* declined (fuse_kernel.h says why) */
+		assert_false(granted & (FUSE_PASSTHROUGH |
+					FUSE_NO_EXPORT_SUPPORT |
+					FUSE_HAS_RESEND | FUSE_ALLOW_IDMAP |
+					FUSE_REQUEST_TIMEOUT));
+		/* no /dev/fuse to register entries on: no ring */
+		assert_false(granted & FUSE_OVER_IO_URING);
+		assert_null(s2.uring);
+		/* max_stack_depth (36) and request_timeout (40) zero */
+		for (size_t i = 36; i < sizeof(raw); i++)
+			assert_int_equal(raw[i], 0);
+		e4f_session_destroy(&s2);
+		cur = &sess;
+	}
+}
+
 static void test_malformed(void **state)
 {
 	(void)state;
@@ -491,6 +540,176 @@ static void test_read_ops(void **state)
 	memcpy(&sf, payload(), sizeof(sf));
 	assert_int_equal(sf.st.bsize, 4096);
 	assert_int_equal(sf.st.namelen, 255);
+}
+
+/* ---- the ring entry layout (FUSE over io_uring) --------------------------- */
+
+static uint8_t ring_hdr[sizeof(struct fuse_uring_req_header)];
+static uint8_t *ring_payload;	/* E4F_REPLY_BUFSIZE */
+static uint8_t *ring_bounce;
+
+/* Serve a request laid out as the kernel lays it in a ring entry: the
+ * first @headlen bytes of @arg in op_in, the rest in the payload buffer.
+ * Returns the reply's error; its payload is at ring_payload, *outlen
+ * bytes. */
+static int ring_req(uint32_t opcode, uint64_t nodeid, const void *arg,
+		    size_t headlen, size_t arglen, size_t *outlen)
+{
+	struct fuse_uring_req_header *rh = (void *)ring_hdr;
+	uint64_t unique = next_unique += 2;
+	struct fuse_in_header h = {
+		.len = (uint32_t)(sizeof(h) + arglen), .opcode = opcode,
+		.unique = unique, .nodeid = nodeid,
+	};
+	struct fuse_uring_ent_in_out ent = {
+		.commit_id = unique, .payload_sz = (uint32_t)(arglen - headlen),
+	};
+	struct fuse_out_header oh;
+
+	assert_true(headlen <= sizeof(rh->op_in) && headlen <= arglen);
+	memset(ring_hdr, 0xa5, sizeof(ring_hdr));
+	memcpy(rh->in_out, &h, sizeof(h));
+	memcpy(&rh->ring_ent_in_out, &ent, sizeof(ent));
+	if (arglen) {
+		memcpy(rh->op_in, arg, headlen);
+		memcpy(ring_payload, (const uint8_t *)arg + headlen,
+		       arglen - headlen);
+	}
+	assert_int_equal(e4f_uring_serve(&sess, ring_hdr, ring_payload,
+					 E4F_REPLY_BUFSIZE, ring_bounce),
+			 unique);
+	memcpy(&oh, rh->in_out, sizeof(oh));
+	memcpy(&ent, &rh->ring_ent_in_out, sizeof(ent));
+	assert_int_equal(oh.unique, unique);
+	*outlen = ent.payload_sz;
+	assert_int_equal(oh.len, sizeof(oh) + ent.payload_sz);
+	if (oh.error)
+		assert_int_equal(ent.payload_sz, 0);
+	return oh.error;
+}
+
+/* The same request over both transports gets the same answer. */
+static void same_reply(uint32_t opcode, uint64_t nodeid, const void *arg,
+		       size_t headlen, size_t arglen)
+{
+	size_t outlen;
+	int err = ring_req(opcode, nodeid, arg, headlen, arglen, &outlen);
+
+	assert_int_equal(send_req(opcode, nodeid, arg, arglen), err);
+	assert_int_equal(payload_len(), outlen);
+	assert_memory_equal(payload(), ring_payload, outlen);
+}
+
+/*
+ * Requests split as a ring entry splits them (the opcode's fixed header in
+ * op_in, names and data in the payload buffer) are served by the same
+ * engine as /dev/fuse's, with the same replies, written where the kernel
+ * takes them; nothing the engine cannot decode leaves an entry without a
+ * reply.
+ */
+static void test_ring_layout(void **state)
+{
+	(void)state;
+	struct fuse_entry_out dir, file;
+	size_t outlen;
+
+	ring_payload = malloc(E4F_REPLY_BUFSIZE);
+	ring_bounce = malloc(E4F_REPLY_BUFSIZE);
+	assert_non_null(ring_payload);
+	assert_non_null(ring_bounce);
+
+	/* LOOKUP: nothing in op_in, the name in the payload (§7.2) */
+	assert_int_equal(ring_req(FUSE_LOOKUP, 1, "dir", 0, 4, &outlen), 0);
+	assert_int_equal(outlen, sizeof(dir));
+	memcpy(&dir, ring_payload, sizeof(dir));
+	assert_int_equal(lookup(1, "dir", &file), 0);
+	assert_int_equal(dir.nodeid, file.nodeid);
+	assert_int_equal(lookup(dir.nodeid, "file", &file), 0);
+	same_reply(FUSE_LOOKUP, dir.nodeid, "file", 0, 5);
+	same_reply(FUSE_LOOKUP, dir.nodeid, "nothere", 0, 8);
+
+	struct fuse_getattr_in ga = { 0 };
+
+	same_reply(FUSE_GETATTR, file.nodeid, &ga, sizeof(ga), sizeof(ga));
+
+	/* READ: built in the payload buffer itself */
+	struct fuse_read_in ri = { .offset = 0, .size = 4096 };
+
+	assert_int_equal(ring_req(FUSE_READ, file.nodeid, &ri, sizeof(ri),
+				  sizeof(ri), &outlen), 0);
+	assert_int_equal(outlen, 6);
+	assert_memory_equal(ring_payload, "hello\n", 6);
+	same_reply(FUSE_READ, file.nodeid, &ri, sizeof(ri), sizeof(ri));
+	struct fuse_read_in rd = { .offset = 0, .size = 4096 };
+
+	same_reply(FUSE_READDIR, 1, &rd, sizeof(rd), sizeof(rd));
+	same_reply(FUSE_STATFS, 1, NULL, 0, 0);
+
+	/* GETXATTR: fuse_getxattr_in in op_in, the name in the payload */
+	struct {
+		struct fuse_getxattr_in in;
+		char name[8];
+	} gx = { .in = { .size = 100 }, .name = "user.k" };
+
+	assert_int_equal(ring_req(FUSE_GETXATTR, file.nodeid, &gx,
+				  sizeof(gx.in), sizeof(gx.in) + 7, &outlen),
+			 0);
+	assert_int_equal(outlen, 3);
+	assert_memory_equal(ring_payload, "val", 3);
+	same_reply(FUSE_GETXATTR, file.nodeid, &gx, sizeof(gx.in),
+		   sizeof(gx.in) + 7);
+
+	/* a name cut between op_in and the payload is not joined */
+	assert_int_equal(ring_req(FUSE_LOOKUP, 1, "dir", 2, 4, &outlen),
+			 -EINVAL);
+	/* writes are refused read-only, with the data in the payload */
+	uint8_t wr[sizeof(struct fuse_write_in) + 5] = { 0 };
+
+	assert_int_equal(ring_req(FUSE_WRITE, file.nodeid, wr,
+				  sizeof(struct fuse_write_in), sizeof(wr),
+				  &outlen), -EROFS);
+
+	/* NOTIFY_REPLY gets no answer, but the entry is given back */
+	assert_int_equal(ring_req(FUSE_NOTIFY_REPLY, 1, &rd, sizeof(rd),
+				  sizeof(rd), &outlen), 0);
+	assert_int_equal(outlen, 0);
+
+	/* lengths that do not fit an entry: EIO, still addressed */
+	struct fuse_uring_req_header *rh = (void *)ring_hdr;
+	struct fuse_uring_ent_in_out ent;
+	struct fuse_out_header oh;
+	struct fuse_in_header h = { .len = 40 + 200, .opcode = FUSE_GETATTR,
+				    .unique = 77, .nodeid = 1 };
+
+	memset(ring_hdr, 0, sizeof(ring_hdr));
+	memcpy(rh->in_out, &h, sizeof(h));
+	ent = (struct fuse_uring_ent_in_out){ .commit_id = 77 };
+	memcpy(&rh->ring_ent_in_out, &ent, sizeof(ent));
+	/* op_in holds 128 bytes at most */
+	assert_int_equal(e4f_uring_serve(&sess, ring_hdr, ring_payload,
+					 E4F_REPLY_BUFSIZE, ring_bounce), 77);
+	memcpy(&oh, rh->in_out, sizeof(oh));
+	assert_int_equal(oh.error, -EIO);
+	assert_int_equal(oh.unique, 77);
+	/* a payload larger than the buffer, or than the header says */
+	ent.payload_sz = 4096;
+	memcpy(&rh->ring_ent_in_out, &ent, sizeof(ent));
+	assert_int_equal(e4f_uring_serve(&sess, ring_hdr, ring_payload, 1024,
+					 ring_bounce), 77);
+	memcpy(&oh, rh->in_out, sizeof(oh));
+	assert_int_equal(oh.error, -EIO);
+	ent.payload_sz = 300;
+	memcpy(&rh->in_out, &h, sizeof(h));
+	memcpy(&rh->ring_ent_in_out, &ent, sizeof(ent));
+	e4f_uring_serve(&sess, ring_hdr, ring_payload, E4F_REPLY_BUFSIZE,
+			ring_bounce);
+	memcpy(&oh, rh->in_out, sizeof(oh));
+	assert_int_equal(oh.error, -EIO);
+	memcpy(&ent, &rh->ring_ent_in_out, sizeof(ent));
+	assert_int_equal(ent.payload_sz, 0);
+
+	free(ring_payload);
+	free(ring_bounce);
 }
 
 /* Names of reserved, internal and EA inodes are corruption, as the kernel
@@ -824,10 +1043,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_before_init),
 		cmocka_unit_test(test_init),
+		cmocka_unit_test(test_init_minor),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_erofs),
 		cmocka_unit_test(test_lookup_and_forget),
 		cmocka_unit_test(test_read_ops),
+		cmocka_unit_test(test_ring_layout),
 		cmocka_unit_test(test_reserved_names),
 		cmocka_unit_test(test_interrupt),
 		cmocka_unit_test(test_errors_panic),
