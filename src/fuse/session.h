@@ -110,6 +110,9 @@ struct e4f_session {
 	uint64_t init_flags;		/* what the kernel granted and we use */
 
 	struct e4f_nodes nodes;
+	/* READDIRPLUS replies carry attributes until then (CLOCK_MONOTONIC,
+	 * ms; ops_read.c) */
+	_Atomic int64_t plus_until_ms;
 	struct e4f_lost_found lost;	/* -o lost_found */
 
 	/* requests being served, for INTERRUPT, and interrupts that came
