@@ -64,7 +64,7 @@ while [ $# -gt 0 ]; do
 	--no-counts) counts=0; shift ;;
 	--rebuild) rebuild=1; shift ;;
 	--out) out=$2; shift 2 ;;
-	-h|--help) sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,41p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "read-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
