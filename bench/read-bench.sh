@@ -2,13 +2,17 @@
 # SPDX-License-Identifier: MIT
 #
 # bench/read-bench.sh [--reps N] [--servers "kernel fuse2fs e4fuse"]
-#                     [--rebuild] [--out FILE]
+#                     [--workloads "seq-buffered ..."] [--before E4FUSE]
+#                     [--no-counts] [--rebuild] [--out FILE]
 #
 # The read path against two references, on one image, in one run:
 #
 #   kernel   the kernel's ext4 driver     mount -o loop,ro IMAGE DIR
 #   fuse2fs  Debian's fuse2fs (libext2fs) fuse2fs IMAGE DIR -o ro,fakeroot
 #   e4fuse   ./e4fuse                     ./e4fuse -o ro IMAGE DIR
+#   e4fuse-before  another e4fuse binary (--before PATH), e.g. the
+#            commit before a change, measured in the same rounds
+#            (E4_BENCH_BEFORE_DESC says which, in the results)
 #
 # Workloads, each with cold caches (the server is remounted, so its own
 # caches are gone too, and the page, dentry and inode caches are dropped):
@@ -17,11 +21,15 @@
 #   seq-direct    the same with O_DIRECT                         MiB/s
 #   rand-4k       fio, 4 KiB random buffered reads, 10 s         IOPS
 #   ls-lR         ls -lR over 50,000 files (10 directories)      seconds
+#   find          find . over the same files (names only)        seconds
 #   find-stat     find . | xargs stat over the same files        seconds
 #   cat-10k       cat of 10,000 small files (find | xargs cat)   seconds
 #
 # Each measurement is repeated (3 times by default, 5 for the sequential
-# ones) and the median kept; the three servers take turns in each round.
+# ones) and the median kept; the servers take turns in each round.  Then,
+# unless --no-counts, each workload but the fio ones runs once more on
+# each FUSE server with its debug log on (-o debug), untimed, and the
+# requests the kernel sent are counted by kind.
 # The image is built once with mkfs.ext4 -d from a generated tree and kept
 # in the work directory ($E4_BENCH_DIR, default /var/tmp/e4bench) for the
 # next run (--rebuild makes a new one).  Results go to
@@ -40,6 +48,10 @@ reps=3
 servers="kernel fuse2fs e4fuse"
 rebuild=0
 out=""
+workloads="seq-buffered seq-direct rand-4k ls-lR find find-stat cat-10k"
+before=""
+before_desc=${E4_BENCH_BEFORE_DESC:-}	# says what --before is, in the results
+counts=1
 work=${E4_BENCH_DIR:-/var/tmp/e4bench}
 e4fuse=${E4FUSE:-$top/e4fuse}
 
@@ -47,9 +59,12 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--reps) reps=$2; shift 2 ;;
 	--servers) servers=$2; shift 2 ;;
+	--workloads) workloads=$2; shift 2 ;;
+	--before) before=$2; shift 2 ;;
+	--no-counts) counts=0; shift ;;
 	--rebuild) rebuild=1; shift ;;
 	--out) out=$2; shift 2 ;;
-	-h|--help) sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,41p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "read-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -76,6 +91,11 @@ mkdir -p "$work"
 # a private copy: others may rebuild ./e4fuse while this runs
 cp "$e4fuse" "$work/e4fuse"
 e4fuse=$work/e4fuse
+case " $servers " in *" e4fuse-before "*)
+	[ -x "$before" ] || { echo "read-bench: e4fuse-before needs --before PATH" >&2; exit 1; }
+	cp "$before" "$work/e4fuse-before"
+	before=$work/e4fuse-before ;;
+esac
 img=$work/read-bench.img
 mnt=$work/mnt
 mkdir -p "$mnt"
@@ -154,14 +174,16 @@ do_mount() {
 		;;
 	fuse2fs)
 		# -f: stay in the foreground so that we know the pid to wait for
-		fuse2fs -f "$img" "$mnt" -o ro,fakeroot >"$log" 2>&1 &
+		fuse2fs -f "$img" "$mnt" -o "ro,fakeroot$debug_opt" >"$log" 2>&1 &
 		server_pid=$!
 		wait_mounted fuse2fs
 		;;
-	e4fuse)
-		"$e4fuse" -f -o ro "$img" "$mnt" >"$log" 2>&1 &
+	e4fuse|e4fuse-before)
+		local bin=$e4fuse
+		[ "$1" = e4fuse ] || bin=$before
+		"$bin" -f -o "ro$debug_opt" "$img" "$mnt" >"$log" 2>&1 &
 		server_pid=$!
-		wait_mounted e4fuse
+		wait_mounted "$1"
 		;;
 	esac
 }
@@ -216,8 +238,6 @@ shell_job() {
 	fi
 }
 
-workloads="seq-buffered seq-direct rand-4k ls-lR find-stat cat-10k"
-
 run_one() {
 	local w=$1
 	case $w in
@@ -225,6 +245,7 @@ run_one() {
 	seq-direct)   fio_job bw --rw=read --bs=1M --runtime=30 --direct=1 ;;
 	rand-4k)      fio_job iops --rw=randread --bs=4k --runtime=10 --time_based ;;
 	ls-lR)        shell_job "$mnt/meta" 'ls -lR >/dev/null' ;;
+	find)         shell_job "$mnt/meta" 'find . >/dev/null' ;;
 	find-stat)    shell_job "$mnt/meta" 'find . -print0 | xargs -0 stat >/dev/null' ;;
 	cat-10k)      shell_job "$mnt/small" 'find . -type f -print0 | xargs -0 cat >/dev/null' ;;
 	esac
@@ -233,8 +254,9 @@ run_one() {
 # Servers are interleaved within each round so that a slow spell of the
 # machine (a shared VM, other jobs) hits all three alike; the sequential
 # workloads, the noisiest, get two extra rounds.
+debug_opt=""
 for s in $servers; do
-	case $s in kernel|fuse2fs|e4fuse) ;; *)
+	case $s in kernel|fuse2fs|e4fuse|e4fuse-before) ;; *)
 		echo "read-bench: unknown server $s" >&2; exit 2 ;;
 	esac
 	# sanity: every server sees the whole tree
@@ -267,6 +289,35 @@ done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(( $(date +%s) - start ))
 
+# Requests per workload, from the debug logs: e4fuse logs "req N OPCODE
+# node ...", libfuse (fuse2fs) "unique: N, opcode: OPCODE (n), ...".
+# Only those logged while the workload ran count (not the mount's own).
+declare -A reqs
+count_requests() {
+	tail -n +"$(( $1 + 1 ))" "$log" |
+		grep -aoE 'req [0-9]+ [A-Z_0-9]+ node|opcode: [A-Z_0-9]+' |
+		awk '{ print ($1 == "req") ? $3 : $2 }' | sort | uniq -c |
+		sort -rn | awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }'
+}
+if [ $counts = 1 ]; then
+	debug_opt=",debug"
+	for w in $workloads; do
+		case $w in seq-*|rand-*) continue ;; esac
+		for s in $servers; do
+			[ "$s" = kernel ] && continue
+			cold "$s"
+			sleep 0.5	# the mount's own requests logged
+			n0=$(wc -l < "$log")
+			run_one "$w" >/dev/null
+			sleep 0.5	# the last replies logged
+			reqs[$s,$w]=$(count_requests "$n0")
+			do_umount
+			echo "read-bench: requests $w $s: ${reqs[$s,$w]}"
+		done
+	done
+	debug_opt=""
+fi
+
 # ---- the report ------------------------------------------------------------------
 
 unit() {
@@ -283,11 +334,16 @@ describe() {
 	seq-direct) echo "sequential read, 1 GiB file, 1 MiB reads, O_DIRECT" ;;
 	rand-4k) echo "4 KiB random reads, buffered, 10 s" ;;
 	ls-lR) echo "\`ls -lR\`, 50,000 files" ;;
+	find) echo "\`find .\`, 50,000 files, names only" ;;
 	find-stat) echo "\`find . \\| xargs stat\`, 50,000 files" ;;
 	cat-10k) echo "\`cat\` of 10,000 files of 1-16 KiB" ;;
 	esac
 }
 
+ran() { # workload W was measured in this run
+	case " $workloads " in *" $1 "*) return 0 ;; esac
+	return 1
+}
 ratio() { # a / b, 2 decimals, or n/a
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f\n", a / b }'
 }
@@ -333,6 +389,7 @@ fi
 	echo "1-16 KiB in 4 directories (small/). Every measurement is cold: the server"
 	echo "is mounted afresh and \`echo 3 > /proc/sys/vm/drop_caches\` runs first."
 	echo "Mounts: \`mount -o loop,ro\`; \`fuse2fs -o ro,fakeroot\`; \`e4fuse -o ro\`."
+	[ -n "$before" ] && echo "e4fuse-before: ${before_desc:-another build}, \`-o ro\`."
 	echo
 	echo "## Results"
 	echo
@@ -361,20 +418,57 @@ fi
 	echo "| target | ratio | goal | verdict |"
 	echo "|---|---:|---:|---|"
 	for w in seq-buffered seq-direct; do
+		ran $w || continue
 		r=$(ratio "${result[e4fuse,$w]:-}" "${result[kernel,$w]:-}")
 		echo "| $w: e4fuse / kernel throughput | $r | >= 0.80 | $(holds "$r" 0.80) |"
 	done
 	for w in ls-lR find-stat; do
+		ran $w || continue
 		r=$(ratio "${result[fuse2fs,$w]:-}" "${result[e4fuse,$w]:-}")
 		echo "| $w: speedup of e4fuse over fuse2fs (time fuse2fs / time e4fuse) | $r | >= 5 | $(holds "$r" 5) |"
 	done
-	r=$(ratio "${result[e4fuse,rand-4k]:-}" "${result[kernel,rand-4k]:-}")
-	echo "| (no target) rand-4k: e4fuse / kernel IOPS | $r | | |"
+	for w in ls-lR find-stat cat-10k; do
+		ran $w || continue
+		goal=0.50
+		[ $w = cat-10k ] && goal=0.80
+		r=$(ratio "${result[kernel,$w]:-}" "${result[e4fuse,$w]:-}")
+		echo "| $w: e4fuse speed relative to kernel (time kernel / time e4fuse) | $r | >= $goal | $(holds "$r" $goal) |"
+	done
+	if ran rand-4k; then
+		r=$(ratio "${result[e4fuse,rand-4k]:-}" "${result[kernel,rand-4k]:-}")
+		echo "| (no target) rand-4k: e4fuse / kernel IOPS | $r | | |"
+	fi
 	r=$(ratio "${result[fuse2fs,cat-10k]:-}" "${result[e4fuse,cat-10k]:-}")
 	echo "| (no target) cat-10k: speedup of e4fuse over fuse2fs | $r | | |"
-	r=$(ratio "${result[kernel,cat-10k]:-}" "${result[e4fuse,cat-10k]:-}")
-	echo "| (no target) cat-10k: e4fuse speed relative to kernel | $r | | |"
+	r=$(ratio "${result[kernel,find]:-}" "${result[e4fuse,find]:-}")
+	echo "| (no target) find: e4fuse speed relative to kernel | $r | | |"
+	case " $servers " in *" e4fuse-before "*)
+		for w in $workloads; do
+			case $w in
+			seq-*|rand-*) r=$(ratio "${result[e4fuse,$w]:-}" "${result[e4fuse-before,$w]:-}") ;;
+			*) r=$(ratio "${result[e4fuse-before,$w]:-}" "${result[e4fuse,$w]:-}") ;;
+			esac
+			echo "| (no target) $w: e4fuse speed relative to e4fuse-before | $r | | |"
+		done ;;
+	esac
 	echo
+	if [ $counts = 1 ]; then
+		echo "## Requests per workload"
+		echo
+		echo "One more cold run of each with the server's debug log on (untimed):"
+		echo "the requests the kernel sent while the workload ran, by kind."
+		echo
+		echo "| workload | server | requests |"
+		echo "|---|---|---|"
+		for w in $workloads; do
+			case $w in seq-*|rand-*) continue ;; esac
+			for s in $servers; do
+				[ "$s" = kernel ] && continue
+				echo "| $w | $s | ${reqs[$s,$w]:-} |"
+			done
+		done
+		echo
+	fi
 	if [ -n "$analysis" ]; then
 		echo "$analysis"
 	else

@@ -418,6 +418,11 @@ int e4_dir_iterate(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
  */
 int e4_dir_readdir(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
 		   e4_dir_cb cb, void *ctx, bool *skipped);
+/* A hint as a listing of @dir starts: its blocks are read from the device
+ * in the background (a listing by hash visits them out of order, one
+ * waited-for read at a time otherwise).  Nothing is read into the block
+ * cache, and nothing is reported: the listing checks what it reads. */
+void e4_dir_prefetch(struct e4_fs *fs, const struct e4_inode *dir);
 
 /* Find @name in @dir: htree lookup where the directory is indexed (falling
  * back to a linear scan when the index is damaged), linear otherwise.

@@ -15,6 +15,7 @@
 struct e4f_node {
 	uint64_t nlookup;
 	struct e4_ino *ip;
+	uint8_t flags;		/* E4F_NODE_* */
 };
 
 static struct e4f_node_shard *shard_of(struct e4f_nodes *t, uint64_t nodeid)
@@ -59,6 +60,12 @@ void e4f_nodes_destroy(struct e4f_nodes *t)
 
 int e4f_nodes_ref(struct e4f_nodes *t, uint64_t nodeid, struct e4_ino *ip)
 {
+	return e4f_nodes_ref_flags(t, nodeid, ip, 0);
+}
+
+int e4f_nodes_ref_flags(struct e4f_nodes *t, uint64_t nodeid,
+			struct e4_ino *ip, uint8_t flags)
+{
 	struct e4f_node_shard *sh = shard_of(t, nodeid);
 	struct e4_ino *spare = NULL;
 	struct e4f_node *n;
@@ -73,6 +80,7 @@ int e4f_nodes_ref(struct e4f_nodes *t, uint64_t nodeid, struct e4_ino *ip)
 	} else if (added) {
 		n->nlookup = 1;
 		n->ip = ip;
+		n->flags = flags;
 	} else {
 		n->nlookup++;
 		spare = ip;	/* the node holds one already */
@@ -125,6 +133,23 @@ bool e4f_nodes_get(struct e4f_nodes *t, uint64_t nodeid, struct e4_inode *out)
 	e4_ino_snapshot(ip, out);
 	e4_iput(t->fs, ip);
 	return true;
+}
+
+uint8_t e4f_nodes_flags(struct e4f_nodes *t, uint64_t nodeid, uint8_t set,
+			uint8_t clear)
+{
+	struct e4f_node_shard *sh = shard_of(t, nodeid);
+	struct e4f_node *node;
+	uint8_t old = 0;
+
+	pthread_mutex_lock(&sh->lock);
+	node = e4_hmap_get(sh->map, nodeid);
+	if (node) {
+		old = node->flags;
+		node->flags = (uint8_t)((old | set) & ~clear);
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return old;
 }
 
 size_t e4f_nodes_count(struct e4f_nodes *t)

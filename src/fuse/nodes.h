@@ -37,6 +37,17 @@ void e4f_nodes_destroy(struct e4f_nodes *t);
  * The table takes the caller's reference @ip in all cases (it keeps one
  * per node and puts the others). */
 int e4f_nodes_ref(struct e4f_nodes *t, uint64_t nodeid, struct e4_ino *ip);
+/* Hints kept with a node (READDIRPLUS, ops_read.c), not state the kernel
+ * relies on: a node's are lost with it. */
+#define E4F_NODE_FRESH 0x01u	/* came with READDIRPLUS, not used yet */
+#define E4F_NODE_LISTED_BARE 0x02u /* a directory listed without attributes */
+/* e4f_nodes_ref, giving a node that was not known @flags. */
+int e4f_nodes_ref_flags(struct e4f_nodes *t, uint64_t nodeid,
+			struct e4_ino *ip, uint8_t flags);
+/* Set @set and clear @clear in @nodeid's flags; the flags before, 0 if the
+ * node is not known. */
+uint8_t e4f_nodes_flags(struct e4f_nodes *t, uint64_t nodeid, uint8_t set,
+			uint8_t clear);
 /* FORGET: drop @n references; the node goes when none are left. */
 void e4f_nodes_forget(struct e4f_nodes *t, uint64_t nodeid, uint64_t n);
 /* A snapshot of @nodeid's inode; false if the node is not known. */

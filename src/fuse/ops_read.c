@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "e4/format.h"
@@ -24,6 +25,57 @@
 /* Directory entries decoded per pass of e4_dir_iterate. */
 #define E4F_DIR_BATCH 32u
 
+
+/* ---- READDIRPLUS: with attributes or without ------------------------------ */
+
+/*
+ * The kernel is asked for READDIRPLUS always, and e4fuse decides whether
+ * the entries carry attributes.  With them, each entry costs an inode read
+ * here and an inode in the kernel, which a plain `find` never uses; without
+ * them, each entry that is then stat'ed, opened or read costs a LOOKUP
+ * round trip (`ls -l`, `find | xargs stat`, `du`, `cp -r`).  The kernel's
+ * own choice (FUSE_READDIRPLUS_AUTO) goes by what happened in the same
+ * directory, and misses every walker that lists a whole directory before
+ * it stats: find does, and so `find | xargs stat` cost a LOOKUP per file.
+ *
+ * So attributes go with a directory's first reply, as the kernel's would,
+ * and with every reply while the kernel is seen to use them: a file that
+ * came with attributes is asked about (GETATTR, STATX, GETXATTR, OPEN,
+ * READ...), or a name listed without them is looked up.  Each such sign
+ * holds attributes on for E4F_PLUS_HOLD_MS, whatever the directory: the
+ * lookups of `xargs stat` come while find lists the next one.
+ * Directories entered do not count: every walker enters them.
+ */
+#define E4F_PLUS_HOLD_MS 2000
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void plus_used(struct e4f_session *s)
+{
+	atomic_store(&s->plus_until_ms, monotonic_ms() + E4F_PLUS_HOLD_MS);
+}
+
+static bool plus_with_attributes(struct e4f_session *s, uint64_t offset)
+{
+	return offset == 0 || monotonic_ms() < atomic_load(&s->plus_until_ms);
+}
+
+/* A request about a node the kernel holds: the first about a file that
+ * came with READDIRPLUS says its attributes were wanted. */
+static void node_used(struct e4f_req *r, uint64_t nodeid,
+		      const struct e4_inode *in)
+{
+	if (!e4_inode_is_dir(in) &&
+	    (e4f_nodes_flags(&r->s->nodes, nodeid, 0, E4F_NODE_FRESH) &
+	     E4F_NODE_FRESH))
+		plus_used(r->s);
+}
 
 /* ---- inodes and attributes ---------------------------------------------- */
 
@@ -42,8 +94,10 @@ static int node_inode(struct e4f_req *r, uint64_t nodeid, struct e4_inode *out)
 	}
 	if (ret < 0)
 		return ret;
-	if (e4f_nodes_get(&r->s->nodes, nodeid, out))
+	if (e4f_nodes_get(&r->s->nodes, nodeid, out)) {
+		node_used(r, nodeid, out);
 		return 0;
+	}
 	ret = e4_inode_read_named(r->s->fs, 0, NULL, ino, out);
 	if (ret == -EINVAL || ret == -ENOENT)
 		return -ESTALE;
@@ -73,6 +127,7 @@ static int node_read_begin(struct e4f_req *r, uint64_t nodeid,
 			return ret;
 	}
 	e4_ino_read_begin(*ip, out);
+	node_used(r, nodeid, out);
 	return 0;
 }
 
@@ -238,6 +293,9 @@ void e4f_op_lookup(struct e4f_req *r)
 		return e4f_reply_err(r, ret);
 	e4_ino_snapshot(ip, &in);
 	e4f_fill_entry(r, &in, &e);
+	if (e4f_nodes_flags(&r->s->nodes, r->h.nodeid, 0, 0) &
+	    E4F_NODE_LISTED_BARE)
+		plus_used(r->s);
 	ret = e4f_nodes_ref(&r->s->nodes, e.nodeid, ip);	/* takes ip */
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
@@ -298,6 +356,44 @@ void e4f_op_statx(struct e4f_req *r)
 	e4f_reply_buf(r, &out, sizeof(out));
 }
 
+/* ---- open and close ------------------------------------------------------- */
+
+/*
+ * Whether an open may go without a request at all from now on: the kernel
+ * takes an OPEN (OPENDIR) answered ENOSYS as a success with
+ * FOPEN_KEEP_CACHE (and FOPEN_CACHE_DIR), what e4fuse answers anyway, and
+ * sends neither OPEN nor RELEASE again.  Only read-only: a writer's open
+ * and release carry its reservation of free space, and the VFS refuses
+ * every open for writing on a read-only mount before FUSE sees it.  Not
+ * where a file may be encrypted: its open fails (-ENOKEY), and after the
+ * first ENOSYS no open would come to fail.
+ */
+static bool open_declined(struct e4f_req *r, uint64_t init_flag)
+{
+	struct e4_fs_info info;
+
+	if (!(r->s->init_flags & init_flag) || e4_fs_writable(r->s->fs))
+		return false;
+	e4_fs_get_info(r->s->fs, &info);
+	return !(info.feature_incompat & E4_INCOMPAT_ENCRYPT);
+}
+
+void e4f_op_release(struct e4f_req *r)
+{
+	uint32_t ino;
+
+	/* read-only: no FLUSH is needed, and after one ENOSYS the kernel
+	 * sends no more (opens declined above come without FOPEN_NOFLUSH) */
+	if (r->h.opcode == FUSE_FLUSH && !e4_fs_writable(r->s->fs))
+		return e4f_reply_err(r, -ENOSYS);
+	/* the file's reservation of free space goes with its writer (FLUSH
+	 * and RELEASEDIR keep nothing) */
+	if (r->h.opcode == FUSE_RELEASE &&
+	    e4f_nodeid_to_ino(r->h.nodeid, &ino) == 0)
+		e4_file_release(r->s->fs, ino);
+	e4f_reply_err(r, 0);
+}
+
 /* ---- directories ----------------------------------------------------------- */
 
 void e4f_op_opendir(struct e4f_req *r)
@@ -310,6 +406,8 @@ void e4f_op_opendir(struct e4f_req *r)
 		return e4f_reply_err(r, ret);
 	if (!e4_inode_is_dir(&in))
 		return e4f_reply_err(r, -ENOTDIR);
+	if (open_declined(r, FUSE_NO_OPENDIR_SUPPORT))
+		return e4f_reply_err(r, -ENOSYS);
 	memset(&out, 0, sizeof(out));
 	/* listings never change: let the kernel cache them */
 	out.open_flags = FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR;
@@ -387,8 +485,9 @@ static bool append_entry(struct e4f_req *r, uint32_t dir,
 		    e4_iget_named(r->s->fs, dir, d->name, d->ino, &ip) == 0) {
 			e4_ino_snapshot(ip, &in);
 			/* the table takes ip */
-			if (e4f_nodes_ref(&r->s->nodes,
-					  e4f_ino_to_nodeid(in.ino), ip) == 0) {
+			if (e4f_nodes_ref_flags(&r->s->nodes,
+						e4f_ino_to_nodeid(in.ino), ip,
+						E4F_NODE_FRESH) == 0) {
 				e4f_fill_entry(r, &in, &e);
 				de.type = (in.mode >> 12) & 0xf;	/* IFTODT */
 			}
@@ -421,11 +520,15 @@ static void readdir_common(struct e4f_req *r, bool plus)
 	uint64_t pos = in.offset;
 	bool full = false, skipped = false;
 	bool lost = e4f_lost_found_is_node(r->s, r->h.nodeid);
+	bool bare = plus && !plus_with_attributes(r->s, in.offset);
 	/* the root lists lost_found's virtual directory after its entries */
 	bool lost_entry = r->h.nodeid == 1 && r->s->lost.name;
 
 	if (lost_entry && pos == E4F_LOST_ROOT_POS)
 		return e4f_reply_buf(r, NULL, 0);	/* listed last */
+	/* a listing starts (the open itself may not come: open_declined) */
+	if (pos == 0 && !lost)
+		e4_dir_prefetch(r->s->fs, &dir);
 	/* Not interruptible: the kernel's ext4 never fails getdents with
 	 * EINTR (a program with a timer signal would see it), and the walk of
 	 * one request is bounded (docs/limits.md). */
@@ -439,7 +542,7 @@ static void readdir_common(struct e4f_req *r, bool plus)
 		skipped |= batch.skipped;
 		for (unsigned i = 0; i < batch.n && !full; i++) {
 			if (!append_entry(r, lost ? 0 : dir.ino, &batch.ent[i],
-					  plus, false, r->scratch, size,
+					  plus, bare, r->scratch, size,
 					  &used))
 				full = true;
 			else
@@ -467,6 +570,9 @@ static void readdir_common(struct e4f_req *r, bool plus)
 		ret = -EUCLEAN;
 	if (ret < 0 && used == 0)
 		return e4f_reply_err(r, ret);
+	if (bare && used > 0)
+		(void)e4f_nodes_flags(&r->s->nodes, r->h.nodeid,
+				      E4F_NODE_LISTED_BARE, 0);
 	node_accessed(r, r->h.nodeid);
 	e4f_reply_buf(r, r->scratch, used);
 }
@@ -511,6 +617,8 @@ void e4f_op_open(struct e4f_req *r)
 	if (wr && (inode.flags & E4_APPEND_FL) &&
 	    (!(in.flags & O_APPEND) || (in.flags & O_TRUNC)))
 		return e4f_reply_err(r, -EPERM);
+	if (open_declined(r, FUSE_NO_OPEN_SUPPORT))
+		return e4f_reply_err(r, -ENOSYS);
 	memset(&out, 0, sizeof(out));
 	/* only this mount changes the image, through the kernel: keep the
 	 * page cache across opens; nothing is kept per open file, so close()
@@ -545,18 +653,6 @@ void e4f_op_read(struct e4f_req *r)
 		return e4f_reply_err(r, -EIO);
 	node_accessed(r, r->h.nodeid);
 	e4f_reply_buf(r, r->scratch, (size_t)n);
-}
-
-void e4f_op_release(struct e4f_req *r)
-{
-	uint32_t ino;
-
-	/* the file's reservation of free space goes with its writer (FLUSH
-	 * and RELEASEDIR keep nothing) */
-	if (r->h.opcode == FUSE_RELEASE &&
-	    e4f_nodeid_to_ino(r->h.nodeid, &ino) == 0)
-		e4_file_release(r->s->fs, ino);
-	e4f_reply_err(r, 0);
 }
 
 void e4f_op_fsync(struct e4f_req *r)

@@ -179,8 +179,11 @@ int e4f_session_wait_init(struct e4f_session *s, int timeout_ms)
 /* What e4fuse asks of the kernel (each only if offered). */
 static uint64_t wanted_init_flags(const struct e4f_session *s)
 {
+	/* READDIRPLUS always, without FUSE_READDIRPLUS_AUTO: whether its
+	 * entries carry attributes is decided in ops_read.c, which sees the
+	 * lookups the kernel's own choice cannot foresee */
 	uint64_t want = FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS |
-			FUSE_READDIRPLUS_AUTO | FUSE_PARALLEL_DIROPS |
+			FUSE_PARALLEL_DIROPS |
 			FUSE_MAX_PAGES | FUSE_CACHE_SYMLINKS | FUSE_ASYNC_DIO |
 			FUSE_INIT_EXT;
 
@@ -198,6 +201,9 @@ static uint64_t wanted_init_flags(const struct e4f_session *s)
 	 * e4fuse writes (a read-only mount has nothing to cache) */
 	if (s->cfg.writeback_cache && s->fs && e4_fs_writable(s->fs))
 		want |= FUSE_WRITEBACK_CACHE;
+	/* (informational: the kernel offers them to say that an OPEN or
+	 * OPENDIR answered ENOSYS is taken as success, for good) */
+	want |= FUSE_NO_OPEN_SUPPORT | FUSE_NO_OPENDIR_SUPPORT;
 	/* The kernel turns default_permissions on with POSIX ACLs. */
 	if (s->cfg.default_permissions)
 		want |= FUSE_POSIX_ACL;

@@ -131,6 +131,9 @@ struct e4f_session {
 	struct e4f_iomap *iomap;
 
 	struct e4f_nodes nodes;
+	/* READDIRPLUS replies carry attributes until then (CLOCK_MONOTONIC,
+	 * ms; ops_read.c) */
+	_Atomic int64_t plus_until_ms;
 	struct e4f_lost_found lost;	/* -o lost_found */
 
 	/* requests being served, for INTERRUPT, and interrupts that came

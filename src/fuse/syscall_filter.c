@@ -69,6 +69,13 @@ static const int allowed[] = {
 	SYS_read, SYS_write, SYS_readv, SYS_writev, SYS_recvmsg,
 	/* the image */
 	SYS_pread64, SYS_pwrite64, SYS_fdatasync, SYS_fsync, SYS_close,
+	/* directory blocks read ahead (e4_dir_prefetch) */
+#ifdef SYS_fadvise64
+	SYS_fadvise64,
+#endif
+#ifdef SYS_fadvise64_64
+	SYS_fadvise64_64,
+#endif
 	/* threads and their locks (clone is checked below) */
 	SYS_futex, SYS_set_robust_list, SYS_sched_yield, SYS_gettid,
 	SYS_getpid, SYS_exit, SYS_exit_group, SYS_rt_sigprocmask,

@@ -37,6 +37,14 @@ int e4_dev_pwrite(struct e4_dev *dev, const void *buf, size_t len, uint64_t off)
 	return dev->ops->pwrite(dev, buf, len, off);
 }
 
+void e4_dev_willneed(struct e4_dev *dev, uint64_t off, uint64_t len)
+{
+	if (!dev->ops->willneed || off >= dev->size || len == 0)
+		return;
+	dev->ops->willneed(dev, off, len < dev->size - off ? len
+							    : dev->size - off);
+}
+
 int e4_dev_flush(struct e4_dev *dev)
 {
 	if (!dev->writable || !dev->ops->flush)
@@ -130,6 +138,16 @@ static int file_flush(struct e4_dev *dev)
 	return fdatasync(f->fd) < 0 ? -EIO : 0;
 }
 
+static void file_willneed(struct e4_dev *dev, uint64_t off, uint64_t len)
+{
+	struct file_dev *f = (struct file_dev *)dev;
+
+	/* the kernel reads it in the background; a failure costs nothing
+	 * but the reads it would have saved */
+	(void)posix_fadvise(f->fd, (off_t)(f->offset + off), (off_t)len,
+			    POSIX_FADV_WILLNEED);
+}
+
 static void file_destroy(struct e4_dev *dev)
 {
 	struct file_dev *f = (struct file_dev *)dev;
@@ -143,6 +161,7 @@ static const struct e4_dev_ops file_ops = {
 	.pread = file_pread,
 	.pwrite = file_pwrite,
 	.flush = file_flush,
+	.willneed = file_willneed,
 	.destroy = file_destroy,
 };
 

@@ -24,6 +24,8 @@ struct e4_dev_ops {
 		      uint64_t off);
 	/* make every completed write durable (a cache flush) */
 	int (*flush)(struct e4_dev *dev);
+	/* optional: start reading @len bytes at @off, to be read soon */
+	void (*willneed)(struct e4_dev *dev, uint64_t off, uint64_t len);
 	void (*destroy)(struct e4_dev *dev);
 };
 
@@ -45,6 +47,9 @@ int e4_dev_pread(struct e4_dev *dev, void *buf, size_t len, uint64_t off);
 /* -EROFS on a read-only device, -EIO beyond its end or on failure. */
 int e4_dev_pwrite(struct e4_dev *dev, const void *buf, size_t len, uint64_t off);
 bool e4_dev_writable(const struct e4_dev *dev);
+/* A hint: @len bytes at @off will be read soon (the part inside the
+ * device); nothing is read into the cache, no error is reported. */
+void e4_dev_willneed(struct e4_dev *dev, uint64_t off, uint64_t len);
 /* One metadata block lookup (cache hits included) on this device. */
 static inline void e4_dev_count_meta_get(struct e4_dev *dev)
 {

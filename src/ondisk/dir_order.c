@@ -222,3 +222,25 @@ int e4_dir_readdir(struct e4_fs *fs, const struct e4_inode *dir, uint64_t pos,
 	}
 	return list_by_hash(fs, dir, pos, indexed, cb, ctx, skipped);
 }
+
+static int prefetch_run(void *ctx, uint64_t pblk, uint64_t count,
+			bool map_block)
+{
+	struct e4_fs *fs = ctx;
+
+	(void)map_block;
+	if (pblk > UINT64_MAX >> fs->log_block_size ||
+	    count > UINT64_MAX >> fs->log_block_size)
+		return 1;	/* nonsense: the listing will say so */
+	e4_dev_willneed(fs->dev, pblk << fs->log_block_size,
+			count << fs->log_block_size);
+	return 0;
+}
+
+void e4_dir_prefetch(struct e4_fs *fs, const struct e4_inode *dir)
+{
+	/* one block (or inline): the listing's first read is all there is */
+	if (!e4_inode_is_dir(dir) || dir->size <= fs->block_size)
+		return;
+	(void)e4_map_for_each_owned(fs, dir, prefetch_run, fs);
+}

@@ -1038,6 +1038,139 @@ static void test_lost_found(void **state)
 	free(copy);
 }
 
+/*
+ * A read-only session of its own on an image with /many (60 files, more
+ * than one 4 KiB READDIRPLUS reply holds), INIT offering what a current
+ * kernel offers; @mkfs_extra: more mkfs.ext4 options.
+ */
+static void round_trip_session(struct e4f_session *rs, struct e4_fs **rfs,
+			       const char *name, const char *mkfs_extra)
+{
+	struct e4f_session_config cfg = { .default_permissions = true };
+	struct fuse_init_in in = {
+		.major = 7, .minor = 45,
+		.flags = FUSE_DO_READDIRPLUS | FUSE_READDIRPLUS_AUTO |
+			 FUSE_NO_OPEN_SUPPORT | FUSE_NO_OPENDIR_SUPPORT,
+	};
+	char tree[4096], args[256];
+
+	snprintf(tree, sizeof(tree), "%s/many-tree", tu_tmpdir());
+	tu_sh("mkdir -p %s/many && for i in $(seq 100 159); do "
+	      "echo $i > %s/many/file-$i; done", tree, tree);
+	snprintf(args, sizeof(args), "-t ext4 -b 4096 %s", mkfs_extra);
+	char *image = tu_mkfs(name, args, tree, "16M");
+
+	assert_int_equal(tu_open(image, rfs), 0);
+	free(image);
+	assert_int_equal(e4f_session_init(rs, *rfs, -1, &cfg), 0);
+	cur = rs;
+	assert_int_equal(send_req(FUSE_INIT, 0, &in, sizeof(in)), 0);
+}
+
+static void end_round_trip_session(struct e4f_session *rs, struct e4_fs *rfs)
+{
+	cur = &sess;
+	e4f_session_destroy(rs);
+	tu_close(rfs);
+}
+
+/* READDIRPLUS of @dir at @*off: how many entries came with attributes;
+ * *@off moves past the reply, *@first gets the first such node id. */
+static size_t plus_reply(uint64_t dir, uint64_t *off, uint64_t *first)
+{
+	struct fuse_read_in rd = { .offset = *off, .size = 4096 };
+	size_t with_node = 0;
+
+	assert_int_equal(send_req(FUSE_READDIRPLUS, dir, &rd, sizeof(rd)), 0);
+	assert_true(direntplus_count(&with_node, NULL) > 0);
+	const uint8_t *p = payload();
+	size_t left = payload_len();
+
+	*first = 0;
+	while (left > 0) {
+		struct fuse_direntplus dp;
+
+		memcpy(&dp, p, sizeof(dp));
+		if (!*first && dp.entry_out.nodeid)
+			*first = dp.entry_out.nodeid;
+		*off = dp.dirent.off;
+		p += FUSE_DIRENTPLUS_SIZE(&dp);
+		left -= FUSE_DIRENTPLUS_SIZE(&dp);
+	}
+	return with_node;
+}
+
+/*
+ * Read-only, a current kernel: OPEN and OPENDIR are declined with ENOSYS
+ * (the kernel then opens without asking, for good), and so is FLUSH;
+ * READDIRPLUS is asked for without READDIRPLUS_AUTO, and its replies carry
+ * attributes for a directory's first reply, and later ones only once the
+ * kernel is seen to use them (a file that came with them asked about, or
+ * a name that came without them looked up).
+ */
+static void test_round_trips(void **state)
+{
+	(void)state;
+	struct fuse_statx_in sx = { .sx_mask = STATX_BASIC_STATS };
+	struct fuse_open_in oi = { .flags = O_RDONLY };
+	struct fuse_flush_in fl = { 0 };
+	struct fuse_release_in rl = { 0 };
+	struct fuse_entry_out many, file;
+	struct fuse_init_out out;
+	struct e4f_session rs;
+	struct e4_fs *rfs;
+	uint64_t off = 0, node, fresh, off2;
+
+	round_trip_session(&rs, &rfs, "trips.img", "");
+	memcpy(&out, payload(), sizeof(out));
+	assert_true(out.flags & FUSE_NO_OPEN_SUPPORT);
+	assert_true(out.flags & FUSE_DO_READDIRPLUS);
+	assert_false(out.flags & FUSE_READDIRPLUS_AUTO);
+	assert_int_equal(lookup(1, "many", &many), 0);
+	assert_int_equal(lookup(many.nodeid, "file-100", &file), 0);
+	assert_int_equal(send_req(FUSE_OPEN, file.nodeid, &oi, sizeof(oi)),
+			 -ENOSYS);
+	assert_int_equal(send_req(FUSE_OPENDIR, many.nodeid, &oi, sizeof(oi)),
+			 -ENOSYS);
+	assert_int_equal(send_req(FUSE_FLUSH, file.nodeid, &fl, sizeof(fl)),
+			 -ENOSYS);
+	assert_int_equal(send_req(FUSE_RELEASE, file.nodeid, &rl, sizeof(rl)),
+			 0);
+	/* still refused as before where it must be */
+	assert_int_equal(send_req(FUSE_OPENDIR, file.nodeid, &oi, sizeof(oi)),
+			 -ENOTDIR);
+
+	/* the first reply with attributes, the next without */
+	assert_true(plus_reply(many.nodeid, &off, &fresh) > 0);
+	assert_true(fresh != 0);
+	off2 = off;
+	assert_int_equal(plus_reply(many.nodeid, &off2, &node), 0);
+	/* a file of the first reply asked about: attributes again */
+	assert_int_equal(send_req(FUSE_STATX, fresh, &sx, sizeof(sx)), 0);
+	off2 = off;
+	assert_true(plus_reply(many.nodeid, &off2, &node) > 0);
+	end_round_trip_session(&rs, rfs);
+
+	/* a name listed without attributes looked up: attributes again */
+	round_trip_session(&rs, &rfs, "trips2.img", "");
+	assert_int_equal(lookup(1, "many", &many), 0);
+	off = 0;
+	(void)plus_reply(many.nodeid, &off, &node);
+	off2 = off;
+	assert_int_equal(plus_reply(many.nodeid, &off2, &node), 0);
+	assert_int_equal(lookup(many.nodeid, "file-159", &file), 0);
+	off2 = off;
+	assert_true(plus_reply(many.nodeid, &off2, &node) > 0);
+	end_round_trip_session(&rs, rfs);
+
+	/* where a file may be encrypted its OPEN must come (-ENOKEY) */
+	round_trip_session(&rs, &rfs, "trips-enc.img", "-O encrypt");
+	assert_int_equal(lookup(1, "many", &many), 0);
+	assert_int_equal(lookup(many.nodeid, "file-100", &file), 0);
+	assert_int_equal(send_req(FUSE_OPEN, file.nodeid, &oi, sizeof(oi)), 0);
+	end_round_trip_session(&rs, rfs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1049,6 +1182,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_and_forget),
 		cmocka_unit_test(test_read_ops),
 		cmocka_unit_test(test_ring_layout),
+		cmocka_unit_test(test_round_trips),
 		cmocka_unit_test(test_reserved_names),
 		cmocka_unit_test(test_interrupt),
 		cmocka_unit_test(test_errors_panic),

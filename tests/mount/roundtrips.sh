@@ -1,0 +1,111 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# The requests the kernel sends a read-only mount, counted in the debug
+# log (one line per request): what can go without a round trip does.
+#   - files and directories open without OPEN/OPENDIR, FLUSH or RELEASE
+#     once the first OPEN and FLUSH were declined (ENOSYS), and the page
+#     cache is still kept across opens;
+#   - a second `ls -lR` sends no LOOKUP, GETATTR, READDIR or OPENDIR;
+#   - a plain `find` does not get attributes for every entry (a stat
+#     afterwards has to look names up), but once names listed without
+#     them are looked up, the next directory comes with them, and
+#     `find | xargs stat` there sends no LOOKUP;
+#   - a read-write mount still opens files with OPEN.
+. "$(dirname "$0")/mountlib.sh"
+require_mount_env
+
+W=$(new_dir)
+mkdir -p "$W/tree"
+for d in d1 d2 d3; do
+	mkdir "$W/tree/$d"
+	for i in $(seq 100 699); do echo "$d $i" > "$W/tree/$d/f-$i"; done
+done
+mkfs.ext4 -q -F -b 4096 -d "$W/tree" "$W/ro.img" 32M
+cp "$W/ro.img" "$W/rw.img"
+
+log=$W/debug.log
+mark=0
+# segment: start counting the requests logged from now on
+segment() {
+	mark=$(wc -l < "$log")
+}
+# count OPCODE...: requests of these kinds since the last segment
+count() {
+	local ops
+	ops=$(printf '%s|' "$@")
+	tail -n +"$((mark + 1))" "$log" |
+		grep -aEc "req [0-9]+ (${ops%|}) node"
+}
+
+# check NAME WANT OPCODE...: exactly WANT such requests in this segment
+check() {
+	local name=$1 want=$2 got
+	shift 2
+	got=$(count "$@")
+	echo "$name: $* sent $got times (want $want)"
+	[ "$got" = "$want" ]; record "$name" $?
+}
+
+# ---- opening without OPEN, FLUSH or RELEASE ---------------------------------------
+: > "$log"
+if FUSE_LOG=$log fuse_start "$W/ro.img" -o debug; then
+	M=$FDIR
+	cat "$M/d1/f-100" > /dev/null
+	segment
+	ok=0
+	for i in $(seq 101 119); do
+		[ "$(cat "$M/d1/f-$i")" = "d1 $i" ] || ok=1
+	done
+	record "no open: contents" $ok
+	check "no open: 19 files read" 0 OPEN FLUSH RELEASE
+	check "no open: each file read once" 19 READ
+	segment
+	cat "$M/d1/f-101" "$M/d1/f-102" > /dev/null
+	check "no open: page cache kept across opens" 0 READ OPEN
+	ls "$M/d1" > /dev/null
+	segment
+	ls "$M/d1" > /dev/null
+	check "no opendir: a directory listed again" 0 OPENDIR RELEASEDIR \
+		READDIR READDIRPLUS
+
+	# ---- a second walk is free ------------------------------------------------------
+	ls -lR "$M" > /dev/null
+	segment
+	ls -lR "$M" > /dev/null
+	check "second ls -lR" 0 LOOKUP GETATTR STATX OPENDIR READDIR READDIRPLUS
+	fuse_stop || record "umount" 1
+else
+	record "mount" 1
+fi
+
+# ---- READDIRPLUS with attributes when they are used --------------------------------
+: > "$log"
+if FUSE_LOG=$log fuse_start "$W/ro.img" -o debug; then
+	M=$FDIR
+	find "$M/d2" > /dev/null
+	segment
+	find "$M/d2" -print0 | xargs -0 stat > /dev/null
+	got=$(count LOOKUP)
+	echo "plain find, then stat: $got LOOKUPs"
+	[ "$got" -gt 100 ]; record "plain find: not every entry with attributes" $?
+	stat "$M/d3" > /dev/null
+	segment
+	find "$M/d3" -print0 | xargs -0 stat > /dev/null
+	check "find | xargs stat after stats: with attributes" 0 LOOKUP
+	fuse_stop || record "umount" 1
+else
+	record "mount" 1
+fi
+
+# ---- read-write: OPEN as before ---------------------------------------------------
+: > "$log"
+if FUSE_LOG=$log fuse_start "$W/rw.img" -o rw,debug; then
+	segment
+	cat "$FDIR/d1/f-100" "$FDIR/d1/f-101" "$FDIR/d1/f-102" > /dev/null
+	check "read-write: files opened with OPEN" 3 OPEN
+	fuse_stop || record "umount" 1
+else
+	record "mount rw" 1
+fi
+summary
