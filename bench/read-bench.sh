@@ -13,6 +13,10 @@
 #   e4fuse-before  another e4fuse binary (--before PATH), e.g. the
 #            commit before a change, measured in the same rounds
 #            (E4_BENCH_BEFORE_DESC says which, in the results)
+#   e4fuse-uring  ./e4fuse -o ro,uring: FUSE over io_uring (the fuse
+#            module's enable_uring is set to Y for the run and put back);
+#            with it in the list, e4fuse runs -o ro,nouring (the
+#            /dev/fuse read loop)
 #
 # Workloads, each with cold caches (the server is remounted, so its own
 # caches are gone too, and the page, dentry and inode caches are dropped):
@@ -112,6 +116,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# FUSE over io_uring for e4fuse-uring (a global switch: put back at exit)
+uring_param=/sys/module/fuse/parameters/enable_uring
+uring_saved=""
+nouring=""
+case " $servers " in *" e4fuse-uring "*)
+	[ -w "$uring_param" ] ||
+		{ echo "read-bench: e4fuse-uring needs $uring_param" >&2; exit 1; }
+	uring_saved=$(cat "$uring_param")
+	echo Y > "$uring_param"
+	nouring=",nouring"
+	trap 'cleanup; echo "$uring_saved" > "$uring_param"' EXIT ;;
+esac
+
 # ---- the image -------------------------------------------------------------
 
 build_image() {
@@ -178,10 +195,11 @@ do_mount() {
 		server_pid=$!
 		wait_mounted fuse2fs
 		;;
-	e4fuse|e4fuse-before)
-		local bin=$e4fuse
-		[ "$1" = e4fuse ] || bin=$before
-		"$bin" -f -o "ro$debug_opt" "$img" "$mnt" >"$log" 2>&1 &
+	e4fuse|e4fuse-before|e4fuse-uring)
+		local bin=$e4fuse transport=$nouring
+		[ "$1" != e4fuse-before ] || bin=$before
+		[ "$1" != e4fuse-uring ] || transport=,uring
+		"$bin" -f -o "ro$transport$debug_opt" "$img" "$mnt" >"$log" 2>&1 &
 		server_pid=$!
 		wait_mounted "$1"
 		;;
@@ -256,7 +274,7 @@ run_one() {
 # workloads, the noisiest, get two extra rounds.
 debug_opt=""
 for s in $servers; do
-	case $s in kernel|fuse2fs|e4fuse|e4fuse-before) ;; *)
+	case $s in kernel|fuse2fs|e4fuse|e4fuse-before|e4fuse-uring) ;; *)
 		echo "read-bench: unknown server $s" >&2; exit 2 ;;
 	esac
 	# sanity: every server sees the whole tree
@@ -390,6 +408,7 @@ fi
 	echo "is mounted afresh and \`echo 3 > /proc/sys/vm/drop_caches\` runs first."
 	echo "Mounts: \`mount -o loop,ro\`; \`fuse2fs -o ro,fakeroot\`; \`e4fuse -o ro\`."
 	[ -n "$before" ] && echo "e4fuse-before: ${before_desc:-another build}, \`-o ro\`."
+	[ -z "$nouring" ] || echo "e4fuse: \`-o ro,nouring\` (the /dev/fuse read loop); e4fuse-uring: \`-o ro,uring\` (FUSE over io_uring, enable_uring=Y)."
 	echo
 	echo "## Results"
 	echo
@@ -449,6 +468,18 @@ fi
 			*) r=$(ratio "${result[e4fuse-before,$w]:-}" "${result[e4fuse,$w]:-}") ;;
 			esac
 			echo "| (no target) $w: e4fuse speed relative to e4fuse-before | $r | | |"
+		done ;;
+	esac
+	case " $servers " in *" e4fuse-uring "*)
+		for w in $workloads; do
+			case $w in
+			seq-*|rand-*) r=$(ratio "${result[e4fuse-uring,$w]:-}" "${result[kernel,$w]:-}")
+				r2=$(ratio "${result[e4fuse-uring,$w]:-}" "${result[e4fuse,$w]:-}") ;;
+			*) r=$(ratio "${result[kernel,$w]:-}" "${result[e4fuse-uring,$w]:-}")
+				r2=$(ratio "${result[e4fuse,$w]:-}" "${result[e4fuse-uring,$w]:-}") ;;
+			esac
+			echo "| (no target) $w: e4fuse-uring speed relative to kernel | $r | | |"
+			echo "| (no target) $w: e4fuse-uring speed relative to e4fuse (read loop) | $r2 | | |"
 		done ;;
 	esac
 	echo
