@@ -202,22 +202,14 @@ int e4_dir_add(struct e4_map_change *c, const char *name, size_t len,
 	 * names, then one for the leaf's split, both promised first (short
 	 * of space, the directory must not be left half converted) */
 	if (nblocks == 1 && (fs->feature_compat & E4_COMPAT_DIR_INDEX)) {
-		uint64_t blocks = 0, tree = 0, need = 0;
+		uint64_t blocks, tree;
 
-		if (dir->flags & E4_EXTENTS_FL)
-			need = e4_ext_inserts_need(dir, 2);
-		else
-			err = e4_map_insert_need(c, 1, 2, &need);
-		if (!err)
-			err = e4_map_reserve_blocks(c, 2, &blocks);
-		if (!err)
-			err = e4_map_reserve(c, need, &tree);
+		err = e4_map_reserve_dir_blocks(c, 2, &blocks, &tree);
 		if (!err)
 			err = e4_htree_make_indexed(c);
 		if (!err)
 			err = e4_htree_add(c, name, len, ino, ftype);
-		e4_map_release_blocks(c, blocks);
-		e4_map_release(c, tree);
+		e4_map_release_dir_blocks(c, blocks, tree);
 		return err;
 	}
 	return add_block(c, name, len, ino, ftype);

@@ -399,38 +399,34 @@ static int header_at(struct change *x, const struct e4_ext_path *path,
 	return err;
 }
 
-/* The tree blocks making room in the path's full leaf takes (make_room,
- * round after round): one per full node from the leaf up to the first
- * with room, or one per level and the root grown when all are full. */
-static int room_needed(struct change *x, const struct e4_ext_path *path,
-		       uint64_t *need)
+/* *@k: the deepest node above the path's leaf with room, -1 if none. */
+static int deepest_with_room(struct change *x, const struct e4_ext_path *path,
+			     int *k)
 {
-	unsigned d = path->depth;
-
-	for (int k = (int)d - 1; k >= 0; k--) {
+	for (*k = (int)path->depth - 1; *k >= 0; (*k)--) {
 		struct e4_ext_header h;
-		int err = header_at(x, path, (unsigned)k, &h);
+		int err = header_at(x, path, (unsigned)*k, &h);
 
 		if (err)
 			return err;
-		if (h.entries < h.max) {
-			*need = d - (unsigned)k;
-			return 0;
-		}
+		if (h.entries < h.max)
+			break;
 	}
-	*need = d + 1u;
 	return 0;
 }
 
 /* Have the blocks for room in the path's full leaf promised before the
- * first of them is taken. */
+ * first of them is taken: make_room's rounds take one per full node from
+ * the leaf up to the first with room, or one per level and the root
+ * grown when all are full. */
 static int promise_room(struct change *x, const struct e4_ext_path *path)
 {
-	uint64_t need, added;
-	int err = room_needed(x, path, &need);
+	uint64_t added;
+	int k, err = deepest_with_room(x, path, &k);
 
 	if (!err)
-		err = e4_map_reserve(x->c, need, &added);
+		err = e4_map_reserve(x->c, k < 0 ? path->depth + 1u :
+					   path->depth - (unsigned)k, &added);
 	if (!err)
 		x->promised += added;
 	return err;
@@ -443,16 +439,10 @@ static int make_room(struct change *x, const struct e4_ext_path *path,
 {
 	unsigned d = path->depth;
 	struct e4_ext_header h;
-	int k, err;
+	int k, err = deepest_with_room(x, path, &k);
 
-	/* the deepest node above the leaf with room */
-	for (k = (int)d - 1; k >= 0; k--) {
-		err = header_at(x, path, (unsigned)k, &h);
-		if (err)
-			return err;
-		if (h.entries < h.max)
-			break;
-	}
+	if (err)
+		return err;
 	if (k < 0)
 		return grow_root(x);
 	if ((unsigned)k + 1u == d) {

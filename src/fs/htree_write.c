@@ -356,31 +356,6 @@ static unsigned rounds_needed(const struct e4_dx_path *p)
 	return p->levels + 2u;
 }
 
-/* Promise the rounds' directory blocks and their mapping's tree blocks
- * before the first round changes anything: a directory cannot then run
- * out of space with its index half grown.  *@blocks and *@tree: what
- * was promised here. */
-static int promise_rounds(struct e4_map_change *c, const struct e4_dx_path *p,
-			  uint64_t *blocks, uint64_t *tree)
-{
-	unsigned rounds = rounds_needed(p);
-	uint64_t need = 0;
-	int err = 0;
-
-	if (c->inode->flags & E4_EXTENTS_FL)
-		need = e4_ext_inserts_need(c->inode, rounds);
-	else
-		err = e4_map_insert_need(c, 0, rounds, &need);
-	if (!err)
-		err = e4_map_reserve_blocks(c, rounds, blocks);
-	if (!err) {
-		err = e4_map_reserve(c, need, tree);
-		if (err)
-			e4_map_release_blocks(c, *blocks);
-	}
-	return err;
-}
-
 int e4_htree_add(struct e4_map_change *c, const char *name, size_t len,
 		 uint32_t ino, uint8_t ftype)
 {
@@ -402,8 +377,11 @@ int e4_htree_add(struct e4_map_change *c, const char *name, size_t len,
 			err = err < 0 ? err : 0;
 			break;
 		}
+		/* the blocks of every round promised before the first
+		 * changes anything: the index cannot be left half grown */
 		if (round == 0)
-			err = promise_rounds(c, &p, &blocks, &tree);
+			err = e4_map_reserve_dir_blocks(c, rounds_needed(&p),
+							&blocks, &tree);
 		if (!err)
 			err = make_room(c, &p);
 		if (err)
@@ -415,8 +393,7 @@ int e4_htree_add(struct e4_map_change *c, const char *name, size_t len,
 		       c->inode->ino);
 		err = -EIO;
 	}
-	e4_map_release_blocks(c, blocks);
-	e4_map_release(c, tree);
+	e4_map_release_dir_blocks(c, blocks, tree);
 	return err;
 }
 

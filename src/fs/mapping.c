@@ -73,28 +73,55 @@ uint64_t e4_ext_inserts_need(const struct e4_inode *in, uint64_t inserts)
 	return k * (h.depth + 1u) + k * (k - 1u) / 2u;
 }
 
-int e4_map_insert_need(struct e4_map_change *c, uint64_t lblk, uint64_t count,
-		       uint64_t *need)
+/* A block map's indirect blocks for a run of @count blocks: the
+ * indirect, double and triple blocks, and below them as many as the run
+ * spans (one more where it straddles). */
+static uint64_t bmap_run_need(const struct e4_fs *fs, uint64_t count)
 {
-	(void)lblk;
-	if (c->inode->flags & E4_EXTENTS_FL) {
-		*need = e4_ext_inserts_need(c->inode,
-					    div_up(count, E4_EXT_INIT_MAX_LEN));
-	} else {
-		uint64_t ppb = c->fs->block_size / 4u;
-		/* the indirect, double and triple blocks, and below them
-		 * as many as the run spans (one more where it straddles) */
-		uint64_t spans = 5u + div_up(count, ppb) + div_up(count, ppb * ppb);
+	uint64_t ppb = fs->block_size / 4u;
+	uint64_t spans = 5u + div_up(count, ppb) + div_up(count, ppb * ppb);
 
-		*need = 3u * count < spans ? 3u * count : spans;
+	return 3u * count < spans ? 3u * count : spans;
+}
+
+uint64_t e4_map_insert_need(const struct e4_map_change *c, uint64_t count)
+{
+	if (c->inode->flags & E4_EXTENTS_FL)
+		return e4_ext_inserts_need(c->inode,
+					   div_up(count, E4_EXT_INIT_MAX_LEN));
+	return bmap_run_need(c->fs, count);
+}
+
+int e4_map_reserve_dir_blocks(struct e4_map_change *c, uint64_t n,
+			      uint64_t *blocks, uint64_t *tree)
+{
+	/* each block its own insert (they need not be contiguous) */
+	uint64_t need = (c->inode->flags & E4_EXTENTS_FL) ?
+		e4_ext_inserts_need(c->inode, n) : bmap_run_need(c->fs, n);
+	int err = e4_map_reserve_blocks(c, n, blocks);
+
+	*tree = 0;
+	if (!err) {
+		err = e4_map_reserve(c, need, tree);
+		if (err) {
+			e4_map_release_blocks(c, *blocks);
+			*blocks = 0;
+		}
 	}
-	return 0;
+	return err;
+}
+
+void e4_map_release_dir_blocks(struct e4_map_change *c, uint64_t blocks,
+			       uint64_t tree)
+{
+	e4_map_release_blocks(c, blocks);
+	e4_map_release(c, tree);
 }
 
 int e4_map_insert(struct e4_map_change *c, uint64_t lblk, uint64_t count,
 		  uint64_t pblk)
 {
-	uint64_t need = 0, added = 0;
+	uint64_t added = 0;
 	int err = 0;
 
 	if (count == 0)
@@ -103,9 +130,7 @@ int e4_map_insert(struct e4_map_change *c, uint64_t lblk, uint64_t count,
 	 * it changes anything; several, or a run of block-map pointers,
 	 * must have theirs promised before the first */
 	if (!(c->inode->flags & E4_EXTENTS_FL) || count > E4_EXT_INIT_MAX_LEN) {
-		err = e4_map_insert_need(c, lblk, count, &need);
-		if (!err)
-			err = e4_map_reserve(c, need, &added);
+		err = e4_map_reserve(c, e4_map_insert_need(c, count), &added);
 		if (err)
 			return err;
 	}

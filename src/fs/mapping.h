@@ -51,11 +51,17 @@ void e4_map_release_blocks(struct e4_map_change *c, uint64_t clusters);
 /* An upper bound on the tree blocks @inserts extent inserts into @in's
  * tree may take one after the other. */
 uint64_t e4_ext_inserts_need(const struct e4_inode *in, uint64_t inserts);
-/* An upper bound on the tree blocks mapping @count blocks from @lblk
- * (in e4_map_insert's extents of at most 32,768, or a block map's
- * indirect blocks) may take. */
-int e4_map_insert_need(struct e4_map_change *c, uint64_t lblk, uint64_t count,
-		       uint64_t *need);
+/* An upper bound on the tree blocks mapping a run of @count blocks (in
+ * e4_map_insert's extents of at most 32,768, or a block map's indirect
+ * blocks) may take. */
+uint64_t e4_map_insert_need(const struct e4_map_change *c, uint64_t count);
+/* Promise @n directory blocks and the tree blocks mapping them one by one
+ * may take: *@blocks and *@tree what was promised here (nothing when it
+ * fails), for e4_map_release_dir_blocks. */
+int e4_map_reserve_dir_blocks(struct e4_map_change *c, uint64_t n,
+			      uint64_t *blocks, uint64_t *tree);
+void e4_map_release_dir_blocks(struct e4_map_change *c, uint64_t blocks,
+			       uint64_t tree);
 
 /* Credits one e4_ext_insert may need: a leaf and every index level split
  * or grown (each a new block, its parent, an allocation), key fixes up the
