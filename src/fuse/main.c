@@ -284,6 +284,7 @@ static int serve(struct e4f_link *link, void *arg)
 		.allow_root = o->allow_root,
 		.fakeroot = o->fakeroot,
 		.minixdf = o->minixdf,
+		.nobtime = o->nobtime,
 		.umask = o->umask,
 		.owner_uid = srv->owner_uid,
 		.timeouts_set = o->timeouts_set,

@@ -328,8 +328,13 @@ void e4f_op_statx(struct e4f_req *r)
 	struct e4_stat st;
 	struct fuse_statx_out out;
 	struct fuse_statx *sx = &out.stat;
-	int ret = node_inode(r, r->h.nodeid, &in);
+	int ret;
 
+	/* declined once, the kernel stops asking and answers statx from
+	 * the attributes it has (GETATTR's, READDIRPLUS's) */
+	if (r->s->cfg.nobtime)
+		return e4f_reply_err(r, -ENOSYS);
+	ret = node_inode(r, r->h.nodeid, &in);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	e4_inode_stat(&in, &st);

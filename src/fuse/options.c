@@ -46,6 +46,9 @@ void e4f_print_usage(const char *prog)
 "                          (default e4fuse)\n"
 "  minixdf, bsddf          statfs f_blocks: the whole size, or without the\n"
 "                          metadata overhead (bsddf, the default, as ext4)\n"
+"  nobtime                 stat shows no birth time (nor chattr's flags in\n"
+"                          statx): saves the one request per file the\n"
+"                          kernel sends to learn them (find | xargs stat)\n"
 "  auto_unmount            unmount if the serving process is killed\n"
 "  logfile=PATH            once detached, messages go to PATH, not syslog\n"
 "  kernel_cache, nonempty  accepted (caching and non-empty mount points are\n"
@@ -278,6 +281,9 @@ static int parse_one(struct e4f_options *o, char *opt)
 			return bad_because(opt, val, "not an octal mode "
 					   "up to 7777");
 		o->umask = (uint32_t)m;
+	} else if (IS("nobtime")) {
+		NOVAL();
+		o->nobtime = true;
 	} else if (IS("minixdf") || IS("bsddf")) {
 		NOVAL();
 		o->minixdf = IS("minixdf");

@@ -21,6 +21,7 @@ struct e4f_options {
 	bool allow_other;
 	bool allow_root;		/* allow_other, then only root and us */
 	bool fakeroot;			/* permission checks as root */
+	bool nobtime;			/* -o nobtime: decline STATX */
 	bool minixdf;			/* statfs f_blocks: whole size */
 	bool auto_unmount;		/* unmount if the server is killed */
 	uint32_t umask;			/* umask=, octal */

@@ -73,6 +73,7 @@ struct e4f_session_config {
 	bool allow_root;		/* only root and owner_uid */
 	bool fakeroot;			/* every caller is root for ACCESS */
 	bool minixdf;			/* statfs: f_blocks with overhead */
+	bool nobtime;			/* STATX declined: no birth time */
 	uint32_t umask;			/* cleared from the modes shown */
 	uint32_t owner_uid;		/* who mounted it */
 	bool timeouts_set;		/* else E4F_TIMEOUT_SEC for all */

@@ -11,6 +11,9 @@
 #     afterwards has to look names up), but once names listed without
 #     them are looked up, the next directory comes with them, and
 #     `find | xargs stat` there sends no LOOKUP;
+#   - stat asks for the birth time with one STATX per file; with
+#     -o nobtime the first is declined and no other is sent (and stat
+#     shows no birth time);
 #   - a read-write mount still opens files with OPEN.
 . "$(dirname "$0")/mountlib.sh"
 require_mount_env
@@ -97,6 +100,36 @@ if FUSE_LOG=$log fuse_start "$W/ro.img" -o debug; then
 else
 	record "mount" 1
 fi
+
+# ---- the birth time costs a STATX per file; nobtime declines it once --------------
+for opt in btime nobtime; do
+	extra=ro
+	[ $opt = nobtime ] && extra=nobtime
+	: > "$log"
+	if FUSE_LOG=$log fuse_start "$W/ro.img" -o "debug,$extra"; then
+		M=$FDIR
+		find "$M/d3" > /dev/null
+		stat "$M/d3" > /dev/null
+		find "$M/d3" -print0 | xargs -0 stat > /dev/null
+		segment
+		find "$M/d1" -print0 | xargs -0 stat > /dev/null
+		birth=$(stat -c %w "$M/d1/f-100")
+		size=$(stat -c %s "$M/d1/f-100")
+		[ "$size" = 7 ]; record "$opt: stat's size" $?
+		if [ $opt = nobtime ]; then
+			check "nobtime: find | xargs stat" 0 STATX
+			[ "$birth" = "-" ]; record "nobtime: no birth time shown" $?
+		else
+			got=$(count STATX)
+			echo "btime: find | xargs stat sent $got STATX (want 601)"
+			[ "$got" = 601 ]; record "btime: one STATX per file" $?
+			[ "$birth" != "-" ]; record "btime: birth time shown" $?
+		fi
+		fuse_stop || record "umount" 1
+	else
+		record "mount $opt" 1
+	fi
+done
 
 # ---- read-write: OPEN as before ---------------------------------------------------
 : > "$log"

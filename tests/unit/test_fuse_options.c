@@ -294,6 +294,9 @@ static void test_borrowed(void **state)
 	refused("entry_timeout=1.5", "entry_timeout", "decimal");
 	assert_true(good("minixdf").minixdf);
 	assert_false(good("minixdf,bsddf").minixdf);
+	assert_true(good("nobtime").nobtime);
+	assert_false(good("ro").nobtime);
+	refused("nobtime=1", "nobtime", "option");
 	assert_true(good("auto_unmount").auto_unmount);
 	good("nonempty");
 	/* kernel_cache: accepted, one line saying why */
