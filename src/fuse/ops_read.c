@@ -387,9 +387,12 @@ void e4f_op_release(struct e4f_req *r)
 {
 	uint32_t ino;
 
-	/* read-only: no FLUSH is needed, and after one ENOSYS the kernel
-	 * sends no more (opens declined above come without FOPEN_NOFLUSH) */
-	if (r->h.opcode == FUSE_FLUSH && !e4_fs_writable(r->s->fs))
+	/* FLUSH has nothing to do: written data is in the file system when
+	 * WRITE is answered, and with writeback_cache the kernel writes the
+	 * dirty pages back at close before it looks at whether FLUSH is
+	 * wanted (and reports their errors from close).  After one ENOSYS
+	 * the kernel sends no more: one round trip less per close(2). */
+	if (r->h.opcode == FUSE_FLUSH)
 		return e4f_reply_err(r, -ENOSYS);
 	/* the file's reservation of free space goes with its writer (FLUSH
 	 * and RELEASEDIR keep nothing) */

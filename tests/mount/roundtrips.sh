@@ -14,7 +14,8 @@
 #   - stat asks for the birth time with one STATX per file; with
 #     -o nobtime the first is declined and no other is sent (and stat
 #     shows no birth time);
-#   - a read-write mount still opens files with OPEN.
+#   - a read-write mount still opens files with OPEN, but FLUSH is
+#     declined there too (written data needs nothing at close).
 . "$(dirname "$0")/mountlib.sh"
 require_mount_env
 
@@ -137,7 +138,21 @@ if FUSE_LOG=$log fuse_start "$W/rw.img" -o rw,debug; then
 	segment
 	cat "$FDIR/d1/f-100" "$FDIR/d1/f-101" "$FDIR/d1/f-102" > /dev/null
 	check "read-write: files opened with OPEN" 3 OPEN
+	echo new > "$FDIR/d1/new"
+	cp "$FDIR/d1/f-100" "$FDIR/d1/copy"
+	sleep 0.5	# the last lines logged after their replies
+	check "read-write: FLUSH declined once (6 closes)" 1 FLUSH
 	fuse_stop || record "umount" 1
+	e2fsck -fn "$W/rw.img" > /dev/null 2>&1
+	record "read-write: e2fsck -fn clean" $?
+	if kernel_mount "$W/rw.img"; then
+		[ "$(cat "$KDIR/d1/new")" = new ] &&
+			cmp -s "$KDIR/d1/copy" "$KDIR/d1/f-100"
+		record "read-write: the kernel reads what was written" $?
+		umount "$KDIR"
+	else
+		record "kernel mount" 1
+	fi
 else
 	record "mount rw" 1
 fi
