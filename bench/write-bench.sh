@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# bench/write-bench.sh [--reps N] [--out FILE]
-#     [--servers "kernel fuse2fs e4fuse e4fuse-wbc e4fuse-nojournal"]
+# bench/write-bench.sh [--reps N] [--no-counts] [--out FILE]
+#     [--servers "kernel fuse2fs e4fuse e4fuse-uring e4fuse-wbc e4fuse-nojournal"]
 #     [--workloads "seq-write ... fdatasync-4k"]
 #
 # The write path against two references, in one run, each workload on a
@@ -11,6 +11,9 @@
 #   kernel   the kernel's ext4 driver     mount -o loop IMAGE DIR
 #   fuse2fs  Debian's fuse2fs (libext2fs) fuse2fs IMAGE DIR -o fakeroot
 #   e4fuse   ./e4fuse                     ./e4fuse IMAGE DIR
+#   e4fuse-uring  the same over FUSE over io_uring (-o uring; the fuse
+#            module's enable_uring is set to Y for the run and put back);
+#            with it in the list, the other e4fuse servers run -o nouring
 #   e4fuse-wbc  the same with the kernel's writeback cache
 #                                         ./e4fuse -o writeback_cache ...
 #   e4fuse-nojournal  e4fuse on an image made without a journal
@@ -33,7 +36,10 @@
 #                 40 MiB file, each fdatasync'd                  us/op
 #   extents       extents of the 1 GiB file (filefrag, kernel)  count
 #
-# The median of the repetitions (3 by default) is kept.  Results go to
+# The median of the repetitions (3 by default) is kept.  Unless
+# --no-counts, each workload runs once more on each FUSE server with its
+# debug log on, untimed, and the requests the kernel sent while it ran
+# are counted by kind.  Results go to
 # bench/results/YYYY-MM-DD-write.md; an existing file keeps everything
 # below its "<!-- analysis -->" line.  Needs root, fio, fuse2fs, e2fsprogs
 # and tar; installs nothing.  About 20 minutes on 2 cores.
@@ -43,19 +49,21 @@ export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 reps=3
-servers="kernel fuse2fs e4fuse e4fuse-wbc e4fuse-nojournal"
+servers="kernel fuse2fs e4fuse e4fuse-uring e4fuse-wbc e4fuse-nojournal"
 workloads="seq-write rand-4k rand-4k-direct create-50k stat-50k unlink-50k cp-a tar-x fsync-4k fdatasync-4k extents"
 out=""
+counts=1
 work=${E4_BENCH_DIR:-/var/tmp/e4bench-w}
 e4fuse=${E4FUSE:-$top/e4fuse}
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--reps) reps=$2; shift 2 ;;
+	--no-counts) counts=0; shift ;;
 	--servers) servers=$2; shift 2 ;;
 	--workloads) workloads=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	-h|--help) sed -n '3,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,47p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "write-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -79,13 +87,12 @@ src=/usr/include
 tarball=$work/src.tar
 [ -s "$tarball" ] || tar -C "$(dirname "$src")" -cf "$tarball" "$(basename "$src")"
 
-cleanup() {
-	if mountpoint -q "$mnt"; then
-		umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
-	fi
-	[ -n "$server_pid" ] && wait "$server_pid" 2>/dev/null || true
-}
-trap cleanup EXIT
+bench=write-bench
+# shellcheck source=bench/benchlib.sh
+. "$here/benchlib.sh"
+trap bench_cleanup EXIT
+uring_allow "$servers"
+debug_opt=""
 
 fresh_image() {
 	local features=
@@ -96,43 +103,35 @@ fresh_image() {
 	mkfs.ext4 -q -F $features -E nodiscard,lazy_itable_init=0 "$img"
 }
 
-wait_mounted() {
-	for _ in $(seq 1 200); do
-		mountpoint -q "$mnt" && return 0
-		if [ -n "$server_pid" ] && ! kill -0 "$server_pid" 2>/dev/null; then
-			break
-		fi
-		sleep 0.05
-	done
-	echo "write-bench: $1 did not mount; its log:" >&2
-	cat "$log" >&2
-	exit 1
-}
-
 do_mount() {
 	case $1 in
 	kernel) mount -o loop "$img" "$mnt" ;;
 	fuse2fs)
-		fuse2fs -f "$img" "$mnt" -o fakeroot >"$log" 2>&1 &
+		fuse2fs -f "$img" "$mnt" -o "fakeroot$debug_opt" >"$log" 2>&1 &
 		server_pid=$!
 		wait_mounted fuse2fs ;;
-	e4fuse|e4fuse-nojournal)
-		"$e4fuse" -f "$img" "$mnt" >"$log" 2>&1 &
+	e4fuse*)
+		local o="rw$nouring$debug_opt"
+		[ "$1" != e4fuse-uring ] || o="rw,uring$debug_opt"
+		[ "$1" != e4fuse-wbc ] || o="$o,writeback_cache"
+		"$e4fuse" -f -o "$o" "$img" "$mnt" >"$log" 2>&1 &
 		server_pid=$!
-		wait_mounted e4fuse ;;
-	e4fuse-wbc)
-		"$e4fuse" -f -o writeback_cache "$img" "$mnt" >"$log" 2>&1 &
-		server_pid=$!
-		wait_mounted e4fuse-wbc ;;
+		wait_mounted "$1" ;;
 	esac
 }
 
-do_umount() {
-	umount "$mnt"
-	if [ -n "$server_pid" ]; then
-		wait "$server_pid" 2>/dev/null || true
-		server_pid=""
-	fi
+# With the debug log on (the count pass), what the kernel sent between
+# mark_start and mark_end goes to $counted.
+counted=$work/counted
+mark_start() {
+	[ -n "$debug_opt" ] || return 0
+	sleep 0.5	# what came before logged
+	wc -l < "$log" > "$counted.start"
+}
+mark_end() {
+	[ -n "$debug_opt" ] || return 0
+	sleep 0.5
+	count_requests "$(cat "$counted.start")" > "$counted"
 }
 
 # run SERVER SETUP CMD: seconds for CMD on a fresh mount, sync and unmount
@@ -144,56 +143,65 @@ timed() {
 	(cd "$mnt" && eval "$setup")
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
+	mark_start
 	t0=$(date +%s%N)
 	(cd "$mnt" && eval "$cmd")
 	sync
+	mark_end
 	do_umount
 	t1=$(date +%s%N)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }' 
 }
 
-median() {
-	sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+mkfiles='for d in $(seq 0 9); do mkdir d$d; (cd d$d && seq 1 5000 | sed "s/^/f/" | xargs touch); done'
+# run_one SERVER WORKLOAD: its number for one run
+run_one() {
+	local server=$1 w=$2 s d v job t0 t1
+	case $w in
+	seq-write)
+		s=$(timed "$server" : "fio --name=w --filename=big --rw=write --bs=1M --size=1G --ioengine=psync --end_fsync=1 >/dev/null")
+		v=$(awk -v s="$s" 'BEGIN { printf "%.1f\n", 1024 / s }') ;;
+	rand-4k|rand-4k-direct)
+		d=0; [ $w = rand-4k-direct ] && d=1
+		fresh_image; do_mount "$server"
+		fio --name=p --filename="$mnt/r" --rw=write --bs=1M --size=256M --ioengine=psync >/dev/null
+		mark_start
+		v=$(fio --minimal --name=r --filename="$mnt/r" --rw=randwrite --bs=4k --size=256M --direct=$d --ioengine=psync --runtime=10 --time_based | awk -F';' '{ print $49 }')
+		mark_end
+		do_umount ;;
+	create-50k) v=$(timed "$server" : "$mkfiles") ;;
+	stat-50k) v=$(timed "$server" "$mkfiles" "find . -type f | xargs stat >/dev/null") ;;
+	unlink-50k) v=$(timed "$server" "$mkfiles" "rm -r d*") ;;
+	cp-a) v=$(timed "$server" : "cp -a $src tree") ;;
+	tar-x) v=$(timed "$server" : "tar xf $tarball") ;;
+	fsync-4k|fdatasync-4k)
+		fresh_image; do_mount "$server"
+		if [ $w = fsync-4k ]; then
+			job="--rw=write --fsync=1"
+		else
+			fio --name=p --filename="$mnt/s" --rw=write --bs=1M --size=40M --ioengine=psync --end_fsync=1 >/dev/null
+			job="--rw=randwrite --fdatasync=1"
+		fi
+		mark_start
+		t0=$(date +%s%N)
+		# shellcheck disable=SC2086
+		fio --name=s --filename="$mnt/s" $job --bs=4k --size=40M --number_ios=10000 --ioengine=psync >/dev/null
+		t1=$(date +%s%N)
+		mark_end
+		v=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f\n", (b - a) / 1e3 / 10000 }')
+		do_umount ;;
+	esac
+	echo "$v"
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A result
-mkfiles='for d in $(seq 0 9); do mkdir d$d; (cd d$d && seq 1 5000 | sed "s/^/f/" | xargs touch); done'
 for server in $servers; do
 	for w in $workloads; do
 		[ "$w" = extents ] && continue
 		vals=""
 		for _ in $(seq 1 "$reps"); do
-			case $w in
-			seq-write)
-				s=$(timed "$server" : "fio --name=w --filename=big --rw=write --bs=1M --size=1G --ioengine=psync --end_fsync=1 >/dev/null")
-				v=$(awk -v s="$s" 'BEGIN { printf "%.1f\n", 1024 / s }') ;;
-			rand-4k|rand-4k-direct)
-				d=0; [ $w = rand-4k-direct ] && d=1
-				fresh_image; do_mount "$server"
-				fio --name=p --filename="$mnt/r" --rw=write --bs=1M --size=256M --ioengine=psync >/dev/null
-				v=$(fio --minimal --name=r --filename="$mnt/r" --rw=randwrite --bs=4k --size=256M --direct=$d --ioengine=psync --runtime=10 --time_based | awk -F';' '{ print $49 }')
-				do_umount ;;
-			create-50k) v=$(timed "$server" : "$mkfiles") ;;
-			stat-50k) v=$(timed "$server" "$mkfiles" "find . -type f | xargs stat >/dev/null") ;;
-			unlink-50k) v=$(timed "$server" "$mkfiles" "rm -r d*") ;;
-			cp-a) v=$(timed "$server" : "cp -a $src tree") ;;
-			tar-x) v=$(timed "$server" : "tar xf $tarball") ;;
-			fsync-4k|fdatasync-4k)
-				fresh_image; do_mount "$server"
-				if [ $w = fsync-4k ]; then
-					job="--rw=write --fsync=1"
-				else
-					fio --name=p --filename="$mnt/s" --rw=write --bs=1M --size=40M --ioengine=psync --end_fsync=1 >/dev/null
-					job="--rw=randwrite --fdatasync=1"
-				fi
-				t0=$(date +%s%N)
-				# shellcheck disable=SC2086
-				fio --name=s --filename="$mnt/s" $job --bs=4k --size=40M --number_ios=10000 --ioengine=psync >/dev/null
-				t1=$(date +%s%N)
-				v=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f\n", (b - a) / 1e3 / 10000 }')
-				do_umount ;;
-			esac
-			vals="$vals $v"
+			vals="$vals $(run_one "$server" "$w")"
 		done
 		result[$server,$w]=$(echo $vals | tr ' ' '\n' | median)
 		echo "write-bench: $server $w: ${result[$server,$w]} (runs:$vals)"
@@ -209,6 +217,23 @@ for server in $servers; do
 	umount "$mnt"
 	echo "write-bench: $server extents: ${result[$server,extents]}"
 done
+
+# One more run of each workload on each FUSE server, debug log on, untimed
+declare -A reqs
+if [ $counts = 1 ]; then
+	debug_opt=",debug"
+	for w in $workloads; do
+		[ "$w" = extents ] && continue
+		for server in $servers; do
+			[ "$server" = kernel ] && continue
+			rm -f "$counted"
+			run_one "$server" "$w" >/dev/null
+			reqs[$server,$w]=$(cat "$counted" 2>/dev/null || echo "(none counted)")
+			echo "write-bench: requests $w $server: ${reqs[$server,$w]}"
+		done
+	done
+	debug_opt=""
+fi
 
 out=${out:-$top/bench/results/$(date +%F)-write.md}
 analysis=""
@@ -228,6 +253,26 @@ analysis=""
 	echo
 	echo "seq-write in MiB/s, rand-4k in IOPS, fsync-4k and fdatasync-4k in microseconds per write and sync, extents a count; the rest in seconds (sync and unmount included)."
 	echo
+	[ -z "$nouring" ] || { echo "e4fuse, e4fuse-wbc, e4fuse-nojournal: \`-o nouring\` (the /dev/fuse read loop); e4fuse-uring: \`-o uring\` (FUSE over io_uring, enable_uring=Y)."; echo; }
+	echo "Load average before and after: $load_before; $(cut -d' ' -f1-3 /proc/loadavg)."
+	echo
+	if [ $counts = 1 ]; then
+		echo "## Requests per workload"
+		echo
+		echo "One more run of each with the server's debug log on (untimed): the"
+		echo "requests the kernel sent while the workload ran (setup excluded), by kind."
+		echo
+		echo "| workload | server | requests |"
+		echo "|---|---|---|"
+		for w in $workloads; do
+			[ "$w" = extents ] && continue
+			for sv in $servers; do
+				[ "$sv" = kernel ] && continue
+				echo "| $w | $sv | ${reqs[$sv,$w]:-} |"
+			done
+		done
+		echo
+	fi
 	if [ -n "$analysis" ]; then echo "$analysis"; else echo "<!-- analysis -->"; fi
 } > "$out"
 echo "write-bench: wrote $out"
