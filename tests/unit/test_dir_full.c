@@ -9,6 +9,10 @@
  * with the directory half converted (its first block rewritten as an
  * index root, its inode not).  Both blocks are promised first now
  * (e4_map_reserve_blocks): ENOSPC, and the directory as it was.
+ *
+ * An indexed directory whose root is full grows a level to take a name
+ * whose leaf is full: an index block and a leaf, both promised before
+ * the root changes (e4_htree_add's rounds).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -119,10 +123,106 @@ static void test_one_block_dir_on_full_disk(void **state)
 	free(img);
 }
 
+/* a long name (4 to a 1 KiB leaf): few names fill many leaves */
+static void long_name(char *buf, size_t cap, unsigned n)
+{
+	int len = snprintf(buf, cap, "%08u-", n);
+
+	memset(buf + len, 'n', cap - 1 - (size_t)len);
+	buf[cap - 1] = 0;
+}
+
+#define LONG_NAME 201
+
+static void dx_path_of(struct e4_fs *fs, struct e4_ino *dir, const char *name,
+		       struct e4_dx_path *p)
+{
+	struct e4_inode din;
+
+	e4_ino_snapshot(dir, &din);
+	assert_true(din.flags & E4_INDEX_FL);
+	assert_int_equal(e4_htree_find_path(fs, &din, name, strlen(name), p),
+			 0);
+}
+
+static void test_htree_level_on_full_disk(void **state)
+{
+	char *img = tu_mkfs("dirgrow.img", "-b 1024 -m 0 -O large_dir", NULL,
+			    "16M");
+	struct e4_fs *fs = tu_open_rw(img);
+	struct e4_ino *root, *dir, *ip;
+	struct e4_inode din;
+	struct e4_dx_path p;
+	char checks[160];
+	char name[LONG_NAME];
+	unsigned n, added, failed = 0;
+	uint64_t hold;
+	int err = 0;
+
+	(void)state;
+	assert_int_equal(e4_iget(fs, E4_ROOT_INO, &root), 0);
+	assert_int_equal(e4_mkdir(fs, root, "d", 1, 0755, &root_cred, &dir), 0);
+	/* names until the index root is full (one level, every slot used) */
+	for (n = 0;; n++) {
+		long_name(name, sizeof(name), n);
+		assert_int_equal(e4_mknod(fs, dir, name, strlen(name), 0100644,
+					  0, 0, &root_cred, NULL), 0);
+		if (n < 8)
+			continue;
+		dx_path_of(fs, dir, name, &p);
+		assert_int_equal(p.levels, 0);
+		if (p.count[0] == p.limit[0])
+			break;
+		assert_true(n < 2000);
+	}
+	added = n + 1;
+	/* one block left: names go in while their leaf has room; the first
+	 * whose leaf is full needs two (a level, then the split) */
+	hold = hold_all_but(fs, 1);
+	for (n = added; n < added + 1000; n++) {
+		long_name(name, sizeof(name), n);
+		err = e4_mknod(fs, dir, name, strlen(name), 0100644, 0, 0,
+			       &root_cred, NULL);
+		if (err)
+			break;
+	}
+	assert_int_equal(err, -ENOSPC);
+	failed = n;
+	added = n;
+	unhold(fs, hold);
+	assert_true(e4_fs_writable(fs));
+	/* the index as it was: one level, every name there, not the last */
+	dx_path_of(fs, dir, name, &p);
+	assert_int_equal(p.levels, 0);
+	e4_ino_snapshot(dir, &din);
+	assert_int_equal(e4_lookup(fs, &din, name, strlen(name), &ip), -ENOENT);
+	for (n = 0; n < added; n++) {
+		long_name(name, sizeof(name), n);
+		assert_int_equal(e4_lookup(fs, &din, name, strlen(name), &ip),
+				 0);
+		e4_iput(fs, ip);
+	}
+	/* with room it goes in: a second level */
+	long_name(name, sizeof(name), failed);
+	assert_int_equal(e4_mknod(fs, dir, name, strlen(name), 0100644, 0, 0,
+				  &root_cred, NULL), 0);
+	dx_path_of(fs, dir, name, &p);
+	assert_int_equal(p.levels, 1);
+	e4_iput(fs, dir);
+	e4_iput(fs, root);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	snprintf(checks, sizeof(checks),
+		 "test \"$(ls \"$m/d\" | wc -l)\" = %u", added + 1);
+	tu_kernel_expect(img, checks);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_block_dir_on_full_disk),
+		cmocka_unit_test(test_htree_level_on_full_disk),
 	};
 
 	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
