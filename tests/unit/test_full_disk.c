@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A directory that must grow on a full disk grows whole or not at all.
+ * A change that must grow metadata on a full disk grows it whole or not
+ * at all: ENOSPC, everything as it was, the session still writing.
  *
  * A full one-block directory becomes indexed when it takes one more name:
  * a block for its names and, when the new name does not fit beside them,
@@ -13,6 +14,12 @@
  * An indexed directory whose root is full grows a level to take a name
  * whose leaf is full: an index block and a leaf, both promised before
  * the root changes (e4_htree_add's rounds).
+ *
+ * A write into the middle of an unwritten run in a full extent leaf cuts
+ * it in three: the leaf splits and a full root grows a level.  The tree
+ * blocks are promised before the data goes down (write_unmapped); else
+ * the data was written, the conversion found no block and the
+ * transaction aborted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,9 +36,10 @@
 
 static const struct e4_cred root_cred = { 0, 0, 0 };
 
-/* Promise all but @left blocks of what data may still take to "another
+/* Promise all but @left blocks of what data (or, @tree, what extent and
+ * index blocks: the metadata reserve too) may still take to "another
  * change": what that leaves is what the next change may have. */
-static uint64_t hold_all_but(struct e4_fs *fs, uint64_t left)
+static uint64_t hold_all_but(struct e4_fs *fs, uint64_t left, bool tree)
 {
 	struct e4_writer *w = e4_writer_get(fs);
 	uint64_t free_blocks, hold;
@@ -41,15 +49,18 @@ static uint64_t hold_all_but(struct e4_fs *fs, uint64_t left)
 	assert_int_equal(e4_fs_sync(fs), 0);
 	assert_int_equal(e4_alloc_counts(w->alloc, &free_blocks, &free_inodes),
 			 0);
-	hold = free_blocks - fs->r_blocks_count - e4_alloc_meta_reserve(w->alloc)
-	       - left;
-	assert_int_equal(e4_alloc_reserve(w->alloc, hold, false, false), 0);
+	hold = free_blocks - fs->r_blocks_count - left -
+	       (tree ? 0 : e4_alloc_meta_reserve(w->alloc));
+	assert_int_equal(e4_alloc_reserve(w->alloc, hold, false, tree), 0);
 	return hold;
 }
 
-static void unhold(struct e4_fs *fs, uint64_t hold)
+static void unhold(struct e4_fs *fs, uint64_t hold, bool tree)
 {
-	e4_alloc_unreserve(e4_writer_get(fs)->alloc, hold, false);
+	struct e4_writer *w = e4_writer_get(fs);
+
+	if (w)	/* (gone when the session stopped writing: a failure) */
+		e4_alloc_unreserve(w->alloc, hold, tree);
 }
 
 static uint64_t dir_size(struct e4_ino *dir)
@@ -86,10 +97,10 @@ static void test_one_block_dir_on_full_disk(void **state)
 	 * 24 bytes, too few: that block is split too */
 	memset(name, 'L', 30);
 	name[30] = 0;
-	hold = hold_all_but(fs, 1);
+	hold = hold_all_but(fs, 1, false);
 	assert_int_equal(e4_mknod(fs, dir, name, strlen(name), 0100644, 0, 0,
 				  &root_cred, NULL), -ENOSPC);
-	unhold(fs, hold);
+	unhold(fs, hold, false);
 	assert_true(e4_fs_writable(fs));
 	assert_int_equal(dir_size(dir), 1024);
 	/* every name still there, the long one not */
@@ -104,10 +115,10 @@ static void test_one_block_dir_on_full_disk(void **state)
 		e4_iput(fs, ip);
 	}
 	/* with two blocks it goes through: the directory indexed */
-	hold = hold_all_but(fs, 2);
+	hold = hold_all_but(fs, 2, false);
 	assert_int_equal(e4_mknod(fs, dir, name, strlen(name), 0100644, 0, 0,
 				  &root_cred, NULL), 0);
-	unhold(fs, hold);
+	unhold(fs, hold, false);
 	e4_ino_snapshot(dir, &din);
 	assert_true(din.flags & E4_INDEX_FL);
 	assert_int_equal(din.size, 3072);
@@ -178,7 +189,7 @@ static void test_htree_level_on_full_disk(void **state)
 	added = n + 1;
 	/* one block left: names go in while their leaf has room; the first
 	 * whose leaf is full needs two (a level, then the split) */
-	hold = hold_all_but(fs, 1);
+	hold = hold_all_but(fs, 1, false);
 	for (n = added; n < added + 1000; n++) {
 		long_name(name, sizeof(name), n);
 		err = e4_mknod(fs, dir, name, strlen(name), 0100644, 0, 0,
@@ -189,7 +200,7 @@ static void test_htree_level_on_full_disk(void **state)
 	assert_int_equal(err, -ENOSPC);
 	failed = n;
 	added = n;
-	unhold(fs, hold);
+	unhold(fs, hold, false);
 	assert_true(e4_fs_writable(fs));
 	/* the index as it was: one level, every name there, not the last */
 	dx_path_of(fs, dir, name, &p);
@@ -218,11 +229,59 @@ static void test_htree_level_on_full_disk(void **state)
 	free(img);
 }
 
+static void test_unwritten_write_on_full_disk(void **state)
+{
+	char *img = tu_mkfs("unwritten.img", "-b 1024 -m 0", NULL, "32M");
+	struct e4_fs *fs = tu_open_rw(img);
+	struct e4_ino *root, *ip;
+	struct e4_inode in;
+	uint8_t data[1024], back[1024];
+	const uint64_t runs = 4 * 84, bs = 1024;	/* a full leaf each */
+	const uint64_t target = (4 * 100 + 1) * bs;	/* a run's middle */
+	char checks[200];
+	uint64_t hold;
+
+	(void)state;
+	memset(data, 0x5a, sizeof(data));
+	assert_int_equal(e4_iget(fs, E4_ROOT_INO, &root), 0);
+	assert_int_equal(e4_mknod(fs, root, "f", 1, 0100644, 0, 0, &root_cred,
+				  &ip), 0);
+	/* runs of 3 unwritten blocks, a hole after each: a full root of
+	 * full leaves */
+	for (uint64_t i = 0; i < runs; i++)
+		assert_int_equal(e4_fallocate(fs, ip, 0, 4 * i * bs, 3 * bs),
+				 0);
+	hold = hold_all_but(fs, 1, true);
+	assert_int_equal(e4_write(fs, ip, target, data, sizeof(data)),
+			 -ENOSPC);
+	unhold(fs, hold, true);
+	assert_true(e4_fs_writable(fs));
+	e4_ino_snapshot(ip, &in);
+	assert_int_equal(e4_file_read(fs, &in, target, back, sizeof(back)),
+			 (ssize_t)sizeof(back));
+	for (size_t i = 0; i < sizeof(back); i++)
+		assert_int_equal(back[i], 0);
+	/* with room it goes through */
+	assert_int_equal(e4_write(fs, ip, target, data, sizeof(data)),
+			 (ssize_t)sizeof(data));
+	e4_iput(fs, ip);
+	e4_iput(fs, root);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	snprintf(checks, sizeof(checks),
+		 "test \"$(dd if=\"$m/f\" bs=1024 skip=%llu count=1 "
+		 "status=none | tr -d Z | wc -c)\" = 0",
+		 (unsigned long long)(target / bs));
+	tu_kernel_expect(img, checks);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_block_dir_on_full_disk),
 		cmocka_unit_test(test_htree_level_on_full_disk),
+		cmocka_unit_test(test_unwritten_write_on_full_disk),
 	};
 
 	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
