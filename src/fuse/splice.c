@@ -321,9 +321,14 @@ int e4f_splice_read(struct e4f_req *r, const struct e4_inode *inode,
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		/* ENOENT: the request was interrupted, nobody waits */
-		if (w == (ssize_t)oh.len || (w < 0 && errno == ENOENT))
+		if (w == (ssize_t)oh.len)
 			break;
+		/* ENOENT: the request was interrupted, nobody waits; what
+		 * the kernel left in the pipe must not lead the next reply */
+		if (w < 0 && errno == ENOENT) {
+			drain(sp, r->scratch, E4F_REPLY_BUFSIZE);
+			break;
+		}
 		int e = w < 0 ? errno : EIO;
 
 		if (!atomic_exchange(&s->splice.broken, true))
