@@ -75,7 +75,7 @@ static int open_image(const struct e4f_options *o, struct e4_dev **image)
  * it holds a superblock there, else the one partition that does.
  */
 static int open_fs(const struct e4f_options *o, struct e4_dev *image,
-		   struct e4_fs **fsp)
+		   struct e4_location *where, struct e4_fs **fsp)
 {
 	struct e4_locate_opts lo = {
 		.offset_set = o->offset_set,
@@ -86,7 +86,7 @@ static int open_fs(const struct e4f_options *o, struct e4_dev *image,
 		.log_ctx = (void *)o->image,
 	};
 	struct e4_dev *dev;
-	int ret = e4_dev_open_located(image, &lo, NULL, &dev);
+	int ret = e4_dev_open_located(image, &lo, where, &dev);
 
 	if (ret < 0) {
 		e4_dev_close(image);
@@ -249,8 +249,18 @@ static int serve(struct e4f_link *link, void *arg)
 	int ret;
 
 	the_link = link;
-	if (open_fs(o, srv->image, &fs) < 0)
+	/* what READ replies are spliced from (splice.h): the file system's
+	 * part of the image */
+	struct e4_location where = { 0 };
+	struct e4f_splice_source splice_src = {
+		.fd = e4_dev_fd(srv->image), .hi = e4_dev_size(srv->image),
+	};
+
+	if (open_fs(o, srv->image, &where, &fs) < 0)
 		return 1;
+	splice_src.lo = where.offset;
+	if (where.length && where.length < splice_src.hi - where.offset)
+		splice_src.hi = where.offset + where.length;
 
 	struct e4_inode root;
 
@@ -294,6 +304,7 @@ static int serve(struct e4f_link *link, void *arg)
 		.transport = o->transport,
 		.detaching = !o->foreground,
 		.uring_queues = srv->uring_queues,
+		.splice = !o->nosplice,
 	};
 	struct e4f_session s;
 
@@ -306,6 +317,7 @@ static int serve(struct e4f_link *link, void *arg)
 	if (ret == 0) {
 		if (srv->iomap_dev >= 0)
 			s.iomap_backing = &iomap_backing;
+		s.splice_src = splice_src;
 		s.on_panic = on_panic;
 		ret = e4f_session_start(&s, srv->threads);
 	}

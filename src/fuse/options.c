@@ -89,6 +89,8 @@ void e4f_print_usage(const char *prog)
 "                          /dev/fuse reads and writes (default: io_uring\n"
 "                          when the kernel offers it: the fuse module's\n"
 "                          enable_uring parameter; uring says so if not)\n"
+"  splice, nosplice        large READ replies on /dev/fuse spliced from the\n"
+"                          image's page cache, or copied (default splice)\n"
 "  nosandbox               do not confine the process that reads the image\n"
 "                          (debugging only: see docs/security.md)\n"
 "  sandbox_user=NAME       the user it runs as when started as root\n"
@@ -386,6 +388,9 @@ static int parse_one(struct e4f_options *o, char *opt)
 		NOVAL();
 		o->transport = IS("uring") ? E4F_TRANSPORT_URING :
 			       E4F_TRANSPORT_DEVICE;
+	} else if (IS("splice") || IS("nosplice")) {
+		NOVAL();
+		o->nosplice = IS("nosplice");
 	} else if (IS("nosandbox")) {
 		NOVAL();
 		o->sandbox = false;

@@ -45,6 +45,7 @@ struct e4f_options {
 	bool nodiratime;
 	unsigned threads;		/* 0: default */
 	enum e4f_transport transport;	/* uring, nouring: uring.h */
+	bool nosplice;			/* READ replies copied (splice.h) */
 	/* the serving process's confinement (sandbox.h) */
 	bool sandbox;			/* on unless -o nosandbox */
 	bool sandbox_user_set;		/* sandbox_user= given */

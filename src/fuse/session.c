@@ -114,6 +114,11 @@ int e4f_session_init(struct e4f_session *s, struct e4_fs *fs, int fd,
 	atomic_init(&s->initialized, false);
 	atomic_init(&s->panic, false);
 	atomic_init(&s->dev_requests, 0);
+	s->splice_src.fd = -1;		/* main.c gives the image's */
+	atomic_init(&s->splice.broken, false);
+	atomic_init(&s->splice.warned, false);
+	atomic_init(&s->splice.spliced, 0);
+	atomic_init(&s->splice.copied, 0);
 	s->errors_before = e4_fs_error_count(fs);
 	int ret = e4f_nodes_init(&s->nodes, fs);
 
@@ -274,6 +279,8 @@ void e4f_op_init(struct e4f_req *r)
 	out.max_write = E4F_MAX_IO;
 	out.time_gran = 1;
 	out.max_pages = E4F_MAX_PAGES;
+	if (no_ring)	/* zero-copy READ replies: what a pipe holds */
+		out.max_pages = (uint16_t)e4f_splice_init(s, E4F_MAX_PAGES);
 
 	s->proto_minor = out.minor;
 	s->init_flags = granted;
@@ -417,11 +424,13 @@ static void *worker_main(void *arg)
 	void *buf = malloc(E4F_REQ_BUFSIZE);
 	void *scratch = malloc(E4F_REPLY_BUFSIZE);
 
+	sink.splice = e4f_splice_open(s);	/* NULL: this worker copies */
 	if (!buf || !scratch) {
 		e4f_log(E4_LOG_ERROR, "worker: out of memory");
 		session_end(s, -ENOMEM);
 		free(buf);
 		free(scratch);
+		e4f_splice_close(sink.splice);
 		return NULL;
 	}
 	for (;;) {
@@ -458,6 +467,7 @@ static void *worker_main(void *arg)
 	}
 	free(buf);
 	free(scratch);
+	e4f_splice_close(sink.splice);
 	return NULL;
 }
 
@@ -465,6 +475,7 @@ int e4f_session_start(struct e4f_session *s, unsigned nthreads)
 {
 	if (nthreads == 0)
 		nthreads = 1;
+	e4f_splice_setup(s);
 	s->workers = calloc(nthreads, sizeof(*s->workers));
 	if (!s->workers)
 		return -ENOMEM;
@@ -488,10 +499,12 @@ int e4f_session_join(struct e4f_session *s)
 	s->nworkers = 0;
 	if (s->uring)
 		e4f_uring_stop(s);
-	else if (s->no_ring)
+	else if (s->no_ring) {
 		e4f_log(E4_LOG_INFO, "transport: /dev/fuse read/write loop "
 			"served %lu requests (%s)",
 			atomic_load(&s->dev_requests), s->no_ring);
+		e4f_splice_report(s);
+	}
 	pthread_mutex_lock(&s->state_lock);
 	int err = s->end_error;
 

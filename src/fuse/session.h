@@ -23,6 +23,7 @@
 #include "e4/e4.h"
 #include "fuse/lost_found.h"
 #include "fuse/nodes.h"
+#include "fuse/splice.h"
 
 /* Largest READ/WRITE payload negotiated: 256 pages of 4 KiB. */
 #define E4F_MAX_PAGES 256u
@@ -80,6 +81,7 @@ struct e4f_session_config {
 	uint64_t entry_timeout, attr_timeout, negative_timeout; /* seconds */
 	enum e4f_transport transport;
 	unsigned uring_queues;		/* the kernel's: possible CPUs */
+	bool splice;			/* READ replies spliced (splice.h) */
 	bool detaching;			/* the mount goes to the background:
 					 * the transport is said at unmount
 					 * only (a mount that works prints
@@ -94,6 +96,8 @@ struct e4f_session_config {
 struct e4f_sink {
 	int (*send)(void *ctx, const struct iovec *iov, int iovcnt);
 	void *ctx;
+	/* a /dev/fuse worker's pipe: READ may reply by splice (splice.h) */
+	struct e4f_splice *splice;
 };
 
 struct e4f_inflight;
@@ -157,6 +161,9 @@ struct e4f_session {
 	struct e4f_uring *uring;	/* the ring transport, if in use */
 	const char *no_ring;		/* why not, if INIT chose /dev/fuse */
 	atomic_ulong dev_requests;	/* served from /dev/fuse reads */
+	/* zero-copy READ replies on the /dev/fuse loop (splice.h) */
+	struct e4f_splice_source splice_src;
+	struct e4f_splice_state splice;
 	void (*on_panic)(struct e4f_session *s);	/* main.c: unmount */
 };
 

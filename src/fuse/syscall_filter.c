@@ -2,14 +2,15 @@
 /*
  * The seccomp allow-list, as a classic BPF program written here rather
  * than through libseccomp: it is one architecture check, a list of call
- * numbers and three argument checks, which BPF says directly, and e4fuse
+ * numbers and four argument checks, which BPF says directly, and e4fuse
  * stays one binary with no run-time library besides libc.
  *
  * The list is what the serving process does after its sandbox is up:
  * read requests from /dev/fuse and write replies (read, write, writev),
  * or take them from io_uring (io_uring_setup and io_uring_enter),
  * read and write the image through its open descriptor (pread64,
- * pwrite64, fdatasync), take the /dev/fuse descriptor from the supervisor
+ * pwrite64, fdatasync), splice READ replies from it through a pipe (pipe2,
+ * splice, vmsplice, fcntl F_SETPIPE_SZ and F_GETPIPE_SZ only), take the /dev/fuse descriptor from the supervisor
  * once (recvmsg), register the block device for fuse-iomap (ioctl
  * BACKING_OPEN, nothing else), run worker threads (clone with
  * CLONE_THREAD only, futex, the thread start-up calls), manage memory (mmap, munmap, mremap,
@@ -22,6 +23,7 @@
  * LeakSanitizer's check at exit need; see docs/security.md.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -95,6 +97,10 @@ static const int allowed[] = {
 	 * submits commands and waits for requests; io_uring_register is
 	 * not needed */
 	SYS_io_uring_setup, SYS_io_uring_enter,
+	/* zero-copy READ replies (splice.c): a pipe per worker, the image's
+	 * pages and holes' zeros into it, the pipe into /dev/fuse (fcntl is
+	 * checked below) */
+	SYS_pipe2, SYS_splice, SYS_vmsplice,
 	/* hash map seeds */
 	SYS_getrandom,
 	/* glibc's qsort sizes its buffer by sysconf(_SC_PHYS_PAGES) */
@@ -110,7 +116,7 @@ static const int allowed[] = {
 	SYS_wait4, SYS_sigaltstack, SYS_rt_sigaction, SYS_tgkill, SYS_kill,
 	SYS_getppid, SYS_newfstatat, SYS_fstat, SYS_lseek,
 	SYS_sched_getaffinity, SYS_prlimit64, SYS_getrlimit, SYS_setrlimit,
-	SYS_pipe2, SYS_dup, SYS_dup2, SYS_dup3, SYS_fcntl, SYS_execve,
+	SYS_dup, SYS_dup2, SYS_dup3, SYS_fcntl, SYS_execve,
 #ifdef SYS_readlink
 	SYS_readlink,
 #endif
@@ -129,7 +135,7 @@ static const int allowed[] = {
 /* A little assembler: jumps name labels, resolved once all is emitted. */
 enum label {
 	L_ALLOW, L_FORBID, L_EACCES, L_KILL, L_CLONE, L_TGKILL, L_IOCTL,
-	L_COUNT
+	L_FCNTL, L_COUNT
 };
 
 #define PROG_MAX 160
@@ -189,7 +195,7 @@ static void ret(struct prog *p, uint32_t action)
 	emit(p, BPF_RET | BPF_K, action, -1, -1);
 }
 
-/* The filter reads the call's arguments only for the three calls checked:
+/* The filter reads the call's arguments only for the four calls checked:
  * everything after the list of numbers is those checks, then the returns
  * (classic BPF jumps forward only and ends with a return). */
 static void build(struct prog *p, uint32_t self)
@@ -206,6 +212,7 @@ static void build(struct prog *p, uint32_t self)
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, L_CLONE, -1);
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_tgkill, L_TGKILL, -1);
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, L_IOCTL, -1);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, L_FCNTL, -1);
 	/* Opening a path fails (EACCES) rather than stopping the process:
 	 * glibc's malloc reads /proc/sys/vm/overcommit_memory the first time
 	 * it shrinks a thread's heap, and does without it.  The root is
@@ -252,6 +259,12 @@ static void build(struct prog *p, uint32_t self)
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, E4F_DEV_IOC_BACKING_OPEN, L_ALLOW,
 	     L_FORBID);
 
+	/* fcntl: sizing a splice pipe only (splice.c) */
+	label(p, L_FCNTL);
+	load(p, ARG_LOW(1));
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, F_SETPIPE_SZ, L_ALLOW, -1);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, F_GETPIPE_SZ, L_ALLOW, L_FORBID);
+
 	label(p, L_EACCES);
 	ret(p, SECCOMP_RET_ERRNO | EACCES);
 	label(p, L_FORBID);
@@ -280,6 +293,7 @@ static const struct {
 	{ SYS_kill, "kill" }, { SYS_tgkill, "tgkill" },
 	{ SYS_clone, "clone" }, { SYS_unshare, "unshare" },
 	{ SYS_setns, "setns" }, { SYS_ioctl, "ioctl" }, { SYS_bpf, "bpf" },
+	{ SYS_fcntl, "fcntl" },
 	{ SYS_process_vm_readv, "process_vm_readv" },
 	{ SYS_process_vm_writev, "process_vm_writev" },
 	{ SYS_prctl, "prctl" }, { SYS_rt_sigaction, "rt_sigaction" },

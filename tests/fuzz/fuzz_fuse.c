@@ -108,7 +108,7 @@ static void send_one(struct e4f_session *s, const uint8_t *req, size_t len,
 		     uint64_t unique)
 {
 	struct check_sink c = { .unique = unique };
-	struct e4f_sink sink = { check_send, &c };
+	struct e4f_sink sink = { .send = check_send, .ctx = &c };
 	/* an exact-size copy: the sanitizers see any read past the end */
 	uint8_t *copy = malloc(len ? len : 1);
 

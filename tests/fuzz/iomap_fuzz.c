@@ -123,7 +123,7 @@ static void request(struct run *run, uint32_t opcode, uint64_t nodeid,
 		.len = (uint32_t)(sizeof(h) + arglen), .opcode = opcode,
 		.unique = run->unique += 2, .nodeid = nodeid,
 	};
-	struct e4f_sink sink = { capture, run->r };
+	struct e4f_sink sink = { .send = capture, .ctx = run->r };
 	/* an exact-size copy: the sanitizers see any read past the end */
 	uint8_t *req = malloc(h.len);
 

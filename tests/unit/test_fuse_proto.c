@@ -42,12 +42,7 @@ static int replies;
 static int capture(void *ctx, const struct iovec *iov, int iovcnt)
 {
 	(void)ctx;
-	reply_len = 0;
-	for (int i = 0; i < iovcnt; i++) {
-		assert_true(reply_len + iov[i].iov_len <= sizeof(reply));
-		memcpy(reply + reply_len, iov[i].iov_base, iov[i].iov_len);
-		reply_len += iov[i].iov_len;
-	}
+	reply_len = tu_gather(reply, sizeof(reply), iov, iovcnt);
 	replies++;
 	return 0;
 }

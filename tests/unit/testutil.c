@@ -517,6 +517,19 @@ void tu_assert_rule_any(enum e4_rule rule)
 		rule_failed(rule, NULL);
 }
 
+size_t tu_gather(void *dst, size_t size, const struct iovec *iov,
+		 int iovcnt)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < iovcnt; i++) {
+		assert_true(iov[i].iov_len <= size - len);
+		memcpy((uint8_t *)dst + len, iov[i].iov_base, iov[i].iov_len);
+		len += iov[i].iov_len;
+	}
+	return len;
+}
+
 char *tu_slurp(const char *path, size_t *size)
 {
 	FILE *f = fopen(path, "rb");

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "e4/e4.h"
 
@@ -42,6 +43,11 @@ char *tu_copy(const char *img, const char *name);
 
 /* The whole of a file, malloc'd (the caller frees it). */
 char *tu_slurp(const char *path, size_t *size);
+
+/* @iovcnt pieces one after the other into @dst (asserted to fit its
+ * @size bytes); returns their length (a FUSE sink capturing a reply). */
+size_t tu_gather(void *dst, size_t size, const struct iovec *iov,
+		 int iovcnt);
 
 /* Overwrite bytes of an image file. */
 void tu_patch(const char *img, uint64_t off, const void *bytes, size_t n);
