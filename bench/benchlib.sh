@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash disable=SC2154,SC2034
 #
 # What the benchmarks share (sourced, not run).  The caller sets:
 #   bench    its name, for messages

@@ -108,30 +108,12 @@ img=$work/read-bench.img
 mnt=$work/mnt
 mkdir -p "$mnt"
 log=$work/server.log
-server_pid=""
-
-cleanup() {
-	if mountpoint -q "$mnt"; then
-		umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
-	fi
-	if [ -n "$server_pid" ]; then
-		wait "$server_pid" 2>/dev/null || true
-	fi
-}
-trap cleanup EXIT
-
+bench=read-bench
+# shellcheck source=bench/benchlib.sh
+. "$here/benchlib.sh"
+trap bench_cleanup EXIT
 # FUSE over io_uring for e4fuse-uring (a global switch: put back at exit)
-uring_param=/sys/module/fuse/parameters/enable_uring
-uring_saved=""
-nouring=""
-case " $servers " in *" e4fuse-uring "*)
-	[ -w "$uring_param" ] ||
-		{ echo "read-bench: e4fuse-uring needs $uring_param" >&2; exit 1; }
-	uring_saved=$(cat "$uring_param")
-	echo Y > "$uring_param"
-	nouring=",nouring"
-	trap 'cleanup; echo "$uring_saved" > "$uring_param"' EXIT ;;
-esac
+uring_allow "$servers"
 
 # ---- the image -------------------------------------------------------------
 
@@ -174,20 +156,6 @@ fi
 
 # ---- mounting ----------------------------------------------------------------
 
-wait_mounted() {
-	local i
-	for i in $(seq 1 200); do
-		mountpoint -q "$mnt" && return 0
-		if [ -n "$server_pid" ] && ! kill -0 "$server_pid" 2>/dev/null; then
-			break
-		fi
-		sleep 0.05
-	done
-	echo "read-bench: $1 did not mount; its log:" >&2
-	cat "$log" >&2
-	exit 1
-}
-
 do_mount() {
 	case $1 in
 	kernel)
@@ -210,14 +178,6 @@ do_mount() {
 	esac
 }
 
-do_umount() {
-	umount "$mnt"
-	if [ -n "$server_pid" ]; then
-		wait "$server_pid" 2>/dev/null || true
-		server_pid=""
-	fi
-}
-
 # Cold: a fresh mount (no server-side cache survives) and dropped page,
 # dentry and inode caches (the image's pages included).
 cold() {
@@ -228,10 +188,6 @@ cold() {
 }
 
 # ---- measuring -----------------------------------------------------------------
-
-median() {
-	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 # fio_job bw|iops FIO-ARGS...: MiB/s or IOPS of one run
 fio_job() {
@@ -318,12 +274,6 @@ elapsed=$(( $(date +%s) - start ))
 # node ...", libfuse (fuse2fs) "unique: N, opcode: OPCODE (n), ...".
 # Only those logged while the workload ran count (not the mount's own).
 declare -A reqs
-count_requests() {
-	tail -n +"$(( $1 + 1 ))" "$log" |
-		grep -aoE 'req [0-9]+ [A-Z_0-9]+ node|opcode: [A-Z_0-9]+' |
-		awk '{ print ($1 == "req") ? $3 : $2 }' | sort | uniq -c |
-		sort -rn | awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }'
-}
 if [ $counts = 1 ]; then
 	debug_opt=",debug"
 	for w in $workloads; do
