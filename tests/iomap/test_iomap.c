@@ -533,7 +533,7 @@ static void test_fallback(void **state)
 		assert_false(e4f_iomap_kernel_supports(fd));
 		close(fd);
 		assert_true(image >= 0);
-		assert_int_equal(e4f_iomap_prepare_device(image, &loop), -1);
+		assert_int_equal(e4f_iomap_prepare_device(image, false, &loop), -1);
 		assert_false(loop);
 		close(image);
 	}
