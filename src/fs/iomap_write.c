@@ -133,6 +133,40 @@ static int next_unwritten(struct e4_fs *fs, const struct e4_inode *in,
 	return 0;
 }
 
+/* A handle for converting @runs runs (at most a few): as many as a
+ * transaction may take, down to one. */
+static int convert_handle(struct e4_writer *w, uint64_t runs,
+			  struct e4_handle *h)
+{
+	unsigned k = runs < CONVERT_RUNS_PER_HANDLE ? (unsigned)runs :
+		     CONVERT_RUNS_PER_HANDLE;
+	int err;
+
+	for (;;) {
+		err = e4_handle_start(w->txm, k * CONVERT_STEP_CREDITS, h);
+		if (err != -ENOSPC || k <= 1)
+			return err;
+		k /= 2;	/* a small journal's transactions are small */
+	}
+}
+
+/* How many unwritten runs [lblk, lend) holds, counting up to @max. */
+static int count_unwritten(struct e4_fs *fs, const struct e4_inode *in,
+			   uint64_t lblk, uint64_t lend, uint64_t max,
+			   uint64_t *runs)
+{
+	struct e4_mapping m;
+	int err = 0;
+
+	*runs = 0;
+	while (*runs < max &&
+	       (err = next_unwritten(fs, in, lblk, lend, &m)) == 1) {
+		++*runs;
+		lblk = m.lblk + m.len;
+	}
+	return err < 0 ? err : 0;
+}
+
 int e4_unwritten_convert(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 			 uint64_t len, uint64_t size, uint64_t *new_size)
 {
@@ -169,8 +203,12 @@ int e4_unwritten_convert(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 			ip->inode = in;
 		}
 		if (!open) {
-			err = e4_handle_start(w->txm, CONVERT_RUNS_PER_HANDLE *
-					      CONVERT_STEP_CREDITS, &h);
+			uint64_t runs;
+
+			err = count_unwritten(fs, &in, lblk, lend,
+					      CONVERT_RUNS_PER_HANDLE, &runs);
+			if (!err)
+				err = convert_handle(w, runs, &h);
 			if (err)
 				break;
 			open = true;

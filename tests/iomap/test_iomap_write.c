@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuse-iomap's write half, proven through the kernel model (kmodel.h):
+ * no kernel here has fuse-iomap.  The same workloads (append, extend,
+ * hole-fill, overwrite, random mixes of buffered, direct and mmap writes
+ * with truncates, fallocates and fsyncs) run on two copies of an image,
+ * one through iomap (the model writing the data to the image itself at
+ * the addresses e4fuse gave, e4fuse allocating unwritten extents at BEGIN
+ * and converting them at IOEND) and one through the classic WRITE path;
+ * both must hold what a plain buffer holds, read back through the model,
+ * then e2fsck -fn clean and read by the kernel's ext4.  The requests cost
+ * what they should (a pure overwrite of a mapped file: none; a written
+ * back range of unwritten blocks: one IOEND); a short write gives its
+ * blocks back at END; running out of space is ENOSPC with nothing half
+ * done; inline files are written through WRITE.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "e4/write.h"
+#include "kmodel.h"
+#include "testutil.h"
+
+/* ---- fixtures ----------------------------------------------------------------- */
+
+static void fill_pattern(uint8_t *buf, size_t len, uint32_t seed)
+{
+	uint32_t x = seed * 2654435761u + 7;
+
+	for (size_t i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)((x >> 16) | 1);
+	}
+}
+
+static void write_file(const char *path, uint64_t off, size_t len,
+		       uint32_t seed)
+{
+	uint8_t *buf = malloc(len);
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+
+	assert_true(buf && fd >= 0);
+	fill_pattern(buf, len, seed);
+	assert_int_equal(pwrite(fd, buf, len, (off_t)off), (ssize_t)len);
+	close(fd);
+	free(buf);
+}
+
+#define ISLAND (64u << 10)
+
+static const char *source_tree(void)
+{
+	static char dir[512];
+
+	if (dir[0])
+		return dir;
+	snprintf(dir, sizeof(dir), "%s/wsrc", tu_tmpdir());
+	tu_sh("mkdir -p '%s'", dir);
+	write_file(tu_msg("%s/tiny", dir), 0, 100, 1);
+	write_file(tu_msg("%s/big", dir), 0, 1u << 20, 2);
+	for (unsigned i = 0; i < 6; i++)
+		write_file(tu_msg("%s/sparse", dir), 2ull * i * ISLAND, ISLAND,
+			   10 + i);
+	tu_sh("truncate -s %u '%s/sparse'", 12 * ISLAND + 777, dir);
+	return dir;
+}
+
+/* ---- one workload on two images: iomap and classic ------------------------------ */
+
+struct side {
+	struct kmodel km;
+	struct e4_fs *fs;
+	char *img;
+	struct km_inode *f;
+};
+
+struct pair {
+	struct side io, cl;	/* through iomap; through WRITE */
+	uint8_t *ref;		/* what the file must hold */
+	size_t size, cap;
+	const char *name;
+};
+
+static void side_start(struct side *sd, const char *img, bool iomap)
+{
+	sd->img = strdup(img);
+	sd->fs = tu_open_rw(img);
+	km_start(&sd->km, sd->fs, img, iomap);
+	assert_int_equal(sd->km.iomap, iomap);
+}
+
+static struct km_inode *side_file(struct side *sd, const char *name,
+				  bool create)
+{
+	int err;
+	struct km_inode *ki = create ? km_create(&sd->km, name, &err) :
+				       km_lookup(&sd->km, name, &err);
+
+	assert_int_equal(err, 0);
+	assert_non_null(ki);
+	assert_int_equal(ki->iomap, sd->km.iomap);
+	return ki;
+}
+
+static void ref_grow(struct pair *p, size_t size)
+{
+	if (size > p->cap) {
+		size_t cap = size * 2;
+
+		p->ref = realloc(p->ref, cap);
+		assert_non_null(p->ref);
+		p->cap = cap;
+	}
+	if (size > p->size)
+		memset(p->ref + p->size, 0, size - p->size);
+	p->size = size;
+}
+
+/* Start both sides on copies of @base; @name is looked up (its bytes
+ * read as the reference) or created. */
+static void pair_start(struct pair *p, const char *base, const char *tag,
+		       const char *name, bool create)
+{
+	char *a = tu_copy(base, tu_msg("%s-iomap.img", tag));
+	char *b = tu_copy(base, tu_msg("%s-classic.img", tag));
+
+	memset(p, 0, sizeof(*p));
+	p->name = name;
+	side_start(&p->io, a, true);
+	side_start(&p->cl, b, false);
+	p->io.f = side_file(&p->io, name, create);
+	p->cl.f = side_file(&p->cl, name, create);
+	ref_grow(p, (size_t)p->cl.f->size);
+	if (p->size)
+		assert_int_equal(km_read_classic(&p->cl.km, p->cl.f, 0, p->ref,
+						 p->size), (ssize_t)p->size);
+	free(a);
+	free(b);
+}
+
+enum wkind { W_BUFFERED, W_DIRECT, W_MMAP };
+
+static void pair_write(struct pair *p, uint64_t off, size_t len,
+		       enum wkind k, uint32_t seed)
+{
+	uint8_t *buf = malloc(len);
+	ssize_t n;
+
+	assert_non_null(buf);
+	fill_pattern(buf, len, seed);
+	switch (k) {
+	case W_DIRECT:
+		n = km_write_direct(&p->io.km, p->io.f, off, buf, len);
+		break;
+	case W_MMAP:
+		n = km_mmap_write(&p->io.km, p->io.f, off, buf, len);
+		break;
+	default:
+		n = km_write_buffered(&p->io.km, p->io.f, off, buf, len);
+	}
+	if (n != (ssize_t)len)
+		fail_msg("%s: iomap write kind %d [%llu, +%zu): %zd", p->name,
+			 k, (unsigned long long)off, len, n);
+	assert_int_equal(km_write_classic(&p->cl.km, p->cl.f, off, buf, len),
+			 (ssize_t)len);
+	if (off + len > p->size)
+		ref_grow(p, (size_t)(off + len));
+	memcpy(p->ref + off, buf, len);
+	free(buf);
+}
+
+static void pair_truncate(struct pair *p, uint64_t size)
+{
+	struct fuse_setattr_in in = { .valid = FATTR_SIZE, .size = size };
+	struct fuse_attr_out out;
+
+	assert_int_equal(km_truncate(&p->io.km, p->io.f, size), 0);
+	assert_int_equal(km_call(&p->cl.km, FUSE_SETATTR, p->cl.f->nodeid,
+				 &in, sizeof(in), &out, sizeof(out)), 0);
+	p->cl.f->size = size;
+	if (size < p->size)
+		p->size = (size_t)size;
+	else
+		ref_grow(p, (size_t)size);
+}
+
+static void pair_fallocate(struct pair *p, unsigned mode, uint64_t off,
+			   uint64_t len)
+{
+	struct fuse_fallocate_in in = { .offset = off, .length = len,
+					.mode = mode };
+
+	assert_int_equal(km_fallocate(&p->io.km, p->io.f, mode, off, len), 0);
+	assert_int_equal(km_call(&p->cl.km, FUSE_FALLOCATE, p->cl.f->nodeid,
+				 &in, sizeof(in), NULL, 0), 0);
+	if (mode & (E4_FALLOC_PUNCH_HOLE | E4_FALLOC_ZERO_RANGE)) {
+		uint64_t end = off + len < p->size ? off + len : p->size;
+
+		if (off < end)
+			memset(p->ref + off, 0, end - off);
+	}
+	if (!(mode & E4_FALLOC_KEEP_SIZE) && off + len > p->size) {
+		ref_grow(p, (size_t)(off + len));
+		p->cl.f->size = off + len;
+	}
+}
+
+/* Both sides read back whole: the reference's bytes. */
+static void pair_check(struct pair *p)
+{
+	uint8_t *buf = malloc(p->size + 4096);
+
+	assert_non_null(buf);
+	assert_int_equal(p->io.f->size, p->size);
+	assert_int_equal(km_read_buffered(&p->io.km, p->io.f, 0, buf, p->size),
+			 (ssize_t)p->size);
+	if (memcmp(buf, p->ref, p->size))
+		fail_msg("%s: the iomap side reads other bytes", p->name);
+	assert_int_equal(km_read_classic(&p->cl.km, p->cl.f, 0, buf, p->size),
+			 (ssize_t)p->size);
+	if (memcmp(buf, p->ref, p->size))
+		fail_msg("%s: the classic side reads other bytes", p->name);
+	free(buf);
+}
+
+/* fsync, unmount, then e2fsck and the kernel's ext4 on both images. */
+static void pair_finish(struct pair *p)
+{
+	struct side *sides[2] = { &p->io, &p->cl };
+	char *ref = strdup(tu_msg("%s/ref-%s.bin", tu_tmpdir(), p->name));
+	int fd = open(ref, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, p->ref, p->size), (ssize_t)p->size);
+	close(fd);
+	assert_int_equal(km_fsync(&p->io.km, p->io.f), 0);
+	/* every byte on the disk now: the direct read goes there */
+	assert_int_equal(p->io.f->disk_size, p->size);
+	pair_check(p);
+	for (int i = 0; i < 2; i++) {
+		struct side *sd = sides[i];
+
+		km_stop(&sd->km);
+		tu_close_rw(sd->fs);
+		tu_fsck_clean(sd->img);
+		tu_kernel_expect(sd->img,
+				 tu_msg("cmp \"$m/%s\" '%s'", p->name, ref));
+		free(sd->img);
+	}
+	free(ref);
+	free(p->ref);
+}
+
+/* ---- the workloads ------------------------------------------------------------------ */
+
+static uint32_t rnd(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 8;
+}
+
+static void workload_append(const char *img, uint32_t bs)
+{
+	struct pair p;
+	uint32_t x = 5;
+
+	pair_start(&p, img, "append", "appended", true);
+	for (int i = 0; i < 40; i++) {
+		pair_write(&p, p.size, 1 + rnd(&x) % 20000, W_BUFFERED,
+			   (uint32_t)i);
+		if (i % 10 == 9)
+			assert_int_equal(km_writeback(&p.io.km, p.io.f, 0,
+						      UINT64_MAX), 0);
+	}
+	/* block-aligned direct appends after an aligned truncate */
+	pair_truncate(&p, (p.size + bs - 1) / bs * bs);
+	for (int i = 0; i < 4; i++)
+		pair_write(&p, p.size, (1 + rnd(&x) % 8) * bs, W_DIRECT,
+			   100u + (uint32_t)i);
+	pair_check(&p);
+	pair_finish(&p);
+}
+
+static void workload_extend(const char *img, uint32_t bs)
+{
+	struct pair p;
+
+	pair_start(&p, img, "extend", "extended", true);
+	pair_write(&p, 0, 5000, W_BUFFERED, 1);
+	pair_write(&p, 100000, 3000, W_BUFFERED, 2);	/* past EOF */
+	pair_truncate(&p, 300000);			/* grow */
+	pair_write(&p, 250001, 7000, W_BUFFERED, 3);
+	pair_write(&p, 4000, 2000, W_MMAP, 4);
+	pair_check(&p);
+	pair_truncate(&p, 123457);			/* shrink */
+	pair_write(&p, 1u << 20, 4u * bs, W_DIRECT, 5);	/* past EOF */
+	pair_write(&p, 123000, 1000, W_BUFFERED, 6);
+	pair_check(&p);
+	pair_finish(&p);
+}
+
+static void workload_holefill(const char *img, uint32_t bs)
+{
+	struct pair p;
+
+	pair_start(&p, img, "holes", "sparse", false);
+	for (unsigned i = 0; i < 5; i++) {
+		uint64_t hole = (2ull * i + 1) * ISLAND;
+
+		pair_write(&p, hole + 100 * i, 3000, W_BUFFERED, 20 + i);
+		pair_write(&p, hole + ISLAND / 2, 2 * bs, W_DIRECT, 30 + i);
+		pair_write(&p, hole + ISLAND - 10, 20, W_BUFFERED, 40 + i);
+	}
+	pair_write(&p, 11 * ISLAND + 5, 100, W_MMAP, 50);
+	pair_check(&p);
+	pair_finish(&p);
+}
+
+static void workload_overwrite(const char *img, uint32_t bs)
+{
+	struct pair p;
+	uint32_t x = 9;
+
+	pair_start(&p, img, "over", "big", false);
+	for (int i = 0; i < 30; i++) {
+		size_t len = 1 + rnd(&x) % 30000;
+		uint64_t off = rnd(&x) % (p.size - len);
+		enum wkind k = (enum wkind)(i % 3);
+
+		if (k == W_DIRECT) {
+			off = off / bs * bs;
+			len = (len + bs - 1) / bs * bs;
+		}
+		pair_write(&p, off, len, k, 60u + (uint32_t)i);
+	}
+	pair_check(&p);
+	pair_finish(&p);
+}
+
+static void workload_random(const char *img, uint32_t bs, uint32_t seed,
+			    int ops)
+{
+	const uint64_t max = 2u << 20;
+	struct pair p;
+	uint32_t x = seed;
+
+	pair_start(&p, img, "random", "random", true);
+	for (int i = 0; i < ops; i++) {
+		uint32_t what = rnd(&x) % 16;
+		uint64_t off = rnd(&x) % max, len = 1 + rnd(&x) % 40000;
+
+		if (off + len > max)
+			len = max - off;
+		if (what < 6) {
+			pair_write(&p, off, (size_t)len, W_BUFFERED,
+				   seed + (uint32_t)i);
+		} else if (what < 8) {
+			off = off / bs * bs;
+			len = (len + bs - 1) / bs * bs;
+			if (off + len > max)
+				continue;
+			pair_write(&p, off, (size_t)len, W_DIRECT,
+				   seed + (uint32_t)i);
+		} else if (what < 9) {
+			if (p.size < 2)
+				continue;
+			off %= p.size;
+			if (len > p.size - off)
+				len = p.size - off;
+			pair_write(&p, off, (size_t)len, W_MMAP,
+				   seed + (uint32_t)i);
+		} else if (what < 10) {
+			pair_truncate(&p, rnd(&x) % max);
+		} else if (what < 11) {
+			pair_fallocate(&p, E4_FALLOC_PUNCH_HOLE |
+				       E4_FALLOC_KEEP_SIZE, off, len);
+		} else if (what < 12) {
+			pair_fallocate(&p, E4_FALLOC_ZERO_RANGE, off, len);
+		} else if (what < 13) {
+			pair_fallocate(&p, E4_FALLOC_KEEP_SIZE, off, len);
+		} else if (what < 14) {
+			pair_fallocate(&p, 0, off, len);
+		} else if (what < 15) {
+			assert_int_equal(km_writeback(&p.io.km, p.io.f, 0,
+						      UINT64_MAX), 0);
+		} else {
+			assert_int_equal(km_fsync(&p.io.km, p.io.f), 0);
+			pair_check(&p);
+		}
+	}
+	pair_check(&p);
+	pair_finish(&p);
+}
+
+static void workloads(const char *name, const char *args)
+{
+	char *img = tu_mkfs(name, args, source_tree(), "32M");
+	uint32_t bs = tu_block_size(img);
+
+	workload_append(img, bs);
+	workload_extend(img, bs);
+	workload_holefill(img, bs);
+	workload_overwrite(img, bs);
+	workload_random(img, bs, 1, 150);
+	free(img);
+}
+
+static void test_workloads_4k(void **state)
+{
+	(void)state;
+	workloads("w4k.img", "-b 4096");
+}
+
+static void test_workloads_1k(void **state)
+{
+	(void)state;
+	workloads("w1k.img", "-b 1024");
+}
+
+static void test_workloads_bigalloc(void **state)
+{
+	(void)state;
+	char *img = tu_mkfs("wbig.img", "-b 4096 -O bigalloc -C 16384",
+			    source_tree(), "64M");
+
+	workload_holefill(img, 4096);
+	workload_random(img, 4096, 7, 120);
+	free(img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_workloads_4k),
+		cmocka_unit_test(test_workloads_1k),
+		cmocka_unit_test(test_workloads_bigalloc),
+	};
+
+	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
+}
