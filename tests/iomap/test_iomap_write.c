@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -437,12 +438,265 @@ static void test_workloads_bigalloc(void **state)
 	free(img);
 }
 
+
+/* ---- request counts ------------------------------------------------------------------ */
+
+static uint64_t free_blocks(struct kmodel *km)
+{
+	struct fuse_statfs_out out;
+
+	assert_int_equal(km_call(km, FUSE_STATFS, 1, NULL, 0, &out,
+				 sizeof(out)), 0);
+	return out.st.bfree;
+}
+
+static void test_request_counts(void **state)
+{
+	(void)state;
+	char *img = tu_mkfs("counts-w.img", "-b 4096", source_tree(), "32M");
+	struct e4_fs *fs = tu_open_rw(img);
+	struct kmodel km;
+	struct km_inode *big, *seq;
+	struct km_extent ext[8];
+	struct km_stats before;
+	uint8_t *buf = malloc(1u << 20), *back = malloc(1u << 20);
+	int err, n;
+
+	assert_true(buf && back);
+	km_start(&km, fs, img, true);
+	big = km_lookup(&km, "big", &err);
+	assert_non_null(big);
+
+	/* a pure overwrite of a mapped file: once the mapping is known
+	 * (one read), no upcall at all, buffered, faulted, direct or at
+	 * writeback */
+	assert_int_equal(km_read_buffered(&km, big, 0, back, 1u << 20),
+			 1 << 20);
+	before = km.st;
+	fill_pattern(buf, 1u << 20, 77);
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(km_write_buffered(&km, big, i * 100000 + 7,
+						   buf + i, 30000), 30000);
+	assert_int_equal(km_mmap_write(&km, big, 900001, buf, 5000), 5000);
+	assert_int_equal(km_writeback(&km, big, 0, UINT64_MAX), 0);
+	assert_int_equal(km_write_direct(&km, big, 8192, buf, 65536), 65536);
+	assert_int_equal(km.st.begins, before.begins);
+	assert_int_equal(km.st.ends, before.ends);
+	assert_int_equal(km.st.ioends, before.ioends);
+	assert_int_equal(atomic_load(&km.s.iomap->allocs), 0);
+
+	/* a new file written in 64 KiB pieces: a BEGIN allocating each
+	 * (and an END: the size changed), writeback from the cache, then
+	 * one IOEND per written back range that the device holds in one
+	 * piece, each converting it */
+	seq = km_create(&km, "seq", &err);
+	assert_non_null(seq);
+	before = km.st;
+	for (unsigned i = 0; i < 16; i++)
+		assert_int_equal(km_write_buffered(&km, seq, i * 65536ull,
+						   buf + i * 65536, 65536),
+				 65536);
+	assert_int_equal(km.st.begins - before.begins, 16);
+	assert_int_equal(km.st.ends - before.ends, 16);
+	assert_int_equal(atomic_load(&km.s.iomap->allocs), 16);
+	before = km.st;
+	assert_int_equal(km_writeback(&km, seq, 0, UINT64_MAX), 0);
+	assert_int_equal(km.st.begins, before.begins);
+	n = km_fiemap(&km, seq, ext, 8);
+	assert_true(n >= 1 && n <= 2);
+	assert_false(ext[0].unwritten);
+	assert_int_equal(km.st.ioends - before.ioends, (unsigned)n);
+	assert_int_equal(atomic_load(&km.s.iomap->conversions), (unsigned)n);
+	assert_int_equal(seq->disk_size, 1u << 20);
+	/* and the data is where the mapping says */
+	assert_int_equal(km_read_direct(&km, seq, 0, back, 1u << 20), 1 << 20);
+	assert_memory_equal(back, buf, 1u << 20);
+	km_stop(&km);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	free(buf);
+	free(back);
+	free(img);
+}
+
+/* ---- END ------------------------------------------------------------------------------ */
+
+static void send_end(struct kmodel *km, struct km_inode *ki, uint64_t count,
+		     uint64_t written, const struct e4f_iomap_io *map)
+{
+	struct e4f_iomap_end_in in = {
+		.opflags = E4F_IOMAP_OP_WRITE, .attr_ino = ki->attr_ino,
+		.pos = 0, .count = count, .written = (int64_t)written,
+		.map = *map,
+	};
+
+	assert_int_equal(km_call(km, E4F_OP_IOMAP_END, ki->nodeid, &in,
+				 sizeof(in), NULL, 0), 0);
+}
+
+/* A short write into blocks its BEGIN allocated: END gives the whole
+ * blocks past what was written back; blocks it did not allocate stay. */
+static void test_end_gives_back(void **state)
+{
+	(void)state;
+	char *img = tu_mkfs("end.img", "-b 4096", source_tree(), "32M");
+	struct e4_fs *fs = tu_open_rw(img);
+	struct kmodel km;
+	struct km_inode *ki;
+	struct e4f_iomap_io src, dst;
+	uint64_t free0;
+	unsigned invals;
+	int err;
+
+	km_start(&km, fs, img, true);
+	ki = km_create(&km, "short", &err);
+	assert_non_null(ki);
+	free0 = free_blocks(&km);
+	assert_int_equal(km_begin(&km, ki, E4F_IOMAP_OP_WRITE, 0, 8 * 4096,
+				  &src, &dst), 0);
+	assert_int_equal(src.type, E4F_IOMAP_TYPE_UNWRITTEN);
+	assert_true(src.flags & E4F_IOMAP_F_NEW);
+	assert_int_equal(src.length, 8 * 4096);
+	assert_int_equal(free_blocks(&km), free0 - 8);
+	invals = km.st.invals;
+	/* 2 blocks and 100 bytes written: blocks 3..7 go */
+	send_end(&km, ki, 8 * 4096, 2 * 4096 + 100, &dst);
+	km_poll_notifications(&km);
+	assert_int_equal(km.st.invals, invals + 1);
+	assert_int_equal(free_blocks(&km), free0 - 3);
+	/* preallocated blocks (no F_NEW at BEGIN) are the file's: kept */
+	assert_int_equal(km_fallocate(&km, ki, E4_FALLOC_KEEP_SIZE, 65536,
+				      65536), 0);
+	free0 = free_blocks(&km);
+	assert_int_equal(km_begin(&km, ki, E4F_IOMAP_OP_WRITE, 65536, 65536,
+				  &src, &dst), 0);
+	assert_int_equal(src.type, E4F_IOMAP_TYPE_UNWRITTEN);
+	assert_false(src.flags & E4F_IOMAP_F_NEW);
+	send_end(&km, ki, 65536, 0, &dst);
+	assert_int_equal(free_blocks(&km), free0);
+	km_stop(&km);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	free(img);
+}
+
+/* ---- out of space ----------------------------------------------------------------------- */
+
+/* Fill a small file system through iomap: ENOSPC at a BEGIN, what was
+ * written before it intact, e2fsck clean, and the classic path agrees
+ * on the error. */
+static void test_enospc(void **state)
+{
+	(void)state;
+	char *img = tu_mkfs("full.img", "-b 4096", source_tree(), "8M");
+	char *ref = strdup(tu_msg("%s/full-ref.bin", tu_tmpdir()));
+	struct e4_fs *fs = tu_open_rw(img);
+	struct kmodel km;
+	struct km_inode *ki;
+	uint8_t *buf = malloc(1u << 20);
+	uint64_t off = 0;
+	ssize_t n = 0;
+	int err, fd;
+
+	assert_non_null(buf);
+	fill_pattern(buf, 1u << 20, 3);
+	km_start(&km, fs, img, true);
+	ki = km_create(&km, "filler", &err);
+	assert_non_null(ki);
+	while (off < (16u << 20)) {
+		n = km_write_buffered(&km, ki, off, buf + off % (1u << 19),
+				      256u << 10);
+		if (n < 0)
+			break;
+		off += (uint64_t)n;
+	}
+	assert_int_equal(n, -ENOSPC);
+	assert_true(off > (1u << 20));
+	/* a direct write finds no room either */
+	assert_int_equal(km_write_direct(&km, ki, 64u << 20, buf, 65536),
+			 -ENOSPC);
+	/* everything written before is there, converted */
+	assert_int_equal(km_fsync(&km, ki), 0);
+	assert_int_equal(ki->disk_size, off);
+	km_stop(&km);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	fd = open(ref, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	for (uint64_t o = 0; o < off;) {
+		size_t len = off - o < (256u << 10) ? (size_t)(off - o) :
+			     256u << 10;
+
+		assert_int_equal(write(fd, buf + o % (1u << 19), len),
+				 (ssize_t)len);
+		o += len;
+	}
+	close(fd);
+	tu_kernel_expect(img, tu_msg("cmp \"$m/filler\" '%s'", ref));
+
+	/* the classic path: the same error */
+	free(img);
+	img = tu_mkfs("full-classic.img", "-b 4096", source_tree(), "8M");
+	fs = tu_open_rw(img);
+	km_start(&km, fs, img, false);
+	ki = km_create(&km, "filler", &err);
+	assert_non_null(ki);
+	for (off = 0; off < (16u << 20); off += (uint64_t)n) {
+		n = km_write_classic(&km, ki, off, buf, 256u << 10);
+		if (n <= 0)
+			break;
+	}
+	assert_int_equal(n, -ENOSPC);
+	km_stop(&km);
+	tu_close_rw(fs);
+	tu_fsck_clean(img);
+	free(ref);
+	free(buf);
+	free(img);
+}
+
+/* ---- inline data (§10.9) ------------------------------------------------------------------ */
+
+static void test_inline_write(void **state)
+{
+	(void)state;
+	char *img = tu_mkfs("inline-w.img", "-b 4096 -O inline_data -I 256",
+			    source_tree(), "32M");
+	struct pair p;
+	unsigned begins, writes;
+
+	pair_start(&p, img, "inline", "tiny", false);
+	/* within the inode: INLINE both halves, READ then WRITE (fh 0) */
+	begins = p.io.km.st.begins;
+	writes = p.io.km.st.inline_writes;
+	pair_write(&p, 10, 50, W_BUFFERED, 1);
+	pair_write(&p, 90, 40, W_BUFFERED, 2);	/* grows, still inline */
+	assert_int_equal(p.io.km.st.inline_writes - writes, 2);
+	assert_true(p.io.km.st.begins - begins >= 1);
+	assert_int_equal(p.io.km.st.ends, 0);	/* none for inline data */
+	pair_check(&p);
+	/* past the first block: converted to an extent-mapped file, the
+	 * gap zeroed, the data through the device */
+	writes = p.io.km.st.inline_writes;
+	pair_write(&p, 5000, 3000, W_BUFFERED, 3);
+	assert_int_equal(p.io.km.st.inline_writes, writes);
+	pair_write(&p, 20, 100, W_BUFFERED, 4);	/* block-mapped now */
+	assert_int_equal(p.io.km.st.inline_writes, writes);
+	pair_check(&p);
+	pair_finish(&p);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_workloads_4k),
 		cmocka_unit_test(test_workloads_1k),
 		cmocka_unit_test(test_workloads_bigalloc),
+		cmocka_unit_test(test_request_counts),
+		cmocka_unit_test(test_end_gives_back),
+		cmocka_unit_test(test_enospc),
+		cmocka_unit_test(test_inline_write),
 	};
 
 	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
