@@ -131,7 +131,7 @@ if [ -f "$top/src/fuse/session.c" ] && [ -f "$here/fuzz_fuse.c" ]; then
 		"$top"/src/fuse/nodes.c "$top"/src/fuse/lost_found.c \
 		"$top"/src/fuse/ops_*.c
 fi
-# fuse-iomap's BEGIN over mutated extent trees: the engine, and the
+# fuse-iomap's BEGIN, END and IOEND over mutated extent trees: the engine, and the
 # kernel's rules from the model (tests/iomap/)
 if [ -f "$top/src/fuse/ops_iomap.c" ] && [ -f "$here/fuzz_iomap.c" ]; then
 	link_harness iomap "$top"/src/fuse/session.c "$top"/src/fuse/proto.c \
