@@ -270,7 +270,7 @@ static void upsert(struct e4f_session *s, uint64_t nodeid, uint32_t ino,
 /* The in-core inode of the request's node and its number; -EOPNOTSUPP
  * for a file the kernel was not told to use iomap for. */
 static int iomap_node(struct e4f_req *r, uint64_t attr_ino, uint32_t *ino,
-		      struct e4_ino **ip)
+		      struct e4_ino **ip, struct e4_inode *out)
 {
 	struct e4_inode snap;
 	int err = e4f_nodeid_to_ino(r->h.nodeid, ino);
@@ -291,6 +291,8 @@ static int iomap_node(struct e4f_req *r, uint64_t attr_ino, uint32_t *ino,
 		e4_iput(r->s->fs, *ip);
 		return -EOPNOTSUPP;	/* it was not offered */
 	}
+	if (out)
+		*out = snap;
 	return 0;
 }
 
@@ -309,11 +311,12 @@ static int begin_write(struct e4f_req *r, const struct e4f_iomap_begin_in *in,
 	uint64_t b = s->block_size, end = round_up(op_end(in->pos, in->count),
 						    b);
 	unsigned flags = 0;
+	struct e4_inode before;
 	struct e4_range rg;
 	struct e4_ino *ip;
 	uint32_t ino;
 	bool fresh;
-	int err = iomap_node(r, in->attr_ino, &ino, &ip);
+	int err = iomap_node(r, in->attr_ino, &ino, &ip, &before);
 
 	if (err < 0)
 		return err;
@@ -324,6 +327,11 @@ static int begin_write(struct e4f_req *r, const struct e4f_iomap_begin_in *in,
 	if (!(in->opflags & (E4F_IOMAP_OP_WRITEBACK | E4F_IOMAP_OP_DIRECT)))
 		flags |= E4_MAPW_KEEP_INLINE;
 	err = e4_map_for_write(s->fs, ip, in->pos, end, flags, &rg, &fresh);
+	/* an inline file converted: what the kernel holds of it (an
+	 * INLINE record, maybe far from @pos) is gone */
+	if (err == 0 && (before.flags & E4_INLINE_DATA_FL) &&
+	    rg.kind != E4_MAP_INLINE)
+		e4f_iomap_inval_ino(s, ip, 0, E4F_IOMAP_INVAL_TO_EOF);
 	e4_iput(s->fs, ip);
 	if (err < 0)
 		return err;
@@ -424,7 +432,7 @@ void e4f_op_iomap_end(struct e4f_req *r)
 		to = in.map.offset + in.map.length;
 	if (from >= to)
 		return e4f_reply_err(r, 0);
-	err = iomap_node(r, in.attr_ino, &ino, &ip);
+	err = iomap_node(r, in.attr_ino, &ino, &ip, NULL);
 	if (err < 0)
 		return e4f_reply_err(r, err);
 	e4f_iomap_inval_ino(s, ip, from, to - from);
@@ -456,7 +464,7 @@ void e4f_op_iomap_ioend(struct e4f_req *r)
 	e4f_arg_get(r, &in, sizeof(in));
 	if (in.written > UINT64_MAX - in.pos)
 		return e4f_reply_err(r, -EINVAL);
-	err = iomap_node(r, in.attr_ino, &ino, &ip);
+	err = iomap_node(r, in.attr_ino, &ino, &ip, NULL);
 	if (err < 0)
 		return e4f_reply_err(r, err);
 	if (in.error == 0 && in.written) {

@@ -567,6 +567,17 @@ int km_begin(struct kmodel *km, struct km_inode *ki, uint32_t opflags,
 			 * half */
 			hit = cache_find(&ki->read, pos);
 			if (hit && cache_usable(opflags, hit)) {
+				/* the iomap core's rule holds for cached
+				 * records too: inline data is the tail */
+				if (hit->type == E4F_IOMAP_TYPE_INLINE &&
+				    io_end(hit) < ki->size)
+					fail_msg("a cached inline mapping "
+						 "[%llu, +%llu) short of EOF "
+						 "%llu", (unsigned long long)
+						 hit->offset,
+						 (unsigned long long)
+						 hit->length,
+						 (unsigned long long)ki->size);
 				km->st.cache_hits++;
 				*src = *hit;
 				if (dst)
