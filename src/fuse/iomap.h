@@ -113,9 +113,10 @@ int e4f_loop_detach(int loop_fd);
  * In main, before the sandbox (which cannot open devices): when the
  * kernel can do iomap, the block device the serving process will register
  * (e4f_iomap_backing_ioctl): the image's own descriptor if it is a block
- * device, else a loop device over it, read-only unless @writable (*@loop set; only the
- * serving process keeps it, so the loop device goes away with it and the
- * connection: autoclear).  -1 otherwise: the classic path serves.
+ * device, else a loop device over it, read-only unless @writable (*@loop
+ * set; only the serving process keeps it, so the loop device goes away
+ * with it and the connection: autoclear).  -1 otherwise: the classic path
+ * serves.
  */
 int e4f_iomap_prepare_device(int image_fd, bool writable, bool *loop);
 
