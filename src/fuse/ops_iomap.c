@@ -301,8 +301,9 @@ static int iomap_node(struct e4f_req *r, uint64_t attr_ino, uint32_t *ino,
  * overwritten in place (MAPPED, nothing to do at IOEND unless the size
  * grows), unwritten ones too (IOEND converts them); a hole is allocated
  * as unwritten blocks (F_NEW: the kernel zeroes what it does not write),
- * except for zeroing, which a hole needs none of; an inline file's first
- * block goes through READ and WRITE (§10.9: INLINE both halves).
+ * except for zeroing and unsharing, which a hole needs none of; an inline
+ * file's first block goes through READ and WRITE (§10.9: INLINE both
+ * halves).
  */
 static int begin_write(struct e4f_req *r, const struct e4f_iomap_begin_in *in,
 		       struct e4f_iomap_begin_out *out)
@@ -320,8 +321,8 @@ static int begin_write(struct e4f_req *r, const struct e4f_iomap_begin_in *in,
 
 	if (err < 0)
 		return err;
-	if (in->opflags & (E4F_IOMAP_OP_WRITE | E4F_IOMAP_OP_WRITEBACK |
-			   E4F_IOMAP_OP_UNSHARE))
+	/* (unsharing needs nothing: ext4 shares no blocks) */
+	if (in->opflags & (E4F_IOMAP_OP_WRITE | E4F_IOMAP_OP_WRITEBACK))
 		flags |= E4_MAPW_ALLOCATE;
 	/* the kernel's own I/O cannot reach inline data */
 	if (!(in->opflags & (E4F_IOMAP_OP_WRITEBACK | E4F_IOMAP_OP_DIRECT)))

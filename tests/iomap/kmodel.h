@@ -139,6 +139,11 @@ int km_call(struct kmodel *km, uint32_t opcode, uint64_t nodeid,
  * the data reaches the device at writeback */
 ssize_t km_write_buffered(struct kmodel *km, struct km_inode *ki,
 			  uint64_t off, const void *buf, size_t len);
+/* The same, the user's buffer faulting after @copied bytes: a short
+ * write (END tells the server) */
+ssize_t km_write_buffered_short(struct kmodel *km, struct km_inode *ki,
+				uint64_t off, const void *buf, size_t len,
+				size_t copied);
 /* O_DIRECT write (@off, @len multiples of 512) */
 ssize_t km_write_direct(struct kmodel *km, struct km_inode *ki, uint64_t off,
 			const void *buf, size_t len);

@@ -301,13 +301,14 @@ int km_writeback(struct kmodel *km, struct km_inode *ki, uint64_t from,
 
 /*
  * [off, off + len) of @ki through the page cache with BEGIN @opflags:
- * @buf's bytes (NULL: zeros).  Zeroing (ZERO) leaves holes and unwritten
- * blocks alone unless the page cache holds them.  Returns the bytes done
- * or -errno.
+ * @buf's bytes (NULL: zeros), the copy stopping at @stop as if the user's
+ * buffer faulted there (the write is short: END says so).  Zeroing (ZERO)
+ * leaves holes and unwritten blocks alone unless the page cache holds
+ * them.  Returns the bytes done or -errno.
  */
 static ssize_t through_pages(struct kmodel *km, struct km_inode *ki,
 			     uint32_t opflags, uint64_t off,
-			     const uint8_t *buf, size_t len)
+			     const uint8_t *buf, size_t len, uint64_t stop)
 {
 	uint64_t bs = km->blksize, pos = off, end = off + len;
 	bool zeroing = opflags & E4F_IOMAP_OP_ZERO;
@@ -315,12 +316,13 @@ static ssize_t through_pages(struct kmodel *km, struct km_inode *ki,
 
 	while (pos < end) {
 		struct e4f_iomap_io src, dst;
-		uint64_t seg, old_size = ki->size;
+		uint64_t seg, copied, old_size = ki->size;
 
 		err = km_begin(km, ki, opflags, pos, end - pos, &src, &dst);
 		if (err)
 			break;
 		seg = min64(io_end(&dst), end);
+		copied = min64(seg, stop > pos ? stop : pos);
 		if (dst.type == E4F_IOMAP_TYPE_INLINE) {
 			err = write_inline(km, ki, &dst, pos, seg,
 					   buf ? buf + (pos - off) : NULL);
@@ -329,9 +331,9 @@ static ssize_t through_pages(struct kmodel *km, struct km_inode *ki,
 			pos = seg;
 			continue;
 		}
-		for (uint64_t p = pos; p < seg;) {
+		for (uint64_t p = pos; p < copied;) {
 			uint64_t blk = p / bs, in = p - blk * bs;
-			uint64_t n = min64(bs - in, seg - p);
+			uint64_t n = min64(bs - in, copied - p);
 			uint8_t *page;
 
 			/* zeros need writing only over data */
@@ -354,13 +356,15 @@ static ssize_t through_pages(struct kmodel *km, struct km_inode *ki,
 		}
 		if (err)
 			break;
-		if (!zeroing && seg > ki->size)
-			ki->size = seg;
-		err = send_end(km, ki, opflags, pos, seg - pos, seg - pos, &dst,
-			       ki->size != old_size);
+		if (!zeroing && copied > ki->size)
+			ki->size = copied;
+		err = send_end(km, ki, opflags, pos, seg - pos, copied - pos,
+			       &dst, ki->size != old_size);
 		if (err)
 			break;
-		pos = seg;
+		pos = copied;
+		if (copied < seg)
+			break;	/* the fault: the write returns short */
 	}
 	return pos > off ? (ssize_t)(pos - off) : err;
 }
@@ -369,13 +373,20 @@ static int zero_range(struct kmodel *km, struct km_inode *ki, uint64_t off,
 		      uint64_t len)
 {
 	ssize_t n = len ? through_pages(km, ki, E4F_IOMAP_OP_ZERO, off, NULL,
-					(size_t)len) : 0;
+					(size_t)len, UINT64_MAX) : 0;
 
 	return n < 0 ? (int)n : 0;
 }
 
 ssize_t km_write_buffered(struct kmodel *km, struct km_inode *ki,
 			  uint64_t off, const void *buf, size_t len)
+{
+	return km_write_buffered_short(km, ki, off, buf, len, len);
+}
+
+ssize_t km_write_buffered_short(struct kmodel *km, struct km_inode *ki,
+				uint64_t off, const void *buf, size_t len,
+				size_t copied)
 {
 	int err;
 
@@ -385,7 +396,8 @@ ssize_t km_write_buffered(struct kmodel *km, struct km_inode *ki,
 		if (err)
 			return err;
 	}
-	return through_pages(km, ki, E4F_IOMAP_OP_WRITE, off, buf, len);
+	return through_pages(km, ki, E4F_IOMAP_OP_WRITE, off, buf, len,
+			     off + copied);
 }
 
 ssize_t km_mmap_write(struct kmodel *km, struct km_inode *ki, uint64_t off,

@@ -758,6 +758,45 @@ static void test_loop_device(void **state)
 	fail_msg("%s still attached after detach", path);
 }
 
+/* A writable mount's loop device: writable, and what goes through it
+ * (as the kernel's iomap writes would) reaches the image. */
+static void test_loop_device_writable(void **state)
+{
+	(void)state;
+	char *img = matrix_image("loop-rw.img", "-b 4096", false);
+	char path[64], *s;
+	uint8_t a[4096], b[4096];
+	off_t at = (32 << 20) - 4096;	/* the last block: free */
+	int fd, lfd = -1, err;
+
+	if (geteuid() != 0 || access("/dev/loop-control", R_OK | W_OK)) {
+		free(img);
+		tu_skip("no loop devices (root and /dev/loop-control)");
+		return;
+	}
+	fd = open(img, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	err = e4f_loop_attach(fd, true, &lfd, path, sizeof(path));
+	if (err == -ENXIO || err == -ENOENT) {
+		close(fd);
+		free(img);
+		tu_skip("no free loop device");
+		return;
+	}
+	assert_int_equal(err, 0);
+	s = sysfs_read(tu_msg("/sys/block/%s/ro", path + 5));
+	assert_string_equal(s, "0");
+	free(s);
+	memset(a, 0x5a, sizeof(a));
+	assert_int_equal(pwrite(lfd, a, sizeof(a), at), (ssize_t)sizeof(a));
+	assert_int_equal(fsync(lfd), 0);
+	assert_int_equal(pread(fd, b, sizeof(b), at), (ssize_t)sizeof(b));
+	assert_memory_equal(a, b, sizeof(a));
+	assert_int_equal(e4f_loop_detach(lfd), 0);
+	close(fd);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -774,6 +813,7 @@ int main(void)
 		cmocka_unit_test(test_fallback),
 		cmocka_unit_test(test_fallback_replay),
 		cmocka_unit_test(test_loop_device),
+		cmocka_unit_test(test_loop_device_writable),
 	};
 
 	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));

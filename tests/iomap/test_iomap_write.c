@@ -149,7 +149,9 @@ static void pair_start(struct pair *p, const char *base, const char *tag,
 	free(b);
 }
 
-enum wkind { W_BUFFERED, W_DIRECT, W_MMAP };
+/* W_SHORT: a buffered write whose user buffer faults halfway (the
+ * classic side writes what the iomap side could) */
+enum wkind { W_BUFFERED, W_DIRECT, W_MMAP, W_SHORT };
 
 static void pair_write(struct pair *p, uint64_t off, size_t len,
 		       enum wkind k, uint32_t seed)
@@ -159,7 +161,17 @@ static void pair_write(struct pair *p, uint64_t off, size_t len,
 
 	assert_non_null(buf);
 	fill_pattern(buf, len, seed);
+	if (k == W_SHORT) {
+		size_t copied = len / 2 + 1;
+
+		n = km_write_buffered_short(&p->io.km, p->io.f, off, buf, len,
+					    copied);
+		assert_int_equal(n, (ssize_t)copied);
+		len = copied;
+	}
 	switch (k) {
+	case W_SHORT:
+		break;
 	case W_DIRECT:
 		n = km_write_direct(&p->io.km, p->io.f, off, buf, len);
 		break;
@@ -306,6 +318,10 @@ static void workload_extend(const char *img, uint32_t bs)
 	pair_truncate(&p, 123457);			/* shrink */
 	pair_write(&p, 1u << 20, 4u * bs, W_DIRECT, 5);	/* past EOF */
 	pair_write(&p, 123000, 1000, W_BUFFERED, 6);
+	/* a short write into a hole: END gives back the fresh blocks the
+	 * copy did not reach */
+	pair_write(&p, 400000, 50000, W_SHORT, 7);
+	assert_int_equal(atomic_load(&p.io.km.s.iomap->releases), 1);
 	pair_check(&p);
 	pair_finish(&p);
 }
@@ -363,7 +379,8 @@ static void workload_random(const char *img, uint32_t bs, uint32_t seed,
 		if (off + len > max)
 			len = max - off;
 		if (what < 6) {
-			pair_write(&p, off, (size_t)len, W_BUFFERED,
+			pair_write(&p, off, (size_t)len,
+				   what == 5 ? W_SHORT : W_BUFFERED,
 				   seed + (uint32_t)i);
 		} else if (what < 8) {
 			off = off / bs * bs;
@@ -403,6 +420,20 @@ static void workload_random(const char *img, uint32_t bs, uint32_t seed,
 	pair_finish(&p);
 }
 
+/* The random mix's seed and length: @seed and @ops, or longer runs by
+ * hand (E4_IOMAP_WRITE_SEED, E4_IOMAP_WRITE_OPS). */
+static void random_run(const char *img, uint32_t bs, uint32_t seed, int ops)
+{
+	const char *e = getenv("E4_IOMAP_WRITE_SEED");
+
+	if (e)
+		seed = (uint32_t)strtoul(e, NULL, 0);
+	e = getenv("E4_IOMAP_WRITE_OPS");
+	if (e)
+		ops = atoi(e);
+	workload_random(img, bs, seed, ops);
+}
+
 static void workloads(const char *name, const char *args)
 {
 	char *img = tu_mkfs(name, args, source_tree(), "32M");
@@ -412,7 +443,7 @@ static void workloads(const char *name, const char *args)
 	workload_extend(img, bs);
 	workload_holefill(img, bs);
 	workload_overwrite(img, bs);
-	workload_random(img, bs, 1, 150);
+	random_run(img, bs, 1, 150);
 	free(img);
 }
 
@@ -435,7 +466,7 @@ static void test_workloads_bigalloc(void **state)
 			    source_tree(), "64M");
 
 	workload_holefill(img, 4096);
-	workload_random(img, 4096, 7, 120);
+	random_run(img, 4096, 7, 120);
 	free(img);
 }
 
