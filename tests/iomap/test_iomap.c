@@ -691,30 +691,43 @@ static char *sysfs_read(const char *path)
 	return s;
 }
 
+/* A loop device over @img (opened @writable into *@fd), or false when
+ * the machine has none to give (the test is then skipped). */
+static bool loop_or_skip(const char *img, bool writable, int *fd, int *lfd,
+			 char *path, size_t path_size)
+{
+	int err;
+
+	if (geteuid() != 0 || access("/dev/loop-control", R_OK | W_OK)) {
+		tu_note_skip("no loop devices (root and /dev/loop-control)");
+		return false;
+	}
+	*fd = open(img, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	assert_true(*fd >= 0);
+	err = e4f_loop_attach(*fd, writable, lfd, path, path_size);
+	if (err == -ENXIO || err == -ENOENT) {
+		close(*fd);
+		tu_note_skip("no free loop device");
+		return false;
+	}
+	assert_int_equal(err, 0);
+	return true;
+}
+
 static void test_loop_device(void **state)
 {
 	(void)state;
 	char *img = matrix_image("loop.img", "-b 4096", false);
 	char path[64], sys[128], *s;
 	uint8_t a[65536], b[65536];
-	int fd, lfd = -1, err;
+	int fd, lfd = -1;
 	struct stat st;
 
-	if (geteuid() != 0 || access("/dev/loop-control", R_OK | W_OK)) {
+	if (!loop_or_skip(img, false, &fd, &lfd, path, sizeof(path))) {
 		free(img);
-		tu_skip("no loop devices (root and /dev/loop-control)");
+		skip();
 		return;
 	}
-	fd = open(img, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	err = e4f_loop_attach(fd, false, &lfd, path, sizeof(path));
-	if (err == -ENXIO || err == -ENOENT) {
-		close(fd);
-		free(img);
-		tu_skip("no free loop device");
-		return;
-	}
-	assert_int_equal(err, 0);
 	assert_int_equal(fstat(lfd, &st), 0);
 	assert_true(S_ISBLK(st.st_mode));
 	/* the device is the image */
@@ -767,23 +780,13 @@ static void test_loop_device_writable(void **state)
 	char path[64], *s;
 	uint8_t a[4096], b[4096];
 	off_t at = (32 << 20) - 4096;	/* the last block: free */
-	int fd, lfd = -1, err;
+	int fd, lfd = -1;
 
-	if (geteuid() != 0 || access("/dev/loop-control", R_OK | W_OK)) {
+	if (!loop_or_skip(img, true, &fd, &lfd, path, sizeof(path))) {
 		free(img);
-		tu_skip("no loop devices (root and /dev/loop-control)");
+		skip();
 		return;
 	}
-	fd = open(img, O_RDWR | O_CLOEXEC);
-	assert_true(fd >= 0);
-	err = e4f_loop_attach(fd, true, &lfd, path, sizeof(path));
-	if (err == -ENXIO || err == -ENOENT) {
-		close(fd);
-		free(img);
-		tu_skip("no free loop device");
-		return;
-	}
-	assert_int_equal(err, 0);
 	s = sysfs_read(tu_msg("/sys/block/%s/ro", path + 5));
 	assert_string_equal(s, "0");
 	free(s);
