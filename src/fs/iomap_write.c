@@ -150,6 +150,22 @@ static int convert_handle(struct e4_writer *w, uint64_t runs,
 	}
 }
 
+/* The blocks [off, off + len) of @fs covers, rounded out (@out: in),
+ * within the largest file. */
+static void block_range(const struct e4_fs *fs, uint64_t off, uint64_t len,
+			bool out, uint64_t *lblk, uint64_t *lend)
+{
+	uint64_t bs = fs->block_size, max = fs->max_file_size >>
+					       fs->log_block_size;
+
+	*lblk = out ? off >> fs->log_block_size :
+		(off + bs - 1) >> fs->log_block_size;
+	*lend = !len ? *lblk : out ? ((off + len - 1) >> fs->log_block_size) + 1
+				   : (off + len) >> fs->log_block_size;
+	if (*lend > max)
+		*lend = max;
+}
+
 /* How many unwritten runs [lblk, lend) holds, counting up to @max. */
 static int count_unwritten(struct e4_fs *fs, const struct e4_inode *in,
 			   uint64_t lblk, uint64_t lend, uint64_t max,
@@ -175,14 +191,13 @@ int e4_unwritten_convert(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 	struct e4_inode in;
 	struct e4_handle h;
 	bool open = false;
-	int err = 0, e2;
+	int err = 0, unconverted = 0, e2;
 
 	if (!w)
 		return -EROFS;
 	if (len > UINT64_MAX - off || size > fs->max_file_size)
 		return -EFBIG;
-	lblk = off >> fs->log_block_size;
-	lend = len ? ((off + len - 1) >> fs->log_block_size) + 1 : lblk;
+	block_range(fs, off, len, true, &lblk, &lend);
 	e4_ino_lock(ip);
 	in = ip->inode;
 	if (!(in.flags & E4_EXTENTS_FL))
@@ -218,9 +233,14 @@ int e4_unwritten_convert(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 		 * root's reserve, as the kernel's ext4 lets it */
 		c.use_reserved = true;
 		err = e4_map_reserve(&c, e4_ext_inserts_need(&in, 2), NULL);
-		if (!err)
-			err = e4_unwritten_mark_written(&c, m.lblk, m.len,
-							m.pblk);
+		if (err) {
+			/* nothing changed in this step: what was done
+			 * stands, the rest stays unwritten (zeros) */
+			unconverted = err;
+			err = 0;
+			break;
+		}
+		err = e4_unwritten_mark_written(&c, m.lblk, m.len, m.pblk);
 		e4_map_release(&c, c.reserved);
 		if (err) {
 			if (h.used)
@@ -251,14 +271,14 @@ int e4_unwritten_convert(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 	}
 	*new_size = ip->inode.size;
 	e4_ino_unlock(ip);
-	return err;
+	return err ? err : unconverted;
 }
 
 int e4_unwritten_release(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 			 uint64_t len)
 {
 	struct e4_writer *w = e4_writer_get(fs);
-	uint64_t bs = fs->block_size, lblk, lend;
+	uint64_t lblk, lend;
 	struct e4_inode in;
 	int err = 0;
 
@@ -267,8 +287,7 @@ int e4_unwritten_release(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
 	if (len > UINT64_MAX - off)
 		return -EINVAL;
 	/* whole blocks only: a partial one holds written bytes */
-	lblk = (off + bs - 1) >> fs->log_block_size;
-	lend = (off + len) >> fs->log_block_size;
+	block_range(fs, off, len, false, &lblk, &lend);
 	e4_ino_lock(ip);
 	in = ip->inode;
 	if (!(in.flags & E4_EXTENTS_FL))

@@ -328,11 +328,16 @@ static int begin_write(struct e4f_req *r, const struct e4f_iomap_begin_in *in,
 	if (!(in->opflags & (E4F_IOMAP_OP_WRITEBACK | E4F_IOMAP_OP_DIRECT)))
 		flags |= E4_MAPW_KEEP_INLINE;
 	err = e4_map_for_write(s->fs, ip, in->pos, end, flags, &rg, &fresh);
-	/* an inline file converted: what the kernel holds of it (an
-	 * INLINE record, maybe far from @pos) is gone */
-	if (err == 0 && (before.flags & E4_INLINE_DATA_FL) &&
-	    rg.kind != E4_MAP_INLINE)
-		e4f_iomap_inval_ino(s, ip, 0, E4F_IOMAP_INVAL_TO_EOF);
+	/* an inline file converted (even if the allocation then failed):
+	 * what the kernel holds of it (an INLINE record, maybe far from
+	 * @pos) is gone */
+	if (before.flags & E4_INLINE_DATA_FL) {
+		struct e4_inode after;
+
+		e4_ino_snapshot(ip, &after);
+		if (!(after.flags & E4_INLINE_DATA_FL))
+			e4f_iomap_inval(s, &after, 0, E4F_IOMAP_INVAL_TO_EOF);
+	}
 	e4_iput(s->fs, ip);
 	if (err < 0)
 		return err;

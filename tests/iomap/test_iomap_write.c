@@ -543,6 +543,16 @@ static void test_request_counts(void **state)
 	/* and the data is where the mapping says */
 	assert_int_equal(km_read_direct(&km, seq, 0, back, 1u << 20), 1 << 20);
 	assert_memory_equal(back, buf, 1u << 20);
+
+	/* a direct write past EOF: one BEGIN allocating, one IOEND
+	 * converting and moving the size; no END */
+	before = km.st;
+	assert_int_equal(km_write_direct(&km, seq, 2u << 20, buf, 65536),
+			 65536);
+	assert_int_equal(km.st.begins - before.begins, 1);
+	assert_int_equal(km.st.ioends - before.ioends, 1);
+	assert_int_equal(km.st.ends, before.ends);
+	assert_int_equal(seq->disk_size, (2u << 20) + 65536);
 	km_stop(&km);
 	tu_close_rw(fs);
 	tu_fsck_clean(img);
