@@ -137,6 +137,8 @@ static void pair_start(struct pair *p, const char *base, const char *tag,
 
 	memset(p, 0, sizeof(*p));
 	p->name = name;
+	ref_grow(p, 1);		/* never NULL, even when empty */
+	p->size = 0;
 	side_start(&p->io, a, true);
 	side_start(&p->cl, b, false);
 	p->io.f = side_file(&p->io, name, create);
