@@ -777,6 +777,44 @@ static void test_hostile_write(void **state)
 	free(img);
 }
 
+/* ---- the per-inode flags (§7) ---------------------------------------------------------- */
+
+/* No write of an iomap file passes e4fuse's checks: the kernel is told to
+ * enforce append-only, immutable and sync itself. */
+static void test_attr_flags(void **state)
+{
+	(void)state;
+	char *img = tu_mkfs("flags-w.img", "-b 4096", source_tree(), "32M");
+	static const struct {
+		const char *path;
+		uint32_t flags, want;
+	} f[] = {
+		{ "/big", 0x80020, E4F_ATTR_APPEND },		/* a */
+		{ "/sparse", 0x80010, E4F_ATTR_IMMUTABLE },	/* i */
+		{ "/tiny", 0x80008, E4F_ATTR_SYNC },		/* S */
+	};
+	struct e4_fs *fs;
+	struct kmodel km;
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		tu_debugfs(img, tu_msg("sif %s flags 0x%x", f[i].path,
+				       f[i].flags));
+	fs = tu_open_rw(img);
+	km_start(&km, fs, img, true);
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		struct e4_inode in;
+
+		assert_int_equal(e4_inode_read(fs, tu_ino_of(img, f[i].path),
+					       &in), 0);
+		assert_int_equal(e4f_iomap_attr_flags(&km.s, &in),
+				 E4F_ATTR_EXCLUSIVE | E4F_ATTR_IOMAP |
+				 f[i].want);
+	}
+	km_stop(&km);
+	tu_close_rw(fs);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -788,6 +826,7 @@ int main(void)
 		cmocka_unit_test(test_enospc),
 		cmocka_unit_test(test_inline_write),
 		cmocka_unit_test(test_hostile_write),
+		cmocka_unit_test(test_attr_flags),
 	};
 
 	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
