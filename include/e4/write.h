@@ -206,4 +206,40 @@ int e4_setattr(struct e4_fs *fs, struct e4_ino *ip, const struct e4_setattr *a);
 uint32_t e4_get_flags(struct e4_fs *fs, struct e4_ino *ip);
 int e4_set_flags(struct e4_fs *fs, struct e4_ino *ip, uint32_t flags);
 
+/* ---- writes the caller's device I/O does (fuse-iomap, iomap_write.c) ---- */
+
+/* e4_map_for_write's @flags */
+#define E4_MAPW_ALLOCATE 0x1u	/* a hole gets unwritten blocks */
+#define E4_MAPW_KEEP_INLINE 0x2u	/* an inline file written within its
+					 * first block stays inline */
+/*
+ * Where a write at byte @off (up to @end) of regular file @ip may put its
+ * data: the run holding @off's block, as long as it goes (e4_map_range's
+ * answer, from the block's start).  With E4_MAPW_ALLOCATE a hole there
+ * gets unwritten blocks first, at most up to @end and one extent's worth,
+ * and *@fresh says so; the space is promised before anything changes, so
+ * -ENOSPC leaves nothing half done.  An inline file is converted to an
+ * extent-mapped one first (unless E4_MAPW_KEEP_INLINE and @end is within
+ * its first block: then the INLINE range).  -EFBIG at or past the largest
+ * size, -EPERM immutable, -EOPNOTSUPP for block-mapped files (they cannot
+ * hold unwritten blocks).  The caller writes the data, then calls
+ * e4_unwritten_convert for it.
+ */
+int e4_map_for_write(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
+		     uint64_t end, unsigned flags, struct e4_range *out,
+		     bool *fresh);
+/*
+ * The data of [off, off + len) is on the device: its unwritten blocks
+ * (whole blocks, rounded out) become written, and the size at least @size
+ * (0: unchanged), in one handle while its credits allow (one completion,
+ * one transaction), the inode written once.  *@new_size: the size after
+ * (also on failure).
+ */
+int e4_unwritten_convert(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
+			 uint64_t len, uint64_t size, uint64_t *new_size);
+/* A write stopped short: the unwritten blocks wholly inside [off, off +
+ * len) are unmapped and freed (written ones stay). */
+int e4_unwritten_release(struct e4_fs *fs, struct e4_ino *ip, uint64_t off,
+			 uint64_t len);
+
 #endif /* E4_WRITE_H */

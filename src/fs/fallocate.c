@@ -49,31 +49,20 @@ static int zero_bytes(struct e4_fs *fs, const struct e4_inode *in,
 	return 0;
 }
 
-/* Unwritten extents over the holes of blocks [first, end). */
-static int preallocate(struct e4_fs *fs, struct e4_writer *w,
-		       struct e4_ino *ip, struct e4_inode *in, uint64_t first,
-		       uint64_t end)
+int e4_prealloc_step(struct e4_fs *fs, struct e4_writer *w,
+		     struct e4_inode *in, uint64_t lblk, uint64_t want,
+		     uint64_t hole_len, uint64_t *n)
 {
-	uint64_t lblk = first;
 	unsigned retries = 0;
 
-	while (lblk < end) {
-		struct e4_mapping m;
+	if (want > E4_EXT_UNWRITTEN_MAX_LEN)
+		want = E4_EXT_UNWRITTEN_MAX_LEN;
+	for (;;) {
 		struct e4_handle h;
 		struct e4_map_change c;
-		uint64_t want, pblk, n, goal = 0, before;
-		int err = e4_map_block(fs, in, lblk, &m), e2;
+		uint64_t pblk, goal = 0, before;
+		int err = e4_handle_start(w->txm, STEP_CREDITS, &h), e2;
 
-		if (err)
-			return err;
-		want = end - lblk < m.len ? end - lblk : m.len;
-		if (m.kind != E4_MAP_HOLE) {
-			lblk += want;
-			continue;
-		}
-		if (want > E4_EXT_UNWRITTEN_MAX_LEN)
-			want = E4_EXT_UNWRITTEN_MAX_LEN;
-		err = e4_handle_start(w->txm, STEP_CREDITS, &h);
 		if (err)
 			return err;
 		if (lblk) {
@@ -85,13 +74,13 @@ static int preallocate(struct e4_fs *fs, struct e4_writer *w,
 		}
 		c = e4_map_change_of(fs, w, &h, in);
 		before = in->blocks_512;
-		err = e4_alloc_for_hole(&c, lblk, want, m.len, goal, false,
-					&pblk, &n);
+		err = e4_alloc_for_hole(&c, lblk, want, hole_len, goal, false,
+					&pblk, n);
 		if (!err) {
 			bool undone = false;
 
 			err = e4_ext_insert(&c, &(struct e4_extent){
-				(uint32_t)lblk, (uint32_t)n, pblk, true });
+				(uint32_t)lblk, (uint32_t)*n, pblk, true });
 			if (!err)
 				err = e4_inode_write(fs, &h, in, false);
 			else if (!e4_txm_aborted(w->txm) &&
@@ -103,8 +92,32 @@ static int preallocate(struct e4_fs *fs, struct e4_writer *w,
 		e2 = e4_handle_stop(&h);
 		if (!err)
 			err = e2;
-		if (e4_writer_retry_alloc(w, err, &retries))
-			continue;	/* the step failed before it changed any */
+		/* the step failed before it changed anything: again */
+		if (!e4_writer_retry_alloc(w, err, &retries))
+			return err;
+	}
+}
+
+/* Unwritten extents over the holes of blocks [first, end). */
+static int preallocate(struct e4_fs *fs, struct e4_writer *w,
+		       struct e4_ino *ip, struct e4_inode *in, uint64_t first,
+		       uint64_t end)
+{
+	uint64_t lblk = first;
+
+	while (lblk < end) {
+		struct e4_mapping m;
+		uint64_t want, n;
+		int err = e4_map_block(fs, in, lblk, &m);
+
+		if (err)
+			return err;
+		want = end - lblk < m.len ? end - lblk : m.len;
+		if (m.kind != E4_MAP_HOLE) {
+			lblk += want;
+			continue;
+		}
+		err = e4_prealloc_step(fs, w, in, lblk, want, m.len, &n);
 		if (err)
 			return err;
 		ip->inode = *in;	/* committed step by step */

@@ -114,16 +114,10 @@ static int write_unmapped(struct e4_fs *fs, struct e4_writer *w,
 	if (err)
 		goto out;
 	changed = true;
-	if (m->kind == E4_MAP_UNWRITTEN) {
-		uint64_t cursor = lblk;
-
-		err = e4_ext_remove(&c, &cursor, lblk + n, false);
-		if (err == -EAGAIN)
-			err = -EIO;	/* one step always fits */
-		if (err)
-			goto out;
-	}
-	err = e4_map_insert(&c, lblk, n, pblk);
+	if (m->kind == E4_MAP_UNWRITTEN)
+		err = e4_unwritten_mark_written(&c, lblk, n, pblk);
+	else
+		err = e4_map_insert(&c, lblk, n, pblk);
 	if (err && m->kind == E4_MAP_HOLE && !e4_txm_aborted(w->txm) &&
 	    !e4_alloc_for_hole_undo(&c, lblk, pblk, blocks_before))
 		changed = false;	/* as if never begun: may be retried */

@@ -156,6 +156,24 @@ int e4_file_free_from(struct e4_fs *fs, struct e4_writer *w,
 int e4_write_fresh(struct e4_fs *fs, uint64_t pblk, uint64_t nblocks,
 		   uint32_t in_blk, const void *buf, size_t len);
 
+/* ---- fallocate.c ------------------------------------------------------------ */
+
+/* One step of preallocation: unwritten blocks (at most @want, the hole at
+ * @lblk being @hole_len long) allocated and mapped in @in, in a handle of
+ * its own, retried as allocations are; *@n the blocks mapped.  The
+ * caller holds the inode's lock and installs @in after it. */
+int e4_prealloc_step(struct e4_fs *fs, struct e4_writer *w,
+		     struct e4_inode *in, uint64_t lblk, uint64_t want,
+		     uint64_t hole_len, uint64_t *n);
+
+/* ---- iomap_write.c ---------------------------------------------------------- */
+
+/* Blocks [lblk, lblk + n) at @pblk, one unwritten run of @c's extent tree
+ * (or part of one), made written: the run cut out (the rest stays
+ * unwritten) and put in again, its tree blocks promised by the caller. */
+int e4_unwritten_mark_written(struct e4_map_change *c, uint64_t lblk,
+			      uint64_t n, uint64_t pblk);
+
 /* ---- namei_write.c -------------------------------------------------------- */
 
 /* Free everything inode @in holds and the inode itself: its last link and

@@ -37,6 +37,9 @@
 /* §2.5 fuse_attr.flags */
 #define E4F_ATTR_EXCLUSIVE	(1u << 2)
 #define E4F_ATTR_IOMAP		(1u << 3)
+#define E4F_ATTR_SYNC		(1u << 5)
+#define E4F_ATTR_IMMUTABLE	(1u << 6)
+#define E4F_ATTR_APPEND		(1u << 7)
 
 /* §2.6 mapping types */
 #define E4F_IOMAP_TYPE_HOLE		0
@@ -53,6 +56,9 @@
 
 /* §2.7 mapping flags: what a server may send */
 #define E4F_IOMAP_F_NEW		(1u << 0)
+/* kernel -> server only (IOMAP_END) */
+#define E4F_IOMAP_F_SIZE_CHANGED (1u << 8)
+#define E4F_IOMAP_F_STALE	(1u << 9)
 #define E4F_IOMAP_F_SERVER_MASK	0x00FFu
 
 /* §2.8 operation flags */
@@ -62,6 +68,7 @@
 #define E4F_IOMAP_OP_FAULT	(1u << 3)
 #define E4F_IOMAP_OP_DIRECT	(1u << 4)
 #define E4F_IOMAP_OP_NOWAIT	(1u << 5)
+#define E4F_IOMAP_OP_OVERWRITE_ONLY (1u << 6)
 #define E4F_IOMAP_OP_UNSHARE	(1u << 7)
 #define E4F_IOMAP_OP_ATOMIC	(1u << 9)
 #define E4F_IOMAP_OP_SWAPFILE	(1u << 30)
@@ -70,6 +77,13 @@
 #define E4F_IOMAP_OP_FILE_WRITE (E4F_IOMAP_OP_WRITE | E4F_IOMAP_OP_ZERO | \
 				 E4F_IOMAP_OP_UNSHARE | E4F_IOMAP_OP_WRITEBACK)
 
+/* §2.9 I/O-completion flags */
+#define E4F_IOMAP_IOEND_SHARED		(1u << 0)
+#define E4F_IOMAP_IOEND_UNWRITTEN	(1u << 1)
+#define E4F_IOMAP_IOEND_DIRECT		(1u << 3)
+#define E4F_IOMAP_IOEND_APPEND		(1u << 4)
+#define E4F_IOMAP_IOEND_WRITEBACK	(1u << 5)
+#define E4F_IOMAP_IOEND_SWAPOFF		(1u << 6)
 /* §2.10 IOMAP_CONFIG field-valid flags */
 #define E4F_IOMAP_CONFIG_SID		(1ull << 0)
 #define E4F_IOMAP_CONFIG_UUID		(1ull << 1)

@@ -9,10 +9,12 @@
  * one mapping function (e4_map_range), checked against the metadata
  * (e4/datazone.h), upserting each answer into the kernel's mapping cache.
  *
- * Reads only for now: iomap is offered on read-only mounts.  The write half
- * (BEGIN for writes, END, IOEND) plugs in at e4f_op_iomap_begin's write
- * branch, and the invalidation hook below is already called where a
- * mapping changes.
+ * Writes (writable mounts): BEGIN for a write maps what is there (an
+ * overwrite needs nothing more) or allocates the hole as unwritten blocks
+ * (e4_map_for_write); END gives back what a short write did not use;
+ * IOEND, once the data is on the device, marks it written and persists
+ * the size (e4_unwritten_convert), one handle per completion.  The
+ * invalidation hook below is called where a mapping changes otherwise.
  */
 #ifndef E4F_IOMAP_H
 #define E4F_IOMAP_H
@@ -47,19 +49,26 @@ struct e4f_iomap {
 	 * that reads it, but workers may differ */
 	_Atomic uint32_t dev_id;
 	uint32_t cache_maxbytes;	/* what IOMAP_CONFIG asked for */
+	bool extents_fs;		/* new and converted files get extents */
 	/* what was sent, for tests and the debug log */
 	atomic_ulong begins, upserts, invals;
+	/* the write half's work: blocks allocated at BEGIN (runs), given
+	 * back at END (runs), IOENDs that changed the file */
+	atomic_ulong allocs, releases, conversions;
 };
 
 /* INIT: true when iomap is granted (the state is set up then).  Offered
- * by the kernel, a backing device given, a read-only mount (the write half
- * is not done), no journal replay in memory (the kernel would read the
- * device's stale copies), blocks no larger than a page. */
+ * by the kernel, a backing device given, no journal replay in memory (the
+ * kernel would read the device's stale copies), blocks no larger than a
+ * page. */
 bool e4f_iomap_negotiate(struct e4f_session *s, uint64_t offered);
 void e4f_iomap_destroy(struct e4f_session *s);
 
 /* The fuse_attr.flags for @in: EXCLUSIVE|IOMAP for a regular file the
- * kernel may read through iomap, 0 otherwise (the classic READ path). */
+ * kernel may read and write through iomap (on a writable mount: extent
+ * mapped, or inline on a file system with extents), with SYNC, IMMUTABLE
+ * and APPEND as its flags say (the kernel enforces them then); 0
+ * otherwise (the classic READ and WRITE path). */
 uint32_t e4f_iomap_attr_flags(const struct e4f_session *s,
 			      const struct e4_inode *in);
 
@@ -78,6 +87,8 @@ void e4f_iomap_inval_ino(struct e4f_session *s, struct e4_ino *ip,
 /* The opcodes (proto.c's iomap table) */
 void e4f_op_iomap_config(struct e4f_req *r);
 void e4f_op_iomap_begin(struct e4f_req *r);
+void e4f_op_iomap_end(struct e4f_req *r);
+void e4f_op_iomap_ioend(struct e4f_req *r);
 
 /* /dev/fuse side (iomap_dev.c) */
 /* Whether the kernel behind @fuse_fd can do iomap (IOMAP_SUPPORT; ENOTTY
@@ -102,10 +113,11 @@ int e4f_loop_detach(int loop_fd);
  * In main, before the sandbox (which cannot open devices): when the
  * kernel can do iomap, the block device the serving process will register
  * (e4f_iomap_backing_ioctl): the image's own descriptor if it is a block
- * device, else a read-only loop device over it (*@loop set; only the
- * serving process keeps it, so the loop device goes away with it and the
- * connection: autoclear).  -1 otherwise: the classic path serves.
+ * device, else a loop device over it, read-only unless @writable (*@loop
+ * set; only the serving process keeps it, so the loop device goes away
+ * with it and the connection: autoclear).  -1 otherwise: the classic path
+ * serves.
  */
-int e4f_iomap_prepare_device(int image_fd, bool *loop);
+int e4f_iomap_prepare_device(int image_fd, bool writable, bool *loop);
 
 #endif /* E4F_IOMAP_H */

@@ -129,7 +129,7 @@ int e4f_loop_detach(int loop_fd)
 
 /* ---- before the sandbox ------------------------------------------------------ */
 
-int e4f_iomap_prepare_device(int image_fd, bool *loop)
+int e4f_iomap_prepare_device(int image_fd, bool writable, bool *loop)
 {
 	char path[32];
 	struct stat st;
@@ -151,7 +151,8 @@ int e4f_iomap_prepare_device(int image_fd, bool *loop)
 	if (S_ISBLK(st.st_mode))
 		return image_fd;
 	if (!S_ISREG(st.st_mode) ||
-	    e4f_loop_attach(image_fd, false, &loop_fd, path, sizeof(path)))
+	    e4f_loop_attach(image_fd, writable, &loop_fd, path,
+			    sizeof(path)))
 		return -1;	/* the classic path serves it */
 	*loop = true;
 	return loop_fd;

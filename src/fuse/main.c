@@ -441,9 +441,9 @@ int main(int argc, char **argv)
 
 	if (open_image(&o, &srv.image) < 0)
 		return 1;
-	/* fuse-iomap reads only for now: read-only mounts */
-	srv.iomap_dev = o.rw ? -1 :
-			e4f_iomap_prepare_device(e4_dev_fd(srv.image),
+	/* fuse-iomap: the kernel writes file data there too on a
+	 * read-write mount */
+	srv.iomap_dev = e4f_iomap_prepare_device(e4_dev_fd(srv.image), o.rw,
 						 &srv.iomap_loop);
 	char *image_abs = realpath(o.image, NULL);
 	const char *fsname = o.fsname ? o.fsname :

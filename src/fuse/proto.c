@@ -110,6 +110,13 @@ static const struct e4f_op iomap_table[] = {
 	[E4F_OP_IOMAP_BEGIN - E4F_OP_IOMAP_FIRST] = {
 		.name = "IOMAP_BEGIN", .handler = e4f_op_iomap_begin,
 		.min_arg = sizeof(struct e4f_iomap_begin_in) },
+	/* the write half */
+	[E4F_OP_IOMAP_END - E4F_OP_IOMAP_FIRST] = {
+		.name = "IOMAP_END", .handler = e4f_op_iomap_end,
+		.min_arg = sizeof(struct e4f_iomap_end_in) },
+	[E4F_OP_IOMAP_IOEND - E4F_OP_IOMAP_FIRST] = {
+		.name = "IOMAP_IOEND", .handler = e4f_op_iomap_ioend,
+		.min_arg = sizeof(struct e4f_iomap_ioend_in) },
 };
 
 const struct e4f_op *e4f_op_find(uint32_t opcode)

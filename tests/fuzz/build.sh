@@ -129,14 +129,15 @@ fi
 if [ -f "$top/src/fuse/session.c" ] && [ -f "$here/fuzz_fuse.c" ]; then
 	link_harness fuse "$top"/src/fuse/session.c "$top"/src/fuse/proto.c \
 		"$top"/src/fuse/nodes.c "$top"/src/fuse/lost_found.c \
-		"$top"/src/fuse/ops_*.c
+		"$top"/src/fuse/uring.c "$top"/src/fuse/ops_*.c
 fi
-# fuse-iomap's BEGIN over mutated extent trees: the engine, and the
-# kernel's rules from the model (tests/iomap/)
+# fuse-iomap's BEGIN, END and IOEND over mutated extent trees: the engine,
+# and the kernel's rules from the model (tests/iomap/)
 if [ -f "$top/src/fuse/ops_iomap.c" ] && [ -f "$here/fuzz_iomap.c" ]; then
 	link_harness iomap "$top"/src/fuse/session.c "$top"/src/fuse/proto.c \
 		"$top"/src/fuse/nodes.c "$top"/src/fuse/lost_found.c \
-		"$top"/src/fuse/ops_*.c "$here"/iomap_fuzz.c "$top"/tests/iomap/iomap_rules.c
+		"$top"/src/fuse/uring.c "$top"/src/fuse/ops_*.c "$here"/iomap_fuzz.c \
+		"$top"/tests/iomap/iomap_rules.c
 fi
 
 # host tools: no instrumentation, no sanitizers

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Fuzz harness: fuse-iomap's BEGIN over a mutated extent tree
+/* Fuzz harness: fuse-iomap's BEGIN, END and IOEND over a mutated extent tree
  * (iomap_fuzz.c). */
 #include "harness.h"
 #include "iomap_fuzz.h"

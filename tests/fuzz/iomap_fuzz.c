@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz harness body: fuse-iomap's BEGIN on a mutated extent tree, without
- * a kernel.  The input is a splice (splice.h) of /frag's extent root or
- * leaf; the image is served by a session that negotiated iomap (the
- * backing device stood in for), /frag is looked up and swept with
- * IOMAP_BEGIN (buffered, direct and report operations in turn, each from
- * where the last mapping ended), then at the positions the input's tail
- * gives.  Every reply and notification is judged with the kernel's rules
+ * Fuzz harness body: fuse-iomap's BEGIN, END and IOEND on a mutated extent
+ * tree, without a kernel.  The input is a splice (splice.h) of /frag's
+ * extent root or leaf; the image is served by a session that negotiated
+ * iomap (the backing device stood in for), /frag is looked up and swept
+ * with IOMAP_BEGIN (buffered, direct and report operations in turn, each
+ * from where the last mapping ended), then at the positions the input's
+ * tail gives.  Then the same image, made writable in memory, gets the
+ * write half's sequences: for each 8 bytes of the tail (a fixed few
+ * without one) a BEGIN for a write (buffered, direct, writeback, zeroing
+ * or a fault), the END of a write as long or as short as the input says
+ * with the mapping it got, and the IOEND of what was written.  Every reply
+ * and notification is judged with the kernel's rules
  * (tests/iomap/iomap_rules.c); a reply the kernel would reject, a mapping
- * outside the image, or more than one reply aborts, so the fuzzer
- * reports it.
+ * outside the image, a size that went backwards at IOEND, or more than
+ * one reply aborts, so the fuzzer reports it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +23,8 @@
 #include <unistd.h>
 
 #include "../iomap/iomap_rules.h"
+#include "e4/memdev.h"
+#include "e4/write.h"
 #include "fuse/fuse_iomap.h"
 #include "fuse/iomap.h"
 #include "fuse/proto.h"
@@ -28,6 +35,8 @@
 
 #define MAX_BEGINS 256
 #define MAX_TAIL_BEGINS 16
+#define MAX_WRITE_OPS 24
+#define LOG_MAX (8u << 20)
 
 struct reply {
 	uint64_t unique;
@@ -111,6 +120,16 @@ static void drain(struct run *run)
 			    iomap_rules_upsert_half(&run->k, &u.write, true))
 				abort();
 			run->k.has_cache = true;
+		} else if (oh.error == E4F_NOTIFY_IOMAP_INVAL_MAPPINGS) {
+			struct e4f_iomap_inval_mappings_out v;
+
+			if ((size_t)n != sizeof(oh) + sizeof(v))
+				abort();
+			memcpy(&v, buf + sizeof(oh), sizeof(v));
+			if (v.nodeid != run->nodeid ||
+			    iomap_rules_inval_half(&run->k, &v.read) ||
+			    iomap_rules_inval_half(&run->k, &v.write))
+				abort();
 		}
 	}
 }
@@ -142,31 +161,50 @@ static void request(struct run *run, uint32_t opcode, uint64_t nodeid,
 	drain(run);
 }
 
+static bool is_space(uint16_t type)
+{
+	return type == E4F_IOMAP_TYPE_MAPPED ||
+	       type == E4F_IOMAP_TYPE_UNWRITTEN;
+}
+
+/* One BEGIN for [pos, pos + count): 0 and *@out, or the server's error.
+ * A reply the kernel would reject aborts. */
+static int begin_out(struct run *run, uint32_t opflags, uint64_t pos,
+		     uint64_t count, struct e4f_iomap_begin_out *out)
+{
+	struct e4f_iomap_begin_in in = {
+		.opflags = opflags, .attr_ino = run->nodeid, .pos = pos,
+		.count = count,
+	};
+	const struct e4f_iomap_io *half[2] = { &out->read, &out->write };
+
+	request(run, E4F_OP_IOMAP_BEGIN, run->nodeid, &in, sizeof(in));
+	if (run->r->error)
+		return run->r->error;
+	if (run->r->len != sizeof(*out))
+		abort();
+	memcpy(out, run->r->data, sizeof(*out));
+	if (iomap_rules_begin(&run->k, opflags, pos, out))
+		abort();
+	/* inside the device the kernel was given, and on a sector: the
+	 * block layer drops the address's low 9 bits */
+	for (int i = 0; i < 2; i++)
+		if (is_space(half[i]->type) &&
+		    (half[i]->addr + half[i]->length > run->k.dev_size ||
+		     half[i]->addr % 512))
+			abort();
+	return 0;
+}
+
 /* One BEGIN at @pos; the end of the mapping, or @pos + a block after an
  * error. */
 static uint64_t begin(struct run *run, uint32_t opflags, uint64_t pos)
 {
-	struct e4f_iomap_begin_in in = {
-		.opflags = opflags, .attr_ino = run->nodeid, .pos = pos,
-		.count = run->k.size > pos ? run->k.size - pos : 4096,
-	};
 	struct e4f_iomap_begin_out out;
 
-	request(run, E4F_OP_IOMAP_BEGIN, run->nodeid, &in, sizeof(in));
-	if (run->r->error)
+	if (begin_out(run, opflags, pos,
+		      run->k.size > pos ? run->k.size - pos : 4096, &out))
 		return pos + run->k.blksize;
-	if (run->r->len != sizeof(out))
-		abort();
-	memcpy(&out, run->r->data, sizeof(out));
-	if (iomap_rules_begin(&run->k, opflags, pos, &out))
-		abort();
-	/* inside the device the kernel was given, and on a sector: the
-	 * block layer drops the address's low 9 bits */
-	if ((out.read.type == E4F_IOMAP_TYPE_MAPPED ||
-	     out.read.type == E4F_IOMAP_TYPE_UNWRITTEN) &&
-	    (out.read.addr + out.read.length > run->k.dev_size ||
-	     out.read.addr % 512))
-		abort();
 	return out.read.offset + out.read.length;
 }
 
@@ -222,6 +260,142 @@ static bool setup(struct run *run, struct e4_fs *fs)
 	return true;
 }
 
+/*
+ * One write of the sequence, from 8 input bytes: the operation (byte 0),
+ * its length in blocks (byte 1's low 6 bits) and how much of it was
+ * written (its top 2: none, a third, two thirds, all), the position
+ * (bytes 2-7, within the file and 4 MiB past it); BEGIN, END, IOEND as
+ * the kernel would send them.
+ */
+static void write_one(struct run *run, uint64_t v)
+{
+	static const uint32_t ops[] = {
+		E4F_IOMAP_OP_WRITE, E4F_IOMAP_OP_WRITE | E4F_IOMAP_OP_DIRECT,
+		E4F_IOMAP_OP_WRITEBACK, E4F_IOMAP_OP_ZERO,
+		E4F_IOMAP_OP_WRITE | E4F_IOMAP_OP_FAULT,
+	};
+	uint32_t opflags = ops[(v & 0xff) % 5];
+	uint64_t count = (((v >> 8) & 0x3f) + 1) * run->k.blksize;
+	uint64_t pos = (v >> 16) % (run->k.size + (4u << 20));
+	struct e4f_iomap_begin_out out;
+	const struct e4f_iomap_io *map;
+	struct e4f_iomap_end_in end;
+	struct e4f_iomap_ioend_in ioend;
+	struct e4f_iomap_ioend_out newsize;
+	uint64_t written;
+
+	if (begin_out(run, opflags, pos, count, &out))
+		return;
+	map = out.write.type == E4F_IOMAP_TYPE_PURE_OVERWRITE ? &out.read :
+	      &out.write;
+	if (map->offset + map->length - pos < count)
+		count = map->offset + map->length - pos;
+	written = count * ((v >> 14) & 3) / 3;
+	memset(&end, 0, sizeof(end));
+	end.opflags = opflags;
+	end.attr_ino = run->nodeid;
+	end.pos = pos;
+	end.count = count;
+	end.written = (int64_t)written;
+	end.map = *map;
+	if (pos + written > run->k.size)
+		end.map.flags |= E4F_IOMAP_F_SIZE_CHANGED;
+	request(run, E4F_OP_IOMAP_END, run->nodeid, &end, sizeof(end));
+	if (!written || map->type == E4F_IOMAP_TYPE_INLINE ||
+	    (opflags & E4F_IOMAP_OP_ZERO))
+		return;
+	memset(&ioend, 0, sizeof(ioend));
+	ioend.flags = (opflags & E4F_IOMAP_OP_DIRECT) ?
+		      E4F_IOMAP_IOEND_DIRECT : E4F_IOMAP_IOEND_WRITEBACK;
+	if (map->type == E4F_IOMAP_TYPE_UNWRITTEN)
+		ioend.flags |= E4F_IOMAP_IOEND_UNWRITTEN;
+	if (pos + written > run->k.size)
+		ioend.flags |= E4F_IOMAP_IOEND_APPEND;
+	ioend.attr_ino = run->nodeid;
+	ioend.pos = pos;
+	ioend.written = written;
+	ioend.new_addr = E4F_IOMAP_NULL_ADDR;
+	request(run, E4F_OP_IOMAP_IOEND, run->nodeid, &ioend, sizeof(ioend));
+	if (run->r->error)
+		return;
+	if (run->r->len != sizeof(newsize))
+		abort();
+	memcpy(&newsize, run->r->data, sizeof(newsize));
+	/* the size persisted covers the write, and never shrinks */
+	if (((ioend.flags & E4F_IOMAP_IOEND_APPEND) &&
+	     newsize.newsize < pos + written) || newsize.newsize < run->k.size)
+		abort();
+	run->k.size = newsize.newsize;
+}
+
+static void run_close(struct run *run)
+{
+	if (run->kfd >= 0) {
+		e4f_session_destroy(&run->s);
+		close(run->s.fd);
+		close(run->kfd);
+		run->kfd = -1;
+	}
+}
+
+/* The write half on the image made writable in memory. */
+static void write_sequences(struct run *run, const uint8_t *img,
+			    size_t img_size, const uint8_t *tail, size_t len)
+{
+	static const uint64_t fixed[] = {
+		0x0000000000004000ull, 0x0000000001001f01ull,
+		0x0000100000008702ull, 0x000000000000c003ull,
+		0x0000000000ffc004ull,
+	};
+	struct e4_memdev_opts mo = { .log_max = LOG_MAX };
+	struct e4_open_opts o = { .log = quiet, .cache_bytes = 256u << 10 };
+	struct e4_memdev *md;
+	struct e4_dev *dev;
+	struct e4_fs *fs;
+	int err;
+
+	if (e4_memdev_create(img, img_size, &mo, &md, &dev) < 0)
+		return;
+	e4_res_begin(NULL, dev, "open", 0);
+	err = e4_fs_open(dev, &o, &fs);
+	e4_res_end(err < 0 ? NULL : fs);
+	if (err < 0) {
+		e4_dev_close(dev);
+		e4_memdev_free(md);
+		return;
+	}
+	e4_res_begin(fs, NULL, "begin_write", 0);
+	err = e4_fs_begin_write(fs, NULL);
+	e4_res_end(NULL);
+	memset(&run->s, 0, sizeof(run->s));
+	memset(&run->k, 0, sizeof(run->k));
+	run->k.dev_size = img_size;
+	run->unique = 0;
+	run->kfd = -1;
+	if (err == 0 && setup(run, fs)) {
+		if (len < 8) {
+			for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]);
+			     i++)
+				write_one(run, fixed[i]);
+		}
+		for (unsigned i = 0; i < MAX_WRITE_OPS && len >= 8;
+		     i++, tail += 8, len -= 8) {
+			uint64_t v;
+
+			memcpy(&v, tail, 8);
+			write_one(run, v);
+		}
+	}
+	run_close(run);
+	if (err == 0) {
+		e4_res_begin(fs, NULL, "end_write", 0);
+		(void)e4_fs_end_write(fs);
+		e4_res_end(NULL);
+	}
+	e4_fs_close(fs);
+	e4_memdev_free(md);
+}
+
 int e4_fuzz_iomap(const uint8_t *data, size_t size)
 {
 	static const uint32_t ops[] = {
@@ -230,7 +404,7 @@ int e4_fuzz_iomap(const uint8_t *data, size_t size)
 	struct e4_open_opts o = { .read_only = true, .log = quiet,
 				  .cache_bytes = 256u << 10 };
 	struct run run = { .unique = 0 };
-	size_t used = 0, img_size;
+	size_t used = 0, img_size, tail;
 	const uint8_t *img = e4_fuzz_splice_image(E4_SPLICE_EXTENT, data, size,
 						  &used, &img_size);
 	struct e4_dev *dev;
@@ -250,6 +424,7 @@ int e4_fuzz_iomap(const uint8_t *data, size_t size)
 	run.r = malloc(sizeof(*run.r));
 	run.k.dev_size = img_size;
 	run.kfd = -1;
+	tail = used;
 	if (run.scratch && run.r && setup(&run, fs)) {
 		uint64_t pos = 0;
 
@@ -263,13 +438,11 @@ int e4_fuzz_iomap(const uint8_t *data, size_t size)
 			(void)begin(&run, ops[i % 3], at % (run.k.size + 65536));
 		}
 	}
-	if (run.kfd >= 0) {
-		e4f_session_destroy(&run.s);
-		close(run.s.fd);
-		close(run.kfd);
-	}
+	run_close(&run);
+	e4_fs_close(fs);
+	if (run.scratch && run.r)
+		write_sequences(&run, img, img_size, data + tail, size - tail);
 	free(run.scratch);
 	free(run.r);
-	e4_fs_close(fs);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "e4/write.h"
 #include "iomap_rules.h"
 #include "kmodel.h"
 
@@ -319,14 +320,13 @@ void km_poll_notifications(struct kmodel *km)
 /* Send a request and wait for its reply (notifications handled on the
  * way).  The reply's payload goes to @out (at most @cap bytes), its length
  * to *@outlen; returns the reply's error. */
-static int call(struct kmodel *km, uint32_t opcode, uint64_t nodeid,
-		const void *arg, size_t arglen, void *out, size_t cap,
-		size_t *outlen)
+int km_call2(struct kmodel *km, uint32_t opcode, uint64_t nodeid,
+	     const void *a, size_t alen, const void *b, size_t blen,
+	     void *out, size_t cap, size_t *outlen)
 {
 	static uint8_t buf[KM_MSG_MAX];
 	struct fuse_out_header oh;
-	uint64_t unique = send_request(km, opcode, nodeid, arg, arglen,
-				       NULL, 0);
+	uint64_t unique = send_request(km, opcode, nodeid, a, alen, b, blen);
 	size_t n;
 
 	while ((n = recv_one(km, buf, sizeof(buf), 0)) == 0) {
@@ -345,6 +345,14 @@ static int call(struct kmodel *km, uint32_t opcode, uint64_t nodeid,
 	if (outlen)
 		*outlen = n;
 	return 0;
+}
+
+static int call(struct kmodel *km, uint32_t opcode, uint64_t nodeid,
+		const void *arg, size_t arglen, void *out, size_t cap,
+		size_t *outlen)
+{
+	return km_call2(km, opcode, nodeid, arg, arglen, NULL, 0, out, cap,
+			outlen);
 }
 
 int km_call(struct kmodel *km, uint32_t opcode, uint64_t nodeid,
@@ -427,7 +435,8 @@ void km_start(struct kmodel *km, struct e4_fs *fs, const char *image,
 	km->maxbytes = INT64_MAX;
 	km->cache_maxbytes = 262144;
 	km->backing = (struct e4f_iomap_backing){ backing_open, km };
-	km->dev_fd = open(image, O_RDONLY | O_CLOEXEC);
+	km->dev_fd = open(image, (e4_fs_writable(fs) ? O_RDWR : O_RDONLY) |
+			  O_CLOEXEC);
 	assert_true(km->dev_fd >= 0);
 	assert_int_equal(fstat(km->dev_fd, &st), 0);
 	km->dev_size = (uint64_t)st.st_size;
@@ -463,8 +472,12 @@ void km_stop(struct kmodel *km)
 	e4f_session_destroy(&km->s);
 	close(km->s.fd);
 	close(km->dev_fd);
-	for (unsigned i = 0; i < km->ninodes; i++)
+	for (unsigned i = 0; i < km->ninodes; i++) {
+		km_pages_drop(&km->inodes[i], 0);
+		free(km->inodes[i].pc.page);
+		free(km->inodes[i].pc.dirty);
 		free(km->inodes[i].read.rec);
+	}
 }
 
 /* ---- inodes (§7) ---------------------------------------------------------------- */
@@ -499,7 +512,7 @@ struct km_inode *km_lookup(struct kmodel *km, const char *path, int *err)
 	memset(ki, 0, sizeof(*ki));
 	ki->nodeid = parent;
 	ki->attr_ino = e.attr.ino;
-	ki->size = e.attr.size;
+	ki->size = ki->disk_size = e.attr.size;
 	ki->mode = e.attr.mode;
 	ki->iomap = km->iomap && km->minor >= E4F_IOMAP_PROTO_MINOR &&
 		    S_ISREG(e.attr.mode) &&
@@ -515,8 +528,23 @@ struct km_inode *km_lookup(struct kmodel *km, const char *path, int *err)
 
 /* ---- BEGIN, through the cache (§8.1, §12.4) -------------------------------------- */
 
-static int begin(struct kmodel *km, struct km_inode *ki, uint32_t opflags,
-		 uint64_t pos, uint64_t count, struct e4f_iomap_io *map)
+/* A cached record an operation may use (§12.4): a file write takes no
+ * hole unless it zeroes, direct and writeback I/O no delayed allocation. */
+static bool cache_usable(uint32_t opflags, const struct e4f_iomap_io *hit)
+{
+	if (!(opflags & E4F_IOMAP_OP_FILE_WRITE))
+		return true;
+	if (hit->type == E4F_IOMAP_TYPE_HOLE)
+		return opflags & (E4F_IOMAP_OP_ZERO | E4F_IOMAP_OP_UNSHARE);
+	if (hit->type == E4F_IOMAP_TYPE_DELALLOC)
+		return !(opflags & (E4F_IOMAP_OP_DIRECT |
+				    E4F_IOMAP_OP_WRITEBACK));
+	return true;
+}
+
+int km_begin(struct kmodel *km, struct km_inode *ki, uint32_t opflags,
+	     uint64_t pos, uint64_t count, struct e4f_iomap_io *src,
+	     struct e4f_iomap_io *dst)
 {
 	bool use_cache = !(opflags & (E4F_IOMAP_OP_ATOMIC |
 				      E4F_IOMAP_OP_SWAPFILE));
@@ -534,10 +562,26 @@ static int begin(struct kmodel *km, struct km_inode *ki, uint32_t opflags,
 
 		if (use_cache) {
 			km_poll_notifications(km);
+			/* the write half is always absent (e4fuse upserts
+			 * none): writes are pure overwrites of the read
+			 * half */
 			hit = cache_find(&ki->read, pos);
-			if (hit) {
+			if (hit && cache_usable(opflags, hit)) {
+				/* the iomap core's rule holds for cached
+				 * records too: inline data is the tail */
+				if (hit->type == E4F_IOMAP_TYPE_INLINE &&
+				    io_end(hit) < ki->size)
+					fail_msg("a cached inline mapping "
+						 "[%llu, +%llu) short of EOF "
+						 "%llu", (unsigned long long)
+						 hit->offset,
+						 (unsigned long long)
+						 hit->length,
+						 (unsigned long long)ki->size);
 				km->st.cache_hits++;
-				*map = *hit;
+				*src = *hit;
+				if (dst)
+					*dst = *hit;
 				return 0;
 			}
 		}
@@ -559,12 +603,34 @@ static int begin(struct kmodel *km, struct km_inode *ki, uint32_t opflags,
 				 (unsigned long long)out.read.length,
 				 out.read.dev);
 		if (out.read.type != E4F_IOMAP_TYPE_RETRY_CACHE) {
-			*map = out.read;
+			*src = out.read;
+			if (dst)
+				*dst = (opflags & E4F_IOMAP_OP_FILE_WRITE) &&
+				       out.write.type !=
+				       E4F_IOMAP_TYPE_PURE_OVERWRITE ?
+				       out.write : out.read;
 			return 0;
 		}
 	}
 	fail_msg("BEGIN: RETRY_CACHE without a cached mapping, 8 times");
 	return -EIO;
+}
+
+static int begin(struct kmodel *km, struct km_inode *ki, uint32_t opflags,
+		 uint64_t pos, uint64_t count, struct e4f_iomap_io *map)
+{
+	return km_begin(km, ki, opflags, pos, count, map, NULL);
+}
+
+void km_cache_inval(struct kmodel *km, struct km_inode *ki, uint64_t off,
+		    uint64_t len)
+{
+	uint64_t b = km->blksize, start = off / b * b, end;
+
+	km_poll_notifications(km);
+	end = len == UINT64_MAX || len > UINT64_MAX - off - b ? UINT64_MAX :
+	      (off + len + b - 1) / b * b;
+	cache_punch(&ki->read, start, end);
 }
 
 /* ---- data ------------------------------------------------------------------------ */
@@ -598,9 +664,9 @@ static int read_inline(struct kmodel *km, struct km_inode *ki,
 }
 
 /* Fill [pos, end) of @dst from @map as the kernel would. */
-static int fill(struct kmodel *km, struct km_inode *ki,
-		const struct e4f_iomap_io *map, uint64_t pos, uint64_t count,
-		uint64_t end, uint8_t *dst, bool direct)
+int km_fill(struct kmodel *km, struct km_inode *ki,
+	    const struct e4f_iomap_io *map, uint64_t pos, uint64_t count,
+	    uint64_t end, uint8_t *dst, bool direct)
 {
 	switch (map->type) {
 	case E4F_IOMAP_TYPE_MAPPED:
@@ -650,9 +716,16 @@ ssize_t km_read_buffered(struct kmodel *km, struct km_inode *ki,
 		if (err)
 			break;
 		seg = io_end(&map) < end ? io_end(&map) : end;
-		err = fill(km, ki, &map, pos, end - pos, seg,
+		err = km_fill(km, ki, &map, pos, end - pos, seg,
 			   pages + (pos - start), false);
 		pos = seg;
+	}
+	/* what the page cache holds wins (dirty data not yet written back) */
+	for (pos = start; !err && pos < end; pos += bs) {
+		uint64_t blk = pos / bs;
+
+		if (blk < ki->pc.n && ki->pc.page[blk])
+			memcpy(pages + (pos - start), ki->pc.page[blk], bs);
 	}
 	if (!err) {
 		/* past EOF the page cache holds zeros */
@@ -674,6 +747,10 @@ ssize_t km_read_direct(struct kmodel *km, struct km_inode *ki, uint64_t off,
 		return -EINVAL;
 	if (off >= ki->size)
 		return 0;
+	/* dirty pages in the range are written back first */
+	err = km_writeback(km, ki, off, off + len);
+	if (err)
+		return err;
 	end = off + len < ki->size ? off + len : ki->size;
 	for (pos = off; pos < end && !err;) {
 		struct e4f_iomap_io map;
@@ -683,7 +760,7 @@ ssize_t km_read_direct(struct kmodel *km, struct km_inode *ki, uint64_t off,
 		if (err)
 			break;
 		seg = io_end(&map) < end ? io_end(&map) : end;
-		err = fill(km, ki, &map, pos, end - pos, seg,
+		err = km_fill(km, ki, &map, pos, end - pos, seg,
 			   (uint8_t *)buf + (pos - off), true);
 		pos = seg;
 	}

@@ -9,10 +9,13 @@
  * as the kernel does (INIT, IOMAP_CONFIG, the backing device), instantiates
  * inodes from LOOKUP replies (§7), plays the read flows of §10 (buffered
  * read and readahead, direct I/O, FIEMAP and SEEK_DATA/HOLE, inline data
- * through READ), validates every BEGIN reply and notification with the
- * kernel's rules (§8.2, §12.2, §12.3: a reply the kernel would reject is
- * an error here), keeps the mapping cache (§12), and reads the data itself
- * from the image at the device addresses it was given.
+ * through READ) and the write flows (buffered write and writeback, direct
+ * I/O write, mmap write faults, zeroing, truncate, fallocate, fsync,
+ * inline data through WRITE: kmodel_write.c), validates every BEGIN reply
+ * and notification with the kernel's rules (§8.2, §12.2, §12.3: a reply
+ * the kernel would reject is an error here), keeps the mapping cache (§12)
+ * and a page cache, and reads and writes the data itself on the image at
+ * the device addresses it was given.
  */
 #ifndef E4_TEST_KMODEL_H
 #define E4_TEST_KMODEL_H
@@ -36,14 +39,24 @@ struct km_cache {
 	uint64_t seq;
 };
 
+/* The page cache of one inode, a block per page (the iomap inode's block
+ * size): what buffered writes and faults dirtied, until writeback. */
+struct km_pages {
+	uint8_t **page;		/* indexed by block; NULL: not cached */
+	bool *dirty;
+	size_t n;
+};
+
 struct km_inode {
 	uint64_t nodeid;
 	uint64_t attr_ino;
-	uint64_t size;
+	uint64_t size;		/* i_size: the kernel owns it (§7) */
+	uint64_t disk_size;	/* what it believes is on disk */
 	uint32_t mode;
 	bool iomap;		/* EXCLUSIVE|IOMAP at instantiation */
 	bool has_cache;		/* created by the first upsert */
 	struct km_cache read;
+	struct km_pages pc;
 };
 
 #define KM_MAX_INODES 64
@@ -51,6 +64,7 @@ struct km_inode {
 struct km_stats {
 	unsigned begins, begin_errors, inline_reads, upserts, invals;
 	unsigned cache_hits;
+	unsigned ends, ioends, inline_writes;
 };
 
 struct kmodel {
@@ -73,7 +87,8 @@ struct kmodel {
 	int last_error;			/* of the last BEGIN or notification */
 };
 
-/* Start e4fuse's engine on @fs (read-only) with one worker, and do INIT
+/* Start e4fuse's engine on @fs (read-only, or writable: the model then
+ * writes file data to the image too) with one worker, and do INIT
  * (offering iomap when @offer_iomap) and IOMAP_CONFIG as the kernel does.
  * @image: the file holding the file system (device addresses are offsets
  * in it).  Assertions fail the calling test on any protocol violation. */
@@ -117,6 +132,63 @@ int64_t km_seek_classic(struct kmodel *km, struct km_inode *ki, uint64_t off,
  * reply's error. */
 int km_call(struct kmodel *km, uint32_t opcode, uint64_t nodeid,
 	    const void *arg, size_t arglen, void *out, size_t cap);
+
+/* ---- the write flows (kmodel_write.c); each returns bytes or -errno as
+ * the system call would ---- */
+/* write(2) through the page cache (zeroing from EOF first when past it);
+ * the data reaches the device at writeback */
+ssize_t km_write_buffered(struct kmodel *km, struct km_inode *ki,
+			  uint64_t off, const void *buf, size_t len);
+/* The same, the user's buffer faulting after @copied bytes: a short
+ * write (END tells the server) */
+ssize_t km_write_buffered_short(struct kmodel *km, struct km_inode *ki,
+				uint64_t off, const void *buf, size_t len,
+				size_t copied);
+/* O_DIRECT write (@off, @len multiples of 512) */
+ssize_t km_write_direct(struct kmodel *km, struct km_inode *ki, uint64_t off,
+			const void *buf, size_t len);
+/* stores into a shared mapping within the size (write faults) */
+ssize_t km_mmap_write(struct kmodel *km, struct km_inode *ki, uint64_t off,
+		      const void *buf, size_t len);
+/* write back the dirty pages of [from, to): BEGIN(WRITEBACK), the device
+ * writes, IOEND per completed range; 0 or -errno */
+int km_writeback(struct kmodel *km, struct km_inode *ki, uint64_t from,
+		 uint64_t to);
+/* truncate(2): zeroing, writeback, SETATTR */
+int km_truncate(struct kmodel *km, struct km_inode *ki, uint64_t size);
+/* fallocate(2) (E4_FALLOC_* modes, not collapse or insert) */
+int km_fallocate(struct kmodel *km, struct km_inode *ki, unsigned mode,
+		 uint64_t off, uint64_t len);
+/* fsync(2): writeback, then FSYNC */
+int km_fsync(struct kmodel *km, struct km_inode *ki);
+/* write(2) on a classic FUSE file: OPEN, WRITE requests, RELEASE */
+ssize_t km_write_classic(struct kmodel *km, struct km_inode *ki,
+			 uint64_t off, const void *buf, size_t len);
+/* CREATE of @name in the root: the instantiated inode, or NULL (*@err) */
+struct km_inode *km_create(struct kmodel *km, const char *name, int *err);
+/* Drop what the page cache holds of @ki (after writeback) */
+void km_pages_drop(struct km_inode *ki, uint64_t from_block);
+
+/* ---- shared by kmodel.c and kmodel_write.c ---- */
+/* One mapping for an operation at @pos, through the cache (§8.1, §12.4):
+ * *@src the read half, *@dst where a file write goes (the read half for
+ * pure overwrites and for everything else).  The BEGIN reply is checked
+ * (§8.2); 0 or the server's error. */
+int km_begin(struct kmodel *km, struct km_inode *ki, uint32_t opflags,
+	     uint64_t pos, uint64_t count, struct e4f_iomap_io *src,
+	     struct e4f_iomap_io *dst);
+/* The kernel's own invalidation of [off, off + len) (len UINT64_MAX: to
+ * EOF), rounded out to blocks (§12.6). */
+void km_cache_inval(struct kmodel *km, struct km_inode *ki, uint64_t off,
+		    uint64_t len);
+/* The bytes [pos, end) of @map as reads see them (§10.1, §10.5) */
+int km_fill(struct kmodel *km, struct km_inode *ki,
+	    const struct e4f_iomap_io *map, uint64_t pos, uint64_t count,
+	    uint64_t end, uint8_t *dst, bool direct);
+/* Any request with a payload of two parts (a head and data) */
+int km_call2(struct kmodel *km, uint32_t opcode, uint64_t nodeid,
+	     const void *a, size_t alen, const void *b, size_t blen,
+	     void *out, size_t cap, size_t *outlen);
 
 /* The kernel's BEGIN reply check (§8.2) on its own, for the model's own
  * tests: 0 or -EFSCORRUPTED. */

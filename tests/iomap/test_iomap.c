@@ -514,10 +514,23 @@ static void test_fallback(void **state)
 	km_stop(&km);
 	tu_close(fs);
 
-	/* a writable mount: not yet (the write half is to come) */
+	/* a writable mount: iomap, for extent-mapped files */
 	fs = tu_open_rw(img);
 	km_start(&km, fs, img, true);
-	assert_false(km.iomap);
+	assert_true(km.iomap);
+	ki = km_lookup(&km, "odd", &err);
+	assert_true(ki->iomap);
+	km_stop(&km);
+	tu_close_rw(fs);
+	free(img);
+
+	/* ... but not for block-mapped ones: their holes cannot become
+	 * unwritten blocks, so the kernel writes them through WRITE */
+	img = matrix_image("fallback-bmap.img", "-b 4096 -O ^extents,^64bit",
+			   false);
+	fs = tu_open_rw(img);
+	km_start(&km, fs, img, true);
+	assert_true(km.iomap);
 	ki = km_lookup(&km, "odd", &err);
 	assert_false(ki->iomap);
 	km_stop(&km);
@@ -533,17 +546,17 @@ static void test_fallback(void **state)
 		assert_false(e4f_iomap_kernel_supports(fd));
 		close(fd);
 		assert_true(image >= 0);
-		assert_int_equal(e4f_iomap_prepare_device(image, &loop), -1);
+		assert_int_equal(e4f_iomap_prepare_device(image, false, &loop), -1);
 		assert_false(loop);
 		close(image);
 	}
 	free(img);
 }
 
-/* The rest of the iomap opcodes: ENOSYS, which the kernel remembers (END
- * and IOEND are never sent again, freeze fails EOPNOTSUPP, §14); BEGIN
- * for a write: EROFS (iomap is offered on read-only mounts); BEGIN for a
- * file that was not given the flags: refused. */
+/* On a read-only mount: END with nothing to give back succeeds, IOEND
+ * for another inode is refused; freeze is ENOSYS, which the kernel
+ * remembers (it then fails EOPNOTSUPP, §14); BEGIN for a write: EROFS;
+ * BEGIN for a file that was not given the flags: refused. */
 static void test_other_opcodes(void **state)
 {
 	(void)state;
@@ -562,10 +575,10 @@ static void test_other_opcodes(void **state)
 	assert_true(ki && dir);
 	assert_int_equal(km_call(&km, E4F_OP_IOMAP_END, ki->nodeid, in,
 				 sizeof(struct e4f_iomap_end_in), out,
-				 sizeof(out)), -ENOSYS);
+				 sizeof(out)), 0);
 	assert_int_equal(km_call(&km, E4F_OP_IOMAP_IOEND, ki->nodeid, in,
 				 sizeof(struct e4f_iomap_ioend_in), out,
-				 sizeof(out)), -ENOSYS);
+				 sizeof(out)), -EINVAL);
 	assert_int_equal(km_call(&km, E4F_OP_FREEZE_FS, 1, in, 8, out,
 				 sizeof(out)), -ENOSYS);
 	b.attr_ino = ki->attr_ino;
@@ -678,30 +691,43 @@ static char *sysfs_read(const char *path)
 	return s;
 }
 
+/* A loop device over @img (opened @writable into *@fd), or false when
+ * the machine has none to give (the test is then skipped). */
+static bool loop_or_skip(const char *img, bool writable, int *fd, int *lfd,
+			 char *path, size_t path_size)
+{
+	int err;
+
+	if (geteuid() != 0 || access("/dev/loop-control", R_OK | W_OK)) {
+		tu_note_skip("no loop devices (root and /dev/loop-control)");
+		return false;
+	}
+	*fd = open(img, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	assert_true(*fd >= 0);
+	err = e4f_loop_attach(*fd, writable, lfd, path, path_size);
+	if (err == -ENXIO || err == -ENOENT) {
+		close(*fd);
+		tu_note_skip("no free loop device");
+		return false;
+	}
+	assert_int_equal(err, 0);
+	return true;
+}
+
 static void test_loop_device(void **state)
 {
 	(void)state;
 	char *img = matrix_image("loop.img", "-b 4096", false);
 	char path[64], sys[128], *s;
 	uint8_t a[65536], b[65536];
-	int fd, lfd = -1, err;
+	int fd, lfd = -1;
 	struct stat st;
 
-	if (geteuid() != 0 || access("/dev/loop-control", R_OK | W_OK)) {
+	if (!loop_or_skip(img, false, &fd, &lfd, path, sizeof(path))) {
 		free(img);
-		tu_skip("no loop devices (root and /dev/loop-control)");
+		skip();
 		return;
 	}
-	fd = open(img, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	err = e4f_loop_attach(fd, false, &lfd, path, sizeof(path));
-	if (err == -ENXIO || err == -ENOENT) {
-		close(fd);
-		free(img);
-		tu_skip("no free loop device");
-		return;
-	}
-	assert_int_equal(err, 0);
 	assert_int_equal(fstat(lfd, &st), 0);
 	assert_true(S_ISBLK(st.st_mode));
 	/* the device is the image */
@@ -745,6 +771,35 @@ static void test_loop_device(void **state)
 	fail_msg("%s still attached after detach", path);
 }
 
+/* A writable mount's loop device: writable, and what goes through it
+ * (as the kernel's iomap writes would) reaches the image. */
+static void test_loop_device_writable(void **state)
+{
+	(void)state;
+	char *img = matrix_image("loop-rw.img", "-b 4096", false);
+	char path[64], *s;
+	uint8_t a[4096], b[4096];
+	off_t at = (32 << 20) - 4096;	/* the last block: free */
+	int fd, lfd = -1;
+
+	if (!loop_or_skip(img, true, &fd, &lfd, path, sizeof(path))) {
+		free(img);
+		skip();
+		return;
+	}
+	s = sysfs_read(tu_msg("/sys/block/%s/ro", path + 5));
+	assert_string_equal(s, "0");
+	free(s);
+	memset(a, 0x5a, sizeof(a));
+	assert_int_equal(pwrite(lfd, a, sizeof(a), at), (ssize_t)sizeof(a));
+	assert_int_equal(fsync(lfd), 0);
+	assert_int_equal(pread(fd, b, sizeof(b), at), (ssize_t)sizeof(b));
+	assert_memory_equal(a, b, sizeof(a));
+	assert_int_equal(e4f_loop_detach(lfd), 0);
+	close(fd);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -761,6 +816,7 @@ int main(void)
 		cmocka_unit_test(test_fallback),
 		cmocka_unit_test(test_fallback_replay),
 		cmocka_unit_test(test_loop_device),
+		cmocka_unit_test(test_loop_device_writable),
 	};
 
 	return tu_result(cmocka_run_group_tests(tests, NULL, NULL));
