@@ -424,18 +424,21 @@ void e4f_op_setattr(struct e4f_req *r)
 	}
 	if (in.valid & FATTR_KILL_SUIDGID)
 		a.valid |= E4_SET_KILL_SUIDGID;
-	/* with the writeback cache the kernel keeps a regular file's mtime
-	 * and ctime and sends exactly these two when it writes them back.
-	 * A utimes of mtime alone looks the same: on an append-only file
-	 * one with an explicit time goes through where ext4 says EPERM
-	 * (the kernel does not tell the two apart) */
-	if ((r->s->init_flags & FUSE_WRITEBACK_CACHE) &&
-	    (in.valid & ~(uint32_t)(FATTR_FH | FATTR_LOCKOWNER)) ==
-	    (FATTR_MTIME | FATTR_CTIME))
-		a.valid |= E4_SET_WRITE_TIMES;
 	ret = node_ino(r, r->h.nodeid, &ip);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
+	/* with the writeback cache, and for a fuse-iomap file (§7 of the
+	 * spec), the kernel keeps a regular file's mtime and ctime and
+	 * sends exactly these two when it writes them back.  A utimes of
+	 * mtime alone looks the same: on an append-only file one with an
+	 * explicit time goes through where ext4 says EPERM (the kernel
+	 * does not tell the two apart) */
+	e4_ino_snapshot(ip, &snap);
+	if (((r->s->init_flags & FUSE_WRITEBACK_CACHE) ||
+	     e4f_iomap_attr_flags(r->s, &snap)) &&
+	    (in.valid & ~(uint32_t)(FATTR_FH | FATTR_LOCKOWNER)) ==
+	    (FATTR_MTIME | FATTR_CTIME))
+		a.valid |= E4_SET_WRITE_TIMES;
 	ret = e4_setattr(r->s->fs, ip, &a);
 	if (ret == 0 && (a.valid & E4_SET_SIZE))
 		e4f_iomap_inval_ino(r->s, ip, a.size, E4F_IOMAP_INVAL_TO_EOF);
