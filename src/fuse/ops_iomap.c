@@ -30,9 +30,14 @@ bool e4f_iomap_negotiate(struct e4f_session *s, uint64_t offered)
 	long page = sysconf(_SC_PAGESIZE);
 	int err;
 
-	if (!(offered & E4F_INIT_IOMAP) || !s->iomap_backing ||
-	    !s->iomap_backing->open || !s->fs)
+	/* (no line when the kernel does not offer it: most kernels) */
+	if (!(offered & E4F_INIT_IOMAP) || !s->fs)
 		return false;
+	if (!s->iomap_backing || !s->iomap_backing->open) {
+		e4f_log(E4_LOG_INFO, "iomap: offered, not used: no block "
+			"device to give the kernel");
+		return false;
+	}
 	if (e4_fs_replayed_blocks(s->fs)) {
 		/* the kernel would read the device's copies of blocks the
 		 * replay holds newer ones of, and which are whose data
@@ -42,8 +47,11 @@ bool e4f_iomap_negotiate(struct e4f_session *s, uint64_t offered)
 			e4_fs_replayed_blocks(s->fs));
 		return false;
 	}
-	if (page > 0 && s->block_size > (unsigned long)page)
+	if (page > 0 && s->block_size > (unsigned long)page) {
+		e4f_log(E4_LOG_INFO, "iomap: offered, not used: blocks of "
+			"%u bytes are larger than a page", s->block_size);
 		return false;
+	}
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return false;
@@ -57,6 +65,8 @@ bool e4f_iomap_negotiate(struct e4f_session *s, uint64_t offered)
 	e4_fs_get_info(s->fs, &info);
 	st->extents_fs = info.feature_incompat & E4_INCOMPAT_EXTENTS;
 	s->iomap = st;
+	e4f_log(E4_LOG_INFO, "iomap: on: the kernel reads and writes file "
+		"data on the device itself, e4fuse maps it");
 	return true;
 }
 

@@ -43,6 +43,9 @@ static uint64_t send_request(struct kmodel *km, uint32_t opcode,
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 3 };
 
 	assert_int_equal(sendmsg(km->kfd, &msg, 0), (ssize_t)h.len);
+	km->st.requests++;
+	km->st.reads += opcode == FUSE_READ;
+	km->st.writes += opcode == FUSE_WRITE;
 	return h.unique;
 }
 

@@ -65,6 +65,7 @@ struct km_stats {
 	unsigned begins, begin_errors, inline_reads, upserts, invals;
 	unsigned cache_hits;
 	unsigned ends, ioends, inline_writes;
+	unsigned requests, reads, writes;	/* every one sent; READ; WRITE */
 };
 
 struct kmodel {
