@@ -182,7 +182,13 @@ int e4_removexattr(struct e4_fs *fs, struct e4_ino *ip, const char *name);
 #define E4_SET_ATIME_NOW (1u << 6)
 #define E4_SET_MTIME_NOW (1u << 7)
 #define E4_SET_CTIME (1u << 8)
-#define E4_SET_KILL_SUIDGID (1u << 9)	/* a write by someone else */
+/* A write or truncate by someone who may not keep setuid and setgid
+ * (without CAP_FSETID): setuid goes, setgid when the group may execute
+ * (a chown or chgrp drops them the same way, by anyone). */
+#define E4_SET_KILL_SUIDGID (1u << 9)
+/* With it (or a chown): setgid goes whatever the group may do, the
+ * caller not being in the file's group (the VFS's setattr_should_drop_sgid) */
+#define E4_SET_KILL_SGID (1u << 11)
 /* The times given are those writes implied (a page cache writing back),
  * not a utimes: allowed on an append-only inode. */
 #define E4_SET_WRITE_TIMES (1u << 10)

@@ -7,12 +7,13 @@
 #define OWNER_OR_MODE (E4_SET_MODE | E4_SET_UID | E4_SET_GID)
 #define TIMES_SET (E4_SET_ATIME | E4_SET_MTIME)
 
-/* The kernel's should_remove_suid(): setuid always, setgid when the group
- * may execute (else it marks mandatory locking). */
-static uint16_t kill_suidgid(uint16_t mode)
+/* The kernel's setattr_should_drop_suidgid(): setuid always, setgid when
+ * the group may execute (else it marks mandatory locking) or @sgid (the
+ * caller is not in the file's group). */
+static uint16_t kill_suidgid(uint16_t mode, bool sgid)
 {
 	mode &= (uint16_t)~04000;
-	if (mode & 0010)
+	if ((mode & 0010) || sgid)
 		mode &= (uint16_t)~02000;
 	return mode;
 }
@@ -50,8 +51,11 @@ int e4_setattr(struct e4_fs *fs, struct e4_ino *ip, const struct e4_setattr *a)
 		in.uid = a->uid;
 	if (a->valid & E4_SET_GID)
 		in.gid = a->gid;
-	if ((a->valid & E4_SET_KILL_SUIDGID) && !e4_inode_is_dir(&in))
-		in.mode = kill_suidgid(in.mode);
+	/* chown and chgrp drop them too (the VFS's chown_common), which
+	 * the kernel leaves to e4fuse with FUSE_HANDLE_KILLPRIV_V2 */
+	if ((a->valid & (E4_SET_KILL_SUIDGID | E4_SET_UID | E4_SET_GID)) &&
+	    !e4_inode_is_dir(&in))
+		in.mode = kill_suidgid(in.mode, a->valid & E4_SET_KILL_SGID);
 	if (a->valid & E4_SET_ATIME)
 		in.atime = a->atime;
 	if (a->valid & E4_SET_MTIME)

@@ -343,6 +343,22 @@ void e4f_op_rename2(struct e4f_req *r)
 
 /* ---- data and attributes --------------------------------------------------------- */
 
+/* What a write, truncate or chown by the caller takes from a setuid or
+ * setgid file (FUSE_HANDLE_KILLPRIV_V2 leaves it to us; the kernel asks
+ * for it on writes and truncates only when the caller lacks CAP_FSETID):
+ * setgid without group execute stays for members of the file's group,
+ * of whom the request shows the primary group only. */
+static unsigned kill_privs(const struct e4f_req *r, struct e4_ino *ip,
+			   bool asked)
+{
+	struct e4_inode cur;
+
+	e4_ino_snapshot(ip, &cur);
+	if (r->h.uid == 0 || cur.gid == r->h.gid)
+		return asked ? E4_SET_KILL_SUIDGID : 0;
+	return (asked ? E4_SET_KILL_SUIDGID : 0) | E4_SET_KILL_SGID;
+}
+
 void e4f_op_write(struct e4f_req *r)
 {
 	struct fuse_write_in in;
@@ -362,7 +378,7 @@ void e4f_op_write(struct e4f_req *r)
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
 	if (in.write_flags & FUSE_WRITE_KILL_SUIDGID) {
-		struct e4_setattr a = { .valid = E4_SET_KILL_SUIDGID };
+		struct e4_setattr a = { .valid = kill_privs(r, ip, true) };
 
 		ret = e4_setattr(r->s->fs, ip, &a);
 	}
@@ -422,8 +438,7 @@ void e4f_op_setattr(struct e4f_req *r)
 		a.valid |= E4_SET_CTIME;
 		a.ctime = (struct e4_time){ (int64_t)in.ctime, in.ctimensec };
 	}
-	if (in.valid & FATTR_KILL_SUIDGID)
-		a.valid |= E4_SET_KILL_SUIDGID;
+	/* (what a truncate or chown takes: kill_privs, below) */
 	ret = node_ino(r, r->h.nodeid, &ip);
 	if (ret < 0)
 		return e4f_reply_err(r, ret);
@@ -433,6 +448,8 @@ void e4f_op_setattr(struct e4f_req *r)
 	 * mtime alone looks the same: on an append-only file one with an
 	 * explicit time goes through where ext4 says EPERM (the kernel
 	 * does not tell the two apart) */
+	if (in.valid & (FATTR_KILL_SUIDGID | FATTR_UID | FATTR_GID))
+		a.valid |= kill_privs(r, ip, in.valid & FATTR_KILL_SUIDGID);
 	e4_ino_snapshot(ip, &snap);
 	if (((r->s->init_flags & FUSE_WRITEBACK_CACHE) ||
 	     e4f_iomap_attr_flags(r->s, &snap)) &&

@@ -206,6 +206,14 @@ static uint64_t wanted_init_flags(const struct e4f_session *s)
 	 * e4fuse writes (a read-only mount has nothing to cache) */
 	if (s->cfg.writeback_cache && s->fs && e4_fs_writable(s->fs))
 		want |= FUSE_WRITEBACK_CACHE;
+	/* setuid, setgid killed here, on WRITE (FUSE_WRITE_KILL_SUIDGID),
+	 * truncate (FATTR_KILL_SUIDGID) and chown (e4_setattr): the kernel
+	 * then marks files without them or a capability S_NOSEC once and
+	 * stops sending a GETXATTR of security.capability before every
+	 * WRITE (half the requests of small writes).  Not with fuse-iomap,
+	 * whose writes never reach us (INIT takes it back). */
+	if (s->fs && e4_fs_writable(s->fs))
+		want |= FUSE_HANDLE_KILLPRIV_V2;
 	/* (informational: the kernel offers them to say that an OPEN or
 	 * OPENDIR answered ENOSYS is taken as success, for good) */
 	want |= FUSE_NO_OPEN_SUPPORT | FUSE_NO_OPENDIR_SUPPORT;
@@ -269,6 +277,7 @@ void e4f_op_init(struct e4f_req *r)
 	if (in.minor >= E4F_IOMAP_PROTO_MINOR &&
 	    e4f_iomap_negotiate(s, offered)) {
 		granted |= E4F_INIT_IOMAP;
+		granted &= ~(uint64_t)FUSE_HANDLE_KILLPRIV_V2;
 		out.minor = E4F_IOMAP_PROTO_MINOR;
 	}
 	out.max_readahead = in.max_readahead;
