@@ -24,7 +24,7 @@ loop_tests='tests/mount/* tests/integration/tree-compare-*.sh
 	tests/integration/e4img-extract.sh tests/integration/salvage.sh
 	tests/unit/test_symlink tests/unit/test_inline tests/unit/test_xattr
 	tests/unit/test_journal tests/unit/test_write tests/unit/test_acl_write
-	tests/unit/test_full_disk
+	tests/unit/test_full_disk'
 root_tests="$loop_tests tests/fuzz/corpus-mount.sh"
 fuse_tests='tests/mount/* tests/fuzz/corpus-mount.sh
 	tests/integration/salvage.sh'
