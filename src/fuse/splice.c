@@ -77,10 +77,10 @@ void e4f_splice_setup(struct e4f_session *s)
 	s->splice.on = false;
 	if (!s->cfg.splice || s->splice_src.fd < 0 || !s->fs)
 		return;
-	if (e4_fs_writable(s->fs)) {
-		e4f_log(E4_LOG_INFO, "splice: not used on a writable mount");
+	/* (said nowhere: this runs before the mount detaches, and a line
+	 * on stderr of every read-write mount would be noise) */
+	if (e4_fs_writable(s->fs))
 		return;
-	}
 	if (e4_fs_replayed_blocks(s->fs)) {
 		/* the device's copies of those blocks are stale, and which
 		 * ones a file's data are is not told cheaply: as iomap */
